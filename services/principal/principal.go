@@ -1,0 +1,79 @@
+// Package principal holds the verified caller of a request and carries it in a context.
+package principal
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Kind tells people from programs.
+type Kind int
+
+const (
+	// KindPerson is a person signed in through the identity provider.
+	KindPerson Kind = iota + 1
+	// KindMachine is a machine client using the client-credentials grant.
+	KindMachine
+)
+
+// String returns "person" or "machine".
+func (k Kind) String() string {
+	switch k {
+	case KindPerson:
+		return "person"
+	case KindMachine:
+		return "machine"
+	default:
+		return "unknown"
+	}
+}
+
+// Principal is a caller whose access token has been verified.
+type Principal struct {
+	// Subject is the token's stable subject identifier (`sub`).
+	Subject string
+	// Username is the Cognito user name; for a machine client, its client id.
+	Username string
+	// Email, DisplayName and Department are shared by the identity provider when known.
+	Email       string
+	DisplayName string
+	Department  string
+	// Groups are the caller's groups (`cognito:groups`), sorted.
+	Groups []string
+	// Kind is person or machine.
+	Kind Kind
+	// ClientID is the OAuth client the token was issued to.
+	ClientID string
+	// Scopes are the OAuth scopes granted to the token, sorted.
+	Scopes []string
+	// ExpiresAt is when the access token expires.
+	ExpiresAt time.Time
+	// TokenID is the token's `jti`, when present.
+	TokenID string
+}
+
+// InGroup reports whether the principal belongs to group.
+func (p *Principal) InGroup(group string) bool {
+	_, ok := slices.BinarySearch(p.Groups, group)
+	return ok
+}
+
+// HasScope reports whether the principal's token grants scope.
+func (p *Principal) HasScope(scope string) bool {
+	_, ok := slices.BinarySearch(p.Scopes, scope)
+	return ok
+}
+
+type contextKey struct{}
+
+// NewContext returns a copy of ctx that carries p.
+func NewContext(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, contextKey{}, p)
+}
+
+// FromContext returns the principal carried by ctx, if any.
+func FromContext(ctx context.Context) (*Principal, bool) {
+	p, ok := ctx.Value(contextKey{}).(*Principal)
+	return p, ok && p != nil
+}
