@@ -39,7 +39,7 @@ dev: tools ## Run the whole local stack (dev IdP, local AWS, services, BFF + SPA
 	go run ./services/cmd/portico-dev
 
 .PHONY: test
-test: tools checkgenerate buf-check go-test ## Run every test: generated code, buf lint/format/breaking, Go (both modules), frontend.
+test: tools checkgenerate buf-check go-test infra-test frontend-test ## Run every test: generated code, buf lint/format/breaking, Go (both modules), frontend.
 
 .PHONY: bench
 bench: tools ## Run the benchmarks and load runs, and write docs/benchmarks.md.
@@ -89,6 +89,17 @@ go-test: ## Go tests of the main module.
 lint: tools $(TOOLS)/bin/golangci-lint ## golangci-lint (see .golangci.yml) and gofmt.
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(TOOLS)/bin/golangci-lint run ./...
+
+.PHONY: infra-test
+infra-test: ## CDK app (infra/, its own Go module): assertion and cdk-nag tests, cdk synth for uat and prod.
+	@if [ ! -f infra/go.mod ]; then echo "infra: not present yet"; exit 0; fi; \
+	cd infra && npm install --no-audit --no-fund --loglevel=error && go test -count=1 ./... && \
+	out=$$(mktemp -d) && for env in uat prod; do npx cdk synth --quiet -c env=$$env -o "$$out/$$env" >/dev/null && echo "cdk synth $$env: ok"; done; rm -rf "$$out"
+
+.PHONY: frontend-test
+frontend-test: tools ## Angular unit tests, production build (budgets), and end-to-end tests in Chromium.
+	@if [ ! -f frontend/angular.json ]; then echo "frontend: not present yet"; exit 0; fi; \
+	cd frontend && npm run test:ci && npm run build
 
 ##@ Tools
 
