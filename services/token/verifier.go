@@ -1,0 +1,154 @@
+package token
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"fmt"
+	"time"
+
+	"github.com/portico-dev/portico/services/principal"
+)
+
+// Leeway is the clock skew tolerated on exp, nbf and iat.
+const Leeway = 30 * time.Second
+
+// Verifier verifies access tokens of one issuer. It is safe for concurrent use.
+type Verifier struct {
+	issuer  string
+	keys    *KeySet
+	profile Profile
+	now     func() time.Time
+	cache   *resultCache
+}
+
+// Option configures a Verifier.
+type Option func(*verifierConfig)
+
+type verifierConfig struct {
+	keys      *KeySet
+	keyOpts   []KeySetOption
+	now       func() time.Time
+	cacheSize int
+}
+
+// WithKeySet uses ks instead of a KeySet built for the issuer.
+func WithKeySet(ks *KeySet) Option {
+	return func(c *verifierConfig) { c.keys = ks }
+}
+
+// WithKeySetOptions passes options to the KeySet the Verifier builds.
+func WithKeySetOptions(opts ...KeySetOption) Option {
+	return func(c *verifierConfig) { c.keyOpts = append(c.keyOpts, opts...) }
+}
+
+// WithClock replaces time.Now for the time checks and the key refresh interval.
+func WithClock(now func() time.Time) Option {
+	return func(c *verifierConfig) { c.now = now }
+}
+
+// WithCacheSize sets how many verified tokens are remembered (DefaultCacheSize); 0 disables
+// the cache.
+func WithCacheSize(n int) Option {
+	return func(c *verifierConfig) { c.cacheSize = n }
+}
+
+// NewVerifier returns a Verifier for tokens whose iss is exactly issuer and which profile
+// accepts. Keys come from the issuer's discovery document unless WithKeySet says otherwise.
+func NewVerifier(issuer string, profile Profile, opts ...Option) *Verifier {
+	c := verifierConfig{now: time.Now, cacheSize: DefaultCacheSize}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.keys == nil {
+		c.keys = NewKeySet(issuer, append([]KeySetOption{withClock(c.now)}, c.keyOpts...)...)
+	}
+	return &Verifier{
+		issuer:  issuer,
+		keys:    c.keys,
+		profile: profile,
+		now:     c.now,
+		cache:   newResultCache(c.cacheSize),
+	}
+}
+
+// Issuer returns the issuer the Verifier accepts.
+func (v *Verifier) Issuer() string { return v.issuer }
+
+// KeySet returns the Verifier's key set, for warming it at start-up with Refresh.
+func (v *Verifier) KeySet() *KeySet { return v.keys }
+
+// Verify checks raw (a compact JWS, without any "Bearer " prefix) and returns the principal
+// it names. The principal may be shared with other callers presenting the same token and must
+// not be modified. Errors wrap the package's sentinel errors and are meant for logs only.
+func (v *Verifier) Verify(ctx context.Context, raw string) (*principal.Principal, error) {
+	if raw == "" {
+		return nil, ErrMissing
+	}
+	if len(raw) > MaxTokenSize {
+		return nil, fmt.Errorf("%w: %d bytes is over the %d byte limit", ErrMalformed, len(raw), MaxTokenSize)
+	}
+	now := v.now()
+	key := v.cache.key(raw)
+	if p, ok := v.cache.get(key, now); ok {
+		return p, nil
+	}
+	t, err := Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if t.Header.Alg != "RS256" {
+		return nil, fmt.Errorf("%w: %q", ErrAlgorithm, t.Header.Alg)
+	}
+	if len(t.Header.Crit) > 0 {
+		return nil, fmt.Errorf("%w: unsupported crit %q", ErrMalformed, t.Header.Crit)
+	}
+	pub, err := v.keys.Key(ctx, t.Header.Kid)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifyRS256(pub, t.SigningInput, t.Signature); err != nil {
+		return nil, err
+	}
+	c, err := ParseClaims(t.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if c.Issuer != v.issuer {
+		return nil, fmt.Errorf("%w: %q", ErrIssuer, c.Issuer)
+	}
+	if err := checkTimes(c, now); err != nil {
+		return nil, err
+	}
+	p, err := v.profile.Principal(c)
+	if err != nil {
+		return nil, err
+	}
+	v.cache.put(key, p, c.Expiry.Time, now)
+	return p, nil
+}
+
+func verifyRS256(pub *rsa.PublicKey, signingInput string, sig []byte) error {
+	h := sha256.Sum256([]byte(signingInput))
+	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig); err != nil {
+		return fmt.Errorf("%w: %w", ErrSignature, err)
+	}
+	return nil
+}
+
+func checkTimes(c *Claims, now time.Time) error {
+	if c.Expiry == nil {
+		return fmt.Errorf("%w: no exp", ErrExpired)
+	}
+	if !now.Before(c.Expiry.Add(Leeway)) {
+		return fmt.Errorf("%w: exp %s", ErrExpired, c.Expiry.Format(time.RFC3339))
+	}
+	if c.NotBefore != nil && now.Add(Leeway).Before(c.NotBefore.Time) {
+		return fmt.Errorf("%w: nbf %s", ErrNotYetValid, c.NotBefore.Format(time.RFC3339))
+	}
+	if c.IssuedAt != nil && now.Add(Leeway).Before(c.IssuedAt.Time) {
+		return fmt.Errorf("%w: iat %s", ErrNotYetValid, c.IssuedAt.Format(time.RFC3339))
+	}
+	return nil
+}
