@@ -1,0 +1,207 @@
+package devidp
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// Client ids and secrets of the two dev clients.
+const (
+	// WebClientID is the BFF's confidential client (authorization code with PKCE, refresh).
+	WebClientID = "portico-web"
+	// WebClientSecret is WebClientID's secret.
+	WebClientSecret = "portico-dev-secret"
+	// MachineClientID is the machine client (client credentials).
+	MachineClientID = "portico-machine"
+	// MachineClientSecret is MachineClientID's secret.
+	MachineClientSecret = "portico-machine-secret"
+	// DevPassword is the password of every embedded dev user.
+	DevPassword = "portico-dev"
+)
+
+// Resource-server scopes the machine client may ask for.
+const (
+	// ScopeInference lets a machine client call the inference service.
+	ScopeInference = "portico/inference"
+	// ScopeIdentity lets a machine client call GetMe.
+	ScopeIdentity = "portico/identity"
+)
+
+// Defaults of the configurable settings.
+const (
+	DefaultIssuer          = "http://localhost:9000"
+	DefaultAccessTokenTTL  = time.Hour
+	DefaultIDTokenTTL      = time.Hour
+	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
+	DefaultKeyGracePeriod  = 24 * time.Hour
+	DefaultRedirectURI     = "http://localhost:8080/auth/callback"
+	DefaultLogoutURI       = "http://localhost:8080/"
+)
+
+type config struct {
+	issuer       string
+	dataDir      string
+	users        []User
+	accessTTL    time.Duration
+	idTTL        time.Duration
+	refreshTTL   time.Duration
+	keyGrace     time.Duration
+	redirectURIs []string
+	logoutURIs   []string
+	now          func() time.Time
+	logger       *slog.Logger
+}
+
+func defaultConfig() config {
+	return config{
+		issuer:       DefaultIssuer,
+		users:        DefaultUsers(),
+		accessTTL:    DefaultAccessTokenTTL,
+		idTTL:        DefaultIDTokenTTL,
+		refreshTTL:   DefaultRefreshTokenTTL,
+		keyGrace:     DefaultKeyGracePeriod,
+		redirectURIs: []string{DefaultRedirectURI},
+		logoutURIs:   []string{DefaultLogoutURI},
+		now:          time.Now,
+		logger:       slog.New(slog.DiscardHandler),
+	}
+}
+
+// An Option configures a Server.
+type Option func(*config)
+
+// WithIssuer sets the issuer URL (the iss claim and the base of every endpoint URL).
+func WithIssuer(issuer string) Option {
+	return func(c *config) { c.issuer = strings.TrimRight(issuer, "/") }
+}
+
+// WithDataDir keeps the signing keys, the refresh-token sealing key and the revocation list
+// in dir, so that a restart keeps sessions. Without it, keys live in memory only.
+func WithDataDir(dir string) Option {
+	return func(c *config) { c.dataDir = dir }
+}
+
+// WithUsers replaces the embedded dev users.
+func WithUsers(users []User) Option {
+	return func(c *config) { c.users = users }
+}
+
+// WithAccessTokenTTL sets the lifetime of access tokens.
+func WithAccessTokenTTL(d time.Duration) Option {
+	return func(c *config) { c.accessTTL = d }
+}
+
+// WithIDTokenTTL sets the lifetime of ID tokens.
+func WithIDTokenTTL(d time.Duration) Option {
+	return func(c *config) { c.idTTL = d }
+}
+
+// WithRefreshTokenTTL sets the lifetime of refresh tokens.
+func WithRefreshTokenTTL(d time.Duration) Option {
+	return func(c *config) { c.refreshTTL = d }
+}
+
+// WithKeyGracePeriod sets how long a rotated-out public key stays in the JWKS.
+func WithKeyGracePeriod(d time.Duration) Option {
+	return func(c *config) { c.keyGrace = d }
+}
+
+// WithRedirectURIs sets the redirect URIs portico-web may use (exact match).
+func WithRedirectURIs(uris ...string) Option {
+	return func(c *config) { c.redirectURIs = uris }
+}
+
+// WithLogoutURIs sets the logout_uri values portico-web may use at /logout (exact match).
+func WithLogoutURIs(uris ...string) Option {
+	return func(c *config) { c.logoutURIs = uris }
+}
+
+// WithClock replaces time.Now, so tests can move time instead of sleeping.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.now = now }
+}
+
+// WithLogger sets the structured logger. Logs never contain tokens, codes or passwords.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// Environment variables read by EnvOptions (see docs/contracts.md).
+const (
+	EnvAddr            = "PORTICO_IDP_ADDR"
+	EnvIssuer          = "PORTICO_IDP_ISSUER"
+	EnvDataDir         = "PORTICO_IDP_DATA_DIR"
+	EnvUsersFile       = "PORTICO_IDP_USERS_FILE"
+	EnvAccessTokenTTL  = "PORTICO_IDP_ACCESS_TOKEN_TTL"
+	EnvIDTokenTTL      = "PORTICO_IDP_ID_TOKEN_TTL"
+	EnvRefreshTokenTTL = "PORTICO_IDP_REFRESH_TOKEN_TTL"
+	EnvRedirectURIs    = "PORTICO_IDP_REDIRECT_URIS"
+	EnvLogoutURIs      = "PORTICO_IDP_LOGOUT_URIS"
+)
+
+// DefaultAddr is the listen address when PORTICO_IDP_ADDR is unset.
+const DefaultAddr = "localhost:9000"
+
+// DefaultDataDir is the data directory when PORTICO_IDP_DATA_DIR is unset.
+const DefaultDataDir = ".data/idp"
+
+// EnvOptions reads the PORTICO_IDP_* variables through getenv (os.Getenv in main) and
+// returns the options they describe, with docs/contracts.md's defaults for unset ones.
+func EnvOptions(getenv func(string) string) ([]Option, error) {
+	opts := []Option{WithDataDir(DefaultDataDir)}
+	if v := getenv(EnvIssuer); v != "" {
+		opts = append(opts, WithIssuer(v))
+	}
+	if v := getenv(EnvDataDir); v != "" {
+		opts = append(opts, WithDataDir(v))
+	}
+	if v := getenv(EnvUsersFile); v != "" {
+		data, err := os.ReadFile(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvUsersFile, err)
+		}
+		users, err := ParseUsers(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", EnvUsersFile, v, err)
+		}
+		opts = append(opts, WithUsers(users))
+	}
+	for _, d := range []struct {
+		name string
+		opt  func(time.Duration) Option
+	}{
+		{EnvAccessTokenTTL, WithAccessTokenTTL},
+		{EnvIDTokenTTL, WithIDTokenTTL},
+		{EnvRefreshTokenTTL, WithRefreshTokenTTL},
+	} {
+		v := getenv(d.name)
+		if v == "" {
+			continue
+		}
+		ttl, err := time.ParseDuration(v)
+		if err != nil || ttl <= 0 {
+			return nil, fmt.Errorf("%s=%q: want a positive Go duration such as 1h or 30s", d.name, v)
+		}
+		opts = append(opts, d.opt(ttl))
+	}
+	if v := getenv(EnvRedirectURIs); v != "" {
+		opts = append(opts, WithRedirectURIs(splitList(v)...))
+	}
+	if v := getenv(EnvLogoutURIs); v != "" {
+		opts = append(opts, WithLogoutURIs(splitList(v)...))
+	}
+	return opts, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
