@@ -1,0 +1,107 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// OTLPEndpointEnv is the standard variable that turns export on.
+const OTLPEndpointEnv = "OTEL_EXPORTER_OTLP_ENDPOINT"
+
+// Providers are the OpenTelemetry providers of one process. Pass them to instrumentation
+// explicitly (for example otelconnect.WithTracerProvider); they are never installed globally.
+type Providers struct {
+	// TracerProvider creates tracers; a no-op when export is off.
+	TracerProvider trace.TracerProvider
+	// MeterProvider creates meters; a no-op when export is off.
+	MeterProvider metric.MeterProvider
+	// Propagator reads and writes W3C trace context and baggage headers.
+	Propagator propagation.TextMapPropagator
+	// Exporting reports whether spans and metrics leave the process.
+	Exporting bool
+
+	flush    []func(context.Context) error
+	shutdown []func(context.Context) error
+}
+
+// NewProviders returns providers exporting over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is
+// set (read through getenv; spans go to <endpoint>/v1/traces and metrics to
+// <endpoint>/v1/metrics as the OTLP specification says, and the exporters honour the other
+// standard OTEL_EXPORTER_OTLP_* variables such as headers and timeout), and silent no-op providers otherwise. serviceName becomes service.name unless
+// OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say otherwise.
+func NewProviders(ctx context.Context, serviceName string, getenv func(string) string) (*Providers, error) {
+	p := &Providers{
+		Propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+	}
+	endpoint := strings.TrimSuffix(getenv(OTLPEndpointEnv), "/")
+	if endpoint == "" {
+		p.TracerProvider = tracenoop.NewTracerProvider()
+		p.MeterProvider = metricnoop.NewMeterProvider()
+		return p, nil
+	}
+	res, err := resource.New(ctx,
+		resource.WithAttributes(attribute.String("service.name", serviceName)),
+		resource.WithFromEnv(),
+		resource.WithTelemetrySDK(),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: resource: %w", err)
+	}
+	traceExporter, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint+"/v1/traces"))
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: OTLP trace exporter: %w", err)
+	}
+	metricExporter, err := otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(endpoint+"/v1/metrics"))
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: OTLP metric exporter: %w", err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(traceExporter), sdktrace.WithResource(res))
+	mp := sdkmetric.NewMeterProvider(
+		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(metricExporter, sdkmetric.WithInterval(30*time.Second))),
+		sdkmetric.WithResource(res),
+	)
+	p.TracerProvider, p.MeterProvider, p.Exporting = tp, mp, true
+	p.flush = []func(context.Context) error{tp.ForceFlush, mp.ForceFlush}
+	p.shutdown = []func(context.Context) error{tp.Shutdown, mp.Shutdown}
+	return p, nil
+}
+
+// ForceFlush exports everything recorded so far. Lambda calls it after each invocation,
+// because a frozen execution environment never runs the batchers' timers.
+func (p *Providers) ForceFlush(ctx context.Context) error {
+	var errs []error
+	for _, f := range p.flush {
+		errs = append(errs, f(ctx))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("telemetry: flush: %w", err)
+	}
+	return nil
+}
+
+// Shutdown flushes and stops the exporters. It is a no-op for silent providers.
+func (p *Providers) Shutdown(ctx context.Context) error {
+	var errs []error
+	for _, f := range p.shutdown {
+		errs = append(errs, f(ctx))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("telemetry: shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package telemetry_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/portico-dev/portico/services/telemetry"
+)
+
+func TestValidRequestID(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"", false},
+		{"abc-123_X.y:z", true},
+		{strings.Repeat("a", 128), true},
+		{strings.Repeat("a", 129), false},
+		{"has space", false},
+		{"new\nline", false},
+		{`quote"`, false},
+		{"ünïcode", false},
+		{"1-67891233-abcdef012345678912345678", true}, // an X-Amzn-Trace-Id root
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			t.Parallel()
+			if got := telemetry.ValidRequestID(tt.id); got != tt.want {
+				t.Errorf("ValidRequestID(%q) = %v, want %v", tt.id, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRequestIDMiddleware(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(telemetry.RequestIDMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(telemetry.RequestIDFromContext(r.Context())))
+	})))
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		name    string
+		inbound string
+		keep    bool
+	}{
+		{"missing", "", false},
+		{"well formed", "req-42", true},
+		{"injection", "x\" level=ERROR msg=forged", false},
+		{"too long", strings.Repeat("z", 200), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+			if tt.inbound != "" {
+				req.Header.Set("X-Request-Id", tt.inbound)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body bytes.Buffer
+			_, _ = body.ReadFrom(resp.Body)
+			echoed := resp.Header.Get("X-Request-Id")
+			if echoed != body.String() {
+				t.Errorf("echoed %q, handler saw %q", echoed, body.String())
+			}
+			if tt.keep && echoed != tt.inbound {
+				t.Errorf("echoed %q, want inbound %q", echoed, tt.inbound)
+			}
+			if !tt.keep && (echoed == tt.inbound || len(echoed) != 32) {
+				t.Errorf("echoed %q, want a fresh 32-hex-digit id", echoed)
+			}
+		})
+	}
+}
+
+func TestFormatFromEnv(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    telemetry.Format
+		wantErr bool
+	}{
+		{"default", nil, telemetry.FormatText, false},
+		{"lambda default", map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, telemetry.FormatJSON, false},
+		{"explicit text on lambda", map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "PORTICO_LOG_FORMAT": "text"}, telemetry.FormatText, false},
+		{"explicit json", map[string]string{"PORTICO_LOG_FORMAT": "JSON"}, telemetry.FormatJSON, false},
+		{"bad", map[string]string{"PORTICO_LOG_FORMAT": "xml"}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := telemetry.FormatFromEnv(func(k string) string { return tt.env[k] })
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("FormatFromEnv = %q, %v; want %q, err %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoggerAddsRequestID(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	log := telemetry.NewLogger(&buf, telemetry.FormatJSON, slog.LevelInfo).With("component", "test")
+	log.InfoContext(telemetry.WithRequestID(context.Background(), "rid-1"), "hello")
+	log.DebugContext(context.Background(), "dropped")
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("one JSON record expected, got %q: %v", buf.String(), err)
+	}
+	if rec["request_id"] != "rid-1" || rec["component"] != "test" || rec["msg"] != "hello" {
+		t.Errorf("record = %v", rec)
+	}
+}
+
+func TestProviders(t *testing.T) {
+	t.Parallel()
+	var (
+		mu    sync.Mutex
+		paths []string
+	)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(collector.Close)
+	tests := []struct {
+		name      string
+		endpoint  string
+		exporting bool
+	}{
+		{"silent without endpoint", "", false},
+		{"exports to endpoint", collector.URL, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": tt.endpoint}
+			p, err := telemetry.NewProviders(ctx, "telemetry-test", func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Exporting != tt.exporting {
+				t.Fatalf("Exporting = %v, want %v", p.Exporting, tt.exporting)
+			}
+			_, span := p.TracerProvider.Tracer("t").Start(ctx, "op")
+			span.End()
+			counter, err := p.MeterProvider.Meter("t").Int64Counter("c")
+			if err != nil {
+				t.Fatal(err)
+			}
+			counter.Add(ctx, 1)
+			if err := p.ForceFlush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if !tt.exporting {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			got := strings.Join(paths, ",")
+			if !strings.Contains(got, "/v1/traces") || !strings.Contains(got, "/v1/metrics") {
+				t.Errorf("collector saw %q, want /v1/traces and /v1/metrics", got)
+			}
+		})
+	}
+}
