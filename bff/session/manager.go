@@ -1,0 +1,133 @@
+package session
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/portico-dev/portico/bff/cookie"
+)
+
+// Errors returned by Manager.Load. Every one means "not signed in".
+var (
+	// ErrNoSession reports a request without a session cookie.
+	ErrNoSession = errors.New("session: none")
+	// ErrInvalid reports a session cookie that does not open or decode, or a ticket the
+	// store does not know.
+	ErrInvalid = errors.New("session: invalid")
+	// ErrExpired reports a session past its absolute end or idle for too long.
+	ErrExpired = errors.New("session: expired")
+)
+
+// DefaultIdleTimeout ends a session nobody has used for this long.
+const DefaultIdleTimeout = 8 * time.Hour
+
+// Manager loads, saves and clears sessions. It is safe for concurrent use.
+type Manager struct {
+	jar   *cookie.Jar
+	store Store
+	idle  time.Duration
+	now   func() time.Time
+}
+
+// Options configure a Manager.
+type Options struct {
+	// Store keeps sessions on the server; nil seals the whole session into the cookie.
+	Store Store
+	// IdleTimeout ends unused sessions; zero means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// Now replaces time.Now in tests.
+	Now func() time.Time
+}
+
+// NewManager returns a Manager that keeps its cookie in jar.
+func NewManager(jar *cookie.Jar, opts Options) *Manager {
+	m := &Manager{jar: jar, store: opts.Store, idle: opts.IdleTimeout, now: opts.Now}
+	if m.idle <= 0 {
+		m.idle = DefaultIdleTimeout
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	return m
+}
+
+// Now returns the manager's current time.
+func (m *Manager) Now() time.Time { return m.now() }
+
+// IdleTimeout returns how long an unused session lives.
+func (m *Manager) IdleTimeout() time.Duration { return m.idle }
+
+// Load returns the request's session.
+func (m *Manager) Load(r *http.Request) (*Session, error) {
+	raw, err := m.jar.Read(r)
+	if errors.Is(err, cookie.ErrNoCookie) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	var s *Session
+	if m.store != nil {
+		s, err = m.store.Load(r.Context(), string(raw))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+	} else {
+		s = new(Session)
+		if err := json.Unmarshal(raw, s); err != nil || s.ID == "" {
+			return nil, ErrInvalid
+		}
+	}
+	now := m.now()
+	if !now.Before(s.Expires) || !now.Before(s.LastSeen.Add(m.idle)) {
+		return nil, ErrExpired
+	}
+	return s, nil
+}
+
+// NeedsTouch reports whether s was last seen long enough ago that saving it again is worth
+// a new cookie, to keep the idle timeout from ending a session in use.
+func (m *Manager) NeedsTouch(s *Session) bool {
+	return m.now().Sub(s.LastSeen) > min(m.idle/8, 5*time.Minute)
+}
+
+// Save writes s (with LastSeen set to now) to the response: sealed into the cookie, or to
+// the store with its ticket in the cookie.
+func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
+	now := m.now()
+	s.LastSeen = now
+	var payload []byte
+	if m.store != nil {
+		if err := m.store.Save(r.Context(), s); err != nil {
+			return fmt.Errorf("save session: %w", err)
+		}
+		payload = []byte(s.ID)
+	} else {
+		var err error
+		if payload, err = json.Marshal(s); err != nil {
+			return fmt.Errorf("encode session: %w", err)
+		}
+	}
+	if err := m.jar.Write(w, r, payload, s.Expires.Sub(now)); err != nil {
+		return fmt.Errorf("write session cookie: %w", err)
+	}
+	return nil
+}
+
+// Clear ends the request's session: it deletes the stored session (when there is a store and
+// the ticket opens) and expires every session cookie the request carries.
+func (m *Manager) Clear(w http.ResponseWriter, r *http.Request) error {
+	var err error
+	if m.store != nil {
+		if raw, readErr := m.jar.Read(r); readErr == nil {
+			if delErr := m.store.Delete(r.Context(), string(raw)); delErr != nil {
+				err = fmt.Errorf("delete session: %w", delErr)
+			}
+		}
+	}
+	m.jar.Clear(w, r)
+	return err
+}
