@@ -1,0 +1,13 @@
+// Package catalog holds the models and endpoints Portico can run, what they can do, and
+// what they are estimated to cost.
+//
+// The catalog is a YAML file. An embedded default (catalog.yaml, the shared dev model list)
+// is used unless PORTICO_CATALOG_FILE names another file; see [Load]. Every price in it is an
+// estimate taken from the AWS on-demand price list on the date the price table names; a cost
+// computed here is an estimate, never a bill.
+//
+// Amounts of money are exact: prices and costs are integer billionths (nanos) of a US dollar,
+// so that sums over a ledger never drift. [Catalog.Cost] computes the cost of a request,
+// and the Money helpers ([USD], [Nanos], [AddMoney], [FormatMoney]) convert and print
+// amounts as portico.type.v1.Money.
+package catalog
