@@ -1,0 +1,106 @@
+import { InjectionToken, Provider, inject } from '@angular/core';
+import { Code, ConnectError, Interceptor, Transport } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-web';
+
+/** The header every `/api`, session and logout request carries (the BFF's CSRF check). */
+export const CSRF_HEADER = 'X-CSRF';
+
+/** The header CloudFront origin access control needs for a POST to a Lambda Function URL. */
+export const CONTENT_SHA256_HEADER = 'x-amz-content-sha256';
+
+/** The one Connect transport of the app. */
+export const TRANSPORT = new InjectionToken<Transport>('portico.transport');
+
+/** Called when the BFF answers Unauthenticated; the default sends the browser to sign in. */
+export const ON_UNAUTHENTICATED = new InjectionToken<() => void>('portico.onUnauthenticated', {
+  providedIn: 'root',
+  factory: () => () => redirectToLogin(),
+});
+
+/** Sends the browser to the BFF's sign-in, coming back to where the user was. */
+export function redirectToLogin(loc: Location = window.location): void {
+  loc.assign(loginUrl(loc.pathname + loc.search));
+}
+
+/** The BFF sign-in URL that returns to a local path. */
+export function loginUrl(returnTo: string): string {
+  const local = returnTo.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/';
+  return `/auth/login?returnTo=${encodeURIComponent(local)}`;
+}
+
+/** Hex SHA-256 of bytes (Web Crypto). */
+export async function sha256Hex(data: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The bytes a fetch body holds; the transport only ever sends bytes or nothing. */
+async function bodyBytes(body: BodyInit | null | undefined): Promise<Uint8Array> {
+  if (body == null) return new Uint8Array(0);
+  if (body instanceof Uint8Array) return body;
+  if (typeof body === 'string') return new TextEncoder().encode(body);
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof Blob) return new Uint8Array(await body.arrayBuffer());
+  throw new Error('unsupported request body');
+}
+
+/**
+ * Wraps fetch so every request is same-origin with credentials, carries the CSRF header and the
+ * SHA-256 of exactly the bytes it sends (the empty body for GET).
+ */
+export function hashingFetch(next: typeof fetch): typeof fetch {
+  return async (input, init = {}) => {
+    const headers = new Headers(init.headers);
+    headers.set(CSRF_HEADER, '1');
+    headers.set(CONTENT_SHA256_HEADER, await sha256Hex(await bodyBytes(init.body)));
+    return next(input, { ...init, headers, credentials: 'same-origin' });
+  };
+}
+
+/** An interceptor that sets the CSRF header on every call. */
+export const csrfInterceptor: Interceptor = (next) => (req) => {
+  req.header.set(CSRF_HEADER, '1');
+  return next(req);
+};
+
+/** An interceptor that calls onUnauthenticated when a call fails with Unauthenticated. */
+export function unauthenticatedInterceptor(onUnauthenticated: () => void): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (err) {
+      if (ConnectError.from(err).code === Code.Unauthenticated) onUnauthenticated();
+      throw err;
+    }
+  };
+}
+
+/** Options for createPorticoTransport. */
+export interface PorticoTransportOptions {
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  onUnauthenticated?: () => void;
+}
+
+/** Creates the Connect transport the app talks to the BFF with. */
+export function createPorticoTransport(opts: PorticoTransportOptions = {}): Transport {
+  const base = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  return createConnectTransport({
+    baseUrl: opts.baseUrl ?? '/api',
+    useHttpGet: true,
+    fetch: hashingFetch(base),
+    interceptors: [csrfInterceptor, unauthenticatedInterceptor(opts.onUnauthenticated ?? (() => {}))],
+  });
+}
+
+/** Provides the app's one transport. */
+export function provideTransport(): Provider {
+  return {
+    provide: TRANSPORT,
+    useFactory: () => {
+      const onUnauthenticated = inject(ON_UNAUTHENTICATED);
+      return createPorticoTransport({ onUnauthenticated });
+    },
+  };
+}
