@@ -1,0 +1,18 @@
+// Package localaws is a local stand-in for the AWS endpoints Portico calls: it speaks the
+// Amazon Bedrock Runtime (Converse, ConverseStream) and Amazon SageMaker Runtime
+// (InvokeEndpoint, InvokeEndpointWithResponseStream) wire protocols, REST-JSON with the AWS
+// event-stream encoding for streams, and verifies SigV4 signatures, so the real AWS SDK can be
+// pointed at it through its endpoint configuration (AWS_ENDPOINT_URL).
+//
+// Answers come from a small built-in text generator. It is a development stand-in, not a
+// model: its answer depends only on the prompt, is GitHub-flavoured Markdown (a heading, a
+// list, a fenced code block and a table), and is streamed token by token at a configurable
+// pace. Tokens are counted deterministically: a token is a whitespace-separated word
+// (strings.Fields); input tokens are the words of the system prompt and of every text block of
+// every message, plus 85 tokens per image. When Config.OpenAIURL is set, requests are
+// forwarded to an OpenAI-compatible chat completions server instead (a local Ollama or vLLM).
+//
+// Faults can be injected for tests, either with Server.Faults (or the control endpoints
+// POST and DELETE /_portico/faults) or with a marker in the prompt such as
+// "[[fault:throttle]]"; see Fault.
+package localaws
