@@ -1,0 +1,130 @@
+package policy
+
+import (
+	"slices"
+)
+
+// Entitlements are what the policy grants one caller. The zero value grants nothing.
+type Entitlements struct {
+	// UsageAdmin says the caller may read everyone's usage and the audit trail.
+	UsageAdmin bool
+
+	grants          []*grant // the caller's matching groups or scopes, in file order
+	modelGuardrails map[string]Guardrail
+}
+
+// Known reports whether at least one of the caller's groups (or, for a machine client,
+// scopes) is named by the policy, whether or not it grants anything.
+func (e Entitlements) Known() bool { return len(e.grants) > 0 }
+
+// AllowsModel reports whether the caller may invoke the Bedrock model or inference profile id.
+func (e Entitlements) AllowsModel(id string) bool {
+	for _, g := range e.grants {
+		if g.models[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowsEndpoint reports whether the caller may invoke the SageMaker endpoint name.
+func (e Entitlements) AllowsEndpoint(name string) bool {
+	for _, g := range e.grants {
+		if g.endpoints[name] {
+			return true
+		}
+	}
+	return false
+}
+
+// ModelIDs returns the models the caller may invoke, sorted.
+func (e Entitlements) ModelIDs() []string {
+	var out []string
+	for _, g := range e.grants {
+		out = append(out, g.modelIDs...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// EndpointNames returns the SageMaker endpoints the caller may invoke, sorted.
+func (e Entitlements) EndpointNames() []string {
+	var out []string
+	for _, g := range e.grants {
+		out = append(out, g.endpointNames...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Quotas returns every limit that applies to the caller: its per-user limits (the most
+// generous among its groups that grant anything) and the monthly pool of each such group that
+// has one. Per-user limits come first (minute, day, month), then pools by group name.
+func (e Entitlements) Quotas() []Quota {
+	return e.quotas(func(g *grant) bool { return g.grantsAnything() })
+}
+
+// QuotasFor returns the limits that apply to a request for resource (a model id or an endpoint
+// name): the most generous per-user limits among the groups that grant it, and the pool of
+// each of those groups that has one. It returns nil when nothing grants resource.
+func (e Entitlements) QuotasFor(resource string) []Quota {
+	return e.quotas(func(g *grant) bool { return g.allows(resource) })
+}
+
+func (e Entitlements) quotas(match func(*grant) bool) []Quota {
+	var users []userLimits
+	var pools []Quota
+	for _, g := range e.grants {
+		if !match(g) {
+			continue
+		}
+		users = append(users, g.user)
+		if g.isGroup && g.groupTokensPerMonth > 0 {
+			pools = append(pools, Quota{Subject: SubjectGroup, Group: g.name, Window: WindowMonth, Unit: UnitTokens, Limit: g.groupTokensPerMonth})
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	slices.SortFunc(pools, func(a, b Quota) int {
+		switch {
+		case a.Group < b.Group:
+			return -1
+		case a.Group > b.Group:
+			return 1
+		}
+		return 0
+	})
+	return append(mostGenerous(users).quotas(), pools...)
+}
+
+// ChargeGroups returns, sorted, the groups whose monthly pool a request for resource (a model
+// id or an endpoint name) is charged to: every granting group with a pool.
+func (e Entitlements) ChargeGroups(resource string) []string {
+	var out []string
+	for _, g := range e.grants {
+		if g.isGroup && g.groupTokensPerMonth > 0 && g.allows(resource) {
+			out = append(out, g.name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Guardrail returns the Bedrock guardrail to apply when the caller invokes modelID: the
+// model's own, else the first granting group's (in file order). ok is false when none applies
+// or the caller may not use the model.
+func (e Entitlements) Guardrail(modelID string) (id, version string, ok bool) {
+	if !e.AllowsModel(modelID) {
+		return "", "", false
+	}
+	if g, found := e.modelGuardrails[modelID]; found {
+		return g.ID, g.Version, true
+	}
+	for _, g := range e.grants {
+		if g.guardrail != nil && g.models[modelID] {
+			return g.guardrail.ID, g.guardrail.Version, true
+		}
+	}
+	return "", "", false
+}

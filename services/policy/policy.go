@@ -1,0 +1,103 @@
+package policy
+
+import (
+	"slices"
+
+	"github.com/portico-dev/portico/services/principal"
+)
+
+// Guardrail names a Bedrock guardrail version.
+type Guardrail struct {
+	// ID is the guardrail identifier or ARN.
+	ID string
+	// Version is a version number or "DRAFT".
+	Version string
+}
+
+// Policy is a validated policy. It is immutable and safe for concurrent use.
+type Policy struct {
+	groups          map[string]*grant
+	groupOrder      []*grant
+	scopes          map[string]*grant
+	scopeOrder      []*grant
+	modelGuardrails map[string]Guardrail
+	usageAdmins     []string
+}
+
+// grant is what one group or scope allows.
+type grant struct {
+	name                string
+	isGroup             bool
+	models              map[string]bool
+	modelIDs            []string // sorted
+	endpoints           map[string]bool
+	endpointNames       []string // sorted
+	guardrail           *Guardrail
+	user                userLimits
+	groupTokensPerMonth int64
+}
+
+func (g *grant) allows(resource string) bool { return g.models[resource] || g.endpoints[resource] }
+
+func (g *grant) grantsAnything() bool { return len(g.models) > 0 || len(g.endpoints) > 0 }
+
+// GroupNames returns the groups the policy defines, in file order.
+func (p *Policy) GroupNames() []string {
+	out := make([]string, len(p.groupOrder))
+	for i, g := range p.groupOrder {
+		out[i] = g.name
+	}
+	return out
+}
+
+// ScopeNames returns the scopes the policy defines, in file order.
+func (p *Policy) ScopeNames() []string {
+	out := make([]string, len(p.scopeOrder))
+	for i, g := range p.scopeOrder {
+		out[i] = g.name
+	}
+	return out
+}
+
+// UsageAdmins returns the groups whose members may read everyone's usage.
+func (p *Policy) UsageAdmins() []string { return slices.Clone(p.usageAdmins) }
+
+// IsUsageAdmin reports whether pr may read everyone's usage: a person in a usage-admin group.
+func (p *Policy) IsUsageAdmin(pr *principal.Principal) bool {
+	if pr == nil || pr.Kind != principal.KindPerson {
+		return false
+	}
+	for _, g := range p.usageAdmins {
+		if pr.InGroup(g) {
+			return true
+		}
+	}
+	return false
+}
+
+// Entitlements returns what pr may use: for a person, the union of the grants of the policy
+// groups it belongs to; for a machine client, of the policy scopes its token holds. A nil
+// principal, or one the policy does not know, is entitled to nothing.
+func (p *Policy) Entitlements(pr *principal.Principal) Entitlements {
+	var e Entitlements
+	if pr == nil {
+		return e
+	}
+	e.modelGuardrails = p.modelGuardrails
+	switch pr.Kind {
+	case principal.KindPerson:
+		for _, g := range p.groupOrder {
+			if pr.InGroup(g.name) {
+				e.grants = append(e.grants, g)
+			}
+		}
+		e.UsageAdmin = p.IsUsageAdmin(pr)
+	case principal.KindMachine:
+		for _, g := range p.scopeOrder {
+			if pr.HasScope(g.name) {
+				e.grants = append(e.grants, g)
+			}
+		}
+	}
+	return e
+}

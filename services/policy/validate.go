@@ -1,0 +1,172 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// validator compiles a decoded document, collecting every problem with its position.
+type validator struct {
+	opts     *options
+	file     *ast.File
+	problems []Problem
+}
+
+func (v *validator) addf(path, format string, args ...any) {
+	line, col := position(v.file, path)
+	v.problems = append(v.problems, Problem{Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) compile(doc *document) *Policy {
+	p := &Policy{
+		groups:          map[string]*grant{},
+		scopes:          map[string]*grant{},
+		modelGuardrails: map[string]Guardrail{},
+	}
+	if doc.Version != 1 {
+		v.addf("$.version", "version must be 1, got %d", doc.Version)
+	}
+	firstLine := map[string]int{}
+	for i, g := range doc.Groups {
+		path := fmt.Sprintf("$.groups[%d]", i)
+		if g.Name == "" {
+			v.addf(path, "group needs a name")
+			continue
+		}
+		if line, dup := firstLine["group "+g.Name]; dup {
+			v.addf(path+".name", "group %q is already defined on line %d", g.Name, line)
+			continue
+		}
+		firstLine["group "+g.Name], _ = position(v.file, path+".name")
+		gr := v.grant(path, g.Name, true, g.fields())
+		p.groups[g.Name] = gr
+		p.groupOrder = append(p.groupOrder, gr)
+	}
+	for i, s := range doc.Scopes {
+		path := fmt.Sprintf("$.scopes[%d]", i)
+		if s.Scope == "" {
+			v.addf(path, "scope entry needs a scope")
+			continue
+		}
+		if line, dup := firstLine["scope "+s.Scope]; dup {
+			v.addf(path+".scope", "scope %q is already defined on line %d", s.Scope, line)
+			continue
+		}
+		firstLine["scope "+s.Scope], _ = position(v.file, path+".scope")
+		gr := v.grant(path, s.Scope, false, s.fields())
+		p.scopes[s.Scope] = gr
+		p.scopeOrder = append(p.scopeOrder, gr)
+	}
+	for i, mg := range doc.Guardrails {
+		path := fmt.Sprintf("$.guardrails[%d]", i)
+		if mg.Model == "" {
+			v.addf(path, "guardrail entry needs a model")
+			continue
+		}
+		v.checkModel(path+".model", mg.Model)
+		if _, dup := p.modelGuardrails[mg.Model]; dup {
+			v.addf(path+".model", "model %q already has a guardrail", mg.Model)
+		}
+		if g, ok := v.guardrail(path, &guardrailDoc{ID: mg.ID, Version: mg.Version}); ok {
+			p.modelGuardrails[mg.Model] = g
+		}
+	}
+	p.usageAdmins = DefaultUsageAdmins
+	if doc.UsageAdmins != nil {
+		p.usageAdmins = *doc.UsageAdmins
+		for i, name := range p.usageAdmins {
+			if _, ok := p.groups[name]; !ok {
+				v.addf(fmt.Sprintf("$.usageAdmins[%d]", i), "usage-admin group %q is not defined under groups", name)
+			}
+		}
+	}
+	return p
+}
+
+func (v *validator) grant(path, name string, isGroup bool, f grantFields) *grant {
+	g := &grant{
+		name:      name,
+		isGroup:   isGroup,
+		models:    map[string]bool{},
+		endpoints: map[string]bool{},
+	}
+	for i, m := range f.Models {
+		mp := fmt.Sprintf("%s.models[%d]", path, i)
+		if g.models[m] {
+			v.addf(mp, "model %q is listed twice", m)
+		}
+		v.checkModel(mp, m)
+		g.models[m] = true
+		g.modelIDs = append(g.modelIDs, m)
+	}
+	for i, e := range f.Endpoints {
+		ep := fmt.Sprintf("%s.endpoints[%d]", path, i)
+		switch {
+		case e == "":
+			v.addf(ep, "endpoint name is empty")
+		case g.endpoints[e]:
+			v.addf(ep, "endpoint %q is listed twice", e)
+		case v.opts.endpoints != nil && !v.opts.endpoints[e]:
+			v.addf(ep, "endpoint %q is not in the catalog", e)
+		}
+		g.endpoints[e] = true
+		g.endpointNames = append(g.endpointNames, e)
+	}
+	slices.Sort(g.modelIDs)
+	slices.Sort(g.endpointNames)
+	if f.Guardrail != nil {
+		if gr, ok := v.guardrail(path+".guardrail", f.Guardrail); ok {
+			g.guardrail = &gr
+		}
+	}
+	if q := f.Quotas; q != nil {
+		qp := path + ".quotas"
+		g.user.requestsPerMinute = v.limit(qp+".userRequestsPerMinute", q.UserRequestsPerMinute)
+		g.user.tokensPerDay = v.limit(qp+".userTokensPerDay", q.UserTokensPerDay)
+		g.user.tokensPerMonth = v.limit(qp+".userTokensPerMonth", q.UserTokensPerMonth)
+		g.groupTokensPerMonth = v.limit(qp+".groupTokensPerMonth", q.GroupTokensPerMonth)
+		if !isGroup && q.GroupTokensPerMonth != nil {
+			v.addf(qp+".groupTokensPerMonth", "groupTokensPerMonth applies to groups, not scopes")
+			g.groupTokensPerMonth = 0
+		}
+		if d, m := g.user.tokensPerDay, g.user.tokensPerMonth; d > 0 && m > 0 && d > m {
+			v.addf(qp+".userTokensPerDay", "userTokensPerDay (%d) is more than userTokensPerMonth (%d)", d, m)
+		}
+	}
+	return g
+}
+
+func (v *validator) checkModel(path, id string) {
+	switch {
+	case id == "":
+		v.addf(path, "model id is empty")
+	case v.opts.models != nil && !v.opts.models[id]:
+		v.addf(path, "model %q is not in the catalog", id)
+	}
+}
+
+func (v *validator) limit(path string, n *int64) int64 {
+	if n == nil {
+		return 0
+	}
+	if *n <= 0 {
+		v.addf(path, "limit must be positive (omit it for no limit), got %d", *n)
+		return 0
+	}
+	return *n
+}
+
+func (v *validator) guardrail(path string, g *guardrailDoc) (Guardrail, bool) {
+	ok := true
+	if g.ID == "" {
+		v.addf(path, "guardrail needs an id")
+		ok = false
+	}
+	if g.Version == "" {
+		v.addf(path, "guardrail needs a version (a number or DRAFT)")
+		ok = false
+	}
+	return Guardrail{ID: g.ID, Version: g.Version}, ok
+}
