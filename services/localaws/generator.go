@@ -190,3 +190,8 @@ func answerFor(prompt string) string {
 	fmt.Fprintf(&b, "\n%s\n", closings[(seed>>8)%uint64(len(closings))])
 	return b.String()
 }
+
+// AnswerFor returns the built-in generator's whole answer to a prompt (the system prompt,
+// a newline, and the last user turn; for SageMaker, a newline and the inputs), before
+// maxTokens and stop sequences apply. Tests use it to predict answers.
+func AnswerFor(prompt string) string { return answerFor("\n" + prompt) }
