@@ -1,0 +1,22 @@
+// Package server builds Portico's standalone RPC server: one h2c port (HTTP/1.1 and
+// unencrypted HTTP/2, via net/http's Protocols) serving Connect, gRPC and gRPC-Web.
+//
+// The handler tree is
+//
+//	request id → access log + panic recovery → mux
+//	    GET /healthz                             no authentication
+//	    gRPC reflection v1 and v1alpha          no authentication
+//	    gRPC health (grpc.health.v1.Health)      no authentication
+//	    everything else → auth middleware → the mounted services
+//
+// Services are mounted with the connect handler options from HandlerOptions, which carry
+// OpenTelemetry (otelconnect), per-RPC log fields, a default per-RPC deadline, message size
+// limits, compression settings and panic recovery that turns a panic into Internal.
+//
+// Typical use:
+//
+//	srv, err := server.New(server.WithLogger(log), server.WithAuth(authMiddleware),
+//		server.WithTelemetry(providers))
+//	srv.Mount(identityv1connect.NewIdentityServiceHandler(identity, srv.HandlerOptions()...))
+//	err = srv.Run(ctx, "localhost:8081", os.Getenv) // standalone, or Lambda when on Lambda
+package server
