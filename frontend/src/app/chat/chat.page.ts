@@ -1,4 +1,224 @@
-import { Component } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  ElementRef,
+  afterRenderEffect,
+  computed,
+  inject,
+  signal,
+  viewChild,
+} from '@angular/core';
+import { MatButtonModule } from '@angular/material/button';
+import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatInputModule } from '@angular/material/input';
+import { MatSelectModule } from '@angular/material/select';
+import { MatSliderModule } from '@angular/material/slider';
+import { MatTooltipModule } from '@angular/material/tooltip';
+import type { Model } from '@gen/portico/inference/v1/inference_pb';
+import { Icon } from '../core/icon';
+import { formatCount, formatMoney } from '../core/money';
+import { ErrorBanner } from '../errors/error-banner';
+import { checkImages, formatBytes, imageFormatOf, toBase64, type Attachment, type ChatMessage } from './chat.models';
+import { ChatStore } from './chat.store';
+import { MarkdownView } from './markdown-view';
 
-@Component({ selector: 'app-x', template: '<p>todo</p>' })
-export class ChatPage {}
+/** The chat: pick a model, talk to it, see what each answer cost. */
+@Component({
+  selector: 'app-chat-page',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [
+    MatButtonModule,
+    MatFormFieldModule,
+    MatInputModule,
+    MatSelectModule,
+    MatSliderModule,
+    MatTooltipModule,
+    Icon,
+    ErrorBanner,
+    MarkdownView,
+  ],
+  templateUrl: './chat.page.html',
+  styleUrl: './chat.page.scss',
+})
+export class ChatPage {
+  protected readonly store = inject(ChatStore);
+  protected readonly draft = signal('');
+  protected readonly pending = signal<Attachment[]>([]);
+  protected readonly attachProblems = signal<string[]>([]);
+  protected readonly showSettings = signal(false);
+  protected readonly editingId = signal<string | null>(null);
+  protected readonly editText = signal('');
+  protected readonly stuckToBottom = signal(true);
+  protected readonly copiedId = signal<string | null>(null);
+
+  private readonly scroller = viewChild<ElementRef<HTMLElement>>('scroller');
+  private readonly composer = viewChild<ElementRef<HTMLTextAreaElement>>('composer');
+
+  protected readonly canSend = computed(
+    () => !this.store.streaming() && !!this.store.model() && (this.draft().trim() !== '' || this.pending().length > 0),
+  );
+  protected readonly imagesAllowed = computed(() => !!this.store.model()?.capabilities?.images);
+  protected readonly maxOut = computed(() => Number(this.store.model()?.maxOutputTokens ?? 0) || 8192);
+
+  protected readonly formatMoney = formatMoney;
+  protected readonly formatCount = formatCount;
+  protected readonly formatBytes = formatBytes;
+
+  constructor() {
+    void this.store.loadModels();
+    afterRenderEffect({
+      write: () => {
+        this.store.messages();
+        const el = this.scroller()?.nativeElement;
+        if (el && this.stuckToBottom()) el.scrollTop = el.scrollHeight;
+      },
+    });
+  }
+
+  protected onScroll(): void {
+    const el = this.scroller()?.nativeElement;
+    if (!el) return;
+    this.stuckToBottom.set(el.scrollHeight - el.scrollTop - el.clientHeight < 48);
+  }
+
+  protected jumpToLatest(): void {
+    this.stuckToBottom.set(true);
+    const el = this.scroller()?.nativeElement;
+    if (el) el.scrollTop = el.scrollHeight;
+  }
+
+  protected onComposerKeydown(ev: KeyboardEvent): void {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      this.send();
+    }
+  }
+
+  protected send(): void {
+    if (!this.canSend()) return;
+    const text = this.draft();
+    const attachments = this.pending();
+    this.draft.set('');
+    this.pending.set([]);
+    this.attachProblems.set([]);
+    this.stuckToBottom.set(true);
+    void this.store.send(text, attachments);
+  }
+
+  protected stop(): void {
+    this.store.stop();
+    this.composer()?.nativeElement.focus();
+  }
+
+  protected regenerate(): void {
+    this.stuckToBottom.set(true);
+    void this.store.regenerate();
+  }
+
+  protected startEdit(m: ChatMessage): void {
+    this.editingId.set(m.id);
+    this.editText.set(m.text);
+  }
+
+  protected cancelEdit(): void {
+    this.editingId.set(null);
+  }
+
+  protected saveEdit(): void {
+    const id = this.editingId();
+    if (!id) return;
+    this.editingId.set(null);
+    this.stuckToBottom.set(true);
+    void this.store.editAndResend(id, this.editText());
+  }
+
+  protected onEditKeydown(ev: KeyboardEvent): void {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      this.saveEdit();
+    } else if (ev.key === 'Escape') {
+      this.cancelEdit();
+    }
+  }
+
+  protected async copy(m: ChatMessage): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(m.text);
+      this.copiedId.set(m.id);
+      setTimeout(() => this.copiedId.set(null), 1500);
+    } catch {
+      // Clipboard denied; nothing else to do.
+    }
+  }
+
+  protected newChat(): void {
+    this.store.clear();
+    this.composer()?.nativeElement.focus();
+  }
+
+  protected async onFiles(input: HTMLInputElement): Promise<void> {
+    const files = Array.from(input.files ?? []);
+    input.value = '';
+    if (files.length === 0) return;
+    const problems = checkImages(files, this.pending().length, this.store.model());
+    this.attachProblems.set(problems);
+    if (problems.length > 0) return;
+    const added: Attachment[] = [];
+    for (const f of files) {
+      added.push({
+        name: f.name,
+        size: f.size,
+        format: imageFormatOf(f.type)!,
+        base64: toBase64(new Uint8Array(await f.arrayBuffer())),
+      });
+    }
+    this.pending.update((p) => [...p, ...added]);
+  }
+
+  protected removeAttachment(i: number): void {
+    this.pending.update((p) => p.filter((_, j) => j !== i));
+  }
+
+  protected onModelChange(id: string): void {
+    this.store.modelId.set(id);
+    if (!this.imagesAllowed() && this.pending().length > 0) {
+      this.pending.set([]);
+      this.attachProblems.set([$localize`:@@chat.images.removed:Images were removed: the selected model does not accept them.`]);
+    }
+  }
+
+  protected setMaxTokens(v: string): void {
+    const n = Math.max(1, Math.min(this.maxOut(), Math.floor(Number(v) || 1)));
+    this.store.updateSettings({ maxTokens: n });
+  }
+
+  protected caps(m: Model): string[] {
+    const c = m.capabilities;
+    const out: string[] = [];
+    if (c?.streaming) out.push($localize`:@@chat.cap.streaming:Streaming`);
+    if (c?.images) out.push($localize`:@@chat.cap.images:Images`);
+    if (c?.systemPrompt) out.push($localize`:@@chat.cap.system:System prompt`);
+    return out;
+  }
+
+  protected prices(m: Model): string {
+    const p = m.pricing;
+    if (!p) return '';
+    return $localize`:@@chat.prices:${formatMoney(p.inputPer1kTokens)}:in: in · ${formatMoney(p.outputPer1kTokens)}:out: out per 1k tokens (estimate)`;
+  }
+
+  protected contextLabel(m: Model): string {
+    return $localize`:@@chat.context:${formatCount(m.contextWindow)}:ctx: context · ${formatCount(m.maxOutputTokens)}:out: max output`;
+  }
+
+  protected usePrompt(text: string): void {
+    this.draft.set(text);
+    this.composer()?.nativeElement.focus();
+  }
+
+  protected readonly suggestions = [
+    $localize`:@@chat.suggest.1:Summarise the key points of a document I paste`,
+    $localize`:@@chat.suggest.2:Write a SQL query that finds duplicate customers`,
+    $localize`:@@chat.suggest.3:Explain the difference between TCP and UDP in a table`,
+  ];
+}
