@@ -1,1 +1,10 @@
+// Package oidcflow signs people in through an OpenID provider (Amazon Cognito, or the dev
+// IdP) as a confidential client, keeps their tokens in a session, and refreshes them.
+//
+// Sign-in is the authorization code flow with PKCE (S256); state, nonce and the code
+// verifier travel in a short-lived sealed cookie. The callback exchanges the code with
+// golang.org/x/oauth2, verifies the ID token with go-oidc and compares the nonce itself
+// (go-oidc does not), ends any earlier session (fixation) and starts a new one. Authorize
+// hands the proxy a fresh access token, refreshing one at a time per session. Logout revokes
+// the refresh token and returns the provider's Cognito-style logout URL.
 package oidcflow

@@ -1,0 +1,218 @@
+// Package bff assembles Portico's backend-for-frontend: the OIDC sign-in flow under /auth/,
+// the guarded Connect proxy under /api/, the SPA everywhere else, and /healthz, behind the
+// security headers.
+package bff
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/portico-dev/portico/bff/config"
+	"github.com/portico-dev/portico/bff/cookie"
+	"github.com/portico-dev/portico/bff/headers"
+	"github.com/portico-dev/portico/bff/oidcflow"
+	"github.com/portico-dev/portico/bff/proxy"
+	"github.com/portico-dev/portico/bff/session"
+	"github.com/portico-dev/portico/bff/spa"
+)
+
+// SessionCookieName is the name of the session cookie (and the prefix of its chunks).
+const SessionCookieName = "__Host-portico-session"
+
+// An Option changes how New builds the BFF (mostly for tests).
+type Option func(*options)
+
+type options struct {
+	logger    *slog.Logger
+	idpClient *http.Client
+	transport http.RoundTripper
+	now       func() time.Time
+	store     session.Store
+}
+
+// WithLogger sets the structured logger.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithIdPClient sets the HTTP client that calls the OpenID provider.
+func WithIdPClient(c *http.Client) Option { return func(o *options) { o.idpClient = c } }
+
+// WithTransport sets the transport that forwards API calls to the services.
+func WithTransport(t http.RoundTripper) Option { return func(o *options) { o.transport = t } }
+
+// WithClock replaces time.Now.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithStore keeps sessions server-side in store (overriding cfg.SessionStore).
+func WithStore(s session.Store) Option { return func(o *options) { o.store = s } }
+
+// BFF is the backend-for-frontend's HTTP handler.
+type BFF struct {
+	handler http.Handler
+	// Flow is the sign-in flow (exposed for tests and embedding).
+	Flow *oidcflow.Flow
+}
+
+// New builds the BFF from cfg. It does not contact the provider or the services.
+func New(cfg *config.Config, opts ...Option) (*BFF, error) {
+	o := options{logger: slog.New(slog.DiscardHandler), now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	codec, err := cookie.NewCodec(cfg.CookieKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("bff: %w", err)
+	}
+	store := o.store
+	if store == nil && cfg.SessionStore == "memory" {
+		store = session.NewMemoryStore(o.now)
+	}
+	sessions := session.NewManager(
+		&cookie.Jar{Codec: codec, Name: SessionCookieName, SameSite: http.SameSiteStrictMode},
+		session.Options{Store: store, IdleTimeout: cfg.SessionIdleTimeout, Now: o.now},
+	)
+	flow, err := oidcflow.New(oidcflow.Config{
+		Issuer:               cfg.Issuer,
+		ClientID:             cfg.ClientID,
+		ClientSecret:         cfg.ClientSecret,
+		PublicURL:            cfg.PublicURL,
+		IdentityProvider:     cfg.IdentityProvider,
+		Sessions:             sessions,
+		LoginCodec:           codec,
+		HTTPClient:           o.idpClient,
+		MaxSessionLifetime:   cfg.SessionMaxLifetime,
+		RefreshTokenLifetime: cfg.RefreshTokenTTL,
+		Logger:               o.logger,
+		Now:                  o.now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bff: %w", err)
+	}
+	allow, err := proxy.DefaultAllowlist()
+	if err != nil {
+		return nil, fmt.Errorf("bff: %w", err)
+	}
+	guard := headers.NewGuard(cfg.PublicURL, cfg.AllowedOrigins...)
+	api, err := proxy.New(proxy.Config{
+		Upstream:  cfg.ServicesURL,
+		Transport: o.transport,
+		Allowlist: allow,
+		Guard:     guard,
+		Authorize: func(w http.ResponseWriter, r *http.Request) (string, error) {
+			s, err := flow.Authorize(w, r)
+			if err != nil {
+				return "", err
+			}
+			return s.AccessToken, nil
+		},
+		MaxBodyBytes: cfg.APIMaxBodyBytes,
+		Timeout:      cfg.APITimeout,
+		Logger:       o.logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bff: %w", err)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok"))
+	})
+	mux.HandleFunc("GET /auth/login", flow.Login)
+	mux.HandleFunc("GET /auth/callback", flow.Callback)
+	// The CSRF guard runs before the method check: every method is refused without it.
+	mux.Handle("/auth/session", guarded(guard, only(http.MethodGet, flow.Session)))
+	mux.Handle("/auth/logout", guarded(guard, only(http.MethodPost, flow.Logout)))
+	mux.HandleFunc("/auth/", func(w http.ResponseWriter, r *http.Request) {
+		oidcflow.WriteError(w, r, errNotFound(r))
+	})
+	mux.Handle(proxy.Prefix+"/", api)
+	mux.Handle("/", spa.New(os.DirFS(cfg.SPADir)))
+
+	var formActions []string
+	if u, err := url.Parse(cfg.Issuer); err == nil {
+		formActions = append(formActions, u.Scheme+"://"+u.Host)
+	}
+	h := headers.Security(headers.SecurityConfig{HSTS: cfg.HTTPS(), FormActions: formActions})(mux)
+	return &BFF{handler: logRequests(o.logger, h), Flow: flow}, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (b *BFF) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.handler.ServeHTTP(w, r) }
+
+func guarded(g *headers.Guard, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := g.Check(r); err != nil {
+			oidcflow.WriteError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func only(method string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != method {
+			w.Header().Set("Allow", method)
+			oidcflow.WriteError(w, r, errMethod(r))
+			return
+		}
+		h(w, r)
+	})
+}
+
+// statusRecorder remembers the status for the access log and passes Flush through, so
+// streams keep streaming.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Flush() {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	http.NewResponseController(s.ResponseWriter).Flush()
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// logRequests logs one line per request: method, path (never the query, which may carry
+// codes), status and duration, with a request id also sent as X-Request-Id.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		var id [8]byte
+		_, _ = rand.Read(id[:])
+		rid := hex.EncodeToString(id[:])
+		w.Header().Set("X-Request-Id", rid)
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if r.URL.Path == "/healthz" {
+			return
+		}
+		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", rid), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+	})
+}

@@ -1,0 +1,190 @@
+// Package config reads the BFF's settings from the environment (docs/contracts.md).
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/portico-dev/portico/bff/cookie"
+)
+
+// Environment variables.
+const (
+	EnvAddr               = "PORTICO_BFF_ADDR"
+	EnvPublicURL          = "PORTICO_PUBLIC_URL"
+	EnvIssuer             = "PORTICO_OIDC_ISSUER"
+	EnvClientID           = "PORTICO_OIDC_CLIENT_ID"
+	EnvClientSecret       = "PORTICO_OIDC_CLIENT_SECRET"
+	EnvClientSecretARN    = "PORTICO_OIDC_CLIENT_SECRET_ARN"
+	EnvIdentityProvider   = "PORTICO_OIDC_IDENTITY_PROVIDER"
+	EnvCookieKeys         = "PORTICO_COOKIE_KEYS"
+	EnvServicesURL        = "PORTICO_SERVICES_URL"
+	EnvSPADir             = "PORTICO_SPA_DIR"
+	EnvAllowedOrigins     = "PORTICO_ALLOWED_ORIGINS"
+	EnvSessionStore       = "PORTICO_SESSION_STORE"
+	EnvSessionMaxLifetime = "PORTICO_SESSION_MAX_LIFETIME"
+	EnvSessionIdleTimeout = "PORTICO_SESSION_IDLE_TIMEOUT"
+	EnvRefreshTokenTTL    = "PORTICO_OIDC_REFRESH_TOKEN_TTL"
+	EnvAPITimeout         = "PORTICO_API_TIMEOUT"
+	EnvAPIMaxBodyBytes    = "PORTICO_API_MAX_BODY_BYTES"
+)
+
+// Config is the BFF's configuration.
+type Config struct {
+	// Addr is the listen address in standalone mode.
+	Addr string
+	// PublicURL is the origin users see, without a trailing slash.
+	PublicURL string
+	// Issuer, ClientID and ClientSecret describe the OpenID provider and the BFF's client.
+	Issuer, ClientID, ClientSecret string
+	// ClientSecretARN names a Secrets Manager secret holding the client secret; Resolve
+	// fetches it.
+	ClientSecretARN string
+	// IdentityProvider is Cognito's identity_provider hint (empty: none).
+	IdentityProvider string
+	// CookieKeys seal the cookies; the first seals. Generated when unset (dev only: sessions
+	// end when the process does).
+	CookieKeys []cookie.Key
+	// CookieKeysGenerated reports that CookieKeys were generated.
+	CookieKeysGenerated bool
+	// ServicesURL is where /api/ forwards.
+	ServicesURL *url.URL
+	// SPADir is the built Angular app.
+	SPADir string
+	// AllowedOrigins are origins besides PublicURL's that may call the API.
+	AllowedOrigins []string
+	// SessionStore is "cookie" (default: the session sealed in the cookie) or "memory"
+	// (server-side sessions in this process; production would use a DynamoDB Store).
+	SessionStore string
+	// SessionMaxLifetime, SessionIdleTimeout and RefreshTokenTTL bound sessions (zero: the
+	// defaults of oidcflow and session).
+	SessionMaxLifetime, SessionIdleTimeout, RefreshTokenTTL time.Duration
+	// APITimeout and APIMaxBodyBytes limit each proxied call (zero: proxy defaults).
+	APITimeout      time.Duration
+	APIMaxBodyBytes int64
+}
+
+// Defaults for the dev stack.
+const (
+	DefaultAddr        = "localhost:8080"
+	DefaultPublicURL   = "http://localhost:8080"
+	DefaultIssuer      = "http://localhost:9000"
+	DefaultClientID    = "portico-web"
+	DefaultSecret      = "portico-dev-secret"
+	DefaultServicesURL = "http://localhost:8081"
+	DefaultSPADir      = "frontend/dist/portico/browser"
+)
+
+// FromEnv reads the configuration through getenv (os.Getenv in main). The client secret is
+// left empty when only its ARN is set; call Resolve.
+func FromEnv(getenv func(string) string) (*Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &Config{
+		Addr:             get(EnvAddr, DefaultAddr),
+		PublicURL:        strings.TrimSuffix(get(EnvPublicURL, DefaultPublicURL), "/"),
+		Issuer:           strings.TrimSuffix(get(EnvIssuer, DefaultIssuer), "/"),
+		ClientID:         get(EnvClientID, DefaultClientID),
+		ClientSecretARN:  get(EnvClientSecretARN, ""),
+		IdentityProvider: get(EnvIdentityProvider, ""),
+		SPADir:           get(EnvSPADir, DefaultSPADir),
+		SessionStore:     get(EnvSessionStore, "cookie"),
+	}
+	c.ClientSecret = get(EnvClientSecret, "")
+	if c.ClientSecret == "" && c.ClientSecretARN == "" {
+		c.ClientSecret = DefaultSecret
+	}
+	var errs []error
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		errs = append(errs, fmt.Errorf("%s=%q: want an origin such as https://portico.example.com", EnvPublicURL, c.PublicURL))
+	}
+	su, err := url.Parse(get(EnvServicesURL, DefaultServicesURL))
+	if err != nil || (su.Scheme != "http" && su.Scheme != "https") || su.Host == "" {
+		errs = append(errs, fmt.Errorf("%s: want an http(s) URL", EnvServicesURL))
+	}
+	c.ServicesURL = su
+	if v := getenv(EnvCookieKeys); v != "" {
+		keys, err := cookie.ParseKeys(v)
+		if err == nil {
+			_, err = cookie.NewCodec(keys...)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvCookieKeys, err))
+		}
+		c.CookieKeys = keys
+	} else {
+		key, err := cookie.GenerateKey("dev")
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.CookieKeys, c.CookieKeysGenerated = []cookie.Key{key}, true
+	}
+	for o := range strings.SplitSeq(getenv(EnvAllowedOrigins), ",") {
+		if o = strings.TrimSuffix(strings.TrimSpace(o), "/"); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	switch c.SessionStore {
+	case "cookie", "memory":
+	default:
+		errs = append(errs, fmt.Errorf("%s=%q: want cookie or memory", EnvSessionStore, c.SessionStore))
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{EnvSessionMaxLifetime, &c.SessionMaxLifetime},
+		{EnvSessionIdleTimeout, &c.SessionIdleTimeout},
+		{EnvRefreshTokenTTL, &c.RefreshTokenTTL},
+		{EnvAPITimeout, &c.APITimeout},
+	} {
+		if v := getenv(d.name); v != "" {
+			dur, err := time.ParseDuration(v)
+			if err != nil || dur <= 0 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a positive Go duration", d.name, v))
+			}
+			*d.dst = dur
+		}
+	}
+	if v := getenv(EnvAPIMaxBodyBytes); v != "" {
+		var n int64
+		if _, err := fmt.Sscan(v, &n); err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive byte count", EnvAPIMaxBodyBytes, v))
+		}
+		c.APIMaxBodyBytes = n
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// SecretFetcher returns the secret string stored under an ARN (AWS Secrets Manager).
+type SecretFetcher func(ctx context.Context, arn string) (string, error)
+
+// Resolve fills ClientSecret from ClientSecretARN when the secret is not set directly.
+func (c *Config) Resolve(ctx context.Context, fetch SecretFetcher) error {
+	if c.ClientSecret != "" || c.ClientSecretARN == "" {
+		return nil
+	}
+	secret, err := fetch(ctx, c.ClientSecretARN)
+	if err != nil {
+		return fmt.Errorf("config: client secret from %s: %w", EnvClientSecretARN, err)
+	}
+	c.ClientSecret = strings.TrimSpace(secret)
+	if c.ClientSecret == "" {
+		return fmt.Errorf("config: secret %s is empty", c.ClientSecretARN)
+	}
+	return nil
+}
+
+// HTTPS reports whether the public URL is https (HSTS is sent only then).
+func (c *Config) HTTPS() bool { return strings.HasPrefix(c.PublicURL, "https://") }

@@ -1,0 +1,216 @@
+// Package proxy forwards the browser's Connect and gRPC-Web calls under /api/ to the
+// services: only allowlisted procedures, only with the CSRF guard passed, with the browser's
+// cookies and credentials stripped and the session's access token attached, streaming
+// responses as they arrive.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
+)
+
+// Defaults of Config's limits.
+const (
+	DefaultMaxBodyBytes = 8 << 20
+	DefaultTimeout      = 5 * time.Minute
+)
+
+// Prefix is the path under which the proxy serves.
+const Prefix = "/api"
+
+// Trusted headers the BFF sets for the services (docs/contracts.md).
+const (
+	HeaderClientIP        = "Portico-Client-Ip"
+	HeaderClientUserAgent = "Portico-Client-User-Agent"
+)
+
+// Authorizer returns the access token to forward for r, writing any refreshed session
+// cookie to w. Its errors should be connect errors (Unauthenticated, Unavailable).
+type Authorizer func(w http.ResponseWriter, r *http.Request) (string, error)
+
+// Checker refuses requests that may come from another site (the CSRF guard).
+type Checker interface {
+	Check(r *http.Request) error
+}
+
+// Config configures a Proxy.
+type Config struct {
+	// Upstream is the services' base URL (http:// is spoken as h2c).
+	Upstream *url.URL
+	// Transport forwards requests; nil means NewTransport(Upstream).
+	Transport http.RoundTripper
+	// Allowlist is the set of forwarded procedures.
+	Allowlist Allowlist
+	// Guard checks every request before anything else.
+	Guard Checker
+	// Authorize supplies the access token.
+	Authorize Authorizer
+	// MaxBodyBytes and Timeout limit each call; zero means the defaults.
+	MaxBodyBytes int64
+	Timeout      time.Duration
+	// Logger receives structured logs; never tokens or cookies.
+	Logger *slog.Logger
+}
+
+// Proxy is the /api/ handler.
+type Proxy struct {
+	cfg Config
+	rp  *httputil.ReverseProxy
+}
+
+type tokenKey struct{}
+
+// NewTransport returns the BFF's own transport to the services: h2c for http:// URLs (one
+// multiplexed connection), HTTP/1.1 or HTTP/2 over TLS otherwise.
+func NewTransport(upstream *url.URL) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 256
+	t.ResponseHeaderTimeout = 0 // streams take their time; Config.Timeout bounds calls
+	if upstream.Scheme == "http" {
+		var p http.Protocols
+		p.SetUnencryptedHTTP2(true)
+		t.Protocols = &p
+	}
+	return t
+}
+
+// New returns a Proxy.
+func New(cfg Config) (*Proxy, error) {
+	if cfg.Upstream == nil || cfg.Guard == nil || cfg.Authorize == nil || cfg.Allowlist == nil {
+		return nil, errors.New("proxy: upstream, guard, authorizer and allowlist are required")
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = NewTransport(cfg.Upstream)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Proxy{cfg: cfg}
+	upstreamPath := strings.TrimSuffix(cfg.Upstream.Path, "/")
+	p.rp = &httputil.ReverseProxy{
+		Transport:     cfg.Transport,
+		FlushInterval: -1, // flush after every write: streams pass chunk by chunk
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			// Rewrite has already dropped hop-by-hop, Forwarded and X-Forwarded-* headers.
+			out := pr.Out
+			out.URL.Scheme = cfg.Upstream.Scheme
+			out.URL.Host = cfg.Upstream.Host
+			out.URL.Path = upstreamPath + strings.TrimPrefix(pr.In.URL.Path, Prefix)
+			out.URL.RawPath = ""
+			out.Host = ""
+			scrub(out.Header)
+			out.Header.Set("Authorization", "Bearer "+pr.In.Context().Value(tokenKey{}).(string))
+			out.Header.Set(HeaderClientIP, clientIP(pr.In))
+			if ua := pr.In.UserAgent(); ua != "" {
+				out.Header.Set(HeaderClientUserAgent, ua)
+			}
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			resp.Header.Del("Set-Cookie") // the services never set cookies on the BFF's origin
+			return nil
+		},
+		ErrorHandler: p.upstreamError,
+	}
+	return p, nil
+}
+
+// scrub removes what the browser sent that must not reach the services.
+func scrub(h http.Header) {
+	for name := range h {
+		lower := strings.ToLower(name)
+		if strings.HasPrefix(lower, "portico-") || strings.HasPrefix(lower, "x-forwarded-") ||
+			strings.HasPrefix(lower, "x-amz-") || strings.HasPrefix(lower, "cloudfront-") {
+			delete(h, name)
+		}
+	}
+	for _, name := range []string{"Cookie", "Authorization", "X-Csrf", "Forwarded", "X-Real-Ip", "Proxy-Authorization"} {
+		h.Del(name)
+	}
+}
+
+func clientIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// ServeHTTP checks, authorizes and forwards one call.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := p.cfg.Guard.Check(r); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	procedure := strings.TrimPrefix(r.URL.Path, Prefix)
+	if !p.cfg.Allowlist[procedure] {
+		writeError(w, r, connect.NewError(connect.CodeUnimplemented, fmt.Errorf("unknown procedure %q", truncate(procedure, 128))))
+		return
+	}
+	if r.ContentLength > p.cfg.MaxBodyBytes {
+		writeError(w, r, errTooLarge(p.cfg.MaxBodyBytes))
+		return
+	}
+	token, err := p.cfg.Authorize(w, r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), tokenKey{}, token), p.cfg.Timeout)
+	defer cancel()
+	r = r.WithContext(ctx)
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, p.cfg.MaxBodyBytes)
+	}
+	p.rp.ServeHTTP(w, r)
+}
+
+func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, r, errTooLarge(tooLarge.Limit))
+	case errors.Is(r.Context().Err(), context.Canceled):
+		// The browser went away; the upstream call has been cancelled with it.
+	case errors.Is(err, context.DeadlineExceeded):
+		writeError(w, r, connect.NewError(connect.CodeDeadlineExceeded, errors.New("the call took too long")))
+	default:
+		p.cfg.Logger.WarnContext(r.Context(), "upstream call failed", "procedure", r.URL.Path, "err", err)
+		writeError(w, r, connect.NewError(connect.CodeUnavailable, errors.New("the service is unavailable")))
+	}
+}
+
+func errTooLarge(limit int64) error {
+	return connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("request body larger than %s bytes", strconv.FormatInt(limit, 10)))
+}
+
+var errorWriter = connect.NewErrorWriter()
+
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Cache-Control", "no-store")
+	_ = errorWriter.Write(w, r, err)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
