@@ -1,0 +1,119 @@
+package bedrock
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+
+	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+)
+
+// Usage is the token usage of one call.
+type Usage struct {
+	// InputTokens, OutputTokens and TotalTokens are as Bedrock reported them, or estimated.
+	InputTokens, OutputTokens, TotalTokens int64
+	// Estimated is true when Bedrock reported no usage (a failed, canceled or cut stream, a
+	// canceled call) and the figures are Portico's estimate: input by EstimateInputTokens,
+	// output as the larger of the number of text deltas received and their bytes / 4.
+	Estimated bool
+}
+
+// Result is the outcome of a call. Converse and ConverseStream return a non-nil Result even
+// with an error, so that usage so far and the upstream request id can be settled and audited.
+type Result struct {
+	// Output is the answer (role assistant, one text block). For a stream it is the text
+	// received, complete or not.
+	Output *inferencev1.Message
+	// StopReason is why the model stopped; unspecified when the call failed.
+	StopReason inferencev1.StopReason
+	// Usage is the token usage.
+	Usage Usage
+	// UpstreamRequestID is Bedrock's request id, when an answer (or error) carried one.
+	UpstreamRequestID string
+	// GuardrailID is the guardrail applied, when the call had one.
+	GuardrailID string
+	// ProviderLatency is the latency Bedrock reported (metrics.latencyMs), 0 when absent.
+	ProviderLatency time.Duration
+	// FirstTokenAt is when the first text delta arrived (streams only; zero when none did).
+	FirstTokenAt time.Time
+}
+
+func estimatedUsage(req *inferencev1.ConverseRequest, deltas int, text string) Usage {
+	in := EstimateInputTokens(req)
+	out := int64(max(deltas, (len(text)+bytesPerToken-1)/bytesPerToken))
+	return Usage{InputTokens: in, OutputTokens: out, TotalTokens: in + out, Estimated: true}
+}
+
+func reportedUsage(u *types.TokenUsage) Usage {
+	in, out := int64(aws.ToInt32(u.InputTokens)), int64(aws.ToInt32(u.OutputTokens))
+	total := int64(aws.ToInt32(u.TotalTokens))
+	if total == 0 {
+		total = in + out
+	}
+	return Usage{InputTokens: in, OutputTokens: out, TotalTokens: total}
+}
+
+// Converse validates req against call.Limits, then runs it with Bedrock's Converse and
+// returns the whole answer. Errors are *connect.Error (see package doc); the Result is
+// non-nil even then. When ctx is canceled the usage is an estimate of the input alone.
+func (c *Client) Converse(ctx context.Context, req *inferencev1.ConverseRequest, call Call) (*Result, error) {
+	res := &Result{}
+	if err := Validate(req, call.Limits); err != nil {
+		return res, err
+	}
+	in := &bedrockruntime.ConverseInput{
+		ModelId:         aws.String(req.GetModelId()),
+		Messages:        sdkMessages(req.GetMessages()),
+		System:          sdkSystem(req.GetSystemPrompt()),
+		InferenceConfig: sdkInferenceConfig(req.GetInferenceConfig(), call.Limits),
+	}
+	if g := call.Guardrail; g != nil {
+		res.GuardrailID = g.ID
+		in.GuardrailConfig = &types.GuardrailConfiguration{
+			GuardrailIdentifier: aws.String(g.ID),
+			GuardrailVersion:    aws.String(g.Version),
+			Trace:               types.GuardrailTraceEnabled,
+		}
+	}
+	out, err := c.rt.Converse(ctx, in)
+	if err != nil {
+		res.UpstreamRequestID = requestIDOf(err)
+		if ctx.Err() != nil {
+			res.Usage = estimatedUsage(req, 0, "")
+			res.Usage.OutputTokens, res.Usage.TotalTokens = 0, res.Usage.InputTokens
+		}
+		return res, c.toConnect(ctx, err)
+	}
+	res.UpstreamRequestID, _ = middleware.GetRequestIDMetadata(out.ResultMetadata)
+	var text strings.Builder
+	if msg, ok := out.Output.(*types.ConverseOutputMemberMessage); ok {
+		for _, b := range msg.Value.Content {
+			if t, ok := b.(*types.ContentBlockMemberText); ok {
+				text.WriteString(t.Value)
+			}
+		}
+	}
+	res.Output = textMessage(text.String())
+	res.StopReason = stopReason(out.StopReason)
+	if out.Usage != nil {
+		res.Usage = reportedUsage(out.Usage)
+	} else {
+		res.Usage = estimatedUsage(req, 0, text.String())
+	}
+	if out.Metrics != nil {
+		res.ProviderLatency = time.Duration(aws.ToInt64(out.Metrics.LatencyMs)) * time.Millisecond
+	}
+	return res, nil
+}
+
+// isCanceled reports whether err is the caller's own cancellation.
+func isCanceled(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || connect.CodeOf(err) == connect.CodeCanceled)
+}

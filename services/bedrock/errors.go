@@ -1,0 +1,133 @@
+package bedrock
+
+import (
+	"context"
+	"errors"
+
+	"connectrpc.com/connect"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+	"github.com/aws/smithy-go"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
+)
+
+// upstreamError carries a user-safe message while keeping the AWS error reachable through
+// errors.As and errors.Unwrap (for logs; never send it to users).
+type upstreamError struct {
+	msg   string
+	cause error
+}
+
+func (e *upstreamError) Error() string { return e.msg }
+func (e *upstreamError) Unwrap() error { return e.cause }
+
+// errStreamEnded is the cause of an error when a stream ended without its final metadata.
+var errStreamEnded = errors.New("bedrock: the answer stream ended before its final metadata")
+
+// toConnect maps an error of the SDK (or of the context) to a *connect.Error with a precise
+// code and a message safe to show users.
+func (c *Client) toConnect(ctx context.Context, err error) *connect.Error {
+	if err == nil {
+		return nil
+	}
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	code, msg, retry := classify(ctx, err)
+	ue := connect.NewError(code, &upstreamError{msg: msg, cause: err})
+	if retry {
+		d := c.opts.retryAfter
+		if code == connect.CodeUnavailable && isNotReady(err) {
+			d = c.opts.notReadyRetry
+		}
+		if detail, derr := connect.NewErrorDetail(&typev1.RetryAfter{
+			RetryAt: timestamppb.New(c.opts.now().Add(d)),
+			DelayMs: d.Milliseconds(),
+		}); derr == nil {
+			ue.AddDetail(detail)
+		}
+	}
+	return ue
+}
+
+func isNotReady(err error) bool {
+	var e *types.ModelNotReadyException
+	return errors.As(err, &e)
+}
+
+// classify returns the connect code, the user-safe message and whether a RetryAfter hint
+// applies.
+func classify(ctx context.Context, err error) (connect.Code, string, bool) {
+	var (
+		accessDenied  *types.AccessDeniedException
+		notFound      *types.ResourceNotFoundException
+		throttling    *types.ThrottlingException
+		quota         *types.ServiceQuotaExceededException
+		timeout       *types.ModelTimeoutException
+		notReady      *types.ModelNotReadyException
+		modelErr      *types.ModelErrorException
+		modelStream   *types.ModelStreamErrorException
+		validation    *types.ValidationException
+		unavailable   *types.ServiceUnavailableException
+		internal      *types.InternalServerException
+		conflict      *types.ConflictException
+		apiErr        smithy.APIError
+		deadlineError interface{ Timeout() bool }
+	)
+	switch {
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return connect.CodeCanceled, "the request was canceled", false
+	case errors.Is(err, context.DeadlineExceeded), ctx.Err() == context.DeadlineExceeded:
+		return connect.CodeDeadlineExceeded, "the model did not answer in time", false
+	case errors.As(err, &accessDenied):
+		return connect.CodePermissionDenied, "access to this model is not enabled for Portico", false
+	case errors.As(err, &notFound):
+		return connect.CodeNotFound, "the model provider does not know this model", false
+	case errors.As(err, &throttling):
+		return connect.CodeResourceExhausted, "the model provider is throttling requests; retry later", true
+	case errors.As(err, &quota):
+		return connect.CodeResourceExhausted, "the model provider's service quota is exhausted; retry later", true
+	case errors.As(err, &timeout):
+		return connect.CodeDeadlineExceeded, "the model took too long to answer", false
+	case errors.As(err, &notReady):
+		return connect.CodeUnavailable, "the model is not ready yet; retry later", true
+	case errors.As(err, &modelErr):
+		return connect.CodeInternal, "the model failed to process the request", false
+	case errors.As(err, &modelStream):
+		return connect.CodeUnavailable, "the model's answer stream failed; retry", true
+	case errors.As(err, &validation):
+		return connect.CodeInvalidArgument, "the model provider rejected the request as invalid for this model", false
+	case errors.As(err, &unavailable):
+		return connect.CodeUnavailable, "the model provider is unavailable; retry later", true
+	case errors.As(err, &internal):
+		return connect.CodeInternal, "the model provider had an internal error", false
+	case errors.As(err, &conflict):
+		return connect.CodeAborted, "the model provider refused the request as conflicting", false
+	case errors.Is(err, errStreamEnded):
+		return connect.CodeUnavailable, "the answer stream was interrupted; retry", true
+	case errors.As(err, &apiErr):
+		switch apiErr.ErrorCode() {
+		case "UnrecognizedClientException", "InvalidSignatureException", "MissingAuthenticationTokenException", "ExpiredTokenException", "IncompleteSignature":
+			return connect.CodeInternal, "Portico could not authenticate to the model provider", false
+		case "ThrottlingException", "TooManyRequestsException":
+			return connect.CodeResourceExhausted, "the model provider is throttling requests; retry later", true
+		}
+		return connect.CodeInternal, "the model provider answered with an unexpected error", false
+	case errors.As(err, &deadlineError) && deadlineError.Timeout():
+		return connect.CodeDeadlineExceeded, "the model provider did not answer in time", false
+	}
+	return connect.CodeUnavailable, "the model provider could not be reached; retry later", true
+}
+
+// requestIDOf returns the upstream request id carried by an SDK error, if any.
+func requestIDOf(err error) string {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.ServiceRequestID()
+	}
+	return ""
+}
+

@@ -1,0 +1,149 @@
+package bedrock
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+
+	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+)
+
+// SendFunc receives the events of a streamed answer as soon as they arrive: one start (role
+// and model id set, request_id left for the caller), text deltas, and one stop. It never
+// receives metadata: usage comes back in the Result, for the caller to price and send. An
+// error from SendFunc ends the stream at once and is returned (wrapped) by ConverseStream.
+type SendFunc func(*inferencev1.ConverseStreamResponse) error
+
+// ConverseStream validates req against call.Limits, then runs it with Bedrock's
+// ConverseStream, calling send with each event as it arrives.
+//
+// When ctx is canceled, or send fails, the SDK stream is closed at once (the connection to
+// Bedrock is dropped, so generation stops) and the usage so far is returned, estimated. When
+// the stream ends without its final metadata (cut mid-way), the error is UNAVAILABLE and the
+// usage estimated. The Result is never nil.
+func (c *Client) ConverseStream(ctx context.Context, sreq *inferencev1.ConverseStreamRequest, call Call, send SendFunc) (*Result, error) {
+	req := &inferencev1.ConverseRequest{
+		ModelId:         sreq.GetModelId(),
+		Messages:        sreq.GetMessages(),
+		SystemPrompt:    sreq.GetSystemPrompt(),
+		InferenceConfig: sreq.GetInferenceConfig(),
+	}
+	res := &Result{}
+	if err := Validate(req, call.Limits); err != nil {
+		return res, err
+	}
+	in := &bedrockruntime.ConverseStreamInput{
+		ModelId:         aws.String(req.GetModelId()),
+		Messages:        sdkMessages(req.GetMessages()),
+		System:          sdkSystem(req.GetSystemPrompt()),
+		InferenceConfig: sdkInferenceConfig(req.GetInferenceConfig(), call.Limits),
+	}
+	if g := call.Guardrail; g != nil {
+		res.GuardrailID = g.ID
+		in.GuardrailConfig = &types.GuardrailStreamConfiguration{
+			GuardrailIdentifier: aws.String(g.ID),
+			GuardrailVersion:    aws.String(g.Version),
+			Trace:               types.GuardrailTraceEnabled,
+		}
+	}
+	out, err := c.rt.ConverseStream(ctx, in)
+	if err != nil {
+		res.UpstreamRequestID = requestIDOf(err)
+		if ctx.Err() != nil {
+			res.Usage = estimatedUsage(req, 0, "")
+			res.Usage.OutputTokens, res.Usage.TotalTokens = 0, res.Usage.InputTokens
+		}
+		return res, c.toConnect(ctx, err)
+	}
+	res.UpstreamRequestID, _ = middleware.GetRequestIDMetadata(out.ResultMetadata)
+	stream := out.GetStream()
+	defer stream.Close()
+
+	var text strings.Builder
+	deltas := 0
+	gotMetadata := false
+	finish := func(err error) (*Result, error) {
+		res.Output = textMessage(text.String())
+		if !gotMetadata {
+			res.Usage = estimatedUsage(req, deltas, text.String())
+		}
+		if err == nil {
+			return res, nil
+		}
+		return res, c.toConnect(ctx, err)
+	}
+	events := stream.Events()
+	for {
+		var ev types.ConverseStreamOutput
+		var ok bool
+		select {
+		case <-ctx.Done():
+			stream.Close()
+			return finish(ctx.Err())
+		case ev, ok = <-events:
+		}
+		if !ok {
+			break
+		}
+		var msg *inferencev1.ConverseStreamResponse
+		switch v := ev.(type) {
+		case *types.ConverseStreamOutputMemberMessageStart:
+			msg = &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Start{Start: &inferencev1.MessageStart{
+				Role: inferencev1.Role_ROLE_ASSISTANT, ModelId: req.GetModelId(),
+			}}}
+		case *types.ConverseStreamOutputMemberContentBlockDelta:
+			t, isText := v.Value.Delta.(*types.ContentBlockDeltaMemberText)
+			if !isText {
+				continue
+			}
+			if deltas == 0 {
+				res.FirstTokenAt = time.Now()
+			}
+			deltas++
+			text.WriteString(t.Value)
+			msg = &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Delta{Delta: &inferencev1.ContentDelta{
+				ContentBlockIndex: aws.ToInt32(v.Value.ContentBlockIndex), Text: t.Value,
+			}}}
+		case *types.ConverseStreamOutputMemberMessageStop:
+			res.StopReason = stopReason(v.Value.StopReason)
+			msg = &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Stop{Stop: &inferencev1.MessageStop{
+				StopReason: res.StopReason, GuardrailId: res.GuardrailID,
+			}}}
+		case *types.ConverseStreamOutputMemberMetadata:
+			if v.Value.Usage != nil {
+				gotMetadata = true
+				res.Usage = reportedUsage(v.Value.Usage)
+			}
+			if v.Value.Metrics != nil {
+				res.ProviderLatency = time.Duration(aws.ToInt64(v.Value.Metrics.LatencyMs)) * time.Millisecond
+			}
+			continue
+		default:
+			continue
+		}
+		if err := send(msg); err != nil {
+			stream.Close()
+			if isCanceled(ctx, err) {
+				return finish(ctx.Err())
+			}
+			r, _ := finish(nil)
+			return r, fmt.Errorf("bedrock: forward stream event: %w", err)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return finish(err)
+	}
+	if ctx.Err() != nil {
+		return finish(ctx.Err())
+	}
+	if !gotMetadata {
+		return finish(errStreamEnded)
+	}
+	return finish(nil)
+}
