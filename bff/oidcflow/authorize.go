@@ -106,7 +106,10 @@ func (f *Flow) redeem(ctx context.Context, s *session.Session) (*session.Session
 	}
 	tok, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: s.RefreshToken}).Token()
 	if err != nil {
-		if _, ok := errors.AsType[*oauth2.RetrieveError](err); ok {
+		// A 4xx answer (invalid_grant: expired or revoked) ends the session; a 5xx one or no
+		// answer is the provider being unavailable.
+		if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.Response != nil &&
+			re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
 			return nil, fmt.Errorf("%w: %s", errRefreshRefused, oauthErrorCode(err))
 		}
 		return nil, fmt.Errorf("refresh: %w", err)

@@ -110,7 +110,7 @@ func (f *Flow) Callback(w http.ResponseWriter, r *http.Request) {
 	}
 	tok, err := p.oauth.Exchange(ctx, code, oauth2.VerifierOption(st.Verifier))
 	if err != nil {
-		if _, isOAuth := errors.AsType[*oauth2.RetrieveError](err); isOAuth {
+		if re, isOAuth := errors.AsType[*oauth2.RetrieveError](err); isOAuth && re.Response != nil && re.Response.StatusCode < 500 {
 			f.cfg.Logger.InfoContext(r.Context(), "code exchange refused", "err", oauthErrorCode(err))
 			writePage(w, pageExchangeFailed)
 		} else {

@@ -1,0 +1,292 @@
+package bff_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/portico-dev/portico/bff"
+	"github.com/portico-dev/portico/services/devidp"
+)
+
+const getMe = "/api/portico.identity.v1.IdentityService/GetMe"
+
+// assertCleanUpstream checks every call that reached the services: never the browser's
+// cookie, CSRF header or spoofed trusted headers; always a Bearer access token.
+func assertCleanUpstream(t *testing.T, u *upstream) {
+	t.Helper()
+	for i, h := range u.calls() {
+		if h.Get("Cookie") != "" || h.Get("X-Csrf") != "" {
+			t.Errorf("call %d reached the services with Cookie %q / X-CSRF %q", i, h.Get("Cookie"), h.Get("X-Csrf"))
+		}
+		if claim(h.Get("Authorization"), "token_use") != "access" {
+			t.Errorf("call %d carried Authorization %.20q…, want a Bearer access token", i, h.Get("Authorization"))
+		}
+		if h.Get("X-Forwarded-For") != "" || h.Get("Portico-Client-Ip") != "127.0.0.1" || h.Get("Portico-Spoof") != "" {
+			t.Errorf("call %d: X-Forwarded-For %q, Portico-Client-Ip %q, Portico-Spoof %q", i,
+				h.Get("X-Forwarded-For"), h.Get("Portico-Client-Ip"), h.Get("Portico-Spoof"))
+		}
+		if h.Get("Portico-Client-User-Agent") != "portico-test-browser/1.0" {
+			t.Errorf("call %d: Portico-Client-User-Agent %q", i, h.Get("Portico-Client-User-Agent"))
+		}
+	}
+}
+
+func TestSignInSessionAndProxiedCall(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	b := s.browser()
+	cb := b.signIn("alice", "/chat/1?model=x")
+	if cb.StatusCode != http.StatusSeeOther || cb.Header.Get("Location") != "/chat/1?model=x" {
+		t.Fatalf("callback: %s to %q", cb.Status, cb.Header.Get("Location"))
+	}
+	var sessionCookies int
+	for _, c := range cb.Cookies() {
+		if c.Name == "__Host-portico-login" {
+			if c.MaxAge >= 0 {
+				t.Errorf("login cookie not cleared at callback")
+			}
+			continue
+		}
+		if !strings.HasPrefix(c.Name, bff.SessionCookieName) || c.MaxAge <= 0 {
+			continue
+		}
+		sessionCookies++
+		if !c.Secure || !c.HttpOnly || c.Path != "/" || c.Domain != "" || c.SameSite != http.SameSiteStrictMode {
+			t.Errorf("session cookie %s attributes: %+v", c.Name, c)
+		}
+	}
+	if sessionCookies < 2 {
+		t.Errorf("session took %d cookies; Cognito-sized tokens need chunking", sessionCookies)
+	}
+
+	resp, body := b.call(http.MethodGet, "/auth/session", "", true)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("session: %s %s", resp.Status, body)
+	}
+	var got struct {
+		User struct {
+			Subject, Username, Email, Name string
+			Groups                         []string
+		}
+		ExpiresAt time.Time
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.User.Username != "alice" || len(got.User.Groups) != 1 || got.User.Groups[0] != "MLUsers" || got.User.Subject == "" || got.User.Email == "" {
+		t.Fatalf("session user = %+v", got.User)
+	}
+	if until := time.Until(got.ExpiresAt); until < 11*time.Hour || until > 12*time.Hour+time.Minute {
+		t.Fatalf("session expires in %v, want about 12h", until)
+	}
+	if strings.Contains(body, "eyJ") {
+		t.Fatal("the session response carries a token")
+	}
+
+	req := b.request(context.Background(), http.MethodPost, getMe, strings.NewReader("{}"), true)
+	req.Header.Set("X-Forwarded-For", "6.6.6.6")
+	req.Header.Set("Portico-Client-Ip", "6.6.6.6")
+	req.Header.Set("Portico-Spoof", "1")
+	req.Header.Set("Authorization", "Bearer forged")
+	resp = b.do(req)
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(data), `"username":"alice"`) {
+		t.Fatalf("GetMe: %s %s", resp.Status, data)
+	}
+	if resp.Header.Get("Set-Cookie") != "" {
+		t.Fatalf("the services' Set-Cookie reached the browser: %q", resp.Header.Get("Set-Cookie"))
+	}
+	// Connect sends side-effect-free calls as GET.
+	resp, body = b.call(http.MethodGet, getMe+"?connect=v1&encoding=json&message=%7B%7D", "", true)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GetMe over GET: %s %s", resp.Status, body)
+	}
+	if n := len(s.up.calls()); n != 2 {
+		t.Fatalf("upstream saw %d calls, want 2", n)
+	}
+	assertCleanUpstream(t, s.up)
+}
+
+func TestStreamPassesChunkByChunk(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	b := s.browser()
+	b.signIn("alice", "/")
+	req := b.request(context.Background(), http.MethodPost, "/api/portico.inference.v1.InferenceService/ConverseStream", strings.NewReader("{}"), true)
+	req.Header.Set("Content-Type", "application/connect+json")
+	resp := b.do(req)
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	// The upstream is holding its second chunk until released: the first must arrive alone.
+	first, err := r.ReadString(';')
+	if err != nil || first != "chunk-1;" {
+		t.Fatalf("first chunk = %q, %v", first, err)
+	}
+	close(s.up.release)
+	rest, err := io.ReadAll(r)
+	if err != nil || string(rest) != "chunk-2;" {
+		t.Fatalf("rest = %q, %v", rest, err)
+	}
+	assertCleanUpstream(t, s.up)
+}
+
+func TestStreamCancelledWhenBrowserLeaves(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	b := s.browser()
+	b.signIn("alice", "/")
+	ctx, cancel := context.WithCancel(context.Background())
+	req := b.request(ctx, http.MethodPost, "/api/portico.inference.v1.InferenceService/ConverseStream", strings.NewReader("{}"), true)
+	resp := b.do(req)
+	first, err := bufio.NewReader(resp.Body).ReadString(';')
+	if err != nil || first != "chunk-1;" {
+		t.Fatalf("first chunk = %q, %v", first, err)
+	}
+	cancel()
+	resp.Body.Close()
+	select {
+	case <-s.up.gone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upstream stream kept running after the browser left")
+	}
+}
+
+func TestRefreshOncePerSession(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{idpOpts: []devidp.Option{devidp.WithAccessTokenTTL(5 * time.Minute)}})
+	b := s.browser()
+	b.signIn("alice", "/")
+	if resp, body := b.call(http.MethodPost, getMe, "{}", true); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GetMe: %s %s", resp.Status, body)
+	}
+	before := s.up.calls()[0].Get("Authorization")
+	if n := s.idpRT.refreshes.Load(); n != 0 {
+		t.Fatalf("%d refreshes before the token neared expiry", n)
+	}
+
+	s.clock.advance(4*time.Minute + 30*time.Second) // 30 s left: inside the 60 s skew
+	const parallel = 8
+	var wg sync.WaitGroup
+	statuses := make([]int, parallel)
+	for i := range parallel {
+		wg.Go(func() {
+			resp := b.do(b.request(context.Background(), http.MethodPost, getMe, strings.NewReader("{}"), true))
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		if st != http.StatusOK {
+			t.Fatalf("call %d: status %d", i, st)
+		}
+	}
+	if n := s.idpRT.refreshes.Load(); n != 1 {
+		t.Fatalf("%d refreshes for one session, want 1", n)
+	}
+	calls := s.up.calls()[1:]
+	for i, h := range calls {
+		if h.Get("Authorization") == before || h.Get("Authorization") != calls[0].Get("Authorization") {
+			t.Fatalf("call %d was not forwarded with the one refreshed token", i)
+		}
+	}
+	// The browser now holds the refreshed session: the next call needs no refresh... until
+	// the clock moves again.
+	resp, _ := b.call(http.MethodGet, "/auth/session", "", true)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("session after refresh: %s", resp.Status)
+	}
+	assertCleanUpstream(t, s.up)
+}
+
+func TestLogoutRevokesAndClears(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+	b := s.browser()
+	b.signIn("alice", "/")
+	stolen := b.snapshot()
+
+	resp, body := b.call(http.MethodPost, "/auth/logout", "", true)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("logout: %s %s", resp.Status, body)
+	}
+	var out struct{ LogoutURL string }
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatal(err)
+	}
+	want := s.idp.Issuer() + "/logout?" + url.Values{"client_id": {"portico-web"}, "logout_uri": {s.url + "/"}}.Encode()
+	if out.LogoutURL != want {
+		t.Fatalf("logoutUrl = %q, want %q", out.LogoutURL, want)
+	}
+	if n := s.idpRT.revokes.Load(); n != 1 {
+		t.Fatalf("%d revocations, want 1", n)
+	}
+	if len(b.snapshot()) != 0 {
+		t.Fatalf("cookies left after logout: %v", b.snapshot())
+	}
+	resp, body = b.call(http.MethodGet, "/auth/session", "", true)
+	if resp.StatusCode != http.StatusUnauthorized || connectError(t, body) != "unauthenticated" {
+		t.Fatalf("session after logout: %s %s", resp.Status, body)
+	}
+
+	// Someone kept the old cookies. The access token still verifies offline until it
+	// expires; once it needs refreshing, the provider refuses the revoked refresh token and
+	// the session ends.
+	b.restore(stolen)
+	s.clock.advance(time.Hour)
+	resp, body = b.call(http.MethodPost, getMe, "{}", true)
+	if resp.StatusCode != http.StatusUnauthorized || connectError(t, body) != "unauthenticated" {
+		t.Fatalf("call with revoked refresh token: %s %s", resp.Status, body)
+	}
+	if len(b.snapshot()) != 0 {
+		t.Fatalf("cookies not cleared after the failed refresh: %v", b.snapshot())
+	}
+	if n := s.idpRT.refreshes.Load(); n != 1 {
+		t.Fatalf("%d refresh attempts, want 1", n)
+	}
+	if len(s.up.calls()) != 0 {
+		t.Fatal("a call reached the services without a valid session")
+	}
+}
+
+func TestIdPDown(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{idpOpts: []devidp.Option{devidp.WithAccessTokenTTL(5 * time.Minute)}})
+	b := s.browser()
+	b.signIn("alice", "/")
+	s.idp.SetDown(true)
+
+	resp, body := b.call(http.MethodGet, "/auth/login", "", false)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Sign-in is unavailable right now") {
+		t.Fatalf("login with the IdP down: %s %s", resp.Status, body)
+	}
+	// Token near expiry but still valid: the call goes through with it.
+	s.clock.advance(4*time.Minute + 30*time.Second)
+	if resp, body := b.call(http.MethodPost, getMe, "{}", true); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GetMe with a still-valid token and the IdP down: %s %s", resp.Status, body)
+	}
+	// Expired and cannot refresh: unavailable, and the session is kept for when it returns.
+	s.clock.advance(time.Minute)
+	resp, body = b.call(http.MethodPost, getMe, "{}", true)
+	if resp.StatusCode != http.StatusServiceUnavailable || connectError(t, body) != "unavailable" {
+		t.Fatalf("GetMe with an expired token and the IdP down: %s %s", resp.Status, body)
+	}
+	if len(b.snapshot()) == 0 {
+		t.Fatal("the session was cleared because the IdP was down")
+	}
+	s.idp.SetDown(false)
+	if resp, body := b.call(http.MethodPost, getMe, "{}", true); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GetMe once the IdP is back: %s %s", resp.Status, body)
+	}
+	assertCleanUpstream(t, s.up)
+}
