@@ -41,6 +41,8 @@ type options struct {
 	realAWS       bool
 	healthTimeout time.Duration
 	stopTimeout   time.Duration
+	// stack lists the pieces; nil means the dev stack. Tests replace it.
+	stack func(root, cookieKeys string) []piece
 }
 
 func main() {
@@ -96,7 +98,11 @@ func run(ctx context.Context, con *console, opts options, environ []string) erro
 	if err != nil {
 		return err
 	}
-	pieces, err := selectPieces(root, stack(root, keys), opts.only, con)
+	all := stack
+	if opts.stack != nil {
+		all = opts.stack
+	}
+	pieces, err := selectPieces(root, all(root, keys), opts.only, con)
 	if err != nil {
 		return err
 	}
