@@ -1,0 +1,29 @@
+// Package authorizer is Portico's API Gateway Lambda authorizer (REQUEST and TOKEN types). It
+// verifies the bearer token with package token and decides with package policy, so the gateway
+// and the services agree on who may call.
+//
+// Decision:
+//
+//   - no token, or a token that does not verify (for any reason token reports): the error
+//     "Unauthorized", which API Gateway turns into 401;
+//   - a person in at least one group the policy names: Allow on every method of the stage;
+//   - a machine client: Allow on the services whose scope its token holds
+//     (authn.DefaultServiceScopes), nothing else;
+//   - anyone else (bob, with no ML group; a machine client with no useful scope): an explicit
+//     Deny on every method of the stage, which API Gateway turns into 403.
+//
+// The policy document never names the one method being called: it covers the stage's methods
+// with wildcards (arn:…:api/stage/*/* for people, arn:…:api/stage/*/pkg.Service/* for machine
+// clients). API Gateway caches an authorizer's answer per token (TOKEN) or identity source
+// (REQUEST) and applies the cached policy to every later call; a policy naming only the first
+// method would make every other method fail with 403 until the cache entry expired. The answer
+// depends only on the token, never on the path, so a wildcard answer is correct for all calls.
+// The services still check entitlements per model and per RPC.
+//
+// The principal's context reaches the integration as
+// $context.authorizer.{sub,username,groups,scopes,clientId,kind}: groups and scopes are
+// comma-joined, kind is "person" or "machine".
+//
+// The handler never panics and never returns anything but a policy or "Unauthorized"; reasons
+// are logged with slog, tokens never.
+package authorizer
