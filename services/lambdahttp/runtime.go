@@ -56,7 +56,7 @@ type runtimeClient struct {
 
 func newRuntimeClient(addr string) *runtimeClient {
 	tr := http.DefaultTransport.(*http.Transport).Clone() //nolint:forcetypeassert // documented type
-	tr.Proxy = nil                                         // the Runtime API is link-local: never proxy
+	tr.Proxy = nil                                        // the Runtime API is link-local: never proxy
 	tr.DisableCompression = true
 	return &runtimeClient{
 		base: "http://" + addr + "/" + runtimeAPIVersion + "/runtime/",
