@@ -17,6 +17,8 @@ import (
 const (
 	loginFormTTL = 10 * time.Minute
 	authCodeTTL  = 5 * time.Minute
+	// maxPending bounds the login forms kept in memory.
+	maxPending = 10000
 )
 
 // authRequest is an authorization request waiting for the user to sign in.
@@ -63,7 +65,7 @@ type loginView struct {
 	RequestID string
 	Username  string
 	Error     string
-	Users     []*User
+	Users     []*User // listed only for the embedded dev users
 }
 
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +76,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirectURI := q.Get("redirect_uri")
-	if !contains(c.redirectURIs, redirectURI) {
+	if !s.redirectAllowed(c, redirectURI) {
 		s.renderError(w, http.StatusBadRequest, "redirect_uri is not registered for this client.")
 		return
 	}
@@ -110,6 +112,11 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	s.mu.Lock()
 	s.prune(now)
+	if len(s.pending) >= maxPending {
+		s.mu.Unlock()
+		s.renderError(w, http.StatusServiceUnavailable, "Too many sign-ins in progress; try again in a few minutes.")
+		return
+	}
 	s.pending[id] = &authRequest{
 		client: c, redirectURI: redirectURI, state: state, nonce: q.Get("nonce"),
 		scopes: scopes, codeChallenge: challenge, expires: now.Add(loginFormTTL),
@@ -209,8 +216,10 @@ func (s *Server) renderLogin(w http.ResponseWriter, status int, redirectURI stri
 	}
 	v.Style = template.CSS(loginCSS)
 	v.Action = "/login"
-	for _, name := range sortedKeys(s.users) {
-		v.Users = append(v.Users, s.users[name])
+	if s.cfg.devUsers {
+		for _, name := range sortedKeys(s.users) {
+			v.Users = append(v.Users, s.users[name])
+		}
 	}
 	s.writeHTML(w, status, "default-src 'none'; style-src "+loginStyleHash+"; form-action "+formAction+
 		"; frame-ancestors 'none'; base-uri 'none'", v)

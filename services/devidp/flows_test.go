@@ -92,6 +92,14 @@ func TestLoginForm(t *testing.T) {
 		}
 	}
 
+	if !strings.Contains(page.body, "<code>dana</code>") {
+		t.Error("the login page does not list the embedded dev users")
+	}
+	custom := devidptest.Start(t, devidp.WithUsers([]devidp.User{{Username: "eve", Password: "pw", Subject: "e"}}))
+	if p := get(t, custom.HTTPClient(), custom.AuthorizeURL(url.Values{"code_challenge": {challenge}}), nil); p.status != http.StatusOK || strings.Contains(p.body, "<code>eve</code>") {
+		t.Errorf("a users file's names are listed on the login page (status %d)", p.status)
+	}
+
 	// A wrong password and an unknown user get the same answer: the form and one message.
 	for _, tc := range []struct{ user, pass string }{{"alice", "wrong"}, {"mallory", devidp.DevPassword}, {"", ""}} {
 		_, err := devidptest.TryLogin(idp.HTTPClient(), authURL, tc.user, tc.pass)
@@ -344,6 +352,9 @@ func TestRevokeAndUserInfo(t *testing.T) {
 	if info.status != http.StatusOK || info.json["username"] != "alice" || info.json["email"] != "alice@example.com" ||
 		info.json["custom:department"] != "Research" || info.json["email_verified"] != "true" {
 		t.Fatalf("userInfo: %d %s", info.status, info.body)
+	}
+	if r := get(t, idp.HTTPClient(), userInfoURL, http.Header{"Authorization": {"bearer " + tokens.AccessToken}}); r.status != http.StatusOK {
+		t.Errorf("userInfo with a lower-case scheme: %d", r.status)
 	}
 	for name, tc := range map[string]struct {
 		header http.Header

@@ -45,6 +45,7 @@ type config struct {
 	issuer       string
 	dataDir      string
 	users        []User
+	devUsers     bool // users are the embedded dev users
 	accessTTL    time.Duration
 	idTTL        time.Duration
 	refreshTTL   time.Duration
@@ -59,6 +60,7 @@ func defaultConfig() config {
 	return config{
 		issuer:       DefaultIssuer,
 		users:        DefaultUsers(),
+		devUsers:     true,
 		accessTTL:    DefaultAccessTokenTTL,
 		idTTL:        DefaultIDTokenTTL,
 		refreshTTL:   DefaultRefreshTokenTTL,
@@ -86,7 +88,7 @@ func WithDataDir(dir string) Option {
 
 // WithUsers replaces the embedded dev users.
 func WithUsers(users []User) Option {
-	return func(c *config) { c.users = users }
+	return func(c *config) { c.users, c.devUsers = users, false }
 }
 
 // WithAccessTokenTTL sets the lifetime of access tokens.

@@ -20,6 +20,8 @@ type Server struct {
 	clients map[string]*client
 	mux     *http.ServeMux
 
+	urisMu sync.RWMutex // guards the clients' redirect and logout URIs
+
 	mu      sync.Mutex
 	pending map[string]*authRequest // login forms shown, by request id
 	codes   map[string]*authCode    // authorization codes, by code
@@ -103,7 +105,36 @@ func (s *Server) SigningKey() (kid string, key *rsa.PrivateKey) {
 
 // RedirectURIs returns the redirect URIs registered for portico-web.
 func (s *Server) RedirectURIs() []string {
+	s.urisMu.RLock()
+	defer s.urisMu.RUnlock()
 	return slices.Clone(s.clients[WebClientID].redirectURIs)
+}
+
+// SetRedirectURIs replaces portico-web's redirect URIs, for tests that learn the client's
+// address only after the provider has started.
+func (s *Server) SetRedirectURIs(uris ...string) {
+	s.urisMu.Lock()
+	defer s.urisMu.Unlock()
+	s.clients[WebClientID].redirectURIs = slices.Clone(uris)
+}
+
+// SetLogoutURIs replaces portico-web's allowed logout_uri values.
+func (s *Server) SetLogoutURIs(uris ...string) {
+	s.urisMu.Lock()
+	defer s.urisMu.Unlock()
+	s.clients[WebClientID].logoutURIs = slices.Clone(uris)
+}
+
+func (s *Server) redirectAllowed(c *client, uri string) bool {
+	s.urisMu.RLock()
+	defer s.urisMu.RUnlock()
+	return contains(c.redirectURIs, uri)
+}
+
+func (s *Server) logoutAllowed(c *client, uri string) bool {
+	s.urisMu.RLock()
+	defer s.urisMu.RUnlock()
+	return contains(c.logoutURIs, uri)
 }
 
 // User returns the user named username.
@@ -133,7 +164,6 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
 		"token_endpoint":                             iss + "/oauth2/token",
 		"userinfo_endpoint":                          iss + "/oauth2/userInfo",
 		"revocation_endpoint":                        iss + "/oauth2/revoke",
-		"end_session_endpoint":                       iss + "/logout",
 		"jwks_uri":                                   iss + "/.well-known/jwks.json",
 		"response_types_supported":                   []string{"code"},
 		"grant_types_supported":                      []string{"authorization_code", "refresh_token", "client_credentials"},

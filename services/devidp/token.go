@@ -241,8 +241,8 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 // handleUserInfo answers OIDC userInfo for a valid, unrevoked access token with openid scope.
 // As Cognito, email_verified is the string "true" or "false".
 func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="portico-devidp"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "bearer token required"})
 		return
@@ -287,7 +287,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	logoutURI := q.Get("logout_uri")
-	if !contains(c.logoutURIs, logoutURI) {
+	if !s.logoutAllowed(c, logoutURI) {
 		s.renderError(w, http.StatusBadRequest, "logout_uri is not a sign-out URL of this client.")
 		return
 	}

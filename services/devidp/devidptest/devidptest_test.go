@@ -87,3 +87,22 @@ func TestTokenHelpers(t *testing.T) {
 		t.Errorf("issuer %s", idp.Issuer())
 	}
 }
+
+func TestSetRedirectURIsAfterStart(t *testing.T) {
+	t.Parallel()
+	idp := devidptest.Start(t)
+	idp.Server().SetRedirectURIs("http://late.test/cb")
+	_, challenge := devidptest.NewPKCE()
+	loc := devidptest.Login(t, idp.HTTPClient(), idp.AuthorizeURL(url.Values{"code_challenge": {challenge}}), "alice", devidp.DevPassword)
+	if loc.Host != "late.test" || loc.Query().Get("code") == "" {
+		t.Errorf("redirect %s", loc)
+	}
+	resp, err := idp.HTTPClient().Get(idp.AuthorizeURL(url.Values{"code_challenge": {challenge}, "redirect_uri": {devidp.DefaultRedirectURI}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("replaced redirect URI: %d, want 400", resp.StatusCode)
+	}
+}
