@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/portico-dev/portico/bff/config"
@@ -131,14 +132,22 @@ func New(cfg *config.Config, opts ...Option) (*BFF, error) {
 	mux.HandleFunc("/auth/", func(w http.ResponseWriter, r *http.Request) {
 		oidcflow.WriteError(w, r, errNotFound(r))
 	})
-	mux.Handle(proxy.Prefix+"/", api)
 	mux.Handle("/", spa.New(os.DirFS(cfg.SPADir)))
 
 	var formActions []string
 	if u, err := url.Parse(cfg.Issuer); err == nil {
 		formActions = append(formActions, u.Scheme+"://"+u.Host)
 	}
-	h := headers.Security(headers.SecurityConfig{HSTS: cfg.HTTPS(), FormActions: formActions})(mux)
+	// /api/ bypasses the mux, whose path cleaning would answer odd procedure paths with
+	// redirects: the proxy's allowlist refuses them exactly.
+	routes := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, proxy.Prefix+"/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	h := headers.Security(headers.SecurityConfig{HSTS: cfg.HTTPS(), FormActions: formActions})(routes)
 	return &BFF{handler: logRequests(o.logger, h), Flow: flow}, nil
 }
 

@@ -192,6 +192,31 @@ func newStack(t *testing.T, so stackOptions) *stack {
 	if cfg.SessionStore == "" {
 		cfg.SessionStore = "cookie"
 	}
+	return build(t, ts, publicURL, idp, up, keys, spaDir, cfg)
+}
+
+// newStackWith returns a second BFF sharing base's IdP and upstream, sealing with keys.
+func newStackWith(t *testing.T, base *stack, keys []cookie.Key) *stack {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	servicesURL, _ := url.Parse(base.up.srv.URL)
+	cfg := &config.Config{
+		PublicURL:    base.url,
+		Issuer:       base.idp.Issuer(),
+		ClientID:     devidp.WebClientID,
+		ClientSecret: devidp.WebClientSecret,
+		CookieKeys:   keys,
+		ServicesURL:  servicesURL,
+		SPADir:       base.spaDir,
+		SessionStore: "cookie",
+	}
+	// Sign-in names the base's public URL as redirect_uri (the only one the IdP knows); the
+	// browser helper delivers the callback to this server.
+	return build(t, ts, "http://"+ts.Listener.Addr().String(), base.idp, base.up, keys, base.spaDir, cfg)
+}
+
+func build(t *testing.T, ts *httptest.Server, publicURL string, idp *devidptest.IdP, up *upstream, keys []cookie.Key, spaDir string, cfg *config.Config) *stack {
+	t.Helper()
 	clk := &clock{}
 	rt := &countingTransport{}
 	b, err := bff.New(cfg, bff.WithClock(clk.now), bff.WithIdPClient(&http.Client{Transport: rt, Timeout: 10 * time.Second}))
@@ -254,7 +279,10 @@ func (b *browser) snapshot() map[string]string {
 func (b *browser) restore(c map[string]string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.cookies = c
+	b.cookies = make(map[string]string, len(c))
+	for k, v := range c {
+		b.cookies[k] = v
+	}
 }
 
 // request builds a request to the BFF with the browser's cookies and, when api is true, the

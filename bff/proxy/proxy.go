@@ -161,7 +161,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	procedure := strings.TrimPrefix(r.URL.Path, Prefix)
 	if !p.cfg.Allowlist[procedure] {
-		writeError(w, r, connect.NewError(connect.CodeUnimplemented, fmt.Errorf("unknown procedure %q", truncate(procedure, 128))))
+		writeError(w, r, connect.NewError(connect.CodeNotFound, fmt.Errorf("unknown procedure %q", truncate(procedure, 128))))
 		return
 	}
 	if r.ContentLength > p.cfg.MaxBodyBytes {
