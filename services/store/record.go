@@ -1,0 +1,150 @@
+package store
+
+import (
+	"slices"
+	"time"
+
+	adminv1 "github.com/portico-dev/portico/gen/go/portico/admin/v1"
+	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
+	"github.com/portico-dev/portico/services/catalog"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// OutcomeOK is the outcome of a request that succeeded.
+const OutcomeOK = "ok"
+
+// Outcome is what a request actually used and how it ended, as Settle records it.
+type Outcome struct {
+	// Code is "ok", or the Connect code name of the error the caller got, such as
+	// "canceled", "resource_exhausted" or "unavailable" (connect.Code.String()). Empty
+	// means "ok".
+	Code string
+	// ErrorMessage is the short, user-safe description of the error; never a prompt.
+	ErrorMessage string
+	// InputTokens and OutputTokens are the provider's counts (or Portico's estimate, see
+	// UsageEstimated); for a cancelled stream, what was used up to the cancel.
+	InputTokens  int64
+	OutputTokens int64
+	// UsageEstimated is true when the provider reported no counts.
+	UsageEstimated bool
+	// CostNanos is the estimated cost in nanos of US dollars (catalog.CostNanos).
+	CostNanos int64
+	// PriceTableVersion is the version of the price table CostNanos comes from.
+	PriceTableVersion string
+	// Latency is from arrival to the last byte; TimeToFirstToken from arrival to the first
+	// generated content (zero for unary calls).
+	Latency          time.Duration
+	TimeToFirstToken time.Duration
+	// StopReason is the model's stop reason, such as "end_turn", when there was one.
+	StopReason string
+	// UpstreamRequestID is the request id the AWS service returned.
+	UpstreamRequestID string
+}
+
+// Record is one request's ledger entry and audit record. It never holds prompts or
+// completions.
+type Record struct {
+	RequestID         string
+	Time              time.Time // when the request was reserved (UTC)
+	Subject           string
+	User              string
+	Groups            []string // sorted
+	ClientID          string
+	Procedure         string
+	ModelID           string
+	Outcome           string
+	ErrorMessage      string
+	InputTokens       int64
+	OutputTokens      int64
+	UsageEstimated    bool
+	CostNanos         int64
+	PriceTableVersion string
+	Latency           time.Duration
+	TimeToFirstToken  time.Duration
+	StopReason        string
+	UpstreamRequestID string
+	SourceIP          string
+	UserAgent         string
+	// Late is true when the request settled after its reservation had expired and been
+	// released.
+	Late bool
+}
+
+// NewRecord returns the record Settle writes for ticket t and outcome o. Negative counts and
+// costs are recorded as zero.
+func NewRecord(t Ticket, o Outcome) Record {
+	r := t.Reservation
+	code := o.Code
+	if code == "" {
+		code = OutcomeOK
+	}
+	return Record{
+		RequestID: r.RequestID, Time: t.Time.UTC(), Subject: r.Subject, User: r.User,
+		Groups: slices.Clone(r.Groups), ClientID: r.ClientID, Procedure: r.Procedure, ModelID: r.ModelID,
+		Outcome: code, ErrorMessage: o.ErrorMessage,
+		InputTokens: max(0, o.InputTokens), OutputTokens: max(0, o.OutputTokens),
+		UsageEstimated: o.UsageEstimated, CostNanos: max(0, o.CostNanos), PriceTableVersion: o.PriceTableVersion,
+		Latency: max(0, o.Latency), TimeToFirstToken: max(0, o.TimeToFirstToken),
+		StopReason: o.StopReason, UpstreamRequestID: o.UpstreamRequestID,
+		SourceIP: r.SourceIP, UserAgent: r.UserAgent,
+	}
+}
+
+// Tokens is InputTokens + OutputTokens, what tokens counters are charged.
+func (r Record) Tokens() int64 { return r.InputTokens + r.OutputTokens }
+
+// Day is the record's UTC day, YYYY-MM-DD.
+func (r Record) Day() string { return r.Time.UTC().Format(time.DateOnly) }
+
+// Totals returns the record as usage totals of one request.
+func (r Record) Totals() Totals {
+	t := Totals{Requests: 1, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, CostNanos: r.CostNanos}
+	if r.Outcome != OutcomeOK {
+		t.Errors = 1
+	}
+	return t
+}
+
+// Proto returns the record as the admin API's AuditEvent.
+func (r Record) Proto() *adminv1.AuditEvent {
+	e := &adminv1.AuditEvent{
+		RequestId: r.RequestID, Time: timestamppb.New(r.Time), Subject: r.Subject, User: r.User,
+		Groups: slices.Clone(r.Groups), ClientId: r.ClientID, Procedure: r.Procedure, ModelId: r.ModelID,
+		Outcome: r.Outcome, ErrorMessage: r.ErrorMessage,
+		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens,
+		EstimatedCost: catalog.USD(r.CostNanos), UsageEstimated: r.UsageEstimated,
+		Latency: durationpb.New(r.Latency), UpstreamRequestId: r.UpstreamRequestID,
+		SourceIp: r.SourceIP, UserAgent: r.UserAgent, StopReason: r.StopReason,
+	}
+	if r.TimeToFirstToken > 0 {
+		e.TimeToFirstToken = durationpb.New(r.TimeToFirstToken)
+	}
+	return e
+}
+
+// Totals sums usage.
+type Totals struct {
+	Requests     int64
+	Errors       int64
+	InputTokens  int64
+	OutputTokens int64
+	CostNanos    int64
+}
+
+// Add adds o to t.
+func (t *Totals) Add(o Totals) {
+	t.Requests += o.Requests
+	t.Errors += o.Errors
+	t.InputTokens += o.InputTokens
+	t.OutputTokens += o.OutputTokens
+	t.CostNanos += o.CostNanos
+}
+
+// Proto returns the totals as the API's UsageTotals, the cost in USD.
+func (t Totals) Proto() *typev1.UsageTotals {
+	return &typev1.UsageTotals{
+		Requests: t.Requests, Errors: t.Errors, InputTokens: t.InputTokens, OutputTokens: t.OutputTokens,
+		TotalTokens: t.InputTokens + t.OutputTokens, EstimatedCost: catalog.USD(t.CostNanos),
+	}
+}

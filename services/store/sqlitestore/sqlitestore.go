@@ -1,0 +1,265 @@
+// Package sqlitestore is the embedded store.Store: one SQLite file (pure Go,
+// modernc.org/sqlite) in WAL mode, migrated on open from numbered, embedded migrations.
+//
+// Every change runs in an IMMEDIATE transaction, which takes SQLite's write lock before it
+// reads: a Reserve checks and raises its counters with no other writer in between, in this
+// process or in any other process sharing the file, so limits hold across processes. A
+// busy timeout makes writers wait for each other instead of failing; within one process,
+// writers also queue on a mutex so that they do not poll the file lock.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portico-dev/portico/services/store"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// Store is a store.Store on one SQLite file.
+type Store struct {
+	db     *sql.DB
+	opts   store.Options
+	write  sync.Mutex // serialises this process's write transactions
+	mu     sync.RWMutex
+	closed bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// BusyTimeout is how long a writer waits for another process's write lock.
+const BusyTimeout = 10 * time.Second
+
+// Open opens (creating it if needed) the SQLite database at path and migrates it to the
+// current schema. Several processes may open the same file; ":memory:" is not supported
+// (each connection would get its own database).
+func Open(ctx context.Context, path string, opts store.Options) (*Store, error) {
+	if path == "" || strings.HasPrefix(path, ":memory:") {
+		return nil, fmt.Errorf("sqlitestore: a file path is required, got %q", path)
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, store.Unavailable("open sqlite", err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, store.Unavailable("migrate sqlite", err)
+	}
+	return &Store{db: db, opts: opts.WithDefaults()}, nil
+}
+
+// Close closes the database. Later calls fail with store.ErrUnavailable.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.db.Close()
+}
+
+// ready reports ErrUnavailable once the store is closed; callers hold s.mu.RLock.
+func (s *Store) ready(op string) error {
+	if s.closed {
+		return store.Unavailable(op, errors.New("store is closed"))
+	}
+	return nil
+}
+
+// inTx runs fn in an IMMEDIATE transaction and commits it, or rolls it back on error.
+func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.ready(op); err != nil {
+		return err
+	}
+	s.write.Lock()
+	defer s.write.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return store.Unavailable(op, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return store.Unavailable(op, err)
+	}
+	return store.Unavailable(op, tx.Commit())
+}
+
+type hold struct {
+	Key    string `json:"k"`
+	Amount int64  `json:"a"`
+}
+
+// Reserve holds r's worst case on every counter, all or nothing. See store.Store.
+func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket, error) {
+	now := s.opts.Now()
+	t, err := store.Plan(r, now, s.opts.ReservationTTL)
+	if err != nil {
+		return store.Ticket{}, err
+	}
+	err = s.inTx(ctx, "reserve", func(tx *sql.Tx) error {
+		if err := releaseExpired(ctx, tx, now); err != nil {
+			return err
+		}
+		var dup int
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM reservations WHERE request_id = ?1)
+			OR EXISTS (SELECT 1 FROM ledger WHERE request_id = ?1)`, r.RequestID).Scan(&dup); err != nil {
+			return err
+		}
+		if dup != 0 {
+			return store.Invalid("request id %q was already reserved", r.RequestID)
+		}
+		for _, h := range t.Holds {
+			var used, reserved int64
+			err := tx.QueryRowContext(ctx, `SELECT used, reserved FROM counters WHERE key = ?`, h.Key).Scan(&used, &reserved)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if qe := h.Refusal(used, reserved); qe != nil {
+				return qe
+			}
+		}
+		holds := make([]hold, len(t.Holds))
+		for i, h := range t.Holds {
+			holds[i] = hold{Key: h.Key, Amount: h.Amount}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO counters (key, used, reserved, resets_at) VALUES (?, 0, ?, ?)
+				ON CONFLICT (key) DO UPDATE SET reserved = reserved + excluded.reserved`,
+				h.Key, h.Amount, h.ResetsAt.UnixNano()); err != nil {
+				return err
+			}
+		}
+		js, _ := json.Marshal(holds)
+		_, err := tx.ExecContext(ctx, `INSERT INTO reservations (request_id, expires_at, holds) VALUES (?, ?, ?)`,
+			r.RequestID, t.ExpiresAt.UnixNano(), string(js))
+		return err
+	})
+	if err != nil {
+		return store.Ticket{}, err
+	}
+	return t, nil
+}
+
+// releaseExpired releases the holds of every reservation that expired at or before now.
+func releaseExpired(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT request_id, holds FROM reservations WHERE expires_at <= ?`, now.UnixNano())
+	if err != nil {
+		return err
+	}
+	type expired struct {
+		id    string
+		holds []hold
+	}
+	var list []expired
+	for rows.Next() {
+		var id, js string
+		if err := rows.Scan(&id, &js); err != nil {
+			rows.Close()
+			return err
+		}
+		var hs []hold
+		if err := json.Unmarshal([]byte(js), &hs); err != nil {
+			rows.Close()
+			return fmt.Errorf("reservation %s: %w", id, err)
+		}
+		list = append(list, expired{id, hs})
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, e := range list {
+		for _, h := range e.holds {
+			if _, err := tx.ExecContext(ctx, `UPDATE counters SET reserved = reserved - ? WHERE key = ?`, h.Amount, h.Key); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM reservations WHERE request_id = ?`, e.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Settle converts t's holds into its actual usage and writes its record, once. See
+// store.Store.
+func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) error {
+	ctx, cancel := s.opts.SettleContext(ctx)
+	defer cancel()
+	rec := store.NewRecord(t, o)
+	return s.inTx(ctx, "settle", func(tx *sql.Tx) error {
+		var js string
+		err := tx.QueryRowContext(ctx, `SELECT holds FROM reservations WHERE request_id = ?`, rec.RequestID).Scan(&js)
+		switch {
+		case err == nil:
+			var held []hold
+			if err := json.Unmarshal([]byte(js), &held); err != nil {
+				return fmt.Errorf("reservation %s: %w", rec.RequestID, err)
+			}
+			amount := map[string]int64{}
+			for _, h := range held {
+				amount[h.Key] = h.Amount
+			}
+			for _, h := range t.Holds {
+				if _, err := tx.ExecContext(ctx, `UPDATE counters SET used = used + ?, reserved = reserved - ? WHERE key = ?`,
+					store.Charge(h.Limit.Unit, rec.Tokens()), amount[h.Key], h.Key); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM reservations WHERE request_id = ?`, rec.RequestID); err != nil {
+				return err
+			}
+		case errors.Is(err, sql.ErrNoRows):
+			var done int
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ledger WHERE request_id = ?)`, rec.RequestID).Scan(&done); err != nil {
+				return err
+			}
+			if done != 0 {
+				return nil // settled before
+			}
+			// The reservation expired and was released: record the usage all the same.
+			rec.Late = true
+			for _, h := range t.Holds {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO counters (key, used, reserved, resets_at) VALUES (?, ?, 0, ?)
+					ON CONFLICT (key) DO UPDATE SET used = used + excluded.used`,
+					h.Key, store.Charge(h.Limit.Unit, rec.Tokens()), h.ResetsAt.UnixNano()); err != nil {
+					return err
+				}
+			}
+		default:
+			return err
+		}
+		return insertRecord(ctx, tx, rec)
+	})
+}
+
+func insertRecord(ctx context.Context, tx *sql.Tx, r store.Record) error {
+	groups, _ := json.Marshal(r.Groups)
+	if r.Groups == nil {
+		groups = []byte("[]")
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO ledger (request_id, time_ns, day, subject, user, groups, client_id,
+		procedure, model_id, outcome, error_message, input_tokens, output_tokens, usage_estimated, cost_nanos,
+		price_table_version, latency_ns, ttft_ns, stop_reason, upstream_request_id, source_ip, user_agent, late)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.RequestID, r.Time.UnixNano(), r.Day(), r.Subject, r.User, string(groups), r.ClientID,
+		r.Procedure, r.ModelID, r.Outcome, r.ErrorMessage, r.InputTokens, r.OutputTokens, r.UsageEstimated, r.CostNanos,
+		r.PriceTableVersion, int64(r.Latency), int64(r.TimeToFirstToken), r.StopReason, r.UpstreamRequestID,
+		r.SourceIP, r.UserAgent, r.Late)
+	return err
+}
