@@ -1,0 +1,121 @@
+// Command portico-bff runs Portico's backend-for-frontend: the OIDC sign-in flow, the guarded
+// Connect proxy to the services and the SPA. It serves on PORTICO_BFF_ADDR (default
+// localhost:8080), or on AWS Lambda behind a Function URL in RESPONSE_STREAM mode when
+// AWS_LAMBDA_RUNTIME_API is set. docs/contracts.md lists its environment variables.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/portico-dev/portico/bff"
+	"github.com/portico-dev/portico/bff/config"
+	"github.com/portico-dev/portico/services/lambdahttp"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "portico-bff:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	lambdaCfg, err := lambdahttp.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(lambdaCfg.OnLambda())
+	handler, cfg, err := build(ctx, logger, lambdaCfg.OnLambda())
+	if err != nil {
+		if lambdaCfg.OnLambda() {
+			_ = lambdahttp.ReportInitError(ctx, lambdaCfg, err)
+		}
+		return err
+	}
+	if lambdaCfg.OnLambda() {
+		logger.Info("serving on Lambda", "event", string(lambdaCfg.Event), "public_url", cfg.PublicURL)
+		return lambdahttp.Serve(ctx, lambdaCfg, handler, lambdahttp.WithLogger(logger))
+	}
+	return serve(ctx, logger, cfg, handler)
+}
+
+func build(ctx context.Context, logger *slog.Logger, onLambda bool) (http.Handler, *config.Config, error) {
+	cfg, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.CookieKeysGenerated {
+		if onLambda {
+			// Every instance would seal with its own key: sessions would not survive a cold start.
+			return nil, nil, fmt.Errorf("%s is required on Lambda", config.EnvCookieKeys)
+		}
+		logger.Warn("no " + config.EnvCookieKeys + ": using a key generated for this run; sessions end when the process does")
+	}
+	if cfg.ClientSecret == "" {
+		fetch, err := config.SecretsManager(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := cfg.Resolve(ctx, fetch); err != nil {
+			return nil, nil, err
+		}
+	}
+	if _, err := os.Stat(cfg.SPADir + "/index.html"); err != nil {
+		logger.Warn("the SPA is not built; serving a placeholder page", "spa_dir", cfg.SPADir)
+	}
+	h, err := bff.New(cfg, bff.WithLogger(logger))
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, cfg, nil
+}
+
+func serve(ctx context.Context, logger *slog.Logger, cfg *config.Config, h http.Handler) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("BFF listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
+		"issuer", cfg.Issuer, "services", cfg.ServicesURL.String(), "session_store", cfg.SessionStore)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		_ = srv.Close() // streams still open after the grace period are cut
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func newLogger(onLambda bool) *slog.Logger {
+	format := os.Getenv("PORTICO_LOG_FORMAT")
+	if format == "json" || (format == "" && onLambda) {
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+}
