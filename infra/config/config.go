@@ -1,0 +1,378 @@
+// Package config holds the typed configuration of one Portico deployment environment
+// (uat, prod) and loads it from infra/config/<env>.yaml.
+package config
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+//go:embed *.yaml
+var files embed.FS
+
+// Environments lists the environment names that have a configuration file.
+var Environments = []string{"uat", "prod"}
+
+// Config is the configuration of one environment. Every field is validated by Validate.
+type Config struct {
+	// Env is the environment name: "uat" or "prod". It prefixes resource and stack names.
+	Env string `yaml:"env"`
+	// Account is the 12-digit AWS account id the stacks deploy to.
+	Account string `yaml:"account"`
+	// Region is the AWS region of the regional stack (API, Lambdas, Cognito, data).
+	Region string `yaml:"region"`
+	// Protect turns on deletion protection and retain-on-delete for stateful resources
+	// (DynamoDB table, user pool, KMS key, buckets). Always true in prod.
+	Protect bool `yaml:"protect"`
+	// Web is the public web front door (CloudFront).
+	Web Web `yaml:"web"`
+	// Identity configures Cognito and the Entra ID federation.
+	Identity Identity `yaml:"identity"`
+	// API configures API Gateway and its WAF.
+	API API `yaml:"api"`
+	// Models is the model catalog the Inference Lambda may call; IAM grants exactly these.
+	Models Models `yaml:"models"`
+	// PolicyFile is an optional path (relative to infra/) of the group policy file shipped to
+	// the services and the authorizer as PORTICO_POLICY_FILE; empty uses the embedded policy.
+	PolicyFile string `yaml:"policyFile"`
+	// CatalogFile is an optional path (relative to infra/) of the services' catalog file
+	// (PORTICO_CATALOG_FILE); empty uses the embedded catalog.
+	CatalogFile string `yaml:"catalogFile"`
+	// LogRetentionDays is the CloudWatch Logs retention for every log group.
+	LogRetentionDays int `yaml:"logRetentionDays"`
+	// AlarmEmail receives the CloudWatch alarm notifications (SNS e-mail subscription).
+	AlarmEmail string `yaml:"alarmEmail"`
+	// AssetDir is the directory holding <name>/bootstrap for every Lambda (make build writes
+	// build/lambda); relative paths are relative to infra/.
+	AssetDir string `yaml:"assetDir"`
+}
+
+// Web configures the CloudFront distribution and the BFF.
+type Web struct {
+	// Domain is the host name users open, e.g. portico.example.com. The BFF's public URL is
+	// https://<Domain>; Cognito's callback is https://<Domain>/auth/callback.
+	Domain string `yaml:"domain"`
+	// CertificateARN is an ACM certificate for Domain. CloudFront requires it in us-east-1.
+	CertificateARN string `yaml:"certificateArn"`
+	// AllowedCountries optionally restricts viewers to these ISO 3166-1 alpha-2 countries
+	// (CloudFront geo restriction and a WAF geo-match rule). Empty allows every country.
+	AllowedCountries []string `yaml:"allowedCountries"`
+	// RateLimit is the edge WAF's rate-based rule: requests per IP per 5 minutes.
+	RateLimit int `yaml:"rateLimit"`
+	// PriceClass is the CloudFront price class: 100, 200 or All.
+	PriceClass string `yaml:"priceClass"`
+}
+
+// Identity configures the Cognito user pool and the Entra ID SAML federation.
+type Identity struct {
+	// DomainPrefix is the Cognito hosted domain prefix (<prefix>.auth.<region>.amazoncognito.com).
+	DomainPrefix string `yaml:"domainPrefix"`
+	// EntraMetadataURL is the federation metadata URL of the Entra enterprise application.
+	EntraMetadataURL string `yaml:"entraMetadataUrl"`
+	// EntraGroups maps Entra group object ids (GUIDs, as Entra sends them) or names to the
+	// Cognito groups they confer (Administrators, MLUsers). Unmapped groups confer nothing.
+	EntraGroups map[string]string `yaml:"entraGroups"`
+	// ThreatProtection turns on Cognito threat protection (Plus feature plan, full function).
+	ThreatProtection bool `yaml:"threatProtection"`
+	// AccessTokenTTL is the access (and ID) token lifetime, 5m to 24h.
+	AccessTokenTTL Duration `yaml:"accessTokenTtl"`
+	// RefreshTokenTTL is the refresh token lifetime, 1h to 10 years.
+	RefreshTokenTTL Duration `yaml:"refreshTokenTtl"`
+}
+
+// API configures API Gateway.
+type API struct {
+	// AllowedOrigins lists the exact CORS origins (https://host); never "*".
+	AllowedOrigins []string `yaml:"allowedOrigins"`
+	// IPAllowList optionally restricts API callers to these CIDRs (WAF IP set). Empty allows all.
+	IPAllowList []string `yaml:"ipAllowList"`
+	// AllowedCountries optionally restricts API callers to these countries (WAF geo match).
+	// The BFF calls the API from the AWS region, so include the region's country.
+	AllowedCountries []string `yaml:"allowedCountries"`
+	// RateLimit is the regional WAF's rate-based rule: requests per IP per 5 minutes.
+	RateLimit int `yaml:"rateLimit"`
+	// ThrottleRate is the stage's steady-state requests per second.
+	ThrottleRate float64 `yaml:"throttleRate"`
+	// ThrottleBurst is the stage's burst limit.
+	ThrottleBurst int `yaml:"throttleBurst"`
+	// AuthorizerCacheTTL is how long API Gateway caches the authorizer's answer per token (0 to 1h).
+	AuthorizerCacheTTL Duration `yaml:"authorizerCacheTtl"`
+}
+
+// Models is the model catalog as far as IAM is concerned.
+type Models struct {
+	// Bedrock lists foundation-model ids invoked directly (on-demand) in Region.
+	Bedrock []string `yaml:"bedrock"`
+	// InferenceProfiles lists cross-region inference profiles (ids like us.anthropic...).
+	InferenceProfiles []InferenceProfile `yaml:"inferenceProfiles"`
+	// SageMakerEndpoints lists SageMaker endpoint names in Region.
+	SageMakerEndpoints []string `yaml:"sagemakerEndpoints"`
+	// Guardrails lists Bedrock guardrail ids in Region that the policy may apply
+	// (bedrock:ApplyGuardrail is granted on exactly these).
+	Guardrails []string `yaml:"guardrails"`
+}
+
+// InferenceProfile is a Bedrock system-defined cross-region inference profile.
+type InferenceProfile struct {
+	// ID is the profile id, e.g. us.anthropic.claude-sonnet-4-20250514-v1:0.
+	ID string `yaml:"id"`
+	// Regions lists every region the profile routes to; the underlying foundation model is
+	// granted in each of them.
+	Regions []string `yaml:"regions"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("1h", "720h").
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", b, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration as a Go duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Load reads and validates the embedded configuration of env.
+func Load(env string) (*Config, error) {
+	if !slices.Contains(Environments, env) {
+		return nil, fmt.Errorf("config: unknown environment %q (want one of %s)", env, strings.Join(Environments, ", "))
+	}
+	b, err := files.ReadFile(env + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(b)
+}
+
+// Parse decodes a YAML configuration, rejecting unknown fields, and validates it.
+func Parse(b []byte) (*Config, error) {
+	var c Config
+	if err := yaml.NewDecoder(bytes.NewReader(b), yaml.DisallowUnknownField()).Decode(&c); err != nil {
+		return nil, fmt.Errorf("config: %s", yaml.FormatError(err, false, true))
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+var (
+	accountRE   = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	modelRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9.:-]*[a-z0-9]$`)
+	endpointRE  = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
+	prefixRE    = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+	hostRE      = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$`)
+	countryRE   = regexp.MustCompile(`^[A-Z]{2}$`)
+	certRE      = regexp.MustCompile(`^arn:aws:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$`)
+	emailRE     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	groupRE     = regexp.MustCompile(`^(Administrators|MLUsers)$`)
+	guardrailRE = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
+)
+
+// retentionDays are the values CloudWatch Logs accepts.
+var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// Validate reports every problem of the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if !slices.Contains(Environments, c.Env) {
+		bad("env", "%q is not one of %v", c.Env, Environments)
+	}
+	if c.Env == "prod" && !c.Protect {
+		bad("protect", "must be true in prod")
+	}
+	if !accountRE.MatchString(c.Account) {
+		bad("account", "%q is not a 12-digit account id", c.Account)
+	}
+	if !regionRE.MatchString(c.Region) {
+		bad("region", "%q is not a region name", c.Region)
+	}
+	if !hostRE.MatchString(c.Web.Domain) {
+		bad("web.domain", "%q is not a lower-case host name", c.Web.Domain)
+	}
+	if !certRE.MatchString(c.Web.CertificateARN) {
+		bad("web.certificateArn", "%q is not an ACM certificate ARN in us-east-1 (CloudFront needs us-east-1)", c.Web.CertificateARN)
+	}
+	for _, cc := range c.Web.AllowedCountries {
+		if !countryRE.MatchString(cc) {
+			bad("web.allowedCountries", "%q is not an ISO 3166-1 alpha-2 code", cc)
+		}
+	}
+	if c.Web.RateLimit < 10 || c.Web.RateLimit > 2_000_000_000 {
+		bad("web.rateLimit", "%d is outside 10..2e9 requests per 5 minutes", c.Web.RateLimit)
+	}
+	if !slices.Contains([]string{"100", "200", "All"}, c.Web.PriceClass) {
+		bad("web.priceClass", "%q is not 100, 200 or All", c.Web.PriceClass)
+	}
+	if !prefixRE.MatchString(c.Identity.DomainPrefix) || strings.Contains(c.Identity.DomainPrefix, "cognito") || strings.Contains(c.Identity.DomainPrefix, "aws") {
+		bad("identity.domainPrefix", "%q is not a valid Cognito domain prefix", c.Identity.DomainPrefix)
+	}
+	if u, err := url.Parse(c.Identity.EntraMetadataURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		bad("identity.entraMetadataUrl", "%q is not an https URL", c.Identity.EntraMetadataURL)
+	}
+	for id, g := range c.Identity.EntraGroups {
+		if id == "" || !groupRE.MatchString(g) {
+			bad("identity.entraGroups", "%q → %q: want a non-empty Entra group and Administrators or MLUsers", id, g)
+		}
+	}
+	if d := c.Identity.AccessTokenTTL.Duration; d < 5*time.Minute || d > 24*time.Hour {
+		bad("identity.accessTokenTtl", "%s is outside Cognito's 5m..24h", d)
+	}
+	if d := c.Identity.RefreshTokenTTL.Duration; d < time.Hour || d > 3650*24*time.Hour {
+		bad("identity.refreshTokenTtl", "%s is outside Cognito's 1h..10y", d)
+	}
+	if c.Identity.RefreshTokenTTL.Duration <= c.Identity.AccessTokenTTL.Duration {
+		bad("identity.refreshTokenTtl", "must be longer than the access token lifetime")
+	}
+	if len(c.API.AllowedOrigins) == 0 {
+		bad("api.allowedOrigins", "at least one origin is required")
+	}
+	for _, o := range c.API.AllowedOrigins {
+		u, err := url.Parse(o)
+		if o == "*" || err != nil || u.Scheme != "https" || u.Host == "" || strings.Contains(o, "*") || (u.Path != "" && u.Path != "/") {
+			bad("api.allowedOrigins", "%q is not an exact https origin", o)
+		}
+	}
+	for _, cc := range c.API.AllowedCountries {
+		if !countryRE.MatchString(cc) {
+			bad("api.allowedCountries", "%q is not an ISO 3166-1 alpha-2 code", cc)
+		}
+	}
+	for _, p := range c.API.IPAllowList {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			bad("api.ipAllowList", "%q is not a CIDR", p)
+		}
+	}
+	if c.API.RateLimit < 10 || c.API.RateLimit > 2_000_000_000 {
+		bad("api.rateLimit", "%d is outside 10..2e9 requests per 5 minutes", c.API.RateLimit)
+	}
+	if c.API.ThrottleRate <= 0 || c.API.ThrottleBurst <= 0 {
+		bad("api.throttle", "rate and burst must be positive")
+	}
+	if d := c.API.AuthorizerCacheTTL.Duration; d < 0 || d > time.Hour {
+		bad("api.authorizerCacheTtl", "%s is outside 0..1h", d)
+	}
+	if len(c.Models.Bedrock)+len(c.Models.InferenceProfiles)+len(c.Models.SageMakerEndpoints) == 0 {
+		bad("models", "the catalog is empty")
+	}
+	for _, id := range c.Models.Bedrock {
+		if !modelRE.MatchString(id) {
+			bad("models.bedrock", "%q is not a model id", id)
+		}
+	}
+	for _, p := range c.Models.InferenceProfiles {
+		if !modelRE.MatchString(p.ID) || p.FoundationModelID() == p.ID {
+			bad("models.inferenceProfiles", "%q is not a geography-prefixed profile id (us., eu., apac., global.)", p.ID)
+		}
+		if len(p.Regions) == 0 {
+			bad("models.inferenceProfiles", "%q lists no regions", p.ID)
+		}
+		for _, r := range p.Regions {
+			if !regionRE.MatchString(r) {
+				bad("models.inferenceProfiles", "%q: %q is not a region", p.ID, r)
+			}
+		}
+	}
+	for _, e := range c.Models.SageMakerEndpoints {
+		if !endpointRE.MatchString(e) {
+			bad("models.sagemakerEndpoints", "%q is not an endpoint name", e)
+		}
+	}
+	for _, g := range c.Models.Guardrails {
+		if !guardrailRE.MatchString(g) {
+			bad("models.guardrails", "%q is not a guardrail id", g)
+		}
+	}
+	if !slices.Contains(retentionDays, c.LogRetentionDays) {
+		bad("logRetentionDays", "%d is not a CloudWatch Logs retention value", c.LogRetentionDays)
+	}
+	if !emailRE.MatchString(c.AlarmEmail) {
+		bad("alarmEmail", "%q is not an e-mail address", c.AlarmEmail)
+	}
+	if c.AssetDir == "" {
+		bad("assetDir", "required")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config %s: %w", c.Env, errors.Join(errs...))
+	}
+	return nil
+}
+
+// Name returns "portico-<env>-<suffix>", the physical name of an environment's resource.
+func (c *Config) Name(suffix string) string { return "portico-" + c.Env + "-" + suffix }
+
+// PublicURL is the origin users see: https://<domain>.
+func (c *Config) PublicURL() string { return "https://" + c.Web.Domain }
+
+// FoundationModelID is the foundation-model id behind a profile id ("us.x" → "x").
+func (p InferenceProfile) FoundationModelID() string {
+	for _, geo := range []string{"us.", "eu.", "apac.", "us-gov.", "ca.", "jp.", "au.", "global."} {
+		if rest, ok := strings.CutPrefix(p.ID, geo); ok {
+			return rest
+		}
+	}
+	return p.ID
+}
+
+// BedrockARNs lists every ARN the Inference Lambda may invoke: each foundation model in
+// Region, and for each inference profile the profile ARN plus the underlying foundation model
+// in every region the profile routes to. The list is sorted and free of duplicates.
+func (c *Config) BedrockARNs() []string {
+	var arns []string
+	for _, id := range c.Models.Bedrock {
+		arns = append(arns, FoundationModelARN(c.Region, id))
+	}
+	for _, p := range c.Models.InferenceProfiles {
+		arns = append(arns, fmt.Sprintf("arn:aws:bedrock:%s:%s:inference-profile/%s", c.Region, c.Account, p.ID))
+		for _, r := range p.Regions {
+			arns = append(arns, FoundationModelARN(r, p.FoundationModelID()))
+		}
+	}
+	slices.Sort(arns)
+	return slices.Compact(arns)
+}
+
+// FoundationModelARN is the ARN of a Bedrock foundation model in region.
+func FoundationModelARN(region, id string) string {
+	return fmt.Sprintf("arn:aws:bedrock:%s::foundation-model/%s", region, id)
+}
+
+// GuardrailARNs lists the ARNs of the catalog's Bedrock guardrails.
+func (c *Config) GuardrailARNs() []string {
+	var arns []string
+	for _, g := range c.Models.Guardrails {
+		arns = append(arns, fmt.Sprintf("arn:aws:bedrock:%s:%s:guardrail/%s", c.Region, c.Account, g))
+	}
+	slices.Sort(arns)
+	return slices.Compact(arns)
+}
+
+// SageMakerARNs lists the ARNs of the catalog's SageMaker endpoints. SageMaker endpoint ARNs
+// use the lower-cased endpoint name.
+func (c *Config) SageMakerARNs() []string {
+	var arns []string
+	for _, e := range c.Models.SageMakerEndpoints {
+		arns = append(arns, fmt.Sprintf("arn:aws:sagemaker:%s:%s:endpoint/%s", c.Region, c.Account, strings.ToLower(e)))
+	}
+	slices.Sort(arns)
+	return slices.Compact(arns)
+}

@@ -1,0 +1,238 @@
+package stacks
+
+import (
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// StageName is the API Gateway stage; the BFF's PORTICO_SERVICES_URL ends with it.
+const StageName = "v1"
+
+// Service paths: Connect routes /<package.Service>/<Method>.
+var servicePaths = map[string]string{
+	"identity":  "portico.identity.v1.IdentityService",
+	"inference": "portico.inference.v1.InferenceService",
+	"admin":     "portico.admin.v1.AdminService",
+}
+
+// accessLogFormat is the stage's JSON access log line: who, what, how it ended, and why the
+// authorizer or WAF refused. No headers, bodies or tokens.
+const accessLogFormat = `{"requestId":"$context.requestId","extendedRequestId":"$context.extendedRequestId",` +
+	`"time":"$context.requestTimeEpoch","ip":"$context.identity.sourceIp","method":"$context.httpMethod",` +
+	`"path":"$context.path","resourcePath":"$context.resourcePath","protocol":"$context.protocol",` +
+	`"status":"$context.status","responseLength":"$context.responseLength","latency":"$context.responseLatency",` +
+	`"integrationLatency":"$context.integrationLatency","integrationStatus":"$context.integration.status",` +
+	`"integrationError":"$context.integration.error","principal":"$context.authorizer.principalId",` +
+	`"authorizerStatus":"$context.authorizer.status","authorizerError":"$context.authorizer.error",` +
+	`"authorizerLatency":"$context.authorizer.latency","wafStatus":"$context.waf.status",` +
+	`"wafResponseCode":"$context.wafResponseCode","errorType":"$context.error.responseType"}`
+
+// api is the REST API with its access log group and web ACL.
+type api struct {
+	rest      awsapigateway.RestApi
+	accessLog awslogs.LogGroup
+	webACL    awswafv2.CfnWebACL
+	// methods are the service methods (authorised, streamed), for the checks.
+	methods []awsapigateway.Method
+}
+
+func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
+	c := constructs.NewConstruct(scope, jsii.String("Api"))
+	cfg := e.cfg
+	a := &api{}
+	a.accessLog = e.logGroup(c, "AccessLogs", "/aws/apigateway/"+cfg.Name("api")+"/access")
+	a.rest = awsapigateway.NewRestApi(c, jsii.String("RestApi"), &awsapigateway.RestApiProps{
+		RestApiName:           jsii.String(cfg.Name("api")),
+		Description:           jsii.String("Portico services (Connect/gRPC-Web) behind the Lambda authorizer"),
+		EndpointConfiguration: &awsapigateway.EndpointConfiguration{Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL}},
+		// Execution logging needs the account's API Gateway CloudWatch role.
+		CloudWatchRole:              jsii.Bool(true),
+		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		DeployOptions: &awsapigateway.StageOptions{
+			StageName:            jsii.String(StageName),
+			ThrottlingRateLimit:  jsii.Number(cfg.API.ThrottleRate),
+			ThrottlingBurstLimit: jsii.Number(cfg.API.ThrottleBurst),
+			LoggingLevel:         awsapigateway.MethodLoggingLevel_ERROR,
+			DataTraceEnabled:     jsii.Bool(false), // never log request or response bodies
+			MetricsEnabled:       jsii.Bool(true),
+			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(a.accessLog),
+			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
+		},
+		DefaultCorsPreflightOptions: &awsapigateway.CorsOptions{
+			AllowOrigins: jsii.Strings(cfg.API.AllowedOrigins...), // exact origins, never "*"
+			AllowMethods: jsii.Strings("GET", "POST", "OPTIONS"),
+			AllowHeaders: jsii.Strings("Authorization", "Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms",
+				"Connect-Content-Encoding", "Connect-Accept-Encoding", "X-Grpc-Web", "X-User-Agent", "Grpc-Timeout"),
+			ExposeHeaders:    jsii.Strings("Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin"),
+			AllowCredentials: jsii.Bool(false), // bearer tokens, not cookies
+			MaxAge:           awscdk.Duration_Minutes(jsii.Number(10)),
+		},
+		DisableExecuteApiEndpoint: jsii.Bool(false),
+	})
+
+	authorizer := awsapigateway.NewTokenAuthorizer(c, jsii.String("Authorizer"), &awsapigateway.TokenAuthorizerProps{
+		AuthorizerName:  jsii.String(cfg.Name("authorizer")),
+		Handler:         svc.authorizer.fn,
+		IdentitySource:  jsii.String("method.request.header.Authorization"),
+		ValidationRegex: jsii.String(`^Bearer [-0-9a-zA-Z_~+/.]+=*$`),
+		ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(cfg.API.AuthorizerCacheTTL.Seconds())),
+	})
+	validator := a.rest.AddRequestValidator(jsii.String("Validator"), &awsapigateway.RequestValidatorOptions{
+		RequestValidatorName:      jsii.String(cfg.Name("params")),
+		ValidateRequestParameters: jsii.Bool(true),
+		ValidateRequestBody:       jsii.Bool(true), // no request models: Connect bodies pass as they are
+	})
+
+	for _, s := range []struct {
+		name string
+		fn   *goFunction
+	}{{"identity", svc.identity}, {"inference", svc.inference}, {"admin", svc.admin}} {
+		res := a.rest.Root().AddResource(jsii.String(servicePaths[s.name]), nil).AddResource(jsii.String("{method}"), nil)
+		// Streamed proxy integration: API Gateway invokes the function with
+		// InvokeWithResponseStream and forwards bytes as they come (server-streaming RPCs).
+		integration := awsapigateway.NewLambdaIntegration(s.fn.fn, &awsapigateway.LambdaIntegrationOptions{
+			Proxy:                jsii.Bool(true),
+			ResponseTransferMode: awsapigateway.ResponseTransferMode_STREAM,
+			AllowTestInvoke:      jsii.Bool(false),
+		})
+		for _, verb := range []string{"GET", "POST"} {
+			m := res.AddMethod(jsii.String(verb), integration, &awsapigateway.MethodOptions{
+				AuthorizationType: awsapigateway.AuthorizationType_CUSTOM,
+				Authorizer:        authorizer,
+				RequestValidator:  validator,
+				RequestParameters: &map[string]*bool{"method.request.header.Authorization": jsii.Bool(true)},
+			})
+			// A streamed response may run up to 15 minutes (the L2 caps the timeout at 29 s).
+			cfn := m.Node().DefaultChild().(awsapigateway.CfnMethod)
+			cfn.AddPropertyOverride(jsii.String("Integration.TimeoutInMillis"), jsii.Number(900_000))
+			a.methods = append(a.methods, m)
+		}
+	}
+
+	a.webACL = e.newWebACL(c, "WebAcl", webACLProps{
+		name:      cfg.Name("api"),
+		scope:     "REGIONAL",
+		rateLimit: cfg.API.RateLimit,
+		countries: cfg.API.AllowedCountries,
+		ipAllow:   cfg.API.IPAllowList,
+	})
+	awswafv2.NewCfnWebACLAssociation(c, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
+		ResourceArn: a.rest.DeploymentStage().StageArn(),
+		WebAclArn:   a.webACL.AttrArn(),
+	})
+	return a
+}
+
+// url is the stage's invoke URL without a trailing slash (the BFF appends /<Service>/<Method>).
+func (a *api) url() *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("https://"), a.rest.RestApiId(), jsii.String(".execute-api."), awscdk.Aws_REGION(),
+		jsii.String(".amazonaws.com/" + StageName),
+	})
+}
+
+// webACLProps describes a web ACL: AWS managed rules, a rate-based rule, and the optional
+// geo-match and IP allow-list rules.
+type webACLProps struct {
+	name      string
+	scope     string // REGIONAL or CLOUDFRONT
+	rateLimit int
+	countries []string
+	ipAllow   []string
+}
+
+func visibility(metric string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
+	return &awswafv2.CfnWebACL_VisibilityConfigProperty{
+		CloudWatchMetricsEnabled: jsii.Bool(true),
+		MetricName:               jsii.String(strings.ReplaceAll(metric, "-", "")),
+		SampledRequestsEnabled:   jsii.Bool(true),
+	}
+}
+
+// newWebACL builds a web ACL in scope (used by the regional stack and the edge stack).
+func newWebACL(scope constructs.Construct, id string, p webACLProps) awswafv2.CfnWebACL {
+	var rules []any
+	block := &awswafv2.CfnWebACL_RuleActionProperty{Block: map[string]any{}}
+	priority := 0
+	add := func(r *awswafv2.CfnWebACL_RuleProperty) {
+		r.Priority = jsii.Number(priority)
+		priority++
+		rules = append(rules, r)
+	}
+	if len(p.ipAllow) > 0 {
+		set := awswafv2.NewCfnIPSet(scope, jsii.String(id+"AllowList"), &awswafv2.CfnIPSetProps{
+			Name:             jsii.String(p.name + "-allow"),
+			Scope:            jsii.String(p.scope),
+			IpAddressVersion: jsii.String("IPV4"),
+			Addresses:        jsii.Strings(p.ipAllow...),
+		})
+		add(&awswafv2.CfnWebACL_RuleProperty{
+			Name:   jsii.String("BlockOutsideAllowList"),
+			Action: block,
+			Statement: &awswafv2.CfnWebACL_StatementProperty{NotStatement: &awswafv2.CfnWebACL_NotStatementProperty{
+				Statement: &awswafv2.CfnWebACL_StatementProperty{IpSetReferenceStatement: &awswafv2.CfnWebACL_IPSetReferenceStatementProperty{Arn: set.AttrArn()}},
+			}},
+			VisibilityConfig: visibility(p.name + "-allowlist"),
+		})
+	}
+	if len(p.countries) > 0 {
+		add(&awswafv2.CfnWebACL_RuleProperty{
+			Name:   jsii.String("BlockOutsideCountries"),
+			Action: block,
+			Statement: &awswafv2.CfnWebACL_StatementProperty{NotStatement: &awswafv2.CfnWebACL_NotStatementProperty{
+				Statement: &awswafv2.CfnWebACL_StatementProperty{GeoMatchStatement: &awswafv2.CfnWebACL_GeoMatchStatementProperty{CountryCodes: jsii.Strings(p.countries...)}},
+			}},
+			VisibilityConfig: visibility(p.name + "-geo"),
+		})
+	}
+	add(&awswafv2.CfnWebACL_RuleProperty{
+		Name:   jsii.String("RateLimitPerIp"),
+		Action: block,
+		Statement: &awswafv2.CfnWebACL_StatementProperty{RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
+			Limit:            jsii.Number(p.rateLimit),
+			AggregateKeyType: jsii.String("IP"),
+		}},
+		VisibilityConfig: visibility(p.name + "-rate"),
+	})
+	managed := func(name string, overrides ...string) {
+		var ov []any
+		for _, o := range overrides {
+			ov = append(ov, &awswafv2.CfnWebACL_RuleActionOverrideProperty{
+				Name:        jsii.String(o),
+				ActionToUse: &awswafv2.CfnWebACL_RuleActionProperty{Count: map[string]any{}},
+			})
+		}
+		stmt := &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{VendorName: jsii.String("AWS"), Name: jsii.String(name)}
+		if len(ov) > 0 {
+			stmt.RuleActionOverrides = &ov
+		}
+		add(&awswafv2.CfnWebACL_RuleProperty{
+			Name:             jsii.String(name),
+			OverrideAction:   &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]any{}},
+			Statement:        &awswafv2.CfnWebACL_StatementProperty{ManagedRuleGroupStatement: stmt},
+			VisibilityConfig: visibility(p.name + "-" + name),
+		})
+	}
+	managed("AWSManagedRulesAmazonIpReputationList")
+	// Prompts with images exceed the core rule set's 8 KB body limit: that one rule counts
+	// instead of blocking; API Gateway and the services enforce their own size limits.
+	managed("AWSManagedRulesCommonRuleSet", "SizeRestrictions_BODY")
+	managed("AWSManagedRulesKnownBadInputsRuleSet")
+	return awswafv2.NewCfnWebACL(scope, jsii.String(id), &awswafv2.CfnWebACLProps{
+		Name:             jsii.String(p.name),
+		Scope:            jsii.String(p.scope),
+		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: map[string]any{}},
+		Rules:            &rules,
+		VisibilityConfig: visibility(p.name),
+	})
+}
+
+func (e *env) newWebACL(scope constructs.Construct, id string, p webACLProps) awswafv2.CfnWebACL {
+	return newWebACL(scope, id, p)
+}

@@ -1,0 +1,129 @@
+package stacks
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/portico-dev/portico/infra/config"
+)
+
+// EdgeRegion is where CloudFront's web ACL (and certificate) must live.
+const EdgeRegion = "us-east-1"
+
+// Options are the build-time inputs that are not part of an environment's configuration.
+type Options struct {
+	// InfraDir is the infra/ directory; relative paths of the configuration resolve against
+	// it. Empty means the current directory.
+	InfraDir string
+	// AssetDir overrides the configuration's assetDir (the tests point it at placeholders).
+	AssetDir string
+}
+
+// Portico is one environment's stacks.
+type Portico struct {
+	// Edge is the us-east-1 stack holding the CloudFront web ACL.
+	Edge awscdk.Stack
+	// Main is the regional stack holding everything else.
+	Main awscdk.Stack
+}
+
+// StackNames returns the edge and main stack names of cfg's environment.
+func StackNames(cfg *config.Config) (edge, main string) {
+	return "Portico-" + cfg.Env + "-Edge", "Portico-" + cfg.Env
+}
+
+// New adds cfg's environment to app: the edge stack (us-east-1) and the regional stack,
+// which reads the edge web ACL's ARN through a CDK cross-region reference. It also applies
+// the cdk-nag AwsSolutions checks with Portico's documented suppressions.
+func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	infraDir := opts.InfraDir
+	if infraDir == "" {
+		infraDir = "."
+	}
+	assetDir := opts.AssetDir
+	if assetDir == "" {
+		assetDir = cfg.AssetDir
+		if !filepath.IsAbs(assetDir) {
+			assetDir = filepath.Join(infraDir, assetDir)
+		}
+	}
+	if err := CheckAssets(assetDir); err != nil {
+		return nil, err
+	}
+	edgeName, mainName := StackNames(cfg)
+	tags := map[string]*string{"project": jsii.String("portico"), "environment": jsii.String(cfg.Env)}
+
+	edge := awscdk.NewStack(app, jsii.String(edgeName), &awscdk.StackProps{
+		Env:                   &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(EdgeRegion)},
+		Description:           jsii.String("Portico " + cfg.Env + ": CloudFront web ACL (us-east-1)"),
+		CrossRegionReferences: jsii.Bool(true),
+		Tags:                  &tags,
+	})
+	edgeACL := newWebACL(edge, "WebAcl", webACLProps{
+		name:      cfg.Name("edge"),
+		scope:     "CLOUDFRONT",
+		rateLimit: cfg.Web.RateLimit,
+		countries: cfg.Web.AllowedCountries,
+	})
+
+	main := awscdk.NewStack(app, jsii.String(mainName), &awscdk.StackProps{
+		Env:                   &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)},
+		Description:           jsii.String("Portico " + cfg.Env + ": identity, services, API, web, data, operations"),
+		CrossRegionReferences: jsii.Bool(true),
+		TerminationProtection: jsii.Bool(cfg.Protect),
+		Tags:                  &tags,
+	})
+	e := &env{cfg: cfg, stack: main, assetDir: assetDir}
+	e.key = e.newKey(main)
+	table := e.newTable(main)
+	id := e.newIdentity(main)
+	svc, err := e.newServices(main, id, table.TableName(), infraDir)
+	if err != nil {
+		return nil, err
+	}
+	a := e.newAPI(main, svc)
+	w := e.newWeb(main, id, a, edgeACL.AttrArn())
+	e.newOps(main, svc, a, w)
+
+	out := func(name, desc string, v *string) {
+		awscdk.NewCfnOutput(main, jsii.String(name), &awscdk.CfnOutputProps{Description: jsii.String(desc), Value: v})
+	}
+	out("PublicUrl", "Open this (after the DNS record below)", jsii.String(cfg.PublicURL()))
+	out("DistributionDomain", "CNAME/alias target for "+cfg.Web.Domain, w.distribution.DistributionDomainName())
+	out("DistributionId", "For cache invalidation after an SPA upload", w.distribution.DistributionId())
+	out("SpaBucket", "Upload frontend/dist/portico/browser here", w.bucket.BucketName())
+	out("UserPoolId", "Cognito user pool", id.pool.UserPoolId())
+	out("Issuer", "Token issuer", e.issuer(id))
+	out("SamlEntityId", "Entra: Identifier (Entity ID)", jsii.String(fmt.Sprintf("urn:amazon:cognito:sp:%s", *id.pool.UserPoolId())))
+	out("SamlReplyUrl", "Entra: Reply URL (Assertion Consumer Service URL)", jsii.String(fmt.Sprintf("https://%s.auth.%s.amazoncognito.com/saml2/idpresponse", cfg.Identity.DomainPrefix, cfg.Region)))
+	out("WebClientId", "BFF app client", id.webClient.UserPoolClientId())
+	out("MachineClientId", "Client-credentials app client", id.machineClient.UserPoolClientId())
+	out("MachineClientSecretArn", "Secret of the machine client", id.machineSecret.SecretArn())
+	out("CookieKeysSecretArn", "Set the BFF cookie keys here (docs/deploy.md)", id.cookieKeys.SecretArn())
+	out("TokenEndpoint", "Client-credentials token endpoint", jsii.String(fmt.Sprintf("https://%s.auth.%s.amazoncognito.com/oauth2/token", cfg.Identity.DomainPrefix, cfg.Region)))
+	out("ApiUrl", "Services behind API Gateway", a.url())
+	out("TableName", "Ledger table", table.TableName())
+
+	parts := nagParts{
+		apiLogsRole:   a.rest.Node().FindChild(jsii.String("CloudWatchRole")),
+		clientSecrets: []constructs.IConstruct{id.webSecret, id.machineSecret},
+		cookieKeys:    id.cookieKeys,
+		distribution:  w.distribution,
+	}
+	for _, g := range append(svc.all(), svc.authorizer, w.bff) {
+		parts.lambdaRoles = append(parts.lambdaRoles, g.role)
+	}
+	parts.lambdaRoles = append(parts.lambdaRoles, id.groupsTriggerRole)
+	for _, m := range a.methods {
+		parts.methods = append(parts.methods, m)
+	}
+	applyNag(app, cfg, parts)
+	return &Portico{Edge: edge, Main: main}, nil
+}

@@ -1,0 +1,264 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Names fixed by the contracts: the services and the policy refer to them.
+const (
+	EntraProviderName   = "EntraID"
+	GroupAdministrators = "Administrators"
+	GroupMLUsers        = "MLUsers"
+	ResourceServerID    = "portico"
+	ScopeInference      = "inference"
+	ScopeIdentity       = "identity"
+)
+
+// SAML claim URIs Entra ID sends (the enterprise application's default claims plus the
+// department and groups claims added in docs/deploy.md).
+const (
+	claimEmail      = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
+	claimGivenName  = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"
+	claimSurname    = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"
+	claimDepartment = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/department"
+	claimGroups     = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
+)
+
+// identity is the Cognito side: user pool, Entra federation, groups, clients, secrets.
+type identity struct {
+	pool              awscognito.UserPool
+	domain            awscognito.UserPoolDomain
+	webClient         awscognito.UserPoolClient
+	machineClient     awscognito.UserPoolClient
+	webSecret         awssecretsmanager.Secret
+	machineSecret     awssecretsmanager.Secret
+	cookieKeys        awssecretsmanager.Secret
+	groupsTriggerRole awsiam.Role
+}
+
+// issuer is the token issuer the services and the authorizer accept.
+func (e *env) issuer(id *identity) *string {
+	return jsii.String(fmt.Sprintf("https://cognito-idp.%s.amazonaws.com/%s", e.cfg.Region, *id.pool.UserPoolId()))
+}
+
+// groupsTriggerCode maps the Entra groups SAML attribute (custom:groups, a bracketed list of
+// object ids) to Cognito groups in the tokens' cognito:groups claim, through the
+// configuration's entraGroups table. Users keep the groups an administrator gave them in
+// Cognito; unmapped Entra groups confer nothing.
+const groupsTriggerCode = `import json, os
+
+GROUPS = json.loads(os.environ["PORTICO_ENTRA_GROUPS"])
+
+
+def handler(event, context):
+    request = event.get("request", {})
+    raw = request.get("userAttributes", {}).get("custom:groups", "")
+    ids = [g.strip() for g in raw.strip("[]").split(",") if g.strip()]
+    current = request.get("groupConfiguration", {}).get("groupsToOverride", []) or []
+    groups = sorted(set(current) | {GROUPS[i] for i in ids if i in GROUPS})
+    event["response"]["claimsAndScopeOverrideDetails"] = {
+        "groupOverrideDetails": {"groupsToOverride": groups},
+    }
+    return event
+`
+
+func (e *env) newIdentity(scope constructs.Construct) *identity {
+	c := constructs.NewConstruct(scope, jsii.String("Identity"))
+	cfg := e.cfg
+	id := &identity{}
+	featurePlan := awscognito.FeaturePlan_ESSENTIALS
+	threat := awscognito.StandardThreatProtectionMode_NO_ENFORCEMENT
+	if cfg.Identity.ThreatProtection {
+		featurePlan = awscognito.FeaturePlan_PLUS
+		threat = awscognito.StandardThreatProtectionMode_FULL_FUNCTION
+	}
+	id.pool = awscognito.NewUserPool(c, jsii.String("UserPool"), &awscognito.UserPoolProps{
+		UserPoolName:        jsii.String(cfg.Name("users")),
+		SelfSignUpEnabled:   jsii.Bool(false),
+		SignInAliases:       &awscognito.SignInAliases{Email: jsii.Bool(true), Username: jsii.Bool(true)},
+		SignInCaseSensitive: jsii.Bool(false),
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength:            jsii.Number(14),
+			RequireLowercase:     jsii.Bool(true),
+			RequireUppercase:     jsii.Bool(true),
+			RequireDigits:        jsii.Bool(true),
+			RequireSymbols:       jsii.Bool(true),
+			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(3)),
+		},
+		// MFA applies to local (break-glass, administrator) users; federated users get
+		// Entra ID's conditional access instead.
+		Mfa:                          awscognito.Mfa_REQUIRED,
+		MfaSecondFactor:              &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
+		AccountRecovery:              awscognito.AccountRecovery_EMAIL_ONLY,
+		FeaturePlan:                  featurePlan,
+		StandardThreatProtectionMode: threat,
+		CustomAttributes: &map[string]awscognito.ICustomAttribute{
+			"department": awscognito.NewStringAttribute(&awscognito.StringAttributeProps{MaxLen: jsii.Number(256), Mutable: jsii.Bool(true)}),
+			"groups":     awscognito.NewStringAttribute(&awscognito.StringAttributeProps{MaxLen: jsii.Number(2048), Mutable: jsii.Bool(true)}),
+		},
+		DeletionProtection: jsii.Bool(cfg.Protect),
+		RemovalPolicy:      e.removal(),
+	})
+
+	entra := awscognito.NewUserPoolIdentityProviderSaml(c, jsii.String("Entra"), &awscognito.UserPoolIdentityProviderSamlProps{
+		UserPool:           id.pool,
+		Name:               jsii.String(EntraProviderName),
+		Metadata:           awscognito.UserPoolIdentityProviderSamlMetadata_Url(jsii.String(cfg.Identity.EntraMetadataURL)),
+		IdpSignout:         jsii.Bool(true),
+		IdpInitiated:       jsii.Bool(false),
+		EncryptedResponses: jsii.Bool(false),
+		AttributeMapping: &awscognito.AttributeMapping{
+			Email:      awscognito.ProviderAttribute_Other(jsii.String(claimEmail)),
+			GivenName:  awscognito.ProviderAttribute_Other(jsii.String(claimGivenName)),
+			FamilyName: awscognito.ProviderAttribute_Other(jsii.String(claimSurname)),
+			Custom: &map[string]awscognito.ProviderAttribute{
+				"custom:department": awscognito.ProviderAttribute_Other(jsii.String(claimDepartment)),
+				"custom:groups":     awscognito.ProviderAttribute_Other(jsii.String(claimGroups)),
+			},
+		},
+	})
+
+	for _, g := range []struct{ name, desc string }{
+		{GroupAdministrators, "Every model and endpoint; reads everyone's usage."},
+		{GroupMLUsers, "The models and endpoints the policy grants to ML users."},
+	} {
+		awscognito.NewCfnUserPoolGroup(c, jsii.String("Group"+g.name), &awscognito.CfnUserPoolGroupProps{
+			UserPoolId:  id.pool.UserPoolId(),
+			GroupName:   jsii.String(g.name),
+			Description: jsii.String(g.desc),
+		})
+	}
+
+	groups, err := json.Marshal(cfg.Identity.EntraGroups)
+	if err != nil {
+		panic(err) // a map[string]string always marshals
+	}
+	id.groupsTriggerRole = e.bareRole(c, "GroupsTriggerRole", cfg.Name("entra-groups"))
+	trigger := awslambda.NewFunction(c, jsii.String("GroupsTrigger"), &awslambda.FunctionProps{
+		FunctionName:          jsii.String(cfg.Name("entra-groups")),
+		Description:           jsii.String("Pre token generation: Entra group ids to Portico groups"),
+		Runtime:               awslambda.Runtime_PYTHON_3_14(),
+		Architecture:          awslambda.Architecture_ARM_64(),
+		Handler:               jsii.String("index.handler"),
+		Code:                  awslambda.Code_FromInline(jsii.String(groupsTriggerCode)),
+		MemorySize:            jsii.Number(128),
+		Timeout:               awscdk.Duration_Seconds(jsii.Number(5)),
+		Environment:           &map[string]*string{"PORTICO_ENTRA_GROUPS": jsii.String(string(groups))},
+		EnvironmentEncryption: e.key,
+		Role:                  id.groupsTriggerRole,
+		LogGroup:              e.logGroup(c, "GroupsTriggerLogs", "/aws/lambda/"+cfg.Name("entra-groups")),
+	})
+	id.pool.AddTrigger(awscognito.UserPoolOperation_PRE_TOKEN_GENERATION_CONFIG(), trigger, awscognito.LambdaVersion_V2_0)
+
+	id.domain = id.pool.AddDomain(jsii.String("Domain"), &awscognito.UserPoolDomainOptions{
+		CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: jsii.String(cfg.Identity.DomainPrefix)},
+	})
+
+	inference := awscognito.NewResourceServerScope(&awscognito.ResourceServerScopeProps{ScopeName: jsii.String(ScopeInference), ScopeDescription: jsii.String("Call the Inference service")})
+	identityScope := awscognito.NewResourceServerScope(&awscognito.ResourceServerScopeProps{ScopeName: jsii.String(ScopeIdentity), ScopeDescription: jsii.String("Call the Identity service")})
+	rs := id.pool.AddResourceServer(jsii.String("ResourceServer"), &awscognito.UserPoolResourceServerOptions{
+		Identifier:                 jsii.String(ResourceServerID),
+		UserPoolResourceServerName: jsii.String("Portico"),
+		Scopes:                     &[]awscognito.ResourceServerScope{inference, identityScope},
+	})
+
+	access := awscdk.Duration_Minutes(jsii.Number(cfg.Identity.AccessTokenTTL.Minutes()))
+	refresh := awscdk.Duration_Minutes(jsii.Number(cfg.Identity.RefreshTokenTTL.Minutes()))
+	id.webClient = id.pool.AddClient(jsii.String("WebClient"), &awscognito.UserPoolClientOptions{
+		UserPoolClientName: jsii.String(cfg.Name("web")),
+		GenerateSecret:     jsii.Bool(true),
+		AuthFlows:          &awscognito.AuthFlow{}, // no password flows: the hosted UI only
+		OAuth: &awscognito.OAuthSettings{
+			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
+			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()},
+			CallbackUrls: jsii.Strings(cfg.PublicURL() + "/auth/callback"),
+			LogoutUrls:   jsii.Strings(cfg.PublicURL() + "/"),
+		},
+		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{
+			awscognito.UserPoolClientIdentityProvider_Custom(entra.ProviderName()),
+			awscognito.UserPoolClientIdentityProvider_COGNITO(),
+		},
+		AccessTokenValidity:        access,
+		IdTokenValidity:            access,
+		RefreshTokenValidity:       refresh,
+		EnableTokenRevocation:      jsii.Bool(true),
+		PreventUserExistenceErrors: jsii.Bool(true),
+	})
+	id.webClient.Node().AddDependency(entra)
+
+	id.machineClient = id.pool.AddClient(jsii.String("MachineClient"), &awscognito.UserPoolClientOptions{
+		UserPoolClientName: jsii.String(cfg.Name("machine")),
+		GenerateSecret:     jsii.Bool(true),
+		AuthFlows:          &awscognito.AuthFlow{},
+		OAuth: &awscognito.OAuthSettings{
+			Flows: &awscognito.OAuthFlows{ClientCredentials: jsii.Bool(true)},
+			Scopes: &[]awscognito.OAuthScope{
+				awscognito.OAuthScope_ResourceServer(rs, inference),
+				awscognito.OAuthScope_ResourceServer(rs, identityScope),
+			},
+		},
+		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{awscognito.UserPoolClientIdentityProvider_COGNITO()},
+		AccessTokenValidity:        access,
+		EnableTokenRevocation:      jsii.Bool(true),
+		PreventUserExistenceErrors: jsii.Bool(true),
+	})
+
+	id.webSecret = e.clientSecret(c, "WebClientSecret", "web-client", id.webClient)
+	id.machineSecret = e.clientSecret(c, "MachineClientSecret", "machine-client", id.machineClient)
+	id.cookieKeys = awssecretsmanager.NewSecret(c, jsii.String("CookieKeys"), &awssecretsmanager.SecretProps{
+		SecretName:    jsii.String(cfg.Name("bff-cookie-keys")),
+		Description:   jsii.String("PORTICO_COOKIE_KEYS of the BFF: kid:base64(32 bytes),... (first seals). Set and rotate as docs/deploy.md says."),
+		EncryptionKey: e.key,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			// A placeholder that is not a valid key list: the BFF refuses to start until an
+			// operator sets real keys (docs/deploy.md, "Secrets").
+			PasswordLength:     jsii.Number(32),
+			ExcludePunctuation: jsii.Bool(true),
+		},
+		RemovalPolicy: e.removal(),
+	})
+	return id
+}
+
+// clientSecret stores an app client's generated secret in Secrets Manager, encrypted with the
+// environment's key. The value comes from CloudFormation's ClientSecret attribute at deploy
+// time; it never appears in the template.
+func (e *env) clientSecret(scope constructs.Construct, id, name string, client awscognito.UserPoolClient) awssecretsmanager.Secret {
+	cfn := client.Node().DefaultChild().(awscognito.CfnUserPoolClient)
+	return awssecretsmanager.NewSecret(scope, jsii.String(id), &awssecretsmanager.SecretProps{
+		SecretName:        jsii.String(e.cfg.Name(name)),
+		Description:       jsii.String("Cognito app client secret of " + e.cfg.Name(name)),
+		EncryptionKey:     e.key,
+		SecretStringValue: awscdk.SecretValue_ResourceAttribute(cfn.AttrClientSecret()),
+		RemovalPolicy:     e.removal(),
+	})
+}
+
+// bareRole is an execution role allowed to write its own log streams and decrypt its
+// environment, nothing else.
+func (e *env) bareRole(scope constructs.Construct, id, fnName string) awsiam.Role {
+	role := awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Execution role of " + fnName + " (logs only)"),
+	})
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("WriteOwnLogs"),
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: jsii.Strings(e.logStreamsARN("/aws/lambda/" + fnName)),
+	}))
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("DecryptEnvironment"),
+		Actions:   jsii.Strings("kms:Decrypt"),
+		Resources: &[]*string{e.key.KeyArn()},
+	}))
+	return role
+}

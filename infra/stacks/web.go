@@ -1,0 +1,183 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// ContentSecurityPolicy is the strict policy CloudFront adds to every response; it matches the
+// BFF's own header (self only, no inline script, no framing).
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"frame-ancestors 'none'; form-action 'self'; upgrade-insecure-requests"
+
+// spaRouterCode sends every extension-less path of the SPA to index.html (history-API
+// routing) without masking the BFF's real 403/404 answers the way custom error pages would.
+const spaRouterCode = `function handler(event) {
+  var request = event.request;
+  if (request.uri.indexOf('.') === -1) {
+    request.uri = '/index.html';
+  }
+  return request;
+}`
+
+// web is the browser-facing part: the SPA bucket, the BFF function and the distribution.
+type web struct {
+	bucket       awss3.Bucket
+	logs         awss3.Bucket
+	bff          *goFunction
+	url          awslambda.FunctionUrl
+	distribution awscloudfront.Distribution
+	headers      awscloudfront.ResponseHeadersPolicy
+	originReq    awscloudfront.OriginRequestPolicy
+}
+
+func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, edgeACL *string) *web {
+	c := constructs.NewConstruct(scope, jsii.String("Web"))
+	cfg := e.cfg
+	w := &web{}
+
+	w.logs = awss3.NewBucket(c, jsii.String("AccessLogs"), &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		// CloudFront standard logging writes with ACLs.
+		ObjectOwnership: awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Expiration: awscdk.Duration_Days(jsii.Number(cfg.LogRetentionDays)),
+		}},
+		RemovalPolicy: e.removal(),
+	})
+	w.bucket = awss3.NewBucket(c, jsii.String("Spa"), &awss3.BucketProps{
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:             jsii.Bool(true),
+		Versioned:              jsii.Bool(true),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		ServerAccessLogsBucket: w.logs,
+		ServerAccessLogsPrefix: jsii.String("s3/spa/"),
+		RemovalPolicy:          e.removal(),
+	})
+
+	w.bff = e.newGoFunction(c, "Bff", goFunctionProps{
+		name: "bff", asset: BFFAsset, description: "Portico BFF (OIDC code flow, /auth/*, /api/*) behind CloudFront",
+		memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(15)),
+		environment: map[string]*string{
+			"PORTICO_LAMBDA_EVENT":           jsii.String("function-url"),
+			"PORTICO_PUBLIC_URL":             jsii.String(cfg.PublicURL()),
+			"PORTICO_OIDC_ISSUER":            e.issuer(id),
+			"PORTICO_OIDC_CLIENT_ID":         id.webClient.UserPoolClientId(),
+			"PORTICO_OIDC_CLIENT_SECRET_ARN": id.webSecret.SecretArn(),
+			"PORTICO_COOKIE_KEYS_ARN":        id.cookieKeys.SecretArn(),
+			"PORTICO_SERVICES_URL":           a.url(),
+		},
+	})
+	w.bff.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadOwnSecrets"),
+		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+		Resources: &[]*string{id.webSecret.SecretArn(), id.cookieKeys.SecretArn()},
+	}))
+	// Function URL with IAM auth: only CloudFront (origin access control) can call it.
+	w.url = w.bff.fn.AddFunctionUrl(&awslambda.FunctionUrlOptions{
+		AuthType:   awslambda.FunctionUrlAuthType_AWS_IAM,
+		InvokeMode: awslambda.InvokeMode_RESPONSE_STREAM,
+	})
+
+	w.headers = awscloudfront.NewResponseHeadersPolicy(c, jsii.String("Headers"), &awscloudfront.ResponseHeadersPolicyProps{
+		ResponseHeadersPolicyName: jsii.String(cfg.Name("headers")),
+		Comment:                   jsii.String("Portico security headers (same as the BFF's)"),
+		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
+			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{ContentSecurityPolicy: jsii.String(ContentSecurityPolicy), Override: jsii.Bool(true)},
+			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
+				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(730)), IncludeSubdomains: jsii.Bool(true), Override: jsii.Bool(true),
+			},
+			FrameOptions:       &awscloudfront.ResponseHeadersFrameOptions{FrameOption: awscloudfront.HeadersFrameOption_DENY, Override: jsii.Bool(true)},
+			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
+			ReferrerPolicy:     &awscloudfront.ResponseHeadersReferrerPolicy{ReferrerPolicy: awscloudfront.HeadersReferrerPolicy_NO_REFERRER, Override: jsii.Bool(true)},
+		},
+		CustomHeadersBehavior: &awscloudfront.ResponseCustomHeadersBehavior{CustomHeaders: &[]*awscloudfront.ResponseCustomHeader{
+			{Header: jsii.String("Cross-Origin-Opener-Policy"), Value: jsii.String("same-origin"), Override: jsii.Bool(true)},
+			{Header: jsii.String("Permissions-Policy"), Value: jsii.String("camera=(), microphone=(), geolocation=(), payment=()"), Override: jsii.Bool(true)},
+		}},
+		RemoveHeaders: jsii.Strings("Server"),
+	})
+	// Everything the viewer sent except Host (a Function URL answers only to its own host):
+	// cookies, query strings, the CSRF header, the Connect headers, and x-amz-content-sha256,
+	// which Lambda needs to verify the body CloudFront signed with origin access control.
+	w.originReq = awscloudfront.NewOriginRequestPolicy(c, jsii.String("BffOriginRequest"), &awscloudfront.OriginRequestPolicyProps{
+		OriginRequestPolicyName: jsii.String(cfg.Name("bff")),
+		Comment:                 jsii.String("Portico BFF: all viewer headers but Host, all cookies and query strings"),
+		HeaderBehavior:          awscloudfront.OriginRequestHeaderBehavior_DenyList(jsii.String("Host")),
+		CookieBehavior:          awscloudfront.OriginRequestCookieBehavior_All(),
+		QueryStringBehavior:     awscloudfront.OriginRequestQueryStringBehavior_All(),
+	})
+
+	bffOrigin := awscloudfrontorigins.FunctionUrlOrigin_WithOriginAccessControl(w.url, &awscloudfrontorigins.FunctionUrlOriginWithOACProps{
+		ReadTimeout: awscdk.Duration_Seconds(jsii.Number(60)),
+		OriginAccessControl: awscloudfront.NewFunctionUrlOriginAccessControl(c, jsii.String("BffOac"), &awscloudfront.FunctionUrlOriginAccessControlProps{
+			OriginAccessControlName: jsii.String(cfg.Name("bff")),
+			Signing:                 awscloudfront.Signing_SIGV4_ALWAYS(),
+		}),
+	})
+	bffBehavior := &awscloudfront.BehaviorOptions{
+		Origin:                bffOrigin,
+		ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
+		AllowedMethods:        awscloudfront.AllowedMethods_ALLOW_ALL(),
+		CachePolicy:           awscloudfront.CachePolicy_CACHING_DISABLED(),
+		OriginRequestPolicy:   w.originReq,
+		ResponseHeadersPolicy: w.headers,
+		Compress:              jsii.Bool(false),
+	}
+	router := awscloudfront.NewFunction(c, jsii.String("SpaRouter"), &awscloudfront.FunctionProps{
+		FunctionName: jsii.String(cfg.Name("spa-router")),
+		Comment:      jsii.String("SPA history-API routing to index.html"),
+		Runtime:      awscloudfront.FunctionRuntime_JS_2_0(),
+		Code:         awscloudfront.FunctionCode_FromInline(jsii.String(spaRouterCode)),
+	})
+
+	var geo awscloudfront.GeoRestriction
+	if len(cfg.Web.AllowedCountries) > 0 {
+		geo = awscloudfront.GeoRestriction_Allowlist(*jsii.Strings(cfg.Web.AllowedCountries...)...)
+	}
+	priceClass := map[string]awscloudfront.PriceClass{
+		"100": awscloudfront.PriceClass_PRICE_CLASS_100, "200": awscloudfront.PriceClass_PRICE_CLASS_200, "All": awscloudfront.PriceClass_PRICE_CLASS_ALL,
+	}[cfg.Web.PriceClass]
+	w.distribution = awscloudfront.NewDistribution(c, jsii.String("Distribution"), &awscloudfront.DistributionProps{
+		Comment:                jsii.String("Portico " + cfg.Env),
+		DomainNames:            jsii.Strings(cfg.Web.Domain),
+		Certificate:            awscertificatemanager.Certificate_FromCertificateArn(c, jsii.String("Certificate"), jsii.String(cfg.Web.CertificateARN)),
+		MinimumProtocolVersion: awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021,
+		SslSupportMethod:       awscloudfront.SSLMethod_SNI,
+		HttpVersion:            awscloudfront.HttpVersion_HTTP2_AND_3,
+		PriceClass:             priceClass,
+		DefaultRootObject:      jsii.String("index.html"),
+		WebAclId:               edgeACL,
+		GeoRestriction:         geo,
+		EnableLogging:          jsii.Bool(true),
+		LogBucket:              w.logs,
+		LogFilePrefix:          jsii.String("cloudfront/"),
+		DefaultBehavior: &awscloudfront.BehaviorOptions{
+			Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(w.bucket, nil),
+			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+			AllowedMethods:        awscloudfront.AllowedMethods_ALLOW_GET_HEAD_OPTIONS(),
+			CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
+			ResponseHeadersPolicy: w.headers,
+			Compress:              jsii.Bool(true),
+			FunctionAssociations: &[]*awscloudfront.FunctionAssociation{{
+				Function: router, EventType: awscloudfront.FunctionEventType_VIEWER_REQUEST,
+			}},
+		},
+		AdditionalBehaviors: &map[string]*awscloudfront.BehaviorOptions{
+			"/auth/*": bffBehavior,
+			"/api/*":  bffBehavior,
+		},
+	})
+	return w
+}
