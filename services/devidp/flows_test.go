@@ -102,7 +102,7 @@ func TestLoginForm(t *testing.T) {
 
 	// A wrong password and an unknown user get the same answer: the form and one message.
 	for _, tc := range []struct{ user, pass string }{{"alice", "wrong"}, {"mallory", devidp.DevPassword}, {"", ""}} {
-		_, err := devidptest.TryLogin(idp.HTTPClient(), authURL, tc.user, tc.pass)
+		_, err := devidptest.TryLogin(t.Context(), idp.HTTPClient(), authURL, tc.user, tc.pass)
 		if err != devidptest.ErrSignInRefused {
 			t.Errorf("%s/%s: err = %v, want ErrSignInRefused", tc.user, tc.pass, err)
 		}

@@ -53,7 +53,7 @@ func openKeyring(dir string, grace time.Duration, now time.Time) (*keyring, erro
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
 		kr.path = filepath.Join(dir, keysFile)
-		data, err := os.ReadFile(kr.path)
+		data, err := os.ReadFile(kr.path) //nolint:gosec // the operator chooses the data directory
 		switch {
 		case err == nil:
 			if err := kr.decode(data); err != nil {
@@ -188,13 +188,13 @@ func writeFileAtomic(path string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }() // gone after the rename; cleans up on failure
 	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {

@@ -17,7 +17,7 @@ func goBuild(ctx context.Context, con *console, root, binDir string, env []strin
 	if len(pieces) == 0 {
 		return nil
 	}
-	if err := os.MkdirAll(binDir, 0o755); err != nil {
+	if err := os.MkdirAll(binDir, 0o750); err != nil {
 		return fmt.Errorf("create %s: %w", binDir, err)
 	}
 	args := []string{"build", "-o", binDir + string(filepath.Separator)}
@@ -88,7 +88,7 @@ func buildSPA(ctx context.Context, con *console, root string, env []string) erro
 func runLogged(ctx context.Context, con *console, name, dir string, env []string, path string, args ...string) error {
 	t := newTail(tailLines)
 	out := &lineWriter{name: name, console: con, tail: t}
-	cmd := exec.CommandContext(ctx, lookPath(path, env), args...)
+	cmd := exec.CommandContext(ctx, lookPath(path, env), args...) //nolint:gosec // fixed build commands (go, npm)
 	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 5 * time.Second

@@ -24,7 +24,7 @@ func (c *console) line(name, text string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for l := range strings.SplitSeq(strings.TrimRight(text, "\n"), "\n") {
-		fmt.Fprintf(c.out, "%-8s │ %s\n", name, l)
+		_, _ = fmt.Fprintf(c.out, "%-8s │ %s\n", name, l)
 	}
 }
 

@@ -73,7 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return opts, err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "portico-dev: unexpected arguments %q\n", fs.Args())
+		_, _ = fmt.Fprintf(stderr, "portico-dev: unexpected arguments %q\n", fs.Args())
 		return opts, errors.New("unexpected arguments")
 	}
 	for name := range strings.SplitSeq(*only, ",") {
@@ -234,7 +234,7 @@ func banner(pieces []piece, environ []string) string {
 	if has("devidp") {
 		users := devidp.DefaultUsers()
 		if file := envValue(environ, devidp.EnvUsersFile); file != "" {
-			if data, err := os.ReadFile(file); err == nil {
+			if data, err := os.ReadFile(file); err == nil { //nolint:gosec // the developer's own users file
 				if parsed, err := devidp.ParseUsers(data); err == nil {
 					users = parsed
 				}

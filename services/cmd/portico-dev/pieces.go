@@ -63,7 +63,7 @@ func stack(root, cookieKeys string) []piece {
 			"PORTICO_PUBLIC_URL":         bffURL,
 			"PORTICO_OIDC_ISSUER":        idpURL,
 			"PORTICO_OIDC_CLIENT_ID":     "portico-web",
-			"PORTICO_OIDC_CLIENT_SECRET": "portico-dev-secret",
+			"PORTICO_OIDC_CLIENT_SECRET": "portico-dev-secret", //nolint:gosec // the dev IdP's public dev secret
 			"PORTICO_COOKIE_KEYS":        cookieKeys,
 			"PORTICO_SERVICES_URL":       servicesURL,
 			"PORTICO_SPA_DIR":            filepath.Join(root, "frontend", "dist", "portico", "browser"),
@@ -73,6 +73,8 @@ func stack(root, cookieKeys string) []piece {
 
 // localAWSEnv points the AWS SDK at the local endpoint with the dev keys it accepts. It
 // replaces whatever AWS settings the caller has, unless -real-aws is given.
+//
+//nolint:gosec // dev keys the local AWS endpoint accepts, not secrets
 var localAWSEnv = map[string]string{
 	"AWS_ENDPOINT_URL":      localAWSURL,
 	"AWS_REGION":            "us-east-1",
@@ -119,7 +121,7 @@ func childEnv(base []string, defaults, forced map[string]string) []string {
 // cookieKeys returns the BFF's dev cookie key ring, generating it once into dataDir.
 func cookieKeys(dataDir string) (string, error) {
 	path := filepath.Join(dataDir, "cookie-keys")
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // inside the repository's data folder
 	if err == nil {
 		if keys := strings.TrimSpace(string(data)); keys != "" {
 			return keys, nil

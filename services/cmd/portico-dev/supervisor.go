@@ -51,7 +51,7 @@ func (s *supervisor) start(name, dir, path string, args, env []string) (*child, 
 	c := &child{name: name, tail: newTail(tailLines), done: make(chan struct{})}
 	stdout := &lineWriter{name: name, console: s.console, tail: c.tail}
 	stderr := &lineWriter{name: name, console: s.console, tail: c.tail}
-	cmd := exec.Command(path, args...)
+	cmd := exec.Command(path, args...) //nolint:gosec // the launcher runs the binaries it built
 	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = childAttrs()
@@ -84,7 +84,7 @@ func (s *supervisor) waitHealthy(ctx context.Context, c *child, url string, time
 			return fmt.Errorf("%s: health URL: %w", c.name, err)
 		}
 		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}
@@ -138,6 +138,6 @@ func portInUse(addr string) bool {
 	if err != nil {
 		return false
 	}
-	conn.Close()
+	_ = conn.Close()
 	return true
 }

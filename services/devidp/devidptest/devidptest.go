@@ -4,6 +4,7 @@
 package devidptest
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -181,7 +182,7 @@ func (p *IdP) AuthorizeURL(params url.Values) string {
 
 func (p *IdP) token(t testing.TB, clientID, secret string, form url.Values) *Tokens {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, p.Issuer()+"/oauth2/token", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, p.Issuer()+"/oauth2/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatalf("devidptest: %v", err)
 	}
@@ -191,8 +192,8 @@ func (p *IdP) token(t testing.TB, clientID, secret string, form url.Values) *Tok
 	if err != nil {
 		t.Fatalf("devidptest: token request: %v", err)
 	}
-	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("devidptest: token request: %s: %s", resp.Status, body)
 	}
@@ -218,7 +219,7 @@ func NewPKCE() (verifier, challenge string) {
 // client keeps its cookie jar and transport; redirects are not followed.
 func Login(t testing.TB, client *http.Client, authorizeURL, username, password string) *url.URL {
 	t.Helper()
-	loc, err := TryLogin(client, authorizeURL, username, password)
+	loc, err := TryLogin(t.Context(), client, authorizeURL, username, password)
 	if err != nil {
 		t.Fatalf("devidptest: login: %v", err)
 	}
@@ -229,19 +230,23 @@ func Login(t testing.TB, client *http.Client, authorizeURL, username, password s
 var ErrSignInRefused = errors.New("sign-in refused")
 
 // TryLogin is Login returning errors; a wrong password gives ErrSignInRefused.
-func TryLogin(client *http.Client, authorizeURL, username, password string) (*url.URL, error) {
+func TryLogin(ctx context.Context, client *http.Client, authorizeURL, username, password string) (*url.URL, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
 	noFollow := *client
 	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-	resp, err := noFollow.Get(authorizeURL)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authorizeURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("authorize URL: %w", err)
+	}
+	resp, err := noFollow.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("open authorize URL: %w", err)
 	}
 	page, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read login page: %w", err)
 	}
@@ -261,11 +266,16 @@ func TryLogin(client *http.Client, authorizeURL, username, password string) (*ur
 	}
 	fields.Set("username", username)
 	fields.Set("password", password)
-	resp, err = noFollow.PostForm(target.String(), fields)
+	req, err = http.NewRequestWithContext(ctx, http.MethodPost, target.String(), strings.NewReader(fields.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("login form: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err = noFollow.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("submit login form: %w", err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if loc, ok := redirectOf(resp); ok {
 		return loc, nil
 	}

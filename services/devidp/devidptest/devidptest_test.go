@@ -67,11 +67,11 @@ func TestLogin(t *testing.T) {
 	if loc.Host != "bff.test" || loc.Path != "/auth/callback" || loc.Query().Get("code") == "" || loc.Query().Get("state") != "s1" {
 		t.Errorf("redirect %s", loc)
 	}
-	if _, err := devidptest.TryLogin(idp.HTTPClient(), authURL, "bob", "wrong"); !errors.Is(err, devidptest.ErrSignInRefused) {
+	if _, err := devidptest.TryLogin(t.Context(), idp.HTTPClient(), authURL, "bob", "wrong"); !errors.Is(err, devidptest.ErrSignInRefused) {
 		t.Errorf("wrong password: %v", err)
 	}
 	// An authorization request the provider refuses comes back as the error redirect.
-	loc, err := devidptest.TryLogin(idp.HTTPClient(), idp.AuthorizeURL(nil), "bob", devidp.DevPassword)
+	loc, err := devidptest.TryLogin(t.Context(), idp.HTTPClient(), idp.AuthorizeURL(nil), "bob", devidp.DevPassword)
 	if err != nil || loc.Query().Get("error") != "invalid_request" {
 		t.Errorf("no PKCE: %v %v", loc, err)
 	}
