@@ -1,0 +1,211 @@
+package client_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
+	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
+	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
+	"github.com/portico-dev/portico/services/authn"
+	"github.com/portico-dev/portico/services/client"
+	"github.com/portico-dev/portico/services/principal"
+	"github.com/portico-dev/portico/services/token"
+	"github.com/portico-dev/portico/services/token/tokentest"
+)
+
+// flakyIdentity fails its first `failures` calls with Unavailable.
+type flakyIdentity struct {
+	failures int32
+	calls    atomic.Int32
+}
+
+func (f *flakyIdentity) GetMe(ctx context.Context, _ *identityv1.GetMeRequest) (*identityv1.GetMeResponse, error) {
+	if f.calls.Add(1) <= f.failures {
+		return nil, connect.NewError(connect.CodeUnavailable, nil)
+	}
+	p, _ := principal.FromContext(ctx)
+	return &identityv1.GetMeResponse{Principal: &identityv1.Principal{Username: p.Username}}, nil
+}
+
+type unavailableInference struct {
+	inferencev1connect.UnimplementedInferenceServiceHandler
+	calls atomic.Int32
+}
+
+func (u *unavailableInference) Converse(context.Context, *inferencev1.ConverseRequest) (*inferencev1.ConverseResponse, error) {
+	u.calls.Add(1)
+	return nil, connect.NewError(connect.CodeUnavailable, nil)
+}
+
+type env struct {
+	iss         *tokentest.Issuer
+	identity    *flakyIdentity
+	inference   *unavailableInference
+	url         string
+	tokenCalls  atomic.Int32
+	sawProtocol atomic.Value
+}
+
+// start runs an h2c server with the real authn middleware in front of fake services, and an
+// issuer whose token endpoint grants the machine client's client-credentials tokens.
+func start(t *testing.T) *env {
+	t.Helper()
+	e := &env{iss: tokentest.Start(t), identity: &flakyIdentity{failures: 2}, inference: &unavailableInference{}}
+	e.iss.HandleToken(func(w http.ResponseWriter, r *http.Request) {
+		e.tokenCalls.Add(1)
+		id, secret, ok := r.BasicAuth()
+		if !ok || id != tokentest.MachineClientID || secret != "s3cret" || r.FormValue("grant_type") != "client_credentials" {
+			http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"access_token": e.iss.MachineToken(tokentest.ScopeIdentity, tokentest.ScopeInference),
+			"token_type":   "Bearer", "expires_in": 3600,
+		})
+	})
+	v := token.NewVerifier(e.iss.URL, token.Cognito{ClientIDs: []string{tokentest.MachineClientID}})
+	mux := http.NewServeMux()
+	mux.Handle(identityv1connect.NewIdentityServiceHandler(e.identity))
+	mux.Handle(inferencev1connect.NewInferenceServiceHandler(e.inference))
+	h := authn.New(v, slog.New(slog.NewTextHandler(io.Discard, nil)))(mux)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.sawProtocol.Store(r.Proto + " " + r.Header.Get("Content-Type"))
+		h.ServeHTTP(w, r)
+	}))
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	e.url = srv.URL
+	return e
+}
+
+func (e *env) config() client.Config {
+	return client.Config{
+		BaseURL: e.url, Issuer: e.iss.URL,
+		ClientID: tokentest.MachineClientID, ClientSecret: "s3cret",
+		Retry: client.Retry{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond},
+	}
+}
+
+func TestGetMeRetriesUnavailable(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c, err := client.New(context.Background(), e.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := c.Identity.GetMe(context.Background(), &identityv1.GetMeRequest{})
+	if err != nil {
+		t.Fatalf("GetMe: %v", err)
+	}
+	if me.GetPrincipal().GetUsername() != tokentest.MachineClientID {
+		t.Errorf("GetMe = %v", me)
+	}
+	if n := e.identity.calls.Load(); n != 3 {
+		t.Errorf("server saw %d calls, want 3 (two Unavailable, one answer)", n)
+	}
+	if got := e.sawProtocol.Load(); got != "HTTP/2.0 application/grpc" {
+		t.Errorf("request was %v, want gRPC over HTTP/2", got)
+	}
+	if _, err := c.Identity.GetMe(context.Background(), &identityv1.GetMeRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.tokenCalls.Load(); n != 1 {
+		t.Errorf("token endpoint called %d times, want 1 (cached)", n)
+	}
+}
+
+func TestRetryGivesUp(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	e.identity.failures = 100
+	cfg := e.config()
+	cfg.Retry.MaxAttempts = 3
+	c, err := client.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Identity.GetMe(context.Background(), &identityv1.GetMeRequest{})
+	if connect.CodeOf(err) != connect.CodeUnavailable || e.identity.calls.Load() != 3 {
+		t.Fatalf("err = %v after %d calls, want Unavailable after 3", err, e.identity.calls.Load())
+	}
+}
+
+func TestConverseNotRetriedAfterServerUnavailable(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c, err := client.New(context.Background(), e.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Inference.Converse(context.Background(), &inferencev1.ConverseRequest{ModelId: "m"})
+	if connect.CodeOf(err) != connect.CodeUnavailable || e.inference.calls.Load() != 1 {
+		t.Fatalf("err = %v after %d calls, want Unavailable after 1 (not idempotent)", err, e.inference.calls.Load())
+	}
+}
+
+func TestConverseRetriedWhenConnectionRefused(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close()
+	var attempts atomic.Int32
+	cfg := e.config()
+	cfg.BaseURL = closed
+	cfg.Options = []connect.ClientOption{connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, r connect.AnyRequest) (connect.AnyResponse, error) {
+			attempts.Add(1)
+			return next(ctx, r)
+		}
+	}))}
+	c, err := client.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Inference.Converse(context.Background(), &inferencev1.ConverseRequest{ModelId: "m"})
+	if connect.CodeOf(err) != connect.CodeUnavailable || attempts.Load() != 4 {
+		t.Fatalf("err = %v after %d attempts, want Unavailable after 4", err, attempts.Load())
+	}
+}
+
+func TestBadCredentials(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	cfg := e.config()
+	cfg.ClientSecret = "wrong"
+	c, err := client.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Identity.GetMe(context.Background(), &identityv1.GetMeRequest{})
+	if connect.CodeOf(err) != connect.CodeUnauthenticated || e.identity.calls.Load() != 0 {
+		t.Fatalf("err = %v, want Unauthenticated before any call", err)
+	}
+}
+
+func TestDiscoveryFailure(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	e.iss.SetDown(true)
+	if _, err := client.New(context.Background(), e.config()); err == nil {
+		t.Fatal("New succeeded without a discovery document")
+	}
+}

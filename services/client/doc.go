@@ -1,0 +1,25 @@
+// Package client lets internal Go programs call Portico's services as a machine client: it
+// obtains an access token with the OAuth 2.0 client-credentials grant from the issuer's token
+// endpoint (cached and refreshed before it expires by golang.org/x/oauth2), and returns
+// Connect clients that speak the gRPC protocol over HTTP/2 (h2c for http:// URLs, TLS for
+// https://) to IdentityService, InferenceService and AdminService.
+//
+// # Retries
+//
+// Every client retries unary calls that fail with Unavailable, at most MaxAttempts times in
+// all, waiting an exponentially growing delay with full jitter (a random delay between zero
+// and BaseDelay·2^(attempt-1), capped at MaxDelay), or the delay of a RetryAfter error detail
+// when the server sends one (also capped), and never past the context's deadline.
+//
+// What is retried depends on the method's declared idempotency:
+//
+//   - NO_SIDE_EFFECTS and IDEMPOTENT methods (GetMe, ListModels, GetUsage, ListUsage, …):
+//     any Unavailable;
+//   - other unary methods (Converse, InvokeEndpoint): only when the connection could not be
+//     established, so the request certainly never reached the server. A Converse that the
+//     server answered with Unavailable may have reserved quota or reached Bedrock; repeating
+//     it is the caller's decision.
+//
+// Streaming calls are never retried: once a server stream has started, part of the answer has
+// been consumed, and repeating the request would repeat its cost.
+package client
