@@ -1,0 +1,87 @@
+// Command portico-services serves Portico's RPC services — IdentityService,
+// InferenceService and AdminService — over Connect, gRPC and gRPC-Web.
+//
+// One binary hosts all of them. PORTICO_SERVICE (all, identity, inference, admin, or a
+// comma-separated list; default all) selects which are mounted, so each Lambda function runs
+// the same artifact with a different environment: one build, one dependency set to patch,
+// one start-up path to test, and `make dev` serves everything on one h2c port. The services
+// share most of their code (token verification, policy, telemetry), so a per-service
+// binary would save little size while multiplying builds.
+//
+// The mode comes from the environment: standalone h2c server on PORTICO_SERVICES_ADDR, or,
+// when AWS_LAMBDA_RUNTIME_API is set, a Lambda function (PORTICO_LAMBDA_EVENT =
+// function-url or api-gateway, both with response streaming). On Lambda, Connect and
+// gRPC-Web work; gRPC (HTTP/2 trailers) needs the standalone server.
+//
+// Environment (docs/contracts.md):
+//
+//	PORTICO_SERVICE        all | identity | inference | admin (default all)
+//	PORTICO_SERVICES_ADDR  listen address, standalone mode (default localhost:8081)
+//	PORTICO_ISSUER         the only accepted token issuer (default http://localhost:9000)
+//	PORTICO_CLIENT_IDS     accepted client_id values, comma-separated (default portico-web,portico-machine)
+//	PORTICO_POLICY_FILE    policy file (default: the embedded dev policy)
+//	PORTICO_CATALOG_FILE   model catalog (default: the embedded catalog)
+//	PORTICO_LOG_FORMAT     text or json (default text; json on Lambda)
+//	OTEL_EXPORTER_OTLP_ENDPOINT  OpenTelemetry export over OTLP/HTTP (default: off)
+//
+// Reflection and health answer without a token, so this works against a running server:
+//
+//	buf curl --protocol grpc --http2-prior-knowledge http://localhost:8081 --list-methods
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/telemetry"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	code := run(ctx, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// run builds and serves; it returns the process exit code.
+func run(ctx context.Context, getenv func(string) string) int {
+	format, formatErr := telemetry.FormatFromEnv(getenv)
+	if formatErr != nil {
+		format = telemetry.FormatJSON
+	}
+	log := telemetry.NewLogger(os.Stderr, format, slog.LevelInfo)
+	cfg, err := loadConfig(getenv)
+	if err == nil {
+		err = formatErr
+	}
+	var app *app
+	if err == nil {
+		app, err = build(ctx, cfg, log, getenv)
+	}
+	if err != nil {
+		log.Error("portico-services: configuration", "err", err)
+		if api := getenv(lambdahttp.RuntimeAPIEnv); api != "" {
+			if rerr := lambdahttp.ReportInitError(ctx, lambdahttp.Config{RuntimeAPI: api}, err); rerr != nil {
+				log.Error("reporting the init error to Lambda", "err", rerr)
+			}
+		}
+		return 1
+	}
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := app.providers.Shutdown(shutdownCtx); err != nil {
+			log.Warn("telemetry shutdown", "err", err)
+		}
+	}()
+	if err := app.server.Run(ctx, cfg.addr, getenv); err != nil {
+		log.Error("serve", "err", err)
+		return 1
+	}
+	return 0
+}
