@@ -6,6 +6,7 @@ package spa
 import (
 	"errors"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -77,7 +78,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", CacheNone)
-	http.ServeFileFS(w, r, h.files, "index.html")
+	f, err := h.files.Open("index.html")
+	if err != nil {
+		http.Error(w, "index.html is unavailable", http.StatusInternalServerError)
+		return
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	rs, ok := f.(io.ReadSeeker)
+	if err != nil || !ok {
+		http.Error(w, "index.html is unavailable", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	http.ServeContent(w, r, "index.html", info.ModTime(), rs)
 }
 
 var notBuiltPage = template.Must(template.New("nb").Parse(`<!doctype html>
