@@ -1,0 +1,196 @@
+// Command portico calls Portico's services from a terminal as a machine client: it obtains a
+// client-credentials token and speaks gRPC (package client).
+//
+// Usage:
+//
+//	portico [flags] me                       who the client is and what it may use
+//	portico [flags] models                   the models it may invoke
+//	portico [flags] chat -model ID "prompt"  stream a model's answer to stdout
+//	portico [flags] usage                    its quotas and consumption
+//
+// Flags (and the environment variables that set their defaults):
+//
+//	-url            PORTICO_SERVICES_URL   services URL (http://localhost:8081)
+//	-issuer         PORTICO_ISSUER         token issuer (http://localhost:9000)
+//	-token-url      PORTICO_TOKEN_URL      token endpoint (default: from the issuer's discovery)
+//	-client-id      PORTICO_CLIENT_ID      client id (portico-machine)
+//	-client-secret  PORTICO_CLIENT_SECRET  client secret (the dev machine client's)
+//	-timeout                               per-command timeout (2m)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
+	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+	"github.com/portico-dev/portico/services/client"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+const usageText = `usage: portico [flags] me | models | chat -model ID "prompt" | usage`
+
+// run executes one command and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("portico", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	cfg := client.Config{}
+	fs.StringVar(&cfg.BaseURL, "url", orEnv(getenv, "PORTICO_SERVICES_URL", client.DefaultBaseURL), "services URL")
+	fs.StringVar(&cfg.Issuer, "issuer", orEnv(getenv, "PORTICO_ISSUER", client.DefaultIssuer), "token issuer")
+	fs.StringVar(&cfg.TokenURL, "token-url", getenv("PORTICO_TOKEN_URL"), "token endpoint (default: from discovery)")
+	fs.StringVar(&cfg.ClientID, "client-id", orEnv(getenv, "PORTICO_CLIENT_ID", client.DefaultClientID), "OAuth client id")
+	fs.StringVar(&cfg.ClientSecret, "client-secret", orEnv(getenv, "PORTICO_CLIENT_SECRET", client.DefaultClientSecret), "OAuth client secret")
+	timeout := fs.Duration("timeout", 2*time.Minute, "per-command timeout")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	c, err := client.New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "portico:", err)
+		return 1
+	}
+	cmd, rest := fs.Arg(0), fs.Args()[1:]
+	switch cmd {
+	case "me":
+		err = me(ctx, c, stdout)
+	case "models":
+		err = models(ctx, c, stdout)
+	case "chat":
+		err = chat(ctx, c, rest, stdout, stderr)
+	case "usage":
+		err = usage(ctx, c, stdout)
+	default:
+		fmt.Fprintf(stderr, "portico: unknown command %q\n%s\n", cmd, usageText)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "portico:", err)
+		if errors.Is(err, flag.ErrHelp) || errors.Is(err, errUsage) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+var errUsage = errors.New(usageText)
+
+func me(ctx context.Context, c *client.Client, w io.Writer) error {
+	resp, err := c.Identity.GetMe(ctx, &identityv1.GetMeRequest{})
+	if err != nil {
+		return err
+	}
+	return printJSON(w, resp)
+}
+
+func models(ctx context.Context, c *client.Client, w io.Writer) error {
+	resp, err := c.Inference.ListModels(ctx, &inferencev1.ListModelsRequest{})
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPROVIDER\tNAME")
+	for _, m := range resp.GetModels() {
+		provider := strings.ToLower(strings.TrimPrefix(m.GetProvider().String(), "PROVIDER_"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", m.GetId(), provider, m.GetDisplayName())
+	}
+	return tw.Flush()
+}
+
+func chat(ctx context.Context, c *client.Client, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	model := fs.String("model", "", "model id (see `portico models`)")
+	system := fs.String("system", "", "system prompt")
+	maxTokens := fs.Int("max-tokens", 0, "most tokens to generate (model default when 0)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	prompt := strings.Join(fs.Args(), " ")
+	if *model == "" || prompt == "" {
+		return fmt.Errorf("%w: chat needs -model and a prompt", errUsage)
+	}
+	req := &inferencev1.ConverseStreamRequest{
+		ModelId:      *model,
+		SystemPrompt: *system,
+		Messages: []*inferencev1.Message{{
+			Role:    inferencev1.Role_ROLE_USER,
+			Content: []*inferencev1.ContentBlock{{Block: &inferencev1.ContentBlock_Text{Text: prompt}}},
+		}},
+	}
+	if *maxTokens > 0 {
+		req.InferenceConfig = &inferencev1.InferenceConfig{MaxTokens: proto.Int32(int32(*maxTokens))}
+	}
+	stream, err := c.Inference.ConverseStream(ctx, req)
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	for stream.Receive() {
+		switch ev := stream.Msg().GetEvent().(type) {
+		case *inferencev1.ConverseStreamResponse_Delta:
+			if _, err := io.WriteString(stdout, ev.Delta.GetText()); err != nil {
+				return err
+			}
+		case *inferencev1.ConverseStreamResponse_Stop:
+			fmt.Fprintln(stdout)
+			if r := ev.Stop.GetStopReason(); r != inferencev1.StopReason_STOP_REASON_END_TURN {
+				fmt.Fprintln(stderr, "stop:", r)
+			}
+		case *inferencev1.ConverseStreamResponse_Metadata:
+			m := ev.Metadata.GetMetrics()
+			fmt.Fprintf(stderr, "tokens: %d in, %d out\n", m.GetInputTokens(), m.GetOutputTokens())
+		}
+	}
+	return stream.Err()
+}
+
+func usage(ctx context.Context, c *client.Client, w io.Writer) error {
+	resp, err := c.Inference.GetUsage(ctx, &inferencev1.GetUsageRequest{})
+	if err != nil {
+		return err
+	}
+	return printJSON(w, resp)
+}
+
+func printJSON(w io.Writer, m proto.Message) error {
+	b, err := protojson.MarshalOptions{Multiline: true}.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}
+
+func orEnv(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
