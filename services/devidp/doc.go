@@ -25,6 +25,11 @@
 // JWS, JWE and JWK, following RFC 6749, RFC 7636, RFC 7009 and OpenID Connect Core.
 //
 // The package is for development and tests only: users and passwords come from a YAML file,
-// pending logins, codes and rate limits live in memory, and no single sign-on session is
-// kept (every authorization shows the login form).
+// pending logins and authorization codes live in memory, and no single sign-on session is
+// kept (every authorization shows the login form, and /logout only redirects).
+//
+// Endpoints, relative to the issuer: /.well-known/openid-configuration,
+// /.well-known/jwks.json, /oauth2/authorize (GET, the login form; it posts to /login),
+// /oauth2/token, /oauth2/revoke, /oauth2/userInfo, /logout, POST /dev/rotate-keys and
+// /healthz. Package devidptest runs it in tests.
 package devidp

@@ -118,6 +118,9 @@ func run(ctx context.Context, con *console, opts options, environ []string) erro
 	binDir := filepath.Join(root, ".tools", "bin")
 	if !opts.noBuild {
 		if err := goBuild(ctx, con, root, binDir, base, pieces); err != nil {
+			if ctx.Err() != nil {
+				return nil // interrupted while building: a normal stop
+			}
 			return err
 		}
 		if slices.ContainsFunc(pieces, func(p piece) bool { return p.name == "bff" }) {
@@ -127,6 +130,9 @@ func run(ctx context.Context, con *console, opts options, environ []string) erro
 			}
 			if stale {
 				if err := buildSPA(ctx, con, root, base); err != nil {
+					if ctx.Err() != nil {
+						return nil
+					}
 					return err
 				}
 			}
