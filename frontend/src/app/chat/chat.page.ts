@@ -192,6 +192,10 @@ export class ChatPage {
     this.store.updateSettings({ maxTokens: n });
   }
 
+  protected modelName(id: string | undefined): string {
+    return this.store.models().find((m) => m.id === id)?.displayName || id || '';
+  }
+
   protected caps(m: Model): string[] {
     const c = m.capabilities;
     const out: string[] = [];

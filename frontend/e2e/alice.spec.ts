@@ -1,0 +1,101 @@
+import { expect, signIn, snap, test } from './fixtures';
+
+const SONNET_4 = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
+
+test.describe('alice (MLUsers)', () => {
+  test('signs in, sees only her models and gets a streamed Markdown answer', async ({ page }) => {
+    await page.goto('/');
+    await expect(page.getByTestId('sign-in-button')).toHaveText(/Sign in with your company account/);
+    await snap(page, '01-sign-in');
+
+    await signIn(page, 'alice');
+    await expect(page).toHaveURL(/\/chat$/);
+    await expect(page.getByTestId('user-name')).not.toBeEmpty();
+
+    // The model picker lists only entitled models: no Claude Sonnet 4 for MLUsers.
+    await page.getByTestId('model-select').click();
+    const options = page.getByTestId('model-option');
+    await expect(options.first()).toBeVisible();
+    const ids = await options.evaluateAll((els) => els.map((e) => e.getAttribute('data-model-id')));
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids).not.toContain(SONNET_4);
+    expect(ids).toContain('amazon.nova-lite-v1:0');
+    await snap(page, '02-model-picker');
+    await page.keyboard.press('Escape');
+    await expect(page.getByTestId('model-prices')).toContainText('estimate');
+
+    const composer = page.getByTestId('composer-input');
+    await composer.fill('Explain streaming responses in Portico');
+    await composer.press('Enter');
+
+    const answer = page.locator('[data-testid="chat-message"][data-role="assistant"]').last();
+    // Streaming: the stop button shows while the answer arrives.
+    await expect(page.getByTestId('stop-button')).toBeVisible();
+    await expect(answer).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+    const content = answer.getByTestId('message-content');
+    await expect(content.locator('h1, h2, h3').first()).toBeVisible();
+    await expect(content.locator('ul > li').first()).toBeVisible();
+    await expect(content.locator('pre code')).toBeVisible();
+    await expect(content.locator('table')).toBeVisible();
+    await expect(content.locator('script')).toHaveCount(0);
+    await expect(answer.getByTestId('message-metrics')).toContainText('tokens');
+    await expect(answer.getByTestId('message-cost')).toContainText('estimate');
+    await snap(page, '03-chat-answer');
+
+    // The conversation survives a reload in the same tab.
+    await page.reload();
+    await expect(page.locator('[data-testid="chat-message"][data-role="assistant"]')).toHaveCount(1);
+  });
+
+  test('stops a stream mid-way', async ({ page }) => {
+    await signIn(page, 'alice', '/chat');
+    const composer = page.getByTestId('composer-input');
+    await composer.fill('Write a long detailed essay about the history of stream processing systems');
+    await composer.press('Enter');
+    const answer = page.locator('[data-testid="chat-message"][data-role="assistant"]').last();
+    await expect(answer.getByTestId('message-content')).toBeVisible();
+    await page.getByTestId('stop-button').click();
+    await expect(answer).toHaveAttribute('data-status', 'stopped');
+    await expect(answer.getByTestId('stopped-note')).toBeVisible();
+    await expect(page.getByTestId('send-button')).toBeVisible();
+    // The answer really ended early: the closing sentence never arrived.
+    const text = (await answer.getByTestId('message-content').textContent()) ?? '';
+    expect(text).not.toMatch(/AWS_ENDPOINT_URL|PORTICO_LOCALAWS_OPENAI_URL|different seed/);
+    await snap(page, '04-chat-stopped');
+  });
+
+  test('sees her usage', async ({ page }) => {
+    await signIn(page, 'alice', '/usage');
+    await expect(page.getByTestId('my-usage-page')).toBeVisible();
+    await expect(page.getByTestId('usage-today')).toBeVisible();
+    await expect(page.getByTestId('usage-month')).toBeVisible();
+    await expect(page.getByTestId('quota').first()).toBeVisible();
+    await expect(page.getByTestId('nav-admin')).toHaveCount(0);
+    await snap(page, '05-my-usage');
+  });
+
+  test('calls the SageMaker endpoint', async ({ page }) => {
+    await signIn(page, 'alice', '/endpoints');
+    await expect(page.getByTestId('endpoint-form')).toHaveAttribute('data-endpoint', 'portico-demo-llm');
+    await page.getByTestId('payload-input').fill('{ not json');
+    await expect(page.getByTestId('payload-problem')).toContainText('not valid JSON');
+    await expect(page.getByTestId('endpoint-send')).toBeDisabled();
+    await page.getByTestId('payload-input').fill('{"inputs": "Hello endpoint", "parameters": {"max_new_tokens": 32}}');
+    await page.getByTestId('endpoint-send').click();
+    await expect(page.getByTestId('endpoint-response')).not.toBeEmpty({ timeout: 30_000 });
+    await expect(page.getByTestId('endpoint-send')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId('endpoint-latency')).toContainText(' s');
+    await snap(page, '06-endpoints');
+  });
+
+  test('signs out back to the sign-in page', async ({ page }) => {
+    await signIn(page, 'alice', '/chat');
+    await page.getByTestId('user-menu').click();
+    await expect(page.getByTestId('user-group')).toContainText(['MLUsers']);
+    await page.getByTestId('sign-out').click();
+    await expect(page.getByTestId('sign-in-page')).toBeVisible({ timeout: 30_000 });
+    // The session is gone: the app asks to sign in again.
+    await page.goto('/chat');
+    await expect(page.getByTestId('sign-in-page')).toBeVisible();
+  });
+});
