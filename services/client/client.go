@@ -126,7 +126,7 @@ func discoverTokenURL(ctx context.Context, hc *http.Client, issuer string) (stri
 	if err != nil {
 		return "", fmt.Errorf("client: discovery: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("client: discovery: GET %s: %s", url, resp.Status)
 	}

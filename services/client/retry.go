@@ -83,5 +83,5 @@ func (r Retry) delay(attempt int, err error) time.Duration {
 		}
 	}
 	ceiling := min(r.BaseDelay<<min(attempt-1, 20), r.MaxDelay)
-	return rand.N(ceiling + 1)
+	return rand.N(ceiling + 1) //nolint:gosec // jitter needs no cryptographic randomness
 }

@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -168,9 +169,5 @@ func TestAuthz(t *testing.T) {
 }
 
 func asConnectError(err error, target **connect.Error) bool {
-	ce, isConnect := err.(*connect.Error)
-	if isConnect {
-		*target = ce
-	}
-	return isConnect
+	return errors.As(err, target)
 }

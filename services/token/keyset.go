@@ -190,7 +190,7 @@ func (k *KeySet) getJSON(ctx context.Context, url string, v any) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrKeySet, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%w: GET %s: %s", ErrKeySet, url, resp.Status)
 	}

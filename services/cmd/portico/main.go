@@ -19,7 +19,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -151,7 +153,7 @@ func chat(ctx context.Context, c *client.Client, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	defer stream.Close()
+	defer func() { _ = stream.Close() }()
 	for stream.Receive() {
 		switch ev := stream.Msg().GetEvent().(type) {
 		case *inferencev1.ConverseStreamResponse_Delta:
@@ -179,12 +181,19 @@ func usage(ctx context.Context, c *client.Client, w io.Writer) error {
 	return printJSON(w, resp)
 }
 
+// printJSON writes m as indented JSON. protojson's own multiline output varies its spacing
+// on purpose, so the compact form is re-indented for a stable, scriptable output.
 func printJSON(w io.Writer, m proto.Message) error {
-	b, err := protojson.MarshalOptions{Multiline: true}.Marshal(m)
+	b, err := protojson.Marshal(m)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(w, string(b))
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = out.WriteTo(w)
 	return err
 }
 
