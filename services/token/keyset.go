@@ -20,6 +20,11 @@ import (
 // DefaultRefreshInterval is the least time between two JWKS fetches of a KeySet.
 const DefaultRefreshInterval = 30 * time.Second
 
+// coldRetryInterval is the least time between fetches while no key set has ever been fetched
+// (the issuer was not up yet when the first token arrived): short, so a service that started
+// before its issuer recovers quickly, and still a bound on the fetch rate.
+const coldRetryInterval = time.Second
+
 // maxDocumentSize bounds the discovery document and JWKS a KeySet reads.
 const maxDocumentSize = 1 << 20
 
@@ -30,7 +35,8 @@ const fetchTimeout = 10 * time.Second
 // discovery document.
 //
 // Keys are fetched on first use and again when a token names an unknown kid, but never more
-// than once per refresh interval, counting failed attempts too: a flood of tokens with made-up
+// than once per refresh interval (once a second until a first fetch has succeeded), counting
+// failed attempts too: a flood of tokens with made-up
 // kids costs at most one fetch per interval, and concurrent callers share that fetch. When the
 // issuer is unreachable the keys already held keep verifying tokens.
 type KeySet struct {
@@ -88,13 +94,13 @@ func NewKeySet(issuer string, opts ...KeySetOption) *KeySet {
 func (k *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	k.mu.RLock()
 	key, ok := k.keys[kid]
-	last := k.lastFetch
+	wait := k.waitLocked()
 	k.mu.RUnlock()
 	if ok {
 		return key, nil
 	}
-	if !last.IsZero() && k.now().Sub(last) < k.interval {
-		return nil, fmt.Errorf("%w: kid %q (next refresh in %s)", ErrUnknownKey, kid, k.interval-k.now().Sub(last))
+	if wait > 0 {
+		return nil, fmt.Errorf("%w: kid %q (next refresh in %s)", ErrUnknownKey, kid, wait)
 	}
 	if err := k.Refresh(ctx); err != nil {
 		return nil, fmt.Errorf("%w: kid %q: %w", ErrUnknownKey, kid, err)
@@ -116,9 +122,9 @@ func (k *KeySet) Refresh(ctx context.Context) error {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 		defer cancel()
 		k.mu.RLock()
-		last := k.lastFetch
+		wait := k.waitLocked()
 		k.mu.RUnlock()
-		if !last.IsZero() && k.now().Sub(last) < k.interval {
+		if wait > 0 {
 			return nil, nil // a fetch just finished; its result stands
 		}
 		keys, err := k.fetch(fctx)
@@ -137,6 +143,18 @@ func (k *KeySet) Refresh(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// waitLocked returns how long until the next fetch is allowed; k.mu must be held.
+func (k *KeySet) waitLocked() time.Duration {
+	if k.lastFetch.IsZero() {
+		return 0
+	}
+	interval := k.interval
+	if k.keys == nil {
+		interval = min(interval, coldRetryInterval)
+	}
+	return interval - k.now().Sub(k.lastFetch)
 }
 
 func (k *KeySet) fetch(ctx context.Context) (map[string]*rsa.PublicKey, error) {

@@ -110,10 +110,23 @@ func TestKeySetFirstFetchFails(t *testing.T) {
 	t.Parallel()
 	iss := tokentest.Start(t)
 	iss.SetDown(true)
-	v := newVerifier(t, iss)
-	_, err := v.Verify(context.Background(), iss.AccessToken("alice"))
-	if !errors.Is(err, token.ErrKeySet) {
+	clock := newClock(time.Now())
+	v := newVerifier(t, iss, token.WithClock(clock.Now))
+	raw := iss.AccessToken("alice")
+	if _, err := v.Verify(context.Background(), raw); !errors.Is(err, token.ErrKeySet) {
 		t.Fatalf("err = %v, want ErrKeySet", err)
+	}
+	iss.SetDown(false)
+	if _, err := v.Verify(context.Background(), raw); !errors.Is(err, token.ErrUnknownKey) {
+		t.Fatalf("immediately after a failed first fetch: err = %v, want ErrUnknownKey (rate-limited)", err)
+	}
+	// With no keys at all, the retry interval is a second, not the full refresh interval.
+	clock.Advance(time.Second)
+	if _, err := v.Verify(context.Background(), raw); err != nil {
+		t.Fatalf("a second after the issuer came up: %v", err)
+	}
+	if n := iss.JWKSFetches(); n != 1 {
+		t.Fatalf("JWKS fetched %d times, want 1 (the failed attempt stopped at discovery)", n)
 	}
 }
 
