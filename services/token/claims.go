@@ -83,9 +83,15 @@ type Claims struct {
 	Email string `json:"email"`
 	Name  string `json:"name"`
 
-	// Entra ID claims, for an Entra profile.
-	Roles         []string `json:"roles"`
-	AuthorizedFor string   `json:"azp"`
+	// Microsoft Entra ID claims, for the Entra profile.
+	Roles             []string `json:"roles"`
+	EntraGroups       []string `json:"groups"`
+	AuthorizedParty   string   `json:"azp"`
+	AppID             string   `json:"appid"`
+	DelegatedScope    string   `json:"scp"`
+	ObjectID          string   `json:"oid"`
+	PreferredUsername string   `json:"preferred_username"`
+	TokenType         string   `json:"idtyp"`
 }
 
 // ParseClaims decodes a JWT payload.

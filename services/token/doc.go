@@ -13,10 +13,11 @@
 //   - iss equals the configured issuer exactly;
 //   - exp is in the future and nbf and iat are not, each within Leeway (30 seconds) to absorb
 //     clock skew between the issuer and this process;
-//   - the Profile accepts the claims. The Cognito profile (the only one so far) requires
+//   - the Profile accepts the claims. The Cognito profile (Portico's) requires
 //     token_use "access" and a client_id from the configured set — Cognito access tokens have
 //     no aud, so client_id is what stops a token minted for another app — and maps
-//     cognito:groups, scope and username to a principal.Principal.
+//     cognito:groups, scope and username to a principal.Principal. The Entra profile is the
+//     seam for tokens issued directly by Microsoft Entra ID: it checks aud and maps roles.
 //
 // Every refusal wraps one of the sentinel errors (ErrMalformed, ErrAlgorithm, ErrUnknownKey,
 // ErrSignature, ErrIssuer, ErrExpired, ErrNotYetValid, ErrTokenUse, ErrClientID, ErrSubject) so

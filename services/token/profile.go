@@ -11,9 +11,8 @@ import (
 // A Profile checks the claims that differ between identity providers and maps verified claims
 // to a principal. The Verifier has already checked the signature, iss, exp, nbf and iat.
 //
-// Cognito is the profile Portico uses today. Tokens issued directly by Entra ID would need a
-// profile that checks aud (Entra access tokens carry one) instead of client_id and token_use,
-// and reads roles or groups; Claims already decodes aud, roles and azp for it.
+// Cognito is the profile Portico uses; Entra is the profile of access tokens issued directly
+// by Microsoft Entra ID, which identify the API by aud instead of client_id and token_use.
 type Profile interface {
 	// Principal checks c and returns the caller it names, or an error wrapping one of the
 	// package's sentinel errors.

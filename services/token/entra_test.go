@@ -1,0 +1,70 @@
+package token_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/portico-dev/portico/services/principal"
+	"github.com/portico-dev/portico/services/token"
+	"github.com/portico-dev/portico/services/token/tokentest"
+)
+
+func TestEntraProfile(t *testing.T) {
+	t.Parallel()
+	iss := tokentest.Start(t)
+	v := token.NewVerifier(iss.URL, token.Entra{Audience: "api://portico", ClientIDs: []string{"bff-app", "batch-app"}})
+	now := time.Now()
+	base := func(extra tokentest.Claims) tokentest.Claims {
+		c := tokentest.Claims{"iss": iss.URL, "aud": "api://portico", "sub": "s", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+		for k, val := range extra {
+			c[k] = val
+		}
+		return c
+	}
+	user := base(tokentest.Claims{"azp": "bff-app", "scp": "Portico.Use", "preferred_username": "alice@example.com",
+		"roles": []string{"MLUsers"}, "groups": []string{"b2f0-guid"}})
+	app := base(tokentest.Claims{"appid": "batch-app", "idtyp": "app", "roles": []string{"portico/inference"}})
+	tests := []struct {
+		name   string
+		claims tokentest.Claims
+		want   error
+		kind   principal.Kind
+	}{
+		{"user", user, nil, principal.KindPerson},
+		{"app", app, nil, principal.KindMachine},
+		{"aud array", base(tokentest.Claims{"aud": []string{"x", "api://portico"}, "azp": "bff-app", "scp": "a"}), nil, principal.KindPerson},
+		{"wrong aud", base(tokentest.Claims{"aud": "api://other", "azp": "bff-app", "scp": "a"}), token.ErrAudience, 0},
+		{"no aud", base(tokentest.Claims{"aud": nil, "azp": "bff-app", "scp": "a"}), token.ErrAudience, 0},
+		{"unknown app", base(tokentest.Claims{"azp": "other-app", "scp": "a"}), token.ErrClientID, 0},
+		{"user type without scp", base(tokentest.Claims{"azp": "bff-app", "idtyp": "user"}), token.ErrSubject, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := v.Verify(context.Background(), iss.Sign(tt.claims))
+			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if err == nil && p.Kind != tt.kind {
+				t.Errorf("kind = %v, want %v", p.Kind, tt.kind)
+			}
+		})
+	}
+	p, err := v.Verify(context.Background(), iss.Sign(user))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Username != "alice@example.com" || !slices.Equal(p.Groups, []string{"MLUsers", "b2f0-guid"}) || p.ClientID != "bff-app" {
+		t.Errorf("user principal = %+v", p)
+	}
+	m, err := v.Verify(context.Background(), iss.Sign(app))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Username != "batch-app" || !m.HasScope("portico/inference") || len(m.Groups) != 0 {
+		t.Errorf("app principal = %+v", m)
+	}
+}
