@@ -35,5 +35,8 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: 'chromium' }],
+  projects: [
+    { name: 'chromium', testMatch: /.*\.spec\.ts/ },
+    { name: 'bench', testMatch: /.*\.bench\.ts/ },
+  ],
 });

@@ -41,6 +41,9 @@ test.describe('alice (MLUsers)', () => {
     await expect(answer.getByTestId('message-metrics')).toContainText('tokens');
     await expect(answer.getByTestId('message-cost')).toContainText('estimate');
     await snap(page, '03-chat-answer');
+    await page.getByTestId('theme-toggle').click();
+    await snap(page, '03b-chat-answer-dark');
+    await page.getByTestId('theme-toggle').click();
 
     // The conversation survives a reload in the same tab.
     await page.reload();

@@ -19,7 +19,20 @@ import { Icon } from '../core/icon';
 import { formatCount, formatMoney } from '../core/money';
 import { ErrorBanner } from '../errors/error-banner';
 import { checkImages, formatBytes, imageFormatOf, toBase64, type Attachment, type ChatMessage } from './chat.models';
-import { ChatStore } from './chat.store';
+import { ChatStore, FIRST_PAINT_MARK, FIRST_TOKEN_MARK } from './chat.store';
+
+let paintPending = false;
+
+/** Marks the frame that paints the first token of an answer (once per answer). */
+function markFirstPaint(): void {
+  if (paintPending || performance.getEntriesByName(FIRST_TOKEN_MARK, 'mark').length === 0) return;
+  if (performance.getEntriesByName(FIRST_PAINT_MARK, 'mark').length > 0) return;
+  paintPending = true;
+  requestAnimationFrame(() => {
+    paintPending = false;
+    performance.mark(FIRST_PAINT_MARK);
+  });
+}
 import { MarkdownView } from './markdown-view';
 
 /** The chat: pick a model, talk to it, see what each answer cost. */
@@ -71,6 +84,7 @@ export class ChatPage {
         this.store.messages();
         const el = this.scroller()?.nativeElement;
         if (el && this.stuckToBottom()) el.scrollTop = el.scrollHeight;
+        markFirstPaint();
       },
     });
   }

@@ -31,6 +31,16 @@ interface Stored {
   messages: ChatMessage[];
 }
 
+/** Performance marks of the first-token benchmark (e2e/first-token.bench.ts). */
+export const FIRST_TOKEN_MARK = 'portico:first-token-received';
+export const FIRST_PAINT_MARK = 'portico:first-token-painted';
+
+function markFirstToken(): void {
+  performance.clearMarks(FIRST_TOKEN_MARK);
+  performance.clearMarks(FIRST_PAINT_MARK);
+  performance.mark(FIRST_TOKEN_MARK);
+}
+
 let counter = 0;
 function newId(): string {
   counter++;
@@ -195,6 +205,7 @@ export class ChatStore {
           }
           case 'delta': {
             const text = ev.event.value.text;
+            if (!received) markFirstToken();
             received = true;
             this.patch(id, (m) => ({ ...m, text: m.text + text }));
             break;
