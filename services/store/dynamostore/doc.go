@@ -1,0 +1,50 @@
+// Package dynamostore is the store.Store for AWS: one DynamoDB table (single-table design),
+// limits enforced with conditional writes so they hold across every Lambda instance.
+//
+// # Key schema
+//
+// The table has a string partition key PK and sort key SK, and two global secondary
+// indexes, GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2SK), both projecting all attributes:
+//
+//	item          PK                      SK    GSI1PK / GSI1SK                 GSI2PK / GSI2SK
+//	counter       CTR#<counter key>       CTR   -                               -
+//	reservation   RSV#<request id>        RSV   EXPIRY / <expiry>#<id> (*)      -
+//	record        REC#<request id>        REC   AUDIT#<yyyy-mm> / <time>#<id>   AUDITU#<user> / <time>#<id>
+//
+// <counter key> is store.CounterKey ("user/alice/tokens/day/2026-11-24"); <time> and
+// <expiry> are Unix nanoseconds, zero-padded to 20 digits, so that sort keys order by time.
+// (*) only while the reservation holds: the sparse EXPIRY partition lists the
+// reservations that may need releasing, oldest first.
+//
+// Records (one per request: the ledger entry and the audit record) are listed newest
+// first from GSI2 for one user, or from GSI1 month by month for everyone (at most
+// AuditHorizonMonths back when no start time is given). Usage totals and ListUsage read the
+// same indexes. Counters, reservations and records carry a `ttl` attribute (Unix seconds)
+// for DynamoDB's time-to-live to delete them: counters a week after their window ends,
+// finished reservations after 30 days; records never expire.
+//
+// # Conditional writes
+//
+// A counter holds `used`, `reserved`, `consumed` (always used + reserved) and `holds`, the
+// string set of request ids holding an amount on it. DynamoDB conditions cannot add, so
+// `used + reserved + n <= limit` is written as `consumed <= :max` with :max = limit - n:
+//
+//	reserve: ADD reserved :n, consumed :n, holds :id   IF (no consumed OR consumed <= :max) AND NOT contains(holds, :id)
+//	settle:  ADD used :a, reserved -:n, consumed :a-:n DELETE holds :id   IF contains(holds, :id)
+//	release: ADD reserved -:n, consumed -:n DELETE holds :id              IF contains(holds, :id)
+//
+// The `holds` marker makes every counter write idempotent: a retried settle or release of a
+// hold applies once. Reserve writes the reservation item (with its holds and expiry)
+// first, then raises the counters one by one in counter-key order; if one refuses, the
+// ones already raised are released before Reserve returns, and if the process dies in
+// between, the reservation's expiry releases them. Other requests may be refused for a few
+// milliseconds while a refused reservation unwinds; no request is ever let past a limit.
+// Settle claims the reservation (state holding → settling), settles each hold, writes the
+// record (IF attribute_not_exists), and marks the reservation settled; every step can be
+// retried. The reservation's state decides between a settle and a release racing for it.
+//
+// DynamoDB's TransactWriteItems would make a reservation one atomic write; this package
+// uses single-item conditional writes instead so that it runs, and is tested, on dynalite,
+// which has no transactions. The result is the same guarantee (never past a limit,
+// exactly-once settle), at the price of one write per counter.
+package dynamostore

@@ -1,0 +1,167 @@
+package dynamostore
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/portico-dev/portico/services/store"
+)
+
+// Settle converts t's holds into its actual usage and writes its record, once. See
+// store.Store and the package documentation.
+func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) error {
+	if err := s.ready("settle"); err != nil {
+		return err
+	}
+	ctx, cancel := s.opts.SettleContext(ctx)
+	defer cancel()
+	rec := store.NewRecord(t, o)
+	id := rec.RequestID
+	// A release in progress finishes in a few writes: wait for it a little.
+	for attempt, delay := 0, 5*time.Millisecond; ; attempt, delay = attempt+1, 2*delay {
+		state, err := s.claim(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch state {
+		case stateSettling:
+			return s.settleHolds(ctx, t, rec)
+		case stateSettled:
+			return nil
+		case stateLate:
+			rec.Late = true
+			return s.settleLate(ctx, t, rec)
+		case stateReleasing:
+			if attempt == 6 {
+				return store.Unavailable("settle", context.DeadlineExceeded)
+			}
+			select {
+			case <-ctx.Done():
+				return store.Unavailable("settle", ctx.Err())
+			case <-time.After(delay):
+			}
+		default:
+			return store.Unavailable("settle", errUnknownState(state))
+		}
+	}
+}
+
+type errUnknownState string
+
+func (e errUnknownState) Error() string { return "reservation in unknown state " + string(e) }
+
+// claim moves reservation id to the state its Settle continues from: settling (it held),
+// late (it had been released, or never existed), or returns settled, releasing or late
+// when another Settle or a release owns it.
+func (s *Store) claim(ctx context.Context, id string) (string, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 s.tableName(),
+		Key:                       key(reservationPK(id), "RSV"),
+		UpdateExpression:          aws.String("SET #s = :settling"),
+		ConditionExpression:       aws.String("#s IN (:holding, :settling)"),
+		ExpressionAttributeNames:  map[string]string{"#s": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":holding": str(stateHolding), ":settling": str(stateSettling)},
+	})
+	if err == nil {
+		return stateSettling, nil
+	}
+	if !isConditionFailed(err) {
+		return "", store.Unavailable("settle", err)
+	}
+	// Released, settled, being released, or absent: claim a released or absent one for a
+	// late settle, so that only one Settle adds its usage.
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 s.tableName(),
+		Key:                       key(reservationPK(id), "RSV"),
+		UpdateExpression:          aws.String("SET #s = :late"),
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR #s = :released"),
+		ExpressionAttributeNames:  map[string]string{"#s": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":late": str(stateLate), ":released": str(stateReleased)},
+	})
+	if err == nil {
+		return stateLate, nil
+	}
+	if !isConditionFailed(err) {
+		return "", store.Unavailable("settle", err)
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: s.tableName(), Key: key(reservationPK(id), "RSV"), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", store.Unavailable("settle", err)
+	}
+	switch st := getStr(out.Item, "state"); st {
+	case stateLate:
+		return stateSettled, nil // another Settle is recording it late
+	default:
+		return st, nil
+	}
+}
+
+// settleHolds converts each hold into used (each once, thanks to the holds marker), writes
+// the record and marks the reservation settled. Retrying it after a failure is safe.
+func (s *Store) settleHolds(ctx context.Context, t store.Ticket, rec store.Record) error {
+	id := rec.RequestID
+	for _, h := range t.Holds {
+		a := store.Charge(h.Limit.Unit, rec.Tokens())
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                s.tableName(),
+			Key:                      key(counterPK(h.Key), "CTR"),
+			UpdateExpression:         aws.String("ADD #u :a, #r :negn, #c :delta DELETE #h :id"),
+			ConditionExpression:      aws.String("contains(#h, :idv)"),
+			ExpressionAttributeNames: names("#u", "#r", "#c", "#h"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":a": num(a), ":negn": num(-h.Amount), ":delta": num(a - h.Amount), ":id": set(id), ":idv": str(id),
+			},
+		})
+		if err != nil && !isConditionFailed(err) {
+			return store.Unavailable("settle", err)
+		}
+	}
+	if err := s.putRecord(ctx, rec); err != nil {
+		return err
+	}
+	return s.finish(ctx, id, stateSettled)
+}
+
+// settleLate records a request whose holds were already released: its usage is added to
+// the counters without a hold to convert.
+func (s *Store) settleLate(ctx context.Context, t store.Ticket, rec store.Record) error {
+	for _, h := range t.Holds {
+		a := store.Charge(h.Limit.Unit, rec.Tokens())
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                s.tableName(),
+			Key:                      key(counterPK(h.Key), "CTR"),
+			UpdateExpression:         aws.String("ADD #u :a, #c :a SET #ra = if_not_exists(#ra, :r), #ttl = if_not_exists(#ttl, :ttl)"),
+			ExpressionAttributeNames: names("#u", "#c", "#ra", "#ttl"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":a": num(a), ":r": num(h.ResetsAt.UnixNano()), ":ttl": num(h.ResetsAt.Add(counterTTL).Unix()),
+			},
+		})
+		if err != nil {
+			return store.Unavailable("settle", err)
+		}
+	}
+	if err := s.putRecord(ctx, rec); err != nil {
+		return err
+	}
+	return s.finish(ctx, rec.RequestID, stateSettled)
+}
+
+func (s *Store) putRecord(ctx context.Context, rec store.Record) error {
+	item, err := attributevalue.MarshalMap(toItem(rec))
+	if err != nil {
+		return store.Unavailable("settle", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: s.tableName(), Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	})
+	if err != nil && !isConditionFailed(err) {
+		return store.Unavailable("settle", err)
+	}
+	return nil
+}
