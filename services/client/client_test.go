@@ -17,6 +17,7 @@ import (
 	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/client"
@@ -207,5 +208,48 @@ func TestDiscoveryFailure(t *testing.T) {
 	e.iss.SetDown(true)
 	if _, err := client.New(context.Background(), e.config()); err == nil {
 		t.Fatal("New succeeded without a discovery document")
+	}
+}
+
+// retryAfterIdentity fails once with Unavailable carrying a RetryAfter of ten minutes.
+type retryAfterIdentity struct{ calls atomic.Int32 }
+
+func (r *retryAfterIdentity) GetMe(context.Context, *identityv1.GetMeRequest) (*identityv1.GetMeResponse, error) {
+	if r.calls.Add(1) == 1 {
+		err := connect.NewError(connect.CodeUnavailable, nil)
+		d, derr := connect.NewErrorDetail(&typev1.RetryAfter{DelayMs: (10 * time.Minute).Milliseconds()})
+		if derr != nil {
+			return nil, derr
+		}
+		err.AddDetail(d)
+		return nil, err
+	}
+	return &identityv1.GetMeResponse{}, nil
+}
+
+func TestRetryAfterIsCapped(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	svc := &retryAfterIdentity{}
+	mux := http.NewServeMux()
+	mux.Handle(identityv1connect.NewIdentityServiceHandler(svc))
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	cfg := e.config()
+	cfg.BaseURL = srv.URL
+	c, err := client.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Identity.GetMe(ctx, &identityv1.GetMeRequest{}); err != nil {
+		t.Fatalf("GetMe: %v (a ten-minute RetryAfter must be capped at MaxDelay)", err)
+	}
+	if n := svc.calls.Load(); n != 2 {
+		t.Fatalf("calls = %d, want 2", n)
 	}
 }
