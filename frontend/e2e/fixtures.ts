@@ -17,6 +17,8 @@ export const test = base.extend<{ page: Page }>({
       if (msg.type() !== 'error') return;
       const where = msg.location().url ?? '';
       if (/status of 401/.test(msg.text()) && /\/auth\/session/.test(where + msg.text())) return;
+      // Browsers may probe a favicon on the dev IdP's origin; a missing one is not the app's error.
+      if (/status of 404/.test(msg.text()) && /favicon\.ico/.test(where)) return;
       problems.push(`console error: ${msg.text()} (${where})`);
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

@@ -234,6 +234,13 @@ export class ChatPage {
     this.composer()?.nativeElement.focus();
   }
 
+  protected readonly copyLabel = $localize`:@@chat.copy:Copy message`;
+  protected readonly copiedLabel = $localize`:@@chat.copied:Copied`;
+
+  protected removeLabel(name: string): string {
+    return $localize`:@@chat.removeAttachment:Remove ${name}:name:`;
+  }
+
   protected readonly suggestions = [
     $localize`:@@chat.suggest.1:Summarise the key points of a document I paste`,
     $localize`:@@chat.suggest.2:Write a SQL query that finds duplicate customers`,
