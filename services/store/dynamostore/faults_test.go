@@ -1,0 +1,254 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
+	"github.com/portico-dev/portico/services/store"
+	"github.com/portico-dev/portico/services/store/storetest"
+)
+
+// faulty passes calls to a real client, failing the calls its fail function picks.
+type faulty struct {
+	API
+	mu   sync.Mutex
+	fail func(op string, expr string) bool
+}
+
+var errInjected = errors.New("injected: connection reset")
+
+func (f *faulty) check(op, expr string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil && f.fail(op, expr) {
+		return errInjected
+	}
+	return nil
+}
+
+func (f *faulty) set(fn func(op, expr string) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = fn
+}
+
+func (f *faulty) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if err := f.check("UpdateItem", aws.ToString(in.UpdateExpression)); err != nil {
+		return nil, err
+	}
+	return f.API.UpdateItem(ctx, in, opts...)
+}
+
+func (f *faulty) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if err := f.check("PutItem", getStr(in.Item, "SK")); err != nil {
+		return nil, err
+	}
+	return f.API.PutItem(ctx, in, opts...)
+}
+
+var limits = []store.Limit{
+	storetest.UserTokens(typev1.QuotaWindow_QUOTA_WINDOW_DAY, 1000),
+	storetest.GroupTokens("MLUsers", typev1.QuotaWindow_QUOTA_WINDOW_MONTH, 1000),
+	storetest.UserRequests(typev1.QuotaWindow_QUOTA_WINDOW_MINUTE, 1000),
+}
+
+func reservation(id string, tokens int64) store.Reservation {
+	return store.Reservation{RequestID: id, User: "alice", Groups: []string{"MLUsers"}, ModelID: "amazon.nova-lite-v1:0", Tokens: tokens, Limits: limits}
+}
+
+func wantHeld(t *testing.T, s *Store, used, reserved int64) {
+	t.Helper()
+	u, err := s.Usage(t.Context(), "alice", limits[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range u.Quotas {
+		if q.Used != used || q.Reserved != reserved {
+			t.Errorf("%v: used %d reserved %d, want %d and %d", q.Limit, q.Used, q.Reserved, used, reserved)
+		}
+	}
+}
+
+// A Reserve that fails half-way (the second counter write is lost) unwinds what it held.
+func TestReserveFailureUnwinds(t *testing.T) {
+	t.Parallel()
+	db := client(t)
+	f := &faulty{API: db}
+	clock := storetest.NewClock(time.Date(2026, 5, 14, 10, 0, 0, 0, time.UTC))
+	s := New(f, newTable(t, db), store.Options{Now: clock.Now, ReservationTTL: time.Minute})
+	var holds atomic.Int64
+	f.set(func(op, expr string) bool {
+		return op == "UpdateItem" && strings.HasPrefix(expr, "ADD #r :n") && holds.Add(1) == 2
+	})
+	if _, err := s.Reserve(t.Context(), reservation("a", 100)); !errors.Is(err, store.ErrUnavailable) || !errors.Is(err, errInjected) {
+		t.Fatalf("Reserve err = %v, want ErrUnavailable wrapping the fault", err)
+	}
+	f.set(nil)
+	wantHeld(t, s, 0, 0)
+
+	// When the unwinding fails too, the reservation's expiry releases what is left.
+	holds.Store(0)
+	f.set(func(op, expr string) bool {
+		return op == "UpdateItem" && (strings.HasPrefix(expr, "ADD #r :n") && holds.Add(1) == 2 || strings.HasPrefix(expr, "SET #s = :releasing"))
+	})
+	if _, err := s.Reserve(t.Context(), reservation("b", 100)); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Reserve err = %v, want ErrUnavailable", err)
+	}
+	f.set(nil)
+	u, _ := s.Usage(t.Context(), "alice", limits[1:2]) // holds go in key order: the group counter first
+	if u.Quotas[0].Reserved != 100 {
+		t.Fatalf("the first hold should still be held until expiry: %+v", u.Quotas[0])
+	}
+	clock.Advance(time.Minute)
+	wantHeld(t, s, 0, 0)
+	if _, err := s.Reserve(t.Context(), reservation("c", 1000)); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+}
+
+// A Settle that fails half-way, retried, applies every counter and the record once.
+func TestSettleFailureRetried(t *testing.T) {
+	t.Parallel()
+	db := client(t)
+	f := &faulty{API: db}
+	s := New(f, newTable(t, db), store.Options{})
+	tk, err := s.Reserve(t.Context(), reservation("a", 300))
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults := []func(op, expr string) bool{
+		func(op, expr string) bool { return op == "UpdateItem" && strings.HasPrefix(expr, "ADD #u") }, // first counter
+		func() func(op, expr string) bool { // second counter
+			var n atomic.Int64
+			return func(op, expr string) bool {
+				return op == "UpdateItem" && strings.HasPrefix(expr, "ADD #u") && n.Add(1) == 2
+			}
+		}(),
+		func(op, expr string) bool { return op == "PutItem" && expr == "REC" },                       // the record
+		func(op, expr string) bool { return op == "UpdateItem" && strings.Contains(expr, "REMOVE") }, // marking it settled
+	}
+	for i, fault := range faults {
+		f.set(fault)
+		if err := s.Settle(t.Context(), tk, store.Outcome{InputTokens: 100, OutputTokens: 50}); !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("fault %d: Settle err = %v, want ErrUnavailable", i, err)
+		}
+	}
+	f.set(nil)
+	if err := s.Settle(t.Context(), tk, store.Outcome{InputTokens: 100, OutputTokens: 50}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Settle(t.Context(), tk, store.Outcome{InputTokens: 999}); err != nil {
+		t.Fatal(err)
+	}
+	wantHeld(t, s, 150, 0)
+	u, _ := s.Usage(t.Context(), "alice", limits[2:])
+	if u.Quotas[0].Used != 1 || u.Today.Requests != 1 || u.Today.InputTokens != 100 {
+		t.Errorf("usage = %+v", u)
+	}
+}
+
+// Two instances (two clients, as two Lambda instances) share one table's limits.
+func TestTwoInstancesShareLimits(t *testing.T) {
+	t.Parallel()
+	db := client(t)
+	table := newTable(t, db)
+	a, b := New(clientFor(dynalite.endpoint), table, store.Options{}), New(clientFor(dynalite.endpoint), table, store.Options{})
+	var granted atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 40 {
+		s := []*Store{a, b}[i%2]
+		wg.Go(func() {
+			tk, err := s.Reserve(t.Context(), reservation(fmt.Sprintf("r%d", i), 250))
+			if errors.Is(err, store.ErrQuotaExceeded) {
+				return
+			}
+			if err != nil {
+				t.Errorf("Reserve: %v", err)
+				return
+			}
+			granted.Add(1)
+			if err := s.Settle(t.Context(), tk, store.Outcome{InputTokens: 200, OutputTokens: 50}); err != nil {
+				t.Errorf("Settle: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if granted.Load() != 4 {
+		t.Errorf("granted %d, want 4", granted.Load())
+	}
+	wantHeld(t, a, 1000, 0)
+}
+
+// A DynamoDB endpoint that is down makes every call fail with ErrUnavailable.
+func TestEndpointDownIsUnavailable(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens here now
+	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr),
+		Credentials: clientFor("http://x").Options().Credentials, RetryMaxAttempts: 1})
+	s := New(db, "portico", store.Options{})
+	if _, err := s.Reserve(t.Context(), reservation("a", 1)); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Reserve err = %v", err)
+	}
+	if err := s.Settle(t.Context(), store.Ticket{Reservation: reservation("a", 1)}, store.Outcome{}); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Settle err = %v", err)
+	}
+	if _, err := s.Usage(t.Context(), "alice", limits); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Usage err = %v", err)
+	}
+	if _, err := s.ListAudit(t.Context(), store.AuditFilter{}); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("ListAudit err = %v", err)
+	}
+}
+
+func TestEnsureTableIsIdempotent(t *testing.T) {
+	t.Parallel()
+	db := client(t)
+	table := newTable(t, db)
+	if err := EnsureTable(t.Context(), db, table); err != nil {
+		t.Fatalf("second EnsureTable: %v", err)
+	}
+	out, err := db.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil || len(out.Table.GlobalSecondaryIndexes) != 2 {
+		t.Fatalf("table = %+v, %v", out, err)
+	}
+}
+
+func BenchmarkReserveSettle(b *testing.B) {
+	db := client(b)
+	s := New(db, newTable(b, db), store.Options{})
+	ctx := context.Background()
+	big := []store.Limit{
+		storetest.UserTokens(typev1.QuotaWindow_QUOTA_WINDOW_DAY, 1<<60),
+		storetest.UserTokens(typev1.QuotaWindow_QUOTA_WINDOW_MONTH, 1<<60),
+		storetest.GroupTokens("MLUsers", typev1.QuotaWindow_QUOTA_WINDOW_MONTH, 1<<60),
+		storetest.UserRequests(typev1.QuotaWindow_QUOTA_WINDOW_MINUTE, 1<<60),
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		r := reservation(fmt.Sprintf("b%d", i), 1000)
+		r.Limits = big
+		tk, err := s.Reserve(ctx, r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Settle(ctx, tk, store.Outcome{InputTokens: 100, OutputTokens: 200, CostNanos: 1234}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
