@@ -99,6 +99,7 @@ type Server struct {
 	queue    chan *Invocation
 	closed   chan struct{}
 	initErrs chan InitError
+	polls    chan time.Time
 
 	mu      sync.Mutex
 	byID    map[string]*Invocation
@@ -111,6 +112,7 @@ func New() *Server {
 		queue:    make(chan *Invocation, 64),
 		closed:   make(chan struct{}),
 		initErrs: make(chan InitError, 8),
+		polls:    make(chan time.Time, 64),
 		byID:     map[string]*Invocation{},
 	}
 	mux := http.NewServeMux()
@@ -131,6 +133,10 @@ func (s *Server) Close() {
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }
+
+// Polls delivers the arrival time of each /next call (dropped when 64 are unread). The
+// first one tells that a freshly started function is ready for invocations.
+func (s *Server) Polls() <-chan time.Time { return s.polls }
 
 // InitErrors delivers reports posted to /init/error.
 func (s *Server) InitErrors() <-chan InitError { return s.initErrs }
@@ -163,6 +169,10 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *Invocation {
 }
 
 func (s *Server) next(w http.ResponseWriter, r *http.Request) {
+	select {
+	case s.polls <- time.Now():
+	default:
+	}
 	select {
 	case inv := <-s.queue:
 		w.Header().Set("Lambda-Runtime-Aws-Request-Id", inv.ID)

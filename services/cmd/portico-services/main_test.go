@@ -1,0 +1,314 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+
+	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
+	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
+	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+)
+
+var binary string // built once by TestMain
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "portico-services-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "portico-services")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build portico-services:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running portico-services process.
+type proc struct {
+	cmd    *exec.Cmd
+	addr   chan string   // the listen address, from the "listening" log record
+	done   chan struct{} // closed when the process has exited
+	err    error         // the exit status, once done is closed
+	mu     sync.Mutex
+	logs   strings.Builder
+}
+
+func (p *proc) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+// spawn starts the binary with env (on top of a minimal environment) and JSON logs.
+func spawn(t testing.TB, env ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PORTICO_LOG_FORMAT=json",
+		"PORTICO_SERVICES_ADDR=127.0.0.1:0"}, env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, addr: make(chan string, 1), done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.logs.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
+				p.addr <- rec.Addr
+			}
+		}
+	}()
+	go func() {
+		<-scanned
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	return p
+}
+
+// url waits for the standalone server's address.
+func (p *proc) url(t testing.TB) string {
+	t.Helper()
+	select {
+	case addr := <-p.addr:
+		return "http://" + addr
+	case <-p.done:
+		t.Fatalf("exited before listening: %v\n%s", p.err, p.log())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("not listening after 30 s\n%s", p.log())
+	}
+	return ""
+}
+
+func h2cClient() *http.Client {
+	tr := &http.Transport{}
+	tr.Protocols = new(http.Protocols)
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	return &http.Client{Transport: tr}
+}
+
+func getMe(ctx context.Context, client identityv1connect.IdentityServiceClient, token string) (*identityv1.GetMeResponse, error) {
+	ctx, info := connect.NewClientContext(ctx)
+	if token != "" {
+		info.RequestHeader().Set("Authorization", "Bearer "+token)
+	}
+	return client.GetMe(ctx, &identityv1.GetMeRequest{})
+}
+
+func TestStandalone(t *testing.T) {
+	t.Parallel()
+	idp := devidptest.Start(t)
+	p := spawn(t, "PORTICO_ISSUER="+idp.Issuer())
+	base := p.url(t)
+	alice := idp.AccessToken(t, "alice")
+
+	protocols := []struct {
+		name   string
+		client *http.Client
+		opts   []connect.ClientOption
+	}{
+		{"grpc", h2cClient(), []connect.ClientOption{connect.WithGRPC()}},
+		{"connect", http.DefaultClient, nil},
+		{"grpcweb", http.DefaultClient, []connect.ClientOption{connect.WithGRPCWeb()}},
+	}
+	tests := []struct {
+		name  string
+		token string
+		code  connect.Code
+	}{
+		{"alice", alice, 0},
+		{"no token", "", connect.CodeUnauthenticated},
+		{"garbage token", "not.a.jwt", connect.CodeUnauthenticated},
+	}
+	for _, proto := range protocols {
+		for _, tt := range tests {
+			t.Run(proto.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				client := identityv1connect.NewIdentityServiceClient(proto.client, base, proto.opts...)
+				me, err := getMe(context.Background(), client, tt.token)
+				if connect.CodeOf(err) != tt.code && (tt.code != 0 || err != nil) {
+					t.Fatalf("err = %v, want code %v", err, tt.code)
+				}
+				if tt.code == 0 && me.GetPrincipal().GetUsername() != "alice" {
+					t.Errorf("GetMe = %v", me)
+				}
+			})
+		}
+	}
+	t.Run("reflection lists the services", func(t *testing.T) {
+		t.Parallel()
+		stream := grpcreflect.NewClient(h2cClient(), base, connect.WithGRPC()).NewStream(context.Background())
+		defer stream.Close()
+		names, err := stream.ListServices()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(names) == "" || !strings.Contains(fmt.Sprint(names), identityv1connect.IdentityServiceName) {
+			t.Errorf("reflection lists %v", names)
+		}
+	})
+	t.Run("health", func(t *testing.T) {
+		t.Parallel()
+		resp, err := grpchealth.NewClient(h2cClient(), base, connect.WithGRPC()).Check(context.Background(),
+			&grpchealth.CheckRequest{Service: identityv1connect.IdentityServiceName})
+		if err != nil || resp.Status != grpchealth.StatusServing {
+			t.Errorf("health: %v, %v", resp, err)
+		}
+	})
+}
+
+func TestLambda(t *testing.T) {
+	t.Parallel()
+	idp := devidptest.Start(t)
+	alice := idp.AccessToken(t, "alice")
+	for _, event := range []string{runtimeapi.FunctionURL, runtimeapi.APIGateway} {
+		t.Run(event, func(t *testing.T) {
+			t.Parallel()
+			api := runtimeapi.New()
+			t.Cleanup(api.Close)
+			p := spawn(t, "PORTICO_ISSUER="+idp.Issuer(), "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "PORTICO_LAMBDA_EVENT="+event)
+			httpClient := &http.Client{Transport: &runtimeapi.Transport{Server: api, Event: event}}
+			for _, opts := range [][]connect.ClientOption{nil, {connect.WithGRPCWeb()}, {connect.WithProtoJSON()}} {
+				client := identityv1connect.NewIdentityServiceClient(httpClient, "https://lambda.example", opts...)
+				me, err := getMe(context.Background(), client, alice)
+				if err != nil {
+					t.Fatalf("GetMe: %v\n%s", err, p.log())
+				}
+				if me.GetPrincipal().GetUsername() != "alice" {
+					t.Errorf("GetMe = %v", me)
+				}
+				if _, err := getMe(context.Background(), client, ""); connect.CodeOf(err) != connect.CodeUnauthenticated {
+					t.Errorf("GetMe without token: %v", err)
+				}
+			}
+			resp, err := httpClient.Get("https://lambda.example/healthz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || string(body) != "ok\n" {
+				t.Errorf("healthz: %d %q", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
+func TestServiceSelection(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		service  string
+		identity bool // IdentityService mounted
+		fails    bool // refuses to start
+	}{
+		{"default is all", "", true, false},
+		{"all", "all", true, false},
+		{"identity", "identity", true, false},
+		{"unknown", "billing", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := spawn(t, "PORTICO_SERVICE="+tt.service)
+			if tt.fails {
+				select {
+				case <-p.done:
+					var exit *exec.ExitError
+					if !errors.As(p.err, &exit) || exit.ExitCode() != 1 || !strings.Contains(p.log(), "PORTICO_SERVICE") {
+						t.Errorf("exit %v, log %s", p.err, p.log())
+					}
+				case <-time.After(30 * time.Second):
+					t.Fatal("still running")
+				}
+				return
+			}
+			base := p.url(t)
+			client := identityv1connect.NewIdentityServiceClient(http.DefaultClient, base)
+			_, err := getMe(context.Background(), client, "")
+			if mounted := connect.CodeOf(err) == connect.CodeUnauthenticated; mounted != tt.identity {
+				t.Errorf("GetMe without token: %v (identity mounted: want %v)", err, tt.identity)
+			}
+		})
+	}
+}
+
+func TestInitErrorOnLambda(t *testing.T) {
+	t.Parallel()
+	api := runtimeapi.New()
+	t.Cleanup(api.Close)
+	p := spawn(t, "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "PORTICO_POLICY_FILE=/nonexistent/policy.yaml")
+	select {
+	case report := <-api.InitErrors():
+		if !strings.Contains(runtimeapi.ErrorMessage(report.Body), "policy") {
+			t.Errorf("init error: %s", report.Body)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no init error\n%s", p.log())
+	}
+	<-p.done
+	if p.err == nil {
+		t.Error("exited 0")
+	}
+}
+
+func TestSIGTERMDrains(t *testing.T) {
+	t.Parallel()
+	p := spawn(t)
+	_ = p.url(t)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+		if p.err != nil {
+			t.Errorf("exit: %v\n%s", p.err, p.log())
+		}
+		if !strings.Contains(p.log(), `"msg":"stopped"`) {
+			t.Errorf("no stopped record:\n%s", p.log())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("did not stop on SIGTERM")
+	}
+}
