@@ -265,4 +265,3 @@ func TestEstimates(t *testing.T) {
 		t.Errorf("MaxTokens = %d", got)
 	}
 }
-

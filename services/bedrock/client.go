@@ -71,6 +71,7 @@ func New(cfg aws.Config, opts ...Option) *Client {
 		opt(&o)
 	}
 	sdkOpts := append([]func(*bedrockruntime.Options){func(bo *bedrockruntime.Options) {
+		bo.HTTPClient = guardHTTPClient(bo.HTTPClient)
 		bo.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
 			so.MaxAttempts = o.maxAttempts
 			so.MaxBackoff = o.maxBackoff

@@ -77,10 +77,15 @@ func classify(ctx context.Context, err error) (connect.Code, string, bool) {
 		apiErr        smithy.APIError
 		deadlineError interface{ Timeout() bool }
 	)
-	switch {
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+	// The caller's own cancellation wins over whatever the SDK saw as a consequence.
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			return connect.CodeDeadlineExceeded, "the model did not answer in time", false
+		}
 		return connect.CodeCanceled, "the request was canceled", false
-	case errors.Is(err, context.DeadlineExceeded), ctx.Err() == context.DeadlineExceeded:
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
 		return connect.CodeDeadlineExceeded, "the model did not answer in time", false
 	case errors.As(err, &accessDenied):
 		return connect.CodePermissionDenied, "access to this model is not enabled for Portico", false
@@ -130,4 +135,3 @@ func requestIDOf(err error) string {
 	}
 	return ""
 }
-

@@ -15,9 +15,9 @@ import (
 )
 
 const (
-	sigV4Algorithm  = "AWS4-HMAC-SHA256"
-	amzDateFormat   = "20060102T150405Z"
-	maxClockSkew    = 15 * time.Minute
+	sigV4Algorithm = "AWS4-HMAC-SHA256"
+	amzDateFormat  = "20060102T150405Z"
+	maxClockSkew   = 15 * time.Minute
 )
 
 // sigV4Credential is the parsed Authorization header of a SigV4-signed request.
