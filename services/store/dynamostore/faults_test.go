@@ -252,3 +252,32 @@ func BenchmarkReserveSettle(b *testing.B) {
 		}
 	}
 }
+
+// A Settle that failed half-way and is never retried is released after a second TTL.
+func TestAbandonedSettleReleased(t *testing.T) {
+	t.Parallel()
+	db := client(t)
+	f := &faulty{API: db}
+	clock := storetest.NewClock(time.Date(2026, 5, 14, 10, 0, 0, 0, time.UTC))
+	s := New(f, newTable(t, db), store.Options{Now: clock.Now, ReservationTTL: time.Minute})
+	tk, err := s.Reserve(t.Context(), reservation("a", 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	f.set(func(op, expr string) bool { return op == "UpdateItem" && strings.HasPrefix(expr, "ADD #u") && n.Add(1) == 2 })
+	if err := s.Settle(t.Context(), tk, store.Outcome{InputTokens: 10, OutputTokens: 10}); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Settle err = %v", err)
+	}
+	f.set(nil)
+	clock.Advance(time.Minute) // expired, but a Settle owns it: left alone
+	u, _ := s.Usage(t.Context(), "alice", limits[:2])
+	if got := u.Quotas[0].Reserved + u.Quotas[1].Reserved; got != 100 {
+		t.Fatalf("reserved %d before the second TTL, want 100 (one hold settled, one held)", got)
+	}
+	clock.Advance(time.Minute)
+	u, _ = s.Usage(t.Context(), "alice", limits[:2])
+	if u.Quotas[0].Reserved != 0 || u.Quotas[1].Reserved != 0 || u.Quotas[0].Used+u.Quotas[1].Used != 20 {
+		t.Fatalf("after the second TTL: %+v", u.Quotas)
+	}
+}

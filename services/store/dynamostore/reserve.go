@@ -202,10 +202,18 @@ func (s *Store) releaseExpired(ctx context.Context, now time.Time) (int, error) 
 	for _, item := range out.Items {
 		id := getStr(item, "PK")[len("RSV#"):]
 		from := getStr(item, "state")
-		if from != stateHolding && from != stateReleasing {
-			continue // being settled; it leaves the index when done
+		switch from {
+		case stateHolding, stateReleasing:
+		case stateSettling:
+			// A Settle that failed half-way and was never retried: after a second TTL,
+			// release what it did not settle, so that it does not stay in the index.
+			if time.Unix(0, getNum(item, "expiresAt")).Add(s.opts.ReservationTTL).After(now) {
+				continue
+			}
+		default:
+			continue
 		}
-		if err := s.release(ctx, id, stateHolding); err != nil {
+		if err := s.release(ctx, id, from); err != nil {
 			return 0, err
 		}
 	}

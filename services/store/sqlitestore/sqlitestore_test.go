@@ -187,3 +187,31 @@ func BenchmarkReserveSettle(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReserveSettleParallel runs reserve+settle from many goroutines on one store,
+// the shape of a busy services process.
+func BenchmarkReserveSettleParallel(b *testing.B) {
+	s := openT(b, filepath.Join(b.TempDir(), "bench.db"), store.Options{})
+	lim := []store.Limit{
+		storetest.UserTokens(typev1.QuotaWindow_QUOTA_WINDOW_DAY, 1<<60),
+		storetest.GroupTokens("MLUsers", typev1.QuotaWindow_QUOTA_WINDOW_MONTH, 1<<60),
+		storetest.UserRequests(typev1.QuotaWindow_QUOTA_WINDOW_MINUTE, 1<<60),
+	}
+	var seq atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			r := reservation(fmt.Sprintf("p%d", seq.Add(1)), 1000)
+			r.Limits = lim
+			tk, err := s.Reserve(ctx, r)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if err := s.Settle(ctx, tk, store.Outcome{InputTokens: 100, OutputTokens: 200}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
