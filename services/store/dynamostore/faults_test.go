@@ -265,7 +265,9 @@ func TestAbandonedSettleReleased(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n atomic.Int64
-	f.set(func(op, expr string) bool { return op == "UpdateItem" && strings.HasPrefix(expr, "ADD #u") && n.Add(1) == 2 })
+	f.set(func(op, expr string) bool {
+		return op == "UpdateItem" && strings.HasPrefix(expr, "ADD #u") && n.Add(1) == 2
+	})
 	if err := s.Settle(t.Context(), tk, store.Outcome{InputTokens: 10, OutputTokens: 10}); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("Settle err = %v", err)
 	}
