@@ -22,7 +22,7 @@
 //
 // The writer buffers until the handler flushes (or 32 KB accumulate), and each Flush
 // becomes one chunk on the wire at once, so server-streaming RPCs reach the client as they
-// are produced. The request context is cancelled when the invocation deadline passes or
+// are produced. The request context is cancelled shortly before the invocation deadline or
 // the Runtime API connection fails. A panic before the response started becomes a 500; a
 // panic mid-stream ends the stream with the Runtime API's error trailers.
 //

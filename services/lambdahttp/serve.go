@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"time"
 )
 
 // Environment variables that select and configure Lambda mode.
@@ -44,7 +45,17 @@ type Option func(*options)
 type options struct {
 	logger      *slog.Logger
 	afterInvoke func(context.Context)
+	margin      time.Duration
 }
+
+// DefaultDeadlineMargin is how long before Lambda's deadline a request's context ends.
+const DefaultDeadlineMargin = 500 * time.Millisecond
+
+// WithDeadlineMargin ends each request's context this long before the invocation deadline
+// (default DefaultDeadlineMargin), so that a handler has time to finish its response and
+// its bookkeeping (such as settling a quota reservation) before Lambda stops the process.
+// When less time than the margin remains, the context ends at the deadline itself.
+func WithDeadlineMargin(d time.Duration) Option { return func(o *options) { o.margin = d } }
 
 // WithLogger sets the logger for invocation failures (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
@@ -59,7 +70,7 @@ func Serve(ctx context.Context, cfg Config, h http.Handler, opts ...Option) erro
 	if !cfg.OnLambda() {
 		return fmt.Errorf("lambdahttp: %s is not set", RuntimeAPIEnv)
 	}
-	o := options{logger: slog.New(slog.DiscardHandler)}
+	o := options{logger: slog.New(slog.DiscardHandler), margin: DefaultDeadlineMargin}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -72,7 +83,7 @@ func Serve(ctx context.Context, cfg Config, h http.Handler, opts ...Option) erro
 			}
 			return err
 		}
-		if err := invoke(ctx, c, cfg.Event, h, inv, o.logger); err != nil {
+		if err := invoke(ctx, c, cfg.Event, h, inv, o); err != nil {
 			o.logger.ErrorContext(ctx, "lambda invocation failed", "lambda_request_id", inv.RequestID, "err", err)
 		}
 		if o.afterInvoke != nil {
@@ -90,8 +101,13 @@ func ReportInitError(ctx context.Context, cfg Config, err error) error {
 }
 
 // invoke serves one invocation.
-func invoke(ctx context.Context, c *runtimeClient, event Event, h http.Handler, inv *Invocation, log *slog.Logger) error {
-	reqCtx, cancel := context.WithDeadline(context.WithValue(ctx, invocationKey{}, inv), inv.Deadline)
+func invoke(ctx context.Context, c *runtimeClient, event Event, h http.Handler, inv *Invocation, o options) error {
+	log := o.logger
+	deadline := inv.Deadline
+	if early := deadline.Add(-o.margin); time.Now().Before(early) {
+		deadline = early
+	}
+	reqCtx, cancel := context.WithDeadline(context.WithValue(ctx, invocationKey{}, inv), deadline)
 	defer cancel()
 	req, err := event.newRequest(reqCtx, inv.payload)
 	if err != nil {
