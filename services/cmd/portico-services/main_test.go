@@ -188,6 +188,19 @@ func TestStandalone(t *testing.T) {
 			t.Errorf("reflection lists %v", names)
 		}
 	})
+	t.Run("buf curl", func(t *testing.T) {
+		t.Parallel()
+		buf := findBuf(t)
+		list, err := exec.Command(buf, "curl", "--protocol", "grpc", "--http2-prior-knowledge", base, "--list-methods").CombinedOutput()
+		if err != nil || !strings.Contains(string(list), "portico.identity.v1.IdentityService/GetMe") {
+			t.Errorf("buf curl --list-methods: %v\n%s", err, list)
+		}
+		me, err := exec.Command(buf, "curl", "--protocol", "grpc", "--http2-prior-knowledge",
+			"-H", "Authorization: Bearer "+alice, "-d", "{}", base+"/portico.identity.v1.IdentityService/GetMe").CombinedOutput()
+		if err != nil || !strings.Contains(string(me), `"username": "alice"`) {
+			t.Errorf("buf curl GetMe: %v\n%s", err, me)
+		}
+	})
 	t.Run("health", func(t *testing.T) {
 		t.Parallel()
 		resp, err := grpchealth.NewClient(h2cClient(), base, connect.WithGRPC()).Check(context.Background(),
@@ -196,6 +209,22 @@ func TestStandalone(t *testing.T) {
 			t.Errorf("health: %v, %v", resp, err)
 		}
 	})
+}
+
+// findBuf returns the buf CLI: on PATH, or the one `make tools` installs with the frontend.
+func findBuf(t *testing.T) string {
+	t.Helper()
+	if path, err := exec.LookPath("buf"); err == nil {
+		return path
+	}
+	path, err := filepath.Abs("../../../frontend/node_modules/.bin/buf")
+	if err == nil {
+		if _, err = os.Stat(path); err == nil {
+			return path
+		}
+	}
+	t.Skip("buf not installed (make tools)")
+	return ""
 }
 
 func TestLambda(t *testing.T) {
