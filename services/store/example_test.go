@@ -25,7 +25,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }()
 	cat := catalog.Default()
 	limits := []store.Limit{{ // from the policy's Quotas()
 		Subject: typev1.QuotaSubject_QUOTA_SUBJECT_USER, Window: typev1.QuotaWindow_QUOTA_WINDOW_DAY,

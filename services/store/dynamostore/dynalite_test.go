@@ -33,8 +33,8 @@ var tableSeq atomic.Int64
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if dynalite.cmd != nil && dynalite.cmd.Process != nil {
-		dynalite.cmd.Process.Kill()
-		dynalite.cmd.Wait()
+		_ = dynalite.cmd.Process.Kill()
+		_ = dynalite.cmd.Wait()
 	}
 	os.Exit(code)
 }
@@ -78,7 +78,7 @@ func startDynalite() (*exec.Cmd, string, error) {
 		return nil, "", err
 	}
 	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	_ = l.Close()
 	cmd := exec.Command(bin, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -91,12 +91,12 @@ func startDynalite() (*exec.Cmd, string, error) {
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
-			c.Close()
+			_ = c.Close()
 			return cmd, "http://" + addr, nil
 		}
 		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
 			return nil, "", fmt.Errorf("dynalite did not listen on %s: %w", addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)

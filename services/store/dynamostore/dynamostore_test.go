@@ -12,7 +12,7 @@ func TestContract(t *testing.T) {
 	db := client(t)
 	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
 		s := New(db, newTable(t, db), opts)
-		t.Cleanup(func() { s.Close() })
+		t.Cleanup(func() { _ = s.Close() })
 		return s
 	})
 }

@@ -57,7 +57,7 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	if err := migrate(ctx, db); err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, store.Unavailable("migrate sqlite", err)
 	}
 	return &Store{db: db, opts: opts.WithDefaults()}, nil
@@ -96,7 +96,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) err
 		return store.Unavailable(op, err)
 	}
 	if err := fn(tx); err != nil {
-		tx.Rollback()
+		_ = tx.Rollback()
 		return store.Unavailable(op, err)
 	}
 	return store.Unavailable(op, tx.Commit())
@@ -170,12 +170,12 @@ func releaseExpired(ctx context.Context, tx *sql.Tx, now time.Time) error {
 	for rows.Next() {
 		var id, js string
 		if err := rows.Scan(&id, &js); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return err
 		}
 		var hs []hold
 		if err := json.Unmarshal([]byte(js), &hs); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return fmt.Errorf("reservation %s: %w", id, err)
 		}
 		list = append(list, expired{id, hs})

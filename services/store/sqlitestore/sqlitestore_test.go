@@ -25,7 +25,7 @@ func TestContract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { s.Close() })
+		t.Cleanup(func() { _ = s.Close() })
 		return s
 	})
 }
@@ -36,7 +36,7 @@ func openT(t testing.TB, path string, opts store.Options) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
@@ -91,7 +91,7 @@ func TestMigrations(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "m.db")
 	s := openT(t, path, store.Options{})
-	s.Close()
+	_ = s.Close()
 	s = openT(t, path, store.Options{}) // reopening applies nothing twice
 	var n, v int
 	if err := s.db.QueryRow(`SELECT count(*), max(version) FROM schema_version`).Scan(&n, &v); err != nil || n != SchemaVersion() || v != SchemaVersion() || v < 1 {
@@ -100,7 +100,7 @@ func TestMigrations(t *testing.T) {
 	if _, err := s.db.Exec(`INSERT INTO schema_version (version) VALUES (999)`); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
+	_ = s.Close()
 	if _, err := Open(t.Context(), path, store.Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("opening a newer schema: err = %v", err)
 	}
