@@ -84,9 +84,12 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 	e.key = e.newKey(main)
 	table := e.newTable(main)
 	id := e.newIdentity(main)
-	svc, err := e.newServices(main, id, table.TableName(), infraDir)
+	svc, err := e.newServices(main, id, jsii.String(cfg.Name("ledger")), infraDir)
 	if err != nil {
 		return nil, err
+	}
+	for _, g := range svc.all() {
+		g.fn.Node().AddDependency(table)
 	}
 	a := e.newAPI(main, svc)
 	w := e.newWeb(main, id, a, edgeACL.AttrArn())
@@ -115,6 +118,7 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 		apiLogsRole:   a.rest.Node().FindChild(jsii.String("CloudWatchRole")),
 		clientSecrets: []constructs.IConstruct{id.webSecret, id.machineSecret},
 		cookieKeys:    id.cookieKeys,
+		userPool:      id.pool,
 		distribution:  w.distribution,
 	}
 	for _, g := range append(svc.all(), svc.authorizer, w.bff) {

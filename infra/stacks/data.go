@@ -12,13 +12,14 @@ import (
 
 // Table layout shared with the services' DynamoDB store (single-table design).
 const (
-	TablePartitionKey = "pk"
-	TableSortKey      = "sk"
-	TableIndex        = "gsi1"
-	TableIndexPK      = "gsi1pk"
-	TableIndexSK      = "gsi1sk"
-	TableTTLAttribute = "expiresAt"
+	TablePartitionKey = "PK"
+	TableSortKey      = "SK"
+	TableTTLAttribute = "ttl"
 )
+
+// TableIndexes are the global secondary indexes (name, partition key, sort key), as
+// services/store/dynamostore.CreateTableInput defines them.
+var TableIndexes = [][3]string{{"GSI1", "GSI1PK", "GSI1SK"}, {"GSI2", "GSI2PK", "GSI2SK"}}
 
 // newKey creates the environment's customer-managed key (rotation on) used by DynamoDB,
 // CloudWatch Logs, Secrets Manager, SNS and the Lambda environments.
@@ -71,18 +72,24 @@ func (e *env) newTable(scope constructs.Construct) awsdynamodb.Table {
 		RemovalPolicy:       e.removal(),
 		TimeToLiveAttribute: jsii.String(TableTTLAttribute),
 	})
-	t.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-		IndexName:      jsii.String(TableIndex),
-		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(TableIndexPK), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:        &awsdynamodb.Attribute{Name: jsii.String(TableIndexSK), Type: awsdynamodb.AttributeType_STRING},
-		ProjectionType: awsdynamodb.ProjectionType_ALL,
-	})
+	for _, ix := range TableIndexes {
+		t.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(ix[0]),
+			PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(ix[1]), Type: awsdynamodb.AttributeType_STRING},
+			SortKey:        &awsdynamodb.Attribute{Name: jsii.String(ix[2]), Type: awsdynamodb.AttributeType_STRING},
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+	}
 	return t
 }
 
-// tableARNs returns the exact ARNs of the table and its index (no wildcard). The table's
+// tableARNs returns the exact ARNs of the table and its indexes (no wildcard). The table's
 // name is fixed, so the ARNs are plain strings a reviewer can read in the template.
 func (e *env) tableARNs() []*string {
 	table := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", e.cfg.Region, e.cfg.Account, e.cfg.Name("ledger"))
-	return *jsii.Strings(table, table+"/index/"+TableIndex)
+	arns := []string{table}
+	for _, ix := range TableIndexes {
+		arns = append(arns, table+"/index/"+ix[0])
+	}
+	return *jsii.Strings(arns...)
 }

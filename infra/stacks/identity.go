@@ -212,6 +212,12 @@ func (e *env) newIdentity(scope constructs.Construct) *identity {
 		PreventUserExistenceErrors: jsii.Bool(true),
 	})
 
+	// No password flows at all: the L2 leaves ExplicitAuthFlows unset for an empty AuthFlow,
+	// which Cognito reads as SRP and custom auth allowed.
+	for _, cl := range []awscognito.UserPoolClient{id.webClient, id.machineClient} {
+		cl.Node().DefaultChild().(awscognito.CfnUserPoolClient).SetExplicitAuthFlows(jsii.Strings("ALLOW_REFRESH_TOKEN_AUTH"))
+	}
+
 	id.webSecret = e.clientSecret(c, "WebClientSecret", "web-client", id.webClient)
 	id.machineSecret = e.clientSecret(c, "MachineClientSecret", "machine-client", id.machineClient)
 	id.cookieKeys = awssecretsmanager.NewSecret(c, jsii.String("CookieKeys"), &awssecretsmanager.SecretProps{

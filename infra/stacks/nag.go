@@ -33,6 +33,8 @@ const (
 	reasonCookieKeys = "The BFF cookie keys rotate by an operator procedure (prepend a new key, keep the old one " +
 		"until sessions expire, then drop it; docs/deploy.md); an automatic single-value rotation would end every " +
 		"session at once."
+	reasonNoPlusUAT = "uat runs on the Essentials feature plan to save the Plus tier's per-user cost; it holds test " +
+		"users only. prod sets identity.threatProtection (Plus, full-function threat protection)."
 	reasonNoGeoUAT = "uat is not restricted by country (testers travel); the edge WAF, Entra sign-in and the " +
 		"authorizer still apply. prod sets web.allowedCountries."
 )
@@ -44,6 +46,7 @@ type nagParts struct {
 	methods       []constructs.IConstruct
 	clientSecrets []constructs.IConstruct
 	cookieKeys    constructs.IConstruct
+	userPool      constructs.IConstruct
 	distribution  constructs.IConstruct
 }
 
@@ -73,6 +76,9 @@ func applyNag(app awscdk.App, cfg *config.Config, p nagParts) {
 		suppress(s, false, suppression{"AwsSolutions-SMG4", "", reasonClientSecret})
 	}
 	suppress(p.cookieKeys, false, suppression{"AwsSolutions-SMG4", "", reasonCookieKeys})
+	if !cfg.Identity.ThreatProtection {
+		suppress(p.userPool, false, suppression{"AwsSolutions-COG8", "", reasonNoPlusUAT})
+	}
 	if len(cfg.Web.AllowedCountries) == 0 {
 		suppress(p.distribution, false, suppression{"AwsSolutions-CFR1", "", reasonNoGeoUAT})
 	}

@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
@@ -12,11 +14,25 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// ContentSecurityPolicy is the strict policy CloudFront adds to every response; it matches the
-// BFF's own header (self only, no inline script, no framing).
-const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-	"img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
-	"frame-ancestors 'none'; form-action 'self'; upgrade-insecure-requests"
+// ContentSecurityPolicy is the strict policy CloudFront adds to every response: the same as
+// the BFF's own header (bff/headers), whose form-action allows the token issuer's origin.
+func ContentSecurityPolicy(region string) string {
+	return strings.Join([]string{
+		"default-src 'self'",
+		"script-src 'self'",
+		"style-src 'self' 'unsafe-inline'",
+		"connect-src 'self'",
+		"img-src 'self' data: blob:",
+		"font-src 'self' data:",
+		"object-src 'none'",
+		"frame-ancestors 'none'",
+		"base-uri 'self'",
+		"form-action 'self' https://cognito-idp." + region + ".amazonaws.com",
+	}, "; ")
+}
+
+// PermissionsPolicy is the BFF's Permissions-Policy header.
+const PermissionsPolicy = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 // spaRouterCode sends every extension-less path of the SPA to index.html (history-API
 // routing) without masking the BFF's real 403/404 answers the way custom error pages would.
@@ -76,6 +92,8 @@ func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, edgeACL *
 			"PORTICO_OIDC_CLIENT_ID":         id.webClient.UserPoolClientId(),
 			"PORTICO_OIDC_CLIENT_SECRET_ARN": id.webSecret.SecretArn(),
 			"PORTICO_COOKIE_KEYS_ARN":        id.cookieKeys.SecretArn(),
+			"PORTICO_OIDC_IDENTITY_PROVIDER": jsii.String(EntraProviderName),
+			"PORTICO_OIDC_REFRESH_TOKEN_TTL": jsii.String(cfg.Identity.RefreshTokenTTL.String()),
 			"PORTICO_SERVICES_URL":           a.url(),
 		},
 	})
@@ -94,7 +112,7 @@ func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, edgeACL *
 		ResponseHeadersPolicyName: jsii.String(cfg.Name("headers")),
 		Comment:                   jsii.String("Portico security headers (same as the BFF's)"),
 		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
-			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{ContentSecurityPolicy: jsii.String(ContentSecurityPolicy), Override: jsii.Bool(true)},
+			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{ContentSecurityPolicy: jsii.String(ContentSecurityPolicy(cfg.Region)), Override: jsii.Bool(true)},
 			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
 				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(730)), IncludeSubdomains: jsii.Bool(true), Override: jsii.Bool(true),
 			},
@@ -104,7 +122,8 @@ func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, edgeACL *
 		},
 		CustomHeadersBehavior: &awscloudfront.ResponseCustomHeadersBehavior{CustomHeaders: &[]*awscloudfront.ResponseCustomHeader{
 			{Header: jsii.String("Cross-Origin-Opener-Policy"), Value: jsii.String("same-origin"), Override: jsii.Bool(true)},
-			{Header: jsii.String("Permissions-Policy"), Value: jsii.String("camera=(), microphone=(), geolocation=(), payment=()"), Override: jsii.Bool(true)},
+			{Header: jsii.String("Permissions-Policy"), Value: jsii.String(PermissionsPolicy), Override: jsii.Bool(true)},
+			{Header: jsii.String("Cross-Origin-Resource-Policy"), Value: jsii.String("same-origin"), Override: jsii.Bool(true)},
 		}},
 		RemoveHeaders: jsii.Strings("Server"),
 	})
@@ -178,6 +197,15 @@ func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, edgeACL *
 			"/auth/*": bffBehavior,
 			"/api/*":  bffBehavior,
 		},
+	})
+	// Since October 2025 a Function URL with IAM auth also needs lambda:InvokeFunction for the
+	// caller, limited to calls through the URL; FunctionUrlOrigin grants only InvokeFunctionUrl.
+	awslambda.NewCfnPermission(c, jsii.String("BffInvokeViaUrl"), &awslambda.CfnPermissionProps{
+		Action:                jsii.String("lambda:InvokeFunction"),
+		FunctionName:          w.bff.fn.FunctionArn(),
+		Principal:             jsii.String("cloudfront.amazonaws.com"),
+		SourceArn:             jsii.String("arn:aws:cloudfront::" + cfg.Account + ":distribution/" + *w.distribution.DistributionId()),
+		InvokedViaFunctionUrl: jsii.Bool(true),
 	})
 	return w
 }

@@ -1,0 +1,870 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+	cdknag "github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/portico-dev/portico/infra/config"
+)
+
+// synthesized is one environment, synthesised once per test binary and shared by the tests
+// (a synthesis costs seconds; assertions on the JSON are cheap).
+type synthesized struct {
+	cfg        *config.Config
+	portico    *Portico
+	main, edge assertions.Template
+	// mainJSON and edgeJSON are the templates as Go values for the table-driven checks.
+	mainJSON, edgeJSON template
+}
+
+var envs = map[string]*synthesized{}
+
+// TestMain synthesises uat and prod once, with placeholder Lambda artifacts (never deployed)
+// and the context of cdk.json, so the tests check what `cdk synth` produces.
+func TestMain(m *testing.M) {
+	code, err := run(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func run(m *testing.M) (int, error) {
+	defer jsii.Close()
+	dir, err := os.MkdirTemp("", "portico-infra-test-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	if err := WritePlaceholderAssets(dir); err != nil {
+		return 0, err
+	}
+	ctx, err := cdkContext()
+	if err != nil {
+		return 0, err
+	}
+	for _, name := range config.Environments {
+		cfg, err := config.Load(name)
+		if err != nil {
+			return 0, err
+		}
+		if name == "uat" {
+			// Exercise the configuration layer (policy file shipped to /opt/portico).
+			cfg.PolicyFile = "stacks/testdata/policy.yaml"
+		}
+		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(filepath.Join(dir, "cdk.out."+name))})
+		p, err := New(app, cfg, Options{InfraDir: "..", AssetDir: dir})
+		if err != nil {
+			return 0, err
+		}
+		s := &synthesized{cfg: cfg, portico: p}
+		s.main = assertions.Template_FromStack(p.Main, nil)
+		s.edge = assertions.Template_FromStack(p.Edge, nil)
+		if s.mainJSON, err = toTemplate(s.main); err != nil {
+			return 0, err
+		}
+		if s.edgeJSON, err = toTemplate(s.edge); err != nil {
+			return 0, err
+		}
+		envs[name] = s
+	}
+	return m.Run(), nil
+}
+
+// cdkContext reads the context of infra/cdk.json.
+func cdkContext() (map[string]any, error) {
+	b, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		return nil, err
+	}
+	var f struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("cdk.json: %w", err)
+	}
+	return f.Context, nil
+}
+
+// template is a CloudFormation template as plain Go values.
+type template struct {
+	Resources map[string]resource `json:"Resources"`
+}
+
+type resource struct {
+	Type       string         `json:"Type"`
+	Properties map[string]any `json:"Properties"`
+	Metadata   map[string]any `json:"Metadata"`
+}
+
+func toTemplate(t assertions.Template) (template, error) {
+	b, err := json.Marshal(t.ToJSON())
+	if err != nil {
+		return template{}, err
+	}
+	var out template
+	err = json.Unmarshal(b, &out)
+	return out, err
+}
+
+// ofType returns the logical ids and resources of one type, sorted by id.
+func (t template) ofType(typ string) ([]string, []resource) {
+	var ids []string
+	for id, r := range t.Resources {
+		if r.Type == typ {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	rs := make([]resource, len(ids))
+	for i, id := range ids {
+		rs[i] = t.Resources[id]
+	}
+	return ids, rs
+}
+
+// function finds the Lambda function with the given physical name.
+func (t template) function(t2 *testing.T, name string) resource {
+	t2.Helper()
+	_, fns := t.ofType("AWS::Lambda::Function")
+	for _, f := range fns {
+		if f.Properties["FunctionName"] == name {
+			return f
+		}
+	}
+	t2.Fatalf("no function %s", name)
+	return resource{}
+}
+
+// statement is one IAM policy statement with Action and Resource normalised to lists.
+type statement struct {
+	Sid       string
+	Actions   []string
+	Resources []any
+}
+
+// roleStatements returns every statement of every inline policy attached to the function's
+// execution role, and the role resource itself.
+func (t template) roleStatements(tt *testing.T, fn resource) (resource, []statement) {
+	tt.Helper()
+	roleID := getAttID(fn.Properties["Role"])
+	role, ok := t.Resources[roleID]
+	if !ok {
+		tt.Fatalf("role %v not found", fn.Properties["Role"])
+	}
+	var out []statement
+	for _, p := range t.Resources {
+		if p.Type != "AWS::IAM::Policy" {
+			continue
+		}
+		attached := false
+		for _, r := range p.Properties["Roles"].([]any) {
+			if ref, ok := r.(map[string]any)["Ref"]; ok && ref == roleID {
+				attached = true
+			}
+		}
+		if !attached {
+			continue
+		}
+		doc := p.Properties["PolicyDocument"].(map[string]any)
+		for _, s := range doc["Statement"].([]any) {
+			sm := s.(map[string]any)
+			st := statement{Actions: strList(sm["Action"]), Resources: anyList(sm["Resource"])}
+			st.Sid, _ = sm["Sid"].(string)
+			out = append(out, st)
+		}
+	}
+	return role, out
+}
+
+func getAttID(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	if ga, ok := m["Fn::GetAtt"].([]any); ok {
+		return ga[0].(string)
+	}
+	if ref, ok := m["Ref"].(string); ok {
+		return ref
+	}
+	return ""
+}
+
+func anyList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+func strList(v any) []string {
+	var out []string
+	for _, x := range anyList(v) {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
+}
+
+// must runs a jsii assertion and turns its panic into a test failure.
+func must(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", what, r)
+		}
+	}()
+	f()
+}
+
+func eachEnv(t *testing.T, f func(t *testing.T, s *synthesized)) {
+	for _, name := range config.Environments {
+		t.Run(name, func(t *testing.T) { f(t, envs[name]) })
+	}
+}
+
+func TestNagAwsSolutionsClean(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		for _, st := range []awscdk.Stack{s.portico.Edge, s.portico.Main} {
+			ann := assertions.Annotations_FromStack(st)
+			pattern := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+			errs := ann.FindError(jsii.String("*"), pattern)
+			for _, e := range *errs {
+				t.Errorf("%s: unsuppressed cdk-nag error at %s: %v", *st.StackName(), *e.Id, e.Entry.Data)
+			}
+			warns := ann.FindWarning(jsii.String("*"), pattern)
+			for _, w := range *warns {
+				t.Errorf("%s: unsuppressed cdk-nag warning at %s: %v", *st.StackName(), *w.Id, w.Entry.Data)
+			}
+			must(t, "HasNoError", func() { ann.HasNoError(jsii.String("*"), pattern) })
+		}
+	})
+}
+
+// TestNagFindsErrors shows that the annotation check above can fail: a bucket without
+// encryption, TLS enforcement or access logs draws AwsSolutions errors.
+func TestNagFindsErrors(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	st := awscdk.NewStack(app, jsii.String("NagTest"), nil)
+	awss3.NewBucket(st, jsii.String("Bare"), &awss3.BucketProps{})
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(nil), nil)
+	errs := assertions.Annotations_FromStack(st).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-S(1|10)")))
+	if len(*errs) < 2 {
+		t.Fatalf("cdk-nag found %d of the bare bucket's S1/S10 errors, want 2", len(*errs))
+	}
+}
+
+// TestNagSuppressionsHaveReasons checks that every cdk-nag suppression in the templates
+// carries a written reason of substance.
+func TestNagSuppressionsHaveReasons(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		count := 0
+		for _, tmpl := range []template{s.mainJSON, s.edgeJSON} {
+			for id, r := range tmpl.Resources {
+				nag, ok := r.Metadata["cdk_nag"].(map[string]any)
+				if !ok {
+					continue
+				}
+				for _, x := range nag["rules_to_suppress"].([]any) {
+					sup := x.(map[string]any)
+					count++
+					if reason, _ := sup["reason"].(string); len(reason) < 60 {
+						t.Errorf("%s: suppression of %v has no real reason: %q", id, sup["id"], reason)
+					}
+				}
+			}
+		}
+		if count == 0 {
+			t.Fatal("no suppressions found: the metadata check cannot be working")
+		}
+	})
+}
+
+// logStreamsRE is the only wildcard resource a Portico role may hold: its own log streams.
+var logStreamsRE = regexp.MustCompile(`^arn:aws:logs:[a-z0-9-]+:[0-9]{12}:log-group:/aws/lambda/portico-(uat|prod)-[a-z-]+:log-stream:\*$`)
+
+// TestLeastPrivilege checks every Portico execution role: no AWS managed policies, no "*"
+// resource, wildcards only in the function's own log streams, and exactly the catalog's
+// Bedrock and SageMaker ARNs and the ledger table for the services.
+func TestLeastPrivilege(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		cfg := s.cfg
+		table := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/portico-%s-ledger", cfg.Region, cfg.Account, cfg.Env)
+		tableARNs := []string{table, table + "/index/GSI1", table + "/index/GSI2"}
+		type grant struct {
+			actions   []string
+			resources []string
+		}
+		tests := []struct {
+			fn     string
+			want   map[string]grant // by Sid; the log and environment statements are checked for all
+			absent []string         // action prefixes the role must not hold
+		}{
+			{"inference", map[string]grant{
+				"InvokeCatalogModels":    {[]string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, cfg.BedrockARNs()},
+				"InvokeCatalogEndpoints": {[]string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, cfg.SageMakerARNs()},
+				"ReadWriteLedger":        {append(append([]string{}, tableRead...), tableWrite...), tableARNs},
+			}, nil},
+			{"identity", map[string]grant{"ReadLedger": {tableRead, tableARNs}}, []string{"bedrock:", "sagemaker:", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}},
+			{"admin", map[string]grant{"ReadLedger": {tableRead, tableARNs}}, []string{"bedrock:", "sagemaker:", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}},
+			{"authorizer", nil, []string{"bedrock:", "sagemaker:", "dynamodb:", "secretsmanager:"}},
+			{"bff", map[string]grant{}, []string{"bedrock:", "sagemaker:", "dynamodb:"}},
+			{"entra-groups", nil, []string{"bedrock:", "sagemaker:", "dynamodb:", "secretsmanager:"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.fn, func(t *testing.T) {
+				name := cfg.Name(tt.fn)
+				role, stmts := s.mainJSON.roleStatements(t, s.mainJSON.function(t, name))
+				if m := role.Properties["ManagedPolicyArns"]; m != nil {
+					t.Errorf("role has managed policies %v", m)
+				}
+				if len(stmts) == 0 {
+					t.Fatal("role has no statements")
+				}
+				sawLogs := false
+				for _, st := range stmts {
+					for _, a := range st.Actions {
+						if strings.Contains(a, "*") {
+							t.Errorf("%s: wildcard action %s", st.Sid, a)
+						}
+						for _, p := range tt.absent {
+							if strings.HasPrefix(a, p) {
+								t.Errorf("%s: action %s must not be granted to %s", st.Sid, a, tt.fn)
+							}
+						}
+					}
+					for _, r := range st.Resources {
+						str, isString := r.(string)
+						if isString && str == "*" {
+							t.Errorf("%s: resource \"*\"", st.Sid)
+						}
+						if isString && strings.Contains(str, "*") {
+							if !logStreamsRE.MatchString(str) || str != fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/aws/lambda/%s:log-stream:*", cfg.Region, cfg.Account, name) {
+								t.Errorf("%s: wildcard resource %s", st.Sid, str)
+							}
+							sawLogs = true
+						}
+					}
+				}
+				if !sawLogs {
+					t.Error("the role cannot write its own log streams")
+				}
+				for sid, g := range tt.want {
+					i := slices.IndexFunc(stmts, func(st statement) bool { return st.Sid == sid })
+					if i < 0 {
+						t.Errorf("no statement %s", sid)
+						continue
+					}
+					st := stmts[i]
+					if !sameSet(st.Actions, g.actions) {
+						t.Errorf("%s actions = %v, want %v", sid, st.Actions, g.actions)
+					}
+					if got := strList(st.Resources); !sameSet(got, g.resources) {
+						t.Errorf("%s resources =\n%s\nwant\n%s", sid, strings.Join(got, "\n"), strings.Join(g.resources, "\n"))
+					}
+				}
+			})
+		}
+	})
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// TestCatalogARNs pins the shared dev catalog's ARNs in the inference role.
+func TestCatalogARNs(t *testing.T) {
+	s := envs["prod"]
+	arns := s.cfg.BedrockARNs()
+	for _, want := range []string{
+		"arn:aws:bedrock:us-west-2:222222222222:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0",
+		"arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
+		"arn:aws:bedrock:us-east-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
+		"arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
+		"arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0",
+		"arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-lite-v1:0",
+		"arn:aws:bedrock:us-west-2::foundation-model/ai21.jamba-1-5-mini-v1:0",
+	} {
+		if !slices.Contains(arns, want) {
+			t.Errorf("catalog ARNs lack %s", want)
+		}
+	}
+	if got, want := s.cfg.SageMakerARNs(), []string{"arn:aws:sagemaker:us-west-2:222222222222:endpoint/portico-demo-llm"}; !slices.Equal(got, want) {
+		t.Errorf("SageMaker ARNs = %v, want %v", got, want)
+	}
+}
+
+func TestLambdas(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		cfg := s.cfg
+		for fn, service := range map[string]string{"identity": "identity", "inference": "inference", "admin": "admin", "authorizer": "", "bff": ""} {
+			f := s.mainJSON.function(t, cfg.Name(fn))
+			p := f.Properties
+			if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" || fmt.Sprint(p["Architectures"]) != "[arm64]" {
+				t.Errorf("%s: runtime %v handler %v architectures %v", fn, p["Runtime"], p["Handler"], p["Architectures"])
+			}
+			if p["KmsKeyArn"] == nil {
+				t.Errorf("%s: environment not encrypted with the key", fn)
+			}
+			lc, _ := p["LoggingConfig"].(map[string]any)
+			if lc["LogGroup"] == nil {
+				t.Errorf("%s: no explicit log group", fn)
+			}
+			env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+			if service != "" {
+				if env["PORTICO_SERVICE"] != service || env["PORTICO_LAMBDA_EVENT"] != "api-gateway" || env["PORTICO_STORE"] != "dynamodb:"+cfg.Name("ledger") {
+					t.Errorf("%s: environment %v", fn, env)
+				}
+			}
+			if fn == "bff" {
+				for _, k := range []string{"PORTICO_OIDC_CLIENT_SECRET_ARN", "PORTICO_COOKIE_KEYS_ARN", "PORTICO_SERVICES_URL", "PORTICO_OIDC_ISSUER", "PORTICO_OIDC_CLIENT_ID"} {
+					if env[k] == nil {
+						t.Errorf("bff: %s unset", k)
+					}
+				}
+				if env["PORTICO_PUBLIC_URL"] != cfg.PublicURL() || env["PORTICO_COOKIE_KEYS"] != nil || env["PORTICO_OIDC_CLIENT_SECRET"] != nil {
+					t.Errorf("bff: secrets or public URL wrong in the environment: %v", env)
+				}
+			}
+			if cfg.Env == "uat" && service != "" {
+				if env["PORTICO_POLICY_FILE"] != LayerPolicyPath || p["Layers"] == nil {
+					t.Errorf("%s: policy layer not wired: %v %v", fn, env["PORTICO_POLICY_FILE"], p["Layers"])
+				}
+			}
+		}
+	})
+}
+
+func TestLogGroupsRetainedAndEncrypted(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		ids, groups := s.mainJSON.ofType("AWS::Logs::LogGroup")
+		if len(groups) < 7 {
+			t.Fatalf("%d log groups, want one per function and the access log", len(groups))
+		}
+		for i, g := range groups {
+			if fmt.Sprint(g.Properties["RetentionInDays"]) != fmt.Sprint(s.cfg.LogRetentionDays) {
+				t.Errorf("%s: retention %v, want %d", ids[i], g.Properties["RetentionInDays"], s.cfg.LogRetentionDays)
+			}
+			if g.Properties["KmsKeyId"] == nil {
+				t.Errorf("%s: not KMS-encrypted", ids[i])
+			}
+		}
+	})
+}
+
+func TestData(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		must(t, "table", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+				"TableName":                        s.cfg.Name("ledger"),
+				"BillingMode":                      "PAY_PER_REQUEST",
+				"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+				"SSESpecification":                 map[string]any{"SSEEnabled": true, "SSEType": "KMS", "KMSMasterKeyId": assertions.Match_AnyValue()},
+				"DeletionProtectionEnabled":        s.cfg.Protect,
+				"TimeToLiveSpecification":          map[string]any{"AttributeName": "ttl", "Enabled": true},
+				"KeySchema":                        []any{map[string]any{"AttributeName": "PK", "KeyType": "HASH"}, map[string]any{"AttributeName": "SK", "KeyType": "RANGE"}},
+			})
+		})
+		must(t, "key rotation", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{"EnableKeyRotation": true})
+		})
+		want := "Delete"
+		if s.cfg.Protect {
+			want = "Retain"
+		}
+		must(t, "table removal policy", func() {
+			s.main.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]any{"DeletionPolicy": want})
+		})
+	})
+	if !envs["prod"].cfg.Protect {
+		t.Fatal("prod must be protected")
+	}
+}
+
+func TestIdentity(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		cfg := s.cfg
+		pool := map[string]any{
+			"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": true},
+			"MfaConfiguration":      "ON",
+			"Policies": map[string]any{"PasswordPolicy": assertions.Match_ObjectLike(&map[string]any{
+				"MinimumLength": 14, "RequireLowercase": true, "RequireUppercase": true, "RequireNumbers": true, "RequireSymbols": true,
+			})},
+			"DeletionProtection": map[bool]string{true: "ACTIVE", false: "INACTIVE"}[cfg.Protect],
+		}
+		if cfg.Identity.ThreatProtection {
+			pool["UserPoolTier"] = "PLUS"
+			pool["UserPoolAddOns"] = map[string]any{"AdvancedSecurityMode": "ENFORCED"}
+		}
+		must(t, "user pool", func() { s.main.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), pool) })
+		must(t, "Entra SAML", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolIdentityProvider"), map[string]any{
+				"ProviderName":    EntraProviderName,
+				"ProviderType":    "SAML",
+				"ProviderDetails": assertions.Match_ObjectLike(&map[string]any{"MetadataURL": cfg.Identity.EntraMetadataURL}),
+				"AttributeMapping": map[string]any{
+					"email": claimEmail, "given_name": claimGivenName, "family_name": claimSurname,
+					"custom:department": claimDepartment, "custom:groups": claimGroups,
+				},
+			})
+		})
+		for _, g := range []string{GroupAdministrators, GroupMLUsers} {
+			must(t, "group "+g, func() {
+				s.main.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolGroup"), map[string]any{"GroupName": g})
+			})
+		}
+		must(t, "resource server", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolResourceServer"), map[string]any{
+				"Identifier": "portico",
+				"Scopes": []any{
+					map[string]any{"ScopeName": "inference", "ScopeDescription": assertions.Match_AnyValue()},
+					map[string]any{"ScopeName": "identity", "ScopeDescription": assertions.Match_AnyValue()},
+				},
+			})
+		})
+		minutes := cfg.Identity.AccessTokenTTL.Minutes()
+		must(t, "web client", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{
+				"ClientName":                      cfg.Name("web"),
+				"GenerateSecret":                  true,
+				"AllowedOAuthFlows":               []any{"code"},
+				"AllowedOAuthFlowsUserPoolClient": true,
+				"CallbackURLs":                    []any{cfg.PublicURL() + "/auth/callback"},
+				"LogoutURLs":                      []any{cfg.PublicURL() + "/"},
+				"ExplicitAuthFlows":               []any{"ALLOW_REFRESH_TOKEN_AUTH"},
+				"AccessTokenValidity":             minutes,
+				"IdTokenValidity":                 minutes,
+				"RefreshTokenValidity":            cfg.Identity.RefreshTokenTTL.Minutes(),
+				"TokenValidityUnits":              map[string]any{"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "minutes"},
+				"EnableTokenRevocation":           true,
+				"PreventUserExistenceErrors":      "ENABLED",
+			})
+		})
+		must(t, "machine client", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{
+				"ClientName":        cfg.Name("machine"),
+				"GenerateSecret":    true,
+				"AllowedOAuthFlows": []any{"client_credentials"},
+				"ExplicitAuthFlows": []any{"ALLOW_REFRESH_TOKEN_AUTH"},
+				"AllowedOAuthScopes": []any{
+					map[string]any{"Fn::Join": []any{"", []any{map[string]any{"Ref": assertions.Match_AnyValue()}, "/inference"}}},
+					map[string]any{"Fn::Join": []any{"", []any{map[string]any{"Ref": assertions.Match_AnyValue()}, "/identity"}}},
+				},
+			})
+		})
+		// The client secrets come from the ClientSecret attribute: never in the template.
+		_, secrets := s.mainJSON.ofType("AWS::SecretsManager::Secret")
+		fromAttr := 0
+		for _, sec := range secrets {
+			if v, ok := sec.Properties["SecretString"].(map[string]any); ok {
+				if ga, ok := v["Fn::GetAtt"].([]any); ok && ga[1] == "ClientSecret" {
+					fromAttr++
+				}
+			}
+			if sec.Properties["KmsKeyId"] == nil {
+				t.Errorf("secret %v not encrypted with the key", sec.Properties["Name"])
+			}
+		}
+		if fromAttr != 2 {
+			t.Errorf("%d secrets hold an app client's ClientSecret attribute, want 2", fromAttr)
+		}
+		must(t, "pre token generation trigger", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{
+				"LambdaConfig": map[string]any{"PreTokenGenerationConfig": map[string]any{"LambdaArn": assertions.Match_AnyValue(), "LambdaVersion": "V2_0"}},
+			})
+		})
+	})
+}
+
+func TestAPI(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		cfg := s.cfg
+		must(t, "regional", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), map[string]any{
+				"EndpointConfiguration": map[string]any{"Types": []any{"REGIONAL"}},
+			})
+		})
+		must(t, "stage", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), map[string]any{
+				"StageName": StageName,
+				"MethodSettings": []any{map[string]any{
+					"HttpMethod": "*", "ResourcePath": "/*",
+					"DataTraceEnabled": false, "MetricsEnabled": true, "LoggingLevel": "ERROR",
+					"ThrottlingRateLimit": cfg.API.ThrottleRate, "ThrottlingBurstLimit": cfg.API.ThrottleBurst,
+				}},
+				"AccessLogSetting": map[string]any{"DestinationArn": assertions.Match_AnyValue(), "Format": accessLogFormat},
+			})
+		})
+		var fields map[string]string
+		if err := json.Unmarshal([]byte(accessLogFormat), &fields); err != nil || fields["requestId"] == "" || fields["status"] == "" {
+			t.Errorf("access log format is not the JSON it claims: %v", err)
+		}
+		// Every service method: the Lambda authorizer and a streamed proxy integration.
+		ids, methods := s.mainJSON.ofType("AWS::ApiGateway::Method")
+		services := 0
+		for i, m := range methods {
+			p := m.Properties
+			integ, _ := p["Integration"].(map[string]any)
+			if p["HttpMethod"] == "OPTIONS" {
+				// CORS preflight: exact origins, never "*".
+				for _, ir := range integ["IntegrationResponses"].([]any) {
+					origin := ir.(map[string]any)["ResponseParameters"].(map[string]any)["method.response.header.Access-Control-Allow-Origin"]
+					if origin != "'"+cfg.API.AllowedOrigins[0]+"'" {
+						t.Errorf("%s: CORS origin %v", ids[i], origin)
+					}
+				}
+				continue
+			}
+			services++
+			uri, _ := json.Marshal(integ["Uri"])
+			if p["AuthorizationType"] != "CUSTOM" || p["AuthorizerId"] == nil {
+				t.Errorf("%s: not behind the Lambda authorizer", ids[i])
+			}
+			if integ["Type"] != "AWS_PROXY" || integ["ResponseTransferMode"] != "STREAM" || !strings.Contains(string(uri), "response-streaming-invocations") {
+				t.Errorf("%s: integration is not a streamed Lambda proxy: %v", ids[i], integ)
+			}
+			if fmt.Sprint(integ["TimeoutInMillis"]) != "900000" {
+				t.Errorf("%s: timeout %v", ids[i], integ["TimeoutInMillis"])
+			}
+		}
+		if services != 6 {
+			t.Errorf("%d service methods, want GET and POST for three services", services)
+		}
+		must(t, "authorizer", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::ApiGateway::Authorizer"), map[string]any{
+				"Type": "TOKEN", "IdentitySource": "method.request.header.Authorization",
+				"AuthorizerResultTtlInSeconds": cfg.API.AuthorizerCacheTTL.Seconds(),
+			})
+		})
+	})
+}
+
+// wafRules returns the rule names and the managed rule groups of a web ACL resource.
+func wafRules(acl resource) (names, groups []string, rate bool) {
+	for _, r := range acl.Properties["Rules"].([]any) {
+		rule := r.(map[string]any)
+		names = append(names, rule["Name"].(string))
+		st := rule["Statement"].(map[string]any)
+		if mg, ok := st["ManagedRuleGroupStatement"].(map[string]any); ok {
+			groups = append(groups, mg["Name"].(string))
+		}
+		if _, ok := st["RateBasedStatement"]; ok {
+			rate = true
+		}
+	}
+	return names, groups, rate
+}
+
+func TestWAF(t *testing.T) {
+	wantGroups := []string{"AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		for _, c := range []struct {
+			where string
+			tmpl  template
+			scope string
+			geo   bool
+		}{
+			{"regional", s.mainJSON, "REGIONAL", len(s.cfg.API.AllowedCountries) > 0},
+			{"edge", s.edgeJSON, "CLOUDFRONT", len(s.cfg.Web.AllowedCountries) > 0},
+		} {
+			ids, acls := c.tmpl.ofType("AWS::WAFv2::WebACL")
+			if len(acls) != 1 {
+				t.Fatalf("%s: %d web ACLs", c.where, len(acls))
+			}
+			acl := acls[0]
+			if acl.Properties["Scope"] != c.scope {
+				t.Errorf("%s: scope %v", c.where, acl.Properties["Scope"])
+			}
+			names, groups, rate := wafRules(acl)
+			if !sameSet(groups, wantGroups) || !rate {
+				t.Errorf("%s: managed groups %v, rate rule %v", c.where, groups, rate)
+			}
+			if slices.Contains(names, "BlockOutsideCountries") != c.geo {
+				t.Errorf("%s: geo rule present = %v, want %v", c.where, !c.geo, c.geo)
+			}
+			if c.scope == "REGIONAL" {
+				_, assoc := c.tmpl.ofType("AWS::WAFv2::WebACLAssociation")
+				if len(assoc) != 1 || getAttID(assoc[0].Properties["WebACLArn"]) != ids[0] {
+					t.Errorf("regional web ACL not associated with the stage: %v", assoc)
+				}
+			}
+		}
+		// The distribution uses the edge web ACL (an import, or a cross-region reference).
+		_, dists := s.mainJSON.ofType("AWS::CloudFront::Distribution")
+		b, _ := json.Marshal(dists[0].Properties["DistributionConfig"].(map[string]any)["WebACLId"])
+		if !strings.Contains(string(b), "WebAcl") {
+			t.Errorf("distribution web ACL = %s", b)
+		}
+	})
+}
+
+// TestWebACLOptionalRules synthesises a bare web ACL with the optional geo and IP rules.
+func TestWebACLOptionalRules(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	st := awscdk.NewStack(app, jsii.String("AclTest"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("us-east-1")}})
+	newWebACL(st, "Acl", webACLProps{name: "t", scope: "REGIONAL", rateLimit: 100, countries: []string{"DE"}, ipAllow: []string{"192.0.2.0/24"}})
+	tmpl, err := toTemplate(assertions.Template_FromStack(st, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, acls := tmpl.ofType("AWS::WAFv2::WebACL")
+	names, _, _ := wafRules(acls[0])
+	if want := []string{"BlockOutsideAllowList", "BlockOutsideCountries", "RateLimitPerIp"}; !slices.Equal(names[:3], want) {
+		t.Errorf("first rules = %v, want %v", names, want)
+	}
+	_, sets := tmpl.ofType("AWS::WAFv2::IPSet")
+	if len(sets) != 1 || fmt.Sprint(sets[0].Properties["Addresses"]) != "[192.0.2.0/24]" {
+		t.Errorf("IP sets = %v", sets)
+	}
+}
+
+func TestWeb(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		cfg := s.cfg
+		_, dists := s.mainJSON.ofType("AWS::CloudFront::Distribution")
+		d := dists[0].Properties["DistributionConfig"].(map[string]any)
+		vc := d["ViewerCertificate"].(map[string]any)
+		if vc["MinimumProtocolVersion"] != "TLSv1.2_2021" || vc["SslSupportMethod"] != "sni-only" || vc["AcmCertificateArn"] != cfg.Web.CertificateARN {
+			t.Errorf("viewer certificate %v", vc)
+		}
+		if fmt.Sprint(d["Aliases"]) != "["+cfg.Web.Domain+"]" || d["Logging"] == nil {
+			t.Errorf("aliases %v, logging %v", d["Aliases"], d["Logging"])
+		}
+		for _, o := range d["Origins"].([]any) {
+			if o.(map[string]any)["OriginAccessControlId"] == nil {
+				t.Errorf("origin without origin access control: %v", o)
+			}
+		}
+		behaviors := map[string]map[string]any{}
+		for _, b := range d["CacheBehaviors"].([]any) {
+			bm := b.(map[string]any)
+			behaviors[bm["PathPattern"].(string)] = bm
+		}
+		for _, path := range []string{"/auth/*", "/api/*"} {
+			b := behaviors[path]
+			if b == nil {
+				t.Errorf("no behaviour for %s", path)
+				continue
+			}
+			if len(b["AllowedMethods"].([]any)) != 7 || b["CachePolicyId"] != "4135ea2d-6df8-44a3-9df3-4b5a84be39ad" || b["OriginRequestPolicyId"] == nil || b["ResponseHeadersPolicyId"] == nil {
+				t.Errorf("%s: behaviour %v (want all methods, CachingDisabled, origin request and headers policies)", path, b)
+			}
+		}
+		def := d["DefaultCacheBehavior"].(map[string]any)
+		if def["CachePolicyId"] != "658327ea-f89d-4fab-a63d-7e88639e58f6" || def["ViewerProtocolPolicy"] != "redirect-to-https" {
+			t.Errorf("default behaviour %v (want CachingOptimized)", def)
+		}
+		must(t, "origin request policy", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::CloudFront::OriginRequestPolicy"), map[string]any{
+				"OriginRequestPolicyConfig": assertions.Match_ObjectLike(&map[string]any{
+					"HeadersConfig":      map[string]any{"HeaderBehavior": "allExcept", "Headers": []any{"Host"}},
+					"CookiesConfig":      map[string]any{"CookieBehavior": "all"},
+					"QueryStringsConfig": map[string]any{"QueryStringBehavior": "all"},
+				}),
+			})
+		})
+		must(t, "function URL", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::Lambda::Url"), map[string]any{"AuthType": "AWS_IAM", "InvokeMode": "RESPONSE_STREAM"})
+		})
+		must(t, "lambda OAC", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::CloudFront::OriginAccessControl"), map[string]any{
+				"OriginAccessControlConfig": assertions.Match_ObjectLike(&map[string]any{"OriginAccessControlOriginType": "lambda", "SigningBehavior": "always"}),
+			})
+		})
+		must(t, "invoke via URL", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), map[string]any{
+				"Action": "lambda:InvokeFunction", "Principal": "cloudfront.amazonaws.com", "InvokedViaFunctionUrl": true,
+			})
+		})
+		must(t, "security headers", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::CloudFront::ResponseHeadersPolicy"), map[string]any{
+				"ResponseHeadersPolicyConfig": assertions.Match_ObjectLike(&map[string]any{
+					"SecurityHeadersConfig": map[string]any{
+						"ContentSecurityPolicy":   map[string]any{"ContentSecurityPolicy": ContentSecurityPolicy(cfg.Region), "Override": true},
+						"StrictTransportSecurity": map[string]any{"AccessControlMaxAgeSec": 63072000, "IncludeSubdomains": true, "Override": true},
+						"FrameOptions":            map[string]any{"FrameOption": "DENY", "Override": true},
+						"ContentTypeOptions":      map[string]any{"Override": true},
+						"ReferrerPolicy":          map[string]any{"ReferrerPolicy": "no-referrer", "Override": true},
+					},
+				}),
+			})
+		})
+		// Buckets: private, encrypted, TLS-only.
+		ids, buckets := s.mainJSON.ofType("AWS::S3::Bucket")
+		for i, b := range buckets {
+			pab, _ := json.Marshal(b.Properties["PublicAccessBlockConfiguration"])
+			if string(pab) != `{"BlockPublicAcls":true,"BlockPublicPolicy":true,"IgnorePublicAcls":true,"RestrictPublicBuckets":true}` || b.Properties["BucketEncryption"] == nil {
+				t.Errorf("%s: public access block %s, encryption %v", ids[i], pab, b.Properties["BucketEncryption"])
+			}
+		}
+		_, policies := s.mainJSON.ofType("AWS::S3::BucketPolicy")
+		tlsOnly := 0
+		for _, p := range policies {
+			b, _ := json.Marshal(p.Properties["PolicyDocument"])
+			if strings.Contains(string(b), `"aws:SecureTransport":"false"`) {
+				tlsOnly++
+			}
+		}
+		if tlsOnly != len(buckets) {
+			t.Errorf("%d of %d buckets deny plain HTTP", tlsOnly, len(buckets))
+		}
+	})
+}
+
+func TestOperations(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		_, alarms := s.mainJSON.ofType("AWS::CloudWatch::Alarm")
+		seen := map[string]bool{}
+		for _, a := range alarms {
+			seen[fmt.Sprint(a.Properties["Namespace"], "/", a.Properties["MetricName"])] = true
+			if a.Properties["AlarmActions"] == nil {
+				t.Errorf("alarm %v notifies nobody", a.Properties["AlarmName"])
+			}
+		}
+		for _, want := range []string{"AWS/ApiGateway/5XXError", "AWS/Lambda/Errors", "AWS/Lambda/Throttles", "Portico/" + MetricAuthorizerDenials, "Portico/" + MetricUpstreamThrottles} {
+			if !seen[want] {
+				t.Errorf("no alarm on %s (have %v)", want, seen)
+			}
+		}
+		must(t, "denials metric filter", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::Logs::MetricFilter"), map[string]any{
+				"MetricTransformations": []any{assertions.Match_ObjectLike(&map[string]any{"MetricNamespace": "Portico", "MetricName": MetricAuthorizerDenials})},
+			})
+		})
+		must(t, "dashboard", func() { s.main.ResourceCountIs(jsii.String("AWS::CloudWatch::Dashboard"), jsii.Number(1)) })
+		must(t, "alarm e-mail", func() {
+			s.main.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{"Protocol": "email", "Endpoint": s.cfg.AlarmEmail})
+		})
+	})
+}
+
+func TestCheckAssets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := CheckAssets(dir); err == nil || !strings.Contains(err.Error(), "make build") {
+		t.Fatalf("CheckAssets(empty) = %v, want a make build hint", err)
+	}
+	if err := WritePlaceholderAssets(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckAssets(dir); err != nil {
+		t.Fatal(err)
+	}
+}
