@@ -90,6 +90,10 @@ func functionURLRequest(ctx context.Context, payload []byte) (*http.Request, err
 	if len(ev.Cookies) > 0 {
 		req.Header.Set("Cookie", strings.Join(ev.Cookies, "; "))
 	}
+	if h := req.Header.Get("Host"); h != "" {
+		req.Host = h
+	}
+	req.Header.Del("Host")
 	req.RemoteAddr = remoteAddr(ev.RequestContext.HTTP.SourceIP)
 	return req, nil
 }

@@ -230,6 +230,7 @@ func TestRawHTTPThroughLambda(t *testing.T) {
 			defer resp.Body.Close()
 			var got struct {
 				Method, Path, Cookie, RemoteAddr, RequestID string
+				Host, HostHeader                            string
 				Query, Multi                                []string
 				Body                                        []byte
 			}
@@ -240,6 +241,9 @@ func TestRawHTTPThroughLambda(t *testing.T) {
 				got.RemoteAddr != "198.51.100.7:0" || got.RequestID != "client-id-1" || !bytes.Equal(got.Body, payload) ||
 				!slices.Equal(got.Query, []string{"1", "two"}) {
 				t.Errorf("request as seen by the handler: %+v", got)
+			}
+			if !strings.HasPrefix(got.Host, "abcdefghij.") || got.HostHeader != "" {
+				t.Errorf("host %q, Host header %q; want the event's domain in r.Host only", got.Host, got.HostHeader)
 			}
 			if strings.Join(got.Multi, ",") != "a,b" {
 				t.Errorf("multi-value request header: %q", got.Multi)

@@ -80,6 +80,8 @@ func rawHeaders(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"method":     r.Method,
+		"host":       r.Host,
+		"hostHeader": r.Header.Get("Host"),
 		"path":       r.URL.Path,
 		"query":      r.URL.Query()["q"],
 		"cookie":     r.Header.Get("Cookie"),
