@@ -189,8 +189,8 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 		err = s.queryRecords(ctx, "GSI2", userPK(f.User), lo, hi, startKey("GSI2", userPK(f.User)), f.ModelID, int32(size+1), collect)
 	} else {
 		top := now.AddDate(0, 1, 0)
-		if !f.End.IsZero() {
-			top = f.End
+		if !f.End.IsZero() && f.End.Before(top) {
+			top = f.End // no record is newer than the clock (give or take a month of skew)
 		}
 		if after != nil {
 			top = time.Unix(0, after.T).UTC()

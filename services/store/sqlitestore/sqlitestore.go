@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/portico-dev/portico/services/store"
@@ -31,7 +32,13 @@ type Store struct {
 	write  sync.Mutex // serialises this process's write transactions
 	mu     sync.RWMutex
 	closed bool
+	// purged is when (Unix nanos) counters of long-ended windows were last deleted.
+	purged atomic.Int64
 }
+
+// CounterRetention is how long after its window ends a counter row is kept; older ones are
+// deleted at most once an hour, by a Reserve.
+const CounterRetention = 7 * 24 * time.Hour
 
 var _ store.Store = (*Store)(nil)
 
@@ -117,6 +124,12 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 	err = s.inTx(ctx, "reserve", func(tx *sql.Tx) error {
 		if err := releaseExpired(ctx, tx, now); err != nil {
 			return err
+		}
+		if last := s.purged.Load(); now.UnixNano()-last > int64(time.Hour) && s.purged.CompareAndSwap(last, now.UnixNano()) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM counters WHERE resets_at < ? AND reserved = 0`,
+				now.Add(-CounterRetention).UnixNano()); err != nil {
+				return err
+			}
 		}
 		var dup int
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM reservations WHERE request_id = ?1)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 
@@ -214,4 +215,41 @@ func BenchmarkReserveSettleParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestOldCountersArePurged(t *testing.T) {
+	t.Parallel()
+	clock := storetest.NewClock(time.Date(2026, 5, 14, 10, 0, 0, 0, time.UTC))
+	s := openT(t, filepath.Join(t.TempDir(), "p.db"), store.Options{Now: clock.Now})
+	rpm := []store.Limit{storetest.UserRequests(typev1.QuotaWindow_QUOTA_WINDOW_MINUTE, 10)}
+	for i := range 3 {
+		r := reservation(fmt.Sprintf("r%d", i), 1)
+		r.Limits = rpm
+		tk, err := s.Reserve(t.Context(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Settle(t.Context(), tk, store.Outcome{}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Minute)
+	}
+	count := func() (n int) {
+		if err := s.db.QueryRow(`SELECT count(*) FROM counters`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("%d counters, want 3", n)
+	}
+	clock.Advance(CounterRetention + time.Hour)
+	r := reservation("late", 1)
+	r.Limits = rpm
+	if _, err := s.Reserve(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d counters after the retention, want 1 (the new one)", n)
+	}
 }
