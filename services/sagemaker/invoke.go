@@ -1,0 +1,72 @@
+package sagemaker
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
+
+	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+)
+
+// Result is the outcome of an invocation. Invoke and InvokeStream return a non-nil Result
+// even with an error, so that usage so far and the upstream request id can be settled and
+// audited.
+type Result struct {
+	// Body is the response payload (for a stream, the bytes received; it may be partial).
+	Body []byte
+	// ContentType is the MIME type of Body.
+	ContentType string
+	// InvokedProductionVariant is the production variant that answered.
+	InvokedProductionVariant string
+	// CustomAttributes are the attributes the container returned, if any.
+	CustomAttributes string
+	// Usage is the token usage, reported by the container or estimated.
+	Usage Usage
+	// UpstreamRequestID is SageMaker's request id, when an answer (or error) carried one.
+	UpstreamRequestID string
+	// FirstByteAt is when the first payload part arrived (streams only).
+	FirstByteAt time.Time
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+// Invoke validates req against lim, then calls InvokeEndpoint. Errors are *connect.Error;
+// the Result is never nil (on error its usage is zero, or the input estimate when ctx was
+// canceled).
+func (c *Client) Invoke(ctx context.Context, req *inferencev1.InvokeEndpointRequest, lim Limits) (*Result, error) {
+	res := &Result{}
+	contentType, err := Validate(req, lim)
+	if err != nil {
+		return res, err
+	}
+	out, err := c.rt.InvokeEndpoint(ctx, &sagemakerruntime.InvokeEndpointInput{
+		EndpointName:     aws.String(req.GetEndpointName()),
+		Body:             req.GetBody(),
+		ContentType:      aws.String(contentType),
+		Accept:           optString(req.GetAccept()),
+		CustomAttributes: optString(req.GetCustomAttributes()),
+	})
+	if err != nil {
+		res.UpstreamRequestID = requestIDOf(err)
+		if ctx.Err() != nil {
+			in := EstimateTokens(len(req.GetBody()))
+			res.Usage = Usage{InputTokens: in, TotalTokens: in, Estimated: true}
+		}
+		return res, c.toConnect(ctx, err)
+	}
+	res.UpstreamRequestID, _ = middleware.GetRequestIDMetadata(out.ResultMetadata)
+	res.Body = out.Body
+	res.ContentType = aws.ToString(out.ContentType)
+	res.InvokedProductionVariant = aws.ToString(out.InvokedProductionVariant)
+	res.CustomAttributes = aws.ToString(out.CustomAttributes)
+	res.Usage = usageFor(parseUsage(out.Body), len(req.GetBody()), len(out.Body))
+	return res, nil
+}

@@ -1,0 +1,125 @@
+package sagemaker
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
+	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime/types"
+
+	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+)
+
+// maxKeptBytes bounds how much of a streamed response is kept in Result.Body (and read for
+// usage); bytes beyond it are forwarded and counted but not kept.
+const maxKeptBytes = 1 << 20
+
+// SendFunc receives the events of a streamed response as soon as they arrive: one start
+// (content type and production variant set, request_id left for the caller), then the
+// payload parts. It never receives metadata: usage comes back in the Result. An error from
+// SendFunc ends the stream at once and is returned (wrapped) by InvokeStream.
+type SendFunc func(*inferencev1.InvokeEndpointStreamResponse) error
+
+// InvokeStream validates req against lim, then calls InvokeEndpointWithResponseStream,
+// calling send with each event as it arrives. When ctx is canceled or send fails, the SDK
+// stream is closed at once and the usage so far is returned; when the connection is cut
+// mid-way the error is UNAVAILABLE. The Result is never nil.
+func (c *Client) InvokeStream(ctx context.Context, req *inferencev1.InvokeEndpointStreamRequest, lim Limits, send SendFunc) (*Result, error) {
+	res := &Result{}
+	contentType, err := Validate(req, lim)
+	if err != nil {
+		return res, err
+	}
+	hctx, health := withReadHealth(ctx)
+	out, err := c.rt.InvokeEndpointWithResponseStream(hctx, &sagemakerruntime.InvokeEndpointWithResponseStreamInput{
+		EndpointName:     aws.String(req.GetEndpointName()),
+		Body:             req.GetBody(),
+		ContentType:      aws.String(contentType),
+		Accept:           optString(req.GetAccept()),
+		CustomAttributes: optString(req.GetCustomAttributes()),
+	})
+	if err != nil {
+		res.UpstreamRequestID = requestIDOf(err)
+		if ctx.Err() != nil {
+			in := EstimateTokens(len(req.GetBody()))
+			res.Usage = Usage{InputTokens: in, TotalTokens: in, Estimated: true}
+		}
+		return res, c.toConnect(ctx, err)
+	}
+	res.UpstreamRequestID, _ = middleware.GetRequestIDMetadata(out.ResultMetadata)
+	res.ContentType = aws.ToString(out.ContentType)
+	res.InvokedProductionVariant = aws.ToString(out.InvokedProductionVariant)
+	res.CustomAttributes = aws.ToString(out.CustomAttributes)
+	stream := out.GetStream()
+	defer stream.Close()
+
+	var kept bytes.Buffer
+	total := 0
+	finish := func(err error) (*Result, error) {
+		res.Body = kept.Bytes()
+		res.Usage = usageFor(parseUsage(res.Body), len(req.GetBody()), total)
+		if err == nil {
+			return res, nil
+		}
+		return res, c.toConnect(ctx, err)
+	}
+	start := &inferencev1.InvokeEndpointStreamResponse{Event: &inferencev1.InvokeEndpointStreamResponse_Start{Start: &inferencev1.EndpointStreamStart{
+		ContentType: res.ContentType, InvokedProductionVariant: res.InvokedProductionVariant,
+	}}}
+	if err := send(start); err != nil {
+		stream.Close()
+		if ctx.Err() != nil {
+			return finish(ctx.Err())
+		}
+		r, _ := finish(nil)
+		return r, fmt.Errorf("sagemaker: forward stream event: %w", err)
+	}
+	events := stream.Events()
+	for {
+		var ev types.ResponseStream
+		var ok bool
+		select {
+		case <-ctx.Done():
+			stream.Close()
+			return finish(ctx.Err())
+		case ev, ok = <-events:
+		}
+		if !ok {
+			break
+		}
+		part, isPart := ev.(*types.ResponseStreamMemberPayloadPart)
+		if !isPart || len(part.Value.Bytes) == 0 {
+			continue
+		}
+		b := part.Value.Bytes
+		if total == 0 {
+			res.FirstByteAt = time.Now()
+		}
+		total += len(b)
+		if kept.Len()+len(b) <= maxKeptBytes {
+			kept.Write(b)
+		}
+		if err := send(&inferencev1.InvokeEndpointStreamResponse{Event: &inferencev1.InvokeEndpointStreamResponse_Part{Part: &inferencev1.PayloadPart{Bytes: b}}}); err != nil {
+			stream.Close()
+			if ctx.Err() != nil {
+				return finish(ctx.Err())
+			}
+			r, _ := finish(nil)
+			return r, fmt.Errorf("sagemaker: forward stream event: %w", err)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return finish(err)
+	}
+	if ctx.Err() != nil {
+		return finish(ctx.Err())
+	}
+	if err := health.get(); err != nil {
+		return finish(fmt.Errorf("%w: %w", errStreamCut, err))
+	}
+	return finish(nil)
+}
