@@ -62,6 +62,10 @@ type Web struct {
 	// Domain is the host name users open, e.g. portico.example.com. The BFF's public URL is
 	// https://<Domain>; Cognito's callback is https://<Domain>/auth/callback.
 	Domain string `yaml:"domain"`
+	// PublicURL optionally overrides the origin users see (default https://<Domain>): set it to
+	// the Amplify Hosting domain when Amplify serves the SPA and rewrites /auth/* and /api/*
+	// to this distribution (infra/amplify.yml). Cognito's callback and the BFF use it.
+	PublicURL string `yaml:"publicUrl"`
 	// CertificateARN is an ACM certificate for Domain. CloudFront requires it in us-east-1.
 	CertificateARN string `yaml:"certificateArn"`
 	// AllowedCountries optionally restricts viewers to these ISO 3166-1 alpha-2 countries
@@ -209,6 +213,11 @@ func (c *Config) Validate() error {
 	if !hostRE.MatchString(c.Web.Domain) {
 		bad("web.domain", "%q is not a lower-case host name", c.Web.Domain)
 	}
+	if c.Web.PublicURL != "" {
+		if u, err := url.Parse(c.Web.PublicURL); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("web.publicUrl", "%q is not an https origin", c.Web.PublicURL)
+		}
+	}
 	if !certRE.MatchString(c.Web.CertificateARN) {
 		bad("web.certificateArn", "%q is not an ACM certificate ARN in us-east-1 (CloudFront needs us-east-1)", c.Web.CertificateARN)
 	}
@@ -320,8 +329,13 @@ func (c *Config) Validate() error {
 // Name returns "portico-<env>-<suffix>", the physical name of an environment's resource.
 func (c *Config) Name(suffix string) string { return "portico-" + c.Env + "-" + suffix }
 
-// PublicURL is the origin users see: https://<domain>.
-func (c *Config) PublicURL() string { return "https://" + c.Web.Domain }
+// PublicURL is the origin users see: web.publicUrl, or else https://<web.domain>.
+func (c *Config) PublicURL() string {
+	if c.Web.PublicURL != "" {
+		return strings.TrimSuffix(c.Web.PublicURL, "/")
+	}
+	return "https://" + c.Web.Domain
+}
 
 // FoundationModelID is the foundation-model id behind a profile id ("us.x" → "x").
 func (p InferenceProfile) FoundationModelID() string {

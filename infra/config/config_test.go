@@ -59,6 +59,7 @@ func TestValidateRejects(t *testing.T) {
 		{"certificate outside us-east-1", func(c *Config) {
 			c.Web.CertificateARN = "arn:aws:acm:eu-west-1:111111111111:certificate/abc"
 		}, "web.certificateArn"},
+		{"public URL with a path", func(c *Config) { c.Web.PublicURL = "https://x.example.com/app" }, "web.publicUrl"},
 		{"bad account", func(c *Config) { c.Account = "12" }, "account"},
 		{"wildcard model", func(c *Config) { c.Models.Bedrock = []string{"anthropic.*"} }, "models.bedrock"},
 		{"profile without geography", func(c *Config) {
@@ -91,5 +92,17 @@ func TestParseRejectsUnknownField(t *testing.T) {
 	t.Parallel()
 	if _, err := Parse([]byte("env: uat\nbogus: 1\n")); err == nil || !strings.Contains(err.Error(), "bogus") {
 		t.Fatalf("Parse() = %v, want an unknown-field error", err)
+	}
+}
+
+func TestPublicURL(t *testing.T) {
+	t.Parallel()
+	c := &Config{Web: Web{Domain: "bff.example.com"}}
+	if got := c.PublicURL(); got != "https://bff.example.com" {
+		t.Errorf("PublicURL() = %q", got)
+	}
+	c.Web.PublicURL = "https://portico.example.com/"
+	if got := c.PublicURL(); got != "https://portico.example.com" {
+		t.Errorf("PublicURL() with override = %q", got)
 	}
 }
