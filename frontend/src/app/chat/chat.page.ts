@@ -14,12 +14,19 @@ import { MatInputModule } from '@angular/material/input';
 import { MatSelectModule } from '@angular/material/select';
 import { MatSliderModule } from '@angular/material/slider';
 import { MatTooltipModule } from '@angular/material/tooltip';
-import type { Model } from '@gen/portico/inference/v1/inference_pb';
+import { ImageFormat, type Model } from '@gen/portico/inference/v1/inference_pb';
 import { Icon } from '../core/icon';
 import { formatCount, formatMoney } from '../core/money';
 import { ErrorBanner } from '../errors/error-banner';
 import { checkImages, formatBytes, imageFormatOf, toBase64, type Attachment, type ChatMessage } from './chat.models';
 import { ChatStore, FIRST_PAINT_MARK, FIRST_TOKEN_MARK } from './chat.store';
+
+const MIME: Partial<Record<ImageFormat, string>> = {
+  [ImageFormat.PNG]: 'image/png',
+  [ImageFormat.JPEG]: 'image/jpeg',
+  [ImageFormat.GIF]: 'image/gif',
+  [ImageFormat.WEBP]: 'image/webp',
+};
 
 let paintPending = false;
 
@@ -204,6 +211,10 @@ export class ChatPage {
   protected setMaxTokens(v: string): void {
     const n = Math.max(1, Math.min(this.maxOut(), Math.floor(Number(v) || 1)));
     this.store.updateSettings({ maxTokens: n });
+  }
+
+  protected dataUrl(a: Attachment): string {
+    return `data:${MIME[a.format] ?? 'image/png'};base64,${a.base64}`;
   }
 
   protected modelName(id: string | undefined): string {
