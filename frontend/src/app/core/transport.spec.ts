@@ -81,6 +81,32 @@ describe('createPorticoTransport', () => {
     expect(call.headers.get('x-csrf')).toBe('1');
   });
 
+  it('hashes the enveloped body of a server stream', async () => {
+    const seen: Seen[] = [];
+    const envelope = (flags: number, obj: unknown) => {
+      const data = new TextEncoder().encode(JSON.stringify(obj));
+      const out = new Uint8Array(5 + data.length);
+      out[0] = flags;
+      new DataView(out.buffer).setUint32(1, data.length);
+      out.set(data, 5);
+      return out;
+    };
+    const body = new Uint8Array([...envelope(0, { delta: { text: 'hi' } }), ...envelope(2, {})]);
+    const transport = createPorticoTransport({
+      fetch: recordingFetch(seen, () => new Response(body, { status: 200, headers: { 'content-type': 'application/connect+json' } })),
+    });
+    const texts: string[] = [];
+    for await (const ev of createClient(InferenceService, transport).converseStream({ modelId: 'm' })) {
+      if (ev.event.case === 'delta') texts.push(ev.event.value.text);
+    }
+    expect(texts).toEqual(['hi']);
+    const call = seen[0]!;
+    expect(call.method).toBe('POST');
+    expect(call.body[0]).toBe(0); // the Connect envelope's flags byte: hashed as sent
+    expect(call.headers.get('x-amz-content-sha256')).toBe(await sha256Hex(call.body));
+    expect(call.headers.get('x-csrf')).toBe('1');
+  });
+
   it('calls onUnauthenticated when the BFF answers 401', async () => {
     const seen: Seen[] = [];
     let redirected = 0;

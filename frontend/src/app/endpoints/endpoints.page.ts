@@ -168,7 +168,7 @@ export class EndpointsPage {
           r.latencyMs = performance.now() - started;
           this.result.set({ ...r });
         }
-        r.body += decoder.decode();
+        r.body = formatBody(r.body + decoder.decode(), r.contentType);
         r.latencyMs = r.metrics?.latencyMs ?? performance.now() - started;
         this.result.set({ ...r });
       } else {
