@@ -14,6 +14,12 @@ import (
 // StageName is the API Gateway stage; the BFF's PORTICO_SERVICES_URL ends with it.
 const StageName = "v1"
 
+// BinaryMediaTypes are the request content types API Gateway passes as binary.
+var BinaryMediaTypes = []string{
+	"application/proto", "application/connect+proto", "application/grpc-web", "application/grpc-web+proto",
+	"application/octet-stream",
+}
+
 // Service paths: Connect routes /<package.Service>/<Method>.
 var servicePaths = map[string]string{
 	"identity":  "portico.identity.v1.IdentityService",
@@ -74,6 +80,9 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 			MaxAge:           awscdk.Duration_Minutes(jsii.Number(10)),
 		},
 		DisableExecuteApiEndpoint: jsii.Bool(false),
+		// Binary Connect, gRPC-Web and protobuf bodies reach the functions base64-encoded
+		// instead of being mangled as text; JSON stays text.
+		BinaryMediaTypes: jsii.Strings(BinaryMediaTypes...),
 	})
 
 	authorizer := awsapigateway.NewTokenAuthorizer(c, jsii.String("Authorizer"), &awsapigateway.TokenAuthorizerProps{

@@ -599,6 +599,7 @@ func TestAPI(t *testing.T) {
 		must(t, "regional", func() {
 			s.main.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), map[string]any{
 				"EndpointConfiguration": map[string]any{"Types": []any{"REGIONAL"}},
+				"BinaryMediaTypes":      assertions.Match_ArrayWith(&[]any{"application/proto", "application/grpc-web+proto"}),
 			})
 		})
 		must(t, "stage", func() {
