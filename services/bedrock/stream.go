@@ -9,10 +9,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 )
+
+// ownCodec gives one call a protocol (and so an event-stream decoder) of its own: the SDK's
+// client-wide protocol shares one decoder and payload buffer between all its streams, so two
+// concurrent streams on one client would race and corrupt each other's events (seen with the
+// race detector on smithy-go v1.28.9).
+func ownCodec(o *bedrockruntime.Options) {
+	o.Protocol = restjson1.New(schemas.AmazonBedrockFrontendService)
+}
 
 // SendFunc receives the events of a streamed answer as soon as they arrive: one start (role
 // and model id set, request_id left for the caller), text deltas, and one stop. It never
@@ -52,7 +62,7 @@ func (c *Client) ConverseStream(ctx context.Context, sreq *inferencev1.ConverseS
 			Trace:               types.GuardrailTraceEnabled,
 		}
 	}
-	out, err := c.rt.ConverseStream(ctx, in)
+	out, err := c.rt.ConverseStream(ctx, in, ownCodec)
 	if err != nil {
 		res.UpstreamRequestID = requestIDOf(err)
 		if ctx.Err() != nil {

@@ -3,6 +3,7 @@ package bedrock_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -157,7 +158,12 @@ func TestConverseStreamSendError(t *testing.T) {
 		return nil
 	})
 	if !errors.Is(err, errGone) {
-		var ue interface{ Unwrap() error }; for e := error(err); e != nil; e = errors.Unwrap(e) { t.Logf("%T %v", e, e) }; _ = ue; t.Fatalf("err = %v, want the send error", err)
+		var ue interface{ Unwrap() error }
+		for e := error(err); e != nil; e = errors.Unwrap(e) {
+			t.Logf("%T %v", e, e)
+		}
+		_ = ue
+		t.Fatalf("err = %v, want the send error", err)
 	}
 	if !res.Usage.Estimated || res.Usage.OutputTokens < 2 {
 		t.Errorf("usage = %+v", res.Usage)
@@ -177,6 +183,35 @@ func TestConverseStreamPaced(t *testing.T) {
 		res, err := f.client.ConverseStream(context.Background(), streamReq(ask(haiku, "paced answer")), bedrock.Call{Limits: haikuLimits}, c.send)
 		if err != nil || res.Usage.Estimated {
 			t.Fatalf("run %d: err %v, usage %+v", i, err, res.Usage)
+		}
+	}
+}
+
+// TestConverseStreamConcurrent runs streams side by side on one Client: each must get its own
+// answer intact (the SDK's shared event-stream decoder would mix them up; see ownCodec).
+func TestConverseStreamConcurrent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, localaws.Config{TokensPerSecond: 2000})
+	const n = 6
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			prompt := fmt.Sprintf("concurrent stream number %d", i)
+			var c collect
+			res, err := f.client.ConverseStream(context.Background(), streamReq(ask(haiku, prompt)), bedrock.Call{Limits: haikuLimits}, c.send)
+			switch {
+			case err != nil:
+				errs <- err
+			case c.text.String()+"\n" != localaws.AnswerFor(prompt) || res.Usage.Estimated:
+				errs <- fmt.Errorf("stream %d: got %q", i, c.text.String())
+			default:
+				errs <- nil
+			}
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }

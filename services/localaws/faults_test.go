@@ -121,7 +121,6 @@ func TestStreamClientGoneStopsGeneration(t *testing.T) {
 func TestMarkerFaultsOnStream(t *testing.T) {
 	t.Parallel()
 	_, cfg := newServer(t, localaws.Config{})
-	c := bedrockruntime.NewFromConfig(cfg)
 	tests := []struct {
 		prompt     string
 		wantEvents int
@@ -136,6 +135,9 @@ func TestMarkerFaultsOnStream(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.prompt, func(t *testing.T) {
 			t.Parallel()
+			// One client per stream: the SDK's client shares one event-stream decoder
+			// between its streams.
+			c := bedrockruntime.NewFromConfig(cfg)
 			out, err := c.ConverseStream(context.Background(), &bedrockruntime.ConverseStreamInput{ModelId: aws.String(haiku), Messages: userText(tt.prompt)})
 			if err != nil {
 				t.Fatal(err)

@@ -9,7 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
+	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime/types"
+	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 )
@@ -17,6 +19,14 @@ import (
 // maxKeptBytes bounds how much of a streamed response is kept in Result.Body (and read for
 // usage); bytes beyond it are forwarded and counted but not kept.
 const maxKeptBytes = 1 << 20
+
+// ownCodec gives one call a protocol (and so an event-stream decoder) of its own: the SDK's
+// client-wide protocol shares one decoder and payload buffer between all its streams, so two
+// concurrent streams on one client would race and corrupt each other's events (seen with the
+// race detector on smithy-go v1.28.9).
+func ownCodec(o *sagemakerruntime.Options) {
+	o.Protocol = restjson1.New(schemas.AmazonSageMakerRuntime)
+}
 
 // SendFunc receives the events of a streamed response as soon as they arrive: one start
 // (content type and production variant set, request_id left for the caller), then the
@@ -41,7 +51,7 @@ func (c *Client) InvokeStream(ctx context.Context, req *inferencev1.InvokeEndpoi
 		ContentType:      aws.String(contentType),
 		Accept:           optString(req.GetAccept()),
 		CustomAttributes: optString(req.GetCustomAttributes()),
-	})
+	}, ownCodec)
 	if err != nil {
 		res.UpstreamRequestID = requestIDOf(err)
 		if ctx.Err() != nil {
