@@ -1,0 +1,50 @@
+// Package inference is the portico.inference.v1.InferenceService handler: it lists the
+// models a caller may use, runs Bedrock conversations (Converse, ConverseStream) and
+// SageMaker endpoints (InvokeEndpoint, InvokeEndpointStream) within the caller's quotas, and
+// reports the caller's usage (GetUsage).
+//
+// Wire it with
+//
+//	svc := inference.NewService(inference.Config{Catalog: cat, Policy: pol, Store: st,
+//		Bedrock: bedrockClient, SageMaker: sagemakerClient, Recorder: rec, Logger: log})
+//	path, h := inferencev1connect.NewInferenceServiceHandler(svc, srv.HandlerOptions()...)
+//
+// behind the authn middleware, which puts the verified caller in the context.
+//
+// # Authorisation
+//
+// Every method needs a verified caller; machine clients also need the scope
+// portico/inference. A model or endpoint the caller is not entitled to is PERMISSION_DENIED,
+// whether or not the catalog knows it, so that the answer reveals nothing about models the
+// caller may not use; ListModels lists only entitled ones. NOT_FOUND is left for an entitled
+// id the catalog lacks (a policy out of step with the catalog) and for the provider not
+// knowing the model. An id of the other provider that the caller may use (an endpoint name
+// passed to Converse, a model id to InvokeEndpoint) is INVALID_ARGUMENT, naming the right
+// method.
+//
+// # Validation
+//
+// Requests are checked before anything is reserved or sent, and a failure is
+// INVALID_ARGUMENT naming the broken rule: the Converse API's rules and the model's limits
+// (package bedrock's Validate: turns, roles, content, images, system prompt, settings), at
+// most MaxTextBytes of text in a conversation, streaming only on models that stream; for
+// endpoints, package sagemaker's Validate (payload size and content type, custom
+// attributes) plus a well-formed JSON body when the content type is application/json.
+//
+// # Metering
+//
+// Each admitted request is metered by package metering: its worst case (estimated input
+// plus max_tokens, or for an endpoint its parameters.max_new_tokens or the endpoint's
+// max_output_tokens) is reserved before the call, and what the provider reported is settled
+// after it, on success, error and cancel alike. Refused requests (not entitled, invalid, over
+// quota) are recorded in the audit trail with zero usage. A stream sends MessageStart (with
+// Portico's request id) first, then each delta as it arrives, MessageStop, and, once the
+// usage is settled, StreamMetadata with the invocation's metrics.
+//
+// # Client address
+//
+// The audit trail records the caller's address and user agent from the Portico-Client-Ip
+// and Portico-Client-User-Agent headers only when the token was issued to a trusted front
+// door (Config.TrustedClientIDs, by default the BFF's client portico-web); otherwise the
+// peer address and the User-Agent header.
+package inference
