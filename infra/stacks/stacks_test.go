@@ -231,6 +231,8 @@ func must(t *testing.T, what string, f func()) {
 	f()
 }
 
+// eachEnv runs f for uat and prod. The subtests run in sequence: most call into the jsii
+// runtime (one Node process behind a lock), where parallel subtests would gain nothing.
 func eachEnv(t *testing.T, f func(t *testing.T, s *synthesized)) {
 	for _, name := range config.Environments {
 		t.Run(name, func(t *testing.T) { f(t, envs[name]) })
