@@ -94,7 +94,7 @@ lint: tools $(TOOLS)/bin/golangci-lint ## golangci-lint (see .golangci.yml) and 
 infra-test: ## CDK app (infra/, its own Go module): assertion and cdk-nag tests, cdk synth for uat and prod.
 	@if [ ! -f infra/go.mod ]; then echo "infra: not present yet"; exit 0; fi; \
 	cd infra && npm install --no-audit --no-fund --loglevel=error && go test -count=1 ./... && \
-	out=$$(mktemp -d) && for env in uat prod; do npx cdk synth --quiet -c env=$$env -o "$$out/$$env" >/dev/null && echo "cdk synth $$env: ok"; done; rm -rf "$$out"
+	out=$$(mktemp -d) && for env in uat prod; do npx cdk synth --quiet -c env=$$env -c placeholderAssets=true -o "$$out/$$env" >/dev/null && echo "cdk synth $$env: ok"; done; rm -rf "$$out"
 
 .PHONY: frontend-test
 frontend-test: tools ## Angular unit tests, production build (budgets), and end-to-end tests in Chromium.
