@@ -59,7 +59,7 @@ func parseConverse(m Model, body []byte) (genRequest, *converseInput, string, *a
 	if err := dec.Decode(&in); err != nil {
 		return genRequest{}, nil, "", validationErr("Malformed input request, please reformat your input and try again.")
 	}
-	req := genRequest{model: m.ID, maxTokens: defaultMaxTokens}
+	req := genRequest{model: m.ID, maxTokens: min(defaultMaxTokens, m.MaxOutputTokens)}
 	var all strings.Builder
 	for i, sb := range in.System {
 		if sb.Text == nil {
