@@ -8,6 +8,14 @@
 // errors.As for logs. Throttling is retried by the SDK's standard retryer (bounded attempts)
 // before it is reported as RESOURCE_EXHAUSTED with a portico.type.v1.RetryAfter detail.
 //
+// How a handler uses it: build one Client at start-up (NewFromEnv), take the model's Limits
+// and optional Guardrail from the catalog and policy, reserve EstimateInputTokens plus
+// MaxTokens of quota, then call Converse, or ConverseStream with a SendFunc that sets the
+// request id on the start event and forwards every event at once. Whatever the outcome,
+// settle Result.Usage (Usage.Estimated tells whether Bedrock reported it) and audit
+// Result.UpstreamRequestID; on success of a stream, send the metadata event built from
+// Result.Usage. Errors from the SendFunc come back wrapped, so the handler sees its own.
+//
 // The endpoint comes only from the SDK's configuration (AWS_ENDPOINT_URL or
 // aws.Config.BaseEndpoint), so the code that runs against the local stand-in is the code that
 // runs against AWS.

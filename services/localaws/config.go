@@ -46,7 +46,8 @@ type Config struct {
 	// AccessKeyID and SecretAccessKey are the only credentials accepted; defaults
 	// "portico-dev" and "portico-dev-secret".
 	AccessKeyID, SecretAccessKey string
-	// TokensPerSecond paces streamed tokens; 0 streams as fast as possible.
+	// TokensPerSecond paces generation, streamed or not (a unary answer arrives when its
+	// last token would have); 0 generates as fast as possible.
 	TokensPerSecond float64
 	// OpenAIURL, when set, is an OpenAI-compatible chat completions URL (such as
 	// http://localhost:11434/v1/chat/completions) that answers instead of the built-in
