@@ -309,3 +309,19 @@ func TestSageMaker(t *testing.T) {
 		t.Errorf("unknown endpoint: err = %v", err)
 	}
 }
+
+// TestModelIDEscaping serves a model whose id is an ARN: the SDK escapes ':' and '/' in the
+// path (%3A, %2F) and the server must match the unescaped id.
+func TestModelIDEscaping(t *testing.T) {
+	t.Parallel()
+	arn := "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0"
+	_, cfg := newServer(t, localaws.Config{Models: []localaws.Model{{ID: arn, MaxOutputTokens: 10}}})
+	c := bedrockruntime.NewFromConfig(cfg)
+	out, err := c.Converse(context.Background(), &bedrockruntime.ConverseInput{ModelId: aws.String(arn), Messages: userText("hi")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToInt32(out.Usage.OutputTokens) != 10 {
+		t.Errorf("usage = %+v", out.Usage)
+	}
+}
