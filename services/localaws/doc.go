@@ -14,5 +14,6 @@
 //
 // Faults can be injected for tests, either with Server.Faults (or the control endpoints
 // POST and DELETE /_portico/faults) or with a marker in the prompt such as
-// "[[fault:throttle]]"; see Fault.
+// "[[fault:throttle]]"; see Fault. A request with a guardrailConfig whose prompt holds
+// "[[guardrail]]" gets a guardrail intervention (stopReason guardrail_intervened).
 package localaws
