@@ -1,0 +1,140 @@
+package bench
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Policy is the benchmark policy file: the development entitlements with quotas no run can
+// exhaust.
+//
+//go:embed policy.yaml
+var Policy []byte
+
+// Binaries are the paths of the built Portico commands.
+type Binaries struct {
+	DevIdP, LocalAWS, Services, BFF string
+}
+
+// BuildBinaries builds the four server commands of the local stack from the module root
+// into dir.
+func BuildBinaries(ctx context.Context, root, dir string) (Binaries, error) {
+	var b Binaries
+	for _, t := range []struct {
+		dst *string
+		pkg string
+	}{
+		{&b.DevIdP, "./services/cmd/portico-devidp"},
+		{&b.LocalAWS, "./services/cmd/portico-localaws"},
+		{&b.Services, "./services/cmd/portico-services"},
+		{&b.BFF, "./bff/cmd/portico-bff"},
+	} {
+		p, err := Build(ctx, root, dir, t.pkg, nil)
+		if err != nil {
+			return b, err
+		}
+		*t.dst = p
+	}
+	return b, nil
+}
+
+// Stack is the local Portico stack running as real processes on free loopback ports.
+type Stack struct {
+	// IdP, AWS, Services and BFF are the four processes.
+	IdP, AWS, Services, BFF *Proc
+	// Dir holds the processes' data and logs; DBPath is the services' SQLite store.
+	Dir, DBPath string
+
+	bins   Binaries
+	awsEnv func(tps float64) []string
+}
+
+// StartStack starts the dev IdP, the local AWS endpoint streaming at tokensPerSecond (0:
+// as fast as possible), the services (the benchmark Policy, a SQLite store in dir) and the
+// BFF, in that order, each on a free loopback port, waiting for each one's /healthz.
+func StartStack(ctx context.Context, bins Binaries, dir string, tokensPerSecond float64) (*Stack, error) {
+	s := &Stack{Dir: dir, DBPath: filepath.Join(dir, "portico.db"), bins: bins}
+	var addrs [4]string
+	for i := range addrs {
+		a, err := FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		addrs[i] = a
+	}
+	idpAddr, awsAddr, svcAddr, bffAddr := addrs[0], addrs[1], addrs[2], addrs[3]
+	issuer, public := "http://"+idpAddr, "http://"+bffAddr
+	policyPath := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(policyPath, Policy, 0o600); err != nil {
+		return nil, fmt.Errorf("policy file: %w", err)
+	}
+	spaDir := filepath.Join(dir, "spa")
+	if err := os.MkdirAll(spaDir, 0o700); err != nil {
+		return nil, fmt.Errorf("spa dir: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(spaDir, "index.html"), []byte("<!doctype html><title>Portico</title>"), 0o600); err != nil {
+		return nil, fmt.Errorf("spa index: %w", err)
+	}
+	s.awsEnv = func(tps float64) []string {
+		return []string{"PORTICO_LOCALAWS_ADDR=" + awsAddr, "PORTICO_LOCALAWS_TOKENS_PER_SECOND=" + strconv.FormatFloat(tps, 'f', -1, 64)}
+	}
+	var err error
+	start := func(name, bin, addr string, env []string) *Proc {
+		if err != nil {
+			return nil
+		}
+		var p *Proc
+		p, err = Start(ctx, name, bin, addr, filepath.Join(dir, name+".log"), append(env, "PORTICO_LOG_FORMAT=json"))
+		return p
+	}
+	s.IdP = start("devidp", bins.DevIdP, idpAddr, []string{
+		"PORTICO_IDP_ADDR=" + idpAddr, "PORTICO_IDP_ISSUER=" + issuer,
+		"PORTICO_IDP_DATA_DIR=" + filepath.Join(dir, "idp"),
+		"PORTICO_IDP_REDIRECT_URIS=" + public + "/auth/callback", "PORTICO_IDP_LOGOUT_URIS=" + public + "/",
+	})
+	s.AWS = start("localaws", bins.LocalAWS, awsAddr, s.awsEnv(tokensPerSecond))
+	s.Services = start("services", bins.Services, svcAddr, []string{
+		"PORTICO_SERVICES_ADDR=" + svcAddr, "PORTICO_ISSUER=" + issuer,
+		"PORTICO_POLICY_FILE=" + policyPath, "PORTICO_STORE=sqlite:" + s.DBPath,
+		"AWS_REGION=us-east-1", "AWS_ENDPOINT_URL=http://" + awsAddr,
+		"AWS_ACCESS_KEY_ID=portico-dev", "AWS_SECRET_ACCESS_KEY=portico-dev-secret",
+	})
+	s.BFF = start("bff", bins.BFF, bffAddr, []string{
+		"PORTICO_BFF_ADDR=" + bffAddr, "PORTICO_PUBLIC_URL=" + public, "PORTICO_OIDC_ISSUER=" + issuer,
+		"PORTICO_SERVICES_URL=http://" + svcAddr, "PORTICO_SPA_DIR=" + spaDir,
+	})
+	if err != nil {
+		return nil, errors.Join(err, s.Stop())
+	}
+	return s, nil
+}
+
+// RestartAWS restarts the local AWS endpoint on the same address with a new pace.
+func (s *Stack) RestartAWS(ctx context.Context, tokensPerSecond float64) error {
+	if err := s.AWS.Stop(); err != nil {
+		return fmt.Errorf("stop localaws: %w", err)
+	}
+	p, err := Start(ctx, "localaws", s.bins.LocalAWS, s.AWS.Addr, filepath.Join(s.Dir, "localaws.log"),
+		append(s.awsEnv(tokensPerSecond), "PORTICO_LOG_FORMAT=json"))
+	if err != nil {
+		return err
+	}
+	s.AWS = p
+	return nil
+}
+
+// Stop stops the processes in reverse order of start.
+func (s *Stack) Stop() error {
+	var errs []error
+	for _, p := range []*Proc{s.BFF, s.Services, s.AWS, s.IdP} {
+		if p != nil {
+			errs = append(errs, p.Stop())
+		}
+	}
+	return errors.Join(errs...)
+}
