@@ -89,6 +89,8 @@ type options struct {
 	aws        localaws.Config
 	storeOpts  store.Options
 	now        func() time.Time
+	// openStore opens the store; nil opens SQLite in t.TempDir().
+	openStore func(t testing.TB, opts store.Options) store.Store
 }
 
 type harness struct {
@@ -134,9 +136,15 @@ func newHarness(t testing.TB, o options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "portico.db"), o.storeOpts)
-	if err != nil {
-		t.Fatal(err)
+	var st store.Store
+	if o.openStore != nil {
+		st = o.openStore(t, o.storeOpts)
+	} else {
+		sq, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "portico.db"), o.storeOpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = sq
 	}
 	t.Cleanup(func() { st.Close() })
 	h.store = st
