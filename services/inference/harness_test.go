@@ -89,6 +89,8 @@ type options struct {
 	aws        localaws.Config
 	storeOpts  store.Options
 	now        func() time.Time
+	// recorder receives the service's metrics; nil records none.
+	recorder metering.Recorder
 	// openStore opens the store; nil opens SQLite in t.TempDir().
 	openStore func(t testing.TB, opts store.Options) store.Store
 }
@@ -164,6 +166,7 @@ func newHarness(t testing.TB, o options) *harness {
 		Bedrock:   bedrock.New(h.awsCfg, bedrock.WithMaxBackoff(time.Millisecond), bedrock.WithMaxAttempts(2)),
 		SageMaker: sagemaker.New(h.awsCfg, sagemaker.WithMaxBackoff(time.Millisecond), sagemaker.WithMaxAttempts(2)),
 		Logger:    logger,
+		Recorder:  o.recorder,
 		Now:       o.now,
 	})
 	verifier := token.NewVerifier(idp(t).Issuer(), token.Cognito{ClientIDs: []string{"portico-web", "portico-machine"}})
