@@ -6,11 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,7 +28,7 @@ import (
 
 // upstream is a fake services server (h2c and HTTP/1.1) that records what reaches it.
 type upstream struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	mu      sync.Mutex
 	seen    []http.Header
@@ -34,7 +36,7 @@ type upstream struct {
 	gone    chan struct{} // closed when the stream sees its client go away
 }
 
-func startUpstream(t *testing.T) *upstream {
+func startUpstream(t testing.TB) *upstream {
 	t.Helper()
 	u := &upstream{t: t, release: make(chan struct{}), gone: make(chan struct{})}
 	mux := http.NewServeMux()
@@ -54,6 +56,22 @@ func startUpstream(t *testing.T) *upstream {
 			_, _ = io.WriteString(w, "chunk-2;")
 		case <-r.Context().Done():
 			close(u.gone)
+		}
+	})
+	// InvokeEndpointStream sends the number of chunks in ?n=, each one its send time in
+	// Unix nanoseconds and a newline, flushed one by one and ?gap= apart (for the chunk-latency benchmark).
+	mux.HandleFunc("/portico.inference.v1.InferenceService/InvokeEndpointStream", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		gap, _ := time.ParseDuration(r.URL.Query().Get("gap"))
+		w.Header().Set("Content-Type", "application/connect+json")
+		for i := range n {
+			if i > 0 && gap > 0 {
+				time.Sleep(gap) // pacing like a model's tokens, not synchronisation
+			}
+			_, _ = io.WriteString(w, strconv.FormatInt(time.Now().UnixNano(), 10)+"\n")
+			if http.NewResponseController(w).Flush() != nil {
+				return
+			}
 		}
 	})
 	mux.HandleFunc("/portico.inference.v1.InferenceService/Converse", func(w http.ResponseWriter, r *http.Request) {
@@ -141,7 +159,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // stack is a BFF wired to a real dev IdP and a fake upstream.
 type stack struct {
-	t      *testing.T
+	t      testing.TB
 	idp    *devidptest.IdP
 	up     *upstream
 	bff    *httptest.Server
@@ -160,7 +178,7 @@ type stackOptions struct {
 	spa          bool
 }
 
-func newStack(t *testing.T, so stackOptions) *stack {
+func newStack(t testing.TB, so stackOptions) *stack {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	publicURL := "http://" + ts.Listener.Addr().String()
@@ -196,7 +214,7 @@ func newStack(t *testing.T, so stackOptions) *stack {
 }
 
 // newStackWith returns a second BFF sharing base's IdP and upstream, sealing with keys.
-func newStackWith(t *testing.T, base *stack, keys []cookie.Key) *stack {
+func newStackWith(t testing.TB, base *stack, keys []cookie.Key) *stack {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	servicesURL, _ := url.Parse(base.up.srv.URL)
@@ -215,7 +233,7 @@ func newStackWith(t *testing.T, base *stack, keys []cookie.Key) *stack {
 	return build(t, ts, "http://"+ts.Listener.Addr().String(), base.idp, base.up, keys, base.spaDir, cfg)
 }
 
-func build(t *testing.T, ts *httptest.Server, publicURL string, idp *devidptest.IdP, up *upstream, keys []cookie.Key, spaDir string, cfg *config.Config) *stack {
+func build(t testing.TB, ts *httptest.Server, publicURL string, idp *devidptest.IdP, up *upstream, keys []cookie.Key, spaDir string, cfg *config.Config) *stack {
 	t.Helper()
 	clk := &clock{}
 	rt := &countingTransport{}
@@ -229,7 +247,7 @@ func build(t *testing.T, ts *httptest.Server, publicURL string, idp *devidptest.
 	return &stack{t: t, idp: idp, up: up, bff: ts, url: publicURL, clock: clk, idpRT: rt, keys: keys, spaDir: spaDir}
 }
 
-func writeSPA(t *testing.T, dir string) {
+func writeSPA(t testing.TB, dir string) {
 	t.Helper()
 	files := map[string]string{
 		"index.html":                `<!doctype html><html><head><script src="main-ABCDEFGH.js" type="module"></script></head><body><app-root></app-root></body></html>`,
@@ -253,7 +271,7 @@ func writeSPA(t *testing.T, dir string) {
 // too: the test server is http://127.0.0.1, as Chromium accepts for localhost) and never
 // follows redirects.
 type browser struct {
-	t       *testing.T
+	t       testing.TB
 	s       *stack
 	mu      sync.Mutex
 	cookies map[string]string
@@ -358,7 +376,7 @@ func (b *browser) signIn(user, returnTo string) *http.Response {
 }
 
 // connectError decodes a Connect unary error body.
-func connectError(t *testing.T, body string) string {
+func connectError(t testing.TB, body string) string {
 	t.Helper()
 	var e struct {
 		Code string `json:"code"`
@@ -368,3 +386,5 @@ func connectError(t *testing.T, body string) string {
 	}
 	return e.Code
 }
+
+func listenLoopback() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }

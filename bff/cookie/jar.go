@@ -43,11 +43,19 @@ func (j *Jar) chunkName(i int) string {
 // Read reassembles and opens the value. It returns ErrNoCookie when the first cookie is
 // absent, and ErrInvalid or ErrUnknownKey when the run does not open.
 func (j *Jar) Read(r *http.Request) ([]byte, error) {
-	first, err := r.Cookie(j.Name)
-	if err != nil {
+	// One pass over the Cookie header: r.Cookie would parse it again for every chunk.
+	var parts [MaxChunks]string
+	var seen [MaxChunks]bool
+	for _, c := range r.Cookies() {
+		i, ok := j.chunkIndex(c.Name)
+		if ok && !seen[i] {
+			parts[i], seen[i] = c.Value, true
+		}
+	}
+	if !seen[0] {
 		return nil, ErrNoCookie
 	}
-	countText, part, ok := strings.Cut(first.Value, ".")
+	countText, first, ok := strings.Cut(parts[0], ".")
 	if !ok || len(countText) != 1 {
 		return nil, ErrInvalid
 	}
@@ -56,18 +64,32 @@ func (j *Jar) Read(r *http.Request) ([]byte, error) {
 		return nil, ErrInvalid
 	}
 	if n == 1 {
-		return j.Codec.Open(j.Name, part)
+		return j.Codec.Open(j.Name, first)
 	}
 	var b strings.Builder
-	b.WriteString(part)
+	b.WriteString(first)
 	for i := 1; i < n; i++ {
-		c, err := r.Cookie(j.chunkName(i))
-		if err != nil {
+		if !seen[i] {
 			return nil, ErrInvalid
 		}
-		b.WriteString(c.Value)
+		b.WriteString(parts[i])
 	}
 	return j.Codec.Open(j.Name, b.String())
+}
+
+// chunkIndex returns i when name is the jar's chunk i (0 for Name itself).
+func (j *Jar) chunkIndex(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, j.Name)
+	if !ok {
+		return 0, false
+	}
+	if rest == "" {
+		return 0, true
+	}
+	if len(rest) != 2 || rest[0] != '-' || rest[1] < '1' || rest[1] >= '0'+MaxChunks {
+		return 0, false
+	}
+	return int(rest[1] - '0'), true
 }
 
 // Write seals plaintext and sets it as a run of cookies that live for maxAge (whole seconds),
