@@ -10,13 +10,35 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
-	"regexp"
 	"strings"
 )
 
-// hashed matches the content-hashed names the Angular build writes (main-ABCD1234.js,
-// chunk-XYZ.js, styles-….css, media/…-HASH.woff2).
-var hashed = regexp.MustCompile(`-[A-Z0-9]{8,}\.[a-z0-9]+$`)
+// isHashed reports whether name is a content-hashed file of the Angular build: the last
+// eight characters before the extension are the hash, after a '-' (main-WRDEV6GH.js,
+// chunk-D-f09WnR.js, chunk-CMXUigB-.js, styles-7HHHJPUC.css, media/roboto-ABCD1234.woff2).
+// Requiring an upper-case letter or a digit in the hash keeps plain names such as
+// my-component.js out; a hash without one is merely served with no-cache.
+func isHashed(name string) bool {
+	base := path.Base(name)
+	ext := path.Ext(base)
+	stem := strings.TrimSuffix(base, ext)
+	if ext == "" || len(stem) < 10 || stem[len(stem)-9] != '-' {
+		return false
+	}
+	hash := stem[len(stem)-8:]
+	strong := false
+	for i := 0; i < len(hash); i++ {
+		c := hash[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			strong = true
+		case c >= 'a' && c <= 'z', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return strong
+}
 
 // Cache-Control values.
 const (
@@ -57,7 +79,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info, err := fs.Stat(h.files, name)
 	switch {
 	case err == nil && !info.IsDir():
-		if hashed.MatchString(name) {
+		if isHashed(name) {
 			w.Header().Set("Cache-Control", CacheImmutable)
 		} else {
 			w.Header().Set("Cache-Control", CacheNone)

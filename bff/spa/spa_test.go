@@ -65,3 +65,28 @@ func TestNotBuilt(t *testing.T) {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestIsHashed(t *testing.T) {
+	t.Parallel()
+	tests := map[string]bool{
+		"main-WRDEV6GH.js":            true,
+		"chunk-D-f09WnR.js":           true,
+		"chunk-CMXUigB-.js":           true,
+		"chunk-Gp-09_RV.js":           true,
+		"chunk-kfzNMNHR.js":           true,
+		"styles-7HHHJPUC.css":         true,
+		"media/roboto-ABCD1234.woff2": true,
+		"index.html":                  false,
+		"favicon.ico":                 false,
+		"my-component.js":             false,
+		"assets/logo.svg":             false,
+		"main-ABCDEFGH":               false,
+		"x-ABCD1234.js":               true,
+		"-ABCD1234.js":                false,
+	}
+	for name, want := range tests {
+		if got := isHashed(name); got != want {
+			t.Errorf("isHashed(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
