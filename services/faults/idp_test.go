@@ -1,0 +1,127 @@
+package faults_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+)
+
+// TestIdPDown takes the identity provider away from a running system: signed-in browsers
+// and machine clients keep working (the services verify with the keys they hold, the BFF
+// with the session it has), while a new sign-in gets a clear page instead of a hang or a
+// stack trace; when the provider returns, sign-in works again.
+func TestIdPDown(t *testing.T) {
+	t.Parallel()
+	c := newChain(t, chainOptions{})
+	ctx := context.Background()
+	br := c.browser("alice")
+	viaBFF := c.viaBFF(br)
+	machine := c.direct(c.machineToken())
+	if _, err := viaBFF.Converse(ctx, ask("hello", 8)); err != nil {
+		t.Fatalf("before the outage, through the BFF: %v", err)
+	}
+	if _, err := machine.Converse(ctx, ask("hello", 8)); err != nil {
+		t.Fatalf("before the outage, machine client: %v", err)
+	}
+
+	c.idp.SetDown(true)
+	for i := range 3 {
+		if _, err := viaBFF.Converse(ctx, ask("hello", 8)); err != nil {
+			t.Fatalf("IdP down, call %d through the BFF: %v", i, err)
+		}
+		if _, err := machine.Converse(ctx, ask("hello", 8)); err != nil {
+			t.Fatalf("IdP down, call %d of the machine client: %v", i, err)
+		}
+	}
+	newcomer := newBrowserNoSignIn(c)
+	resp, body := get(t, newcomer, c.bff+"/auth/login?returnTo=%2F")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Sign-in is unavailable") {
+		t.Fatalf("sign-in with the IdP down: %s %q", resp.Status, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("sign-in failure page Content-Type = %q, want an HTML page", ct)
+	}
+
+	c.idp.SetDown(false)
+	if err := newcomer.SignIn(ctx, "alice"); err != nil {
+		t.Fatalf("sign-in once the IdP is back: %v", err)
+	}
+	if _, err := c.viaBFF(newcomer).Converse(ctx, ask("hello", 8)); err != nil {
+		t.Fatalf("call after signing in again: %v", err)
+	}
+	c.books(9)
+}
+
+// TestKeyRotation rotates the IdP's signing key under a running system: tokens signed with
+// the old key keep verifying during the grace period, and tokens signed with the new key
+// verify once the services have refetched the key set (no sooner than its refresh interval
+// after the last fetch, which the test reaches by moving the shared clock). A browser signing
+// in after the rotation gets a session whose calls pass too.
+func TestKeyRotation(t *testing.T) {
+	t.Parallel()
+	c := newChain(t, chainOptions{})
+	ctx := context.Background()
+	oldTok := c.machineToken()
+	before := c.browser("alice")
+	if _, err := c.direct(oldTok).Converse(ctx, ask("hello", 8)); err != nil {
+		t.Fatalf("old token before rotation: %v", err)
+	}
+
+	c.idp.RotateKeys()
+	newTok := c.machineToken()
+	if kidOf(t, newTok) == kidOf(t, oldTok) {
+		t.Fatal("the rotation did not change the signing key")
+	}
+	if _, err := c.direct(oldTok).Converse(ctx, ask("hello", 8)); err != nil {
+		t.Fatalf("old token during the grace period: %v", err)
+	}
+	if _, err := c.viaBFF(before).Converse(ctx, ask("hello", 8)); err != nil {
+		t.Fatalf("session signed in before the rotation: %v", err)
+	}
+	_, err := c.direct(newTok).Converse(ctx, ask("hello", 8))
+	t.Logf("new token right after the rotation (refetch not yet allowed): %v", connect.CodeOf(err))
+
+	c.clock.advance(31 * time.Second) // past the key set's refresh interval
+	if _, err := c.direct(newTok).Converse(ctx, ask("hello", 8)); err != nil {
+		t.Fatalf("new token after the refetch: %v", err)
+	}
+	if _, err := c.direct(oldTok).Converse(ctx, ask("hello", 8)); err != nil {
+		t.Fatalf("old token after the refetch, still in grace: %v", err)
+	}
+	after := c.browser("alice")
+	if _, err := c.viaBFF(after).Converse(ctx, ask("hello", 8)); err != nil {
+		t.Fatalf("session signed in after the rotation: %v", err)
+	}
+	rows := int64(6)
+	if err == nil {
+		rows++
+	}
+	c.books(rows)
+}
+
+func newBrowserNoSignIn(c *chain) *benchBrowser {
+	return newBenchBrowser(c.bff)
+}
+
+func get(t *testing.T, b *benchBrowser, u string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := b.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
