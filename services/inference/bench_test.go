@@ -1,0 +1,80 @@
+package inference_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	brtypes "github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+
+	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+)
+
+// BenchmarkConverseOverhead measures, in the same run, a Converse through the whole service
+// (HTTP, token check, policy, validation, reserve, SDK call, settle, audit on SQLite) and a
+// direct SDK Converse to the same local AWS endpoint, which answers at once. It reports the
+// p50 and p99 of each, the service's own cost (the difference of the p99s and of the means)
+// and the ratio of the means.
+func BenchmarkConverseOverhead(b *testing.B) {
+	h := newHarness(b, options{policyYAML: quotaPolicy(
+		"userRequestsPerMinute: 1000000000, userTokensPerDay: 1000000000000, userTokensPerMonth: 10000000000000, groupTokensPerMonth: 10000000000000")})
+	ctx := context.Background()
+	c := h.client("alice")
+	sdk := bedrockruntime.NewFromConfig(h.awsCfg)
+	req := ask(haiku, "hello")
+	req.InferenceConfig = &inferencev1.InferenceConfig{MaxTokens: ptr[int32](64)}
+	in := &bedrockruntime.ConverseInput{
+		ModelId:         aws.String(haiku),
+		Messages:        []brtypes.Message{{Role: brtypes.ConversationRoleUser, Content: []brtypes.ContentBlock{&brtypes.ContentBlockMemberText{Value: "hello"}}}},
+		InferenceConfig: &brtypes.InferenceConfiguration{MaxTokens: aws.Int32(64)},
+	}
+	// Warm up connections, the token cache and SQLite.
+	for range 20 {
+		if _, err := c.Converse(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := sdk.Converse(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var svc, direct []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := sdk.Converse(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := c.Converse(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		direct = append(direct, t1.Sub(t0))
+		svc = append(svc, t2.Sub(t1))
+	}
+	ps, pd := percentiles(svc), percentiles(direct)
+	b.ReportMetric(float64(ps.p50.Microseconds()), "service-p50-µs")
+	b.ReportMetric(float64(ps.p99.Microseconds()), "service-p99-µs")
+	b.ReportMetric(float64(pd.p50.Microseconds()), "direct-p50-µs")
+	b.ReportMetric(float64(pd.p99.Microseconds()), "direct-p99-µs")
+	b.ReportMetric(float64((ps.p99 - pd.p99).Microseconds()), "overhead-p99-µs")
+	b.ReportMetric(float64((ps.mean - pd.mean).Microseconds()), "overhead-mean-µs")
+	b.ReportMetric(float64(ps.mean)/float64(pd.mean), "ratio")
+}
+
+type stats struct{ p50, p99, mean time.Duration }
+
+func percentiles(ds []time.Duration) stats {
+	if len(ds) == 0 {
+		return stats{}
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	var sum time.Duration
+	for _, d := range s {
+		sum += d
+	}
+	return stats{p50: s[len(s)/2], p99: s[min(len(s)-1, len(s)*99/100)], mean: sum / time.Duration(len(s))}
+}
