@@ -290,3 +290,29 @@ func TestIdPDown(t *testing.T) {
 	}
 	assertCleanUpstream(t, s.up)
 }
+
+func TestSessionLifetimeBoundedByRefreshToken(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{refreshTTL: 2 * time.Hour})
+	b := s.browser()
+	cb := b.signIn("alice", "/")
+	for _, c := range cb.Cookies() {
+		if strings.HasPrefix(c.Name, bff.SessionCookieName) && c.MaxAge > 0 && (c.MaxAge > 7200 || c.MaxAge < 7100) {
+			t.Fatalf("cookie %s Max-Age %d, want about 7200", c.Name, c.MaxAge)
+		}
+	}
+	resp, body := b.call(http.MethodGet, "/auth/session", "", true)
+	var got struct{ ExpiresAt time.Time }
+	if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("session: %s %s", resp.Status, body)
+	}
+	if until := got.ExpiresAt.Sub(s.clock.now()); until > 2*time.Hour || until < 2*time.Hour-time.Minute {
+		t.Fatalf("session ends in %v, want 2h (the refresh token's lifetime)", until)
+	}
+	// Past the end, the session is gone even though the cookie was replayed.
+	s.clock.advance(2 * time.Hour)
+	resp, body = b.call(http.MethodGet, "/auth/session", "", true)
+	if resp.StatusCode != http.StatusUnauthorized || connectError(t, body) != "unauthenticated" {
+		t.Fatalf("session past its end: %s %s", resp.Status, body)
+	}
+}

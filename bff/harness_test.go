@@ -176,6 +176,7 @@ type stackOptions struct {
 	keys         []cookie.Key
 	maxBody      int64
 	spa          bool
+	refreshTTL   time.Duration
 }
 
 func newStack(t testing.TB, so stackOptions) *stack {
@@ -206,6 +207,7 @@ func newStack(t testing.TB, so stackOptions) *stack {
 		SPADir:          spaDir,
 		SessionStore:    so.sessionStore,
 		APIMaxBodyBytes: so.maxBody,
+		RefreshTokenTTL: so.refreshTTL,
 	}
 	if cfg.SessionStore == "" {
 		cfg.SessionStore = "cookie"

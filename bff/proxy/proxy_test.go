@@ -1,0 +1,83 @@
+package proxy
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+)
+
+func TestDefaultAllowlist(t *testing.T) {
+	t.Parallel()
+	allow, err := DefaultAllowlist()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{
+		"/portico.identity.v1.IdentityService/GetMe",
+		"/portico.inference.v1.InferenceService/ListModels",
+		"/portico.inference.v1.InferenceService/Converse",
+		"/portico.inference.v1.InferenceService/ConverseStream",
+		"/portico.inference.v1.InferenceService/InvokeEndpoint",
+		"/portico.inference.v1.InferenceService/InvokeEndpointStream",
+		"/portico.inference.v1.InferenceService/GetUsage",
+		"/portico.admin.v1.AdminService/ListUsage",
+		"/portico.admin.v1.AdminService/ListAuditEvents",
+	} {
+		if !allow[p] {
+			t.Errorf("allowlist lacks %s", p)
+		}
+	}
+	for _, p := range []string{"/grpc.health.v1.Health/Check", "/portico.identity.v1.IdentityService/", "/GetMe"} {
+		if allow[p] {
+			t.Errorf("allowlist has %s", p)
+		}
+	}
+	if _, err := AllowlistFor("portico.nope.v1.NopeService"); err == nil {
+		t.Error("AllowlistFor accepted an unknown service")
+	}
+	if _, err := AllowlistFor("portico.identity.v1.GetMeRequest"); err == nil {
+		t.Error("AllowlistFor accepted a message")
+	}
+}
+
+type allowAll struct{}
+
+func (allowAll) Check(*http.Request) error { return nil }
+
+// TestRefusalsSpeakTheCallersProtocol checks that a gRPC-Web caller gets its refusal as
+// gRPC-Web (status in grpc-status), so connect-web reports the right code.
+func TestRefusalsSpeakTheCallersProtocol(t *testing.T) {
+	t.Parallel()
+	upstream, _ := url.Parse("http://127.0.0.1:1")
+	p, err := New(Config{
+		Upstream:  upstream,
+		Allowlist: Allowlist{"/a.B/C": true},
+		Guard:     allowAll{},
+		Authorize: func(http.ResponseWriter, *http.Request) (string, error) { return "", nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/api/a.B/D", nil)
+	req.Header.Set("Content-Type", "application/grpc-web+proto")
+	p.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || rec.Header().Get("Grpc-Status") != "5" {
+		t.Fatalf("gRPC-Web refusal: %d, grpc-status %q", rec.Code, rec.Header().Get("Grpc-Status"))
+	}
+}
+
+func TestScrub(t *testing.T) {
+	t.Parallel()
+	h := http.Header{}
+	for _, k := range []string{"Cookie", "Authorization", "X-Csrf", "Portico-Client-Ip", "Portico-Anything", "X-Forwarded-For", "X-Forwarded-Host", "Forwarded", "X-Real-Ip", "X-Amz-Security-Token", "Cloudfront-Viewer-Address", "Proxy-Authorization"} {
+		h.Set(k, "x")
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Connect-Protocol-Version", "1")
+	scrub(h)
+	if len(h) != 2 || h.Get("Content-Type") == "" || h.Get("Connect-Protocol-Version") == "" {
+		t.Fatalf("after scrub: %v", h)
+	}
+}
