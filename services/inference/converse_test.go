@@ -61,7 +61,8 @@ func TestConverse(t *testing.T) {
 // then metadata, and that the metadata matches the ledger.
 func TestConverseStream(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, options{})
+	ends := make(chan localaws.StreamEnd, 1)
+	h := newHarness(t, options{aws: localaws.Config{OnStreamEnd: func(e localaws.StreamEnd) { ends <- e }}})
 	s, err := h.client("alice").ConverseStream(context.Background(), streamOf(ask(novaL, "Stream me a story about ducks")))
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +91,10 @@ func TestConverseStream(t *testing.T) {
 	md := evs[len(evs)-1].GetMetadata().GetMetrics()
 	if md == nil || md.GetOutputTokens() == 0 || md.GetTimeToFirstToken() == nil || md.GetLatency().AsDuration() < md.GetTimeToFirstToken().AsDuration() {
 		t.Fatalf("metadata = %v", evs[len(evs)-1])
+	}
+	// One delta forwarded per token generated upstream: no batching, nothing dropped.
+	if e := <-ends; e.ClientGone || e.Tokens != len(evs)-3 {
+		t.Errorf("upstream generated %d tokens (client gone: %v); %d deltas forwarded", e.Tokens, e.ClientGone, len(evs)-3)
 	}
 	if got, want := text.String(), strings.TrimSpace(localaws.AnswerFor("Stream me a story about ducks")); strings.TrimSpace(got) != want {
 		t.Errorf("text = %q, want %q", got, want)

@@ -11,6 +11,7 @@ import (
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
+	"github.com/portico-dev/portico/services/localaws"
 	"github.com/portico-dev/portico/services/store"
 )
 
@@ -198,4 +199,36 @@ func TestStoreUnavailable(t *testing.T) {
 	if n := h.aws.Stats().Requests.Load(); n != 0 {
 		t.Errorf("%d requests went upstream without a reservation", n)
 	}
+}
+
+// TestStreamWithinReservedQuota fills a quota exactly with one stream's worst case: the
+// stream runs to its end (a quota cannot run out mid-stream, the worst case was held
+// before the first token), and the next request is refused until the first one settles
+// below its hold.
+func TestStreamWithinReservedQuota(t *testing.T) {
+	t.Parallel()
+	// "hello there" with max_tokens 100 holds exactly 108 tokens.
+	h := newHarness(t, options{policyYAML: quotaPolicy("userTokensPerDay: 108"), aws: localaws.Config{TokensPerSecond: 200}})
+	req := ask(haiku, "hello there")
+	req.InferenceConfig = &inferencev1.InferenceConfig{MaxTokens: ptr[int32](100)}
+	s, err := h.client("alice").ConverseStream(context.Background(), streamOf(req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Receive() || s.Msg().GetStart() == nil {
+		t.Fatalf("no start: %v", s.Err())
+	}
+	// While the stream holds the whole quota, another request is refused.
+	_, err = h.client("alice").Converse(context.Background(), req)
+	if qe := quotaExceededOf(err); qe == nil || qe.GetStatus().GetReserved() != 108 {
+		t.Fatalf("second request: err = %v, detail %v", err, qe)
+	}
+	var last *inferencev1.ConverseStreamResponse
+	for s.Receive() {
+		last = s.Msg()
+	}
+	if err := s.Err(); err != nil || last.GetMetadata() == nil {
+		t.Fatalf("the stream did not complete: %v, last event %v", err, last)
+	}
+	h.checkLedger("alice", h.limitsOf("MLUsers"))
 }
