@@ -124,13 +124,21 @@ func Plan(r Reservation, now time.Time, ttl time.Duration) (Ticket, error) {
 }
 
 // Refusal returns the QuotaError for hold h when its counter stands at used and reserved,
-// or nil when the hold fits.
+// or nil when the hold fits. The check cannot overflow: a sum past math.MaxInt64 must
+// refuse, not wrap around to a negative number that fits.
 func (h Hold) Refusal(used, reserved int64) *QuotaError {
-	if used+reserved+h.Amount <= h.Limit.Max {
+	if fits(h.Limit.Max, max(0, used), max(0, reserved), h.Amount) {
 		return nil
 	}
 	return &QuotaError{
 		Status:    QuotaStatus{Limit: h.Limit, Used: used, Reserved: reserved, ResetsAt: h.ResetsAt},
 		Requested: h.Amount,
 	}
+}
+
+// fits reports whether used + reserved + amount <= limit, all four non-negative, without
+// computing a sum that could overflow.
+func fits(limit, used, reserved, amount int64) bool {
+	room := limit - amount // limit and amount are >= 0: no overflow
+	return room >= 0 && used <= room && reserved <= room-used
 }

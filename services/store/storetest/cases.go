@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -218,6 +219,26 @@ func testAllOrNothing(t *testing.T, open Factory) {
 	if recs := e.audit(store.AuditFilter{User: "alice"}); len(recs) != 0 {
 		t.Errorf("refused or unsettled requests left records: %+v", recs)
 	}
+}
+
+// testHugeReservation reserves amounts whose sum with a counter's used and reserved would
+// pass math.MaxInt64: the check must refuse them, not wrap around to a negative sum that
+// fits, which would hold a near-infinite amount and let every later request through.
+func testHugeReservation(t *testing.T, open Factory) {
+	e := newEnv(t, open, t0, 0)
+	limit := UserTokens(day, 1000)
+	e.settle(e.reserve(res("h1", "alice", nil, 10, limit)), ok(5, 5))
+	tk := e.reserve(res("h2", "alice", nil, 10, limit))
+	for i, tokens := range []int64{math.MaxInt64, math.MaxInt64 - 10, math.MaxInt64 - 15, 1001} {
+		qe := e.refused(res(fmt.Sprintf("huge%d", i), "alice", nil, tokens, limit))
+		if qe.Status.Used != 10 || qe.Status.Reserved != 10 || qe.Requested != tokens {
+			t.Errorf("QuotaError for %d tokens = %+v", tokens, qe)
+		}
+	}
+	e.wantQuota(e.usage("alice", limit), 0, 10, 10)
+	e.settle(tk, ok(5, 5))
+	e.refused(res("h3", "alice", nil, 981, limit))
+	e.reserve(res("h4", "alice", nil, 980, limit))
 }
 
 func testRequestsPerMinute(t *testing.T, open Factory) {

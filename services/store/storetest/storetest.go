@@ -54,6 +54,7 @@ func Run(t *testing.T, open Factory) {
 	}{
 		{"ReserveSettleArithmetic", testArithmetic},
 		{"AllOrNothing", testAllOrNothing},
+		{"HugeReservationNeverWraps", testHugeReservation},
 		{"RequestsPerMinute", testRequestsPerMinute},
 		{"WindowRollover", testWindowRollover},
 		{"SettleOnErrorAndCancel", testSettleOnErrorAndCancel},
