@@ -316,3 +316,45 @@ func TestSessionLifetimeBoundedByRefreshToken(t *testing.T) {
 		t.Fatalf("session past its end: %s %s", resp.Status, body)
 	}
 }
+
+func TestLoginRedirect(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{identityProv: "EntraID"})
+	b := s.browser()
+	resp, _ := b.call(http.MethodGet, "/auth/login?returnTo=/chat", "", false)
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || err != nil {
+		t.Fatalf("login: %s %v", resp.Status, err)
+	}
+	q := loc.Query()
+	st := s.loginState(t, b)
+	for key, want := range map[string]string{
+		"response_type":         "code",
+		"client_id":             "portico-web",
+		"redirect_uri":          s.url + "/auth/callback",
+		"code_challenge_method": "S256",
+		"identity_provider":     "EntraID",
+		"state":                 st["state"].(string),
+		"nonce":                 st["nonce"].(string),
+		"scope":                 "openid email profile",
+	} {
+		if q.Get(key) != want {
+			t.Errorf("authorize %s = %q, want %q", key, q.Get(key), want)
+		}
+	}
+	if len(q.Get("code_challenge")) != 43 || q.Get("code_challenge") == st["verifier"] {
+		t.Errorf("code_challenge %q is not an S256 challenge", q.Get("code_challenge"))
+	}
+	if resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("login redirect Cache-Control %q", resp.Header.Get("Cache-Control"))
+	}
+	var login *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "__Host-portico-login" {
+			login = c
+		}
+	}
+	if login == nil || !login.Secure || !login.HttpOnly || login.SameSite != http.SameSiteLaxMode || login.MaxAge != 600 || login.Path != "/" {
+		t.Fatalf("login cookie %+v", login)
+	}
+}

@@ -177,6 +177,7 @@ type stackOptions struct {
 	maxBody      int64
 	spa          bool
 	refreshTTL   time.Duration
+	identityProv string
 }
 
 func newStack(t testing.TB, so stackOptions) *stack {
@@ -198,16 +199,17 @@ func newStack(t testing.TB, so stackOptions) *stack {
 	}
 	servicesURL, _ := url.Parse(up.srv.URL)
 	cfg := &config.Config{
-		PublicURL:       publicURL,
-		Issuer:          idp.Issuer(),
-		ClientID:        devidp.WebClientID,
-		ClientSecret:    devidp.WebClientSecret,
-		CookieKeys:      keys,
-		ServicesURL:     servicesURL,
-		SPADir:          spaDir,
-		SessionStore:    so.sessionStore,
-		APIMaxBodyBytes: so.maxBody,
-		RefreshTokenTTL: so.refreshTTL,
+		PublicURL:        publicURL,
+		Issuer:           idp.Issuer(),
+		ClientID:         devidp.WebClientID,
+		ClientSecret:     devidp.WebClientSecret,
+		CookieKeys:       keys,
+		ServicesURL:      servicesURL,
+		SPADir:           spaDir,
+		SessionStore:     so.sessionStore,
+		APIMaxBodyBytes:  so.maxBody,
+		RefreshTokenTTL:  so.refreshTTL,
+		IdentityProvider: so.identityProv,
 	}
 	if cfg.SessionStore == "" {
 		cfg.SessionStore = "cookie"
