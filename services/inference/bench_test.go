@@ -3,6 +3,7 @@ package inference_test
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,9 @@ import (
 	brtypes "github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+	"github.com/portico-dev/portico/services/bedrock"
+	"github.com/portico-dev/portico/services/inference"
+	"github.com/portico-dev/portico/services/localaws"
 )
 
 // BenchmarkConverseOverhead measures, in the same run, a Converse through the whole service
@@ -77,4 +81,68 @@ func percentiles(ds []time.Duration) stats {
 		sum += d
 	}
 	return stats{p50: s[len(s)/2], p99: s[min(len(s)-1, len(s)*99/100)], mean: sum / time.Duration(len(s))}
+}
+
+// timedBedrock notes when each delta arrives from the provider, before the service
+// forwards it.
+type timedBedrock struct {
+	inference.BedrockProvider
+	mu       sync.Mutex
+	arrivals []time.Time
+}
+
+func (t *timedBedrock) ConverseStream(ctx context.Context, req *inferencev1.ConverseStreamRequest, call bedrock.Call, send bedrock.SendFunc) (*bedrock.Result, error) {
+	return t.BedrockProvider.ConverseStream(ctx, req, call, func(ev *inferencev1.ConverseStreamResponse) error {
+		if ev.GetDelta() != nil {
+			t.mu.Lock()
+			t.arrivals = append(t.arrivals, time.Now())
+			t.mu.Unlock()
+		}
+		return send(ev)
+	})
+}
+
+// BenchmarkStreamForwarding measures how long a streamed delta takes from its arrival from
+// the provider (decoded by the SDK) to the client that called ConverseStream, with the
+// local AWS endpoint generating 1,000 tokens a second. It reports the p50 and p99 per delta.
+func BenchmarkStreamForwarding(b *testing.B) {
+	tb := &timedBedrock{}
+	h := newHarness(b, options{
+		policyYAML:  quotaPolicy("userRequestsPerMinute: 1000000000, userTokensPerDay: 1000000000000, userTokensPerMonth: 10000000000000"),
+		aws:         localaws.Config{TokensPerSecond: 1000},
+		wrapBedrock: func(p inference.BedrockProvider) inference.BedrockProvider { tb.BedrockProvider = p; return tb },
+	})
+	c := h.client("alice")
+	req := streamOf(ask(haiku, "forward me"))
+	var lat []time.Duration
+	for b.Loop() {
+		tb.mu.Lock()
+		tb.arrivals = tb.arrivals[:0]
+		tb.mu.Unlock()
+		s, err := c.ConverseStream(context.Background(), req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var received []time.Time
+		for s.Receive() {
+			if s.Msg().GetDelta() != nil {
+				received = append(received, time.Now())
+			}
+		}
+		if err := s.Err(); err != nil {
+			b.Fatal(err)
+		}
+		tb.mu.Lock()
+		if len(tb.arrivals) != len(received) {
+			b.Fatalf("%d deltas arrived, %d received", len(tb.arrivals), len(received))
+		}
+		for i := range received {
+			lat = append(lat, received[i].Sub(tb.arrivals[i]))
+		}
+		tb.mu.Unlock()
+	}
+	p := percentiles(lat)
+	b.ReportMetric(float64(p.p50.Microseconds()), "delta-p50-µs")
+	b.ReportMetric(float64(p.p99.Microseconds()), "delta-p99-µs")
+	b.ReportMetric(float64(len(lat))/float64(b.N), "deltas/op")
 }

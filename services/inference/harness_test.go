@@ -91,6 +91,8 @@ type options struct {
 	now        func() time.Time
 	// recorder receives the service's metrics; nil records none.
 	recorder metering.Recorder
+	// wrapBedrock, when set, wraps the Bedrock provider (benchmarks time it).
+	wrapBedrock func(inference.BedrockProvider) inference.BedrockProvider
 	// openStore opens the store; nil opens SQLite in t.TempDir().
 	openStore func(t testing.TB, opts store.Options) store.Store
 }
@@ -161,9 +163,13 @@ func newHarness(t testing.TB, o options) *harness {
 		BaseEndpoint: aws.String(awsSrv.URL),
 	}
 	logger := slog.New(slog.NewTextHandler(h.logs, nil))
+	var br inference.BedrockProvider = bedrock.New(h.awsCfg, bedrock.WithMaxBackoff(time.Millisecond), bedrock.WithMaxAttempts(2))
+	if o.wrapBedrock != nil {
+		br = o.wrapBedrock(br)
+	}
 	h.svc = inference.NewService(inference.Config{
 		Catalog: h.catalog, Policy: h.policy, Store: st,
-		Bedrock:   bedrock.New(h.awsCfg, bedrock.WithMaxBackoff(time.Millisecond), bedrock.WithMaxAttempts(2)),
+		Bedrock:   br,
 		SageMaker: sagemaker.New(h.awsCfg, sagemaker.WithMaxBackoff(time.Millisecond), sagemaker.WithMaxAttempts(2)),
 		Logger:    logger,
 		Recorder:  o.recorder,
