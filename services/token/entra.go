@@ -17,6 +17,11 @@ import (
 // app roles after Portico's groups, since Entra sends group GUIDs and drops the groups claim
 // for users in too many groups. A token without scp is an application's (client credentials):
 // a machine client whose scopes are its application permissions (roles).
+//
+// A token that names no calling app (no azp, no appid) is refused whatever ClientIDs says:
+// that is the shape of an Entra ID token, whose roles must never become a machine's scopes.
+// A person's token without preferred_username is refused too, since usage is counted per
+// user name.
 type Entra struct {
 	// Audience is the API's identifier that aud must contain.
 	Audience string
@@ -33,6 +38,10 @@ func (e Entra) Principal(c *Claims) (*principal.Principal, error) {
 	if client == "" {
 		client = c.AppID
 	}
+	if client == "" {
+		// Access tokens name the calling app; ID tokens (aud is the app itself) do not.
+		return nil, fmt.Errorf("%w: no azp or appid (not an access token)", ErrClientID)
+	}
 	if len(e.ClientIDs) > 0 && !slices.Contains(e.ClientIDs, client) {
 		return nil, fmt.Errorf("%w: %q", ErrClientID, client)
 	}
@@ -44,6 +53,9 @@ func (e Entra) Principal(c *Claims) (*principal.Principal, error) {
 		p.ExpiresAt = c.Expiry.Time
 	}
 	if c.DelegatedScope != "" {
+		if c.PreferredUsername == "" {
+			return nil, fmt.Errorf("%w: delegated token without preferred_username", ErrSubject)
+		}
 		p.Kind = principal.KindPerson
 		p.Username = c.PreferredUsername
 		p.Email = c.Email

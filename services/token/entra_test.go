@@ -35,11 +35,12 @@ func TestEntraProfile(t *testing.T) {
 	}{
 		{"user", user, nil, principal.KindPerson},
 		{"app", app, nil, principal.KindMachine},
-		{"aud array", base(tokentest.Claims{"aud": []string{"x", "api://portico"}, "azp": "bff-app", "scp": "a"}), nil, principal.KindPerson},
+		{"aud array", base(tokentest.Claims{"aud": []string{"x", "api://portico"}, "azp": "bff-app", "scp": "a", "preferred_username": "a"}), nil, principal.KindPerson},
 		{"wrong aud", base(tokentest.Claims{"aud": "api://other", "azp": "bff-app", "scp": "a"}), token.ErrAudience, 0},
 		{"no aud", base(tokentest.Claims{"aud": nil, "azp": "bff-app", "scp": "a"}), token.ErrAudience, 0},
 		{"unknown app", base(tokentest.Claims{"azp": "other-app", "scp": "a"}), token.ErrClientID, 0},
 		{"user type without scp", base(tokentest.Claims{"azp": "bff-app", "idtyp": "user"}), token.ErrSubject, 0},
+		{"user without a name", base(tokentest.Claims{"azp": "bff-app", "scp": "a"}), token.ErrSubject, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +53,18 @@ func TestEntraProfile(t *testing.T) {
 				t.Errorf("kind = %v, want %v", p.Kind, tt.kind)
 			}
 		})
+	}
+	// Without ClientIDs any calling app is accepted, but there must be one: an Entra ID token
+	// (aud is the app's client id, no azp or appid, the user's app roles in roles) must not
+	// pass as an application's access token with the user's roles as its scopes.
+	anyApp := token.NewVerifier(iss.URL, token.Entra{Audience: "api://portico"})
+	idToken := base(tokentest.Claims{"roles": []string{"portico/inference"}, "nonce": "n", "oid": "user-oid",
+		"preferred_username": "alice@example.com"})
+	if _, err := anyApp.Verify(context.Background(), iss.Sign(idToken)); !errors.Is(err, token.ErrClientID) {
+		t.Errorf("ID token without azp or appid: err = %v, want ErrClientID", err)
+	}
+	if _, err := anyApp.Verify(context.Background(), iss.Sign(app)); err != nil {
+		t.Errorf("app token, any app accepted: %v", err)
 	}
 	p, err := v.Verify(context.Background(), iss.Sign(user))
 	if err != nil {
