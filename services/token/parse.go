@@ -35,6 +35,10 @@ type JWT struct {
 	Signature []byte
 }
 
+// b64 decodes the parts of a compact JWS: base64url without padding, and strict, so that
+// each token has exactly one spelling (unused low bits of the last character must be zero).
+var b64 = base64.RawURLEncoding.Strict()
+
 // Parse splits a compact JWS and decodes its header, payload and signature. It checks form
 // only: it neither verifies the signature nor looks at the claims.
 func Parse(raw string) (*JWT, error) {
@@ -43,6 +47,12 @@ func Parse(raw string) (*JWT, error) {
 	}
 	if len(raw) > MaxTokenSize {
 		return nil, fmt.Errorf("%w: %d bytes is over the %d byte limit", ErrMalformed, len(raw), MaxTokenSize)
+	}
+	for i := range len(raw) {
+		if c := raw[i]; !isB64URL(c) && c != '.' {
+			// The decoder would skip CR and LF: refuse them, and anything else, here.
+			return nil, fmt.Errorf("%w: byte %d is not base64url", ErrMalformed, i)
+		}
 	}
 	h, rest, ok := strings.Cut(raw, ".")
 	if !ok {
@@ -53,19 +63,23 @@ func Parse(raw string) (*JWT, error) {
 		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
 	}
 	var t JWT
-	hb, err := base64.RawURLEncoding.DecodeString(h)
+	hb, err := b64.DecodeString(h)
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %w", ErrMalformed, err)
 	}
 	if err := json.Unmarshal(hb, &t.Header); err != nil {
 		return nil, fmt.Errorf("%w: header: %w", ErrMalformed, err)
 	}
-	if t.Payload, err = base64.RawURLEncoding.DecodeString(p); err != nil {
+	if t.Payload, err = b64.DecodeString(p); err != nil {
 		return nil, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
 	}
-	if t.Signature, err = base64.RawURLEncoding.DecodeString(s); err != nil {
+	if t.Signature, err = b64.DecodeString(s); err != nil {
 		return nil, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
 	}
 	t.SigningInput = raw[:len(h)+1+len(p)]
 	return &t, nil
+}
+
+func isB64URL(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }

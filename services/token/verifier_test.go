@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,6 +65,8 @@ func TestVerify(t *testing.T) {
 		{"unknown kid", tokentest.SignWithUnknownKey(person(nil), "stranger"), token.ErrUnknownKey},
 		{"known kid, other key", tokentest.SignWithUnknownKey(person(nil), iss.Kid()), token.ErrSignature},
 		{"tampered payload", tokentest.Tamper(iss.Sign(person(nil)), person(func(c tokentest.Claims) { c["cognito:groups"] = []string{"Administrators"} })), token.ErrSignature},
+		{"signature in a non-canonical encoding", nonCanonical(iss.Sign(person(nil))), token.ErrMalformed},
+		{"line break in the signature", func() string { s := iss.Sign(person(nil)); return s[:len(s)-4] + "\n" + s[len(s)-4:] }(), token.ErrMalformed},
 		{"machine with other sub", iss.Sign(func() tokentest.Claims {
 			c := iss.MachineClaims(tokentest.MachineClientID)
 			c["sub"] = "someone"
@@ -159,4 +162,16 @@ func TestVerifyCacheBounded(t *testing.T) {
 	if n := token.CacheLen(v); n > 8 {
 		t.Fatalf("cache holds %d entries, want at most 8", n)
 	}
+}
+
+// nonCanonical returns raw with the last character of its signature changed in its unused
+// low bits: lenient base64 decodes it to the same signature, so the same token would have
+// several spellings (and cache entries).
+func nonCanonical(raw string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	if len(raw[strings.LastIndexByte(raw, '.')+1:])%4 == 0 {
+		panic("signature has no unused bits")
+	}
+	last := strings.IndexByte(alphabet, raw[len(raw)-1])
+	return raw[:len(raw)-1] + string(alphabet[last^1])
 }
