@@ -2,15 +2,30 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"slices"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
+	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
+	"github.com/portico-dev/portico/services/admin"
 	"github.com/portico-dev/portico/services/authn"
+	"github.com/portico-dev/portico/services/bedrock"
 	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/identity"
+	"github.com/portico-dev/portico/services/inference"
+	"github.com/portico-dev/portico/services/metering"
 	"github.com/portico-dev/portico/services/policy"
+	"github.com/portico-dev/portico/services/sagemaker"
 	"github.com/portico-dev/portico/services/server"
+	"github.com/portico-dev/portico/services/store"
+	"github.com/portico-dev/portico/services/store/storeconfig"
 	"github.com/portico-dev/portico/services/telemetry"
 	"github.com/portico-dev/portico/services/token"
 )
@@ -19,6 +34,18 @@ import (
 type app struct {
 	server    *server.Server
 	providers *telemetry.Providers
+	store     store.Store // nil unless inference or admin is mounted
+}
+
+// close releases the store; telemetry is shut down by run.
+func (a *app) close() error {
+	if a.store == nil {
+		return nil
+	}
+	if err := a.store.Close(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
 }
 
 // build assembles the server from the configuration: catalog and policy (validated against
@@ -59,17 +86,48 @@ func build(ctx context.Context, cfg config, log *slog.Logger, getenv func(string
 	if err != nil {
 		return nil, err
 	}
+	a := &app{server: srv, providers: providers}
+	needStore := slices.Contains(cfg.services, serviceInference) || slices.Contains(cfg.services, serviceAdmin)
+	var awsCfg *aws.Config
+	loadAWS := func(ctx context.Context) (aws.Config, error) {
+		if awsCfg == nil {
+			c, err := awsconfig.LoadDefaultConfig(ctx)
+			if err != nil {
+				return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+			}
+			awsCfg = &c
+		}
+		return *awsCfg, nil
+	}
+	if needStore {
+		a.store, err = storeconfig.Open(ctx, cfg.store, store.Options{}, loadAWS)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", storeconfig.EnvStore, err)
+		}
+	}
 	for _, name := range cfg.services {
 		switch name {
 		case serviceIdentity:
 			srv.Mount(identityv1connect.NewIdentityServiceHandler(identity.NewService(pol), srv.HandlerOptions()...))
-		case serviceInference, serviceAdmin:
-			// InferenceService and AdminService (issue 4) are not in this build yet.
-			if cfg.explicit {
-				return nil, fmt.Errorf("PORTICO_SERVICE=%s: not available in this build", name)
+		case serviceInference:
+			awsc, err := loadAWS(ctx)
+			if err != nil {
+				return nil, errors.Join(err, a.close())
 			}
-			log.Warn("service not available in this build; not mounted", "service", name)
+			recorder, err := metering.NewRecorder(providers.MeterProvider, getenv, os.Stdout)
+			if err != nil {
+				return nil, errors.Join(fmt.Errorf("metrics: %w", err), a.close())
+			}
+			svc := inference.NewService(inference.Config{
+				Catalog: cat, Policy: pol, Store: a.store,
+				Bedrock: bedrock.New(awsc), SageMaker: sagemaker.New(awsc),
+				Recorder: recorder, Logger: log,
+			})
+			srv.Mount(inferencev1connect.NewInferenceServiceHandler(svc, srv.HandlerOptions()...))
+		case serviceAdmin:
+			svc := admin.NewService(admin.Config{Policy: pol, Store: a.store, Catalog: cat, Logger: log})
+			srv.Mount(adminv1connect.NewAdminServiceHandler(svc, srv.HandlerOptions()...))
 		}
 	}
-	return &app{server: srv, providers: providers}, nil
+	return a, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/portico-dev/portico/services/store/storeconfig"
 )
 
 // Service names accepted in PORTICO_SERVICE.
@@ -19,10 +21,10 @@ var allServices = []string{serviceIdentity, serviceInference, serviceAdmin}
 type config struct {
 	addr       string
 	services   []string // selected, from allServices
-	explicit   bool     // PORTICO_SERVICE named services rather than "all"
 	issuer     string
 	clientIDs  []string
 	policyFile string
+	store      string // PORTICO_STORE: sqlite:<path> or dynamodb:<table>
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -30,6 +32,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		addr:       or(getenv("PORTICO_SERVICES_ADDR"), "localhost:8081"),
 		issuer:     or(getenv("PORTICO_ISSUER"), "http://localhost:9000"),
 		policyFile: getenv("PORTICO_POLICY_FILE"),
+		store:      or(getenv(storeconfig.EnvStore), storeconfig.Default),
 	}
 	c.clientIDs = splitList(or(getenv("PORTICO_CLIENT_IDS"), "portico-web,portico-machine"))
 	if len(c.clientIDs) == 0 {
@@ -40,7 +43,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.services = allServices
 		return c, nil
 	}
-	c.explicit = true
 	for _, s := range selected {
 		if !slices.Contains(allServices, s) {
 			return c, fmt.Errorf("PORTICO_SERVICE: unknown service %q (want all, %s)", s, strings.Join(allServices, ", "))

@@ -21,6 +21,9 @@
 //	PORTICO_CLIENT_IDS     accepted client_id values, comma-separated (default portico-web,portico-machine)
 //	PORTICO_POLICY_FILE    policy file (default: the embedded dev policy)
 //	PORTICO_CATALOG_FILE   model catalog (default: the embedded catalog)
+//	PORTICO_STORE          sqlite:<path> or dynamodb:<table> (default sqlite:.data/portico.db;
+//	                       opened only when inference or admin is mounted)
+//	AWS_REGION, AWS_ENDPOINT_URL, …  the AWS SDK's own settings (Bedrock, SageMaker, DynamoDB)
 //	PORTICO_LOG_FORMAT     text or json (default text; json on Lambda)
 //	OTEL_EXPORTER_OTLP_ENDPOINT  OpenTelemetry export over OTLP/HTTP (default: off)
 //
@@ -73,6 +76,9 @@ func run(ctx context.Context, getenv func(string) string) int {
 		return 1
 	}
 	defer func() {
+		if err := app.close(); err != nil {
+			log.Warn("close", "err", err)
+		}
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := app.providers.Shutdown(shutdownCtx); err != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,12 +64,24 @@ func (p *proc) log() string {
 	return p.logs.String()
 }
 
+// baseEnv is a minimal environment: a store under dir, and AWS settings that never reach
+// AWS (the dev credentials localaws accepts, no instance metadata).
+func baseEnv(dir string) []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+		"PORTICO_STORE=sqlite:" + filepath.Join(dir, "portico.db"),
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=portico-dev", "AWS_SECRET_ACCESS_KEY=portico-dev-secret",
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=http://127.0.0.1:1",
+	}
+}
+
 // spawn starts the binary with env (on top of a minimal environment) and JSON logs.
 func spawn(t testing.TB, env ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PORTICO_LOG_FORMAT=json",
-		"PORTICO_SERVICES_ADDR=127.0.0.1:0"}, env...)
+	dir := t.TempDir()
+	cmd.Env = append(baseEnv(dir), "PORTICO_LOG_FORMAT=json", "PORTICO_SERVICES_ADDR=127.0.0.1:0")
+	cmd.Env = append(cmd.Env, env...) // later entries win
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -266,22 +279,28 @@ func TestLambda(t *testing.T) {
 
 func TestServiceSelection(t *testing.T) {
 	t.Parallel()
+	const (
+		identity  = "portico.identity.v1.IdentityService"
+		inference = "portico.inference.v1.InferenceService"
+		admin     = "portico.admin.v1.AdminService"
+	)
 	tests := []struct {
-		name     string
-		service  string
-		identity bool // IdentityService mounted
-		fails    bool // refuses to start
+		name    string
+		service string
+		want    []string // the Portico services reflection lists; nil: refuses to start
 	}{
-		{"default is all", "", true, false},
-		{"all", "all", true, false},
-		{"identity", "identity", true, false},
-		{"unknown", "billing", false, true},
+		{"default is all", "", []string{admin, identity, inference}},
+		{"all", "all", []string{admin, identity, inference}},
+		{"identity", "identity", []string{identity}},
+		{"inference and admin", "inference, admin", []string{admin, inference}},
+		{"unknown", "billing", nil},
+		{"empty list", ",", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := spawn(t, "PORTICO_SERVICE="+tt.service)
-			if tt.fails {
+			if tt.want == nil {
 				select {
 				case <-p.done:
 					var exit *exec.ExitError
@@ -293,11 +312,21 @@ func TestServiceSelection(t *testing.T) {
 				}
 				return
 			}
-			base := p.url(t)
-			client := identityv1connect.NewIdentityServiceClient(http.DefaultClient, base)
-			_, err := getMe(context.Background(), client, "")
-			if mounted := connect.CodeOf(err) == connect.CodeUnauthenticated; mounted != tt.identity {
-				t.Errorf("GetMe without token: %v (identity mounted: want %v)", err, tt.identity)
+			stream := grpcreflect.NewClient(h2cClient(), p.url(t), connect.WithGRPC()).NewStream(context.Background())
+			defer stream.Close()
+			names, err := stream.ListServices()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, n := range names {
+				if strings.HasPrefix(string(n), "portico.") {
+					got = append(got, string(n))
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("mounted %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -1,0 +1,137 @@
+package main_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	adminv1 "github.com/portico-dev/portico/gen/go/portico/admin/v1"
+	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
+	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
+	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/localaws"
+)
+
+const haiku = "anthropic.claude-3-5-haiku-20241022-v1:0"
+
+func withBearer(ctx context.Context, token string) context.Context {
+	ctx, info := connect.NewClientContext(ctx)
+	info.RequestHeader().Set("Authorization", "Bearer "+token)
+	return ctx
+}
+
+// TestInferenceEndToEnd runs the real binary with every service against the dev IdP and the
+// local AWS endpoint, standalone and on Lambda, and streams a conversation through it.
+func TestInferenceEndToEnd(t *testing.T) {
+	t.Parallel()
+	idp := devidptest.Start(t)
+	aws := httptest.NewServer(localaws.New(localaws.Config{TokensPerSecond: 100}))
+	t.Cleanup(aws.Close)
+	alice, bob := idp.AccessToken(t, "alice"), idp.AccessToken(t, "bob")
+	env := []string{"PORTICO_ISSUER=" + idp.Issuer(), "AWS_ENDPOINT_URL=" + aws.URL}
+
+	tests := []struct {
+		name  string
+		event string // "" for standalone
+		opts  []connect.ClientOption
+	}{
+		{"standalone grpc", "", []connect.ClientOption{connect.WithGRPC()}},
+		{"function URL connect", runtimeapi.FunctionURL, nil},
+		{"API Gateway grpc-web", runtimeapi.APIGateway, []connect.ClientOption{connect.WithGRPCWeb()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var (
+				httpClient = h2cClient()
+				base       = "https://lambda.example"
+				last       *runtimeapi.Invocation
+			)
+			if tt.event == "" {
+				base = spawn(t, env...).url(t)
+			} else {
+				api := runtimeapi.New()
+				t.Cleanup(api.Close)
+				spawn(t, append(env, "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "PORTICO_LAMBDA_EVENT="+tt.event)...)
+				httpClient = &http.Client{Transport: &runtimeapi.Transport{Server: api, Event: tt.event,
+					OnInvoke: func(inv *runtimeapi.Invocation) { last = inv }}}
+			}
+			inference := inferencev1connect.NewInferenceServiceClient(httpClient, base, tt.opts...)
+			ctx := context.Background()
+
+			models, err := inference.ListModels(withBearer(ctx, alice), &inferencev1.ListModelsRequest{})
+			if err != nil || len(models.GetModels()) == 0 {
+				t.Fatalf("ListModels: %v, %d models", err, len(models.GetModels()))
+			}
+
+			req := &inferencev1.ConverseStreamRequest{ModelId: haiku, Messages: []*inferencev1.Message{{
+				Role:    inferencev1.Role_ROLE_USER,
+				Content: []*inferencev1.ContentBlock{{Block: &inferencev1.ContentBlock_Text{Text: "Tell me about ducks"}}},
+			}}}
+			stream, err := inference.ConverseStream(withBearer(ctx, alice), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var deltas int
+			var text strings.Builder
+			var sawStop, sawMetadata bool
+			for stream.Receive() {
+				switch ev := stream.Msg().GetEvent().(type) {
+				case *inferencev1.ConverseStreamResponse_Delta:
+					deltas++
+					text.WriteString(ev.Delta.GetText())
+				case *inferencev1.ConverseStreamResponse_Stop:
+					sawStop = true
+				case *inferencev1.ConverseStreamResponse_Metadata:
+					sawMetadata = true
+				}
+			}
+			if err := stream.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if deltas < 2 || !sawStop || !sawMetadata || text.Len() == 0 {
+				t.Fatalf("%d deltas, stop %v, metadata %v, text %q", deltas, sawStop, sawMetadata, text.String())
+			}
+			if last != nil {
+				res, err := last.Wait(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(res.Chunks) < 2 {
+					t.Errorf("the stream crossed the Runtime API in %d chunk(s), want several", len(res.Chunks))
+				}
+				if gap := res.Chunks[len(res.Chunks)-1].At.Sub(res.Chunks[0].At); gap < 50*time.Millisecond {
+					t.Errorf("chunks arrived within %v: not streamed as generated", gap)
+				}
+			}
+
+			usage, err := inference.GetUsage(withBearer(ctx, alice), &inferencev1.GetUsageRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if usage.GetToday().GetRequests() < 1 {
+				t.Errorf("GetUsage today = %v, want the conversation counted", usage.GetToday())
+			}
+			denied, err := inference.ConverseStream(withBearer(ctx, bob), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for denied.Receive() {
+			}
+			if connect.CodeOf(denied.Err()) != connect.CodePermissionDenied {
+				t.Errorf("bob's ConverseStream: %v", denied.Err())
+			}
+			adminClient := adminv1connect.NewAdminServiceClient(httpClient, base, tt.opts...)
+			if _, err := adminClient.ListUsage(withBearer(ctx, alice), &adminv1.ListUsageRequest{}); connect.CodeOf(err) != connect.CodePermissionDenied {
+				t.Errorf("alice's ListUsage: %v", err)
+			}
+		})
+	}
+}
