@@ -50,12 +50,12 @@ func TestMain(m *testing.M) {
 
 // proc is a running portico-services process.
 type proc struct {
-	cmd    *exec.Cmd
-	addr   chan string   // the listen address, from the "listening" log record
-	done   chan struct{} // closed when the process has exited
-	err    error         // the exit status, once done is closed
-	mu     sync.Mutex
-	logs   strings.Builder
+	cmd  *exec.Cmd
+	addr chan string   // the listen address, from the "listening" log record
+	done chan struct{} // closed when the process has exited
+	err  error         // the exit status, once done is closed
+	mu   sync.Mutex
+	logs strings.Builder
 }
 
 func (p *proc) log() string {
