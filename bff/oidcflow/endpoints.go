@@ -95,5 +95,7 @@ func (f *Flow) revoke(ctx context.Context, p *provider, token string) error {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // the logout URL keeps its '&'
+	_ = enc.Encode(v)
 }
