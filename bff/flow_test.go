@@ -173,6 +173,7 @@ func TestRefreshOncePerSession(t *testing.T) {
 		t.Fatalf("%d refreshes before the token neared expiry", n)
 	}
 
+	cookieBefore := b.snapshot()[bff.SessionCookieName]
 	s.clock.advance(4*time.Minute + 30*time.Second) // 30 s left: inside the 60 s skew
 	const parallel = 8
 	var wg sync.WaitGroup
@@ -193,6 +194,9 @@ func TestRefreshOncePerSession(t *testing.T) {
 	}
 	if n := s.idpRT.refreshes.Load(); n != 1 {
 		t.Fatalf("%d refreshes for one session, want 1", n)
+	}
+	if b.snapshot()[bff.SessionCookieName] == cookieBefore {
+		t.Fatal("the refreshed session was not written back to the browser")
 	}
 	calls := s.up.calls()[1:]
 	for i, h := range calls {
