@@ -80,6 +80,21 @@ func Parse(data []byte, opts ...Option) (*Policy, error) {
 	if err != nil {
 		return nil, &ValidationError{Source: o.source, Problems: []Problem{yamlProblem(err)}}
 	}
+	// The decoder reads the first document only: a second one (a concatenated file, a stray
+	// "---") would be silently ignored, with whatever grants, admins or guardrails it holds.
+	for _, d := range file.Docs[min(1, len(file.Docs)):] {
+		if d.Body == nil {
+			continue
+		}
+		line, col := 0, 0
+		if t := d.Start; t != nil {
+			line, col = t.Position.Line, t.Position.Column
+		} else if t := d.Body.GetToken(); t != nil {
+			line, col = t.Position.Line, t.Position.Column
+		}
+		return nil, &ValidationError{Source: o.source, Problems: []Problem{{Line: line, Column: col,
+			Message: "a policy file holds one YAML document; remove the second \"---\" and what follows or merge it"}}}
+	}
 	var doc document
 	if err := yaml.UnmarshalWithOptions(data, &doc, yaml.Strict()); err != nil {
 		return nil, &ValidationError{Source: o.source, Problems: []Problem{yamlProblem(err)}}

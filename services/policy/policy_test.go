@@ -211,6 +211,10 @@ func TestValidation(t *testing.T) {
 		{"guardrail without version", "version: 1\nguardrails:\n  - model: amazon.nova-lite-v1:0\n    id: g\n", []string{"3:10: guardrail needs a version"}},
 		{"group without name", "version: 1\ngroups:\n  - models: [amazon.nova-lite-v1:0]\n", []string{"3:11: group needs a name"}},
 		{"wrong type", "version: 1\ngroups:\n  - name: A\n    quotas:\n      userTokensPerDay: lots\n", []string{"5:25:"}},
+		{"second document", "version: 1\n---\nversion: 1\nguardrails:\n  - {model: amazon.nova-lite-v1:0, id: g, version: \"1\"}\n", []string{"2:1: a policy file holds one YAML document"}},
+		{"group name with spaces", "version: 1\ngroups:\n  - name: \" MLUsers\"\n", []string{"3:11: group name \" MLUsers\" contains white space"}},
+		{"scope with a space", "version: 1\nscopes:\n  - scope: portico/inference portico/identity\n", []string{"3:12: scope \"portico/inference portico/identity\" contains white space"}},
+		{"usage admin with a space", "version: 1\nusageAdmins: [\"Administrators \"]\n", []string{"2:15: usage-admin group \"Administrators \" is not defined"}},
 		{"several problems", "version: 1\ngroups:\n  - name: A\n    models: [nope]\n    quotas: {userTokensPerDay: -1}\n  - name: A\n", []string{"4:14: model \"nope\"", "5:32: limit must be positive", "6:11: group \"A\" is already defined"}},
 	}
 	for _, tt := range tests {

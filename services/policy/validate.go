@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/goccy/go-yaml/ast"
 )
@@ -35,6 +37,11 @@ func (v *validator) compile(doc *document) *Policy {
 			v.addf(path, "group needs a name")
 			continue
 		}
+		if hasSpace(g.Name) {
+			// Cognito group names hold no white space: such a name would never match anyone.
+			v.addf(path+".name", "group name %q contains white space", g.Name)
+			continue
+		}
 		if line, dup := firstLine["group "+g.Name]; dup {
 			v.addf(path+".name", "group %q is already defined on line %d", g.Name, line)
 			continue
@@ -48,6 +55,11 @@ func (v *validator) compile(doc *document) *Policy {
 		path := fmt.Sprintf("$.scopes[%d]", i)
 		if s.Scope == "" {
 			v.addf(path, "scope entry needs a scope")
+			continue
+		}
+		if hasSpace(s.Scope) {
+			// The scope claim is a space-separated list: such a scope would never match.
+			v.addf(path+".scope", "scope %q contains white space", s.Scope)
 			continue
 		}
 		if line, dup := firstLine["scope "+s.Scope]; dup {
@@ -170,3 +182,5 @@ func (v *validator) guardrail(path string, g *guardrailDoc) (Guardrail, bool) {
 	}
 	return Guardrail{ID: g.ID, Version: g.Version}, ok
 }
+
+func hasSpace(s string) bool { return strings.IndexFunc(s, unicode.IsSpace) >= 0 }
