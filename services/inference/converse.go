@@ -75,7 +75,7 @@ func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseSt
 	}
 	defer settleOnPanic(ctx, mc)
 	stream.ResponseHeader().Set(RequestIDHeader, a.req.RequestID)
-	started := false
+	started, clientGone := false, false
 	start := &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Start{Start: &inferencev1.MessageStart{
 		RequestId: a.req.RequestID, Role: inferencev1.Role_ROLE_ASSISTANT, ModelId: a.model.ID,
 	}}}
@@ -86,17 +86,20 @@ func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseSt
 			}
 			started = true
 			st.RequestId = a.req.RequestID
-			return stream.Send(ev)
+			return forward(stream, ev, &clientGone)
 		}
 		if !started { // MessageStart always comes first, even if the provider skipped it
 			started = true
-			if err := stream.Send(start); err != nil {
+			if err := forward(stream, start, &clientGone); err != nil {
 				return err
 			}
 		}
-		return stream.Send(ev)
+		return forward(stream, ev, &clientGone)
 	}
 	res, callErr := s.bedrock.ConverseStream(ctx, sm, call, send)
+	if callErr != nil && clientGone {
+		callErr = errClientGone()
+	}
 	callErr = normalize(ctx, callErr)
 	metrics := mc.Settle(ctx, bedrockUsage(res), callErr)
 	if callErr != nil {
@@ -210,4 +213,18 @@ func setResponseHeader(ctx context.Context, id string) {
 	if ci, ok := connect.CallInfoForHandlerContext(ctx); ok {
 		ci.ResponseHeader().Set(RequestIDHeader, id)
 	}
+}
+
+// forward sends one event to the client, noting in gone when the client could not be
+// reached (it went away: the provider stops at once, and the call counts as canceled).
+func forward[T any](stream *connect.ServerStream[T], ev *T, gone *bool) error {
+	err := stream.Send(ev)
+	if err != nil {
+		*gone = true
+	}
+	return err
+}
+
+func errClientGone() error {
+	return connect.NewError(connect.CodeCanceled, errors.New("the client went away"))
 }

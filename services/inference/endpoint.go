@@ -83,7 +83,7 @@ func (s *Service) InvokeEndpointStream(ctx context.Context, req *inferencev1.Inv
 	}
 	defer settleOnPanic(ctx, mc)
 	stream.ResponseHeader().Set(RequestIDHeader, a.req.RequestID)
-	started := false
+	started, clientGone := false, false
 	start := &inferencev1.InvokeEndpointStreamResponse{Event: &inferencev1.InvokeEndpointStreamResponse_Start{
 		Start: &inferencev1.EndpointStreamStart{RequestId: a.req.RequestID},
 	}}
@@ -94,17 +94,20 @@ func (s *Service) InvokeEndpointStream(ctx context.Context, req *inferencev1.Inv
 			}
 			started = true
 			st.RequestId = a.req.RequestID
-			return stream.Send(ev)
+			return forward(stream, ev, &clientGone)
 		}
 		if !started {
 			started = true
-			if err := stream.Send(start); err != nil {
+			if err := forward(stream, start, &clientGone); err != nil {
 				return err
 			}
 		}
-		return stream.Send(ev)
+		return forward(stream, ev, &clientGone)
 	}
 	res, callErr := s.sagemaker.InvokeStream(ctx, req, lim, send)
+	if callErr != nil && clientGone {
+		callErr = errClientGone()
+	}
 	callErr = normalize(ctx, callErr)
 	metrics := mc.Settle(ctx, sagemakerUsage(res, true), callErr)
 	if callErr != nil {

@@ -129,7 +129,6 @@ func (s *syncBuffer) String() string {
 
 func newHarness(t testing.TB, o options) *harness {
 	t.Helper()
-	ctx := context.Background()
 	h := &harness{t: t, catalog: catalog.Default(), logs: &syncBuffer{}}
 	var err error
 	if o.policyYAML != "" {
@@ -144,11 +143,7 @@ func newHarness(t testing.TB, o options) *harness {
 	if o.openStore != nil {
 		st = o.openStore(t, o.storeOpts)
 	} else {
-		sq, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "portico.db"), o.storeOpts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st = sq
+		st = openSQLite(t, o.storeOpts)
 	}
 	t.Cleanup(func() { st.Close() })
 	h.store = st
@@ -319,4 +314,13 @@ func personIn(groups ...string) *principal.Principal {
 	gs := append([]string(nil), groups...)
 	slices.Sort(gs)
 	return &principal.Principal{Kind: principal.KindPerson, Username: "x", Groups: gs}
+}
+
+func openSQLite(t testing.TB, opts store.Options) store.Store {
+	t.Helper()
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "portico.db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
