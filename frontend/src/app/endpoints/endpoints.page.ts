@@ -55,6 +55,30 @@ export function formatBody(body: string, contentType: string): string {
   return body;
 }
 
+/**
+ * The text of a streamed response made of JSON lines in the common LLM-container shapes
+ * (`{"token": {"text"}}`, `{"generated_text"}`, `{"text"}`), or null when it is not one.
+ */
+export function assembleStreamText(body: string): string | null {
+  const lines = body.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (lines.length === 0) return null;
+  let out = '';
+  for (const raw of lines) {
+    const line = raw.replace(/^data:\s*/, '');
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      return null;
+    }
+    const o = v as { token?: { text?: unknown }; generated_text?: unknown; text?: unknown };
+    const piece = typeof o.token?.text === 'string' ? o.token.text : typeof o.generated_text === 'string' ? o.generated_text : typeof o.text === 'string' ? o.text : null;
+    if (piece === null) return null;
+    out += piece;
+  }
+  return out;
+}
+
 /** Sends payloads to an entitled SageMaker endpoint and shows the response. */
 @Component({
   selector: 'app-endpoints-page',
@@ -82,6 +106,10 @@ export class EndpointsPage {
   protected readonly contentTypes = computed(() => {
     const types = this.endpoint()?.contentTypes ?? [];
     return types.length > 0 ? types : ['application/json', 'text/plain'];
+  });
+  protected readonly assembled = computed(() => {
+    const r = this.result();
+    return r ? assembleStreamText(r.body) : null;
   });
   protected readonly problem = computed(() => validatePayload(this.payload(), this.contentType()));
   protected readonly formatMoney = formatMoney;

@@ -2,7 +2,7 @@ import { TestBed } from '@angular/core/testing';
 import { createRouterTransport } from '@connectrpc/connect';
 import { InferenceService, Provider, type InvokeEndpointRequest } from '@gen/portico/inference/v1/inference_pb';
 import { TRANSPORT } from '../core/transport';
-import { EndpointsPage, formatBody, validatePayload } from './endpoints.page';
+import { EndpointsPage, assembleStreamText, formatBody, validatePayload } from './endpoints.page';
 
 describe('endpoint payloads', () => {
   it('validates JSON only for JSON content types', () => {
@@ -10,6 +10,13 @@ describe('endpoint payloads', () => {
     expect(validatePayload('{ nope', 'application/json')).toContain('not valid JSON');
     expect(validatePayload('{ nope', 'text/plain')).toBeNull();
     expect(validatePayload('   ', 'text/plain')).toContain('empty');
+  });
+
+  it('assembles streamed JSON lines into text', () => {
+    expect(assembleStreamText('{"token":{"text":"Hello"}}\n{"token":{"text":" sea"}}\n')).toBe('Hello sea');
+    expect(assembleStreamText('{"generated_text":"all at once"}')).toBe('all at once');
+    expect(assembleStreamText('{"other":1}')).toBeNull();
+    expect(assembleStreamText('plain words')).toBeNull();
   });
 
   it('pretty-prints JSON responses and leaves text alone', () => {

@@ -33,7 +33,7 @@ import { formatTime, quotaLabel } from './usage-format';
                 <span i18n="@@usage.requests">{{ formatCount(t.v?.requests) }} requests</span> ·
                 <span i18n="@@usage.cost">≈ {{ formatMoney(t.v?.estimatedCost) }} (estimate)</span>
               </div>
-              <div class="muted small" i18n="@@usage.inOut">{{ formatCount(t.v?.inputTokens) }} in · {{ formatCount(t.v?.outputTokens) }} out · {{ formatCount(t.v?.errors) }} errors</div>
+              <div class="muted small" i18n="@@usage.inOut">{{ formatCount(t.v?.inputTokens) }} in · {{ formatCount(t.v?.outputTokens) }} out · {count(t.v?.errors), plural, =0 {no errors} =1 {1 error} other {{{ formatCount(t.v?.errors) }} errors}}</div>
             </section>
           }
         </div>
@@ -102,6 +102,10 @@ export class MyUsagePage {
     } finally {
       this.loading.set(false);
     }
+  }
+
+  protected count(n: bigint | undefined): number {
+    return Number(n ?? 0);
   }
 
   protected pct(q: QuotaStatus, withReserved: boolean): number {
