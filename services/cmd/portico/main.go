@@ -26,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs := flag.NewFlagSet("portico", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, usageText)
+		_, _ = fmt.Fprintln(stderr, usageText)
 		fs.PrintDefaults()
 	}
 	cfg := client.Config{}
@@ -74,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	defer cancel()
 	c, err := client.New(ctx, cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "portico:", err)
+		_, _ = fmt.Fprintln(stderr, "portico:", err)
 		return 1
 	}
 	cmd, rest := fs.Arg(0), fs.Args()[1:]
@@ -88,11 +89,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "usage":
 		err = usage(ctx, c, stdout)
 	default:
-		fmt.Fprintf(stderr, "portico: unknown command %q\n%s\n", cmd, usageText)
+		_, _ = fmt.Fprintf(stderr, "portico: unknown command %q\n%s\n", cmd, usageText)
 		return 2
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "portico:", err)
+		_, _ = fmt.Fprintln(stderr, "portico:", err)
 		if errors.Is(err, flag.ErrHelp) || errors.Is(err, errUsage) {
 			return 2
 		}
@@ -116,11 +117,12 @@ func models(ctx context.Context, c *client.Client, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The tabwriter buffers every line until Flush, which reports any write error.
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPROVIDER\tNAME")
+	_, _ = fmt.Fprintln(tw, "ID\tPROVIDER\tNAME")
 	for _, m := range resp.GetModels() {
 		provider := strings.ToLower(strings.TrimPrefix(m.GetProvider().String(), "PROVIDER_"))
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", m.GetId(), provider, m.GetDisplayName())
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\n", m.GetId(), provider, m.GetDisplayName())
 	}
 	return tw.Flush()
 }
@@ -134,6 +136,10 @@ func chat(ctx context.Context, c *client.Client, args []string, stdout, stderr i
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	n := *maxTokens
+	if n < 0 || n > math.MaxInt32 {
+		return fmt.Errorf("%w: -max-tokens must be from 0 to %d", errUsage, math.MaxInt32)
+	}
 	prompt := strings.Join(fs.Args(), " ")
 	if *model == "" || prompt == "" {
 		return fmt.Errorf("%w: chat needs -model and a prompt", errUsage)
@@ -146,8 +152,8 @@ func chat(ctx context.Context, c *client.Client, args []string, stdout, stderr i
 			Content: []*inferencev1.ContentBlock{{Block: &inferencev1.ContentBlock_Text{Text: prompt}}},
 		}},
 	}
-	if *maxTokens > 0 {
-		req.InferenceConfig = &inferencev1.InferenceConfig{MaxTokens: proto.Int32(int32(*maxTokens))}
+	if n > 0 {
+		req.InferenceConfig = &inferencev1.InferenceConfig{MaxTokens: proto.Int32(int32(n))}
 	}
 	stream, err := c.Inference.ConverseStream(ctx, req)
 	if err != nil {
@@ -161,13 +167,15 @@ func chat(ctx context.Context, c *client.Client, args []string, stdout, stderr i
 				return err
 			}
 		case *inferencev1.ConverseStreamResponse_Stop:
-			fmt.Fprintln(stdout)
+			if _, err := fmt.Fprintln(stdout); err != nil {
+				return err
+			}
 			if r := ev.Stop.GetStopReason(); r != inferencev1.StopReason_STOP_REASON_END_TURN {
-				fmt.Fprintln(stderr, "stop:", r)
+				_, _ = fmt.Fprintln(stderr, "stop:", r)
 			}
 		case *inferencev1.ConverseStreamResponse_Metadata:
 			m := ev.Metadata.GetMetrics()
-			fmt.Fprintf(stderr, "tokens: %d in, %d out\n", m.GetInputTokens(), m.GetOutputTokens())
+			_, _ = fmt.Fprintf(stderr, "tokens: %d in, %d out\n", m.GetInputTokens(), m.GetOutputTokens())
 		}
 	}
 	return stream.Err()

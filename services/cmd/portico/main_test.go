@@ -91,6 +91,7 @@ func TestCLI(t *testing.T) {
 		{"models", []string{"models"}, 0, []string{"amazon.nova-lite-v1:0", "bedrock", "Amazon Nova Lite"}, ""},
 		{"chat", []string{"chat", "-model", "amazon.nova-lite-v1:0", "the", "sea"}, 0, []string{"hello portico-machine about the sea\n"}, ""},
 		{"chat without model", []string{"chat", "hi"}, 2, nil, "chat needs -model"},
+		{"chat, max-tokens past int32", []string{"chat", "-model", "amazon.nova-lite-v1:0", "-max-tokens", "4294967297", "hi"}, 2, nil, "-max-tokens must be from 0 to"},
 		{"usage unimplemented", []string{"usage"}, 1, nil, "unimplemented"},
 		{"no command", nil, 2, nil, "usage: portico"},
 		{"unknown command", []string{"dance"}, 2, nil, `unknown command "dance"`},
