@@ -318,7 +318,12 @@ func personIn(groups ...string) *principal.Principal {
 
 func openSQLite(t testing.TB, opts store.Options) store.Store {
 	t.Helper()
-	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "portico.db"), opts)
+	return openSQLiteAt(t, filepath.Join(t.TempDir(), "portico.db"), opts)
+}
+
+func openSQLiteAt(t testing.TB, path string, opts store.Options) store.Store {
+	t.Helper()
+	st, err := sqlitestore.Open(context.Background(), path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
