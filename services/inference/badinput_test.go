@@ -54,6 +54,7 @@ func TestConverseBadInput(t *testing.T) {
 	}{
 		{name: "no model", req: ask("", "hi"), code: connect.CodeInvalidArgument, msg: "model_id is required"},
 		{name: "unknown model", req: ask("acme.nonexistent-v1", "hi"), code: connect.CodePermissionDenied, msg: "not available to you", audited: true},
+		{name: "very long unknown model", req: ask(strings.Repeat("x", 5000), "hi"), code: connect.CodePermissionDenied, msg: "not available to you", audited: true},
 		{name: "unentitled model", req: ask(sonnet, "hi"), code: connect.CodePermissionDenied, msg: "not available to you", audited: true},
 		{name: "bob entitled to nothing", who: "bob", req: ask(haiku, "hi"), code: connect.CodePermissionDenied, msg: "not available to you", audited: true},
 		{name: "machine, model outside its scope", who: "machine", req: ask(titan, "hi"), code: connect.CodePermissionDenied, msg: "not available", audited: true},
