@@ -108,6 +108,7 @@ type plan struct {
 	loadDur      time.Duration
 	readyRuns    int
 	unaryTokens  int32
+	settle       time.Duration
 }
 
 func newPlan(opts options) plan {
@@ -117,7 +118,7 @@ func newPlan(opts options) plan {
 			proxyDur: time.Second, proxyWorkers: 4,
 			streamSizes: []int{1, 5}, streamTokens: 10,
 			rssUsers: []int{0, 5}, rssTokens: 20,
-			loadUsers: 5, loadDur: 2 * time.Second, readyRuns: 1, unaryTokens: 8,
+			loadUsers: 5, loadDur: 2 * time.Second, readyRuns: 1, unaryTokens: 8, settle: 500 * time.Millisecond,
 		}
 	}
 	return plan{
@@ -126,7 +127,7 @@ func newPlan(opts options) plan {
 		proxyDur: 4 * time.Second, proxyWorkers: 32,
 		streamSizes: []int{1, 100, 500}, streamTokens: 50,
 		rssUsers: []int{0, 100, 1000}, rssTokens: 150,
-		loadUsers: 200, loadDur: 60 * time.Second, readyRuns: 5, unaryTokens: 16,
+		loadUsers: 200, loadDur: 60 * time.Second, readyRuns: 5, unaryTokens: 16, settle: 3 * time.Second,
 	}
 }
 

@@ -183,7 +183,7 @@ func runLoad(ctx context.Context, stack *bench.Stack, browsers []*bench.Browser,
 	}
 	settle := func() {
 		transport.CloseIdleConnections()
-		time.Sleep(3 * time.Second)
+		time.Sleep(p.settle)
 	}
 	loop(min(10*time.Second, p.loadDur/4), false)
 	settle()

@@ -154,8 +154,8 @@ func (r *report) writeE2E(w func(string, ...any), e *e2eResult) {
 		w("| | |\n|---|---|\n| streams completed | %d (%.1f/s) |\n| errors | %d |\n| text chunks received | %d |\n", l.streams-l.errs, float64(l.streams-l.errs)/l.dur.Seconds(), l.errs, l.chunks)
 		w("| TTFT p50 / p99 | %s / %s |\n| chunk gap p50 / p99 | %s / %s |\n", msd(bench.Percentile(l.ttft, 0.5)), msd(bench.Percentile(l.ttft, 0.99)), msd(bench.Percentile(l.gaps, 0.5)), msd(bench.Percentile(l.gaps, 0.99)))
 		w("| peak RSS during the run | BFF %s, services %s |\n", mib(l.peakBFF), mib(l.peakSvc))
-		w("| after warm-up → after the run (idle connections closed, 3 s later) | BFF RSS %s → %s, open files %d → %d, threads %d → %d; services RSS %s → %s, open files %d → %d, threads %d → %d |\n",
-			mib(l.before.bffRSS), mib(l.after.bffRSS), l.before.bffFDs, l.after.bffFDs, l.before.bffThreads, l.after.bffThreads,
+		w("| after warm-up → after the run (idle connections closed, %s later) | BFF RSS %s → %s, open files %d → %d, threads %d → %d; services RSS %s → %s, open files %d → %d, threads %d → %d |\n",
+			e.plan.settle, mib(l.before.bffRSS), mib(l.after.bffRSS), l.before.bffFDs, l.after.bffFDs, l.before.bffThreads, l.after.bffThreads,
 			mib(l.before.svcRSS), mib(l.after.svcRSS), l.before.svcFDs, l.after.svcFDs, l.before.svcThreads, l.after.svcThreads)
 		if l.ledgerErr != nil {
 			w("| quota counters vs ledger | not checked: %v |\n", l.ledgerErr)
