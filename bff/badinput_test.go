@@ -87,35 +87,35 @@ func TestCallbackRefusals(t *testing.T) {
 	}
 	tests := []struct {
 		name       string
-		run        func(t *testing.T) (*http.Response, string)
+		run        func(t *testing.T) (reply, string)
 		wantStatus int
 		wantCode   string
 	}{
-		{"missing state", func(t *testing.T) (*http.Response, string) {
+		{"missing state", func(t *testing.T) (reply, string) {
 			b, loc := startLogin(t)
 			return b.call(http.MethodGet, "/auth/callback?"+withQuery(loc, "state", ""), "", false)
 		}, http.StatusBadRequest, "invalid_state"},
-		{"mismatched state", func(t *testing.T) (*http.Response, string) {
+		{"mismatched state", func(t *testing.T) (reply, string) {
 			b, loc := startLogin(t)
 			return b.call(http.MethodGet, "/auth/callback?"+withQuery(loc, "state", "forged"), "", false)
 		}, http.StatusBadRequest, "invalid_state"},
-		{"no login cookie (another browser)", func(t *testing.T) (*http.Response, string) {
+		{"no login cookie (another browser)", func(t *testing.T) (reply, string) {
 			_, loc := startLogin(t)
 			return s.browser().call(http.MethodGet, "/auth/callback?"+loc.RawQuery, "", false)
 		}, http.StatusBadRequest, "invalid_state"},
-		{"state of another login", func(t *testing.T) (*http.Response, string) {
+		{"state of another login", func(t *testing.T) (reply, string) {
 			b, _ := startLogin(t)
 			_, other := startLogin(t)
 			return b.call(http.MethodGet, "/auth/callback?"+other.RawQuery, "", false)
 		}, http.StatusBadRequest, "invalid_state"},
-		{"replayed callback", func(t *testing.T) (*http.Response, string) {
+		{"replayed callback", func(t *testing.T) (reply, string) {
 			b, loc := startLogin(t)
 			if resp, _ := b.call(http.MethodGet, "/auth/callback?"+loc.RawQuery, "", false); resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("first callback: %s", resp.Status)
 			}
 			return b.call(http.MethodGet, "/auth/callback?"+loc.RawQuery, "", false)
 		}, http.StatusBadRequest, "invalid_state"},
-		{"code reuse with the original login cookie", func(t *testing.T) (*http.Response, string) {
+		{"code reuse with the original login cookie", func(t *testing.T) (reply, string) {
 			b, loc := startLogin(t)
 			before := b.snapshot()
 			if resp, _ := b.call(http.MethodGet, "/auth/callback?"+loc.RawQuery, "", false); resp.StatusCode != http.StatusSeeOther {
@@ -124,7 +124,7 @@ func TestCallbackRefusals(t *testing.T) {
 			b.restore(before)
 			return b.call(http.MethodGet, "/auth/callback?"+loc.RawQuery, "", false)
 		}, http.StatusBadRequest, "invalid_grant"},
-		{"wrong nonce", func(t *testing.T) (*http.Response, string) {
+		{"wrong nonce", func(t *testing.T) (reply, string) {
 			b := s.browser()
 			resp, _ := b.call(http.MethodGet, "/auth/login?returnTo=/x", "", false)
 			authz, _ := url.Parse(resp.Header.Get("Location"))
@@ -134,7 +134,7 @@ func TestCallbackRefusals(t *testing.T) {
 			loc := devidptest.Login(t, s.idp.HTTPClient(), authz.String(), "alice", "portico-dev")
 			return b.call(http.MethodGet, "/auth/callback?"+loc.RawQuery, "", false)
 		}, http.StatusBadRequest, "invalid_grant"},
-		{"wrong PKCE verifier", func(t *testing.T) (*http.Response, string) {
+		{"wrong PKCE verifier", func(t *testing.T) (reply, string) {
 			b := s.browser()
 			resp, _ := b.call(http.MethodGet, "/auth/login?returnTo=/x", "", false)
 			authz, _ := url.Parse(resp.Header.Get("Location"))
@@ -145,22 +145,22 @@ func TestCallbackRefusals(t *testing.T) {
 			loc := devidptest.Login(t, s.idp.HTTPClient(), authz.String(), "alice", "portico-dev")
 			return b.call(http.MethodGet, "/auth/callback?"+loc.RawQuery, "", false)
 		}, http.StatusBadRequest, "invalid_grant"},
-		{"missing code", func(t *testing.T) (*http.Response, string) {
+		{"missing code", func(t *testing.T) (reply, string) {
 			b, loc := startLogin(t)
 			return b.call(http.MethodGet, "/auth/callback?"+withQuery(loc, "code", ""), "", false)
 		}, http.StatusBadRequest, "invalid_grant"},
-		{"IdP says access_denied", func(t *testing.T) (*http.Response, string) {
+		{"IdP says access_denied", func(t *testing.T) (reply, string) {
 			b := s.browser()
 			b.call(http.MethodGet, "/auth/login?returnTo=/x", "", false)
 			state := s.loginState(t, b)["state"].(string)
 			return b.call(http.MethodGet, "/auth/callback?error=access_denied&error_description=%3Cscript%3E&state="+state, "", false)
 		}, http.StatusForbidden, "access_denied"},
-		{"IdP error without our state", func(t *testing.T) (*http.Response, string) {
+		{"IdP error without our state", func(t *testing.T) (reply, string) {
 			b := s.browser()
 			b.call(http.MethodGet, "/auth/login?returnTo=/x", "", false)
 			return b.call(http.MethodGet, "/auth/callback?error=server_error&state=forged", "", false)
 		}, http.StatusBadRequest, "invalid_state"},
-		{"expired login cookie", func(t *testing.T) (*http.Response, string) {
+		{"expired login cookie", func(t *testing.T) (reply, string) {
 			s2 := newStack(t, stackOptions{})
 			b := s2.browser()
 			resp, _ := b.call(http.MethodGet, "/auth/login?returnTo=/x", "", false)
@@ -337,7 +337,7 @@ func TestCSRFAndFetchMetadata(t *testing.T) {
 				v.header(req.Header)
 				resp := b.do(req)
 				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
+				_ = resp.Body.Close()
 				if resp.StatusCode != http.StatusForbidden || connectError(t, string(body)) != "permission_denied" {
 					t.Fatalf("%s", resp.Status)
 				}
@@ -391,7 +391,7 @@ func TestAPIRefusals(t *testing.T) {
 			}
 			resp := b.do(b.request(context.Background(), tt.method, tt.path, body, true))
 			data, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode != tt.wantStatus || connectError(t, string(data)) != tt.wantCode {
 				t.Fatalf("%s %s", resp.Status, data)
 			}

@@ -39,7 +39,7 @@ func call(b *testing.B, client *http.Client, req *http.Request) time.Duration {
 		b.Fatal(err)
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b.Fatalf("status %s", resp.Status)
 	}
@@ -145,7 +145,7 @@ func BenchmarkStreamChunkLatency(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	latencies := make([]time.Duration, 0, b.N)
 	sc := bufio.NewScanner(resp.Body)
 	for i := 0; i < b.N && sc.Scan(); i++ {

@@ -200,7 +200,7 @@ func (s *statusRecorder) Flush() {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
-	http.NewResponseController(s.ResponseWriter).Flush()
+	_ = http.NewResponseController(s.ResponseWriter).Flush()
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

@@ -96,14 +96,14 @@ func TestSignInSessionAndProxiedCall(t *testing.T) {
 	req.Header.Set("Portico-Client-Ip", "6.6.6.6")
 	req.Header.Set("Portico-Spoof", "1")
 	req.Header.Set("Authorization", "Bearer forged")
-	resp = b.do(req)
-	data, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(data), `"username":"alice"`) {
-		t.Fatalf("GetMe: %s %s", resp.Status, data)
+	raw := b.do(req)
+	data, _ := io.ReadAll(raw.Body)
+	_ = raw.Body.Close()
+	if raw.StatusCode != http.StatusOK || !strings.Contains(string(data), `"username":"alice"`) {
+		t.Fatalf("GetMe: %s %s", raw.Status, data)
 	}
-	if resp.Header.Get("Set-Cookie") != "" {
-		t.Fatalf("the services' Set-Cookie reached the browser: %q", resp.Header.Get("Set-Cookie"))
+	if raw.Header.Get("Set-Cookie") != "" {
+		t.Fatalf("the services' Set-Cookie reached the browser: %q", raw.Header.Get("Set-Cookie"))
 	}
 	// Connect sends side-effect-free calls as GET.
 	resp, body = b.call(http.MethodGet, getMe+"?connect=v1&encoding=json&message=%7B%7D", "", true)
@@ -124,7 +124,7 @@ func TestStreamPassesChunkByChunk(t *testing.T) {
 	req := b.request(context.Background(), http.MethodPost, "/api/portico.inference.v1.InferenceService/ConverseStream", strings.NewReader("{}"), true)
 	req.Header.Set("Content-Type", "application/connect+json")
 	resp := b.do(req)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	r := bufio.NewReader(resp.Body)
 	// The upstream is holding its second chunk until released: the first must arrive alone.
 	first, err := r.ReadString(';')
@@ -152,7 +152,7 @@ func TestStreamCancelledWhenBrowserLeaves(t *testing.T) {
 		t.Fatalf("first chunk = %q, %v", first, err)
 	}
 	cancel()
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	select {
 	case <-s.up.gone:
 	case <-time.After(10 * time.Second):
@@ -182,7 +182,7 @@ func TestRefreshOncePerSession(t *testing.T) {
 		wg.Go(func() {
 			resp := b.do(b.request(context.Background(), http.MethodPost, getMe, strings.NewReader("{}"), true))
 			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			statuses[i] = resp.StatusCode
 		})
 	}

@@ -50,7 +50,7 @@ func startUpstream(t testing.TB) *upstream {
 		u.record(r)
 		w.Header().Set("Content-Type", "application/connect+json")
 		_, _ = io.WriteString(w, "chunk-1;")
-		http.NewResponseController(w).Flush()
+		_ = http.NewResponseController(w).Flush()
 		select {
 		case <-u.release:
 			_, _ = io.WriteString(w, "chunk-2;")
@@ -351,24 +351,27 @@ func (b *browser) keep(resp *http.Response) {
 	}
 }
 
-// call sends a request and returns the status and body.
-func (b *browser) call(method, path string, body string, api bool) (*http.Response, string) {
+// reply is a response whose body has been read (into call's second result) and closed.
+type reply struct{ *http.Response }
+
+// call sends a request and returns the response and its body.
+func (b *browser) call(method, path string, body string, api bool) (reply, string) {
 	b.t.Helper()
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
 	}
 	resp := b.do(b.request(context.Background(), method, path, r, api))
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	return resp, string(data)
+	return reply{resp}, string(data)
 }
 
 // signIn signs user in through the real login form and returns the callback's response.
-func (b *browser) signIn(user, returnTo string) *http.Response {
+func (b *browser) signIn(user, returnTo string) reply {
 	b.t.Helper()
 	resp, _ := b.call(http.MethodGet, "/auth/login?returnTo="+url.QueryEscape(returnTo), "", false)
 	if resp.StatusCode != http.StatusFound {

@@ -27,7 +27,9 @@ func TestOnLambdaFunctionURL(t *testing.T) {
 	}()
 	t.Cleanup(func() {
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("lambdahttp.Serve: %v", err)
+		}
 	})
 	b := s.browser()
 	b.client.Transport = &runtimeapi.Transport{Server: rt}
@@ -46,9 +48,9 @@ func TestOnLambdaFunctionURL(t *testing.T) {
 
 	req := b.request(context.Background(), http.MethodPost, "/api/portico.inference.v1.InferenceService/ConverseStream", strings.NewReader("{}"), true)
 	req.Header.Set("Content-Type", "application/connect+json")
-	resp = b.do(req)
-	defer resp.Body.Close()
-	r := bufio.NewReader(resp.Body)
+	stream := b.do(req)
+	defer func() { _ = stream.Body.Close() }()
+	r := bufio.NewReader(stream.Body)
 	if first, err := r.ReadString(';'); err != nil || first != "chunk-1;" {
 		t.Fatalf("first chunk through Lambda = %q, %v", first, err)
 	}

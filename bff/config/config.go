@@ -13,6 +13,8 @@ import (
 )
 
 // Environment variables.
+//
+//nolint:gosec // names of environment variables, not credentials
 const (
 	EnvAddr               = "PORTICO_BFF_ADDR"
 	EnvPublicURL          = "PORTICO_PUBLIC_URL"
@@ -74,7 +76,7 @@ const (
 	DefaultPublicURL   = "http://localhost:8080"
 	DefaultIssuer      = "http://localhost:9000"
 	DefaultClientID    = "portico-web"
-	DefaultSecret      = "portico-dev-secret"
+	DefaultSecret      = "portico-dev-secret" //nolint:gosec // the dev IdP's public dev secret (DESIGN.md)
 	DefaultServicesURL = "http://localhost:8081"
 	DefaultSPADir      = "frontend/dist/portico/browser"
 )

@@ -151,6 +151,7 @@ func (j *Jar) clearFrom(w http.ResponseWriter, r *http.Request, from int) {
 }
 
 func (j *Jar) cookie(name, value string, maxAge int) *http.Cookie {
+	//nolint:gosec // Secure and HttpOnly always; SameSite is the jar's (Strict or Lax)
 	return &http.Cookie{
 		Name:     name,
 		Value:    value,

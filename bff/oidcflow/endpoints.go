@@ -85,7 +85,7 @@ func (f *Flow) revoke(ctx context.Context, p *provider, token string) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("revocation endpoint: %s", resp.Status)
 	}

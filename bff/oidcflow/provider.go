@@ -66,8 +66,9 @@ func (p *providers) discover(ctx context.Context) (*provider, error) {
 		return p.current, nil
 	}
 	cfg := p.cfg
-	// The key set keeps this context for its later JWKS fetches: it must outlive the request.
-	keyCtx := oidc.ClientContext(context.Background(), cfg.HTTPClient)
+	// The key set keeps this context for its later JWKS fetches: it must outlive the request
+	// (no cancellation, no deadline).
+	keyCtx := oidc.ClientContext(context.WithoutCancel(ctx), cfg.HTTPClient)
 	pc := oidc.ProviderConfig{
 		IssuerURL:   meta.Issuer,
 		AuthURL:     meta.AuthorizationURL,
@@ -109,7 +110,7 @@ func (p *providers) fetch(ctx context.Context) (discovery, error) {
 	if err != nil {
 		return meta, fmt.Errorf("discovery: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return meta, fmt.Errorf("discovery: %w", err)

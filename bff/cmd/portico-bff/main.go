@@ -82,7 +82,7 @@ func build(ctx context.Context, logger *slog.Logger, onLambda bool) (http.Handle
 }
 
 func serve(ctx context.Context, logger *slog.Logger, cfg *config.Config, h http.Handler) error {
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -103,7 +103,7 @@ func serve(ctx context.Context, logger *slog.Logger, cfg *config.Config, h http.
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		_ = srv.Close() // streams still open after the grace period are cut
