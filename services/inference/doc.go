@@ -7,9 +7,13 @@
 //
 //	svc := inference.NewService(inference.Config{Catalog: cat, Policy: pol, Store: st,
 //		Bedrock: bedrockClient, SageMaker: sagemakerClient, Recorder: rec, Logger: log})
-//	path, h := inferencev1connect.NewInferenceServiceHandler(svc, srv.HandlerOptions()...)
+//	path, h := inferencev1connect.NewInferenceServiceHandler(svc,
+//		append(srv.HandlerOptions(), inference.HandlerOptions()...)...)
 //
 // behind the authn middleware, which puts the verified caller in the context.
+// HandlerOptions raises the read limit to MaxRequestBytes so that 6 MB SageMaker payloads
+// fit. Every answer and error carries Portico's request id in the Portico-Request-Id header
+// (and in request_id fields), naming the request's audit record.
 //
 // # Authorisation
 //

@@ -172,7 +172,7 @@ func newHarness(t testing.TB, o options) *harness {
 	})
 	verifier := token.NewVerifier(idp(t).Issuer(), token.Cognito{ClientIDs: []string{"portico-web", "portico-machine"}})
 	mux := http.NewServeMux()
-	mux.Handle(inferencev1connect.NewInferenceServiceHandler(h.svc, connect.WithReadMaxBytes(16<<20)))
+	mux.Handle(inferencev1connect.NewInferenceServiceHandler(h.svc, append([]connect.HandlerOption{connect.WithReadMaxBytes(4 << 20)}, inference.HandlerOptions()...)...))
 	srv := httptest.NewServer(authn.New(verifier, logger)(mux))
 	t.Cleanup(srv.Close)
 	h.url = srv.URL
