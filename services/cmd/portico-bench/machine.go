@@ -13,6 +13,7 @@ import (
 // machine describes where the figures were measured.
 type machine struct {
 	cpu, kernel, goVersion, commit, memory string
+	loadBefore, loadAfter                  string
 	cores                                  int
 }
 
@@ -38,6 +39,7 @@ func describeMachine(ctx context.Context) machine {
 		}
 		_ = f.Close()
 	}
+	m.loadBefore = loadAverage()
 	m.goVersion = command(ctx, "go", "version")
 	m.commit = command(ctx, "git", "rev-parse", "--short", "HEAD")
 	return m
@@ -51,4 +53,17 @@ func command(ctx context.Context, name string, args ...string) string {
 		return "unknown"
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// loadAverage returns the 1, 5 and 15 minute load averages of /proc/loadavg.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

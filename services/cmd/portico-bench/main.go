@@ -18,7 +18,11 @@
 //
 // Usage:
 //
-//	go run ./services/cmd/portico-bench [-out docs/benchmarks.md] [-runs 3] [-smoke]
+//	go run ./services/cmd/portico-bench [-out docs/benchmarks.md] [-runs 3] [-smoke] [-skip micro,binaries,e2e,load]
+//	go run ./services/cmd/portico-bench -fuzz 20s
+//
+// -fuzz runs every fuzz target under services/ and bff/ for the given time each instead
+// (what `make fuzz` runs).
 //
 // -smoke runs every end-to-end part once, small and short (well under 30 s with a warm build
 // cache), checks that it worked, and writes the report to a temporary file unless -out is
@@ -44,9 +48,16 @@ func main() {
 	flag.IntVar(&opts.runs, "runs", 3, "runs per figure (the report gives their median)")
 	flag.BoolVar(&opts.smoke, "smoke", false, "a short end-to-end check of the tool (for make test)")
 	flag.StringVar(&opts.skip, "skip", "", "comma-separated sections to skip: micro,binaries,e2e,load")
+	fuzz := flag.Duration("fuzz", 0, "instead of benchmarking, run every fuzz target under services/ and bff/ for this long each (make fuzz)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *fuzz > 0 {
+		if err := runFuzz(ctx, *fuzz); err != nil {
+			log.Fatalf("portico-bench: %v", err)
+		}
+		return
+	}
 	if err := run(ctx, opts); err != nil {
 		log.Fatalf("portico-bench: %v", err)
 	}
@@ -110,6 +121,7 @@ func run(ctx context.Context, opts options) error {
 		r.e2e = e
 	}
 	r.took = time.Since(start)
+	r.machine.loadAfter = loadAverage()
 	if err := os.WriteFile(opts.out, []byte(r.markdown()), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}

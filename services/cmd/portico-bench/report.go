@@ -65,8 +65,9 @@ func (r *report) markdown() string {
 	w("Everything runs on loopback on one machine: the load generator shares the CPU with the processes it measures, so absolute numbers are pessimistic and the added latencies include the generator's own scheduling noise.\n\n")
 
 	w("## Machine\n\n| | |\n|---|---|\n")
-	w("| CPU | %s |\n| cores | %d |\n| memory | %s |\n| kernel | Linux %s |\n| Go | %s |\n| date | %s |\n\n",
-		r.machine.cpu, r.machine.cores, r.machine.memory, r.machine.kernel, r.machine.goVersion, r.started.Format(time.RFC3339))
+	w("| CPU | %s |\n| cores | %d |\n| memory | %s |\n| kernel | Linux %s |\n| Go | %s |\n| date | %s |\n| load average (1, 5, 15 min) at start / end | %s / %s |\n\n",
+		r.machine.cpu, r.machine.cores, r.machine.memory, r.machine.kernel, r.machine.goVersion, r.started.Format(time.RFC3339), r.machine.loadBefore, r.machine.loadAfter)
+	w("The machine is shared: other work (builds, linters, browser tests) may run during the benchmark, which the load averages above show; figures measured against a baseline in the same run are the robust ones.\n\n")
 
 	w("## Reproduce\n\n```sh\nmake bench                                   # = go run ./services/cmd/portico-bench -out docs/benchmarks.md\n")
 	w("go run ./services/cmd/portico-bench -runs 5   # more runs per figure\n")

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// fuzzTarget is one Go fuzz target.
+type fuzzTarget struct{ pkg, name string }
+
+var fuzzFunc = regexp.MustCompile(`^func (Fuzz\w+)\(\w+ \*testing\.F\)`)
+
+// findFuzzTargets lists the fuzz targets of the Go packages under dirs (relative to root).
+func findFuzzTargets(root string, dirs ...string) ([]fuzzTarget, error) {
+	var out []fuzzTarget
+	for _, d := range dirs {
+		err := filepath.WalkDir(filepath.Join(root, d), func(path string, de fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if de.IsDir() && (de.Name() == "node_modules" || de.Name() == "testdata" || strings.HasPrefix(de.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			if de.IsDir() || !strings.HasSuffix(path, "_test.go") {
+				return nil
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			rel, err := filepath.Rel(root, filepath.Dir(path))
+			if err != nil {
+				return err
+			}
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				if m := fuzzFunc.FindStringSubmatch(sc.Text()); m != nil {
+					out = append(out, fuzzTarget{pkg: "./" + filepath.ToSlash(rel), name: m[1]})
+				}
+			}
+			return sc.Err()
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(out, func(a, b fuzzTarget) int { return strings.Compare(a.pkg+a.name, b.pkg+b.name) })
+	return out, nil
+}
+
+// runFuzz runs every fuzz target for d each, one after the other (go test -fuzz takes one
+// target of one package), and fails if any finds a crasher; the failing input is kept by
+// go test under the package's testdata/fuzz for the regression run.
+func runFuzz(ctx context.Context, d time.Duration) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	targets, err := findFuzzTargets(root, "services", "bff")
+	if err != nil {
+		return err
+	}
+	var failed []string
+	for _, t := range targets {
+		args := []string{"test", "-run", "^$", "-fuzz", "^" + t.name + "$", "-fuzztime", d.String(), t.pkg}
+		logf("go %s", strings.Join(args, " "))
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = root
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			failed = append(failed, t.pkg+" "+t.name)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("fuzzing found failures in: %s", strings.Join(failed, ", "))
+	}
+	logf("%d fuzz targets ran %s each without a failure", len(targets), d)
+	return nil
+}
