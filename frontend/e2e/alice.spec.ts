@@ -87,6 +87,9 @@ test.describe('alice (MLUsers)', () => {
     await page.getByTestId('endpoint-send').click();
     await expect(page.getByTestId('endpoint-response')).not.toBeEmpty({ timeout: 30_000 });
     await expect(page.getByTestId('endpoint-send')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId('endpoint-status-chip')).toHaveText(/OK/);
+    // The streamed JSON lines are assembled into the generated text.
+    await expect(page.getByTestId('endpoint-text')).toContainText('Hello');
     await expect(page.getByTestId('endpoint-latency')).toContainText(' s');
     await snap(page, '06-endpoints');
   });

@@ -63,6 +63,7 @@ export function assembleStreamText(body: string): string | null {
   const lines = body.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length === 0) return null;
   let out = '';
+  let pieces = 0;
   for (const raw of lines) {
     const line = raw.replace(/^data:\s*/, '');
     let v: unknown;
@@ -73,10 +74,11 @@ export function assembleStreamText(body: string): string | null {
     }
     const o = v as { token?: { text?: unknown }; generated_text?: unknown; text?: unknown };
     const piece = typeof o.token?.text === 'string' ? o.token.text : typeof o.generated_text === 'string' ? o.generated_text : typeof o.text === 'string' ? o.text : null;
-    if (piece === null) return null;
+    if (piece === null) continue; // e.g. a closing {"details": …} line
+    pieces++;
     out += piece;
   }
-  return out;
+  return pieces > 0 ? out : null;
 }
 
 /** Sends payloads to an entitled SageMaker endpoint and shows the response. */

@@ -13,7 +13,7 @@ describe('endpoint payloads', () => {
   });
 
   it('assembles streamed JSON lines into text', () => {
-    expect(assembleStreamText('{"token":{"text":"Hello"}}\n{"token":{"text":" sea"}}\n')).toBe('Hello sea');
+    expect(assembleStreamText('{"token":{"text":"Hello"}}\n{"token":{"text":" sea"}}\n{"details":{"finish_reason":"eos_token"}}\n')).toBe('Hello sea');
     expect(assembleStreamText('{"generated_text":"all at once"}')).toBe('all at once');
     expect(assembleStreamText('{"other":1}')).toBeNull();
     expect(assembleStreamText('plain words')).toBeNull();
