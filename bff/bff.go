@@ -111,9 +111,10 @@ func New(cfg *config.Config, opts ...Option) (*BFF, error) {
 			}
 			return s.AccessToken, nil
 		},
-		MaxBodyBytes: cfg.APIMaxBodyBytes,
-		Timeout:      cfg.APITimeout,
-		Logger:       o.logger,
+		MaxBodyBytes:       cfg.APIMaxBodyBytes,
+		Timeout:            cfg.APITimeout,
+		Logger:             o.logger,
+		TrustViewerAddress: cfg.TrustViewerAddress,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bff: %w", err)

@@ -33,6 +33,7 @@ const (
 	EnvRefreshTokenTTL    = "PORTICO_OIDC_REFRESH_TOKEN_TTL"
 	EnvAPITimeout         = "PORTICO_API_TIMEOUT"
 	EnvAPIMaxBodyBytes    = "PORTICO_API_MAX_BODY_BYTES"
+	EnvTrustViewerAddress = "PORTICO_TRUST_CLOUDFRONT_VIEWER_ADDRESS"
 )
 
 // Config is the BFF's configuration.
@@ -68,6 +69,9 @@ type Config struct {
 	// APITimeout and APIMaxBodyBytes limit each proxied call (zero: proxy defaults).
 	APITimeout      time.Duration
 	APIMaxBodyBytes int64
+	// TrustViewerAddress takes the client address for the audit trail from CloudFront's
+	// CloudFront-Viewer-Address header (only behind CloudFront with origin access control).
+	TrustViewerAddress bool
 }
 
 // Defaults for the dev stack.
@@ -162,6 +166,13 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 			errs = append(errs, fmt.Errorf("%s=%q: want a positive byte count", EnvAPIMaxBodyBytes, v))
 		}
 		c.APIMaxBodyBytes = n
+	}
+	switch v := getenv(EnvTrustViewerAddress); v {
+	case "", "false", "0":
+	case "true", "1":
+		c.TrustViewerAddress = true
+	default:
+		errs = append(errs, fmt.Errorf("%s=%q: want true or false", EnvTrustViewerAddress, v))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)

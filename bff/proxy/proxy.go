@@ -61,6 +61,10 @@ type Config struct {
 	Timeout      time.Duration
 	// Logger receives structured logs; never tokens or cookies.
 	Logger *slog.Logger
+	// TrustViewerAddress takes the client address from CloudFront's CloudFront-Viewer-Address
+	// header. Set it only when CloudFront alone can reach the BFF (a Function URL with
+	// AWS_IAM auth behind origin access control); otherwise a caller could choose its address.
+	TrustViewerAddress bool
 }
 
 // Proxy is the /api/ handler.
@@ -118,7 +122,7 @@ func New(cfg Config) (*Proxy, error) {
 			out.Host = ""
 			scrub(out.Header)
 			out.Header.Set("Authorization", "Bearer "+pr.In.Context().Value(tokenKey{}).(string))
-			out.Header.Set(HeaderClientIP, clientIP(pr.In))
+			out.Header.Set(HeaderClientIP, clientIP(pr.In, cfg.TrustViewerAddress))
 			if ua := pr.In.UserAgent(); ua != "" {
 				out.Header.Set(HeaderClientUserAgent, ua)
 			}
@@ -146,7 +150,16 @@ func scrub(h http.Header) {
 	}
 }
 
-func clientIP(r *http.Request) string {
+// clientIP returns the browser's address: CloudFront's viewer address when trusted (its
+// "ip:port" has no brackets for IPv6), else the connection's peer.
+func clientIP(r *http.Request, trustViewer bool) string {
+	if v := r.Header.Get("Cloudfront-Viewer-Address"); trustViewer && v != "" {
+		if i := strings.LastIndexByte(v, ':'); i > 0 {
+			if ip := net.ParseIP(v[:i]); ip != nil {
+				return ip.String()
+			}
+		}
+	}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		return host
 	}

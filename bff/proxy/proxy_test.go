@@ -68,6 +68,34 @@ func TestRefusalsSpeakTheCallersProtocol(t *testing.T) {
 	}
 }
 
+func TestClientIP(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, remote, viewer string
+		trust                bool
+		want                 string
+	}{
+		{"peer", "192.0.2.9:5555", "", false, "192.0.2.9"},
+		{"viewer ignored when untrusted", "192.0.2.9:5555", "198.51.100.10:46532", false, "192.0.2.9"},
+		{"viewer v4", "192.0.2.9:5555", "198.51.100.10:46532", true, "198.51.100.10"},
+		{"viewer v6", "192.0.2.9:5555", "2001:db8::1:46532", true, "2001:db8::1"},
+		{"garbage viewer", "192.0.2.9:5555", "evil", true, "192.0.2.9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = tt.remote
+			if tt.viewer != "" {
+				r.Header.Set("CloudFront-Viewer-Address", tt.viewer)
+			}
+			if got := clientIP(r, tt.trust); got != tt.want {
+				t.Fatalf("clientIP = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestScrub(t *testing.T) {
 	t.Parallel()
 	h := http.Header{}
