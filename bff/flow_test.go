@@ -362,3 +362,23 @@ func TestLoginRedirect(t *testing.T) {
 		t.Fatalf("login cookie %+v", login)
 	}
 }
+
+func TestIdPKeyRotation(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{idpOpts: []devidp.Option{devidp.WithAccessTokenTTL(5 * time.Minute)}})
+	alice := s.browser()
+	alice.signIn("alice", "/")
+	s.idp.RotateKeys()
+	// A new sign-in's ID token is signed with the new key: the BFF fetches the JWKS again.
+	if cb := s.browser().signIn("dana", "/"); cb.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in after key rotation: %s", cb.Status)
+	}
+	// A refresh's new ID token too.
+	s.clock.advance(4*time.Minute + 30*time.Second)
+	if resp, body := alice.call(http.MethodGet, "/auth/session", "", true); resp.StatusCode != http.StatusOK {
+		t.Fatalf("refresh after key rotation: %s %s", resp.Status, body)
+	}
+	if n := s.idpRT.refreshes.Load(); n != 1 {
+		t.Fatalf("%d refreshes, want 1", n)
+	}
+}
