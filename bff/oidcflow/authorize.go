@@ -46,7 +46,6 @@ func (f *Flow) Authorize(w http.ResponseWriter, r *http.Request) (*session.Sessi
 	refreshed, err := f.refresh(r.Context(), s)
 	switch {
 	case err == nil:
-		f.cfg.Logger.InfoContext(r.Context(), "session refreshed", "subject", s.User.Subject)
 		if err := f.cfg.Sessions.Save(w, r, refreshed); err != nil {
 			f.cfg.Logger.ErrorContext(r.Context(), "save refreshed session", "err", err)
 			return nil, connect.NewError(connect.CodeInternal, errors.New("could not save the session"))
@@ -85,6 +84,7 @@ func (f *Flow) refresh(ctx context.Context, s *session.Session) (*session.Sessio
 		next, err := f.redeem(ctx, s)
 		if err == nil {
 			f.recent.put(key, next, f.cfg.Now())
+			f.cfg.Logger.InfoContext(ctx, "session refreshed", "subject", s.User.Subject)
 		}
 		return next, err
 	})
