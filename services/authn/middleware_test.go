@@ -38,7 +38,7 @@ func TestMiddleware(t *testing.T) {
 		if !ok {
 			t.Error("no principal in context")
 		}
-		io.WriteString(w, p.Username)
+		_, _ = io.WriteString(w, p.Username)
 	}))
 	const identity = "/portico.identity.v1.IdentityService/GetMe"
 	const inference = "/portico.inference.v1.InferenceService/ListModels"

@@ -167,7 +167,7 @@ func TestConverseRetriedWhenConnectionRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	closed := "http://" + l.Addr().String()
-	l.Close()
+	_ = l.Close()
 	var attempts atomic.Int32
 	cfg := e.config()
 	cfg.BaseURL = closed

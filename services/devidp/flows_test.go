@@ -1,6 +1,7 @@
 package devidp_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -103,7 +104,7 @@ func TestLoginForm(t *testing.T) {
 	// A wrong password and an unknown user get the same answer: the form and one message.
 	for _, tc := range []struct{ user, pass string }{{"alice", "wrong"}, {"mallory", devidp.DevPassword}, {"", ""}} {
 		_, err := devidptest.TryLogin(t.Context(), idp.HTTPClient(), authURL, tc.user, tc.pass)
-		if err != devidptest.ErrSignInRefused {
+		if !errors.Is(err, devidptest.ErrSignInRefused) {
 			t.Errorf("%s/%s: err = %v, want ErrSignInRefused", tc.user, tc.pass, err)
 		}
 	}

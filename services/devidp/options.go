@@ -134,6 +134,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // Environment variables read by EnvOptions (see docs/contracts.md).
+//
+//nolint:gosec // G101: names of environment variables (…_TOKEN_TTL), not credentials
 const (
 	EnvAddr            = "PORTICO_IDP_ADDR"
 	EnvIssuer          = "PORTICO_IDP_ISSUER"

@@ -32,8 +32,10 @@ func goBuild(ctx context.Context, con *console, root, binDir string, env []strin
 // It reports false when there is no Angular app.
 func spaStale(root string) (bool, error) {
 	frontend := filepath.Join(root, "frontend")
-	if _, err := os.Stat(filepath.Join(frontend, "angular.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(frontend, "angular.json")); errors.Is(err, fs.ErrNotExist) {
 		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("stat Angular app: %w", err)
 	}
 	index, err := os.Stat(filepath.Join(frontend, "dist", "portico", "browser", "index.html"))
 	if errors.Is(err, fs.ErrNotExist) {

@@ -146,7 +146,7 @@ func run(ctx context.Context, con *console, opts options, environ []string) erro
 		if _, err := os.Stat(bin); err != nil {
 			return fmt.Errorf("%s: %s is not built (run without -no-build)", p.name, bin)
 		}
-		if portInUse(p.addr) {
+		if portInUse(ctx, p.addr) {
 			return fmt.Errorf("%s: %s is already in use (is another `make dev` running?)", p.name, p.addr)
 		}
 		con.printf("starting %s on %s", p.name, p.addr)
@@ -201,7 +201,7 @@ func findRoot() (string, error) {
 		return "", fmt.Errorf("working directory: %w", err)
 	}
 	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod")) //nolint:gosec // G304: a go.mod above the working directory is what is looked for
 		if err == nil && strings.HasPrefix(string(data), "module "+modulePath+"\n") {
 			return dir, nil
 		}

@@ -47,18 +47,20 @@ func fakeChild() {
 			os.Exit(2)
 		}
 		var once sync.Once
-		go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprint(w, "ok")
-			if mode == "crash" {
-				once.Do(func() {
-					go func() {
-						time.Sleep(50 * time.Millisecond)
-						fmt.Println("crashing")
-						os.Exit(3)
-					}()
-				})
-			}
-		}))
+		go func() {
+			_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = fmt.Fprint(w, "ok")
+				if mode == "crash" {
+					once.Do(func() {
+						go func() {
+							time.Sleep(50 * time.Millisecond)
+							fmt.Println("crashing")
+							os.Exit(3)
+						}()
+					})
+				}
+			}))
+		}()
 	} else {
 		fmt.Println("\nwarming up")
 	}
@@ -103,7 +105,7 @@ func freeAddr(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().String()
 }
 
@@ -196,7 +198,9 @@ func TestRunRealAWSKeepsCallerSettings(t *testing.T) {
 	out, done := startRun(t, ctx, opts, []string{"AWS_PROFILE=prod", "AWS_ENDPOINT_URL=https://real.example"})
 	waitFor(t, out, "Press Ctrl-C to stop.")
 	cancel()
-	<-done
+	if err := <-done; err != nil {
+		t.Errorf("run after cancel: %v", err)
+	}
 	if !strings.Contains(out.String(), "AWS_ENDPOINT_URL=https://real.example AWS_PROFILE set=true") {
 		t.Errorf("-real-aws changed the AWS settings:\n%s", out)
 	}
@@ -248,7 +252,7 @@ func TestRunRefusesBusyPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	_, done := startRun(t, context.Background(), baseOptions(root, stack), nil)
 	if err := <-done; err == nil || !strings.Contains(err.Error(), "already in use") {
 		t.Errorf("err = %v, want the busy port named", err)

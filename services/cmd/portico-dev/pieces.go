@@ -58,12 +58,12 @@ func stack(root, cookieKeys string) []piece {
 			"PORTICO_CLIENT_IDS":    "portico-web,portico-machine",
 			"PORTICO_STORE":         "sqlite:" + filepath.Join(data, "portico.db"),
 		}},
-		{name: "bff", pkg: "bff/cmd/portico-bff", addr: "localhost:8080", defaults: map[string]string{
+		{name: "bff", pkg: "bff/cmd/portico-bff", addr: "localhost:8080", defaults: map[string]string{ //nolint:gosec // G101: the dev IdP's public dev secret (DESIGN.md)
 			"PORTICO_BFF_ADDR":           "localhost:8080",
 			"PORTICO_PUBLIC_URL":         bffURL,
 			"PORTICO_OIDC_ISSUER":        idpURL,
 			"PORTICO_OIDC_CLIENT_ID":     "portico-web",
-			"PORTICO_OIDC_CLIENT_SECRET": "portico-dev-secret", //nolint:gosec // the dev IdP's public dev secret
+			"PORTICO_OIDC_CLIENT_SECRET": "portico-dev-secret",
 			"PORTICO_COOKIE_KEYS":        cookieKeys,
 			"PORTICO_SERVICES_URL":       servicesURL,
 			"PORTICO_SPA_DIR":            filepath.Join(root, "frontend", "dist", "portico", "browser"),

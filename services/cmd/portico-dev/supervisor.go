@@ -51,7 +51,9 @@ func (s *supervisor) start(name, dir, path string, args, env []string) (*child, 
 	c := &child{name: name, tail: newTail(tailLines), done: make(chan struct{})}
 	stdout := &lineWriter{name: name, console: s.console, tail: c.tail}
 	stderr := &lineWriter{name: name, console: s.console, tail: c.tail}
-	cmd := exec.Command(path, args...) //nolint:gosec // the launcher runs the binaries it built
+	// No CommandContext: stopAll ends children itself, SIGTERM first and SIGKILL only after
+	// the stop timeout, which a context's cancellation (SIGKILL at once) would skip.
+	cmd := exec.Command(path, args...) //nolint:gosec,noctx // the launcher runs the binaries it built; see above
 	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = childAttrs()
@@ -91,7 +93,7 @@ func (s *supervisor) waitHealthy(ctx context.Context, c *child, url string, time
 		}
 		select {
 		case <-c.done:
-			return fmt.Errorf("%s exited before it was healthy (%v); its last lines:\n%s", c.name, c.err, c.tail)
+			return fmt.Errorf("%s exited before it was healthy (%w); its last lines:\n%s", c.name, c.exitErr(), c.tail)
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return fmt.Errorf("%s was not healthy at %s within %s; its last lines:\n%s", c.name, url, timeout, c.tail)
@@ -128,16 +130,25 @@ func (s *supervisor) watch(ctx context.Context) error {
 	case <-ctx.Done():
 		return nil
 	case c := <-s.exits:
-		return fmt.Errorf("%s exited unexpectedly (%v); its last lines:\n%s", c.name, c.err, c.tail)
+		return fmt.Errorf("%s exited unexpectedly (%w); its last lines:\n%s", c.name, c.exitErr(), c.tail)
 	}
 }
 
 // portInUse reports whether something already accepts connections on addr.
-func portInUse(addr string) bool {
-	conn, err := net.DialTimeout("tcp", addr, 300*time.Millisecond)
+func portInUse(ctx context.Context, addr string) bool {
+	d := net.Dialer{Timeout: 300 * time.Millisecond}
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return false
 	}
 	_ = conn.Close()
 	return true
+}
+
+// exitErr is how the child ended, as an error even when it exited with status 0.
+func (c *child) exitErr() error {
+	if c.err == nil {
+		return errors.New("exit status 0")
+	}
+	return c.err
 }

@@ -22,7 +22,7 @@ func TestSetDown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusServiceUnavailable {
 			t.Errorf("down: GET %s = %d, want 503", path, resp.StatusCode)
 		}
@@ -32,7 +32,7 @@ func TestSetDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("up again: %d", resp.StatusCode)
 	}
@@ -101,7 +101,7 @@ func TestSetRedirectURIsAfterStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("replaced redirect URI: %d, want 400", resp.StatusCode)
 	}
