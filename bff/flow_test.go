@@ -382,3 +382,34 @@ func TestIdPKeyRotation(t *testing.T) {
 		t.Fatalf("%d refreshes, want 1", n)
 	}
 }
+
+func TestServerSideSessionsRevokeAtLogout(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{sessionStore: "memory"})
+	b := s.browser()
+	cb := b.signIn("alice", "/")
+	for _, c := range cb.Cookies() {
+		if strings.HasPrefix(c.Name, bff.SessionCookieName+"-") && c.MaxAge > 0 {
+			t.Fatalf("server-side mode wrote session chunk %s: the cookie should hold only a ticket", c.Name)
+		}
+		if c.Name == bff.SessionCookieName && len(c.Value) > 200 {
+			t.Fatalf("server-side ticket is %d bytes", len(c.Value))
+		}
+	}
+	if resp, body := b.call(http.MethodPost, getMe, "{}", true); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GetMe: %s %s", resp.Status, body)
+	}
+	stolen := b.snapshot()
+	if resp, _ := b.call(http.MethodPost, "/auth/logout", "", true); resp.StatusCode != http.StatusOK {
+		t.Fatalf("logout: %s", resp.Status)
+	}
+	// Unlike sealed-cookie sessions, the kept ticket is dead at once.
+	b.restore(stolen)
+	resp, body := b.call(http.MethodPost, getMe, "{}", true)
+	if resp.StatusCode != http.StatusUnauthorized || connectError(t, body) != "unauthenticated" {
+		t.Fatalf("GetMe with a logged-out ticket: %s %s", resp.Status, body)
+	}
+	if n := len(s.up.calls()); n != 1 {
+		t.Fatalf("upstream saw %d calls, want 1", n)
+	}
+}
