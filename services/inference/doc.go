@@ -41,7 +41,8 @@
 // plus max_tokens, or for an endpoint its parameters.max_new_tokens or the endpoint's
 // max_output_tokens) is reserved before the call, and what the provider reported is settled
 // after it, on success, error and cancel alike. Refused requests (not entitled, invalid, over
-// quota) are recorded in the audit trail with zero usage. A stream sends MessageStart (with
+// quota) are recorded in the audit trail with zero usage; a request that names no model or
+// endpoint is refused without a record, having nothing to be attributed to. A stream sends MessageStart (with
 // Portico's request id) first, then each delta as it arrives, MessageStop, and, once the
 // usage is settled, StreamMetadata with the invocation's metrics.
 //

@@ -32,7 +32,7 @@
 //
 // # Metrics
 //
-// Every request is observed once by a [Recorder]: requests, input and output tokens,
+// Every reserved or refused request is observed once by a [Recorder]: requests, input and output tokens,
 // latency, time to first token, errors and upstream throttles per model. [NewRecorder]
 // returns OpenTelemetry instruments on the given MeterProvider and, on AWS Lambda
 // (AWS_LAMBDA_FUNCTION_NAME set), CloudWatch Embedded Metric Format lines on stdout in the
