@@ -123,7 +123,7 @@ func newPlan(opts options) plan {
 	}
 	return plan{
 		runs: opts.runs, rates: []float64{100, 500, 1000}, rateDur: 5 * time.Second,
-		maxRateSteps: []float64{500, 1000, 1500, 2000, 3000, 4000, 6000}, maxRateDur: 3 * time.Second,
+		maxRateSteps: []float64{100, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000}, maxRateDur: 2 * time.Second,
 		proxyDur: 4 * time.Second, proxyWorkers: 32,
 		streamSizes: []int{1, 100, 500}, streamTokens: 50,
 		rssUsers: []int{0, 100, 1000}, rssTokens: 150,
@@ -235,6 +235,7 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 			}
 		}
 		if row.bffErrors+row.directErrors > 0 {
+			e.note("unary at %v/s: first BFF error %v; first baseline error %v", rate, row.bffFirstErr, row.directFirstErr)
 			e.smokeErrs = append(e.smokeErrs, fmt.Sprintf("unary at %v/s: %d BFF errors (%v), %d direct errors (%v)", rate, row.bffErrors, row.bffFirstErr, row.directErrors, row.directFirstErr))
 		}
 		e.unary = append(e.unary, row)
@@ -292,6 +293,7 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 			}
 		}
 		if row.bareErrs+row.bffErrs > 0 {
+			e.note("proxy comparison %s: first error %v", rt.name, row.firstErr)
 			e.smokeErrs = append(e.smokeErrs, fmt.Sprintf("proxy comparison %s: %d BFF errors, %d bare errors (%v)", rt.name, row.bffErrs, row.bareErrs, row.firstErr))
 		}
 		e.proxies = append(e.proxies, row)
@@ -337,6 +339,7 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 			}
 		}
 		if row.directErrs+row.bffErrs > 0 {
+			e.note("%d streams: first error %v", n, row.firstErr)
 			e.smokeErrs = append(e.smokeErrs, fmt.Sprintf("%d streams: %d BFF errors, %d direct errors (%v)", n, row.bffErrs, row.directErrs, row.firstErr))
 		}
 		e.streams = append(e.streams, row)
@@ -365,6 +368,7 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 			}
 		}
 		if row.errs > 0 {
+			e.note("RSS at %d users: first stream error %v", users, row.firstErr)
 			e.smokeErrs = append(e.smokeErrs, fmt.Sprintf("RSS at %d users: %d stream errors (%v)", users, row.errs, row.firstErr))
 		}
 		e.rss = append(e.rss, row)
