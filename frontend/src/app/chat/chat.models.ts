@@ -90,7 +90,7 @@ export function checkImages(
   const problems: string[] = [];
   const maxImages = caps.maxImages > 0 ? caps.maxImages : 20;
   if (already + files.length > maxImages) {
-    problems.push($localize`:@@chat.images.tooMany:You can attach at most ${maxImages}:max: images to a message.`);
+    problems.push($localize`:@@chat.images.tooMany:This model takes at most ${maxImages}:max: images per conversation.`);
   }
   const maxBytes = Number(caps.maxImageBytes) > 0 ? Number(caps.maxImageBytes) : 3_750_000;
   for (const f of files) {

@@ -181,7 +181,9 @@ export class ChatPage {
     const files = Array.from(input.files ?? []);
     input.value = '';
     if (files.length === 0) return;
-    const problems = checkImages(files, this.pending().length, this.store.model());
+    // Converse counts every image of the request, so earlier turns' images count too.
+    const earlier = this.store.messages().reduce((n, m) => n + (m.attachments?.length ?? 0), 0);
+    const problems = checkImages(files, earlier + this.pending().length, this.store.model());
     this.attachProblems.set(problems);
     if (problems.length > 0) return;
     const added: Attachment[] = [];

@@ -199,7 +199,7 @@ describe('checkImages', () => {
   it('refuses wrong formats, large files and too many images', () => {
     expect(checkImages([{ name: 'a.bmp', type: 'image/bmp', size: 10 }], 0, model)[0]).toContain('not a PNG');
     expect(checkImages([{ name: 'a.png', type: 'image/png', size: 5000 }], 0, model)[0]).toContain('larger than');
-    expect(checkImages([{ name: 'a.png', type: 'image/png', size: 1 }], 2, model)[0]).toContain('at most 2');
+    expect(checkImages([{ name: 'a.png', type: 'image/png', size: 1 }], 2, model)[0]).toContain('at most 2 images');
   });
   it('refuses images for models without image support', () => {
     expect(checkImages([{ name: 'a.png', type: 'image/png', size: 1 }], 0, MODELS[1] as never)[0]).toContain('does not accept');
