@@ -19,7 +19,7 @@ import (
 // what was used whatever happened, and turn a refusal into RESOURCE_EXHAUSTED.
 func Example() {
 	dir, _ := os.MkdirTemp("", "portico-example")
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	ctx := context.Background()
 	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "portico.db"), store.Options{})
 	if err != nil {

@@ -197,7 +197,7 @@ func TestEndpointDownIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
-	l.Close() // nothing listens here now
+	_ = l.Close() // nothing listens here now
 	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr),
 		Credentials: clientFor("http://x").Options().Credentials, RetryMaxAttempts: 1})
 	s := New(db, "portico", store.Options{})

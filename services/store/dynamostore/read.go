@@ -147,6 +147,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 	if err != nil {
 		return store.AuditPage{}, err
 	}
+	limit := int32(min(size, store.MaxPageSize) + 1) //nolint:gosec // G115: at most MaxPageSize+1
 	var after *pageToken
 	if f.PageToken != "" {
 		after = new(pageToken)
@@ -186,7 +187,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 		}
 	}
 	if f.User != "" {
-		err = s.queryRecords(ctx, "GSI2", userPK(f.User), lo, hi, startKey("GSI2", userPK(f.User)), f.ModelID, int32(size+1), collect)
+		err = s.queryRecords(ctx, "GSI2", userPK(f.User), lo, hi, startKey("GSI2", userPK(f.User)), f.ModelID, limit, collect)
 	} else {
 		top := now.AddDate(0, 1, 0)
 		if !f.End.IsZero() && f.End.Before(top) {
@@ -204,7 +205,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 			if after != nil && m.Equal(firstOfMonth(time.Unix(0, after.T).UTC())) {
 				sk = startKey("GSI1", monthPK(m))
 			}
-			err = s.queryRecords(ctx, "GSI1", monthPK(m), lo, hi, sk, f.ModelID, int32(size+1), collect)
+			err = s.queryRecords(ctx, "GSI1", monthPK(m), lo, hi, sk, f.ModelID, limit, collect)
 		}
 	}
 	if err != nil {

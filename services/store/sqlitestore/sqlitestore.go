@@ -171,29 +171,8 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 
 // releaseExpired releases the holds of every reservation that expired at or before now.
 func releaseExpired(ctx context.Context, tx *sql.Tx, now time.Time) error {
-	rows, err := tx.QueryContext(ctx, `SELECT request_id, holds FROM reservations WHERE expires_at <= ?`, now.UnixNano())
+	list, err := expiredReservations(ctx, tx, now)
 	if err != nil {
-		return err
-	}
-	type expired struct {
-		id    string
-		holds []hold
-	}
-	var list []expired
-	for rows.Next() {
-		var id, js string
-		if err := rows.Scan(&id, &js); err != nil {
-			_ = rows.Close()
-			return err
-		}
-		var hs []hold
-		if err := json.Unmarshal([]byte(js), &hs); err != nil {
-			_ = rows.Close()
-			return fmt.Errorf("reservation %s: %w", id, err)
-		}
-		list = append(list, expired{id, hs})
-	}
-	if err := rows.Close(); err != nil {
 		return err
 	}
 	for _, e := range list {
@@ -207,6 +186,34 @@ func releaseExpired(ctx context.Context, tx *sql.Tx, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+type expired struct {
+	id    string
+	holds []hold
+}
+
+// expiredReservations reads the reservations that expired at or before now; its rows are
+// closed when it returns, before the caller writes in the same transaction.
+func expiredReservations(ctx context.Context, tx *sql.Tx, now time.Time) ([]expired, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT request_id, holds FROM reservations WHERE expires_at <= ?`, now.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var list []expired
+	for rows.Next() {
+		var id, js string
+		if err := rows.Scan(&id, &js); err != nil {
+			return nil, err
+		}
+		var hs []hold
+		if err := json.Unmarshal([]byte(js), &hs); err != nil {
+			return nil, fmt.Errorf("reservation %s: %w", id, err)
+		}
+		list = append(list, expired{id, hs})
+	}
+	return list, rows.Err()
 }
 
 // Settle converts t's holds into its actual usage and writes its record, once. See
