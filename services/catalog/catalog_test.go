@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -166,6 +167,11 @@ func TestCostRoundsUpOnceOnTheTotal(t *testing.T) {
 	}
 	if _, err := tests[5].p.CostNanos(tests[5].in, 0); !errors.Is(err, ErrTokens) {
 		t.Errorf("overflow: err = %v, want ErrTokens", err)
+	}
+	for _, p := range []Price{{InputPer1k: -1}, {OutputPer1k: -1000}} {
+		if got, err := p.CostNanos(1000, 1000); !errors.Is(err, ErrTokens) {
+			t.Errorf("negative price %+v: CostNanos = %d, %v; want ErrTokens", p, got, err)
+		}
 	}
 }
 
@@ -396,6 +402,18 @@ func BenchmarkCostNanos(b *testing.B) {
 	for b.Loop() {
 		if _, err := c.CostNanos("anthropic.claude-3-5-haiku-20241022-v1:0", 1234, 567); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestFormatNanos(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{
+		0: "0.00", 4_500_000: "0.0045", NanosPerUnit: "1.00", -4_500_000: "-0.0045", -3 * NanosPerUnit: "-3.00",
+		1_234_567_890_123: "1234.567890123", math.MaxInt64: "9223372036.854775807", math.MinInt64: "-9223372036.854775808",
+	} {
+		if got := FormatNanos(n); got != want {
+			t.Errorf("FormatNanos(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

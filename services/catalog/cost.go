@@ -47,6 +47,10 @@ func (p Price) CostNanos(inTokens, outTokens int64) (int64, error) {
 	if inTokens < 0 || outTokens < 0 || inTokens > maxTokens || outTokens > maxTokens {
 		return 0, fmt.Errorf("%w: %d input, %d output", ErrTokens, inTokens, outTokens)
 	}
+	if p.InputPer1k < 0 || p.OutputPer1k < 0 {
+		// A Price built by hand (a file's prices are parsed unsigned) must not wrap around.
+		return 0, fmt.Errorf("%w: negative price", ErrTokens)
+	}
 	// Prices are at most 9e18 nanos per 1k and counts at most 2^40: use 128-bit products.
 	hi1, lo1 := bits.Mul64(uint64(inTokens), uint64(p.InputPer1k))
 	hi2, lo2 := bits.Mul64(uint64(outTokens), uint64(p.OutputPer1k))

@@ -36,7 +36,8 @@ func Nanos(m *typev1.Money) (int64, error) {
 	if m == nil {
 		return 0, nil
 	}
-	if m.GetCurrencyCode() != Currency && !(m.GetCurrencyCode() == "" && m.GetUnits() == 0 && m.GetNanos() == 0) {
+	unsetZero := m.GetCurrencyCode() == "" && m.GetUnits() == 0 && m.GetNanos() == 0
+	if m.GetCurrencyCode() != Currency && !unsetZero {
 		return 0, fmt.Errorf("%w: currency %q, want %s", ErrMoney, m.GetCurrencyCode(), Currency)
 	}
 	u, n := m.GetUnits(), int64(m.GetNanos())
@@ -84,17 +85,17 @@ func FormatMoney(m *typev1.Money) string {
 // two decimals: 4500000 prints as "0.0045".
 func FormatNanos(n int64) string {
 	sign := ""
-	u := uint64(n)
+	whole, rem := n/NanosPerUnit, n%NanosPerUnit
 	if n < 0 {
 		sign = "-"
-		u = uint64(-(n + 1)) + 1 // safe for MinInt64
+		whole, rem = -whole, -rem // |MinInt64 / 1e9| fits: safe for MinInt64
 	}
-	frac := fmt.Sprintf("%09d", u%NanosPerUnit)
+	frac := fmt.Sprintf("%09d", rem)
 	frac = strings.TrimRight(frac, "0")
 	for len(frac) < 2 {
 		frac += "0"
 	}
-	return sign + strconv.FormatUint(u/NanosPerUnit, 10) + "." + frac
+	return sign + strconv.FormatInt(whole, 10) + "." + frac
 }
 
 // ParseNanos parses a non-negative decimal amount of units such as "0.0008" into nanos,
@@ -107,20 +108,20 @@ func ParseNanos(s string) (int64, error) {
 	if whole == "" {
 		whole = "0"
 	}
-	w, err := strconv.ParseUint(whole, 10, 64)
+	w, err := strconv.ParseInt(whole, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %q is not a decimal amount", ErrMoney, s)
 	}
-	var f uint64
+	var f int64
 	if frac != "" {
-		if f, err = strconv.ParseUint(frac+strings.Repeat("0", 9-len(frac)), 10, 64); err != nil || strings.ContainsAny(frac, "+-") {
+		if f, err = strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64); err != nil || strings.ContainsAny(frac, "+-") {
 			return 0, fmt.Errorf("%w: %q is not a decimal amount", ErrMoney, s)
 		}
 	}
 	if w > 9_000_000_000 {
 		return 0, fmt.Errorf("%w: %q is too large", ErrMoney, s)
 	}
-	return int64(w)*NanosPerUnit + int64(f), nil
+	return w*NanosPerUnit + f, nil
 }
 
 func addNanos(a, b int64) (int64, bool) {
