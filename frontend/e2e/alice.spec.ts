@@ -67,6 +67,49 @@ test.describe('alice (MLUsers)', () => {
     await snap(page, '04-chat-stopped');
   });
 
+  test('regenerates, edits and resends', async ({ page }) => {
+    await signIn(page, 'alice', '/chat');
+    const composer = page.getByTestId('composer-input');
+    await composer.fill('First question about queues');
+    await composer.press('Enter');
+    const answers = page.locator('[data-testid="chat-message"][data-role="assistant"]');
+    await expect(answers.last()).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+
+    await page.getByTestId('regenerate').click();
+    await expect(answers).toHaveCount(1);
+    await expect(answers.last()).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+
+    await page.getByTestId('edit-message').click();
+    await page.getByTestId('edit-input').fill('Second question about topics');
+    await page.getByTestId('edit-input').press('Enter');
+    await expect(page.locator('[data-testid="chat-message"][data-role="user"]')).toHaveCount(1);
+    await expect(page.locator('[data-testid="chat-message"][data-role="user"]')).toContainText('Second question about topics');
+    await expect(answers.last()).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+    // The local model's heading repeats the prompt's first words.
+    await expect(answers.last().locator('h2')).toContainText('Second question about topics');
+  });
+
+  test('attaches an image for an image-capable model and refuses a wrong file', async ({ page }) => {
+    await signIn(page, 'alice', '/chat');
+    await page.getByTestId('model-select').click();
+    await page.locator('[data-testid="model-option"][data-model-id="amazon.nova-lite-v1:0"]').click();
+    const input = page.getByTestId('attach-input');
+    await input.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    await expect(page.getByTestId('attach-problems')).toContainText('not a PNG, JPEG, GIF or WebP');
+    // A 1×1 transparent PNG.
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    await input.setInputFiles({ name: 'pixel.png', mimeType: 'image/png', buffer: png });
+    await expect(page.getByTestId('pending-attachments')).toContainText('pixel.png');
+    await page.getByTestId('composer-input').fill('Describe this image');
+    await page.getByTestId('send-button').click();
+    const answer = page.locator('[data-testid="chat-message"][data-role="assistant"]').last();
+    await expect(answer).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+    await expect(page.locator('[data-testid="chat-message"][data-role="user"] img')).toHaveCount(1);
+  });
+
   test('sees her usage', async ({ page }) => {
     await signIn(page, 'alice', '/usage');
     await expect(page.getByTestId('my-usage-page')).toBeVisible();
