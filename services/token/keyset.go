@@ -38,7 +38,9 @@ const fetchTimeout = 10 * time.Second
 // than once per refresh interval (once a second until a first fetch has succeeded), counting
 // failed attempts too: a flood of tokens with made-up
 // kids costs at most one fetch per interval, and concurrent callers share that fetch. When the
-// issuer is unreachable the keys already held keep verifying tokens.
+// issuer is unreachable the keys already held keep verifying tokens; an unknown kid then gets
+// an error that also matches ErrKeySet until a fetch succeeds, since it cannot be told from
+// a key the issuer has but could not serve.
 type KeySet struct {
 	issuer   string
 	jwksURL  string // fixed by WithJWKSURL, else found through discovery
@@ -49,6 +51,7 @@ type KeySet struct {
 	mu        sync.RWMutex
 	keys      map[string]*rsa.PublicKey
 	lastFetch time.Time // last attempt, successful or not
+	lastErr   error     // why the last attempt failed; nil after a success
 	fetches   singleflight.Group
 }
 
@@ -94,12 +97,18 @@ func NewKeySet(issuer string, opts ...KeySetOption) *KeySet {
 func (k *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	k.mu.RLock()
 	key, ok := k.keys[kid]
-	wait := k.waitLocked()
+	wait, lastErr := k.waitLocked(), k.lastErr
 	k.mu.RUnlock()
 	if ok {
 		return key, nil
 	}
 	if wait > 0 {
+		if lastErr != nil {
+			// The last fetch failed: the kid may well be the issuer's (a first start, a
+			// rotation) and cannot be checked, so the error says the keys are unavailable
+			// (callers answer Unavailable and clients retry) rather than that the token is bad.
+			return nil, fmt.Errorf("%w: kid %q (next refresh in %s; last one failed: %w)", ErrUnknownKey, kid, wait, lastErr)
+		}
 		return nil, fmt.Errorf("%w: kid %q (next refresh in %s)", ErrUnknownKey, kid, wait)
 	}
 	if err := k.Refresh(ctx); err != nil {
@@ -130,7 +139,7 @@ func (k *KeySet) Refresh(ctx context.Context) error {
 		keys, err := k.fetch(fctx)
 		k.mu.Lock()
 		defer k.mu.Unlock()
-		k.lastFetch = k.now()
+		k.lastFetch, k.lastErr = k.now(), err
 		if err != nil {
 			return nil, err
 		}

@@ -46,8 +46,8 @@ func TestKeySetNoRefetchStorm(t *testing.T) {
 	// A flood of unknown kids within the interval costs nothing.
 	stranger := tokentest.SignWithUnknownKey(iss.PersonClaims("x", tokentest.WebClientID), "made-up")
 	for _, err := range verifyAll(v, stranger, 50) {
-		if !errors.Is(err, token.ErrUnknownKey) {
-			t.Fatalf("err = %v, want ErrUnknownKey", err)
+		if !errors.Is(err, token.ErrUnknownKey) || errors.Is(err, token.ErrKeySet) {
+			t.Fatalf("err = %v, want ErrUnknownKey alone (the keys are fresh)", err)
 		}
 	}
 	if n := iss.JWKSFetches(); n != 1 {
@@ -115,6 +115,11 @@ func TestKeySetFirstFetchFails(t *testing.T) {
 	raw := iss.AccessToken("alice")
 	if _, err := v.Verify(context.Background(), raw); !errors.Is(err, token.ErrKeySet) {
 		t.Fatalf("err = %v, want ErrKeySet", err)
+	}
+	// Until the next attempt, a valid token still gets ErrKeySet (Unavailable: retry), not a
+	// bare ErrUnknownKey (Unauthenticated), which would make clients drop their sessions.
+	if _, err := v.Verify(context.Background(), raw); !errors.Is(err, token.ErrUnknownKey) || !errors.Is(err, token.ErrKeySet) {
+		t.Fatalf("rate-limited after a failed fetch: err = %v, want ErrUnknownKey and ErrKeySet", err)
 	}
 	iss.SetDown(false)
 	if _, err := v.Verify(context.Background(), raw); !errors.Is(err, token.ErrUnknownKey) {
