@@ -14,11 +14,19 @@ import (
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/principal"
+	"github.com/portico-dev/portico/services/token"
 )
 
 // ErrUnauthorized is the error API Gateway maps to 401; its text must be exactly
 // "Unauthorized".
 var ErrUnauthorized = errors.New("Unauthorized")
+
+// ErrUnavailable is returned when tokens cannot be checked because the issuer's keys are
+// unreachable. API Gateway answers an authorizer's other errors with a 500 (the
+// AUTHORIZER_FAILURE gateway response, which a deployment may map to 503) and caches none of
+// them: clients retry instead of treating a valid session as signed out, which a 401 would
+// make them do.
+var ErrUnavailable = errors.New("authorizer: token signing keys unavailable")
 
 // Authorizer answers API Gateway authorizer events.
 type Authorizer struct {
@@ -105,6 +113,10 @@ func (a *Authorizer) decide(ctx context.Context, raw, methodARN string) (resp ev
 		return resp, ErrUnauthorized
 	}
 	p, err := a.verifier.Verify(ctx, raw)
+	if errors.Is(err, token.ErrKeySet) {
+		a.logger.ErrorContext(ctx, "authorizer: cannot verify tokens", "reason", err.Error())
+		return resp, ErrUnavailable
+	}
 	if err != nil {
 		a.logger.WarnContext(ctx, "authorizer: unauthenticated", "reason", err.Error())
 		return resp, ErrUnauthorized

@@ -112,6 +112,21 @@ func TestHandle(t *testing.T) {
 	}
 }
 
+func TestIssuerDown(t *testing.T) {
+	t.Parallel()
+	a, iss := newAuthorizer(t)
+	alice := iss.AccessToken("alice", "MLUsers")
+	iss.SetDown(true)
+	for _, event := range []json.RawMessage{tokenEvent("Bearer "+alice, methodARN), requestEvent(map[string]string{"Authorization": "Bearer " + alice}, methodARN)} {
+		// Twice: the second attempt falls within the key set's retry interval.
+		for range 2 {
+			if _, err := a.Handle(context.Background(), event); !errors.Is(err, authorizer.ErrUnavailable) {
+				t.Fatalf("issuer down: err = %v, want ErrUnavailable (not a 401 that signs the user out)", err)
+			}
+		}
+	}
+}
+
 func TestContext(t *testing.T) {
 	t.Parallel()
 	a, iss := newAuthorizer(t)
@@ -134,8 +149,8 @@ func TestContext(t *testing.T) {
 	}
 }
 
-// FuzzHandle checks that no event makes the authorizer panic or answer anything but a policy
-// or Unauthorized.
+// FuzzHandle checks that no event makes the authorizer panic or answer anything but a policy,
+// Unauthorized or (issuer unreachable) ErrUnavailable.
 func FuzzHandle(f *testing.F) {
 	f.Add([]byte(requestEvent(map[string]string{"Authorization": "Bearer a.b.c"}, methodARN)))
 	f.Add([]byte(tokenEvent("Bearer x", "arn:aws:execute-api:r:a:api/stage/GET/")))
@@ -143,7 +158,7 @@ func FuzzHandle(f *testing.F) {
 	a, _ := newAuthorizer(f)
 	f.Fuzz(func(t *testing.T, event []byte) {
 		_, err := a.Handle(context.Background(), event)
-		if err != nil && !errors.Is(err, authorizer.ErrUnauthorized) {
+		if err != nil && !errors.Is(err, authorizer.ErrUnauthorized) && !errors.Is(err, authorizer.ErrUnavailable) {
 			t.Fatalf("err = %v", err)
 		}
 	})

@@ -6,6 +6,9 @@
 //
 //   - no token, or a token that does not verify (for any reason token reports): the error
 //     "Unauthorized", which API Gateway turns into 401;
+//   - the issuer's keys cannot be fetched, so no token can be checked: ErrUnavailable, which
+//     API Gateway answers with its AUTHORIZER_FAILURE response (500 unless mapped to 503) and
+//     does not cache, so that clients retry rather than sign the user out;
 //   - a person in at least one group the policy names: Allow on every method of the stage;
 //   - a machine client: Allow on the services whose scope its token holds
 //     (authn.DefaultServiceScopes), nothing else;
@@ -24,6 +27,6 @@
 // $context.authorizer.{sub,username,groups,scopes,clientId,kind}: groups and scopes are
 // comma-joined, kind is "person" or "machine".
 //
-// The handler never panics and never returns anything but a policy or "Unauthorized"; reasons
-// are logged with slog, tokens never.
+// The handler never panics and never returns anything but a policy, "Unauthorized" or, while
+// the issuer's keys are unreachable, ErrUnavailable; reasons are logged with slog, tokens never.
 package authorizer
