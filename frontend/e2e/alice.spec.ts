@@ -4,7 +4,12 @@ const SONNET_4 = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 
 test.describe('alice (MLUsers)', () => {
   test('signs in, sees only her models and gets a streamed Markdown answer', async ({ page }) => {
-    await page.goto('/');
+    const res = await page.goto('/');
+    // The BFF's strict CSP is active for the whole run: no inline script, no eval.
+    const csp = res?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-eval');
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
     await expect(page.getByTestId('sign-in-button')).toHaveText(/Sign in with your company account/);
     await snap(page, '01-sign-in');
 

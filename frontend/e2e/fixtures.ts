@@ -1,10 +1,11 @@
 import { test as base, expect, type Page } from '@playwright/test';
+import path from 'node:path';
 
 /** The password of every dev IdP user. */
 export const PASSWORD = process.env['PORTICO_E2E_PASSWORD'] ?? 'portico-dev';
 
 /** Where screenshots of the main screens are kept as test artifacts. */
-export const SCREENSHOTS = 'test-results/screenshots';
+export const SCREENSHOTS = path.join(__dirname, '..', 'test-results', 'screenshots');
 
 /**
  * A page that fails the test on any console error or uncaught exception. The one expected
@@ -44,5 +45,5 @@ export async function signIn(page: Page, username: string, path = '/'): Promise<
 
 /** Saves a full-page screenshot of a main screen. */
 export async function snap(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
