@@ -57,7 +57,7 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sql.Open("sqlite", "file:"+uriPath.Replace(path)+"?"+q.Encode())
 	if err != nil {
 		return nil, store.Unavailable("open sqlite", err)
 	}
@@ -69,6 +69,11 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 	}
 	return &Store{db: db, opts: opts.WithDefaults()}, nil
 }
+
+// uriPath escapes what a SQLite URI filename would otherwise read as the start of its query
+// ("?") or fragment ("#") or as an escape ("%"): unescaped, "a#b.db" opened "a", and a "?"
+// in the path could set pragmas or the transaction mode that limits depend on.
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // Close closes the database. Later calls fail with store.ErrUnavailable.
 func (s *Store) Close() error {

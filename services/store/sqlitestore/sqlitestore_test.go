@@ -253,3 +253,34 @@ func TestOldCountersArePurged(t *testing.T) {
 		t.Fatalf("%d counters after the retention, want 1 (the new one)", n)
 	}
 }
+
+// TestPathIsAFileName opens files whose names hold the characters a SQLite URI reads as its
+// query, fragment or escapes: each must open exactly the file named, never another one (or
+// pragmas taken from the name).
+func TestPathIsAFileName(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"a#b.db", "c?_txlock=deferred", "e%20f.db", "plain.db"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, name)
+			s := openT(t, path, store.Options{})
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			ents, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range ents {
+				if n := e.Name(); !strings.HasSuffix(n, "-wal") && !strings.HasSuffix(n, "-shm") {
+					names = append(names, n)
+				}
+			}
+			if len(names) != 1 || names[0] != name {
+				t.Errorf("opening %q made %q", name, names)
+			}
+		})
+	}
+}
