@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
@@ -41,8 +39,8 @@ type Providers struct {
 
 // NewProviders returns providers exporting over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is
 // set (read through getenv; spans go to <endpoint>/v1/traces and metrics to
-// <endpoint>/v1/metrics as the OTLP specification says, and the exporters honour the other
-// standard OTEL_EXPORTER_OTLP_* variables such as headers and timeout), and silent no-op providers otherwise. serviceName becomes service.name unless
+// <endpoint>/v1/metrics as binary protobuf, as the OTLP specification says, with the headers
+// of OTEL_EXPORTER_OTLP_HEADERS and the timeout of OTEL_EXPORTER_OTLP_TIMEOUT), and silent no-op providers otherwise. serviceName becomes service.name unless
 // OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say otherwise.
 func NewProviders(ctx context.Context, serviceName string, getenv func(string) string) (*Providers, error) {
 	p := &Providers{
@@ -62,17 +60,13 @@ func NewProviders(ctx context.Context, serviceName string, getenv func(string) s
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: resource: %w", err)
 	}
-	traceExporter, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint+"/v1/traces"))
+	client, err := newOTLPClient(endpoint, getenv)
 	if err != nil {
-		return nil, fmt.Errorf("telemetry: OTLP trace exporter: %w", err)
+		return nil, err
 	}
-	metricExporter, err := otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(endpoint+"/v1/metrics"))
-	if err != nil {
-		return nil, fmt.Errorf("telemetry: OTLP metric exporter: %w", err)
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(traceExporter), sdktrace.WithResource(res))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(spanExporter{client}), sdktrace.WithResource(res))
 	mp := sdkmetric.NewMeterProvider(
-		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(metricExporter, sdkmetric.WithInterval(30*time.Second))),
+		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(metricExporter{client}, sdkmetric.WithInterval(30*time.Second))),
 		sdkmetric.WithResource(res),
 	)
 	p.TracerProvider, p.MeterProvider, p.Exporting = tp, mp, true

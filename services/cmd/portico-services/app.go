@@ -25,7 +25,6 @@ import (
 	"github.com/portico-dev/portico/services/sagemaker"
 	"github.com/portico-dev/portico/services/server"
 	"github.com/portico-dev/portico/services/store"
-	"github.com/portico-dev/portico/services/store/storeconfig"
 	"github.com/portico-dev/portico/services/telemetry"
 	"github.com/portico-dev/portico/services/token"
 )
@@ -100,9 +99,9 @@ func build(ctx context.Context, cfg config, log *slog.Logger, getenv func(string
 		return *awsCfg, nil
 	}
 	if needStore {
-		a.store, err = storeconfig.Open(ctx, cfg.store, store.Options{}, loadAWS)
+		a.store, err = openStore(ctx, cfg.store, loadAWS)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", storeconfig.EnvStore, err)
+			return nil, err
 		}
 	}
 	for _, name := range cfg.services {

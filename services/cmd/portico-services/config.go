@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/portico-dev/portico/services/store/storeconfig"
 )
 
 // Service names accepted in PORTICO_SERVICE.
@@ -32,7 +30,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		addr:       or(getenv("PORTICO_SERVICES_ADDR"), "localhost:8081"),
 		issuer:     or(getenv("PORTICO_ISSUER"), "http://localhost:9000"),
 		policyFile: getenv("PORTICO_POLICY_FILE"),
-		store:      or(getenv(storeconfig.EnvStore), storeconfig.Default),
+		store:      or(getenv(envStore), defaultStore),
 	}
 	c.clientIDs = splitList(or(getenv("PORTICO_CLIENT_IDS"), "portico-web,portico-machine"))
 	if len(c.clientIDs) == 0 {

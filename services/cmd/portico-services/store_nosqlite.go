@@ -1,0 +1,15 @@
+//go:build lambda.norpc
+
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/portico-dev/portico/services/store"
+)
+
+// openSQLite refuses: Lambda builds (-tags lambda.norpc) leave SQLite out.
+func openSQLite(context.Context, string, store.Options) (store.Store, error) {
+	return nil, errors.New("PORTICO_STORE: SQLite is not in Lambda builds; use dynamodb:<table>")
+}

@@ -1,0 +1,27 @@
+//go:build !lambda.norpc
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/portico-dev/portico/services/store"
+	"github.com/portico-dev/portico/services/store/sqlitestore"
+)
+
+// openSQLite opens the SQLite store at path, creating its directory. SQLite (pure Go, about
+// 8 MB of the binary) is left out of Lambda builds, made with -tags lambda.norpc as
+// `make build` does: on Lambda the store is DynamoDB.
+func openSQLite(ctx context.Context, path string, opts store.Options) (store.Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store directory: %w", err)
+	}
+	s, err := sqlitestore.Open(ctx, path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: %w", err)
+	}
+	return s, nil
+}
