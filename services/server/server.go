@@ -175,7 +175,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.setDraining()
 	s.cfg.logger.Info("draining", "timeout", s.cfg.drainTimeout.String())
 	start := time.Now()
-	drainCtx, cancel := context.WithTimeout(context.Background(), s.cfg.drainTimeout)
+	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.drainTimeout)
 	defer cancel()
 	if err := hs.Shutdown(drainCtx); err != nil {
 		s.cfg.logger.Warn("drain timeout passed; cancelling in-flight requests", "err", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	metricpb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
@@ -132,13 +134,13 @@ func spanProto(s sdktrace.ReadOnlySpan) *tracepb.Span {
 		TraceState:             sc.TraceState().String(),
 		Flags:                  uint32(sc.TraceFlags()),
 		Name:                   s.Name(),
-		Kind:                   tracepb.Span_SpanKind(s.SpanKind()), // same numbering
+		Kind:                   spanKind(s.SpanKind()),
 		StartTimeUnixNano:      unixNano(s.StartTime()),
 		EndTimeUnixNano:        unixNano(s.EndTime()),
 		Attributes:             attributesProto(s.Attributes()),
-		DroppedAttributesCount: uint32(s.DroppedAttributes()),
-		DroppedEventsCount:     uint32(s.DroppedEvents()),
-		DroppedLinksCount:      uint32(s.DroppedLinks()),
+		DroppedAttributesCount: count(s.DroppedAttributes()),
+		DroppedEventsCount:     count(s.DroppedEvents()),
+		DroppedLinksCount:      count(s.DroppedLinks()),
 		Status:                 &tracepb.Status{Message: s.Status().Description},
 	}
 	if parent := s.Parent(); parent.SpanID().IsValid() {
@@ -154,14 +156,14 @@ func spanProto(s sdktrace.ReadOnlySpan) *tracepb.Span {
 	for _, ev := range s.Events() {
 		p.Events = append(p.Events, &tracepb.Span_Event{
 			TimeUnixNano: unixNano(ev.Time), Name: ev.Name,
-			Attributes: attributesProto(ev.Attributes), DroppedAttributesCount: uint32(ev.DroppedAttributeCount),
+			Attributes: attributesProto(ev.Attributes), DroppedAttributesCount: count(ev.DroppedAttributeCount),
 		})
 	}
 	for _, l := range s.Links() {
 		ltid, lsid := l.SpanContext.TraceID(), l.SpanContext.SpanID()
 		p.Links = append(p.Links, &tracepb.Span_Link{
 			TraceId: ltid[:], SpanId: lsid[:], TraceState: l.SpanContext.TraceState().String(),
-			Attributes: attributesProto(l.Attributes), DroppedAttributesCount: uint32(l.DroppedAttributeCount),
+			Attributes: attributesProto(l.Attributes), DroppedAttributesCount: count(l.DroppedAttributeCount),
 			Flags: uint32(l.SpanContext.TraceFlags()),
 		})
 	}
@@ -332,8 +334,38 @@ func arrayProto[T any](xs []T, value func(T) attribute.Value) *commonpb.AnyValue
 }
 
 func unixNano(t time.Time) uint64 {
-	if t.IsZero() {
+	n := t.UnixNano()
+	if t.IsZero() || n < 0 {
 		return 0
 	}
-	return uint64(t.UnixNano()) //nolint:gosec // times after 1970
+	return uint64(n)
+}
+
+// count converts a non-negative count, clamping it to the protocol's range.
+func count(n int) uint32 {
+	switch {
+	case n <= 0:
+		return 0
+	case n > math.MaxUint32:
+		return math.MaxUint32
+	default:
+		return uint32(n)
+	}
+}
+
+func spanKind(k trace.SpanKind) tracepb.Span_SpanKind {
+	switch k {
+	case trace.SpanKindInternal:
+		return tracepb.Span_SPAN_KIND_INTERNAL
+	case trace.SpanKindServer:
+		return tracepb.Span_SPAN_KIND_SERVER
+	case trace.SpanKindClient:
+		return tracepb.Span_SPAN_KIND_CLIENT
+	case trace.SpanKindProducer:
+		return tracepb.Span_SPAN_KIND_PRODUCER
+	case trace.SpanKindConsumer:
+		return tracepb.Span_SPAN_KIND_CONSUMER
+	default:
+		return tracepb.Span_SPAN_KIND_UNSPECIFIED
+	}
 }

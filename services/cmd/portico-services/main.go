@@ -79,7 +79,7 @@ func run(ctx context.Context, getenv func(string) string) int {
 		if err := app.close(); err != nil {
 			log.Warn("close", "err", err)
 		}
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if err := app.providers.Shutdown(shutdownCtx); err != nil {
 			log.Warn("telemetry shutdown", "err", err)
