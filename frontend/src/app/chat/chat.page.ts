@@ -109,6 +109,11 @@ export class ChatPage {
   }
 
   protected onComposerKeydown(ev: KeyboardEvent): void {
+    if (ev.key === 'Escape' && this.store.streaming()) {
+      ev.preventDefault();
+      this.stop();
+      return;
+    }
     if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
       ev.preventDefault();
       this.send();
