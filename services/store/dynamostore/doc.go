@@ -32,9 +32,11 @@
 //	reserve: ADD reserved :n, consumed :n, holds :id   IF (no consumed OR consumed <= :max) AND NOT contains(holds, :id)
 //	settle:  ADD used :a, reserved -:n, consumed :a-:n DELETE holds :id   IF contains(holds, :id)
 //	release: ADD reserved -:n, consumed -:n DELETE holds :id              IF contains(holds, :id)
+//	late:    ADD used :a, consumed :a, lateSettled :id                    IF NOT contains(lateSettled, :id)
 //
 // The `holds` marker makes every counter write idempotent: a retried settle or release of a
-// hold applies once. Reserve writes the reservation item (with its holds and expiry)
+// hold applies once. A late settle (its reservation expired and was released first) has no
+// hold to convert; `lateSettled`, the set of request ids charged late, does the same for it. Reserve writes the reservation item (with its holds and expiry)
 // first, then raises the counters one by one in counter-key order; if one refuses, the
 // ones already raised are released before Reserve returns, and if the process dies in
 // between, the reservation's expiry releases them. Other requests may be refused for a few

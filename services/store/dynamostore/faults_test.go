@@ -157,6 +157,56 @@ func TestSettleFailureRetried(t *testing.T) {
 	}
 }
 
+// A late Settle (its reservation expired and was released) that fails half-way, retried,
+// applies every counter and the record once: no lost record, no counter charged twice.
+func TestLateSettleFailureRetried(t *testing.T) {
+	t.Parallel()
+	db := client(t)
+	f := &faulty{API: db}
+	clock := storetest.NewClock(time.Date(2026, 5, 14, 10, 0, 0, 0, time.UTC))
+	s := New(f, newTable(t, db), store.Options{Now: clock.Now, ReservationTTL: time.Minute})
+	tk, err := s.Reserve(t.Context(), reservation("a", 300))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Minute)
+	if n, err := s.releaseExpired(t.Context(), clock.Now()); err != nil || n != 1 {
+		t.Fatalf("releaseExpired = %d, %v", n, err)
+	}
+	wantHeld(t, s, 0, 0)
+	faults := []func(op, expr string) bool{
+		func() func(op, expr string) bool { // second counter
+			var n atomic.Int64
+			return func(op, expr string) bool {
+				return op == "UpdateItem" && strings.HasPrefix(expr, "ADD #u") && n.Add(1) == 2
+			}
+		}(),
+		func(op, expr string) bool { return op == "PutItem" && expr == "REC" },                       // the record
+		func(op, expr string) bool { return op == "UpdateItem" && strings.Contains(expr, "REMOVE") }, // marking it settled
+	}
+	for i, fault := range faults {
+		f.set(fault)
+		if err := s.Settle(t.Context(), tk, store.Outcome{InputTokens: 100, OutputTokens: 50}); !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("fault %d: Settle err = %v, want ErrUnavailable", i, err)
+		}
+	}
+	f.set(nil)
+	for range 2 {
+		if err := s.Settle(t.Context(), tk, store.Outcome{InputTokens: 100, OutputTokens: 50}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantHeld(t, s, 150, 0) // the day and month windows are the reservation's still
+	u, _ := s.Usage(t.Context(), "alice", nil)
+	if u.Today.Requests != 1 || u.Today.InputTokens != 100 {
+		t.Errorf("usage = %+v", u)
+	}
+	page, err := s.ListAudit(t.Context(), store.AuditFilter{User: "alice"})
+	if err != nil || len(page.Records) != 1 || !page.Records[0].Late {
+		t.Errorf("audit = %+v, %v; want one late record", page.Records, err)
+	}
+}
+
 // Two instances (two clients, as two Lambda instances) share one table's limits.
 func TestTwoInstancesShareLimits(t *testing.T) {
 	t.Parallel()

@@ -94,12 +94,10 @@ func (s *Store) claim(ctx context.Context, id string) (string, error) {
 	if err != nil {
 		return "", store.Unavailable("settle", err)
 	}
-	switch st := getStr(out.Item, "state"); st {
-	case stateLate:
-		return stateSettled, nil // another Settle is recording it late
-	default:
-		return st, nil
-	}
+	// A late one is continued: its counter writes are marked per request id (lateSettled) and
+	// its record is written once, so finishing another Settle's late settle (or a failed one
+	// of ours) charges nothing twice and loses no record.
+	return getStr(out.Item, "state"), nil
 }
 
 // settleHolds converts each hold into used (each once, thanks to the holds marker), writes
@@ -129,20 +127,23 @@ func (s *Store) settleHolds(ctx context.Context, t store.Ticket, rec store.Recor
 }
 
 // settleLate records a request whose holds were already released: its usage is added to
-// the counters without a hold to convert.
+// the counters without a hold to convert. Each counter remembers the request ids it was
+// charged late (lateSettled, kept as long as the counter), so a retry applies each once.
 func (s *Store) settleLate(ctx context.Context, t store.Ticket, rec store.Record) error {
 	for _, h := range t.Holds {
 		a := store.Charge(h.Limit.Unit, rec.Tokens())
 		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                s.tableName(),
 			Key:                      key(counterPK(h.Key), "CTR"),
-			UpdateExpression:         aws.String("ADD #u :a, #c :a SET #ra = if_not_exists(#ra, :r), #ttl = if_not_exists(#ttl, :ttl)"),
-			ExpressionAttributeNames: names("#u", "#c", "#ra", "#ttl"),
+			UpdateExpression:         aws.String("ADD #u :a, #c :a, #l :id SET #ra = if_not_exists(#ra, :r), #ttl = if_not_exists(#ttl, :ttl)"),
+			ConditionExpression:      aws.String("NOT contains(#l, :idv)"),
+			ExpressionAttributeNames: names("#u", "#c", "#l", "#ra", "#ttl"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":a": num(a), ":r": num(h.ResetsAt.UnixNano()), ":ttl": num(h.ResetsAt.Add(counterTTL).Unix()),
+				":id": set(rec.RequestID), ":idv": str(rec.RequestID),
 			},
 		})
-		if err != nil {
+		if err != nil && !isConditionFailed(err) {
 			return store.Unavailable("settle", err)
 		}
 	}
