@@ -1,7 +1,7 @@
 import { Code, createClient } from '@connectrpc/connect';
 import { IdentityService } from '@gen/portico/identity/v1/identity_pb';
 import { InferenceService } from '@gen/portico/inference/v1/inference_pb';
-import { createPorticoTransport, hashingFetch, loginUrl, sha256Hex } from './transport';
+import { createPorticoTransport, hashingFetch, loginUrl, redirectToLogin, sha256Hex } from './transport';
 
 interface Seen {
   url: string;
@@ -134,5 +134,19 @@ describe('loginUrl', () => {
     expect(loginUrl('/chat?x=1')).toBe('/auth/login?returnTo=%2Fchat%3Fx%3D1');
     expect(loginUrl('//evil.example')).toBe('/auth/login?returnTo=%2F');
     expect(loginUrl('https://evil.example')).toBe('/auth/login?returnTo=%2F');
+  });
+});
+
+describe('redirectToLogin', () => {
+  beforeEach(() => sessionStorage.clear());
+
+  it('returns to the current path and does not loop', () => {
+    const assigned: string[] = [];
+    const loc = { pathname: '/usage', search: '?x=1', assign: (u: string) => assigned.push(u) } as unknown as Location;
+    redirectToLogin(loc);
+    redirectToLogin(loc);
+    expect(assigned).toEqual(['/auth/login?returnTo=%2Fusage%3Fx%3D1']);
+    redirectToLogin(loc, { force: true });
+    expect(assigned).toHaveLength(2);
   });
 });

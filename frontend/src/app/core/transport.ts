@@ -17,8 +17,21 @@ export const ON_UNAUTHENTICATED = new InjectionToken<() => void>('portico.onUnau
   factory: () => () => redirectToLogin(),
 });
 
-/** Sends the browser to the BFF's sign-in, coming back to where the user was. */
-export function redirectToLogin(loc: Location = window.location): void {
+const LAST_REDIRECT_KEY = 'portico.loginRedirectAt';
+
+/**
+ * Sends the browser to the BFF's sign-in, coming back to where the user was. A second
+ * automatic redirect within 30 seconds is skipped (the error banner offers sign-in instead),
+ * so a backend that keeps refusing fresh sessions cannot trap the tab in a redirect loop.
+ */
+export function redirectToLogin(loc: Location = window.location, opts: { force?: boolean } = {}): void {
+  try {
+    const last = Number(sessionStorage.getItem(LAST_REDIRECT_KEY) ?? 0);
+    if (!opts.force && Date.now() - last < 30_000) return;
+    sessionStorage.setItem(LAST_REDIRECT_KEY, String(Date.now()));
+  } catch {
+    // Without storage, redirect anyway.
+  }
   loc.assign(loginUrl(loc.pathname + loc.search));
 }
 

@@ -45,6 +45,6 @@ export class ErrorBanner {
   readonly dismiss = output<void>();
 
   protected signIn(): void {
-    redirectToLogin();
+    redirectToLogin(window.location, { force: true });
   }
 }
