@@ -84,11 +84,15 @@ func startFunction(event string, extraEnv ...string) (*function, error) {
 
 func (f *function) stop() {
 	_ = f.cmd.Process.Signal(syscall.SIGTERM)
+	var err error
 	select {
-	case <-f.exited:
+	case err = <-f.exited:
 	case <-time.After(5 * time.Second):
 		_ = f.cmd.Process.Kill()
-		<-f.exited
+		err = <-f.exited
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "echoserver exit: %v\n", err)
 	}
 	f.api.Close()
 }
@@ -227,7 +231,7 @@ func TestRawHTTPThroughLambda(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			var got struct {
 				Method, Path, Cookie, RemoteAddr, RequestID string
 				Host, HostHeader                            string
@@ -272,7 +276,7 @@ func TestFailuresThroughLambda(t *testing.T) {
 				t.Fatal(err)
 			}
 			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("X-Discarded") != "" {
 				t.Errorf("status %d, header %v, body %q", resp.StatusCode, resp.Header, body)
 			}
@@ -281,7 +285,7 @@ func TestFailuresThroughLambda(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("healthz after panic: %d", resp.StatusCode)
 			}
@@ -295,7 +299,7 @@ func TestFailuresThroughLambda(t *testing.T) {
 				t.Fatal(err)
 			}
 			body, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if string(body) != "partial" || err == nil {
 				t.Errorf("body %q, err %v; want the partial body, then an error", body, err)
 			}

@@ -74,7 +74,7 @@ func (c *runtimeClient) next(ctx context.Context) (*Invocation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtime API: next: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("runtime API: next: status %d", resp.StatusCode)
 	}
@@ -147,7 +147,7 @@ func (c *runtimeClient) do(req *http.Request, what string) error {
 	if err != nil {
 		return fmt.Errorf("runtime API: %s: %w", what, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusAccepted {
 		return fmt.Errorf("runtime API: %s: status %d", what, resp.StatusCode)

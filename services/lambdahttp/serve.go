@@ -77,10 +77,10 @@ func Serve(ctx context.Context, cfg Config, h http.Handler, opts ...Option) erro
 	c := newRuntimeClient(cfg.RuntimeAPI)
 	for {
 		inv, err := c.next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
+		switch {
+		case ctx.Err() != nil:
+			return nil //nolint:nilerr // ctx ended: a clean shutdown, so the failed poll is expected
+		case err != nil:
 			return err
 		}
 		if err := invoke(ctx, c, cfg.Event, h, inv, o); err != nil {
@@ -102,7 +102,7 @@ func ReportInitError(ctx context.Context, cfg Config, err error) error {
 
 // invoke serves one invocation.
 func invoke(ctx context.Context, c *runtimeClient, event Event, h http.Handler, inv *Invocation, o options) error {
-	log := o.logger
+	log := o.logger.With("lambda_request_id", inv.RequestID)
 	deadline := inv.Deadline
 	if early := deadline.Add(-o.margin); time.Now().Before(early) {
 		deadline = early

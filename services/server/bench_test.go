@@ -37,7 +37,7 @@ func BenchmarkUnary(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ts := httptest.NewUnstartedServer(bc.handler)
-			ts.Listener.Close()
+			_ = ts.Listener.Close()
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				b.Fatal(err)

@@ -57,11 +57,7 @@ func New(opts ...Option) (*Server, error) {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.providers == nil {
-		p, err := telemetry.NewProviders(context.Background(), "portico", func(string) string { return "" })
-		if err != nil {
-			return nil, fmt.Errorf("server: %w", err)
-		}
-		cfg.providers = p
+		cfg.providers = telemetry.Noop()
 	}
 	otel, err := otelconnect.NewInterceptor(
 		otelconnect.WithTracerProvider(cfg.providers.TracerProvider),
@@ -148,7 +144,7 @@ func (s *Server) HTTPServer() *http.Server {
 
 // ListenAndServe listens on addr and serves until ctx is done, then drains (see Serve).
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("server: listen: %w", err)
 	}

@@ -202,7 +202,7 @@ func TestUnauthenticatedRoutes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("status %d", resp.StatusCode)
 		}
@@ -222,7 +222,7 @@ func TestUnauthenticatedRoutes(t *testing.T) {
 	t.Run("reflection", func(t *testing.T) {
 		t.Parallel()
 		stream := grpcreflect.NewClient(h2cClient(), r.url, connect.WithGRPC()).NewStream(context.Background())
-		defer stream.Close()
+		defer func() { _, _ = stream.Close() }()
 		names, err := stream.ListServices()
 		if err != nil {
 			t.Fatal(err)
@@ -383,7 +383,8 @@ func TestGracefulShutdown(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("Serve did not return after shutdown")
 			}
-			if _, err := http.Get(url + "/healthz"); err == nil {
+			if resp, err := http.Get(url + "/healthz"); err == nil {
+				_ = resp.Body.Close()
 				t.Error("server still accepts connections after shutdown")
 			}
 		})

@@ -48,9 +48,7 @@ func NewProviders(ctx context.Context, serviceName string, getenv func(string) s
 	}
 	endpoint := strings.TrimSuffix(getenv(OTLPEndpointEnv), "/")
 	if endpoint == "" {
-		p.TracerProvider = tracenoop.NewTracerProvider()
-		p.MeterProvider = metricnoop.NewMeterProvider()
-		return p, nil
+		return Noop(), nil
 	}
 	res, err := resource.New(ctx,
 		resource.WithAttributes(attribute.String("service.name", serviceName)),
@@ -73,6 +71,15 @@ func NewProviders(ctx context.Context, serviceName string, getenv func(string) s
 	p.flush = []func(context.Context) error{tp.ForceFlush, mp.ForceFlush}
 	p.shutdown = []func(context.Context) error{tp.Shutdown, mp.Shutdown}
 	return p, nil
+}
+
+// Noop returns silent providers: spans and metrics are discarded where they are made.
+func Noop() *Providers {
+	return &Providers{
+		TracerProvider: tracenoop.NewTracerProvider(),
+		MeterProvider:  metricnoop.NewMeterProvider(),
+		Propagator:     propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+	}
 }
 
 // ForceFlush exports everything recorded so far. Lambda calls it after each invocation,

@@ -81,7 +81,7 @@ func (c *otlpClient) post(ctx context.Context, path string, msg proto.Message) e
 	if err != nil {
 		return fmt.Errorf("otlp: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("otlp: POST %s: status %d", path, resp.StatusCode)
@@ -321,7 +321,7 @@ func valueProto(v attribute.Value) *commonpb.AnyValue {
 	case attribute.STRINGSLICE:
 		return arrayProto(v.AsStringSlice(), attribute.StringValue)
 	default:
-		return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v.Emit()}}
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v.String()}}
 	}
 }
 

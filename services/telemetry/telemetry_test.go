@@ -67,7 +67,7 @@ func TestRequestIDMiddleware(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			var body bytes.Buffer
 			_, _ = body.ReadFrom(resp.Body)
 			echoed := resp.Header.Get("X-Request-Id")

@@ -58,7 +58,7 @@ func BenchmarkStartToReady(b *testing.B) {
 		for {
 			resp, err := client.Get("http://" + addr + "/healthz")
 			if err == nil {
-				resp.Body.Close()
+				_ = resp.Body.Close()
 				if resp.StatusCode == http.StatusOK {
 					break
 				}

@@ -192,7 +192,7 @@ func TestStandalone(t *testing.T) {
 	t.Run("reflection lists the services", func(t *testing.T) {
 		t.Parallel()
 		stream := grpcreflect.NewClient(h2cClient(), base, connect.WithGRPC()).NewStream(context.Background())
-		defer stream.Close()
+		defer func() { _, _ = stream.Close() }()
 		names, err := stream.ListServices()
 		if err != nil {
 			t.Fatal(err)
@@ -269,7 +269,7 @@ func TestLambda(t *testing.T) {
 				t.Fatal(err)
 			}
 			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode != http.StatusOK || string(body) != "ok\n" {
 				t.Errorf("healthz: %d %q", resp.StatusCode, body)
 			}
@@ -313,7 +313,7 @@ func TestServiceSelection(t *testing.T) {
 				return
 			}
 			stream := grpcreflect.NewClient(h2cClient(), p.url(t), connect.WithGRPC()).NewStream(context.Background())
-			defer stream.Close()
+			defer func() { _, _ = stream.Close() }()
 			names, err := stream.ListServices()
 			if err != nil {
 				t.Fatal(err)

@@ -20,7 +20,7 @@ func next(t *testing.T, s *runtimeapi.Server) (string, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	payload, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Lambda-Runtime-Deadline-Ms") == "" {
 		t.Fatalf("next: %d %v", resp.StatusCode, resp.Header)
@@ -39,7 +39,7 @@ func post(t *testing.T, url string, body io.Reader, header http.Header, trailer 
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	return resp.StatusCode
 }
 
@@ -155,7 +155,7 @@ func TestNextWaitsForAnEvent(t *testing.T) {
 			got <- "error: " + err.Error()
 			return
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		got <- resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
 	}()
 	<-s.Polls() // the runtime is waiting

@@ -2,7 +2,6 @@ package runtimeapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -79,7 +78,10 @@ func readResponse(req *http.Request, inv *Invocation) (*http.Response, error) {
 			return nil, fmt.Errorf("runtimeapi: %w", req.Context().Err())
 		case c, ok := <-inv.Chunks():
 			if !ok {
-				res, _ := inv.Wait(context.Background())
+				res, err := inv.Wait(req.Context())
+				if err != nil {
+					return nil, err
+				}
 				if res.ErrorType != "" {
 					// What a Function URL answers when the function fails before streaming.
 					return &http.Response{
@@ -122,6 +124,7 @@ func readResponse(req *http.Request, inv *Invocation) (*http.Response, error) {
 		h.Add("Set-Cookie", c)
 	}
 	pr, pw := io.Pipe()
+	ctx := req.Context()
 	go func() {
 		if len(rest) > 0 {
 			if _, err := pw.Write(rest); err != nil {
@@ -133,7 +136,11 @@ func readResponse(req *http.Request, inv *Invocation) (*http.Response, error) {
 				return
 			}
 		}
-		res, _ := inv.Wait(context.Background())
+		res, err := inv.Wait(ctx)
+		if err != nil {
+			_ = pw.CloseWithError(err)
+			return
+		}
 		if res.ErrorType != "" {
 			_ = pw.CloseWithError(fmt.Errorf("runtimeapi: function failed mid-stream: %s", res.ErrorType))
 			return

@@ -75,8 +75,9 @@ func rawHeaders(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	w.Header().Add("X-Multi-Out", "a")
 	w.Header().Add("X-Multi-Out", "b")
-	http.SetCookie(w, &http.Cookie{Name: "one", Value: "1"})
-	http.SetCookie(w, &http.Cookie{Name: "two", Value: "2"})
+	for _, name := range []string{"one", "two"} {
+		http.SetCookie(w, &http.Cookie{Name: name, Value: "1", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"method":     r.Method,
