@@ -171,12 +171,28 @@ func (b *bearerInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc 
 func (b *bearerInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
 	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
 		conn := next(ctx, spec)
-		if h, err := b.header(); err == nil {
-			conn.RequestHeader().Set("Authorization", h)
+		h, err := b.header()
+		if err != nil {
+			// Fail the stream here, with the token error, rather than send it without a token
+			// and get the server's "missing bearer token" instead of the reason.
+			return &failedConn{StreamingClientConn: conn, err: err}
 		}
+		conn.RequestHeader().Set("Authorization", h)
 		return conn
 	}
 }
+
+// failedConn is a stream that fails every Send and Receive with err. It never starts the
+// wrapped call (closing that would send a request, without a token).
+type failedConn struct {
+	connect.StreamingClientConn
+	err error
+}
+
+func (c *failedConn) Send(any) error       { return c.err }
+func (c *failedConn) Receive(any) error    { return c.err }
+func (c *failedConn) CloseRequest() error  { return nil }
+func (c *failedConn) CloseResponse() error { return nil }
 
 func (b *bearerInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return next

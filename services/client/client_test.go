@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -199,6 +200,20 @@ func TestBadCredentials(t *testing.T) {
 	_, err = c.Identity.GetMe(context.Background(), &identityv1.GetMeRequest{})
 	if connect.CodeOf(err) != connect.CodeUnauthenticated || e.identity.calls.Load() != 0 {
 		t.Fatalf("err = %v, want Unauthenticated before any call", err)
+	}
+	// A stream fails the same way, with the token error, and sends nothing.
+	stream, err := c.Inference.ConverseStream(context.Background(), &inferencev1.ConverseStreamRequest{ModelId: "m"})
+	if err == nil {
+		for stream.Receive() {
+		}
+		err = stream.Err()
+		_ = stream.Close()
+	}
+	if connect.CodeOf(err) != connect.CodeUnauthenticated || !strings.Contains(err.Error(), "client: token") {
+		t.Fatalf("stream err = %v, want Unauthenticated with the token error", err)
+	}
+	if p := e.sawProtocol.Load(); p != nil {
+		t.Errorf("a request reached the server (%v) without a token", p)
 	}
 }
 
