@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/portico-dev/portico/services/lambdahttp"
 )
 
 // Service names accepted in PORTICO_SERVICE.
@@ -31,6 +33,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		issuer:     or(getenv("PORTICO_ISSUER"), "http://localhost:9000"),
 		policyFile: getenv("PORTICO_POLICY_FILE"),
 		store:      or(getenv(envStore), defaultStore),
+	}
+	if _, err := lambdahttp.FromEnv(getenv); err != nil {
+		return c, err // checked here so that Lambda hears of it as an init error
 	}
 	c.clientIDs = splitList(or(getenv("PORTICO_CLIENT_IDS"), "portico-web,portico-machine"))
 	if len(c.clientIDs) == 0 {

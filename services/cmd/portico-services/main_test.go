@@ -334,20 +334,34 @@ func TestServiceSelection(t *testing.T) {
 
 func TestInitErrorOnLambda(t *testing.T) {
 	t.Parallel()
-	api := runtimeapi.New()
-	t.Cleanup(api.Close)
-	p := spawn(t, "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "PORTICO_POLICY_FILE=/nonexistent/policy.yaml")
-	select {
-	case report := <-api.InitErrors():
-		if !strings.Contains(runtimeapi.ErrorMessage(report.Body), "policy") {
-			t.Errorf("init error: %s", report.Body)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no init error\n%s", p.log())
+	tests := []struct {
+		name string
+		env  string
+		want string // in the reported error message
+	}{
+		{"missing policy file", "PORTICO_POLICY_FILE=/nonexistent/policy.yaml", "policy"},
+		{"unknown event shape", "PORTICO_LAMBDA_EVENT=alb", "alb"},
+		{"unknown service", "PORTICO_SERVICE=billing", "billing"},
 	}
-	<-p.done
-	if p.err == nil {
-		t.Error("exited 0")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			api := runtimeapi.New()
+			t.Cleanup(api.Close)
+			p := spawn(t, "AWS_LAMBDA_RUNTIME_API="+api.Addr(), tt.env)
+			select {
+			case report := <-api.InitErrors():
+				if msg := runtimeapi.ErrorMessage(report.Body); !strings.Contains(msg, tt.want) {
+					t.Errorf("init error %q, want it to mention %q", msg, tt.want)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("no init error\n%s", p.log())
+			}
+			<-p.done
+			if p.err == nil {
+				t.Error("exited 0")
+			}
+		})
 	}
 }
 
