@@ -1,6 +1,8 @@
 package devidp_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
@@ -178,6 +180,12 @@ func TestTokenErrors(t *testing.T) {
 			code, _ := codeFor(t, idp, nil)
 			return call{devidp.WebClientID, devidp.WebClientSecret, codeGrant(code, "")}
 		}, 400, "invalid_request"},
+		{"code_verifier outside RFC 7636's characters", func(t *testing.T) call {
+			bad := strings.Repeat("a b+c/", 8) // 48 bytes, with a space, + and /
+			sum := sha256.Sum256([]byte(bad))
+			code, _ := codeFor(t, idp, url.Values{"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}})
+			return call{devidp.WebClientID, devidp.WebClientSecret, codeGrant(code, bad)}
+		}, 400, "invalid_grant"},
 		{"wrong redirect_uri", func(t *testing.T) call {
 			code, v := codeFor(t, idp, nil)
 			f := codeGrant(code, v)

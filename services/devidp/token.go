@@ -6,9 +6,13 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
+
+// codeVerifierRE is RFC 7636's code_verifier: 43 to 128 unreserved characters.
+var codeVerifierRE = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 
 // oauthError is an RFC 6749 section 5.2 error response.
 type oauthError struct {
@@ -144,7 +148,7 @@ func (s *Server) redeemCode(c *client, form url.Values) (*tokenSet, *oauthError)
 		}
 		sum := sha256.Sum256([]byte(verifier))
 		got := base64.RawURLEncoding.EncodeToString(sum[:])
-		if len(verifier) < 43 || len(verifier) > 128 || subtle.ConstantTimeCompare([]byte(got), []byte(ac.codeChallenge)) != 1 {
+		if !codeVerifierRE.MatchString(verifier) || subtle.ConstantTimeCompare([]byte(got), []byte(ac.codeChallenge)) != 1 {
 			return nil, errInvalidGrant("code_verifier does not match code_challenge")
 		}
 	} else if form.Has("code_verifier") {
