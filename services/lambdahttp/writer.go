@@ -14,7 +14,7 @@ import (
 const flushThreshold = 32 << 10
 
 // preludeDelimiter separates the JSON prelude from the body.
-var preludeDelimiter = make([]byte, 8)
+const preludeDelimiter = "\x00\x00\x00\x00\x00\x00\x00\x00"
 
 // errFinished is returned by writes after the response ended.
 var errFinished = errors.New("lambdahttp: response already finished")

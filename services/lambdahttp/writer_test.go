@@ -11,7 +11,7 @@ import (
 // split parses what the writer sent into its prelude and body.
 func split(t *testing.T, out []byte) (map[string]any, string) {
 	t.Helper()
-	i := bytes.Index(out, preludeDelimiter)
+	i := bytes.Index(out, []byte(preludeDelimiter))
 	if i < 0 {
 		t.Fatalf("no delimiter in %q", out)
 	}
