@@ -2,7 +2,8 @@
 //
 // A Verifier accepts a compact JWS only when all of these hold, in this order:
 //
-//   - the token is at most MaxTokenSize bytes and has three base64url parts;
+//   - the token is at most MaxTokenSize bytes and has three parts in strict base64url (no
+//     other byte, no stray bits: one spelling per token);
 //   - the protected header names alg RS256 (no "none", no HS256 keyed with the public key, no
 //     other algorithm) and carries no crit parameter;
 //   - its kid is in the issuer's JWKS, which the KeySet fetches through the issuer's OpenID
