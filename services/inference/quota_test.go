@@ -11,7 +11,8 @@ import (
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
-	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/bedrock"
+	"github.com/portico-dev/portico/services/inference"
 	"github.com/portico-dev/portico/services/store"
 )
 
@@ -201,27 +202,48 @@ func TestStoreUnavailable(t *testing.T) {
 	}
 }
 
-// TestStreamWithinReservedQuota fills a quota exactly with one stream's worst case: the
-// stream runs to its end (a quota cannot run out mid-stream, the worst case was held
-// before the first token), and the next request is refused until the first one settles
-// below its hold.
+// gatedBedrock holds each stream at its first delta until release is closed.
+type gatedBedrock struct {
+	inference.BedrockProvider
+	release chan struct{}
+}
+
+func (g *gatedBedrock) ConverseStream(ctx context.Context, req *inferencev1.ConverseStreamRequest, call bedrock.Call, send bedrock.SendFunc) (*bedrock.Result, error) {
+	first := true
+	return g.BedrockProvider.ConverseStream(ctx, req, call, func(ev *inferencev1.ConverseStreamResponse) error {
+		if ev.GetDelta() != nil && first {
+			first = false
+			<-g.release
+		}
+		return send(ev)
+	})
+}
+
+// TestStreamWithinReservedQuota fills a quota exactly with one stream's worst case: while
+// the stream is in flight another request is refused, and the stream runs to its end (a
+// quota cannot run out mid-stream: the worst case was held before the first token).
 func TestStreamWithinReservedQuota(t *testing.T) {
 	t.Parallel()
+	gate := &gatedBedrock{release: make(chan struct{})}
 	// "hello there" with max_tokens 100 holds exactly 108 tokens.
-	h := newHarness(t, options{policyYAML: quotaPolicy("userTokensPerDay: 108"), aws: localaws.Config{TokensPerSecond: 200}})
+	h := newHarness(t, options{policyYAML: quotaPolicy("userTokensPerDay: 108"),
+		wrapBedrock: func(p inference.BedrockProvider) inference.BedrockProvider { gate.BedrockProvider = p; return gate }})
 	req := ask(haiku, "hello there")
 	req.InferenceConfig = &inferencev1.InferenceConfig{MaxTokens: ptr[int32](100)}
 	s, err := h.client("alice").ConverseStream(context.Background(), streamOf(req))
 	if err != nil {
+		close(gate.release)
 		t.Fatal(err)
 	}
 	if !s.Receive() || s.Msg().GetStart() == nil {
+		close(gate.release)
 		t.Fatalf("no start: %v", s.Err())
 	}
-	// While the stream holds the whole quota, another request is refused.
+	// The stream is held at its first delta, holding the whole quota.
 	_, err = h.client("alice").Converse(context.Background(), req)
+	close(gate.release)
 	if qe := quotaExceededOf(err); qe == nil || qe.GetStatus().GetReserved() != 108 {
-		t.Fatalf("second request: err = %v, detail %v", err, qe)
+		t.Errorf("second request: err = %v, detail %v", err, qe)
 	}
 	var last *inferencev1.ConverseStreamResponse
 	for s.Receive() {
