@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -190,5 +191,27 @@ func TestCheckLedger(t *testing.T) {
 	}
 	if lc.OK() || len(lc.Mismatches) != 1 {
 		t.Fatalf("after breaking the group counter: %+v, want one mismatch", lc)
+	}
+}
+
+func TestCountGoroutines(t *testing.T) {
+	t.Parallel()
+	dump := `SIGQUIT: quit
+PC=0x47a1e1 m=0 sigcode=0
+
+goroutine 0 gp=0x6f2c80 m=0 mp=0x6f3640 [idle]:
+runtime.futex(0x6f3780, 0x80, 0x0, 0x0, 0x0, 0x0)
+goroutine 1 [select, 3 minutes]:
+main.main()
+	/src/main.go:10 +0x1d
+goroutine 7 [IO wait]:
+internal/poll.runtime_pollWait(0x7f, 0x72)
+`
+	n, err := bench.CountGoroutines(strings.NewReader(dump))
+	if err != nil || n != 3 {
+		t.Fatalf("CountGoroutines = %d, %v; want 3", n, err)
+	}
+	if _, err := bench.CountGoroutines(strings.NewReader("no dump here\n")); err == nil {
+		t.Error("a log without a dump counted goroutines")
 	}
 }

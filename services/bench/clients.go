@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -157,7 +158,7 @@ func NewBedrock(url string) *Bedrock {
 	cfg := aws.Config{
 		Region:           "us-east-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("portico-dev", "portico-dev-secret", ""),
-		HTTPClient:       &http.Client{Transport: NewTransport()},
+		HTTPClient:       ownBodyClient{&http.Client{Transport: NewTransport()}},
 		RetryMaxAttempts: 1,
 	}
 	return &Bedrock{client: bedrockruntime.NewFromConfig(cfg, func(o *bedrockruntime.Options) {
@@ -215,4 +216,26 @@ func NewIdentity(httpClient *http.Client, baseURL string, json bool) *Identity {
 func (c *Identity) GetMe(ctx context.Context) error {
 	_, err := c.client.GetMe(ctx, &identityv1.GetMeRequest{})
 	return err
+}
+
+// ownBodyClient hands net/http a request body of its own instead of the SDK's, the same
+// guard services/bedrock applies: the SDK closes its request body as soon as the response
+// headers of an event stream arrive, which can race net/http's transport still finishing the
+// request write and close the connection ("use of closed network connection") mid-stream.
+// Without it the baseline would fail where the services do not.
+type ownBodyClient struct{ c *http.Client }
+
+type ownBody struct{ rc io.ReadCloser }
+
+func (b ownBody) Read(p []byte) (int, error) { return b.rc.Read(p) }
+func (b ownBody) Close() error               { return b.rc.Close() }
+
+// Do implements aws.HTTPClient.
+func (o ownBodyClient) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		shallow := *r
+		shallow.Body = ownBody{r.Body}
+		r = &shallow
+	}
+	return o.c.Do(r)
 }

@@ -6,11 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,6 +58,7 @@ type Proc struct {
 	Ready time.Duration
 
 	bin, logPath string
+	logStart     int64 // the log file's size when this process started
 	env          []string
 	cmd          *exec.Cmd
 	log          *os.File
@@ -70,10 +73,14 @@ func Start(ctx context.Context, name, bin, addr, logPath string, env []string) (
 	if err != nil {
 		return nil, fmt.Errorf("%s: log: %w", name, err)
 	}
+	var logStart int64
+	if fi, err := logf.Stat(); err == nil {
+		logStart = fi.Size()
+	}
 	cmd := exec.Command(bin)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "GOTRACEBACK=all"}, env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	p := &Proc{Name: name, Addr: addr, URL: "http://" + addr, bin: bin, logPath: logPath, env: env, cmd: cmd, log: logf, done: make(chan error, 1)}
+	p := &Proc{Name: name, Addr: addr, URL: "http://" + addr, bin: bin, logPath: logPath, logStart: logStart, env: env, cmd: cmd, log: logf, done: make(chan error, 1)}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		_ = logf.Close()
@@ -122,6 +129,59 @@ func (p *Proc) Restart(ctx context.Context) (*Proc, error) {
 		return nil, err
 	}
 	return Start(ctx, p.Name, p.bin, p.Addr, p.logPath, p.env)
+}
+
+// Respawn starts a new process like p (same binary, address, environment and log), for
+// after p has ended.
+func (p *Proc) Respawn(ctx context.Context) (*Proc, error) {
+	return Start(ctx, p.Name, p.bin, p.Addr, p.logPath, p.env)
+}
+
+// Goroutines ends the process with SIGQUIT, which makes the Go runtime print every
+// goroutine's stack (GOTRACEBACK=all is set at start) to the log, and returns how many
+// goroutines the dump lists. The process is gone afterwards.
+func (p *Proc) Goroutines() (int, error) {
+	defer p.log.Close()
+	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		return 0, fmt.Errorf("%s: SIGQUIT: %w", p.Name, err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return 0, fmt.Errorf("%s: did not exit on SIGQUIT", p.Name)
+	}
+	f, err := os.Open(p.logPath)
+	if err != nil {
+		return 0, fmt.Errorf("%s: log: %w", p.Name, err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(p.logStart, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("%s: log: %w", p.Name, err)
+	}
+	return CountGoroutines(f)
+}
+
+var goroutineHeader = regexp.MustCompile(`^goroutine \d+ .*\[.*\]:$`)
+
+// CountGoroutines counts the goroutine headers ("goroutine 7 [select]:") of a Go stack dump.
+func CountGoroutines(r io.Reader) (int, error) {
+	n := 0
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if goroutineHeader.MatchString(sc.Text()) {
+			n++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("read stack dump: %w", err)
+	}
+	if n == 0 {
+		return 0, errors.New("no goroutine in the stack dump")
+	}
+	return n, nil
 }
 
 // Pid returns the process id.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 )
@@ -22,25 +23,16 @@ type Binaries struct {
 }
 
 // BuildBinaries builds the four server commands of the local stack from the module root
-// into dir.
+// into dir, with one go command (the packages build and link in parallel).
 func BuildBinaries(ctx context.Context, root, dir string) (Binaries, error) {
-	var b Binaries
-	for _, t := range []struct {
-		dst *string
-		pkg string
-	}{
-		{&b.DevIdP, "./services/cmd/portico-devidp"},
-		{&b.LocalAWS, "./services/cmd/portico-localaws"},
-		{&b.Services, "./services/cmd/portico-services"},
-		{&b.BFF, "./bff/cmd/portico-bff"},
-	} {
-		p, err := Build(ctx, root, dir, t.pkg, nil)
-		if err != nil {
-			return b, err
-		}
-		*t.dst = p
+	pkgs := []string{"./services/cmd/portico-devidp", "./services/cmd/portico-localaws", "./services/cmd/portico-services", "./bff/cmd/portico-bff"}
+	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)...)
+	cmd.Dir = root
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return Binaries{}, fmt.Errorf("go build: %w\n%s", err, msg)
 	}
-	return b, nil
+	bin := func(pkg string) string { return filepath.Join(dir, filepath.Base(pkg)) }
+	return Binaries{DevIdP: bin(pkgs[0]), LocalAWS: bin(pkgs[1]), Services: bin(pkgs[2]), BFF: bin(pkgs[3])}, nil
 }
 
 // Stack is the local Portico stack running as real processes on free loopback ports.

@@ -30,6 +30,8 @@ type e2eResult struct {
 	signIns   int
 	smokeErrs []string
 	plan      plan
+	// idleGoroutines are the goroutines of the services and the BFF at rest, by process name.
+	idleGoroutines map[string]int
 }
 
 func (e *e2eResult) note(format string, args ...any) {
@@ -109,16 +111,17 @@ type plan struct {
 	readyRuns    int
 	unaryTokens  int32
 	settle       time.Duration
+	warmUp       time.Duration
 }
 
 func newPlan(opts options) plan {
 	if opts.smoke {
 		return plan{
 			runs: 1, rates: []float64{20}, rateDur: time.Second,
-			proxyDur: time.Second, proxyWorkers: 4,
+			proxyDur: 500 * time.Millisecond, proxyWorkers: 4,
 			streamSizes: []int{1, 5}, streamTokens: 10,
 			rssUsers: []int{0, 5}, rssTokens: 20,
-			loadUsers: 5, loadDur: 2 * time.Second, readyRuns: 1, unaryTokens: 8, settle: 500 * time.Millisecond,
+			loadUsers: 5, loadDur: 2 * time.Second, readyRuns: 1, unaryTokens: 8, settle: 500 * time.Millisecond, warmUp: 300 * time.Millisecond,
 		}
 	}
 	return plan{
@@ -127,7 +130,7 @@ func newPlan(opts options) plan {
 		proxyDur: 4 * time.Second, proxyWorkers: 32,
 		streamSizes: []int{1, 100, 500}, streamTokens: 50,
 		rssUsers: []int{0, 100, 1000}, rssTokens: 150,
-		loadUsers: 200, loadDur: 60 * time.Second, readyRuns: 5, unaryTokens: 16, settle: 3 * time.Second,
+		loadUsers: 200, loadDur: 60 * time.Second, readyRuns: 5, unaryTokens: 16, settle: 3 * time.Second, warmUp: time.Second,
 	}
 }
 
@@ -150,11 +153,26 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 	}()
 
 	// Start-to-ready: restart each server process a few times (they keep their addresses).
-	for range p.readyRuns {
+	// The first time, the services and the BFF are ended with SIGQUIT instead: the goroutine
+	// count of a process at rest is the reference of the load test's leak check.
+	e.idleGoroutines = map[string]int{}
+	for i := range p.readyRuns {
 		for _, pp := range []**bench.Proc{&stack.IdP, &stack.AWS, &stack.Services, &stack.BFF} {
-			np, err := (*pp).Restart(ctx)
+			old := *pp
+			var np *bench.Proc
+			var err error
+			if i == 0 && (old == stack.Services || old == stack.BFF) {
+				n, gerr := old.Goroutines()
+				if gerr != nil {
+					e.note("goroutines of %s at rest: %v", old.Name, gerr)
+				}
+				e.idleGoroutines[old.Name] = n
+				np, err = old.Respawn(ctx)
+			} else {
+				np, err = old.Restart(ctx)
+			}
 			if err != nil {
-				return e, fmt.Errorf("restart %s: %w", (*pp).Name, err)
+				return e, fmt.Errorf("restart %s: %w", old.Name, err)
 			}
 			*pp = np
 			e.ready[np.Name] = append(e.ready[np.Name], np.Ready)
@@ -206,8 +224,8 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 	}
 
 	// Warm-up: connections, caches, JIT-free but allocator-warm.
-	bench.Constant(ctx, 200, time.Second, 1000, 10*time.Second, bffCall)
-	bench.Constant(ctx, 200, time.Second, 1000, 10*time.Second, directCall)
+	bench.Constant(ctx, 200, p.warmUp, 1000, 10*time.Second, bffCall)
+	bench.Constant(ctx, 200, p.warmUp, 1000, 10*time.Second, directCall)
 
 	logf("unary at fixed rates (%d runs)", p.runs)
 	for _, rate := range p.rates {
@@ -377,9 +395,19 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 	if !opts.skipped("load") {
 		logf("load test: %d streaming users for %s", p.loadUsers, p.loadDur)
 		lr := runLoad(ctx, stack, browsers[:p.loadUsers], transport, p)
+		lr.idleBFFGoroutines, lr.idleSvcGoroutines = e.idleGoroutines["bff"], e.idleGoroutines["services"]
 		dbPath := stack.DBPath
 		e.load = lr
-		// The ledger check needs every settlement written: stop the services (graceful drain).
+		// Goroutines left after the run: the BFF and the services end with a SIGQUIT stack
+		// dump. Every stream has ended and settled by now (the settle pause), and the ledger is
+		// read from the file afterwards.
+		var gerr1, gerr2 error
+		lr.bffGoroutines, gerr1 = stack.BFF.Goroutines()
+		lr.svcGoroutines, gerr2 = stack.Services.Goroutines()
+		if err := errors.Join(gerr1, gerr2); err != nil {
+			lr.snapErr = errors.Join(lr.snapErr, err)
+		}
+		stack.BFF, stack.Services = nil, nil
 		err := stack.Stop()
 		stack = nil
 		if err != nil {

@@ -54,7 +54,10 @@ type loadResult struct {
 	peakBFF, peakSvc int64
 	snapErr          error
 	ledger           bench.LedgerCheck
-	ledgerErr        error
+	// Goroutines of a fresh process at rest and after the run (SIGQUIT stack dumps).
+	idleBFFGoroutines, idleSvcGoroutines int
+	bffGoroutines, svcGoroutines         int
+	ledgerErr                            error
 }
 
 // Growth limits after the run, against the state after the warm-up: memory may not grow
@@ -78,6 +81,12 @@ func (l *loadResult) grew() []string {
 	check("services", l.before.svcRSS, l.after.svcRSS)
 	if l.after.bffFDs > l.before.bffFDs+growthFDs || l.after.svcFDs > l.before.svcFDs+growthFDs {
 		out = append(out, fmt.Sprintf("open files grew: BFF %d → %d, services %d → %d", l.before.bffFDs, l.after.bffFDs, l.before.svcFDs, l.after.svcFDs))
+	}
+	// Each socket still open explains at most two goroutines (net/http's read and write
+	// loops); anything beyond is left over from the run's thousands of requests.
+	if l.bffGoroutines > l.idleBFFGoroutines+2*l.after.bffFDs || l.svcGoroutines > l.idleSvcGoroutines+2*l.after.svcFDs {
+		out = append(out, fmt.Sprintf("goroutines left: BFF %d (at rest %d, %d open files), services %d (at rest %d, %d open files)",
+			l.bffGoroutines, l.idleBFFGoroutines, l.after.bffFDs, l.svcGoroutines, l.idleSvcGoroutines, l.after.svcFDs))
 	}
 	if l.after.bffThreads > l.before.bffThreads+growthThreads || l.after.svcThreads > l.before.svcThreads+growthThreads {
 		out = append(out, fmt.Sprintf("threads grew: BFF %d → %d, services %d → %d", l.before.bffThreads, l.after.bffThreads, l.before.svcThreads, l.after.svcThreads))

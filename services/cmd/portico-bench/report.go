@@ -162,13 +162,14 @@ func (r *report) writeE2E(w func(string, ...any), e *e2eResult) {
 		w("| after warm-up → after the run (idle connections closed, %s later) | BFF RSS %s → %s, open files %d → %d, threads %d → %d; services RSS %s → %s, open files %d → %d, threads %d → %d |\n",
 			e.plan.settle, mib(l.before.bffRSS), mib(l.after.bffRSS), l.before.bffFDs, l.after.bffFDs, l.before.bffThreads, l.after.bffThreads,
 			mib(l.before.svcRSS), mib(l.after.svcRSS), l.before.svcFDs, l.after.svcFDs, l.before.svcThreads, l.after.svcThreads)
+		w("| goroutines after the run (SIGQUIT stack dump) vs a fresh process at rest | BFF %d vs %d; services %d vs %d |\n", l.bffGoroutines, l.idleBFFGoroutines, l.svcGoroutines, l.idleSvcGoroutines)
 		if l.ledgerErr != nil {
 			w("| quota counters vs ledger | not checked: %v |\n", l.ledgerErr)
 		} else {
-			w("| quota counters vs ledger (SQLite opened read-only after a graceful stop, whole run) | %d ledger rows, %d counter series compared, %d mismatches, %d reservations in flight, %d reserved |\n",
+			w("| quota counters vs ledger (SQLite opened read-only after the processes ended, whole benchmark run) | %d ledger rows, %d counter series compared, %d mismatches, %d reservations in flight, %d reserved |\n",
 				l.ledger.Rows, l.ledger.Counters, len(l.ledger.Mismatches), l.ledger.InFlight, l.ledger.Reserved)
 		}
-		w("\nNo goroutine counts: the services and the BFF expose no debug endpoint, so growth is judged on RSS (≤ +20 %% + 8 MiB), open files (≤ +8) and OS threads (≤ +4) against the state after the warm-up.\n\n")
+		w("\nThe services and the BFF expose no debug endpoint, so leaks are judged from outside: RSS (≤ +20 %% + 8 MiB), open files (≤ +8) and OS threads (≤ +4) against the state after the warm-up, and goroutines from a SIGQUIT stack dump at the end against a fresh process of the same binary at rest (≤ two per socket still open, for net/http's read and write loops).\n\n")
 	}
 	if len(e.ready) > 0 {
 		w("## Process start to ready\n\nFrom exec to the first `200` of `GET /healthz` (polled every millisecond), local amd64 build, each process restarted in place with the stack's configuration:\n\n| process | median | max | runs |\n|---|---:|---:|---:|\n")
