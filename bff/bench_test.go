@@ -157,7 +157,7 @@ func BenchmarkStreamChunkLatency(b *testing.B) {
 	}
 	b.StopTimer()
 	if len(latencies) != b.N {
-		b.Fatalf("received %d chunks, want %d", len(latencies), b.N)
+		b.Fatalf("received %d chunks, want %d (%v)", len(latencies), b.N, sc.Err())
 	}
 	slices.Sort(latencies)
 	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds()), "chunk-p50-µs")

@@ -74,6 +74,19 @@ func startUpstream(t testing.TB) *upstream {
 			}
 		}
 	})
+	// InvokeEndpoint answers before reading the request body, then reports its size: a
+	// full-duplex exchange, as a Connect stream can be.
+	mux.HandleFunc("/portico.inference.v1.InferenceService/InvokeEndpoint", func(w http.ResponseWriter, r *http.Request) {
+		u.record(r)
+		w.Header().Set("Content-Type", "application/connect+json")
+		_, _ = io.WriteString(w, "ready;")
+		_ = http.NewResponseController(w).Flush()
+		n, err := io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, "got="+strconv.FormatInt(n, 10)+";")
+		if err != nil {
+			_, _ = io.WriteString(w, "err="+err.Error()+";")
+		}
+	})
 	mux.HandleFunc("/portico.inference.v1.InferenceService/Converse", func(w http.ResponseWriter, r *http.Request) {
 		u.record(r)
 		_, err := io.Copy(io.Discard, r.Body)

@@ -186,6 +186,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// The upstream may answer (and the stream flush) before the transport has finished
+	// sending the request body. Without full duplex, an HTTP/1.1 server then discards and
+	// closes the unread body under the transport, which aborts the call mid-stream.
+	_ = http.NewResponseController(w).EnableFullDuplex() // HTTP/2 and Lambda are duplex already
 	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), tokenKey{}, token), p.cfg.Timeout)
 	defer cancel()
 	r = r.WithContext(ctx)
