@@ -98,8 +98,13 @@ infra-test: ## CDK app (infra/, its own Go module): assertion and cdk-nag tests,
 
 .PHONY: frontend-test
 frontend-test: tools ## Angular unit tests, production build (budgets), and end-to-end tests in Chromium.
-	@if [ ! -f frontend/angular.json ]; then echo "frontend: not present yet"; exit 0; fi; \
 	cd frontend && npm run test:ci && npm run build
+	$(MAKE) e2e
+
+.PHONY: e2e
+e2e: tools ## End-to-end tests in Debian's Chromium against the real stack (started by Playwright when not running).
+	@command -v "$${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null || { echo "e2e: Chromium missing: apt-get install chromium (.ci/run does this)" >&2; exit 1; }
+	cd frontend && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm run e2e
 
 ##@ Tools
 

@@ -1,10 +1,30 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 
 /**
- * End-to-end tests against a running `make dev` stack (no mocks). The BFF's CSP is active.
- * PORTICO_E2E_URL overrides the address; CHROMIUM_PATH the browser (Debian's chromium).
+ * End-to-end tests against the real `make dev` stack (no mocks). The BFF's CSP is active.
+ * When nothing answers on the BFF's address, Playwright starts the stack itself with the dev
+ * launcher (a fresh SQLite store in a temporary folder) and stops it afterwards; in CI it
+ * always starts its own. PORTICO_E2E_URL overrides the address; CHROMIUM_PATH the browser
+ * (Debian's chromium).
  */
+const baseURL = process.env['PORTICO_E2E_URL'] ?? 'http://localhost:8080';
+const storeDir = mkdtempSync(join(tmpdir(), 'portico-e2e-'));
+
 export default defineConfig({
+  webServer: {
+    command: 'go run ./services/cmd/portico-dev',
+    cwd: '..',
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: !process.env['CI'],
+    timeout: 600_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
+    env: { PORTICO_STORE: `sqlite:${join(storeDir, 'portico.db')}` },
+  },
   testDir: './e2e',
   outputDir: './test-results/artifacts',
   timeout: 60_000,
@@ -15,7 +35,7 @@ export default defineConfig({
   forbidOnly: !!process.env['CI'],
   reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
   use: {
-    baseURL: process.env['PORTICO_E2E_URL'] ?? 'http://localhost:8080',
+    baseURL,
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     viewport: { width: 1280, height: 800 },
