@@ -5,9 +5,11 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -186,24 +188,42 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	// The upstream may answer (and the stream flush) before the transport has finished
-	// sending the request body. Without full duplex, an HTTP/1.1 server then discards and
-	// closes the unread body under the transport, which aborts the call mid-stream.
-	_ = http.NewResponseController(w).EnableFullDuplex() // HTTP/2 and Lambda are duplex already
 	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), tokenKey{}, token), p.cfg.Timeout)
 	defer cancel()
 	r = r.WithContext(ctx)
-	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(w, r.Body, p.cfg.MaxBodyBytes)
+	if err := bufferBody(w, r, p.cfg.MaxBodyBytes); err != nil {
+		writeError(w, r, err)
+		return
 	}
 	p.rp.ServeHTTP(w, r)
 }
 
+// bufferBody reads the whole request body (at most limit bytes) before anything is
+// forwarded. Browsers send each call's request as one complete message (Connect unary and
+// server streaming, gRPC-Web), so nothing is lost by waiting for it, and much is gained: an
+// oversize body is refused before the services see it, and the transport never reads the
+// body concurrently with the server, which otherwise races when the upstream answers
+// before the body is sent (an HTTP/1.1 server closes or rereads an unread body).
+func bufferBody(w http.ResponseWriter, r *http.Request, limit int64) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+			return errTooLarge(limit)
+		}
+		return connect.NewError(connect.CodeCanceled, fmt.Errorf("read request body: %w", err))
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.Header.Del("Transfer-Encoding")
+	return nil
+}
+
 func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
-	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooLarge):
-		writeError(w, r, errTooLarge(tooLarge.Limit))
 	case errors.Is(r.Context().Err(), context.Canceled):
 		// The browser went away; the upstream call has been cancelled with it.
 	case errors.Is(err, context.DeadlineExceeded):
