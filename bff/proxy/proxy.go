@@ -1,7 +1,7 @@
 // Package proxy forwards the browser's Connect and gRPC-Web calls under /api/ to the
 // services: only allowlisted procedures, only with the CSRF guard passed, with the browser's
-// cookies and credentials stripped and the session's access token attached, streaming
-// responses as they arrive.
+// cookies and credentials stripped and the session's access token attached. Request bodies
+// are read whole (bounded) before forwarding; responses stream as they arrive.
 package proxy
 
 import (
