@@ -124,7 +124,7 @@ func TestConverseBadInput(t *testing.T) {
 				if id == "" {
 					t.Fatal("the error carries no request id")
 				}
-				username := map[string]string{"machine": "portico-machine"}[who]
+				username := map[string]string{"machine": "client:portico-machine"}[who]
 				if username == "" {
 					username = who
 				}

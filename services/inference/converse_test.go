@@ -212,7 +212,7 @@ func TestClientAddress(t *testing.T) {
 		who, user, ip, ua string
 	}{
 		{who: "alice", user: "alice", ip: "203.0.113.7", ua: "Browser/1.0"},
-		{who: "machine", user: "portico-machine", ip: "127.0.0.1", ua: "bff/1"},
+		{who: "machine", user: "client:portico-machine", ip: "127.0.0.1", ua: "bff/1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.who, func(t *testing.T) {

@@ -118,7 +118,7 @@ func (s *Service) GetUsage(ctx context.Context, _ *inferencev1.GetUsageRequest) 
 		return nil, err
 	}
 	limits := metering.Limits(s.policy.Entitlements(p).Quotas())
-	u, err := s.store.Usage(ctx, p.Username, limits)
+	u, err := s.store.Usage(ctx, p.Account(), limits)
 	if err != nil {
 		if errors.Is(err, store.ErrUnavailable) {
 			s.log.LogAttrs(ctx, slog.LevelError, "usage: store unavailable", slog.Any("error", err))

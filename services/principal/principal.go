@@ -77,3 +77,16 @@ func FromContext(ctx context.Context) (*Principal, bool) {
 	p, ok := ctx.Value(contextKey{}).(*Principal)
 	return p, ok && p != nil
 }
+
+// MachineAccountPrefix starts the account of every machine client, so that a person whose
+// user name happens to equal a client id never shares that client's quotas or usage.
+const MachineAccountPrefix = "client:"
+
+// Account returns the name usage is counted, limited and reported under: the user name for a
+// person, and MachineAccountPrefix followed by the client id for a machine client.
+func (p *Principal) Account() string {
+	if p.Kind == KindMachine {
+		return MachineAccountPrefix + p.ClientID
+	}
+	return p.Username
+}

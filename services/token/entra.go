@@ -56,6 +56,9 @@ func (e Entra) Principal(c *Claims) (*principal.Principal, error) {
 		if c.PreferredUsername == "" {
 			return nil, fmt.Errorf("%w: delegated token without preferred_username", ErrSubject)
 		}
+		if strings.HasPrefix(c.PreferredUsername, principal.MachineAccountPrefix) {
+			return nil, fmt.Errorf("%w: username %q uses the machine-account prefix", ErrSubject, c.PreferredUsername)
+		}
 		p.Kind = principal.KindPerson
 		p.Username = c.PreferredUsername
 		p.Email = c.Email

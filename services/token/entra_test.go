@@ -41,6 +41,7 @@ func TestEntraProfile(t *testing.T) {
 		{"unknown app", base(tokentest.Claims{"azp": "other-app", "scp": "a"}), token.ErrClientID, 0},
 		{"user type without scp", base(tokentest.Claims{"azp": "bff-app", "idtyp": "user"}), token.ErrSubject, 0},
 		{"user without a name", base(tokentest.Claims{"azp": "bff-app", "scp": "a"}), token.ErrSubject, 0},
+		{"user named like a machine account", base(tokentest.Claims{"azp": "bff-app", "scp": "a", "preferred_username": "client:batch-app"}), token.ErrSubject, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

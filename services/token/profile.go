@@ -51,6 +51,10 @@ func (c Cognito) Principal(cl *Claims) (*principal.Principal, error) {
 		p.ExpiresAt = cl.Expiry.Time
 	}
 	switch {
+	case strings.HasPrefix(cl.Username, principal.MachineAccountPrefix):
+		// Usage is counted under "client:<id>" for machine clients; a person named like one
+		// would share its quotas.
+		return nil, fmt.Errorf("%w: username %q uses the machine-account prefix", ErrSubject, cl.Username)
 	case cl.Username != "":
 		p.Kind = principal.KindPerson
 		p.Username = cl.Username

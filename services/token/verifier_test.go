@@ -67,6 +67,7 @@ func TestVerify(t *testing.T) {
 		{"tampered payload", tokentest.Tamper(iss.Sign(person(nil)), person(func(c tokentest.Claims) { c["cognito:groups"] = []string{"Administrators"} })), token.ErrSignature},
 		{"signature in a non-canonical encoding", nonCanonical(iss.Sign(person(nil))), token.ErrMalformed},
 		{"line break in the signature", func() string { s := iss.Sign(person(nil)); return s[:len(s)-4] + "\n" + s[len(s)-4:] }(), token.ErrMalformed},
+		{"person named like a machine account", iss.Sign(person(func(c tokentest.Claims) { c["username"] = "client:portico-machine" })), token.ErrSubject},
 		{"machine with other sub", iss.Sign(func() tokentest.Claims {
 			c := iss.MachineClaims(tokentest.MachineClientID)
 			c["sub"] = "someone"
