@@ -24,6 +24,7 @@ const (
 	EnvClientSecretARN    = "PORTICO_OIDC_CLIENT_SECRET_ARN"
 	EnvIdentityProvider   = "PORTICO_OIDC_IDENTITY_PROVIDER"
 	EnvCookieKeys         = "PORTICO_COOKIE_KEYS"
+	EnvCookieKeysARN      = "PORTICO_COOKIE_KEYS_ARN"
 	EnvServicesURL        = "PORTICO_SERVICES_URL"
 	EnvSPADir             = "PORTICO_SPA_DIR"
 	EnvAllowedOrigins     = "PORTICO_ALLOWED_ORIGINS"
@@ -54,6 +55,9 @@ type Config struct {
 	CookieKeys []cookie.Key
 	// CookieKeysGenerated reports that CookieKeys were generated.
 	CookieKeysGenerated bool
+	// CookieKeysARN names a Secrets Manager secret holding the cookie keys in the
+	// PORTICO_COOKIE_KEYS form; Resolve replaces generated keys with them.
+	CookieKeysARN string
 	// ServicesURL is where /api/ forwards.
 	ServicesURL *url.URL
 	// SPADir is the built Angular app.
@@ -117,6 +121,7 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 		errs = append(errs, fmt.Errorf("%s: want an http(s) URL", EnvServicesURL))
 	}
 	c.ServicesURL = su
+	c.CookieKeysARN = get(EnvCookieKeysARN, "")
 	if v := getenv(EnvCookieKeys); v != "" {
 		keys, err := cookie.ParseKeys(v)
 		if err == nil {
@@ -126,7 +131,7 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", EnvCookieKeys, err))
 		}
 		c.CookieKeys = keys
-	} else {
+	} else if c.CookieKeysARN == "" {
 		key, err := cookie.GenerateKey("dev")
 		if err != nil {
 			errs = append(errs, err)
@@ -183,18 +188,38 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 // SecretFetcher returns the secret string stored under an ARN (AWS Secrets Manager).
 type SecretFetcher func(ctx context.Context, arn string) (string, error)
 
-// Resolve fills ClientSecret from ClientSecretARN when the secret is not set directly.
+// NeedsSecrets reports whether Resolve has secrets to fetch.
+func (c *Config) NeedsSecrets() bool {
+	return (c.ClientSecret == "" && c.ClientSecretARN != "") || (len(c.CookieKeys) == 0 && c.CookieKeysARN != "")
+}
+
+// Resolve fills ClientSecret from ClientSecretARN and CookieKeys from CookieKeysARN when they
+// are not set directly.
 func (c *Config) Resolve(ctx context.Context, fetch SecretFetcher) error {
-	if c.ClientSecret != "" || c.ClientSecretARN == "" {
-		return nil
+	if c.ClientSecret == "" && c.ClientSecretARN != "" {
+		secret, err := fetch(ctx, c.ClientSecretARN)
+		if err != nil {
+			return fmt.Errorf("config: client secret from %s: %w", EnvClientSecretARN, err)
+		}
+		c.ClientSecret = strings.TrimSpace(secret)
+		if c.ClientSecret == "" {
+			return fmt.Errorf("config: secret %s is empty", c.ClientSecretARN)
+		}
 	}
-	secret, err := fetch(ctx, c.ClientSecretARN)
-	if err != nil {
-		return fmt.Errorf("config: client secret from %s: %w", EnvClientSecretARN, err)
-	}
-	c.ClientSecret = strings.TrimSpace(secret)
-	if c.ClientSecret == "" {
-		return fmt.Errorf("config: secret %s is empty", c.ClientSecretARN)
+	if len(c.CookieKeys) == 0 && c.CookieKeysARN != "" {
+		v, err := fetch(ctx, c.CookieKeysARN)
+		if err != nil {
+			return fmt.Errorf("config: cookie keys from %s: %w", EnvCookieKeysARN, err)
+		}
+		keys, err := cookie.ParseKeys(strings.TrimSpace(v))
+		if err == nil {
+			_, err = cookie.NewCodec(keys...)
+		}
+		if err != nil {
+			// The secret's value is never logged or echoed.
+			return fmt.Errorf("config: cookie keys from %s: %w", EnvCookieKeysARN, err)
+		}
+		c.CookieKeys = keys
 	}
 	return nil
 }

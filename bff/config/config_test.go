@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -65,5 +66,49 @@ func TestResolveSecretARN(t *testing.T) {
 	empty := &Config{ClientSecretARN: "arn:x"}
 	if err := empty.Resolve(t.Context(), func(context.Context, string) (string, error) { return "", nil }); err == nil {
 		t.Fatal("Resolve accepted an empty secret")
+	}
+}
+
+func TestResolveCookieKeysARN(t *testing.T) {
+	t.Parallel()
+	const arn = "arn:aws:secretsmanager:us-east-1:1:secret:cookie-keys"
+	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	tests := []struct {
+		name    string
+		secret  string
+		wantErr bool
+	}{
+		{"one key", "k1:" + key + "\n", false},
+		{"rotation", "k2:" + key + ",k1:" + key, false},
+		{"empty", "", true},
+		{"short key", "k1:" + base64.StdEncoding.EncodeToString(make([]byte, 16)), true},
+		{"not a key list", "placeholder", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := FromEnv(env(map[string]string{EnvCookieKeysARN: arn}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.CookieKeysGenerated || len(c.CookieKeys) != 0 || !c.NeedsSecrets() {
+				t.Fatalf("keys generated although an ARN is set: %+v", c)
+			}
+			err = c.Resolve(t.Context(), func(_ context.Context, got string) (string, error) {
+				if got != arn {
+					return "", errors.New("wrong arn")
+				}
+				return tt.secret, nil
+			})
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Resolve: %v, want error %v", err, tt.wantErr)
+			}
+			if err == nil && (len(c.CookieKeys) == 0 || c.NeedsSecrets()) {
+				t.Fatalf("keys not resolved: %+v", c.CookieKeys)
+			}
+			if err != nil && strings.Contains(err.Error(), key) {
+				t.Fatal("the error echoes the secret")
+			}
+		})
 	}
 }

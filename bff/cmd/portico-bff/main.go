@@ -62,7 +62,7 @@ func build(ctx context.Context, logger *slog.Logger, onLambda bool) (http.Handle
 		}
 		logger.Warn("no " + config.EnvCookieKeys + ": using a key generated for this run; sessions end when the process does")
 	}
-	if cfg.ClientSecret == "" {
+	if cfg.NeedsSecrets() {
 		fetch, err := config.SecretsManager(ctx)
 		if err != nil {
 			return nil, nil, err
