@@ -14,7 +14,12 @@ import (
 // StageName is the API Gateway stage; the BFF's PORTICO_SERVICES_URL ends with it.
 const StageName = "v1"
 
-// BinaryMediaTypes are the request content types API Gateway passes as binary.
+// BinaryMediaTypes are the request content types API Gateway passes to the functions as
+// binary (base64 in the proxy event, decoded by services/lambdahttp): Connect unary and
+// streaming protobuf, gRPC-Web, and raw octet streams. Streamed (ResponseTransferMode STREAM)
+// proxy integrations return response bytes as they are whatever this list says (API Gateway
+// guide, "Binary media types for REST APIs"), so the list only governs request bodies; "*/*"
+// is not needed and would also base64 the Connect JSON requests, so the list stays explicit.
 var BinaryMediaTypes = []string{
 	"application/proto", "application/connect+proto", "application/grpc-web", "application/grpc-web+proto",
 	"application/octet-stream",
@@ -80,8 +85,8 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 			MaxAge:           awscdk.Duration_Minutes(jsii.Number(10)),
 		},
 		DisableExecuteApiEndpoint: jsii.Bool(false),
-		// Binary Connect, gRPC-Web and protobuf bodies reach the functions base64-encoded
-		// instead of being mangled as text; JSON stays text.
+		// Binary Connect, gRPC-Web and protobuf request bodies reach the functions
+		// base64-encoded instead of being mangled as UTF-8 text; JSON stays text.
 		BinaryMediaTypes: jsii.Strings(BinaryMediaTypes...),
 	})
 

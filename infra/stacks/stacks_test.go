@@ -601,7 +601,8 @@ func TestAPI(t *testing.T) {
 		must(t, "regional", func() {
 			s.main.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), map[string]any{
 				"EndpointConfiguration": map[string]any{"Types": []any{"REGIONAL"}},
-				"BinaryMediaTypes":      assertions.Match_ArrayWith(&[]any{"application/proto", "application/grpc-web+proto"}),
+				// Binary request bodies arrive base64-encoded; JSON ones stay text (no "*/*").
+				"BinaryMediaTypes": assertions.Match_ArrayWith(&[]any{"application/proto", "application/connect+proto", "application/grpc-web", "application/grpc-web+proto"}),
 			})
 		})
 		must(t, "stage", func() {
@@ -615,6 +616,10 @@ func TestAPI(t *testing.T) {
 				"AccessLogSetting": map[string]any{"DestinationArn": assertions.Match_AnyValue(), "Format": accessLogFormat},
 			})
 		})
+		_, rests := s.mainJSON.ofType("AWS::ApiGateway::RestApi")
+		if types := strList(rests[0].Properties["BinaryMediaTypes"]); slices.Contains(types, "*/*") {
+			t.Errorf("binary media types %v: */* would base64 JSON requests too", types)
+		}
 		var fields map[string]string
 		if err := json.Unmarshal([]byte(accessLogFormat), &fields); err != nil || fields["requestId"] == "" || fields["status"] == "" {
 			t.Errorf("access log format is not the JSON it claims: %v", err)
