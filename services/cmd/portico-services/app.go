@@ -122,7 +122,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger, getenv func(string
 				Bedrock: bedrock.New(awsc), SageMaker: sagemaker.New(awsc),
 				Recorder: recorder, Logger: log,
 			})
-			srv.Mount(inferencev1connect.NewInferenceServiceHandler(svc, srv.HandlerOptions()...))
+			srv.Mount(inferencev1connect.NewInferenceServiceHandler(svc, append(srv.HandlerOptions(), inference.HandlerOptions()...)...))
 		case serviceAdmin:
 			svc := admin.NewService(admin.Config{Policy: pol, Store: a.store, Catalog: cat, Logger: log})
 			srv.Mount(adminv1connect.NewAdminServiceHandler(svc, srv.HandlerOptions()...))

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	adminv1 "github.com/portico-dev/portico/gen/go/portico/admin/v1"
 	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	"github.com/portico-dev/portico/services/devidp/devidptest"
 	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
@@ -128,10 +130,37 @@ func TestInferenceEndToEnd(t *testing.T) {
 			if connect.CodeOf(denied.Err()) != connect.CodePermissionDenied {
 				t.Errorf("bob's ConverseStream: %v", denied.Err())
 			}
+			if tt.event == "" {
+				// A payload above the server's default 4 MiB message limit but within
+				// SageMaker's 6 MB reaches the handler (which raises its own limit) and is
+				// weighed against alice's quota, rather than refused as too large to decode.
+				big := &inferencev1.InvokeEndpointRequest{EndpointName: "portico-demo-llm", ContentType: "text/plain",
+					Body: []byte(strings.Repeat("word ", 1<<20))}
+				_, err := inference.InvokeEndpoint(withBearer(ctx, alice), big)
+				if !hasQuotaDetail(err) {
+					t.Errorf("InvokeEndpoint with a 5 MiB body: %v, want the quota's refusal", err)
+				}
+			}
 			adminClient := adminv1connect.NewAdminServiceClient(httpClient, base, tt.opts...)
 			if _, err := adminClient.ListUsage(withBearer(ctx, alice), &adminv1.ListUsageRequest{}); connect.CodeOf(err) != connect.CodePermissionDenied {
 				t.Errorf("alice's ListUsage: %v", err)
 			}
 		})
 	}
+}
+
+// hasQuotaDetail reports whether err carries a portico.type.v1.QuotaExceeded detail.
+func hasQuotaDetail(err error) bool {
+	var ce *connect.Error
+	if !errors.As(err, &ce) {
+		return false
+	}
+	for _, d := range ce.Details() {
+		if v, derr := d.Value(); derr == nil {
+			if _, ok := v.(*typev1.QuotaExceeded); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
