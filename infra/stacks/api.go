@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -43,6 +45,47 @@ const accessLogFormat = `{"requestId":"$context.requestId","extendedRequestId":"
 	`"authorizerStatus":"$context.authorizer.status","authorizerError":"$context.authorizer.error",` +
 	`"authorizerLatency":"$context.authorizer.latency","wafStatus":"$context.waf.status",` +
 	`"wafResponseCode":"$context.wafResponseCode","errorType":"$context.error.responseType"}`
+
+// RetryAfterSeconds is the Retry-After of the 503 answered while the authorizer cannot
+// verify tokens (the issuer's keys are unreachable); authorizer errors are never cached.
+const RetryAfterSeconds = 5
+
+// gatewayResponse is an answer API Gateway gives by itself, shaped as a Connect error
+// (https://connectrpc.com/docs/protocol#error-end-stream): the HTTP status carries the code
+// for streaming and gRPC-Web clients, the JSON body carries it for unary Connect clients.
+type gatewayResponse struct {
+	id         string
+	kind       awsapigateway.ResponseType
+	status     string
+	code       string // Connect error code
+	message    string
+	retryAfter bool
+}
+
+// gatewayResponses: the authorizer's three outcomes besides Allow. A Lambda authorizer that
+// returns an error other than "Unauthorized" (the Go authorizer's ErrUnavailable while the
+// issuer's keys cannot be fetched) yields a 500, reported as AUTHORIZER_CONFIGURATION_ERROR
+// (or AUTHORIZER_FAILURE); both become 503 unavailable with Retry-After, so clients retry
+// instead of treating a valid session as signed out. A misconfigured authorizer still shows
+// in the 5xx alarm.
+func gatewayResponses() []gatewayResponse {
+	unavailable := "token verification is temporarily unavailable; retry shortly"
+	return []gatewayResponse{
+		{"AuthorizerFailure", awsapigateway.ResponseType_AUTHORIZER_FAILURE(), "503", "unavailable", unavailable, true},
+		{"AuthorizerConfigurationError", awsapigateway.ResponseType_AUTHORIZER_CONFIGURATION_ERROR(), "503", "unavailable", unavailable, true},
+		{"Unauthorized", awsapigateway.ResponseType_UNAUTHORIZED(), "401", "unauthenticated", "missing, invalid or expired access token", false},
+		{"AccessDenied", awsapigateway.ResponseType_ACCESS_DENIED(), "403", "permission_denied", "the caller may not call this procedure", false},
+	}
+}
+
+// connectErrorBody is the JSON body of a Connect error.
+func connectErrorBody(code, message string) string {
+	b, err := json.Marshal(map[string]string{"code": code, "message": message})
+	if err != nil {
+		panic(err) // strings always marshal
+	}
+	return string(b)
+}
 
 // api is the REST API with its access log group and web ACL.
 type api struct {
@@ -97,6 +140,18 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 		ValidationRegex: jsii.String(`^Bearer [-0-9a-zA-Z_~+/.]+=*$`),
 		ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(cfg.API.AuthorizerCacheTTL.Seconds())),
 	})
+	for _, r := range gatewayResponses() {
+		headers := map[string]*string{"Content-Type": jsii.String("'application/json'")}
+		if r.retryAfter {
+			headers["Retry-After"] = jsii.String(fmt.Sprintf("'%d'", RetryAfterSeconds))
+		}
+		a.rest.AddGatewayResponse(jsii.String(r.id), &awsapigateway.GatewayResponseOptions{
+			Type:            r.kind,
+			StatusCode:      jsii.String(r.status),
+			ResponseHeaders: &headers,
+			Templates:       &map[string]*string{"application/json": jsii.String(connectErrorBody(r.code, r.message))},
+		})
+	}
 	validator := a.rest.AddRequestValidator(jsii.String("Validator"), &awsapigateway.RequestValidatorOptions{
 		RequestValidatorName:      jsii.String(cfg.Name("params")),
 		ValidateRequestParameters: jsii.Bool(true),

@@ -664,6 +664,52 @@ func TestAPI(t *testing.T) {
 	})
 }
 
+// TestGatewayResponses checks that API Gateway's own refusals are Connect errors with precise
+// codes: 503 unavailable (with Retry-After) while the authorizer cannot verify tokens, 401
+// unauthenticated, 403 permission_denied.
+func TestGatewayResponses(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		_, responses := s.mainJSON.ofType("AWS::ApiGateway::GatewayResponse")
+		byType := map[string]resource{}
+		for _, r := range responses {
+			byType[fmt.Sprint(r.Properties["ResponseType"])] = r
+		}
+		tests := []struct {
+			kind, status, code string
+			retryAfter         bool
+		}{
+			{"AUTHORIZER_FAILURE", "503", "unavailable", true},
+			{"AUTHORIZER_CONFIGURATION_ERROR", "503", "unavailable", true},
+			{"UNAUTHORIZED", "401", "unauthenticated", false},
+			{"ACCESS_DENIED", "403", "permission_denied", false},
+		}
+		for _, tt := range tests {
+			r, ok := byType[tt.kind]
+			if !ok {
+				t.Errorf("no gateway response %s", tt.kind)
+				continue
+			}
+			p := r.Properties
+			if p["StatusCode"] != tt.status {
+				t.Errorf("%s: status %v, want %s", tt.kind, p["StatusCode"], tt.status)
+			}
+			params, _ := p["ResponseParameters"].(map[string]any)
+			if params["gatewayresponse.header.Content-Type"] != "'application/json'" {
+				t.Errorf("%s: content type %v", tt.kind, params["gatewayresponse.header.Content-Type"])
+			}
+			if got, want := params["gatewayresponse.header.Retry-After"], fmt.Sprintf("'%d'", RetryAfterSeconds); tt.retryAfter != (got == want) || (!tt.retryAfter && got != nil) {
+				t.Errorf("%s: Retry-After %v (want it: %v)", tt.kind, got, tt.retryAfter)
+			}
+			templates, _ := p["ResponseTemplates"].(map[string]any)
+			body, _ := templates["application/json"].(string)
+			var e map[string]string
+			if err := json.Unmarshal([]byte(body), &e); err != nil || e["code"] != tt.code || e["message"] == "" || len(e) != 2 {
+				t.Errorf("%s: body %q is not a Connect %s error (%v)", tt.kind, body, tt.code, err)
+			}
+		}
+	})
+}
+
 // wafRules returns the rule names and the managed rule groups of a web ACL resource.
 func wafRules(acl resource) (names, groups []string, rate bool) {
 	for _, r := range acl.Properties["Rules"].([]any) {
