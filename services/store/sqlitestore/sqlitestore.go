@@ -28,6 +28,7 @@ import (
 // Store is a store.Store on one SQLite file.
 type Store struct {
 	db     *sql.DB
+	st     *statements
 	opts   store.Options
 	write  sync.Mutex // serialises this process's write transactions
 	mu     sync.RWMutex
@@ -67,7 +68,12 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 		_ = db.Close()
 		return nil, store.Unavailable("migrate sqlite", err)
 	}
-	return &Store{db: db, opts: opts.WithDefaults()}, nil
+	st, err := prepare(ctx, db)
+	if err != nil {
+		_ = db.Close()
+		return nil, store.Unavailable("prepare sqlite statements", err)
+	}
+	return &Store{db: db, st: st, opts: opts.WithDefaults()}, nil
 }
 
 // uriPath escapes what a SQLite URI filename would otherwise read as the start of its query
@@ -83,6 +89,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.st.close()
 	return s.db.Close()
 }
 
@@ -95,7 +102,7 @@ func (s *Store) ready(op string) error {
 }
 
 // inTx runs fn in an IMMEDIATE transaction and commits it, or rolls it back on error.
-func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+func (s *Store) inTx(ctx context.Context, op string, fn func(*wtx) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if err := s.ready(op); err != nil {
@@ -107,7 +114,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) err
 	if err != nil {
 		return store.Unavailable(op, err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(&wtx{tx: tx, st: s.st, ctx: context.WithoutCancel(ctx)}); err != nil {
 		_ = tx.Rollback()
 		return store.Unavailable(op, err)
 	}
@@ -126,19 +133,18 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 	if err != nil {
 		return store.Ticket{}, err
 	}
-	err = s.inTx(ctx, "reserve", func(tx *sql.Tx) error {
-		if err := releaseExpired(ctx, tx, now); err != nil {
+	err = s.inTx(ctx, "reserve", func(tx *wtx) error {
+		if err := releaseExpired(tx, now); err != nil {
 			return err
 		}
 		if last := s.purged.Load(); now.UnixNano()-last > int64(time.Hour) && s.purged.CompareAndSwap(last, now.UnixNano()) {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM counters WHERE resets_at < ? AND reserved = 0`,
+			if _, err := tx.tx.ExecContext(tx.ctx, `DELETE FROM counters WHERE resets_at < ? AND reserved = 0`,
 				now.Add(-CounterRetention).UnixNano()); err != nil {
 				return err
 			}
 		}
 		var dup int
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM reservations WHERE request_id = ?1)
-			OR EXISTS (SELECT 1 FROM ledger WHERE request_id = ?1)`, r.RequestID).Scan(&dup); err != nil {
+		if err := tx.queryRow(tx.st.duplicate, r.RequestID).Scan(&dup); err != nil {
 			return err
 		}
 		if dup != 0 {
@@ -146,7 +152,7 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 		}
 		for _, h := range t.Holds {
 			var used, reserved int64
-			err := tx.QueryRowContext(ctx, `SELECT used, reserved FROM counters WHERE key = ?`, h.Key).Scan(&used, &reserved)
+			err := tx.queryRow(tx.st.counter, h.Key).Scan(&used, &reserved)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
@@ -157,15 +163,12 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 		holds := make([]hold, len(t.Holds))
 		for i, h := range t.Holds {
 			holds[i] = hold{Key: h.Key, Amount: h.Amount}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO counters (key, used, reserved, resets_at) VALUES (?, 0, ?, ?)
-				ON CONFLICT (key) DO UPDATE SET reserved = reserved + excluded.reserved`,
-				h.Key, h.Amount, h.ResetsAt.UnixNano()); err != nil {
+			if _, err := tx.exec(tx.st.hold, h.Key, h.Amount, h.ResetsAt.UnixNano()); err != nil {
 				return err
 			}
 		}
 		js, _ := json.Marshal(holds)
-		_, err := tx.ExecContext(ctx, `INSERT INTO reservations (request_id, expires_at, holds) VALUES (?, ?, ?)`,
-			r.RequestID, t.ExpiresAt.UnixNano(), string(js))
+		_, err := tx.exec(tx.st.insertRes, r.RequestID, t.ExpiresAt.UnixNano(), string(js))
 		return err
 	})
 	if err != nil {
@@ -175,18 +178,18 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 }
 
 // releaseExpired releases the holds of every reservation that expired at or before now.
-func releaseExpired(ctx context.Context, tx *sql.Tx, now time.Time) error {
-	list, err := expiredReservations(ctx, tx, now)
+func releaseExpired(tx *wtx, now time.Time) error {
+	list, err := expiredReservations(tx, now)
 	if err != nil {
 		return err
 	}
 	for _, e := range list {
 		for _, h := range e.holds {
-			if _, err := tx.ExecContext(ctx, `UPDATE counters SET reserved = reserved - ? WHERE key = ?`, h.Amount, h.Key); err != nil {
+			if _, err := tx.exec(tx.st.release, h.Amount, h.Key); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM reservations WHERE request_id = ?`, e.id); err != nil {
+		if _, err := tx.exec(tx.st.deleteRes, e.id); err != nil {
 			return err
 		}
 	}
@@ -200,8 +203,8 @@ type expired struct {
 
 // expiredReservations reads the reservations that expired at or before now; its rows are
 // closed when it returns, before the caller writes in the same transaction.
-func expiredReservations(ctx context.Context, tx *sql.Tx, now time.Time) ([]expired, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT request_id, holds FROM reservations WHERE expires_at <= ?`, now.UnixNano())
+func expiredReservations(tx *wtx, now time.Time) ([]expired, error) {
+	rows, err := tx.query(tx.st.expired, now.UnixNano())
 	if err != nil {
 		return nil, err
 	}
@@ -227,9 +230,9 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 	ctx, cancel := s.opts.SettleContext(ctx)
 	defer cancel()
 	rec := store.NewRecord(t, o)
-	return s.inTx(ctx, "settle", func(tx *sql.Tx) error {
+	return s.inTx(ctx, "settle", func(tx *wtx) error {
 		var js string
-		err := tx.QueryRowContext(ctx, `SELECT holds FROM reservations WHERE request_id = ?`, rec.RequestID).Scan(&js)
+		err := tx.queryRow(tx.st.takeRes, rec.RequestID).Scan(&js)
 		switch {
 		case err == nil:
 			var held []hold
@@ -241,17 +244,16 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 				amount[h.Key] = h.Amount
 			}
 			for _, h := range t.Holds {
-				if _, err := tx.ExecContext(ctx, `UPDATE counters SET used = used + ?, reserved = reserved - ? WHERE key = ?`,
-					store.Charge(h.Limit.Unit, rec.Tokens()), amount[h.Key], h.Key); err != nil {
+				if _, err := tx.exec(tx.st.settleCounter, store.Charge(h.Limit.Unit, rec.Tokens()), amount[h.Key], h.Key); err != nil {
 					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM reservations WHERE request_id = ?`, rec.RequestID); err != nil {
+			if _, err := tx.exec(tx.st.deleteRes, rec.RequestID); err != nil {
 				return err
 			}
 		case errors.Is(err, sql.ErrNoRows):
 			var done int
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ledger WHERE request_id = ?)`, rec.RequestID).Scan(&done); err != nil {
+			if err := tx.queryRow(tx.st.settled, rec.RequestID).Scan(&done); err != nil {
 				return err
 			}
 			if done != 0 {
@@ -260,28 +262,23 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 			// The reservation expired and was released: record the usage all the same.
 			rec.Late = true
 			for _, h := range t.Holds {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO counters (key, used, reserved, resets_at) VALUES (?, ?, 0, ?)
-					ON CONFLICT (key) DO UPDATE SET used = used + excluded.used`,
-					h.Key, store.Charge(h.Limit.Unit, rec.Tokens()), h.ResetsAt.UnixNano()); err != nil {
+				if _, err := tx.exec(tx.st.lateCounter, h.Key, store.Charge(h.Limit.Unit, rec.Tokens()), h.ResetsAt.UnixNano()); err != nil {
 					return err
 				}
 			}
 		default:
 			return err
 		}
-		return insertRecord(ctx, tx, rec)
+		return insertRecord(tx, rec)
 	})
 }
 
-func insertRecord(ctx context.Context, tx *sql.Tx, r store.Record) error {
+func insertRecord(tx *wtx, r store.Record) error {
 	groups, _ := json.Marshal(r.Groups)
 	if r.Groups == nil {
 		groups = []byte("[]")
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO ledger (request_id, time_ns, day, subject, user, groups, client_id,
-		procedure, model_id, outcome, error_message, input_tokens, output_tokens, usage_estimated, cost_nanos,
-		price_table_version, latency_ns, ttft_ns, stop_reason, upstream_request_id, source_ip, user_agent, late)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.exec(tx.st.insertLedger,
 		r.RequestID, r.Time.UnixNano(), r.Day(), r.Subject, r.User, string(groups), r.ClientID,
 		r.Procedure, r.ModelID, r.Outcome, r.ErrorMessage, r.InputTokens, r.OutputTokens, r.UsageEstimated, r.CostNanos,
 		r.PriceTableVersion, int64(r.Latency), int64(r.TimeToFirstToken), r.StopReason, r.UpstreamRequestID,
