@@ -46,6 +46,9 @@ const accessLogFormat = `{"requestId":"$context.requestId","extendedRequestId":"
 	`"authorizerLatency":"$context.authorizer.latency","wafStatus":"$context.waf.status",` +
 	`"wafResponseCode":"$context.wafResponseCode","errorType":"$context.error.responseType"}`
 
+// AuthorizerHeader is the REQUEST authorizer's identity source.
+const AuthorizerHeader = "Authorization"
+
 // RetryAfterSeconds is the Retry-After of the 503 answered while the authorizer cannot
 // verify tokens (the issuer's keys are unreachable); authorizer errors are never cached.
 const RetryAfterSeconds = 5
@@ -133,11 +136,14 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 		BinaryMediaTypes: jsii.Strings(BinaryMediaTypes...),
 	})
 
-	authorizer := awsapigateway.NewTokenAuthorizer(c, jsii.String("Authorizer"), &awsapigateway.TokenAuthorizerProps{
+	// A REQUEST authorizer sees every Authorization header, so the Go authorizer refuses a
+	// request carrying two (a TOKEN authorizer would see only one). The identity source is
+	// the header alone: API Gateway answers 401 without invoking the function when it is
+	// missing, and caches the decision per header value (the policies are API-wide).
+	authorizer := awsapigateway.NewRequestAuthorizer(c, jsii.String("Authorizer"), &awsapigateway.RequestAuthorizerProps{
 		AuthorizerName:  jsii.String(cfg.Name("authorizer")),
 		Handler:         svc.authorizer.fn,
-		IdentitySource:  jsii.String("method.request.header.Authorization"),
-		ValidationRegex: jsii.String(`^Bearer [-0-9a-zA-Z_~+/.]+=*$`),
+		IdentitySources: &[]*string{awsapigateway.IdentitySource_Header(jsii.String(AuthorizerHeader))},
 		ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(cfg.API.AuthorizerCacheTTL.Seconds())),
 	})
 	for _, r := range gatewayResponses() {
@@ -175,7 +181,7 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 				AuthorizationType: awsapigateway.AuthorizationType_CUSTOM,
 				Authorizer:        authorizer,
 				RequestValidator:  validator,
-				RequestParameters: &map[string]*bool{"method.request.header.Authorization": jsii.Bool(true)},
+				RequestParameters: &map[string]*bool{"method.request.header." + AuthorizerHeader: jsii.Bool(true)},
 			})
 			// A streamed response may run up to 15 minutes (the L2 caps the timeout at 29 s).
 			cfn := m.Node().DefaultChild().(awsapigateway.CfnMethod)

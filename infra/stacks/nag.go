@@ -24,7 +24,7 @@ const (
 		"logs:CreateLogStream and logs:PutLogEvents accept."
 	reasonAPIGatewayLogsRole = "API Gateway's account-level CloudWatch role: AWS documents this managed policy for " +
 		"exactly this purpose; it only lets API Gateway write its own execution and access logs."
-	reasonLambdaAuthorizer = "A Lambda TOKEN authorizer verifies the Cognito access token (RS256, issuer, client_id, " +
+	reasonLambdaAuthorizer = "A Lambda REQUEST authorizer (identity source: the Authorization header) verifies the Cognito access token (RS256, issuer, client_id, " +
 		"token_use, expiry) and applies Portico's group and scope policy, which a Cognito user pool authorizer cannot " +
 		"do (it neither checks cognito:groups against the policy nor machine-client scopes per service)."
 	reasonClientSecret = "A Cognito app-client secret is generated and held by Cognito; it rotates with Cognito's " +

@@ -655,12 +655,21 @@ func TestAPI(t *testing.T) {
 		if services != 6 {
 			t.Errorf("%d service methods, want GET and POST for three services", services)
 		}
-		must(t, "authorizer", func() {
-			s.main.HasResourceProperties(jsii.String("AWS::ApiGateway::Authorizer"), map[string]any{
-				"Type": "TOKEN", "IdentitySource": "method.request.header.Authorization",
-				"AuthorizerResultTtlInSeconds": cfg.API.AuthorizerCacheTTL.Seconds(),
-			})
-		})
+		// One REQUEST authorizer whose only identity source is the Authorization header, in
+		// front of every service method.
+		authIDs, authorizers := s.mainJSON.ofType("AWS::ApiGateway::Authorizer")
+		if len(authorizers) != 1 {
+			t.Fatalf("%d authorizers, want 1", len(authorizers))
+		}
+		ap := authorizers[0].Properties
+		if ap["Type"] != "REQUEST" || ap["IdentitySource"] != "method.request.header.Authorization" || fmt.Sprint(ap["AuthorizerResultTtlInSeconds"]) != fmt.Sprint(cfg.API.AuthorizerCacheTTL.Seconds()) {
+			t.Errorf("authorizer %v: want REQUEST on method.request.header.Authorization with the configured cache", ap)
+		}
+		for i, m := range methods {
+			if m.Properties["HttpMethod"] != "OPTIONS" && getAttID(m.Properties["AuthorizerId"]) != authIDs[0] {
+				t.Errorf("%s: authorizer %v, want %s", ids[i], m.Properties["AuthorizerId"], authIDs[0])
+			}
+		}
 	})
 }
 
