@@ -33,6 +33,8 @@ func (s *services) all() []*goFunction { return []*goFunction{s.identity, s.infe
 var (
 	tableRead  = []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"}
 	tableWrite = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+	// tableLookup is all the read-only AdminService does (store/dynamostore: GetItem, Query).
+	tableLookup = []string{"dynamodb:GetItem", "dynamodb:Query"}
 )
 
 func (e *env) newServices(scope constructs.Construct, id *identity, tableName *string, infraDir string) (*services, error) {
@@ -90,8 +92,8 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		environment: with(nil),
 	})
 
-	// DynamoDB: the ledger table and its index only. Identity and Admin read; Inference
-	// reserves and settles quotas and writes the audit trail.
+	// DynamoDB: the ledger table and its indexes only. Identity reads; Admin only looks up
+	// (GetItem, Query); Inference reserves and settles quotas and writes the audit trail.
 	tableARNs := e.tableARNs()
 	allow := func(g *goFunction, sid string, actions []string, resources []*string) {
 		g.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -101,7 +103,7 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		}))
 	}
 	allow(s.identity, "ReadLedger", tableRead, tableARNs)
-	allow(s.admin, "ReadLedger", tableRead, tableARNs)
+	allow(s.admin, "ReadLedger", tableLookup, tableARNs)
 	allow(s.inference, "ReadWriteLedger", append(append([]string{}, tableRead...), tableWrite...), tableARNs)
 	keyARN := []*string{e.key.KeyArn()}
 	allow(s.identity, "LedgerKeyRead", []string{"kms:Decrypt", "kms:DescribeKey"}, keyARN)

@@ -322,7 +322,8 @@ func TestLeastPrivilege(t *testing.T) {
 				"ReadWriteLedger":        {append(append([]string{}, tableRead...), tableWrite...), tableARNs},
 			}, nil},
 			{"identity", map[string]grant{"ReadLedger": {tableRead, tableARNs}}, []string{"bedrock:", "sagemaker:", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}},
-			{"admin", map[string]grant{"ReadLedger": {tableRead, tableARNs}}, []string{"bedrock:", "sagemaker:", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}},
+			// AdminService is read-only: GetItem and Query on the table and its indexes.
+			{"admin", map[string]grant{"ReadLedger": {[]string{"dynamodb:GetItem", "dynamodb:Query"}, tableARNs}}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "dynamodb:Scan", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"}},
 			{"authorizer", nil, []string{"bedrock:", "sagemaker:", "dynamodb:", "secretsmanager:"}},
 			{"bff", map[string]grant{}, []string{"bedrock:", "sagemaker:", "dynamodb:"}},
 			{"entra-groups", nil, []string{"bedrock:", "sagemaker:", "dynamodb:", "secretsmanager:"}},
@@ -411,6 +412,83 @@ func TestCatalogARNs(t *testing.T) {
 	if got, want := s.cfg.SageMakerARNs(), []string{"arn:aws:sagemaker:us-west-2:222222222222:endpoint/portico-demo-llm"}; !slices.Equal(got, want) {
 		t.Errorf("SageMaker ARNs = %v, want %v", got, want)
 	}
+}
+
+// TestServicesArtifact checks the services' one artifact: the three service functions deploy
+// the same build/lambda/portico-services bundle, each with its own role, PORTICO_SERVICE
+// picking the service and the DynamoDB store (Lambda builds have no SQLite).
+func TestServicesArtifact(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		cfg := s.cfg
+		code := func(fn string) string {
+			c, _ := json.Marshal(s.mainJSON.function(t, cfg.Name(fn)).Properties["Code"])
+			return string(c)
+		}
+		services := code("identity")
+		if !strings.Contains(services, ".zip") {
+			t.Fatalf("identity code %s is not an asset", services)
+		}
+		for _, fn := range []string{"inference", "admin"} {
+			if got := code(fn); got != services {
+				t.Errorf("%s code %s, want the services artifact %s", fn, got, services)
+			}
+		}
+		for _, fn := range []string{"authorizer", "bff"} {
+			if code(fn) == services {
+				t.Errorf("%s deploys the services artifact", fn)
+			}
+		}
+		roles := map[string]string{}
+		for _, fn := range []string{"identity", "inference", "admin"} {
+			p := s.mainJSON.function(t, cfg.Name(fn)).Properties
+			role := getAttID(p["Role"])
+			if other, dup := roles[role]; dup {
+				t.Errorf("%s shares its role with %s", fn, other)
+			}
+			roles[role] = fn
+			env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+			want := map[string]any{"PORTICO_SERVICE": fn, "PORTICO_STORE": "dynamodb:" + cfg.Name("ledger"), "PORTICO_LAMBDA_EVENT": "api-gateway"}
+			for k, v := range want {
+				if env[k] != v {
+					t.Errorf("%s: %s = %v, want %v", fn, k, env[k], v)
+				}
+			}
+		}
+		// Each Connect service path routes to its own function.
+		fnID := map[string]string{}
+		for id, r := range s.mainJSON.Resources {
+			if r.Type == "AWS::Lambda::Function" {
+				fnID[fmt.Sprint(r.Properties["FunctionName"])] = id
+			}
+		}
+		routes := map[string]string{}
+		ids, methods := s.mainJSON.ofType("AWS::ApiGateway::Method")
+		for i, m := range methods {
+			if m.Properties["HttpMethod"] == "OPTIONS" {
+				continue
+			}
+			leaf := s.mainJSON.Resources[getAttID(m.Properties["ResourceId"])]
+			parent := s.mainJSON.Resources[getAttID(leaf.Properties["ParentId"])]
+			path := fmt.Sprint(parent.Properties["PathPart"], "/", leaf.Properties["PathPart"])
+			uri, _ := json.Marshal(m.Properties["Integration"].(map[string]any)["Uri"])
+			for name, id := range fnID {
+				if strings.Contains(string(uri), `"`+id+`"`) {
+					if prev, ok := routes[path]; ok && prev != name {
+						t.Errorf("%s: %s routes to %s and %s", ids[i], path, prev, name)
+					}
+					routes[path] = name
+				}
+			}
+		}
+		want := map[string]string{
+			"portico.identity.v1.IdentityService/{method}":   cfg.Name("identity"),
+			"portico.inference.v1.InferenceService/{method}": cfg.Name("inference"),
+			"portico.admin.v1.AdminService/{method}":         cfg.Name("admin"),
+		}
+		if fmt.Sprint(routes) != fmt.Sprint(want) {
+			t.Errorf("routes %v, want %v", routes, want)
+		}
+	})
 }
 
 func TestLambdas(t *testing.T) {
