@@ -165,58 +165,6 @@ func TestFailedWritesLeaveNothingHalfWritten(t *testing.T) {
 	}
 }
 
-func BenchmarkReserveSettle(b *testing.B) {
-	s := openT(b, filepath.Join(b.TempDir(), "bench.db"), store.Options{})
-	ctx := context.Background()
-	lim := []store.Limit{
-		storetest.UserTokens(typev1.QuotaWindow_QUOTA_WINDOW_DAY, 1<<60),
-		storetest.UserTokens(typev1.QuotaWindow_QUOTA_WINDOW_MONTH, 1<<60),
-		storetest.GroupTokens("MLUsers", typev1.QuotaWindow_QUOTA_WINDOW_MONTH, 1<<60),
-		storetest.UserRequests(typev1.QuotaWindow_QUOTA_WINDOW_MINUTE, 1<<60),
-	}
-	i := 0
-	for b.Loop() {
-		i++
-		r := reservation(fmt.Sprintf("b%d", i), 1000)
-		r.Limits = lim
-		tk, err := s.Reserve(ctx, r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Settle(ctx, tk, store.Outcome{InputTokens: 100, OutputTokens: 200, CostNanos: 1234}); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkReserveSettleParallel runs reserve+settle from many goroutines on one store,
-// the shape of a busy services process.
-func BenchmarkReserveSettleParallel(b *testing.B) {
-	s := openT(b, filepath.Join(b.TempDir(), "bench.db"), store.Options{})
-	lim := []store.Limit{
-		storetest.UserTokens(typev1.QuotaWindow_QUOTA_WINDOW_DAY, 1<<60),
-		storetest.GroupTokens("MLUsers", typev1.QuotaWindow_QUOTA_WINDOW_MONTH, 1<<60),
-		storetest.UserRequests(typev1.QuotaWindow_QUOTA_WINDOW_MINUTE, 1<<60),
-	}
-	var seq atomic.Int64
-	b.RunParallel(func(pb *testing.PB) {
-		ctx := context.Background()
-		for pb.Next() {
-			r := reservation(fmt.Sprintf("p%d", seq.Add(1)), 1000)
-			r.Limits = lim
-			tk, err := s.Reserve(ctx, r)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			if err := s.Settle(ctx, tk, store.Outcome{InputTokens: 100, OutputTokens: 200}); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-}
-
 func TestOldCountersArePurged(t *testing.T) {
 	t.Parallel()
 	clock := storetest.NewClock(time.Date(2026, 5, 14, 10, 0, 0, 0, time.UTC))
