@@ -12,14 +12,20 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Custom metrics. The services publish UpstreamThrottles (CloudWatch Embedded Metric Format,
-// namespace Portico, with a dimensionless metric set); the access-log metric filter publishes
-// AuthorizerDenials.
+// Custom metrics. The services publish UpstreamThrottles in CloudWatch Embedded Metric Format
+// (services/metering/emf.go: namespace Portico, dimension sets [Model] and [Model, Outcome],
+// no dimensionless set); the access-log metric filter publishes AuthorizerDenials.
 const (
 	MetricNamespace         = "Portico"
 	MetricUpstreamThrottles = "UpstreamThrottles"
 	MetricAuthorizerDenials = "AuthorizerDenials"
 )
+
+// UpstreamThrottlesQuery sums UpstreamThrottles over every model: a Metrics Insights query on
+// the [Model] dimension set only (SCHEMA with exactly those keys), so the [Model, Outcome]
+// copies of the same observations are not counted twice, and no alarm waits for a
+// dimensionless metric the services never publish.
+const UpstreamThrottlesQuery = "SELECT SUM(" + MetricUpstreamThrottles + ") FROM SCHEMA(" + MetricNamespace + ", Model)"
 
 // ops holds the alarm topic, the alarms and the dashboard.
 type ops struct {
@@ -71,7 +77,11 @@ func (e *env) newOps(scope constructs.Construct, svc *services, a *api, w *web) 
 	denials := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(MetricNamespace), MetricName: jsii.String(MetricAuthorizerDenials), Statistic: jsii.String("Sum"), Period: five})
 	alarm("AuthorizerDenials", "authorizer-denials", "A spike of 401/403 answers (bad or stolen tokens, missing groups): at least 50 in 5 minutes.", denials, 50)
 
-	throttles := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(MetricNamespace), MetricName: jsii.String(MetricUpstreamThrottles), Statistic: jsii.String("Sum"), Period: five})
+	throttles := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(UpstreamThrottlesQuery),
+		Label:      jsii.String(MetricUpstreamThrottles),
+		Period:     five,
+	})
 	alarm("UpstreamThrottles", "bedrock-throttles", "Bedrock or SageMaker throttled Portico at least 10 times in 5 minutes (raise quotas or move to a profile).", throttles, 10)
 
 	fns := append(svc.all(), svc.authorizer, w.bff)

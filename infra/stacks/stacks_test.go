@@ -975,6 +975,14 @@ func TestOperations(t *testing.T) {
 		seen := map[string]bool{}
 		for _, a := range alarms {
 			seen[fmt.Sprint(a.Properties["Namespace"], "/", a.Properties["MetricName"])] = true
+			if a.Properties["AlarmName"] == s.cfg.Name("bedrock-throttles") {
+				// The Metrics Insights query over the dimension set the services emit.
+				q, _ := json.Marshal(a.Properties["Metrics"])
+				if a.Properties["MetricName"] != nil || !strings.Contains(string(q), `"Expression":"`+UpstreamThrottlesQuery+`"`) || !strings.Contains(string(q), `"Period":300`) {
+					t.Errorf("throttle alarm %v, want the query %s over 5 minutes", a.Properties, UpstreamThrottlesQuery)
+				}
+				seen["Portico/"+MetricUpstreamThrottles] = true
+			}
 			if a.Properties["AlarmActions"] == nil {
 				t.Errorf("alarm %v notifies nobody", a.Properties["AlarmName"])
 			}
@@ -993,6 +1001,69 @@ func TestOperations(t *testing.T) {
 		must(t, "alarm e-mail", func() {
 			s.main.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{"Protocol": "email", "Endpoint": s.cfg.AlarmEmail})
 		})
+	})
+}
+
+// TestUpstreamThrottlesMatchesEMF reads the services' EMF recorder and checks the alarm's
+// query selects a dimension set it emits, in its namespace, with its metric name.
+func TestUpstreamThrottlesMatchesEMF(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../../services/metering/emf.go")
+	if os.IsNotExist(err) {
+		t.Skip("services/metering not checked out next to infra/")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := string(src)
+	dims := regexp.MustCompile(`Dimensions:\s*\[\]\[\]string\{(.*)\}`).FindStringSubmatch(code)
+	if dims == nil {
+		t.Fatal("emf.go: no Dimensions literal found; update this test with the recorder")
+	}
+	if !strings.Contains(dims[1], `{"Model"}`) {
+		t.Errorf("emf.go emits dimension sets %s, the alarm queries SCHEMA(%s, Model)", dims[1], MetricNamespace)
+	}
+	if !strings.Contains(code, `EMFNamespace = "`+MetricNamespace+`"`) || !strings.Contains(code, `"`+MetricUpstreamThrottles+`"`) {
+		t.Errorf("emf.go no longer emits %s/%s", MetricNamespace, MetricUpstreamThrottles)
+	}
+}
+
+// TestBFFSecrets checks the BFF finds both secrets by ARN in its environment and may read
+// exactly those two.
+func TestBFFSecrets(t *testing.T) {
+	eachEnv(t, func(t *testing.T, s *synthesized) {
+		fn := s.mainJSON.function(t, s.cfg.Name("bff"))
+		env := fn.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		var want []string
+		for _, k := range []string{"PORTICO_COOKIE_KEYS_ARN", "PORTICO_OIDC_CLIENT_SECRET_ARN"} {
+			id := getAttID(env[k])
+			if r, ok := s.mainJSON.Resources[id]; !ok || r.Type != "AWS::SecretsManager::Secret" {
+				t.Errorf("%s = %v, want a Secrets Manager secret of this stack", k, env[k])
+				continue
+			}
+			want = append(want, id)
+		}
+		if len(want) == 2 && want[0] == want[1] {
+			t.Errorf("cookie keys and client secret are the same secret %s", want[0])
+		}
+		_, stmts := s.mainJSON.roleStatements(t, fn)
+		var got []string
+		for _, st := range stmts {
+			for _, a := range st.Actions {
+				if !strings.HasPrefix(a, "secretsmanager:") {
+					continue
+				}
+				if a != "secretsmanager:GetSecretValue" {
+					t.Errorf("%s: BFF may %s", st.Sid, a)
+				}
+				for _, r := range st.Resources {
+					got = append(got, getAttID(r))
+				}
+			}
+		}
+		if !sameSet(got, want) {
+			t.Errorf("BFF may read secrets %v, want exactly %v", got, want)
+		}
 	})
 }
 
