@@ -414,8 +414,9 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 			e.note("stopping the stack: %v", err)
 		}
 		lr.ledger, lr.ledgerErr = bench.CheckLedger(ctx, dbPath)
-		if !lr.holds() {
-			e.smokeErrs = append(e.smokeErrs, "load test: "+lr.problems())
+		// The smoke run is too short to judge growth: it fails on errors and on the books only.
+		if problems := lr.failures(!opts.smoke); problems != "" {
+			e.smokeErrs = append(e.smokeErrs, "load test: "+problems)
 		}
 	}
 	return e, nil

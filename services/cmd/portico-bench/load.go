@@ -96,7 +96,11 @@ func (l *loadResult) grew() []string {
 
 func (l *loadResult) holds() bool { return l.problems() == "" }
 
-func (l *loadResult) problems() string {
+func (l *loadResult) problems() string { return l.failures(true) }
+
+// failures describes what went wrong: errors, unreadable process state, the books, and
+// when growth is true, any growth past the limits.
+func (l *loadResult) failures(growth bool) string {
 	var p []string
 	if l.streams == 0 {
 		p = append(p, "no stream completed")
@@ -107,7 +111,9 @@ func (l *loadResult) problems() string {
 	if l.snapErr != nil {
 		p = append(p, fmt.Sprintf("process state: %v", l.snapErr))
 	}
-	p = append(p, l.grew()...)
+	if growth {
+		p = append(p, l.grew()...)
+	}
 	switch {
 	case l.ledgerErr != nil:
 		p = append(p, fmt.Sprintf("ledger check: %v", l.ledgerErr))
