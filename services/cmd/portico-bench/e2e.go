@@ -84,6 +84,9 @@ type streamRow struct {
 	addedGap50, addedGap99     []time.Duration
 	directErrs, bffErrs        int
 	firstErr                   error
+	// The services called directly (h2c, machine token), to split the added time.
+	svcTTFT50, svcTTFT99 []time.Duration
+	svcErrs              int
 }
 
 type rssRow struct {
@@ -329,6 +332,7 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 	}
 	direct = bench.NewBedrock(stack.AWS.URL)
 	everyone := browserInference(browsers, stack)
+	svcInf := bench.NewInference(svcHTTP, stack.Services.URL, false)
 	for _, n := range p.streamSizes {
 		row := streamRow{n: n}
 		for range p.runs {
@@ -338,6 +342,12 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 			b := bench.Streams(ctx, n, time.Minute, func(ctx context.Context, on func()) error {
 				return everyone.next().ConverseStream(ctx, p.streamTokens, on)
 			}, nil)
+			sv := bench.Streams(ctx, n, time.Minute, func(ctx context.Context, on func()) error {
+				return svcInf.ConverseStream(ctx, p.streamTokens, on)
+			}, nil)
+			row.svcTTFT50 = append(row.svcTTFT50, bench.Percentile(sv.TTFT, 0.5))
+			row.svcTTFT99 = append(row.svcTTFT99, bench.Percentile(sv.TTFT, 0.99))
+			row.svcErrs += sv.Errors
 			row.directTTFT50 = append(row.directTTFT50, bench.Percentile(d.TTFT, 0.5))
 			row.directTTFT99 = append(row.directTTFT99, bench.Percentile(d.TTFT, 0.99))
 			row.bffTTFT50 = append(row.bffTTFT50, bench.Percentile(b.TTFT, 0.5))
@@ -353,10 +363,10 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 			row.directErrs += d.Errors
 			row.bffErrs += b.Errors
 			if row.firstErr == nil {
-				row.firstErr = errors.Join(d.FirstErr, b.FirstErr)
+				row.firstErr = errors.Join(d.FirstErr, b.FirstErr, sv.FirstErr)
 			}
 		}
-		if row.directErrs+row.bffErrs > 0 {
+		if row.directErrs+row.bffErrs+row.svcErrs > 0 {
 			e.note("%d streams: first error %v", n, row.firstErr)
 			e.smokeErrs = append(e.smokeErrs, fmt.Sprintf("%d streams: %d BFF errors, %d direct errors (%v)", n, row.bffErrs, row.directErrs, row.firstErr))
 		}

@@ -135,6 +135,12 @@ func (r *report) writeE2E(w func(string, ...any), e *e2eResult) {
 				med(s.directTTFT50), med(s.directTTFT99), med(s.bffTTFT50), med(s.bffTTFT99), med(s.addedTTFT50), med(s.addedTTFT99),
 				med(s.directGap50), med(s.directGap99), med(s.bffGap50), med(s.bffGap99), med(s.addedGap50), med(s.addedGap99), s.bffErrs, s.directErrs)
 		}
+		w("\nWhere the added time to first token goes: the same streams against the services directly (h2c, machine token, no BFF), in the same run. Medians over runs of each run's p50.\n\n")
+		w("| streams | TTFT services directly p50 / p99 | services − baseline (p50) | BFF − services (p50) | errors (services) |\n|---:|---|---:|---:|---:|\n")
+		for _, s := range e.streams {
+			w("| %d | %s / %s | %s | %s | %d |\n", s.n, med(s.svcTTFT50), med(s.svcTTFT99),
+				medDiff(s.svcTTFT50, s.directTTFT50), medDiff(s.bffTTFT50, s.svcTTFT50), s.svcErrs)
+		}
 		w("\n")
 	}
 	w("## Memory (RSS) under concurrent users\n\n")
@@ -271,4 +277,17 @@ func rateList(rates []float64) string {
 		parts[i] = fmt.Sprintf("%.0f", r)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// medDiff is the median over runs of a[i] − b[i].
+func medDiff(a, b []time.Duration) string {
+	n := min(len(a), len(b))
+	if n == 0 {
+		return "—"
+	}
+	d := make([]time.Duration, n)
+	for i := range n {
+		d[i] = a[i] - b[i]
+	}
+	return med(d)
 }
