@@ -165,7 +165,24 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 		if dup != 0 {
 			return store.Invalid("request id %q was already reserved", r.RequestID)
 		}
-		for _, h := range t.Holds {
+		holds := make([]hold, len(t.Holds))
+		for i, h := range t.Holds {
+			holds[i] = hold{Key: h.Key, Amount: h.Amount}
+			if h.Amount <= h.Limit.Max {
+				res, err := tx.exec(tx.st.holdIfFits, h.Key, h.Amount, h.ResetsAt.UnixNano(), h.Limit.Max-h.Amount)
+				if err != nil {
+					return err
+				}
+				n, err := res.RowsAffected()
+				if err != nil {
+					return err
+				}
+				if n == 1 {
+					continue
+				}
+			}
+			// Refused (the transaction rolls back the holds taken so far): read the counter
+			// for the refusal's figures.
 			var used, reserved int64
 			err := tx.queryRow(tx.st.counter, h.Key).Scan(&used, &reserved)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -174,13 +191,7 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 			if qe := h.Refusal(used, reserved); qe != nil {
 				return qe
 			}
-		}
-		holds := make([]hold, len(t.Holds))
-		for i, h := range t.Holds {
-			holds[i] = hold{Key: h.Key, Amount: h.Amount}
-			if _, err := tx.exec(tx.st.hold, h.Key, h.Amount, h.ResetsAt.UnixNano()); err != nil {
-				return err
-			}
+			return fmt.Errorf("counter %s: the hold did not fit, yet used %d and reserved %d leave room", h.Key, used, reserved)
 		}
 		js, _ := json.Marshal(holds)
 		_, err := tx.exec(tx.st.insertRes, r.RequestID, t.ExpiresAt.UnixNano(), string(js))
@@ -246,7 +257,7 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 	defer cancel()
 	rec := store.NewRecord(t, o)
 	return s.inTx(ctx, "settle", func(tx *wtx) error {
-		var js string
+		var js string // the reservation's holds, deleted as they are read
 		err := tx.queryRow(tx.st.takeRes, rec.RequestID).Scan(&js)
 		switch {
 		case err == nil:
@@ -262,9 +273,6 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 				if _, err := tx.exec(tx.st.settleCounter, store.Charge(h.Limit.Unit, rec.Tokens()), amount[h.Key], h.Key); err != nil {
 					return err
 				}
-			}
-			if _, err := tx.exec(tx.st.deleteRes, rec.RequestID); err != nil {
-				return err
 			}
 		case errors.Is(err, sql.ErrNoRows):
 			var done int

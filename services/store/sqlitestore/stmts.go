@@ -16,7 +16,7 @@ type statements struct {
 	deleteRes     *sql.Stmt
 	duplicate     *sql.Stmt
 	counter       *sql.Stmt
-	hold          *sql.Stmt
+	holdIfFits    *sql.Stmt
 	insertRes     *sql.Stmt
 	takeRes       *sql.Stmt
 	settleCounter *sql.Stmt
@@ -38,10 +38,15 @@ func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 		{&st.duplicate, `SELECT EXISTS (SELECT 1 FROM reservations WHERE request_id = ?1)
 			OR EXISTS (SELECT 1 FROM ledger WHERE request_id = ?1)`},
 		{&st.counter, `SELECT used, reserved FROM counters WHERE key = ?`},
-		{&st.hold, `INSERT INTO counters (key, used, reserved, resets_at) VALUES (?, 0, ?, ?)
-			ON CONFLICT (key) DO UPDATE SET reserved = reserved + excluded.reserved`},
+		// holdIfFits raises a counter's reserved by ?2 if used + reserved + ?2 stays within the
+		// limit, ?4 being the limit less ?2 (>= 0, checked by the caller, as is the new row's
+		// fit): no change means the limit refuses. The same test as store.Hold.Refusal, written
+		// so that no sum can overflow.
+		{&st.holdIfFits, `INSERT INTO counters (key, used, reserved, resets_at) VALUES (?1, 0, ?2, ?3)
+			ON CONFLICT (key) DO UPDATE SET reserved = reserved + excluded.reserved
+			WHERE max(0, used) <= ?4 AND max(0, reserved) <= ?4 - max(0, used)`},
 		{&st.insertRes, `INSERT INTO reservations (request_id, expires_at, holds) VALUES (?, ?, ?)`},
-		{&st.takeRes, `SELECT holds FROM reservations WHERE request_id = ?`},
+		{&st.takeRes, `DELETE FROM reservations WHERE request_id = ? RETURNING holds`},
 		{&st.settleCounter, `UPDATE counters SET used = used + ?, reserved = reserved - ? WHERE key = ?`},
 		{&st.settled, `SELECT EXISTS (SELECT 1 FROM ledger WHERE request_id = ?)`},
 		{&st.lateCounter, `INSERT INTO counters (key, used, reserved, resets_at) VALUES (?, ?, 0, ?)
@@ -63,7 +68,7 @@ func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 
 // close closes every prepared statement.
 func (st *statements) close() {
-	for _, s := range []*sql.Stmt{st.expired, st.release, st.deleteRes, st.duplicate, st.counter, st.hold,
+	for _, s := range []*sql.Stmt{st.expired, st.release, st.deleteRes, st.duplicate, st.counter, st.holdIfFits,
 		st.insertRes, st.takeRes, st.settleCounter, st.settled, st.lateCounter, st.insertLedger} {
 		if s != nil {
 			_ = s.Close()
@@ -79,16 +84,30 @@ type wtx struct {
 	// none waits for anything that cancellation could cut short (the transaction itself
 	// still rolls back when the caller's context ends).
 	ctx context.Context
+	// bound are the statements bound to tx so far, in pairs: a statement, then its binding.
+	bound []*sql.Stmt
+}
+
+// stmt returns s bound to the transaction, binding it once per transaction.
+func (w *wtx) stmt(s *sql.Stmt) *sql.Stmt {
+	for i := 0; i < len(w.bound); i += 2 {
+		if w.bound[i] == s {
+			return w.bound[i+1]
+		}
+	}
+	b := w.tx.StmtContext(w.ctx, s)
+	w.bound = append(w.bound, s, b)
+	return b
 }
 
 func (w *wtx) exec(s *sql.Stmt, args ...any) (sql.Result, error) {
-	return w.tx.StmtContext(w.ctx, s).ExecContext(w.ctx, args...)
+	return w.stmt(s).ExecContext(w.ctx, args...)
 }
 
 func (w *wtx) queryRow(s *sql.Stmt, args ...any) *sql.Row {
-	return w.tx.StmtContext(w.ctx, s).QueryRowContext(w.ctx, args...)
+	return w.stmt(s).QueryRowContext(w.ctx, args...)
 }
 
 func (w *wtx) query(s *sql.Stmt, args ...any) (*sql.Rows, error) {
-	return w.tx.StmtContext(w.ctx, s).QueryContext(w.ctx, args...)
+	return w.stmt(s).QueryContext(w.ctx, args...)
 }
