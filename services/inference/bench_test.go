@@ -63,9 +63,79 @@ func BenchmarkConverseOverhead(b *testing.B) {
 	b.ReportMetric(float64(ps.p99.Microseconds()), "service-p99-µs")
 	b.ReportMetric(float64(pd.p50.Microseconds()), "direct-p50-µs")
 	b.ReportMetric(float64(pd.p99.Microseconds()), "direct-p99-µs")
+	b.ReportMetric(float64((ps.p50 - pd.p50).Microseconds()), "overhead-p50-µs")
 	b.ReportMetric(float64((ps.p99 - pd.p99).Microseconds()), "overhead-p99-µs")
 	b.ReportMetric(float64((ps.mean - pd.mean).Microseconds()), "overhead-mean-µs")
 	b.ReportMetric(float64(ps.mean)/float64(pd.mean), "ratio")
+}
+
+// BenchmarkConverseAt500rps sends Converse requests through the service at 500 a second,
+// open loop (each at its slot, whether or not the earlier ones have answered), and direct
+// SDK Converse calls to the same local AWS endpoint at 500 a second in between (1 ms after
+// each service request): the load. It reports the p50 and p99 latency of each, and
+// the service's own cost at the p50 and p99 (service less direct).
+func BenchmarkConverseAt500rps(b *testing.B) {
+	const interval = time.Second / 500
+	h := newHarness(b, options{policyYAML: quotaPolicy(
+		"userRequestsPerMinute: 1000000000, userTokensPerDay: 1000000000000, userTokensPerMonth: 10000000000000, groupTokensPerMonth: 10000000000000")})
+	ctx := context.Background()
+	c := h.client("alice")
+	sdk := bedrockruntime.NewFromConfig(h.awsCfg)
+	req := ask(haiku, "hello")
+	req.InferenceConfig = &inferencev1.InferenceConfig{MaxTokens: ptr[int32](64)}
+	in := &bedrockruntime.ConverseInput{
+		ModelId:         aws.String(haiku),
+		Messages:        []brtypes.Message{{Role: brtypes.ConversationRoleUser, Content: []brtypes.ContentBlock{&brtypes.ContentBlockMemberText{Value: "hello"}}}},
+		InferenceConfig: &brtypes.InferenceConfiguration{MaxTokens: aws.Int32(64)},
+	}
+	for range 50 { // warm up connections, the token cache and SQLite
+		if _, err := c.Converse(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := sdk.Converse(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var (
+		wg           sync.WaitGroup
+		mu           sync.Mutex
+		svc, direct  []time.Duration
+		failed       error
+		start        = time.Now()
+		slot         = 0
+		timeRequests = func(into *[]time.Duration, call func() error) {
+			defer wg.Done()
+			t0 := time.Now()
+			err := call()
+			d := time.Since(t0)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && failed == nil {
+				failed = err
+			}
+			*into = append(*into, d)
+		}
+	)
+	for b.Loop() {
+		time.Sleep(time.Until(start.Add(time.Duration(slot) * interval)))
+		wg.Add(1)
+		go timeRequests(&svc, func() error { _, err := c.Converse(ctx, req); return err })
+		time.Sleep(time.Until(start.Add(time.Duration(slot)*interval + interval/2)))
+		wg.Add(1)
+		go timeRequests(&direct, func() error { _, err := sdk.Converse(ctx, in); return err })
+		slot++
+	}
+	wg.Wait()
+	if failed != nil {
+		b.Fatal(failed)
+	}
+	ps, pd := percentiles(svc), percentiles(direct)
+	b.ReportMetric(float64(ps.p50.Microseconds()), "service-p50-µs")
+	b.ReportMetric(float64(ps.p99.Microseconds()), "service-p99-µs")
+	b.ReportMetric(float64(pd.p50.Microseconds()), "direct-p50-µs")
+	b.ReportMetric(float64(pd.p99.Microseconds()), "direct-p99-µs")
+	b.ReportMetric(float64((ps.p50 - pd.p50).Microseconds()), "overhead-p50-µs")
+	b.ReportMetric(float64((ps.p99 - pd.p99).Microseconds()), "overhead-p99-µs")
 }
 
 type stats struct{ p50, p99, mean time.Duration }
