@@ -19,6 +19,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,7 +37,7 @@ import (
 // Store is a store.Store on one SQLite file.
 type Store struct {
 	db     *sql.DB
-	st     *statements
+	w      *writer // the write connection, nil until the first write (or after it broke); under write
 	ckpt   *checkpointer
 	opts   store.Options
 	write  sync.Mutex // serialises this process's write transactions
@@ -78,12 +79,12 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 		_ = db.Close()
 		return nil, store.Unavailable("migrate sqlite", err)
 	}
-	st, err := prepare(ctx, db)
+	w, err := newWriter(ctx, db)
 	if err != nil {
 		_ = db.Close()
 		return nil, store.Unavailable("prepare sqlite statements", err)
 	}
-	return &Store{db: db, st: st, ckpt: startCheckpointer(db), opts: opts.WithDefaults()}, nil
+	return &Store{db: db, w: w, ckpt: startCheckpointer(db), opts: opts.WithDefaults()}, nil
 }
 
 // uriPath escapes what a SQLite URI filename would otherwise read as the start of its query
@@ -100,7 +101,9 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.ckpt.close()
-	s.st.close()
+	if s.w != nil {
+		s.w.close()
+	}
 	return s.db.Close()
 }
 
@@ -121,19 +124,54 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(*wtx) error) error 
 	}
 	s.write.Lock()
 	defer s.write.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
+	if s.w == nil {
+		w, err := newWriter(ctx, s.db)
+		if err != nil {
+			return store.Unavailable(op, err)
+		}
+		s.w = w
+	}
+	w := s.w
+	// BEGIN waits (up to BusyTimeout) for another process's write lock: that wait ends with
+	// ctx. Nothing after it waits for anything.
+	if _, err := w.begin.ExecContext(ctx); err != nil {
+		if errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) {
+			s.discardWriter()
+		}
 		return store.Unavailable(op, err)
 	}
-	if err := fn(&wtx{tx: tx, st: s.st, ctx: context.WithoutCancel(ctx)}); err != nil {
-		_ = tx.Rollback()
+	bg := context.WithoutCancel(ctx)
+	committed := false
+	defer func() {
+		if committed {
+			return
+		}
+		// fn or the COMMIT failed (or fn panicked): roll back. A connection that cannot
+		// is left with no one knows what open: it is closed, never handed to a reader.
+		if _, err := w.rollback.ExecContext(bg); err != nil {
+			s.discardWriter()
+		}
+	}()
+	if err := fn(&wtx{writer: w, ctx: bg}); err != nil {
 		return store.Unavailable(op, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := w.commit.ExecContext(bg); err != nil {
 		return store.Unavailable(op, err)
 	}
+	committed = true
 	s.ckpt.wrote()
 	return nil
+}
+
+// discardWriter closes the write connection (not returning it to the pool); the next write
+// opens another. Callers hold s.write.
+func (s *Store) discardWriter() {
+	if s.w == nil {
+		return
+	}
+	_ = s.w.conn.Raw(func(any) error { return driver.ErrBadConn })
+	s.w.close()
+	s.w = nil
 }
 
 type hold struct {
@@ -153,13 +191,12 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 			return err
 		}
 		if last := s.purged.Load(); now.UnixNano()-last > int64(time.Hour) && s.purged.CompareAndSwap(last, now.UnixNano()) {
-			if _, err := tx.tx.ExecContext(tx.ctx, `DELETE FROM counters WHERE resets_at < ? AND reserved = 0`,
-				now.Add(-CounterRetention).UnixNano()); err != nil {
+			if _, err := tx.exec(tx.purge, now.Add(-CounterRetention).UnixNano()); err != nil {
 				return err
 			}
 		}
 		var dup int
-		if err := tx.queryRow(tx.st.duplicate, r.RequestID).Scan(&dup); err != nil {
+		if err := tx.queryRow(tx.duplicate, r.RequestID).Scan(&dup); err != nil {
 			return err
 		}
 		if dup != 0 {
@@ -169,7 +206,7 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 		for i, h := range t.Holds {
 			holds[i] = hold{Key: h.Key, Amount: h.Amount}
 			if h.Amount <= h.Limit.Max {
-				res, err := tx.exec(tx.st.holdIfFits, h.Key, h.Amount, h.ResetsAt.UnixNano(), h.Limit.Max-h.Amount)
+				res, err := tx.exec(tx.holdIfFits, h.Key, h.Amount, h.ResetsAt.UnixNano(), h.Limit.Max-h.Amount)
 				if err != nil {
 					return err
 				}
@@ -184,7 +221,7 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 			// Refused (the transaction rolls back the holds taken so far): read the counter
 			// for the refusal's figures.
 			var used, reserved int64
-			err := tx.queryRow(tx.st.counter, h.Key).Scan(&used, &reserved)
+			err := tx.queryRow(tx.counter, h.Key).Scan(&used, &reserved)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
@@ -194,7 +231,7 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 			return fmt.Errorf("counter %s: the hold did not fit, yet used %d and reserved %d leave room", h.Key, used, reserved)
 		}
 		js, _ := json.Marshal(holds)
-		_, err := tx.exec(tx.st.insertRes, r.RequestID, t.ExpiresAt.UnixNano(), string(js))
+		_, err := tx.exec(tx.insertRes, r.RequestID, t.ExpiresAt.UnixNano(), string(js))
 		return err
 	})
 	if err != nil {
@@ -211,11 +248,11 @@ func releaseExpired(tx *wtx, now time.Time) error {
 	}
 	for _, e := range list {
 		for _, h := range e.holds {
-			if _, err := tx.exec(tx.st.release, h.Amount, h.Key); err != nil {
+			if _, err := tx.exec(tx.release, h.Amount, h.Key); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.exec(tx.st.deleteRes, e.id); err != nil {
+		if _, err := tx.exec(tx.deleteRes, e.id); err != nil {
 			return err
 		}
 	}
@@ -230,7 +267,7 @@ type expired struct {
 // expiredReservations reads the reservations that expired at or before now; its rows are
 // closed when it returns, before the caller writes in the same transaction.
 func expiredReservations(tx *wtx, now time.Time) ([]expired, error) {
-	rows, err := tx.query(tx.st.expired, now.UnixNano())
+	rows, err := tx.query(tx.expired, now.UnixNano())
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +295,7 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 	rec := store.NewRecord(t, o)
 	return s.inTx(ctx, "settle", func(tx *wtx) error {
 		var js string // the reservation's holds, deleted as they are read
-		err := tx.queryRow(tx.st.takeRes, rec.RequestID).Scan(&js)
+		err := tx.queryRow(tx.takeRes, rec.RequestID).Scan(&js)
 		switch {
 		case err == nil:
 			var held []hold
@@ -270,13 +307,13 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 				amount[h.Key] = h.Amount
 			}
 			for _, h := range t.Holds {
-				if _, err := tx.exec(tx.st.settleCounter, store.Charge(h.Limit.Unit, rec.Tokens()), amount[h.Key], h.Key); err != nil {
+				if _, err := tx.exec(tx.settleCounter, store.Charge(h.Limit.Unit, rec.Tokens()), amount[h.Key], h.Key); err != nil {
 					return err
 				}
 			}
 		case errors.Is(err, sql.ErrNoRows):
 			var done int
-			if err := tx.queryRow(tx.st.settled, rec.RequestID).Scan(&done); err != nil {
+			if err := tx.queryRow(tx.settled, rec.RequestID).Scan(&done); err != nil {
 				return err
 			}
 			if done != 0 {
@@ -285,7 +322,7 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 			// The reservation expired and was released: record the usage all the same.
 			rec.Late = true
 			for _, h := range t.Holds {
-				if _, err := tx.exec(tx.st.lateCounter, h.Key, store.Charge(h.Limit.Unit, rec.Tokens()), h.ResetsAt.UnixNano()); err != nil {
+				if _, err := tx.exec(tx.lateCounter, h.Key, store.Charge(h.Limit.Unit, rec.Tokens()), h.ResetsAt.UnixNano()); err != nil {
 					return err
 				}
 			}
@@ -301,7 +338,7 @@ func insertRecord(tx *wtx, r store.Record) error {
 	if r.Groups == nil {
 		groups = []byte("[]")
 	}
-	_, err := tx.exec(tx.st.insertLedger,
+	_, err := tx.exec(tx.insertLedger,
 		r.RequestID, r.Time.UnixNano(), r.Day(), r.Subject, r.User, string(groups), r.ClientID,
 		r.Procedure, r.ModelID, r.Outcome, r.ErrorMessage, r.InputTokens, r.OutputTokens, r.UsageEstimated, r.CostNanos,
 		r.PriceTableVersion, int64(r.Latency), int64(r.TimeToFirstToken), r.StopReason, r.UpstreamRequestID,
