@@ -31,7 +31,7 @@ func (s *Store) Usage(ctx context.Context, user string, limits []store.Limit) (s
 		return store.Usage{}, store.Unavailable("usage", err)
 	}
 	if expired != 0 {
-		if err := s.inTx(ctx, "usage", func(tx *wtx) error { return releaseExpired(tx, now) }); err != nil {
+		if err := s.inTx(ctx, "usage", func(tx *wtx) error { _, err := releaseExpired(tx, now); return err }); err != nil {
 			return store.Usage{}, err
 		}
 	}

@@ -186,77 +186,94 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 	if err != nil {
 		return store.Ticket{}, err
 	}
-	err = s.inTx(ctx, "reserve", func(tx *wtx) error {
-		if err := releaseExpired(tx, now); err != nil {
-			return err
-		}
-		if last := s.purged.Load(); now.UnixNano()-last > int64(time.Hour) && s.purged.CompareAndSwap(last, now.UnixNano()) {
-			if _, err := tx.exec(tx.purge, now.Add(-CounterRetention).UnixNano()); err != nil {
-				return err
-			}
-		}
-		var dup int
-		if err := tx.queryRow(tx.duplicate, r.RequestID).Scan(&dup); err != nil {
-			return err
-		}
-		if dup != 0 {
-			return store.Invalid("request id %q was already reserved", r.RequestID)
-		}
-		holds := make([]hold, len(t.Holds))
-		for i, h := range t.Holds {
-			holds[i] = hold{Key: h.Key, Amount: h.Amount}
-			if h.Amount <= h.Limit.Max {
-				res, err := tx.exec(tx.holdIfFits, h.Key, h.Amount, h.ResetsAt.UnixNano(), h.Limit.Max-h.Amount)
-				if err != nil {
-					return err
-				}
-				n, err := res.RowsAffected()
-				if err != nil {
-					return err
-				}
-				if n == 1 {
-					continue
-				}
-			}
-			// Refused (the transaction rolls back the holds taken so far): read the counter
-			// for the refusal's figures.
-			var used, reserved int64
-			err := tx.queryRow(tx.counter, h.Key).Scan(&used, &reserved)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if qe := h.Refusal(used, reserved); qe != nil {
-				return qe
-			}
-			return fmt.Errorf("counter %s: the hold did not fit, yet used %d and reserved %d leave room", h.Key, used, reserved)
-		}
-		js, _ := json.Marshal(holds)
-		_, err := tx.exec(tx.insertRes, r.RequestID, t.ExpiresAt.UnixNano(), string(js))
-		return err
-	})
+	// Expired reservations are released only when they stand in the way: a refusal is
+	// retried once after releasing them (store.Store asks no more, and the DynamoDB store
+	// does the same). The common path reads nothing about expiry.
+	err = s.inTx(ctx, "reserve", func(tx *wtx) error { return s.reserveIn(tx, t, now, nil) })
+	if qe := (*store.QuotaError)(nil); errors.As(err, &qe) {
+		err = s.inTx(ctx, "reserve", func(tx *wtx) error { return s.reserveIn(tx, t, now, qe) })
+	}
 	if err != nil {
 		return store.Ticket{}, err
 	}
 	return t, nil
 }
 
-// releaseExpired releases the holds of every reservation that expired at or before now.
-func releaseExpired(tx *wtx, now time.Time) error {
+// reserveIn holds t in tx. After a refusal (refused not nil), it first releases the expired
+// reservations, and returns refused again if there were none.
+func (s *Store) reserveIn(tx *wtx, t store.Ticket, now time.Time, refused *store.QuotaError) error {
+	if refused != nil {
+		n, err := releaseExpired(tx, now)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return refused
+		}
+	}
+	if last := s.purged.Load(); now.UnixNano()-last > int64(time.Hour) && s.purged.CompareAndSwap(last, now.UnixNano()) {
+		if _, err := tx.exec(tx.purge, now.Add(-CounterRetention).UnixNano()); err != nil {
+			return err
+		}
+	}
+	var dup int
+	if err := tx.queryRow(tx.duplicate, t.Reservation.RequestID).Scan(&dup); err != nil {
+		return err
+	}
+	if dup != 0 {
+		return store.Invalid("request id %q was already reserved", t.Reservation.RequestID)
+	}
+	holds := make([]hold, len(t.Holds))
+	for i, h := range t.Holds {
+		holds[i] = hold{Key: h.Key, Amount: h.Amount}
+		if h.Amount <= h.Limit.Max {
+			res, err := tx.exec(tx.holdIfFits, h.Key, h.Amount, h.ResetsAt.UnixNano(), h.Limit.Max-h.Amount)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n == 1 {
+				continue
+			}
+		}
+		// Refused (the transaction rolls back the holds taken so far): read the counter for
+		// the refusal's figures.
+		var used, reserved int64
+		err := tx.queryRow(tx.counter, h.Key).Scan(&used, &reserved)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if qe := h.Refusal(used, reserved); qe != nil {
+			return qe
+		}
+		return fmt.Errorf("counter %s: the hold did not fit, yet used %d and reserved %d leave room", h.Key, used, reserved)
+	}
+	js, _ := json.Marshal(holds)
+	_, err := tx.exec(tx.insertRes, t.Reservation.RequestID, t.ExpiresAt.UnixNano(), string(js))
+	return err
+}
+
+// releaseExpired releases the holds of every reservation that expired at or before now, and
+// returns how many there were.
+func releaseExpired(tx *wtx, now time.Time) (int, error) {
 	list, err := expiredReservations(tx, now)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, e := range list {
 		for _, h := range e.holds {
 			if _, err := tx.exec(tx.release, h.Amount, h.Key); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		if _, err := tx.exec(tx.deleteRes, e.id); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return len(list), nil
 }
 
 type expired struct {
