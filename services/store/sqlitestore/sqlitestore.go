@@ -134,13 +134,19 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(*wtx) error) error 
 	w := s.w
 	// BEGIN waits (up to BusyTimeout) for another process's write lock: that wait ends with
 	// ctx. Nothing after it waits for anything.
+	bg := context.WithoutCancel(ctx)
 	if _, err := w.begin.ExecContext(ctx); err != nil {
-		if errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) {
+		switch {
+		case errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) ||
+			strings.Contains(err.Error(), "within a transaction"):
 			s.discardWriter()
+		default:
+			// The driver reports a BEGIN that took effect just as ctx ended as ctx's error:
+			// end the transaction it may have left open (with none open, this fails).
+			_, _ = w.rollback.ExecContext(bg)
 		}
 		return store.Unavailable(op, err)
 	}
-	bg := context.WithoutCancel(ctx)
 	committed := false
 	defer func() {
 		if committed {
