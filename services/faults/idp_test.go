@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+
+	"github.com/portico-dev/portico/services/token"
 )
 
 // TestIdPDown takes the identity provider away from a running system: signed-in browsers
@@ -86,7 +88,7 @@ func TestKeyRotation(t *testing.T) {
 	_, err := c.direct(newTok).Converse(ctx, ask("hello", 8))
 	t.Logf("new token right after the rotation (refetch not yet allowed): %v", connect.CodeOf(err))
 
-	c.clock.advance(31 * time.Second) // past the key set's refresh interval
+	c.clock.advance(token.DefaultRefreshInterval + time.Second) // past the key set's refresh interval
 	if _, err := c.direct(newTok).Converse(ctx, ask("hello", 8)); err != nil {
 		t.Fatalf("new token after the refetch: %v", err)
 	}

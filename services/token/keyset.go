@@ -17,8 +17,11 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// DefaultRefreshInterval is the least time between two JWKS fetches of a KeySet.
-const DefaultRefreshInterval = 30 * time.Second
+// DefaultRefreshInterval is the least time between two JWKS fetches of a KeySet. It bounds
+// both the fetch rate an attacker can cause with unknown key ids (one fetch per interval per
+// process, however many requests) and how long tokens signed with a freshly rotated key are
+// refused after a recent fetch.
+const DefaultRefreshInterval = 5 * time.Second
 
 // coldRetryInterval is the least time between fetches while no key set has ever been fetched
 // (the issuer was not up yet when the first token arrived): short, so a service that started
