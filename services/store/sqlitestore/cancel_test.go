@@ -13,10 +13,12 @@ import (
 )
 
 // Reserves whose context ends at any moment (before, during or just after their BEGIN)
-// leave the write connection usable and hold exactly what the granted ones hold.
+// leave no transaction open (another process can write at once), the write connection
+// usable, and hold exactly what the granted ones hold.
 func TestCanceledReservesLeaveTheStoreExact(t *testing.T) {
 	t.Parallel()
-	s := openT(t, filepath.Join(t.TempDir(), "cancel.db"), store.Options{})
+	path := filepath.Join(t.TempDir(), "cancel.db")
+	s, other := openT(t, path, store.Options{}), openT(t, path, store.Options{})
 	lim := []store.Limit{storetest.UserTokens(typev1.QuotaWindow_QUOTA_WINDOW_DAY, 1<<40)}
 	granted := 0
 	for i := range 300 {
@@ -33,8 +35,16 @@ func TestCanceledReservesLeaveTheStoreExact(t *testing.T) {
 		}
 		cancel()
 	}
-	r := reservation("last", 1)
+	// A transaction left open would hold the file's write lock until this store's next
+	// write: the other instance would wait BusyTimeout for it.
+	ctx, cancel := context.WithTimeout(t.Context(), BusyTimeout/4)
+	defer cancel()
+	r := reservation("other", 1)
 	r.Limits = lim
+	if _, err := other.Reserve(ctx, r); err != nil {
+		t.Fatalf("another instance's Reserve after canceled ones: %v", err)
+	}
+	r.RequestID = "last"
 	if _, err := s.Reserve(t.Context(), r); err != nil {
 		t.Fatalf("Reserve after canceled ones: %v", err)
 	}
@@ -42,7 +52,7 @@ func TestCanceledReservesLeaveTheStoreExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := u.Quotas[0].Reserved, int64(granted+1); got != want {
+	if got, want := u.Quotas[0].Reserved, int64(granted+2); got != want {
 		t.Fatalf("reserved %d, want %d (one per granted Reserve)", got, want)
 	}
 }

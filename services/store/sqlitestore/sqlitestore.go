@@ -175,8 +175,9 @@ func (s *Store) discardWriter() {
 	if s.w == nil {
 		return
 	}
+	s.w.closeStatements()
 	_ = s.w.conn.Raw(func(any) error { return driver.ErrBadConn })
-	s.w.close()
+	_ = s.w.conn.Close()
 	s.w = nil
 }
 

@@ -83,13 +83,18 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 // close closes the statements and returns the connection to the pool (which closes it when
 // the database closes).
 func (w *writer) close() {
+	w.closeStatements()
+	_ = w.conn.Close()
+}
+
+// closeStatements closes the prepared statements, while their connection is still open.
+func (w *writer) closeStatements() {
 	for _, s := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.expired, w.release, w.deleteRes, w.duplicate,
 		w.counter, w.holdIfFits, w.insertRes, w.takeRes, w.settleCounter, w.settled, w.lateCounter, w.insertLedger, w.purge} {
 		if s != nil {
 			_ = s.Close()
 		}
 	}
-	_ = w.conn.Close()
 }
 
 // wtx is a write transaction in progress on the writer.
