@@ -84,7 +84,7 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 		_ = db.Close()
 		return nil, store.Unavailable("prepare sqlite statements", err)
 	}
-	return &Store{db: db, w: w, ckpt: startCheckpointer(db), opts: opts.WithDefaults()}, nil
+	return &Store{db: db, w: w, ckpt: startCheckpointer(db), opts: opts.WithDefaults()}, nil //nolint:contextcheck // the checkpointer outlives Open: Close stops it
 }
 
 // uriPath escapes what a SQLite URI filename would otherwise read as the start of its query

@@ -70,7 +70,7 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.purge, `DELETE FROM counters WHERE resets_at < ? AND reserved = 0`},
 	} {
-		s, err := conn.PrepareContext(ctx, p.sql)
+		s, err := conn.PrepareContext(ctx, p.sql) //nolint:sqlclosecheck // closed by writer.closeStatements
 		if err != nil {
 			w.close()
 			return nil, fmt.Errorf("prepare %q: %w", p.sql, err)
