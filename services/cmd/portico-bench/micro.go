@@ -26,6 +26,10 @@ var micro = []microSet{
 		bench: bench.GoBench{Pkg: "./services/policy", Regexp: "^BenchmarkEntitlements$", Count: 5, BenchTime: "300ms"}},
 	{title: "Store reserve + settle (services/store/sqlitestore), serial and from parallel goroutines",
 		bench: bench.GoBench{Pkg: "./services/store/sqlitestore", Regexp: "^BenchmarkReserveSettle", Count: 5, BenchTime: "300ms"}},
+	{title: "Inference service's own cost per Converse (auth, policy, reserve, settle, audit on SQLite) beside a direct SDK call to the local AWS endpoint in the same run, one at a time and at 500 req/s; per-delta forwarding delay of a stream",
+		bench: bench.GoBench{Pkg: "./services/inference", Regexp: "^Benchmark(ConverseOverhead|ConverseAt500rps|StreamForwarding)$", Count: 5, BenchTime: "1s"}},
+	{title: "BFF added latency and throughput vs a bare httputil.ReverseProxy on the same route, and streamed chunk delay (in-process)",
+		bench: bench.GoBench{Pkg: "./bff", Regexp: "^Benchmark(BFFvsReverseProxy|StreamChunkLatency)$", Count: 5, BenchTime: "1s"}},
 	{title: "Price computation (services/catalog)",
 		bench: bench.GoBench{Pkg: "./services/catalog", Regexp: "^BenchmarkCost", Count: 5, BenchTime: "300ms"}},
 }
