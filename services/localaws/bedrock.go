@@ -286,6 +286,7 @@ func (s *Server) handleConverse(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleConverseStream(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
 	start := time.Now()
 	requestID := newRequestID()
 	req, in, f, ok := s.prepareConverse(w, r, requestID)
@@ -334,7 +335,7 @@ func (s *Server) handleConverseStream(w http.ResponseWriter, r *http.Request) {
 	first := true
 	emit := func(piece string) error {
 		if first && f.Fault == FaultSlow {
-			if err := sleepCtx(r.Context(), time.Duration(f.DelayMs)*time.Millisecond); err != nil {
+			if err := sleepCtx(ctx, time.Duration(f.DelayMs)*time.Millisecond); err != nil {
 				return err
 			}
 		}
@@ -350,9 +351,9 @@ func (s *Server) handleConverseStream(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		var err error
-		res, err = s.gen.generate(r.Context(), req, emit)
+		res, err = s.gen.generate(ctx, req, emit)
 		if err != nil {
-			if r.Context().Err() == nil && !errors.Is(err, errStreamCut) {
+			if ctx.Err() == nil && !errors.Is(err, errStreamCut) {
 				s.log.Warn("generation failed", "model", req.model, "err", err)
 				_ = ew.exception("modelStreamErrorException", &awsError{code: "ModelStreamErrorException", msg: "The model stream failed."})
 				return

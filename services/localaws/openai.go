@@ -88,13 +88,15 @@ func (g *openAIGenerator) generate(ctx context.Context, req genRequest, emit fun
 	if err != nil {
 		return res, fmt.Errorf("encode openai request: %w", err)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url, bytes.NewReader(body))
+	// g.url is the operator's configured OpenAI-compatible server (Config.OpenAIURL), never
+	// taken from a request.
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url, bytes.NewReader(body)) //nolint:gosec // G704: the URL is operator configuration, not request data
 	if err != nil {
 		return res, fmt.Errorf("openai request: %w", err)
 	}
 	hreq.Header.Set("Content-Type", "application/json")
 	hreq.Header.Set("Accept", "text/event-stream")
-	resp, err := g.client.Do(hreq)
+	resp, err := g.client.Do(hreq) //nolint:gosec // G704: the URL is operator configuration, not request data
 	if err != nil {
 		return res, fmt.Errorf("openai request: %w", err)
 	}

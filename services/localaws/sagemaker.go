@@ -172,6 +172,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleInvokeStream(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
 	requestID := newRequestID()
 	req, _, f, jsonOut, ok := s.prepareInvoke(w, r, requestID, r.Header.Get("X-Amzn-Sagemaker-Accept"))
 	if !ok {
@@ -212,9 +213,9 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	first := true
-	res, err := s.gen.generate(r.Context(), req, func(p string) error {
+	res, err := s.gen.generate(ctx, req, func(p string) error {
 		if first && f.Fault == FaultSlow {
-			if err := sleepCtx(r.Context(), time.Duration(f.DelayMs)*time.Millisecond); err != nil {
+			if err := sleepCtx(ctx, time.Duration(f.DelayMs)*time.Millisecond); err != nil {
 				return err
 			}
 		}
@@ -227,7 +228,7 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, r *http.Request) {
 		return send(append(b, '\n'))
 	})
 	if err != nil {
-		if r.Context().Err() == nil && !errors.Is(err, errStreamCut) {
+		if ctx.Err() == nil && !errors.Is(err, errStreamCut) {
 			_ = ew.exception("ModelStreamError", &awsError{code: "ModelStreamError", msg: "The model stream failed.", extra: map[string]any{"ErrorCode": "ModelStreamError"}})
 			return
 		}
