@@ -121,7 +121,7 @@ func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseSt
 func (s *Service) converseCall(a *admission, msg *inferencev1.ConverseRequest, stream bool) (bedrock.Call, error) {
 	m := a.model
 	call := bedrock.Call{Limits: bedrock.Limits{
-		MaxOutputTokens: int32(min(m.MaxOutputTokens, math.MaxInt32)),
+		MaxOutputTokens: clampInt32(m.MaxOutputTokens),
 		SystemPrompt:    m.Capabilities.SystemPrompt,
 		Images:          m.Capabilities.Images,
 		MaxImages:       int(m.Capabilities.MaxImages),
@@ -144,9 +144,20 @@ func (s *Service) converseCall(a *admission, msg *inferencev1.ConverseRequest, s
 		call.Guardrail = &bedrock.Guardrail{ID: id, Version: version}
 	}
 	if s.bedrock == nil {
-		return call, connect.NewError(connect.CodeUnavailable, errors.New("Bedrock is not configured in this deployment"))
+		return call, connect.NewError(connect.CodeUnavailable, errors.New("this deployment has no Bedrock configured"))
 	}
 	return call, nil
+}
+
+// clampInt32 converts v to an int32, saturating at the type's bounds.
+func clampInt32(v int64) int32 {
+	switch {
+	case v > math.MaxInt32:
+		return math.MaxInt32
+	case v < math.MinInt32:
+		return math.MinInt32
+	}
+	return int32(v)
 }
 
 func textBytes(msg *inferencev1.ConverseRequest) int64 {

@@ -172,7 +172,7 @@ func (s *Service) endpointCall(a *admission, req endpointRequest, stream bool) (
 		}
 	}
 	if s.sagemaker == nil {
-		return lim, 0, connect.NewError(connect.CodeUnavailable, errors.New("SageMaker is not configured in this deployment"))
+		return lim, 0, connect.NewError(connect.CodeUnavailable, errors.New("this deployment has no SageMaker configured"))
 	}
 	return lim, maxOut, nil
 }
