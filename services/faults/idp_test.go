@@ -41,11 +41,11 @@ func TestIdPDown(t *testing.T) {
 		}
 	}
 	newcomer := newBrowserNoSignIn(c)
-	resp, body := get(t, newcomer, c.bff+"/auth/login?returnTo=%2F")
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Sign-in is unavailable") {
-		t.Fatalf("sign-in with the IdP down: %s %q", resp.Status, body)
+	pg := get(t, newcomer, c.bff+"/auth/login?returnTo=%2F")
+	if pg.statusCode != http.StatusServiceUnavailable || !strings.Contains(pg.body, "Sign-in is unavailable") {
+		t.Fatalf("sign-in with the IdP down: %s %q", pg.status, pg.body)
 	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+	if ct := pg.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("sign-in failure page Content-Type = %q, want an HTML page", ct)
 	}
 
@@ -110,7 +110,16 @@ func newBrowserNoSignIn(c *chain) *benchBrowser {
 	return newBenchBrowser(c.bff)
 }
 
-func get(t *testing.T, b *benchBrowser, u string) (*http.Response, string) {
+// page is a fetched response, its body read and closed.
+type page struct {
+	status     string
+	statusCode int
+	header     http.Header
+	body       string
+}
+
+// get fetches u with the browser b (following no redirects) and returns the whole response.
+func get(t *testing.T, b *benchBrowser, u string) page {
 	t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
 	if err != nil {
@@ -125,5 +134,5 @@ func get(t *testing.T, b *benchBrowser, u string) (*http.Response, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp, string(body)
+	return page{status: resp.Status, statusCode: resp.StatusCode, header: resp.Header, body: string(body)}
 }
