@@ -95,13 +95,27 @@ func (m *Manager) NeedsTouch(s *Session) bool {
 }
 
 // Save writes s (with LastSeen set to now) to the response: sealed into the cookie, or to
-// the store with its ticket in the cookie.
+// the store with its ticket in the cookie. With a store, a session never saved before (zero
+// LastSeen) is created and a loaded one updated; when the store no longer holds it (it was
+// revoked, say, while a refresh was in flight) Save clears the cookie and fails with
+// ErrInvalid, so a late write never revives it.
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
 	now := m.now()
+	isNew := s.LastSeen.IsZero()
 	s.LastSeen = now
 	var payload []byte
 	if m.store != nil {
-		if err := m.store.Save(r.Context(), s); err != nil {
+		var err error
+		if isNew {
+			err = m.store.Create(r.Context(), s)
+		} else {
+			err = m.store.Update(r.Context(), s)
+		}
+		if errors.Is(err, ErrNotFound) {
+			m.jar.Clear(w, r)
+			return fmt.Errorf("save session: %w: %w", ErrInvalid, err)
+		}
+		if err != nil {
 			return fmt.Errorf("save session: %w", err)
 		}
 		payload = []byte(s.ID)

@@ -172,15 +172,43 @@ func TestMemoryStoreSweeps(t *testing.T) {
 	for range 100 {
 		s := newSession(clk.now())
 		s.Expires = clk.now().Add(time.Minute)
-		if err := st.Save(t.Context(), s); err != nil {
+		if err := st.Create(t.Context(), s); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clk.advance(2 * time.Minute)
-	if err := st.Save(t.Context(), newSession(clk.now())); err != nil {
+	if err := st.Create(t.Context(), newSession(clk.now())); err != nil {
 		t.Fatal(err)
 	}
 	if n := st.Len(); n != 1 {
 		t.Fatalf("store holds %d sessions after expiry, want 1", n)
+	}
+}
+
+func TestManagerSaveAfterRevocation(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	m := NewManager(newJar(t), Options{Now: clk.now, Store: NewMemoryStore(clk.now)})
+	r, _ := roundTrip(t, m, newSession(clk.now()))
+	loaded, err := m.Load(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Logout (say, in another tab) while this request refreshes the session.
+	if err := m.Clear(httptest.NewRecorder(), r); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(time.Minute)
+	rec := httptest.NewRecorder()
+	if err := m.Save(rec, r, loaded); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Save of a revoked session = %v, want ErrInvalid", err)
+	}
+	if _, err := m.Load(r); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Load after the late Save = %v, want ErrInvalid", err)
+	}
+	for _, c := range (&http.Response{Header: rec.Header()}).Cookies() {
+		if c.MaxAge > 0 {
+			t.Fatalf("the late Save set cookie %s", c.Name)
+		}
 	}
 }

@@ -7,18 +7,29 @@ import (
 	"time"
 )
 
-// ErrNotFound reports a session a Store does not hold (never saved, deleted or expired).
-var ErrNotFound = errors.New("session: not found")
+// Errors a Store returns.
+var (
+	// ErrNotFound reports a session a Store does not hold (never saved, deleted, revoked or
+	// expired).
+	ErrNotFound = errors.New("session: not found")
+	// ErrExists reports a Create under an id the Store already holds.
+	ErrExists = errors.New("session: already exists")
+)
 
-// Store keeps sessions on the server, so that the cookie carries only a ticket and a session
-// can be revoked from the server side. Production deployments that need this would implement
-// it on DynamoDB (partition key the session id, a TTL attribute on Expires); MemoryStore
-// serves one process.
+// Store keeps sessions on the server, so that the cookie carries only a ticket (the session
+// id) and a session can be revoked from the server side. MemoryStore serves one process;
+// bff/session/sqlitesession serves one machine and bff/session/dynamosession a fleet of
+// Lambda instances. bff/session/sessiontest checks an implementation against this contract.
 type Store interface {
-	// Load returns the session saved under id, or ErrNotFound.
+	// Load returns the session saved under id, or ErrNotFound (also once it has expired).
 	Load(ctx context.Context, id string) (*Session, error)
-	// Save stores s under s.ID until s.Expires.
-	Save(ctx context.Context, s *Session) error
+	// Create stores a new session under s.ID until s.Expires, or fails with ErrExists when a
+	// live session already has that id.
+	Create(ctx context.Context, s *Session) error
+	// Update rewrites the session saved under s.ID, or fails with ErrNotFound when the store
+	// no longer holds it: an update (a late refresh, say) never brings back a session that
+	// was deleted or has expired.
+	Update(ctx context.Context, s *Session) error
 	// Delete removes the session saved under id; deleting a missing session is not an error.
 	Delete(ctx context.Context, id string) error
 }
@@ -52,8 +63,8 @@ func (m *MemoryStore) Load(_ context.Context, id string) (*Session, error) {
 	return &s, nil
 }
 
-// Save implements Store. It also drops expired sessions, at most once a minute.
-func (m *MemoryStore) Save(_ context.Context, s *Session) error {
+// Create implements Store. It also drops expired sessions, at most once a minute.
+func (m *MemoryStore) Create(_ context.Context, s *Session) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -64,6 +75,20 @@ func (m *MemoryStore) Save(_ context.Context, s *Session) error {
 			}
 		}
 		m.sweepAt = now.Add(time.Minute)
+	}
+	if old, ok := m.sessions[s.ID]; ok && now.Before(old.Expires) {
+		return ErrExists
+	}
+	m.sessions[s.ID] = *s
+	return nil
+}
+
+// Update implements Store.
+func (m *MemoryStore) Update(_ context.Context, s *Session) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.sessions[s.ID]; !ok || !m.now().Before(old.Expires) {
+		return ErrNotFound
 	}
 	m.sessions[s.ID] = *s
 	return nil
