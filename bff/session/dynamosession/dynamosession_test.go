@@ -1,0 +1,153 @@
+package dynamosession
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/portico-dev/portico/bff/cookie"
+	"github.com/portico-dev/portico/bff/session"
+	"github.com/portico-dev/portico/bff/session/sessiontest"
+)
+
+func codec(t testing.TB, b byte) *cookie.Codec {
+	t.Helper()
+	c, err := cookie.NewCodec(cookie.Key{ID: "k1", Secret: bytes.Repeat([]byte{b}, cookie.KeySize)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestContract(t *testing.T) {
+	t.Parallel()
+	sessiontest.Run(t, func(t *testing.T, now func() time.Time) session.Store {
+		db := client(t)
+		return New(db, newTable(t, db), codec(t, 7), Options{Now: now})
+	})
+}
+
+func TestItemSealedAtRest(t *testing.T) {
+	t.Parallel()
+	db := client(t)
+	table := newTable(t, db)
+	clk := sessiontest.NewClock()
+	st := New(db, table, codec(t, 7), Options{Now: clk.Now})
+	s := sessiontest.NewSession(clk.Now())
+	s.Expires = clk.Now().Add(time.Hour + 300*time.Millisecond)
+	if err := st.Create(t.Context(), s); err != nil {
+		t.Fatal(err)
+	}
+	out, err := db.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 1 {
+		t.Fatalf("%d items, want 1", len(out.Items))
+	}
+	item := out.Items[0]
+	pk := item["pk"].(*types.AttributeValueMemberS).Value
+	if pk != session.StoreKey(s.ID) || strings.Contains(pk, s.ID) {
+		t.Fatalf("pk %q is not the ticket's hash", pk)
+	}
+	sealed := item["s"].(*types.AttributeValueMemberS).Value
+	for _, secret := range []string{s.ID, s.AccessToken[:20], s.RefreshToken[:20], s.User.Email} {
+		if strings.Contains(sealed, secret) {
+			t.Fatalf("the item holds %q in the clear", secret)
+		}
+	}
+	if ttl := item["ttl"].(*types.AttributeValueMemberN).Value; ttl != strconv.FormatInt(s.Expires.Unix()+1, 10) {
+		t.Fatalf("ttl = %s, want the session's end rounded up to %d", ttl, s.Expires.Unix()+1)
+	}
+
+	// Another key ring cannot open the item, nor can a sealed value copied to another item.
+	if _, err := New(db, table, codec(t, 8), Options{Now: clk.Now}).Load(t.Context(), s.ID); err == nil || errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("Load with foreign keys = %v, want a seal error", err)
+	}
+	victim := sessiontest.NewSession(clk.Now())
+	if err := st.Create(t.Context(), victim); err != nil {
+		t.Fatal(err)
+	}
+	moved := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: session.StoreKey(victim.ID)}}
+	for k, v := range item {
+		if k != "pk" {
+			moved[k] = v
+		}
+	}
+	if _, err := db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: moved}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Load(t.Context(), victim.ID); err == nil {
+		t.Fatalf("a sealed session copied to another item opened: %v", got.ID)
+	}
+}
+
+// TestInstancesShareRevocation is the point of the package: logout on one instance ends
+// the session on every other, and their late refresh writes fail.
+func TestInstancesShareRevocation(t *testing.T) {
+	t.Parallel()
+	db := client(t)
+	table := newTable(t, db)
+	clk := sessiontest.NewClock()
+	a := New(clientFor(dynalite.endpoint), table, codec(t, 7), Options{Now: clk.Now})
+	b := New(clientFor(dynalite.endpoint), table, codec(t, 7), Options{Now: clk.Now})
+	s := sessiontest.NewSession(clk.Now())
+	if err := a.Create(t.Context(), s); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := b.Load(t.Context(), s.ID)
+	if err != nil {
+		t.Fatalf("other instance: %v", err)
+	}
+	if err := a.Delete(t.Context(), s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Update(t.Context(), loaded); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("late Update on the other instance = %v, want ErrNotFound", err)
+	}
+	if _, err := b.Load(t.Context(), s.ID); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("Load on the other instance after logout = %v, want ErrNotFound", err)
+	}
+}
+
+func TestEndpointDown(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	db := clientFor("http://" + addr)
+	st := New(db, "absent", codec(t, 7), Options{})
+	ctx := t.Context()
+	s := sessiontest.NewSession(time.Now())
+	for name, err := range map[string]error{
+		"Create": st.Create(ctx, s),
+		"Update": st.Update(ctx, s),
+		"Delete": st.Delete(ctx, s.ID),
+	} {
+		if err == nil || errors.Is(err, session.ErrNotFound) || errors.Is(err, session.ErrExists) {
+			t.Errorf("%s with the endpoint down = %v, want a transport error", name, err)
+		}
+	}
+	if _, err := st.Load(ctx, s.ID); err == nil || errors.Is(err, session.ErrNotFound) {
+		t.Errorf("Load with the endpoint down = %v, want a transport error", err)
+	}
+}
+
+func TestEnsureTableIsIdempotent(t *testing.T) {
+	t.Parallel()
+	db := client(t)
+	table := newTable(t, db)
+	if err := EnsureTable(t.Context(), db, table); err != nil {
+		t.Fatalf("second EnsureTable: %v", err)
+	}
+}
