@@ -50,27 +50,28 @@ func CheckLedger(ctx context.Context, path string) (LedgerCheck, error) {
 	if err != nil {
 		return c, fmt.Errorf("counters: %w", err)
 	}
+	defer rows.Close()
 	type agg struct{ kind, name, unit, window string }
 	totals := map[agg]int64{}
 	for rows.Next() {
 		var key string
 		var used, reserved int64
 		if err := rows.Scan(&key, &used, &reserved); err != nil {
-			_ = rows.Close()
 			return c, fmt.Errorf("counters: %w", err)
 		}
 		parts := strings.Split(key, "/")
 		if len(parts) != 5 {
-			_ = rows.Close()
 			return c, fmt.Errorf("counter key %q: want kind/name/unit/window/start", key)
 		}
 		name, err := url.PathUnescape(parts[1])
 		if err != nil {
-			_ = rows.Close()
 			return c, fmt.Errorf("counter key %q: %w", key, err)
 		}
 		totals[agg{parts[0], name, parts[2], parts[3]}] += used
 		c.Reserved += reserved
+	}
+	if err := rows.Err(); err != nil {
+		return c, fmt.Errorf("counters: %w", err)
 	}
 	if err := rows.Close(); err != nil {
 		return c, fmt.Errorf("counters: %w", err)

@@ -60,7 +60,6 @@ func Constant(ctx context.Context, rate float64, d time.Duration, maxInFlight in
 		if wait := time.Until(due); wait > 0 {
 			select {
 			case <-ctx.Done():
-				total = i
 			case <-time.After(wait):
 			}
 		}

@@ -21,8 +21,9 @@ import (
 
 // FreeAddr returns a free loopback address ("127.0.0.1:port") by binding port 0 and
 // releasing it; the caller's process binds it moments later.
-func FreeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func FreeAddr(ctx context.Context) (string, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", fmt.Errorf("free port: %w", err)
 	}
@@ -39,7 +40,7 @@ func FreeAddr() (string, error) {
 func Build(ctx context.Context, root, dir, pkg string, env []string, flags ...string) (string, error) {
 	out := filepath.Join(dir, filepath.Base(pkg))
 	args := append([]string{"build", "-o", out}, flags...)
-	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
+	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...) //nolint:gosec // G204: the harness's own go build of one of its packages
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), env...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
@@ -69,7 +70,7 @@ type Proc struct {
 // HOME), sending its output to logPath, and waits up to 30 s for GET /healthz on addr to
 // answer 200.
 func Start(ctx context.Context, name, bin, addr, logPath string, env []string) (*Proc, error) {
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600) //nolint:gosec // G304: the harness's own log file in its run directory
 	if err != nil {
 		return nil, fmt.Errorf("%s: log: %w", name, err)
 	}
@@ -77,7 +78,8 @@ func Start(ctx context.Context, name, bin, addr, logPath string, env []string) (
 	if fi, err := logf.Stat(); err == nil {
 		logStart = fi.Size()
 	}
-	cmd := exec.Command(bin)
+	// The process outlives ctx, which bounds only the wait for readiness: Stop ends it.
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), bin)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "GOTRACEBACK=all"}, env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	p := &Proc{Name: name, Addr: addr, URL: "http://" + addr, bin: bin, logPath: logPath, logStart: logStart, env: env, cmd: cmd, log: logf, done: make(chan error, 1)}
@@ -98,24 +100,28 @@ func Start(ctx context.Context, name, bin, addr, logPath string, env []string) (
 				p.Ready = time.Since(start)
 				return p, nil
 			}
+			err = fmt.Errorf("GET /healthz: %s", resp.Status)
 		}
 		select {
 		case werr := <-p.done:
 			p.done <- werr
 			_ = logf.Close()
-			return nil, fmt.Errorf("%s exited before it was ready (%v); log: %s", name, werr, tail(logPath))
+			if werr == nil {
+				werr = errors.New("exit status 0")
+			}
+			return nil, fmt.Errorf("%s exited before it was ready (%w); log: %s", name, werr, tail(logPath))
 		default:
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			_ = p.Stop()
-			return nil, fmt.Errorf("%s not ready after 30 s: %v; log: %s", name, err, tail(logPath))
+			return nil, fmt.Errorf("%s not ready after 30 s: %w; log: %s", name, err, tail(logPath))
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
 
 func tail(path string) string {
-	b, _ := os.ReadFile(path)
+	b, _ := os.ReadFile(path) //nolint:gosec // G304: the harness's own log file in its run directory
 	if len(b) > 2000 {
 		b = b[len(b)-2000:]
 	}
@@ -146,10 +152,15 @@ func (p *Proc) Goroutines() (int, error) {
 		return 0, fmt.Errorf("%s: SIGQUIT: %w", p.Name, err)
 	}
 	select {
-	case <-p.done:
+	case werr := <-p.done:
+		// The runtime exits with status 2 after the dump; only a failed wait is an error.
+		var exit *exec.ExitError
+		if werr != nil && !errors.As(werr, &exit) {
+			return 0, fmt.Errorf("%s: wait: %w", p.Name, werr)
+		}
 	case <-time.After(10 * time.Second):
 		_ = p.cmd.Process.Kill()
-		<-p.done
+		_ = p.wait() // "signal: killed", the intended end
 		return 0, fmt.Errorf("%s: did not exit on SIGQUIT", p.Name)
 	}
 	f, err := os.Open(p.logPath)
@@ -184,6 +195,9 @@ func CountGoroutines(r io.Reader) (int, error) {
 	return n, nil
 }
 
+// wait waits for the process to end and returns what exec.Cmd.Wait returned.
+func (p *Proc) wait() error { return <-p.done }
+
 // Pid returns the process id.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
@@ -200,7 +214,7 @@ func (p *Proc) Stop() error {
 		return err
 	case <-time.After(10 * time.Second):
 		_ = p.cmd.Process.Kill()
-		<-p.done
+		_ = p.wait() // "signal: killed", the intended end
 		return fmt.Errorf("%s: did not stop within 10 s of SIGTERM", p.Name)
 	}
 }

@@ -26,7 +26,7 @@ type Binaries struct {
 // into dir, with one go command (the packages build and link in parallel).
 func BuildBinaries(ctx context.Context, root, dir string) (Binaries, error) {
 	pkgs := []string{"./services/cmd/portico-devidp", "./services/cmd/portico-localaws", "./services/cmd/portico-services", "./bff/cmd/portico-bff"}
-	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)...)
+	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)...) //nolint:gosec // G204: go build of the fixed package list into the harness's directory
 	cmd.Dir = root
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return Binaries{}, fmt.Errorf("go build: %w\n%s", err, msg)
@@ -53,7 +53,7 @@ func StartStack(ctx context.Context, bins Binaries, dir string, tokensPerSecond 
 	s := &Stack{Dir: dir, DBPath: filepath.Join(dir, "portico.db"), bins: bins}
 	var addrs [4]string
 	for i := range addrs {
-		a, err := FreeAddr()
+		a, err := FreeAddr(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -273,7 +273,7 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 	}
 
 	logf("BFF vs a bare reverse proxy")
-	bareURL, stopBare, err := startBareProxy(stack.Services.URL, token)
+	bareURL, stopBare, err := startBareProxy(ctx, stack.Services.URL, token)
 	if err != nil {
 		return e, err
 	}
@@ -471,7 +471,7 @@ func maxSustainable(ctx context.Context, p plan, call bench.Call) float64 {
 
 // startBareProxy serves a bare httputil.ReverseProxy on a free loopback port: /api/X is
 // forwarded to the services' /X over h2c with the machine token, nothing else.
-func startBareProxy(servicesURL, token string) (string, func(), error) {
+func startBareProxy(ctx context.Context, servicesURL, token string) (string, func(), error) {
 	up, err := url.Parse(servicesURL)
 	if err != nil {
 		return "", nil, err
@@ -486,12 +486,12 @@ func startBareProxy(servicesURL, token string) (string, func(), error) {
 			pr.Out.Header.Set("Authorization", "Bearer "+token)
 		},
 	}
-	addr, err := bench.FreeAddr()
+	addr, err := bench.FreeAddr(ctx)
 	if err != nil {
 		return "", nil, err
 	}
 	srv := &http.Server{Addr: addr, Handler: rp, ReadHeaderTimeout: 10 * time.Second}
-	ln, err := listen(addr)
+	ln, err := listen(ctx, addr)
 	if err != nil {
 		return "", nil, err
 	}

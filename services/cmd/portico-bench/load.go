@@ -216,4 +216,7 @@ func runLoad(ctx context.Context, stack *bench.Stack, browsers []*bench.Browser,
 	return lr
 }
 
-func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+func listen(ctx context.Context, addr string) (net.Listener, error) {
+	var lc net.ListenConfig
+	return lc.Listen(ctx, "tcp", addr)
+}
