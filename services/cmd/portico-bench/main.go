@@ -122,7 +122,7 @@ func run(ctx context.Context, opts options) error {
 	}
 	r.took = time.Since(start)
 	r.machine.loadAfter = loadAverage()
-	if err := os.WriteFile(opts.out, []byte(r.markdown()), 0o644); err != nil {
+	if err := os.WriteFile(opts.out, []byte(r.markdown()), 0o644); err != nil { //nolint:gosec // G306: the report is a checked-in document (docs/benchmarks.md), readable like the rest of the tree
 		return fmt.Errorf("write report: %w", err)
 	}
 	logf("wrote %s in %s", opts.out, r.took.Round(time.Second))
