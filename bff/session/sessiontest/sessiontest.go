@@ -97,7 +97,7 @@ func equal(a, b *session.Session) error {
 	case a.ID != b.ID:
 		return fmt.Errorf("ID %q, want %q", a.ID, b.ID)
 	case a.User.Subject != b.User.Subject || a.User.Username != b.User.Username || a.User.Email != b.User.Email || !slices.Equal(a.User.Groups, b.User.Groups):
-		return fmt.Errorf("User %+v, want %+v", a.User, b.User)
+		return fmt.Errorf("user %+v, want %+v", a.User, b.User)
 	case a.AccessToken != b.AccessToken || a.RefreshToken != b.RefreshToken:
 		return errors.New("tokens differ")
 	case !a.AccessExpiry.Equal(b.AccessExpiry) || !a.Created.Equal(b.Created) || !a.Expires.Equal(b.Expires) || !a.LastSeen.Equal(b.LastSeen):
