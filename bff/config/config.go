@@ -64,8 +64,9 @@ type Config struct {
 	SPADir string
 	// AllowedOrigins are origins besides PublicURL's that may call the API.
 	AllowedOrigins []string
-	// SessionStore is "cookie" (default: the session sealed in the cookie) or "memory"
-	// (server-side sessions in this process; production would use a DynamoDB Store).
+	// SessionStore is "cookie" (default: the session sealed in the cookie), or a server-side
+	// store with only a ticket in the cookie: "memory" (this process), "sqlite:<path>" (one
+	// machine) or "dynamodb:<table>" (every instance; the table must exist).
 	SessionStore string
 	// SessionMaxLifetime, SessionIdleTimeout and RefreshTokenTTL bound sessions (zero: the
 	// defaults of oidcflow and session).
@@ -143,10 +144,8 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 			c.AllowedOrigins = append(c.AllowedOrigins, o)
 		}
 	}
-	switch c.SessionStore {
-	case "cookie", "memory":
-	default:
-		errs = append(errs, fmt.Errorf("%s=%q: want cookie or memory", EnvSessionStore, c.SessionStore))
+	if err := checkSessionStore(c.SessionStore); err != nil {
+		errs = append(errs, err)
 	}
 	for _, d := range []struct {
 		name string
@@ -226,3 +225,15 @@ func (c *Config) Resolve(ctx context.Context, fetch SecretFetcher) error {
 
 // HTTPS reports whether the public URL is https (HSTS is sent only then).
 func (c *Config) HTTPS() bool { return strings.HasPrefix(c.PublicURL, "https://") }
+
+// checkSessionStore validates a PORTICO_SESSION_STORE value.
+func checkSessionStore(v string) error {
+	kind, rest, hasArg := strings.Cut(v, ":")
+	switch {
+	case !hasArg && (kind == "cookie" || kind == "memory"):
+		return nil
+	case hasArg && rest != "" && (kind == "sqlite" || kind == "dynamodb"):
+		return nil
+	}
+	return fmt.Errorf("%s=%q: want cookie, memory, sqlite:<path> or dynamodb:<table>", EnvSessionStore, v)
+}

@@ -32,6 +32,9 @@ func TestFromEnvRefuses(t *testing.T) {
 		"bad cookie keys":       {EnvCookieKeys: "k1:short"},
 		"duplicate cookie keys": {EnvCookieKeys: "a:" + strings.Repeat("A", 43) + ",a:" + strings.Repeat("B", 43)},
 		"bad store":             {EnvSessionStore: "redis"},
+		"sqlite without path":   {EnvSessionStore: "sqlite:"},
+		"dynamodb no table":     {EnvSessionStore: "dynamodb:"},
+		"memory with argument":  {EnvSessionStore: "memory:x"},
 		"bad duration":          {EnvSessionIdleTimeout: "soon"},
 		"bad body limit":        {EnvAPIMaxBodyBytes: "-1"},
 	}
@@ -108,6 +111,22 @@ func TestResolveCookieKeysARN(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), key) {
 				t.Fatal("the error echoes the secret")
+			}
+		})
+	}
+}
+
+func TestFromEnvSessionStores(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"cookie", "memory", "sqlite:.data/bff-sessions.db", "dynamodb:portico-sessions"} {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			c, err := FromEnv(env(map[string]string{EnvSessionStore: v}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.SessionStore != v {
+				t.Fatalf("SessionStore = %q, want %q", c.SessionStore, v)
 			}
 		})
 	}
