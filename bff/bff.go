@@ -4,6 +4,7 @@
 package bff
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/portico-dev/portico/bff/config"
 	"github.com/portico-dev/portico/bff/cookie"
@@ -35,6 +38,7 @@ type options struct {
 	transport http.RoundTripper
 	now       func() time.Time
 	store     session.Store
+	aws       *aws.Config
 }
 
 // WithLogger sets the structured logger.
@@ -57,10 +61,13 @@ type BFF struct {
 	handler http.Handler
 	// Flow is the sign-in flow (exposed for tests and embedding).
 	Flow *oidcflow.Flow
+	// closeStore releases the session store New opened.
+	closeStore func() error
 }
 
-// New builds the BFF from cfg. It does not contact the provider or the services.
-func New(cfg *config.Config, opts ...Option) (*BFF, error) {
+// New builds the BFF from cfg. It does not contact the provider or the services; a
+// "sqlite:<path>" session store opens (creating) its file. Close releases it.
+func New(cfg *config.Config, opts ...Option) (_ *BFF, err error) {
 	o := options{logger: slog.New(slog.DiscardHandler), now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
@@ -69,9 +76,18 @@ func New(cfg *config.Config, opts ...Option) (*BFF, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bff: %w", err)
 	}
-	store := o.store
-	if store == nil && cfg.SessionStore == "memory" {
-		store = session.NewMemoryStore(o.now)
+	store, closeStore := o.store, func() error { return nil }
+	if store == nil {
+		// No caller's context reaches New; opening reads only local files and settings.
+		store, closeStore, err = openSessionStore(context.Background(), cfg.SessionStore, codec, o.aws, o.now)
+		if err != nil {
+			return nil, fmt.Errorf("bff: session store: %w", err)
+		}
+		defer func() {
+			if err != nil {
+				_ = closeStore()
+			}
+		}()
 	}
 	sessions := session.NewManager(
 		&cookie.Jar{Codec: codec, Name: SessionCookieName, SameSite: http.SameSiteStrictMode},
@@ -149,7 +165,7 @@ func New(cfg *config.Config, opts ...Option) (*BFF, error) {
 		mux.ServeHTTP(w, r)
 	})
 	h := headers.Security(headers.SecurityConfig{HSTS: cfg.HTTPS(), FormActions: formActions})(routes)
-	return &BFF{handler: logRequests(o.logger, h), Flow: flow}, nil
+	return &BFF{handler: logRequests(o.logger, h), Flow: flow, closeStore: closeStore}, nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -225,4 +241,12 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			slog.String("request_id", rid), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 	})
+}
+
+// Close releases the session store New opened (a SQLite file); other stores need nothing.
+func (b *BFF) Close() error {
+	if err := b.closeStore(); err != nil {
+		return fmt.Errorf("bff: close session store: %w", err)
+	}
+	return nil
 }
