@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,6 +44,11 @@ func run() error {
 		}
 		return err
 	}
+	defer func() {
+		if err := handler.Close(); err != nil {
+			logger.Warn("close", "err", err)
+		}
+	}()
 	if lambdaCfg.OnLambda() {
 		logger.Info("serving on Lambda", "event", string(lambdaCfg.Event), "public_url", cfg.PublicURL)
 		return lambdahttp.Serve(ctx, lambdaCfg, handler, lambdahttp.WithLogger(logger))
@@ -50,7 +56,7 @@ func run() error {
 	return serve(ctx, logger, cfg, handler)
 }
 
-func build(ctx context.Context, logger *slog.Logger, onLambda bool) (http.Handler, *config.Config, error) {
+func build(ctx context.Context, logger *slog.Logger, onLambda bool) (*bff.BFF, *config.Config, error) {
 	cfg, err := config.FromEnv(os.Getenv)
 	if err != nil {
 		return nil, nil, err
@@ -73,6 +79,9 @@ func build(ctx context.Context, logger *slog.Logger, onLambda bool) (http.Handle
 	}
 	if _, err := os.Stat(cfg.SPADir + "/index.html"); err != nil {
 		logger.Warn("the SPA is not built; serving a placeholder page", "spa_dir", cfg.SPADir)
+	}
+	if kind, _, _ := strings.Cut(cfg.SessionStore, ":"); onLambda && (kind == "memory" || kind == "sqlite") {
+		logger.Warn("server-side sessions are per Lambda instance with this store; use dynamodb:<table>", "session_store", kind)
 	}
 	h, err := bff.New(cfg, bff.WithLogger(logger))
 	if err != nil {
