@@ -83,7 +83,7 @@ func build(ctx context.Context, logger *slog.Logger, onLambda bool) (*bff.BFF, *
 	if kind, _, _ := strings.Cut(cfg.SessionStore, ":"); onLambda && (kind == "memory" || kind == "sqlite") {
 		logger.Warn("server-side sessions are per Lambda instance with this store; use dynamodb:<table>", "session_store", kind)
 	}
-	h, err := bff.New(cfg, bff.WithLogger(logger))
+	h, err := bff.New(cfg, bff.WithLogger(logger)) //nolint:contextcheck // New opens only local files and reads settings: nothing for a context to cancel
 	if err != nil {
 		return nil, nil, err
 	}
