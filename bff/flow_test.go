@@ -414,6 +414,48 @@ func TestServerSideSessionsRevokeAtLogout(t *testing.T) {
 	}
 }
 
+// TestLogoutDuringRefreshEndsTheCall signs out (from a second tab holding the same ticket)
+// while a refresh is in flight: the refreshed session must not be written back, and the call
+// that started the refresh ends Unauthenticated rather than failing as an internal error.
+func TestLogoutDuringRefreshEndsTheCall(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{sessionStore: "memory", idpOpts: []devidp.Option{devidp.WithAccessTokenTTL(5 * time.Minute)}})
+	b := s.browser()
+	b.signIn("alice", "/")
+	kept := b.snapshot()
+	s.clock.advance(4*time.Minute + 30*time.Second) // inside the refresh skew
+
+	answered, release := make(chan struct{}), make(chan struct{})
+	hook := func() { close(answered); <-release }
+	s.idpRT.afterRefresh.Store(&hook)
+	type result struct {
+		status int
+		body   string
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp := b.do(b.request(context.Background(), http.MethodPost, getMe, strings.NewReader("{}"), true))
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		done <- result{resp.StatusCode, string(body)}
+	}()
+	<-answered
+	s.idpRT.afterRefresh.Store(nil)
+	other := s.browser()
+	other.restore(kept)
+	if resp, body := other.call(http.MethodPost, "/auth/logout", "", true); resp.StatusCode != http.StatusOK {
+		t.Fatalf("logout: %s %s", resp.Status, body)
+	}
+	close(release)
+	got := <-done
+	if got.status != http.StatusUnauthorized || connectError(t, got.body) != "unauthenticated" {
+		t.Fatalf("call whose refresh outlived the session: %d %s", got.status, got.body)
+	}
+	if n := len(s.up.calls()); n != 0 {
+		t.Fatalf("upstream saw %d calls after the session ended", n)
+	}
+}
+
 // TestUpstreamAnswersBeforeReadingBody checks that an upstream that starts its answer
 // before reading the request body gets the whole body and streams its whole answer.
 func TestUpstreamAnswersBeforeReadingBody(t *testing.T) {

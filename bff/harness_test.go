@@ -151,9 +151,13 @@ func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 type countingTransport struct {
 	refreshes atomic.Int32
 	revokes   atomic.Int32
+	// afterRefresh, when set, runs once the provider has answered a refresh grant and
+	// before the BFF sees the answer.
+	afterRefresh atomic.Pointer[func()]
 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	refresh := false
 	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/oauth2/token") && r.Body != nil {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -161,13 +165,18 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		if bytes.Contains(body, []byte("grant_type=refresh_token")) {
 			c.refreshes.Add(1)
+			refresh = true
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	if strings.HasSuffix(r.URL.Path, "/oauth2/revoke") {
 		c.revokes.Add(1)
 	}
-	return http.DefaultTransport.RoundTrip(r)
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if hook := c.afterRefresh.Load(); refresh && hook != nil && err == nil {
+		(*hook)()
+	}
+	return resp, err
 }
 
 // stack is a BFF wired to a real dev IdP and a fake upstream.

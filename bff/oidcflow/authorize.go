@@ -47,6 +47,11 @@ func (f *Flow) Authorize(w http.ResponseWriter, r *http.Request) (*session.Sessi
 	switch {
 	case err == nil:
 		if err := f.cfg.Sessions.Save(w, r, refreshed); err != nil {
+			if errors.Is(err, session.ErrInvalid) {
+				// Signed out (or revoked) while the refresh ran: the cookie is already cleared.
+				f.cfg.Logger.InfoContext(r.Context(), "session ended during refresh")
+				return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("the session has ended; sign in again"))
+			}
 			f.cfg.Logger.ErrorContext(r.Context(), "save refreshed session", "err", err)
 			return nil, connect.NewError(connect.CodeInternal, errors.New("could not save the session"))
 		}
