@@ -3,7 +3,6 @@ package dynamosession
 import (
 	"bytes"
 	"errors"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/portico-dev/portico/bff/cookie"
 	"github.com/portico-dev/portico/bff/session"
 	"github.com/portico-dev/portico/bff/session/sessiontest"
+	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
 )
 
 func codec(t testing.TB, b byte) *cookie.Codec {
@@ -96,8 +96,9 @@ func TestInstancesShareRevocation(t *testing.T) {
 	db := client(t)
 	table := newTable(t, db)
 	clk := sessiontest.NewClock()
-	a := New(clientFor(dynalite.endpoint), table, codec(t, 7), Options{Now: clk.Now})
-	b := New(clientFor(dynalite.endpoint), table, codec(t, 7), Options{Now: clk.Now})
+	url := dynalitetest.Start(t).URL
+	a := New(dynalitetest.NewClient(url), table, codec(t, 7), Options{Now: clk.Now})
+	b := New(dynalitetest.NewClient(url), table, codec(t, 7), Options{Now: clk.Now})
 	s := sessiontest.NewSession(clk.Now())
 	if err := a.Create(t.Context(), s); err != nil {
 		t.Fatal(err)
@@ -119,13 +120,7 @@ func TestInstancesShareRevocation(t *testing.T) {
 
 func TestEndpointDown(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	db := clientFor("http://" + addr)
+	db := dynalitetest.NewClient(dynalitetest.DeadEndpoint(t))
 	st := New(db, "absent", codec(t, 7), Options{})
 	ctx := t.Context()
 	s := sessiontest.NewSession(time.Now())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
+	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/store/storetest"
 )
@@ -212,7 +212,8 @@ func TestTwoInstancesShareLimits(t *testing.T) {
 	t.Parallel()
 	db := client(t)
 	table := newTable(t, db)
-	a, b := New(clientFor(dynalite.endpoint), table, store.Options{}), New(clientFor(dynalite.endpoint), table, store.Options{})
+	url := dynalitetest.Start(t).URL
+	a, b := New(dynalitetest.NewClient(url), table, store.Options{}), New(dynalitetest.NewClient(url), table, store.Options{})
 	var granted atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 40 {
@@ -242,14 +243,7 @@ func TestTwoInstancesShareLimits(t *testing.T) {
 // A DynamoDB endpoint that is down makes every call fail with ErrUnavailable.
 func TestEndpointDownIsUnavailable(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close() // nothing listens here now
-	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr),
-		Credentials: clientFor("http://x").Options().Credentials, RetryMaxAttempts: 1})
+	db := dynalitetest.NewClient(dynalitetest.DeadEndpoint(t), func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 	s := New(db, "portico", store.Options{})
 	if _, err := s.Reserve(t.Context(), reservation("a", 1)); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("Reserve err = %v", err)

@@ -2,20 +2,16 @@ package dynamostore
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/portico-dev/portico/services/dynamotable"
 )
 
 // TableAPI is what EnsureTable needs; *dynamodb.Client implements it.
-type TableAPI interface {
-	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
-	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
-}
+type TableAPI = dynamotable.API
 
 // CreateTableInput returns the table definition (on-demand billing, the key schema and both
 // indexes) for infrastructure code and EnsureTable.
@@ -52,25 +48,5 @@ func CreateTableInput(table string) *dynamodb.CreateTableInput {
 // infrastructure code creates the table (and turns on time-to-live on the `ttl`
 // attribute).
 func EnsureTable(ctx context.Context, db TableAPI, table string) error {
-	_, err := db.CreateTable(ctx, CreateTableInput(table))
-	var inUse *types.ResourceInUseException
-	if err != nil && !errors.As(err, &inUse) {
-		return fmt.Errorf("create table %s: %w", table, err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
-		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
-		if err != nil {
-			return fmt.Errorf("describe table %s: %w", table, err)
-		}
-		if out.Table.TableStatus == types.TableStatusActive {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("table %s is not active: %w", table, ctx.Err())
-		case <-time.After(delay):
-		}
-	}
+	return dynamotable.Ensure(ctx, db, CreateTableInput(table))
 }
