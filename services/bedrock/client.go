@@ -6,17 +6,17 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+
+	"github.com/portico-dev/portico/services/awsrt"
 )
 
 // Defaults of the client options.
 const (
-	DefaultMaxAttempts     = 3
-	DefaultRetryAfter      = 2 * time.Second
-	DefaultNotReadyRetry   = 10 * time.Second
-	defaultMaxBackoffDelay = 5 * time.Second
+	DefaultMaxAttempts   = awsrt.DefaultMaxAttempts
+	DefaultRetryAfter    = awsrt.DefaultRetryAfter
+	DefaultNotReadyRetry = awsrt.DefaultNotReadyRetry
 )
 
 // Client calls Bedrock Runtime. It is safe for concurrent use.
@@ -26,30 +26,26 @@ type Client struct {
 }
 
 type options struct {
-	maxAttempts   int
-	maxBackoff    time.Duration
-	retryAfter    time.Duration
-	notReadyRetry time.Duration
-	now           func() time.Time
-	sdkOptions    []func(*bedrockruntime.Options)
+	awsrt.Settings
+	sdkOptions []func(*bedrockruntime.Options)
 }
 
 // Option configures a Client.
 type Option func(*options)
 
 // WithMaxAttempts bounds the attempts of one call, retries included (default 3).
-func WithMaxAttempts(n int) Option { return func(o *options) { o.maxAttempts = n } }
+func WithMaxAttempts(n int) Option { return func(o *options) { o.MaxAttempts = n } }
 
 // WithMaxBackoff bounds the delay between two attempts (default 5 s).
-func WithMaxBackoff(d time.Duration) Option { return func(o *options) { o.maxBackoff = d } }
+func WithMaxBackoff(d time.Duration) Option { return func(o *options) { o.MaxBackoff = d } }
 
 // WithRetryAfter sets the delay suggested in the RetryAfter detail of throttling and
 // service-unavailable errors (default 2 s).
-func WithRetryAfter(d time.Duration) Option { return func(o *options) { o.retryAfter = d } }
+func WithRetryAfter(d time.Duration) Option { return func(o *options) { o.RetryAfter = d } }
 
 // WithNotReadyRetryAfter sets the delay suggested when the model is not ready (default 10 s).
 func WithNotReadyRetryAfter(d time.Duration) Option {
-	return func(o *options) { o.notReadyRetry = d }
+	return func(o *options) { o.NotReadyRetry = d }
 }
 
 // WithSDKOptions adds options applied to the underlying bedrockruntime client.
@@ -60,22 +56,13 @@ func WithSDKOptions(fns ...func(*bedrockruntime.Options)) Option {
 // New returns a client over the SDK configuration cfg. The endpoint, region and credentials
 // all come from cfg.
 func New(cfg aws.Config, opts ...Option) *Client {
-	o := options{
-		maxAttempts:   DefaultMaxAttempts,
-		maxBackoff:    defaultMaxBackoffDelay,
-		retryAfter:    DefaultRetryAfter,
-		notReadyRetry: DefaultNotReadyRetry,
-		now:           time.Now,
-	}
+	o := options{Settings: awsrt.DefaultSettings()}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	sdkOpts := append([]func(*bedrockruntime.Options){func(bo *bedrockruntime.Options) {
-		bo.HTTPClient = guardHTTPClient(bo.HTTPClient)
-		bo.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = o.maxAttempts
-			so.MaxBackoff = o.maxBackoff
-		})
+		bo.HTTPClient = awsrt.GuardHTTPClient(bo.HTTPClient)
+		bo.Retryer = o.Retryer()
 	}}, o.sdkOptions...)
 	return &Client{rt: bedrockruntime.NewFromConfig(cfg, sdkOpts...), opts: o}
 }

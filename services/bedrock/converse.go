@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+	"github.com/portico-dev/portico/services/awsrt"
 )
 
 // Usage is the token usage of one call.
@@ -84,7 +85,7 @@ func (c *Client) Converse(ctx context.Context, req *inferencev1.ConverseRequest,
 	}
 	out, err := c.rt.Converse(ctx, in)
 	if err != nil {
-		res.UpstreamRequestID = requestIDOf(err)
+		res.UpstreamRequestID = awsrt.RequestID(err)
 		if ctx.Err() != nil {
 			res.Usage = estimatedUsage(req, 0, "")
 			res.Usage.OutputTokens, res.Usage.TotalTokens = 0, res.Usage.InputTokens

@@ -5,23 +5,9 @@ import (
 	"errors"
 
 	"connectrpc.com/connect"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/aws/smithy-go"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 )
-
-// upstreamError carries a user-safe message while keeping the AWS error reachable through
-// errors.As and errors.Unwrap (for logs; never send it to users).
-type upstreamError struct {
-	msg   string
-	cause error
-}
-
-func (e *upstreamError) Error() string { return e.msg }
-func (e *upstreamError) Unwrap() error { return e.cause }
 
 // errStreamEnded is the cause of an error when a stream ended without its final metadata.
 var errStreamEnded = errors.New("bedrock: the answer stream ended before its final metadata")
@@ -29,28 +15,9 @@ var errStreamEnded = errors.New("bedrock: the answer stream ended before its fin
 // toConnect maps an error of the SDK (or of the context) to a *connect.Error with a precise
 // code and a message safe to show users.
 func (c *Client) toConnect(ctx context.Context, err error) *connect.Error {
-	if err == nil {
-		return nil
-	}
-	var ce *connect.Error
-	if errors.As(err, &ce) {
-		return ce
-	}
-	code, msg, retry := classify(ctx, err)
-	ue := connect.NewError(code, &upstreamError{msg: msg, cause: err})
-	if retry {
-		d := c.opts.retryAfter
-		if code == connect.CodeUnavailable && isNotReady(err) {
-			d = c.opts.notReadyRetry
-		}
-		if detail, derr := connect.NewErrorDetail(&typev1.RetryAfter{
-			RetryAt: timestamppb.New(c.opts.now().Add(d)),
-			DelayMs: d.Milliseconds(),
-		}); derr == nil {
-			ue.AddDetail(detail)
-		}
-	}
-	return ue
+	classifyCtx := func(err error) (connect.Code, string, bool) { return classify(ctx, err) }
+	notReady := func(code connect.Code, err error) bool { return code == connect.CodeUnavailable && isNotReady(err) }
+	return c.opts.ToConnect(err, classifyCtx, notReady)
 }
 
 func isNotReady(err error) bool {
@@ -125,13 +92,4 @@ func classify(ctx context.Context, err error) (connect.Code, string, bool) {
 		return connect.CodeDeadlineExceeded, "the model provider did not answer in time", false
 	}
 	return connect.CodeUnavailable, "the model provider could not be reached; retry later", true
-}
-
-// requestIDOf returns the upstream request id carried by an SDK error, if any.
-func requestIDOf(err error) string {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		return re.ServiceRequestID()
-	}
-	return ""
 }

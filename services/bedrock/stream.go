@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+	"github.com/portico-dev/portico/services/awsrt"
 )
 
 // ownCodec gives one call a protocol (and so an event-stream decoder) of its own: the SDK's
@@ -64,7 +65,7 @@ func (c *Client) ConverseStream(ctx context.Context, sreq *inferencev1.ConverseS
 	}
 	out, err := c.rt.ConverseStream(ctx, in, ownCodec)
 	if err != nil {
-		res.UpstreamRequestID = requestIDOf(err)
+		res.UpstreamRequestID = awsrt.RequestID(err)
 		if ctx.Err() != nil {
 			res.Usage = estimatedUsage(req, 0, "")
 			res.Usage.OutputTokens, res.Usage.TotalTokens = 0, res.Usage.InputTokens

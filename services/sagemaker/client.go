@@ -6,17 +6,17 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
+
+	"github.com/portico-dev/portico/services/awsrt"
 )
 
 // Defaults of the client options.
 const (
-	DefaultMaxAttempts     = 3
-	DefaultRetryAfter      = 2 * time.Second
-	DefaultNotReadyRetry   = 10 * time.Second
-	defaultMaxBackoffDelay = 5 * time.Second
+	DefaultMaxAttempts   = awsrt.DefaultMaxAttempts
+	DefaultRetryAfter    = awsrt.DefaultRetryAfter
+	DefaultNotReadyRetry = awsrt.DefaultNotReadyRetry
 )
 
 // Client calls SageMaker Runtime. It is safe for concurrent use.
@@ -26,29 +26,25 @@ type Client struct {
 }
 
 type options struct {
-	maxAttempts   int
-	maxBackoff    time.Duration
-	retryAfter    time.Duration
-	notReadyRetry time.Duration
-	now           func() time.Time
-	sdkOptions    []func(*sagemakerruntime.Options)
+	awsrt.Settings
+	sdkOptions []func(*sagemakerruntime.Options)
 }
 
 // Option configures a Client.
 type Option func(*options)
 
 // WithMaxAttempts bounds the attempts of one call, retries included (default 3).
-func WithMaxAttempts(n int) Option { return func(o *options) { o.maxAttempts = n } }
+func WithMaxAttempts(n int) Option { return func(o *options) { o.MaxAttempts = n } }
 
 // WithMaxBackoff bounds the delay between two attempts (default 5 s).
-func WithMaxBackoff(d time.Duration) Option { return func(o *options) { o.maxBackoff = d } }
+func WithMaxBackoff(d time.Duration) Option { return func(o *options) { o.MaxBackoff = d } }
 
 // WithRetryAfter sets the delay suggested in RetryAfter details (default 2 s).
-func WithRetryAfter(d time.Duration) Option { return func(o *options) { o.retryAfter = d } }
+func WithRetryAfter(d time.Duration) Option { return func(o *options) { o.RetryAfter = d } }
 
 // WithNotReadyRetryAfter sets the delay suggested when the endpoint is not ready (default 10 s).
 func WithNotReadyRetryAfter(d time.Duration) Option {
-	return func(o *options) { o.notReadyRetry = d }
+	return func(o *options) { o.NotReadyRetry = d }
 }
 
 // WithSDKOptions adds options applied to the underlying sagemakerruntime client.
@@ -59,22 +55,13 @@ func WithSDKOptions(fns ...func(*sagemakerruntime.Options)) Option {
 // New returns a client over the SDK configuration cfg; endpoint, region and credentials all
 // come from cfg.
 func New(cfg aws.Config, opts ...Option) *Client {
-	o := options{
-		maxAttempts:   DefaultMaxAttempts,
-		maxBackoff:    defaultMaxBackoffDelay,
-		retryAfter:    DefaultRetryAfter,
-		notReadyRetry: DefaultNotReadyRetry,
-		now:           time.Now,
-	}
+	o := options{Settings: awsrt.DefaultSettings()}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	sdkOpts := append([]func(*sagemakerruntime.Options){func(so *sagemakerruntime.Options) {
-		so.HTTPClient = guardHTTPClient(so.HTTPClient)
-		so.Retryer = retry.NewStandard(func(ro *retry.StandardOptions) {
-			ro.MaxAttempts = o.maxAttempts
-			ro.MaxBackoff = o.maxBackoff
-		})
+		so.HTTPClient = awsrt.GuardHTTPClient(so.HTTPClient)
+		so.Retryer = o.Retryer()
 	}}, o.sdkOptions...)
 	return &Client{rt: sagemakerruntime.NewFromConfig(cfg, sdkOpts...), opts: o}
 }

@@ -9,23 +9,9 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime/types"
 	"github.com/aws/smithy-go"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 )
-
-// upstreamError carries a user-safe message while keeping the AWS error reachable through
-// errors.As (for logs; never send it to users).
-type upstreamError struct {
-	msg   string
-	cause error
-}
-
-func (e *upstreamError) Error() string { return e.msg }
-func (e *upstreamError) Unwrap() error { return e.cause }
 
 // errStreamCut is the cause when a response stream's connection failed mid-way.
 var errStreamCut = errors.New("sagemaker: the response stream was cut")
@@ -33,29 +19,14 @@ var errStreamCut = errors.New("sagemaker: the response stream was cut")
 // toConnect maps an error of the SDK (or of the context) to a *connect.Error with a precise
 // code and a user-safe message.
 func (c *Client) toConnect(ctx context.Context, err error) *connect.Error {
-	if err == nil {
-		return nil
-	}
-	var ce *connect.Error
-	if errors.As(err, &ce) {
-		return ce
-	}
-	code, msg, retry := classify(ctx, err)
-	ue := connect.NewError(code, &upstreamError{msg: msg, cause: err})
-	if retry {
-		d := c.opts.retryAfter
-		var nr *types.ModelNotReadyException
-		if errors.As(err, &nr) {
-			d = c.opts.notReadyRetry
-		}
-		if detail, derr := connect.NewErrorDetail(&typev1.RetryAfter{
-			RetryAt: timestamppb.New(c.opts.now().Add(d)),
-			DelayMs: d.Milliseconds(),
-		}); derr == nil {
-			ue.AddDetail(detail)
-		}
-	}
-	return ue
+	classifyCtx := func(err error) (connect.Code, string, bool) { return classify(ctx, err) }
+	notReady := func(_ connect.Code, err error) bool { return isNotReady(err) }
+	return c.opts.ToConnect(err, classifyCtx, notReady)
+}
+
+func isNotReady(err error) bool {
+	var e *types.ModelNotReadyException
+	return errors.As(err, &e)
 }
 
 // classify returns the connect code, the user-safe message and whether a RetryAfter hint
@@ -137,12 +108,4 @@ func modelErrorCode(status int) (connect.Code, string, bool) {
 		return connect.CodeInvalidArgument, msg + ": the payload was rejected", false
 	}
 	return connect.CodeInternal, msg + ": the model failed", false
-}
-
-func requestIDOf(err error) string {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		return re.ServiceRequestID()
-	}
-	return ""
 }

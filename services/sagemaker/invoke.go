@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+	"github.com/portico-dev/portico/services/awsrt"
 )
 
 // Result is the outcome of an invocation. Invoke and InvokeStream return a non-nil Result
@@ -55,7 +56,7 @@ func (c *Client) Invoke(ctx context.Context, req *inferencev1.InvokeEndpointRequ
 		CustomAttributes: optString(req.GetCustomAttributes()),
 	})
 	if err != nil {
-		res.UpstreamRequestID = requestIDOf(err)
+		res.UpstreamRequestID = awsrt.RequestID(err)
 		if ctx.Err() != nil {
 			in := EstimateTokens(len(req.GetBody()))
 			res.Usage = Usage{InputTokens: in, TotalTokens: in, Estimated: true}

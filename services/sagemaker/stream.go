@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+	"github.com/portico-dev/portico/services/awsrt"
 )
 
 // maxKeptBytes bounds how much of a streamed response is kept in Result.Body (and read for
@@ -44,7 +45,7 @@ func (c *Client) InvokeStream(ctx context.Context, req *inferencev1.InvokeEndpoi
 	if err != nil {
 		return res, err
 	}
-	hctx, health := withReadHealth(ctx)
+	hctx, health := awsrt.WithReadHealth(ctx)
 	out, err := c.rt.InvokeEndpointWithResponseStream(hctx, &sagemakerruntime.InvokeEndpointWithResponseStreamInput{
 		EndpointName:     aws.String(req.GetEndpointName()),
 		Body:             req.GetBody(),
@@ -53,7 +54,7 @@ func (c *Client) InvokeStream(ctx context.Context, req *inferencev1.InvokeEndpoi
 		CustomAttributes: optString(req.GetCustomAttributes()),
 	}, ownCodec)
 	if err != nil {
-		res.UpstreamRequestID = requestIDOf(err)
+		res.UpstreamRequestID = awsrt.RequestID(err)
 		if ctx.Err() != nil {
 			in := EstimateTokens(len(req.GetBody()))
 			res.Usage = Usage{InputTokens: in, TotalTokens: in, Estimated: true}
@@ -128,7 +129,7 @@ func (c *Client) InvokeStream(ctx context.Context, req *inferencev1.InvokeEndpoi
 	if ctx.Err() != nil {
 		return finish(ctx.Err())
 	}
-	if err := health.get(); err != nil {
+	if err := health.Err(); err != nil {
 		return finish(fmt.Errorf("%w: %w", errStreamCut, err))
 	}
 	return finish(nil)

@@ -1,0 +1,99 @@
+package awsrt
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+)
+
+// guardedClient does two things for the SDK's HTTP calls:
+//
+//   - it hands net/http a request body of its own instead of the SDK's. The SDK closes its
+//     request body as soon as response headers arrive; with an event-stream response that
+//     can race net/http's transport, which is still finishing the request write, sees
+//     io.EOF and closes the connection, cutting the stream after a few events. With a body
+//     of its own the transport's bookkeeping no longer collides with the SDK's close, and
+//     streams run to the end (observed with Go 1.26 and aws-sdk-go-v2 bedrockruntime v1.63;
+//     see bedrock's TestConverseStreamPaced);
+//   - it records a response body that ends with an error (a connection cut mid-stream) in
+//     the ReadHealth found in the request's context (see WithReadHealth).
+type guardedClient struct{ next aws.HTTPClient }
+
+// GuardHTTPClient wraps the configured HTTP client, or the SDK's default one, in the
+// workarounds above; set it as the HTTPClient of the SDK client's options.
+func GuardHTTPClient(c aws.HTTPClient) aws.HTTPClient {
+	if c == nil {
+		c = awshttp.NewBuildableClient()
+	}
+	return guardedClient{next: c}
+}
+
+type ownBody struct{ rc io.ReadCloser }
+
+func (b ownBody) Read(p []byte) (int, error) { return b.rc.Read(p) }
+func (b ownBody) Close() error               { return b.rc.Close() }
+
+func (g guardedClient) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		shallow := *r
+		shallow.Body = ownBody{r.Body}
+		r = &shallow
+	}
+	resp, err := g.next.Do(r)
+	if h, ok := r.Context().Value(healthKey{}).(*ReadHealth); ok && resp != nil && resp.Body != nil {
+		resp.Body = watchedBody{rc: resp.Body, h: h}
+	}
+	return resp, err
+}
+
+// ReadHealth records the first error reading a response body of the calls made with its
+// context. It matters for streams whose end the SDK cannot tell from a cut: the SDK's
+// event-stream decoder takes io.ErrUnexpectedEOF for a normal end.
+type ReadHealth struct {
+	mu  sync.Mutex
+	err error
+}
+
+// WithReadHealth returns a context whose calls through a guarded client record their
+// response-body read errors in the returned ReadHealth.
+func WithReadHealth(ctx context.Context) (context.Context, *ReadHealth) {
+	h := &ReadHealth{}
+	return context.WithValue(ctx, healthKey{}, h), h
+}
+
+// Err returns the first error reading a response body, or nil.
+func (h *ReadHealth) Err() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.err
+}
+
+func (h *ReadHealth) set(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.err == nil {
+		h.err = err
+	}
+}
+
+type healthKey struct{}
+
+type watchedBody struct {
+	rc io.ReadCloser
+	h  *ReadHealth
+}
+
+func (b watchedBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		b.h.set(err)
+	}
+	return n, err
+}
+
+func (b watchedBody) Close() error { return b.rc.Close() }
