@@ -172,7 +172,7 @@ func TestConverseStreamSendError(t *testing.T) {
 }
 
 // TestConverseStreamPaced streams a whole paced answer: the stream must not be cut by the
-// request-body race guardedClient works around.
+// request-body race awsrt.GuardHTTPClient works around.
 func TestConverseStreamPaced(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, localaws.Config{TokensPerSecond: 1000})
