@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/portico-dev/portico/bff"
 	"github.com/portico-dev/portico/bff/config"
+	"github.com/portico-dev/portico/services/httpserve"
 	"github.com/portico-dev/portico/services/lambdahttp"
 )
 
@@ -91,10 +91,6 @@ func build(ctx context.Context, logger *slog.Logger, onLambda bool) (*bff.BFF, *
 }
 
 func serve(ctx context.Context, logger *slog.Logger, cfg *config.Config, h http.Handler) error {
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -104,23 +100,11 @@ func serve(ctx context.Context, logger *slog.Logger, cfg *config.Config, h http.
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("BFF listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
-		"issuer", cfg.Issuer, "services", cfg.ServicesURL.String(), "session_store", cfg.SessionStore)
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		_ = srv.Close() // streams still open after the grace period are cut
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+	defer context.AfterFunc(ctx, func() { logger.Info("shutting down") })()
+	return httpserve.ListenAndServe(ctx, srv, cfg.Addr, 10*time.Second, func(bound net.Addr) {
+		logger.Info("BFF listening", "addr", bound.String(), "public_url", cfg.PublicURL,
+			"issuer", cfg.Issuer, "services", cfg.ServicesURL.String(), "session_store", cfg.SessionStore)
+	})
 }
 
 func newLogger(onLambda bool) *slog.Logger {

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/portico-dev/portico/services/httpserve"
 	"github.com/portico-dev/portico/services/localaws"
 )
 
@@ -38,34 +38,18 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	srv := &http.Server{
 		Handler:           localaws.New(cfg),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	mode := "built-in generator (development stand-in, not a model)"
 	if cfg.OpenAIURL != "" {
 		mode = "forwarding to an OpenAI-compatible server"
 	}
-	logger.Info("local AWS endpoint listening", "addr", ln.Addr().String(), "mode", mode, "tokensPerSecond", cfg.TokensPerSecond)
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+	return httpserve.ListenAndServe(ctx, srv, addr, 5*time.Second, func(bound net.Addr) {
+		logger.Info("local AWS endpoint listening", "addr", bound.String(), "mode", mode, "tokensPerSecond", cfg.TokensPerSecond)
+	})
 }
 
 func newLogger() *slog.Logger {
