@@ -91,13 +91,10 @@ func (c *Client) ConverseStream(ctx context.Context, sreq *inferencev1.ConverseS
 	}
 	events := stream.Events()
 	for {
-		var ev types.ConverseStreamOutput
-		var ok bool
-		select {
-		case <-ctx.Done():
+		ev, ok, err := awsrt.Next(ctx, events)
+		if err != nil {
 			stream.Close()
-			return finish(ctx.Err())
-		case ev, ok = <-events:
+			return finish(err)
 		}
 		if !ok {
 			break

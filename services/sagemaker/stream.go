@@ -91,13 +91,10 @@ func (c *Client) InvokeStream(ctx context.Context, req *inferencev1.InvokeEndpoi
 	}
 	events := stream.Events()
 	for {
-		var ev types.ResponseStream
-		var ok bool
-		select {
-		case <-ctx.Done():
+		ev, ok, err := awsrt.Next(ctx, events)
+		if err != nil {
 			stream.Close()
-			return finish(ctx.Err())
-		case ev, ok = <-events:
+			return finish(err)
 		}
 		if !ok {
 			break
