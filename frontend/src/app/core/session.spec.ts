@@ -52,6 +52,19 @@ describe('SessionService', () => {
     expect(session.usageAdmin()).toBe(true);
   });
 
+  it('signs out with a POST carrying the CSRF header and the empty body\'s SHA-256', async () => {
+    const { session, calls } = setup(200);
+    const assign = vi.fn();
+    vi.stubGlobal('location', { ...window.location, assign });
+    await session.signOut();
+    const logout = calls.at(-1)!;
+    expect(logout.method).toBe('POST');
+    const headers = new Headers(logout.headers);
+    expect(headers.get('X-CSRF')).toBe('1');
+    expect(headers.get('x-amz-content-sha256')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(logout.credentials).toBe('same-origin');
+  });
+
   it('reports unreachable when the BFF cannot be reached', async () => {
     vi.stubGlobal('fetch', async () => {
       throw new TypeError('Failed to fetch');

@@ -1,7 +1,7 @@
 import { Injectable, computed, inject, signal } from '@angular/core';
 import type { GetMeResponse } from '@gen/portico/identity/v1/identity_pb';
 import { Api } from './api';
-import { CSRF_HEADER } from './transport';
+import { bffFetch } from './transport';
 
 /** The signed-in user as the BFF's `/auth/session` describes it. */
 export interface SessionUser {
@@ -56,10 +56,7 @@ export class SessionService {
   private async fetchState(): Promise<SessionState> {
     let res: Response;
     try {
-      res = await fetch('/auth/session', {
-        headers: { [CSRF_HEADER]: '1', Accept: 'application/json' },
-        credentials: 'same-origin',
-      });
+      res = await bffFetch('/auth/session', { headers: { Accept: 'application/json' } });
     } catch {
       return 'unreachable';
     }
@@ -79,11 +76,7 @@ export class SessionService {
   async signOut(): Promise<void> {
     let target = '/sign-in';
     try {
-      const res = await fetch('/auth/logout', {
-        method: 'POST',
-        headers: { [CSRF_HEADER]: '1', Accept: 'application/json' },
-        credentials: 'same-origin',
-      });
+      const res = await bffFetch('/auth/logout', { method: 'POST', headers: { Accept: 'application/json' } });
       if (res.ok) {
         const body = (await res.json()) as { logoutUrl?: string };
         if (body.logoutUrl) target = body.logoutUrl;

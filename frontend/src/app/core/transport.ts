@@ -71,6 +71,13 @@ export function hashingFetch(next: typeof fetch): typeof fetch {
   };
 }
 
+/**
+ * The app's one fetch to the BFF outside the Connect transport (session, logout): the global
+ * fetch, looked up at call time, behind hashingFetch, so a POST through CloudFront's origin
+ * access control carries the body's SHA-256 like every RPC does.
+ */
+export const bffFetch: typeof fetch = hashingFetch((input, init) => globalThis.fetch(input, init));
+
 /** An interceptor that sets the CSRF header on every call. */
 export const csrfInterceptor: Interceptor = (next) => (req) => {
   req.header.set(CSRF_HEADER, '1');
@@ -98,11 +105,10 @@ export interface PorticoTransportOptions {
 
 /** Creates the Connect transport the app talks to the BFF with. */
 export function createPorticoTransport(opts: PorticoTransportOptions = {}): Transport {
-  const base = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   return createConnectTransport({
     baseUrl: opts.baseUrl ?? '/api',
     useHttpGet: true,
-    fetch: hashingFetch(base),
+    fetch: opts.fetch ? hashingFetch(opts.fetch) : bffFetch,
     interceptors: [csrfInterceptor, unauthenticatedInterceptor(opts.onUnauthenticated ?? (() => {}))],
   });
 }
