@@ -40,7 +40,11 @@ type Config struct {
 	ClientID, ClientSecret string
 	// Scopes to request; none asks for every scope the client is allowed.
 	Scopes []string
-	// HTTPClient carries the RPCs; by default one speaking HTTP/2, h2c for http:// URLs.
+	// Protocol is the RPC protocol; empty means DefaultProtocol(BaseURL): gRPC for
+	// http://localhost (a standalone server), Connect for anything else.
+	Protocol Protocol
+	// HTTPClient carries the RPCs. By default: for gRPC, one speaking HTTP/2 only (h2c for
+	// http:// URLs); for Connect and gRPC-Web, one speaking HTTP/1.1 or HTTP/2 over TLS.
 	HTTPClient *http.Client
 	// TokenHTTPClient carries discovery and token requests (http.DefaultClient).
 	TokenHTTPClient *http.Client
@@ -50,7 +54,8 @@ type Config struct {
 	Options []connect.ClientOption
 }
 
-// Client holds gRPC-protocol clients of Portico's services, authenticated as a machine client.
+// Client holds clients of Portico's services, authenticated as a machine client, that all
+// speak one protocol.
 type Client struct {
 	// Identity calls IdentityService.
 	Identity identityv1connect.IdentityServiceClient
@@ -59,7 +64,9 @@ type Client struct {
 	// Admin calls AdminService.
 	Admin adminv1connect.AdminServiceClient
 
-	tokens oauth2.TokenSource
+	tokens   oauth2.TokenSource
+	protocol Protocol
+	tokenURL string
 }
 
 // New returns a Client. It looks the token endpoint up now (unless TokenURL is set); tokens
@@ -73,12 +80,19 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.TokenHTTPClient == nil {
 		cfg.TokenHTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
+	protocol, err := ParseProtocol(string(cfg.Protocol))
+	if err != nil {
+		return nil, err
+	}
+	if protocol == "" {
+		protocol = DefaultProtocol(cfg.BaseURL)
+	}
+	cfg.Protocol = protocol
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Transport: NewHTTP2Transport()}
+		cfg.HTTPClient = &http.Client{Transport: cfg.Protocol.transport()}
 	}
 	tokenURL := cfg.TokenURL
 	if tokenURL == "" {
-		var err error
 		if tokenURL, err = discoverTokenURL(ctx, cfg.TokenHTTPClient, cfg.Issuer); err != nil {
 			return nil, err
 		}
@@ -92,9 +106,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	// The token source outlives ctx: it must keep refreshing for the client's lifetime.
 	tctx := context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, cfg.TokenHTTPClient)
-	c := &Client{tokens: cc.TokenSource(tctx)}
+	c := &Client{tokens: cc.TokenSource(tctx), protocol: cfg.Protocol, tokenURL: tokenURL}
 	opts := append([]connect.ClientOption{
-		connect.WithGRPC(),
+		cfg.Protocol.option(),
 		connect.WithInterceptors(cfg.Retry.Interceptor(), bearer(c.tokens)),
 	}, cfg.Options...)
 	c.Identity = identityv1connect.NewIdentityServiceClient(cfg.HTTPClient, cfg.BaseURL, opts...)
@@ -105,6 +119,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 
 // Token returns the current access token, fetching one if needed.
 func (c *Client) Token() (*oauth2.Token, error) { return c.tokens.Token() }
+
+// Protocol returns the protocol the clients speak.
+func (c *Client) Protocol() Protocol { return c.protocol }
+
+// TokenURL returns the token endpoint in use (discovered, or Config.TokenURL).
+func (c *Client) TokenURL() string { return c.tokenURL }
 
 // NewHTTP2Transport returns a transport that speaks HTTP/2 only: over TLS for https:// URLs
 // and with prior knowledge (h2c) for http:// URLs, as the gRPC protocol needs.

@@ -41,20 +41,31 @@ func (f *flakyIdentity) GetMe(ctx context.Context, _ *identityv1.GetMeRequest) (
 	return &identityv1.GetMeResponse{Principal: &identityv1.Principal{Username: p.Username}}, nil
 }
 
-type unavailableInference struct {
+// fakeInference fails every Converse with Unavailable and streams a fixed answer.
+type fakeInference struct {
 	inferencev1connect.UnimplementedInferenceServiceHandler
 	calls atomic.Int32
 }
 
-func (u *unavailableInference) Converse(context.Context, *inferencev1.ConverseRequest) (*inferencev1.ConverseResponse, error) {
+func (u *fakeInference) Converse(context.Context, *inferencev1.ConverseRequest) (*inferencev1.ConverseResponse, error) {
 	u.calls.Add(1)
 	return nil, connect.NewError(connect.CodeUnavailable, nil)
+}
+
+func (u *fakeInference) ConverseStream(_ context.Context, _ *inferencev1.ConverseStreamRequest, s *connect.ServerStream[inferencev1.ConverseStreamResponse]) error {
+	for _, w := range []string{"hello ", "world"} {
+		if err := s.Send(&inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Delta{Delta: &inferencev1.ContentDelta{Text: w}}}); err != nil {
+			return err
+		}
+	}
+	return s.Send(&inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Stop{Stop: &inferencev1.MessageStop{StopReason: inferencev1.StopReason_STOP_REASON_END_TURN}}})
 }
 
 type env struct {
 	iss         *tokentest.Issuer
 	identity    *flakyIdentity
-	inference   *unavailableInference
+	inference   *fakeInference
+	handler     http.Handler
 	url         string
 	tokenCalls  atomic.Int32
 	sawProtocol atomic.Value
@@ -64,7 +75,22 @@ type env struct {
 // issuer whose token endpoint grants the machine client's client-credentials tokens.
 func start(t *testing.T) *env {
 	t.Helper()
-	e := &env{iss: tokentest.Start(t), identity: &flakyIdentity{failures: 2}, inference: &unavailableInference{}}
+	e := newEnv(t)
+	srv := httptest.NewUnstartedServer(e.handler)
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	e.url = srv.URL
+	return e
+}
+
+// newEnv returns the fake services behind the real authn middleware, as e.handler, and an
+// issuer whose token endpoint grants the machine client's client-credentials tokens.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{iss: tokentest.Start(t), identity: &flakyIdentity{failures: 2}, inference: &fakeInference{}}
 	e.iss.HandleToken(func(w http.ResponseWriter, r *http.Request) {
 		e.tokenCalls.Add(1)
 		id, secret, ok := r.BasicAuth()
@@ -83,15 +109,10 @@ func start(t *testing.T) *env {
 	mux.Handle(identityv1connect.NewIdentityServiceHandler(e.identity))
 	mux.Handle(inferencev1connect.NewInferenceServiceHandler(e.inference))
 	h := authn.New(v, slog.New(slog.NewTextHandler(io.Discard, nil)))(mux)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.sawProtocol.Store(r.Proto + " " + r.Header.Get("Content-Type"))
 		h.ServeHTTP(w, r)
-	}))
-	srv.Config.Protocols = new(http.Protocols)
-	srv.Config.Protocols.SetUnencryptedHTTP2(true)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	e.url = srv.URL
+	})
 	return e
 }
 

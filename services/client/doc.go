@@ -1,8 +1,18 @@
 // Package client lets internal Go programs call Portico's services as a machine client: it
 // obtains an access token with the OAuth 2.0 client-credentials grant from the issuer's token
 // endpoint (cached and refreshed before it expires by golang.org/x/oauth2), and returns
-// Connect clients that speak the gRPC protocol over HTTP/2 (h2c for http:// URLs, TLS for
-// https://) to IdentityService, InferenceService and AdminService.
+// Connect clients of IdentityService, InferenceService and AdminService.
+//
+// # Protocols
+//
+// A standalone server (the h2c server of `make dev`) serves gRPC, Connect and gRPC-Web; a
+// deployment on Lambda, behind a Function URL or API Gateway, serves only Connect and
+// gRPC-Web, because gRPC needs HTTP/2 trailers that neither passes (the Lambda adapter
+// answers gRPC with Unimplemented). Config.Protocol chooses; when it is empty,
+// DefaultProtocol picks gRPC over h2c for a plain-HTTP loopback URL (http://localhost:8081)
+// and Connect for any other URL, such as https://…execute-api….amazonaws.com/prod. gRPC
+// goes over HTTP/2 only (h2c for http:// URLs, TLS for https://); Connect and gRPC-Web go
+// over HTTP/1.1, or HTTP/2 when TLS negotiates it.
 //
 // # Retries
 //

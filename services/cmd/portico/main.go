@@ -1,5 +1,5 @@
 // Command portico calls Portico's services from a terminal as a machine client: it obtains a
-// client-credentials token and speaks gRPC (package client).
+// client-credentials token and speaks gRPC, Connect or gRPC-Web (package client).
 //
 // Usage:
 //
@@ -15,6 +15,9 @@
 //	-token-url      PORTICO_TOKEN_URL      token endpoint (default: from the issuer's discovery)
 //	-client-id      PORTICO_CLIENT_ID      client id (portico-machine)
 //	-client-secret  PORTICO_CLIENT_SECRET  client secret (the dev machine client's)
+//	-protocol       PORTICO_PROTOCOL       grpc, connect or grpcweb (default: grpc for
+//	                                       http://localhost, connect for other URLs, such
+//	                                       as a deployment behind API Gateway)
 //	-timeout                               per-command timeout (2m)
 package main
 
@@ -63,10 +66,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.StringVar(&cfg.TokenURL, "token-url", getenv("PORTICO_TOKEN_URL"), "token endpoint (default: from discovery)")
 	fs.StringVar(&cfg.ClientID, "client-id", orEnv(getenv, "PORTICO_CLIENT_ID", client.DefaultClientID), "OAuth client id")
 	fs.StringVar(&cfg.ClientSecret, "client-secret", orEnv(getenv, "PORTICO_CLIENT_SECRET", client.DefaultClientSecret), "OAuth client secret")
+	protocol := fs.String("protocol", getenv("PORTICO_PROTOCOL"), "grpc, connect or grpcweb (default: grpc for http://localhost, connect otherwise)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "per-command timeout")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	p, err := client.ParseProtocol(*protocol)
+	if err != nil {
+		_, _ = fmt.Fprintln(stderr, "portico:", err)
+		return 2
+	}
+	cfg.Protocol = p
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return 2

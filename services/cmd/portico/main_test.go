@@ -71,6 +71,7 @@ func start(t *testing.T) map[string]string {
 	v := token.NewVerifier(iss.URL, token.Cognito{ClientIDs: []string{"portico-machine"}})
 	srv := httptest.NewUnstartedServer(authn.New(v, slog.New(slog.NewTextHandler(io.Discard, nil)))(mux))
 	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true) // as the real server: Connect and gRPC-Web over HTTP/1.1 too
 	srv.Config.Protocols.SetUnencryptedHTTP2(true)
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -88,6 +89,10 @@ func TestCLI(t *testing.T) {
 		stderr string
 	}{
 		{"me", []string{"me"}, 0, []string{`"username": "portico-machine"`, `"PRINCIPAL_KIND_MACHINE"`, `"amazon.nova-lite-v1:0"`}, ""},
+		{"me over connect", []string{"-protocol", "connect", "me"}, 0, []string{`"username": "portico-machine"`}, ""},
+		{"me over grpc-web", []string{"-protocol", "grpcweb", "me"}, 0, []string{`"username": "portico-machine"`}, ""},
+		{"chat over connect", []string{"-protocol", "connect", "chat", "-model", "amazon.nova-lite-v1:0", "hi"}, 0, []string{"hello portico-machine about hi\n"}, ""},
+		{"unknown protocol", []string{"-protocol", "h3", "me"}, 2, nil, `unknown protocol "h3"`},
 		{"models", []string{"models"}, 0, []string{"amazon.nova-lite-v1:0", "bedrock", "Amazon Nova Lite"}, ""},
 		{"chat", []string{"chat", "-model", "amazon.nova-lite-v1:0", "the", "sea"}, 0, []string{"hello portico-machine about the sea\n"}, ""},
 		{"chat without model", []string{"chat", "hi"}, 2, nil, "chat needs -model"},
