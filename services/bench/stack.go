@@ -50,6 +50,24 @@ type Stack struct {
 // as fast as possible), the services (the benchmark Policy, a SQLite store in dir) and the
 // BFF, in that order, each on a free loopback port, waiting for each one's /healthz.
 func StartStack(ctx context.Context, bins Binaries, dir string, tokensPerSecond float64) (*Stack, error) {
+	return StartStackWith(ctx, bins, dir, StackOptions{TokensPerSecond: tokensPerSecond})
+}
+
+// StackOptions are the settings of StartStackWith.
+type StackOptions struct {
+	// TokensPerSecond paces the local AWS endpoint (0: as fast as possible).
+	TokensPerSecond float64
+	// Policy is the services' policy file (nil: the benchmark Policy).
+	Policy []byte
+}
+
+// StartStackWith is StartStack with options: other tests (such as the portico command's
+// smoke test) run the same stack under their own policy.
+func StartStackWith(ctx context.Context, bins Binaries, dir string, o StackOptions) (*Stack, error) {
+	tokensPerSecond, policy := o.TokensPerSecond, o.Policy
+	if policy == nil {
+		policy = Policy
+	}
 	s := &Stack{Dir: dir, DBPath: filepath.Join(dir, "portico.db"), bins: bins}
 	var addrs [4]string
 	for i := range addrs {
@@ -62,7 +80,7 @@ func StartStack(ctx context.Context, bins Binaries, dir string, tokensPerSecond 
 	idpAddr, awsAddr, svcAddr, bffAddr := addrs[0], addrs[1], addrs[2], addrs[3]
 	issuer, public := "http://"+idpAddr, "http://"+bffAddr
 	policyPath := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyPath, Policy, 0o600); err != nil {
+	if err := os.WriteFile(policyPath, policy, 0o600); err != nil {
 		return nil, fmt.Errorf("policy file: %w", err)
 	}
 	spaDir := filepath.Join(dir, "spa")

@@ -7,6 +7,8 @@
 //	portico [flags] models                   the models it may invoke
 //	portico [flags] chat -model ID "prompt"  stream a model's answer to stdout
 //	portico [flags] usage                    its quotas and consumption
+//	portico [flags] smoke [-skip-endpoints]  check a deployment end to end (exit 1 on any
+//	                                         failure); see package smoke
 //
 // Flags (and the environment variables that set their defaults):
 //
@@ -42,6 +44,7 @@ import (
 	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/services/client"
+	"github.com/portico-dev/portico/services/client/smoke"
 )
 
 func main() {
@@ -50,7 +53,7 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 
-const usageText = `usage: portico [flags] me | models | chat -model ID "prompt" | usage`
+const usageText = `usage: portico [flags] me | models | chat -model ID "prompt" | usage | smoke`
 
 // run executes one command and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -83,6 +86,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	if fs.Arg(0) == "smoke" {
+		// The smoke test makes the client itself, to report discovery and the token.
+		return smokeTest(ctx, cfg, fs.Args()[1:], stdout, stderr)
+	}
 	c, err := client.New(ctx, cfg)
 	if err != nil {
 		_, _ = fmt.Fprintln(stderr, "portico:", err)
@@ -189,6 +196,35 @@ func chat(ctx context.Context, c *client.Client, args []string, stdout, stderr i
 		}
 	}
 	return stream.Err()
+}
+
+// smokeTest runs the smoke test, prints its table and returns the exit status: 0 when every
+// check passed, 1 when one failed, 2 for bad flags.
+func smokeTest(ctx context.Context, cfg client.Config, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("smoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o smoke.Options
+	fs.BoolVar(&o.SkipEndpoints, "skip-endpoints", false, "do not invoke SageMaker endpoints")
+	fs.StringVar(&o.Prompt, "prompt", smoke.DefaultPrompt, "what each model is asked")
+	maxTokens := fs.Int("max-tokens", smoke.DefaultMaxTokens, "most tokens of each answer")
+	fs.DurationVar(&o.CheckTimeout, "check-timeout", smoke.DefaultCheckTimeout, "timeout of each check")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *maxTokens < 1 || *maxTokens > math.MaxInt32 || fs.NArg() > 0 {
+		_, _ = fmt.Fprintf(stderr, "portico: smoke takes no arguments and -max-tokens from 1 to %d\n", math.MaxInt32)
+		return 2
+	}
+	o.MaxTokens = int32(*maxTokens)
+	r := smoke.Run(ctx, cfg, o)
+	if err := r.WriteTable(stdout); err != nil {
+		_, _ = fmt.Fprintln(stderr, "portico:", err)
+		return 1
+	}
+	if !r.OK() {
+		return 1
+	}
+	return 0
 }
 
 func usage(ctx context.Context, c *client.Client, w io.Writer) error {
