@@ -225,7 +225,11 @@ func (r *Report) endpoint(ctx context.Context, c *client.Client, o Options, m *i
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%d bytes of %s from variant %s", len(resp.GetBody()), resp.GetContentType(), resp.GetInvokedProductionVariant()), nil
+		detail := fmt.Sprintf("%d bytes of %s", len(resp.GetBody()), resp.GetContentType())
+		if v := resp.GetInvokedProductionVariant(); v != "" {
+			detail += " from variant " + v
+		}
+		return detail, nil
 	})
 }
 
