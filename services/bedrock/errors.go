@@ -3,6 +3,7 @@ package bedrock
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"connectrpc.com/connect"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
@@ -25,8 +26,16 @@ func isNotReady(err error) bool {
 	return errors.As(err, &e)
 }
 
+// mentions reports whether an AWS error message contains phrase, ignoring case.
+func mentions(msg, phrase string) bool {
+	return strings.Contains(strings.ToLower(msg), phrase)
+}
+
 // classify returns the connect code, the user-safe message and whether a RetryAfter hint
-// applies.
+// applies. Three causes that need an operator keep their code but get their own message,
+// so that callers (and `portico smoke`) can tell them apart: a missing AWS Marketplace
+// subscription, a missing Anthropic first-use form, and a model that does not run on demand
+// in the region.
 func classify(ctx context.Context, err error) (connect.Code, string, bool) {
 	var (
 		accessDenied  *types.AccessDeniedException
@@ -55,8 +64,14 @@ func classify(ctx context.Context, err error) (connect.Code, string, bool) {
 	case errors.Is(err, context.DeadlineExceeded):
 		return connect.CodeDeadlineExceeded, "the model did not answer in time", false
 	case errors.As(err, &accessDenied):
+		if mentions(accessDenied.ErrorMessage(), "marketplace") {
+			return connect.CodePermissionDenied, "this model needs an AWS Marketplace subscription for the account, which could not be completed; an operator must enable the model", false
+		}
 		return connect.CodePermissionDenied, "access to this model is not enabled for Portico", false
 	case errors.As(err, &notFound):
+		if mentions(notFound.ErrorMessage(), "use case details") {
+			return connect.CodeNotFound, "the model provider's first-use form (use case details) has not been submitted for this account", false
+		}
 		return connect.CodeNotFound, "the model provider does not know this model", false
 	case errors.As(err, &throttling):
 		return connect.CodeResourceExhausted, "the model provider is throttling requests; retry later", true
@@ -71,6 +86,9 @@ func classify(ctx context.Context, err error) (connect.Code, string, bool) {
 	case errors.As(err, &modelStream):
 		return connect.CodeUnavailable, "the model's answer stream failed; retry", true
 	case errors.As(err, &validation):
+		if mentions(validation.ErrorMessage(), "on-demand throughput") {
+			return connect.CodeInvalidArgument, "this model does not run on demand in this region: the catalog must name an inference profile for it", false
+		}
 		return connect.CodeInvalidArgument, "the model provider rejected the request as invalid for this model", false
 	case errors.As(err, &unavailable):
 		return connect.CodeUnavailable, "the model provider is unavailable; retry later", true

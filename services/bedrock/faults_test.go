@@ -36,6 +36,9 @@ func TestConverseFaults(t *testing.T) {
 		{"service unavailable", haiku, "[[fault:unavailable]]", connect.CodeUnavailable, true, 3, isA[*types.ServiceUnavailableException]()},
 		{"service quota", haiku, "[[fault:quota]]", connect.CodeResourceExhausted, true, 1, isA[*types.ServiceQuotaExceededException]()},
 		{"access denied", haiku, "[[fault:accessdenied]]", connect.CodePermissionDenied, false, 1, isA[*types.AccessDeniedException]()},
+		{"marketplace subscription", haiku, "[[fault:subscription]]", connect.CodePermissionDenied, false, 1, isA[*types.AccessDeniedException]()},
+		{"first-use form", haiku, "[[fault:firstuse]]", connect.CodeNotFound, false, 1, isA[*types.ResourceNotFoundException]()},
+		{"not on demand here", haiku, "[[fault:ondemand]]", connect.CodeInvalidArgument, false, 1, isA[*types.ValidationException]()},
 		{"unknown model", "nope.unknown-v1:0", "hi", connect.CodeNotFound, false, 1, isA[*types.ResourceNotFoundException]()},
 		{"connection cut", haiku, "[[fault:cut]]", connect.CodeUnavailable, true, 3, nil},
 		{"slow first token", haiku, "[[fault:slow:30]]", 0, false, 1, nil},
@@ -113,5 +116,33 @@ func isA[T error]() func(error) bool {
 	return func(err error) bool {
 		var target T
 		return errors.As(err, &target)
+	}
+}
+
+// TestOperatorCauses checks that the three refusals an operator must fix (a missing AWS
+// Marketplace subscription, a missing Anthropic first-use form, a model that does not run
+// on demand in the region) keep their code but say which one it is, while the plain refusals
+// of the same AWS exceptions keep their general message.
+func TestOperatorCauses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		prompt, want, notWant string
+	}{
+		{"[[fault:subscription]]", "AWS Marketplace subscription", ""},
+		{"[[fault:accessdenied]]", "not enabled for Portico", "Marketplace"},
+		{"[[fault:firstuse]]", "first-use form", ""},
+		{"[[fault:ondemand]]", "does not run on demand in this region", ""},
+		{"[[fault:validation]]", "rejected the request as invalid", "on demand"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.prompt, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, localaws.Config{})
+			_, err := f.client.Converse(context.Background(), ask(haiku, tt.prompt+" question"), bedrock.Call{Limits: haikuLimits})
+			var ce *connect.Error
+			if !errors.As(err, &ce) || !strings.Contains(ce.Message(), tt.want) || (tt.notWant != "" && strings.Contains(ce.Message(), tt.notWant)) {
+				t.Errorf("error %v, want a message with %q (and without %q)", err, tt.want, tt.notWant)
+			}
+		})
 	}
 }

@@ -157,9 +157,9 @@ func imageMatches(format string, data []byte) bool {
 	return false
 }
 
-// bedrockFaultError is the error a fault answers on Bedrock, or nil for faults that do not
-// answer with an error before the stream.
-func bedrockFaultError(f Fault) *awsError {
+// bedrockFaultError is the error a fault answers on Bedrock for a model, or nil for faults
+// that do not answer with an error before the stream.
+func bedrockFaultError(f Fault, modelID string) *awsError {
 	switch f.Fault {
 	case FaultThrottle:
 		return newAWSError(http.StatusTooManyRequests, "ThrottlingException", "Too many requests, please wait before trying again.")
@@ -181,6 +181,12 @@ func bedrockFaultError(f Fault) *awsError {
 		return newAWSError(http.StatusBadRequest, "ServiceQuotaExceededException", "Your request exceeds the service quota for your account.")
 	case FaultAccessDenied:
 		return newAWSError(http.StatusForbidden, "AccessDeniedException", "You don't have access to the model with the specified model ID.")
+	case FaultSubscription:
+		return newAWSError(http.StatusForbidden, "AccessDeniedException", "Model access is denied due to IAM user or service role is not authorized to perform the required AWS Marketplace actions (aws-marketplace:ViewSubscriptions, aws-marketplace:Subscribe) to enable access to this model. Refer to the Amazon Bedrock documentation for further details. Your AWS Marketplace subscription for this model cannot be completed at this time. If you recently fixed this issue, try again after 15 minutes.")
+	case FaultFirstUse:
+		return newAWSError(http.StatusNotFound, "ResourceNotFoundException", "Model use case details have not been submitted for this account. Fill out the Anthropic use case details form before using the model. If you have already filled out the form, try again in 15 minutes.")
+	case FaultOnDemand:
+		return validationErr("Invocation of model ID %s with on-demand throughput isn’t supported. Retry your request with the ID or ARN of an inference profile that contains this model.", modelID)
 	}
 	return nil
 }
@@ -203,7 +209,7 @@ func (s *Server) prepareConverse(w http.ResponseWriter, r *http.Request, request
 	req, in, text, aerr := parseConverse(m, body)
 	f, hasFault := s.faultFor(modelID, text)
 	if hasFault {
-		if fe := bedrockFaultError(f); fe != nil {
+		if fe := bedrockFaultError(f, modelID); fe != nil {
 			fe.write(w, requestID)
 			return req, in, f, false
 		}

@@ -45,12 +45,23 @@ const (
 	FaultQuota FaultKind = "quota"
 	// FaultAccessDenied answers AccessDeniedException, 403 (Bedrock only).
 	FaultAccessDenied FaultKind = "accessdenied"
+	// FaultSubscription answers AccessDeniedException, 403, with Bedrock's message for a
+	// model whose AWS Marketplace subscription could not be completed (Bedrock only).
+	FaultSubscription FaultKind = "subscription"
+	// FaultFirstUse answers ResourceNotFoundException, 404, with Bedrock's message for an
+	// Anthropic model whose first-use form was not submitted (Bedrock only).
+	FaultFirstUse FaultKind = "firstuse"
+	// FaultOnDemand answers ValidationException, 400, with Bedrock's message for a model
+	// that does not run on demand in the region and needs an inference profile (Bedrock
+	// only).
+	FaultOnDemand FaultKind = "ondemand"
 )
 
 var knownFaults = map[FaultKind]bool{
 	FaultThrottle: true, FaultValidation: true, FaultNotReady: true, FaultCut: true,
 	FaultSlow: true, FaultInternal: true, FaultModelError: true, FaultStreamError: true,
 	FaultTimeout: true, FaultUnavailable: true, FaultQuota: true, FaultAccessDenied: true,
+	FaultSubscription: true, FaultFirstUse: true, FaultOnDemand: true,
 }
 
 // Fault is a fault to inject into requests for a target.

@@ -52,7 +52,7 @@ func sagemakerFaultError(f Fault) *awsError {
 		return modelError(http.StatusInternalServerError, "injected model error")
 	case FaultUnavailable:
 		return newAWSError(http.StatusServiceUnavailable, "ServiceUnavailable", "The service is unavailable. Try again later.")
-	case FaultTimeout, FaultQuota, FaultAccessDenied:
+	case FaultTimeout, FaultQuota, FaultAccessDenied, FaultSubscription, FaultFirstUse, FaultOnDemand:
 		return newAWSError(http.StatusBadRequest, "ValidationError", "Injected fault "+string(f.Fault)+" is not a SageMaker error; answering ValidationError.")
 	}
 	return nil

@@ -103,37 +103,70 @@ func TestSmokeAgainstDevStack(t *testing.T) {
 	})
 
 	t.Run("names what fails and why", func(t *testing.T) {
-		faults := []localaws.Fault{
-			{Target: novaLite, Fault: localaws.FaultAccessDenied},
-			{Target: haiku, Fault: localaws.FaultQuota},
-			{Target: demoLLM, Fault: localaws.FaultNotReady},
+		rounds := []struct {
+			faults []localaws.Fault
+			want   map[string]smoke.Class // failing checks; every other one passes
+		}{
+			{
+				faults: []localaws.Fault{
+					{Target: novaLite, Fault: localaws.FaultAccessDenied},
+					{Target: haiku, Fault: localaws.FaultQuota},
+					{Target: demoLLM, Fault: localaws.FaultNotReady},
+				},
+				want: map[string]smoke.Class{
+					"Converse " + novaLite:       smoke.ClassAccessDenied,
+					"ConverseStream " + novaLite: smoke.ClassAccessDenied,
+					"Converse " + haiku:          smoke.ClassThrottled,
+					"ConverseStream " + haiku:    smoke.ClassThrottled,
+					"InvokeEndpoint " + demoLLM:  smoke.ClassUnavailable,
+				},
+			},
+			{
+				faults: []localaws.Fault{
+					{Target: novaLite, Fault: localaws.FaultOnDemand},
+					{Target: haiku, Fault: localaws.FaultSubscription},
+				},
+				want: map[string]smoke.Class{
+					"Converse " + novaLite:       smoke.ClassRegion,
+					"ConverseStream " + novaLite: smoke.ClassRegion,
+					"Converse " + haiku:          smoke.ClassSubscription,
+					"ConverseStream " + haiku:    smoke.ClassSubscription,
+				},
+			},
+			{
+				faults: []localaws.Fault{{Target: haiku, Fault: localaws.FaultFirstUse}},
+				want: map[string]smoke.Class{
+					"Converse " + haiku:       smoke.ClassSubscription,
+					"ConverseStream " + haiku: smoke.ClassSubscription,
+				},
+			},
 		}
-		for _, f := range faults {
-			postFault(t, stack.AWS.URL, f)
-		}
-		t.Cleanup(func() { clearFaults(t, stack.AWS.URL) })
-		want := map[string]smoke.Class{
-			"Converse " + novaLite:       smoke.ClassAccessDenied,
-			"ConverseStream " + novaLite: smoke.ClassAccessDenied,
-			"Converse " + haiku:          smoke.ClassThrottled,
-			"ConverseStream " + haiku:    smoke.ClassThrottled,
-			"InvokeEndpoint " + demoLLM:  smoke.ClassUnavailable,
-		}
-		r := smoke.Run(ctx, cfg, smoke.Options{})
-		if got := names(r.Checks); !slices.Equal(got, every) {
-			t.Fatalf("checks %v, want %v", got, every)
-		}
-		for _, c := range r.Checks {
-			name := strings.TrimSpace(c.Name + " " + c.Target)
-			class, fails := want[name]
-			switch {
-			case fails && (c.Status != smoke.StatusFailed || c.Class != class):
-				t.Errorf("%s: %s %q (%s), want failed as %q", name, c.Status, c.Class, c.Detail, class)
-			case !fails && c.Status != smoke.StatusOK:
-				t.Errorf("%s: %s %q (%s), want ok", name, c.Status, c.Class, c.Detail)
+		for i, round := range rounds {
+			for _, f := range round.faults {
+				postFault(t, stack.AWS.URL, f)
+			}
+			r := smoke.Run(ctx, cfg, smoke.Options{})
+			clearFaults(t, stack.AWS.URL)
+			if got := names(r.Checks); !slices.Equal(got, every) {
+				t.Fatalf("round %d: checks %v, want %v", i, got, every)
+			}
+			for _, c := range r.Checks {
+				name := strings.TrimSpace(c.Name + " " + c.Target)
+				class, fails := round.want[name]
+				switch {
+				case fails && (c.Status != smoke.StatusFailed || c.Class != class):
+					t.Errorf("round %d: %s: %s %q (%s), want failed as %q", i, name, c.Status, c.Class, c.Detail, class)
+				case !fails && c.Status != smoke.StatusOK:
+					t.Errorf("round %d: %s: %s %q (%s), want ok", i, name, c.Status, c.Class, c.Detail)
+				}
 			}
 		}
 
+		// The command prints the table and exits 1.
+		for _, f := range rounds[0].faults {
+			postFault(t, stack.AWS.URL, f)
+		}
+		t.Cleanup(func() { clearFaults(t, stack.AWS.URL) })
 		var stdout, stderr bytes.Buffer
 		if status := run(ctx, []string{"smoke"}, &stdout, &stderr, getenv); status != 1 {
 			t.Fatalf("portico smoke exited %d, want 1\n%s%s", status, &stdout, &stderr)
