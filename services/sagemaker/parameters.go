@@ -22,7 +22,9 @@ var maxTokensKeys = [][]string{
 // reserves what the container will generate. The body is parsed strictly, the way Portico
 // and the container must agree on it: keys are case-sensitive, and a body with a key twice in
 // one object, or two keys differing only in case (`max_new_tokens` and `MAX_NEW_TOKENS`), is
-// refused, since containers differ in which one they read. Every length parameter present
+// refused, since containers differ in which one they read; so is a key Portico reads spelled
+// in another case (`MAX_NEW_TOKENS` alone), which a case-insensitive container would read and
+// Portico would not. Every length parameter present
 // (see maxTokensKeys) must be a whole number from 1 to limit; the largest is returned, or 0
 // when there is none. A body that is not a JSON object asks for nothing.
 //
@@ -39,6 +41,14 @@ func ReadMaxTokens(body []byte, limit int64) (int64, error) {
 	obj, ok := doc.(map[string]any)
 	if !ok {
 		return 0, nil
+	}
+	if err := refuseVariants(obj, "", "parameters", "max_new_tokens", "max_tokens", "max_completion_tokens"); err != nil {
+		return 0, err
+	}
+	if p, ok := obj["parameters"].(map[string]any); ok {
+		if err := refuseVariants(p, "parameters.", "max_new_tokens", "max_tokens"); err != nil {
+			return 0, err
+		}
 	}
 	var most int64
 	for _, path := range maxTokensKeys {
@@ -58,6 +68,20 @@ func ReadMaxTokens(body []byte, limit int64) (int64, error) {
 		most = max(most, i)
 	}
 	return most, nil
+}
+
+// refuseVariants refuses a key of obj that differs only in case from one of the keys
+// Portico reads there (`MAX_NEW_TOKENS`): Portico would not read it, a container parsing
+// keys case-insensitively would.
+func refuseVariants(obj map[string]any, prefix string, keys ...string) error {
+	for k := range obj {
+		for _, want := range keys {
+			if k != want && foldKey(k) == foldKey(want) {
+				return invalid("body: key %q is not %q (keys are case-sensitive)", prefix+k, prefix+want)
+			}
+		}
+	}
+	return nil
 }
 
 // lookup returns the value at path in obj.

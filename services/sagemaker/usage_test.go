@@ -175,7 +175,10 @@ func TestReadMaxTokens(t *testing.T) {
 		{"duplicate parameters objects refused", `{"parameters":{"max_new_tokens":1},"parameters":{"max_new_tokens":100000}}`, 0, `"parameters"`},
 		{"duplicate deep in the payload refused", `{"inputs":"x","extra":[{"a":1,"A":2}]}`, 0, `$.extra[0]`},
 		{"unicode case variant refused", `{"parameters":{"max_new_tokens":1,"max_new_to\u212aens":100000}}`, 0, `max_new_tokens`},
-		{"only the case variant: not read, not refused", `{"parameters":{"MAX_NEW_TOKENS":100000}}`, 0, ""},
+		{"only the case variant refused", `{"parameters":{"MAX_NEW_TOKENS":100000}}`, 0, `"parameters.MAX_NEW_TOKENS" is not "parameters.max_new_tokens"`},
+		{"parameters object in another case refused", `{"Parameters":{"max_new_tokens":100000}}`, 0, `"Parameters"`},
+		{"top-level case variant refused", `{"Max_Tokens":100000}`, 0, `"Max_Tokens"`},
+		{"other keys in any case", `{"Inputs":"x","parameters":{"Temperature":0.5}}`, 0, ""},
 		{"zero", `{"parameters":{"max_new_tokens":0}}`, 0, "parameters.max_new_tokens must be a whole number from 1 to 2048"},
 		{"negative", `{"max_tokens":-1}`, 0, "max_tokens must be"},
 		{"above the endpoint's limit", `{"parameters":{"max_new_tokens":2049}}`, 0, "from 1 to 2048"},
@@ -227,9 +230,13 @@ func FuzzReadMaxTokens(f *testing.F) {
 				MaxNewTokens *int64 `json:"max_new_tokens"`
 			} `json:"parameters"`
 		}
+		reserved := got
+		if reserved == 0 {
+			reserved = 2048 // the endpoint's max output
+		}
 		if json.Unmarshal(body, &loose) == nil && loose.Parameters != nil && loose.Parameters.MaxNewTokens != nil {
-			if n := *loose.Parameters.MaxNewTokens; n > got {
-				t.Fatalf("accepted %q reserving %d, a case-insensitive container reads %d", body, got, n)
+			if n := *loose.Parameters.MaxNewTokens; n > reserved {
+				t.Fatalf("accepted %q reserving %d, a case-insensitive container reads %d", body, reserved, n)
 			}
 		}
 	})
