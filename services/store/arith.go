@@ -19,7 +19,7 @@ func AddSat(a, b int64) int64 {
 // reading it as zero would lift the limit.
 func CheckCounter(key string, used, reserved int64) error {
 	if used < 0 || reserved < 0 {
-		return &corruptError{msg: "counter " + key + " holds a negative figure"}
+		return Corrupt("counter %s holds a negative figure (used %d, reserved %d)", key, used, reserved)
 	}
 	return nil
 }

@@ -63,6 +63,11 @@ func (e *QuotaError) RetryAfter(now time.Time) *typev1.RetryAfter {
 	return &typev1.RetryAfter{RetryAt: timestamppb.New(e.Status.ResetsAt), DelayMs: d.Milliseconds()}
 }
 
+// Corrupt returns an error matching ErrCorrupt (and ErrUnavailable) with a message.
+func Corrupt(format string, args ...any) error {
+	return &corruptError{msg: fmt.Sprintf(format, args...)}
+}
+
 type corruptError struct{ msg string }
 
 func (e *corruptError) Error() string { return "store data corrupt: " + e.msg }

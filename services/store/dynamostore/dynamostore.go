@@ -86,7 +86,7 @@ func getCount(item map[string]types.AttributeValue, key, name string) (int64, er
 	n, ok := item[name].(*types.AttributeValueMemberN)
 	if !ok {
 		if _, present := item[name]; present {
-			return 0, store.CheckCounter(key+" ("+name+" is not a number)", -1, 0)
+			return 0, store.Corrupt("counter %s: %s is not a number", key, name)
 		}
 		return 0, nil
 	}
@@ -96,10 +96,10 @@ func getCount(item map[string]types.AttributeValue, key, name string) (int64, er
 	case errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(n.Value, "-"):
 		v = math.MaxInt64
 	default:
-		return 0, store.CheckCounter(key+" ("+name+" "+strconv.Quote(n.Value)+" is not a whole number)", -1, 0)
+		return 0, store.Corrupt("counter %s: %s %q is not a whole number", key, name, n.Value)
 	}
-	if err := store.CheckCounter(key, v, 0); err != nil {
-		return 0, err
+	if v < 0 {
+		return 0, store.Corrupt("counter %s: %s is negative (%d)", key, name, v)
 	}
 	return v, nil
 }

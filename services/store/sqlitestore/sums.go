@@ -12,11 +12,6 @@ import (
 // half's sum stays in range up to 2^31 rows in one group, which no ledger reaches, and the
 // halves are joined in Go, saturating at math.MaxInt64.
 
-// splitSum returns the SQL of the two half sums of column col (a constant of this package).
-func splitSum(col string) string {
-	return "coalesce(sum(" + col + " >> 32), 0), coalesce(sum(" + col + " & 4294967295), 0)"
-}
-
 // half is one column's two half sums, as scanned.
 type half struct{ hi, lo int64 }
 
@@ -34,8 +29,10 @@ func (h half) value() int64 {
 // summed are the summed ledger columns of a totals query, in their SELECT order.
 type summed struct{ in, out, cost half }
 
-// sumColumns is the SELECT list of the summed columns, in summed's order.
-var sumColumns = splitSum("input_tokens") + ", " + splitSum("output_tokens") + ", " + splitSum("cost_nanos")
+// sumColumns is the SELECT list of the summed columns' half sums, in summed's order.
+const sumColumns = `coalesce(sum(input_tokens >> 32), 0), coalesce(sum(input_tokens & 4294967295), 0),
+	coalesce(sum(output_tokens >> 32), 0), coalesce(sum(output_tokens & 4294967295), 0),
+	coalesce(sum(cost_nanos >> 32), 0), coalesce(sum(cost_nanos & 4294967295), 0)`
 
 // dest returns the scan destinations of sumColumns.
 func (s *summed) dest() []any {
