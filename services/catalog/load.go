@@ -325,8 +325,8 @@ func (v *validator) usage(p string, fm fileModel) Usage {
 			v.add(p+".contentTypes", "name the response content types the usage report is read from")
 		}
 		for j, ct := range u.ContentTypes {
-			if !slices.Contains(UsageContentTypes, ct) {
-				v.add(fmt.Sprintf("%s.contentTypes[%d]", p, j), fmt.Sprintf("a usage report is read from one of %v, not %q", UsageContentTypes, ct))
+			if !slices.Contains(usageContentTypes, ct) {
+				v.add(fmt.Sprintf("%s.contentTypes[%d]", p, j), fmt.Sprintf("a usage report is read from one of %v, not %q", usageContentTypes, ct))
 			}
 		}
 	default:

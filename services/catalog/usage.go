@@ -21,12 +21,14 @@ const (
 	UsageTGIDetails UsageFormat = "tgi-details"
 )
 
-// UsageContentTypes are the response media types a usage report can be read from: an
+// UsageContentTypes returns the response media types a usage report can be read from: an
 // application/json body is one document with the report at its top level; in JSON Lines
 // (application/jsonlines, application/jsonl, application/x-ndjson) the report is the last
 // non-empty line; in text/event-stream, the last "data:" event other than [DONE]. Any
 // other response (text/plain, say) carries no report Portico reads.
-var UsageContentTypes = []string{"application/json", "application/jsonlines", "application/jsonl", "application/x-ndjson", "text/event-stream"}
+func UsageContentTypes() []string { return slices.Clone(usageContentTypes) }
+
+var usageContentTypes = []string{"application/json", "application/jsonlines", "application/jsonl", "application/x-ndjson", "text/event-stream"}
 
 // Usage says where a SageMaker endpoint's container reports token usage. Portico reads
 // usage there and nowhere else, never from text a model generated; and every reported count
@@ -36,7 +38,7 @@ type Usage struct {
 	// Format is the shape of the report.
 	Format UsageFormat
 	// ContentTypes are the response media types the report is read from, each one of
-	// UsageContentTypes; empty with UsageNone.
+	// UsageContentTypes(); empty with UsageNone.
 	ContentTypes []string
 }
 

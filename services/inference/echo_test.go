@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +235,14 @@ func checkUsageAnswers(t *testing.T, h *harness, c inferencev1connect.InferenceS
 	}
 	if got := rep.Totals.InputTokens + rep.Totals.OutputTokens; got != used {
 		t.Errorf("ListUsage = %d tokens, recorded %d", got, used)
+	}
+}
+
+// TestUsageContentTypesAgree checks that the catalog accepts exactly the response types the
+// sagemaker package reads a usage report from.
+func TestUsageContentTypesAgree(t *testing.T) {
+	t.Parallel()
+	if c, s := catalog.UsageContentTypes(), sagemaker.ReportContentTypes(); !slices.Equal(c, s) {
+		t.Errorf("catalog %v, sagemaker %v", c, s)
 	}
 }

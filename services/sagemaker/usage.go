@@ -53,14 +53,16 @@ type UsageReport struct {
 	ContentTypes []string
 }
 
-// ReportContentTypes are the response media types a report can be read from, and where in
+// ReportContentTypes returns the response media types a report can be read from, and where in
 // each it is:
 //
 //   - application/json: the body is one JSON document, the report at its top level;
 //   - application/jsonlines (also application/jsonl, application/x-ndjson): the last
 //     non-empty line is a JSON document with the report at its top level;
 //   - text/event-stream: the last "data:" line other than "data: [DONE]" is.
-var ReportContentTypes = []string{"application/json", "application/jsonlines", "application/jsonl", "application/x-ndjson", "text/event-stream"}
+func ReportContentTypes() []string { return slices.Clone(reportContentTypes) }
+
+var reportContentTypes = []string{"application/json", "application/jsonlines", "application/jsonl", "application/x-ndjson", "text/event-stream"}
 
 // Count is one count a report carries.
 type Count struct {
@@ -105,7 +107,7 @@ func reportType(contentType string, rep UsageReport) (string, bool) {
 		return "", false
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil || !slices.Contains(ReportContentTypes, mt) || !slices.Contains(rep.ContentTypes, mt) {
+	if err != nil || !slices.Contains(reportContentTypes, mt) || !slices.Contains(rep.ContentTypes, mt) {
 		return "", false
 	}
 	return mt, true

@@ -129,7 +129,7 @@ func FuzzReadUsage(f *testing.F) {
 		f.Add([]byte(c.body), c.contentType, string(c.rep.Format))
 	}
 	f.Fuzz(func(t *testing.T, body []byte, contentType, format string) {
-		rep := sagemaker.UsageReport{Format: sagemaker.ReportFormat(format), ContentTypes: sagemaker.ReportContentTypes}
+		rep := sagemaker.UsageReport{Format: sagemaker.ReportFormat(format), ContentTypes: sagemaker.ReportContentTypes()}
 		r := sagemaker.ReadUsage(body, contentType, rep)
 		if (!r.Input.Present && r.Input.Valid) || (!r.Output.Present && r.Output.Valid) {
 			t.Fatalf("ReadUsage = %+v", r)
