@@ -3,6 +3,7 @@ package bedrock
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"time"
 
@@ -24,6 +25,9 @@ type Usage struct {
 	// canceled call) and the figures are Portico's estimate: input by EstimateInputTokens,
 	// output as the larger of the number of text deltas received and their bytes / 4.
 	Estimated bool
+	// Clamped is true when Bedrock reported a count the request could not have used (see
+	// Limits.MaxInputTokens): the figures are then Portico's estimate (Estimated is set too).
+	Clamped bool
 }
 
 // Result is the outcome of a call. Converse and ConverseStream return a non-nil Result even
@@ -52,10 +56,27 @@ func estimatedUsage(req *inferencev1.ConverseRequest, deltas int, text string) U
 	return Usage{InputTokens: in, OutputTokens: out, TotalTokens: in + out, Estimated: true}
 }
 
-func reportedUsage(u *types.TokenUsage) Usage {
+// reportedUsage takes the usage Bedrock reported, checking each count against what the
+// request could have used, like SageMaker's (the SDK's int32 today; the rule holds whatever
+// the type): input within the model's context window (Limits.MaxInputTokens), output within
+// the request's max tokens (MaxTokens). A count outside that, or negative, is not believed:
+// the usage is then the estimate (deltas and text are what the answer held), marked Clamped.
+func reportedUsage(u *types.TokenUsage, req *inferencev1.ConverseRequest, lim Limits, deltas int, text string) Usage {
 	in, out := int64(aws.ToInt32(u.InputTokens)), int64(aws.ToInt32(u.OutputTokens))
+	inMax, outMax := lim.MaxInputTokens, MaxTokens(req, lim)
+	if inMax <= 0 {
+		inMax = math.MaxInt32
+	}
+	if outMax <= 0 {
+		outMax = math.MaxInt32
+	}
+	if in < 0 || in > inMax || out < 0 || out > outMax {
+		est := estimatedUsage(req, deltas, text)
+		est.Clamped = true
+		return est
+	}
 	total := int64(aws.ToInt32(u.TotalTokens))
-	if total == 0 {
+	if total < in+out {
 		total = in + out
 	}
 	return Usage{InputTokens: in, OutputTokens: out, TotalTokens: total}
@@ -104,7 +125,7 @@ func (c *Client) Converse(ctx context.Context, req *inferencev1.ConverseRequest,
 	res.Output = textMessage(text.String())
 	res.StopReason = stopReason(out.StopReason)
 	if out.Usage != nil {
-		res.Usage = reportedUsage(out.Usage)
+		res.Usage = reportedUsage(out.Usage, req, call.Limits, 0, text.String())
 	} else {
 		res.Usage = estimatedUsage(req, 0, text.String())
 	}

@@ -37,6 +37,9 @@ type Limits struct {
 	// MaxOutputTokens is the most tokens the model generates; it is also the maxTokens sent
 	// when the request sets none. 0 skips the check.
 	MaxOutputTokens int32
+	// MaxInputTokens is the model's context window: the most input tokens a reported usage
+	// may count (see Usage.Clamped). 0 bounds it by the int32 range only.
+	MaxInputTokens int64
 	// SystemPrompt tells whether the model accepts a system prompt.
 	SystemPrompt bool
 	// Images tells whether the model accepts image blocks.

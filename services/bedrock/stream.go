@@ -126,7 +126,7 @@ func (c *Client) ConverseStream(ctx context.Context, sreq *inferencev1.ConverseS
 		case *types.ConverseStreamOutputMemberMetadata:
 			if v.Value.Usage != nil {
 				gotMetadata = true
-				res.Usage = reportedUsage(v.Value.Usage)
+				res.Usage = reportedUsage(v.Value.Usage, req, call.Limits, deltas, text.String())
 			}
 			if v.Value.Metrics != nil {
 				res.ProviderLatency = time.Duration(aws.ToInt64(v.Value.Metrics.LatencyMs)) * time.Millisecond

@@ -80,6 +80,9 @@ type Model struct {
 	MaxOutputTokens int64
 	// ContentTypes are, for endpoints, the request content types accepted, default first.
 	ContentTypes []string
+	// Usage says, for endpoints, where the container reports token usage; Bedrock models
+	// report it through the Converse API.
+	Usage Usage
 	// Price is the model's estimated price.
 	Price Price
 }
@@ -129,6 +132,7 @@ func (c *Catalog) PriceTable() PriceTable { return c.prices }
 func (m Model) clone() Model {
 	m.Regions = slices.Clone(m.Regions)
 	m.ContentTypes = slices.Clone(m.ContentTypes)
+	m.Usage = m.Usage.clone()
 	return m
 }
 

@@ -6,6 +6,11 @@
 // estimate taken from the AWS on-demand price list on the date the price table names; a cost
 // computed here is an estimate, never a bill.
 //
+// Each SageMaker endpoint says where its container reports token usage ([Usage]: a format,
+// openai, tgi-details or none, and the response content types it is read from); Portico reads
+// usage there and nowhere else, and checks every count against the endpoint's ContextWindow
+// and the request's max output.
+//
 // Amounts of money are exact: prices and costs are integer billionths (nanos) of a US dollar,
 // so that sums over a ledger never drift. [Catalog.Cost] computes the cost of a request,
 // and the Money helpers ([USD], [Nanos], [AddMoney], [FormatMoney]) convert and print

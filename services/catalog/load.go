@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,7 +106,11 @@ type fileModel struct {
 	ContextWindow   int64        `yaml:"contextWindow"`
 	MaxOutputTokens int64        `yaml:"maxOutputTokens"`
 	ContentTypes    []string     `yaml:"contentTypes"`
-	Price           *struct {
+	Usage           *struct {
+		Format       string   `yaml:"format"`
+		ContentTypes []string `yaml:"contentTypes"`
+	} `yaml:"usage"`
+	Price *struct {
 		InputPer1k  string `yaml:"inputPer1k"`
 		OutputPer1k string `yaml:"outputPer1k"`
 		Estimate    *bool  `yaml:"estimate"`
@@ -238,6 +243,9 @@ func (v *validator) model(p string, fm fileModel) (Model, bool) {
 		if len(m.ContentTypes) > 0 {
 			v.add(p+".contentTypes", "content types are only for SageMaker endpoints")
 		}
+		if fm.Usage != nil {
+			v.add(p+".usage", "usage is only for SageMaker endpoints (Bedrock reports it through the Converse API)")
+		}
 	case ProviderSageMaker:
 		if !endpoint.MatchString(m.ID) {
 			v.add(p+".id", fmt.Sprintf("%q is not a SageMaker endpoint name", m.ID))
@@ -256,6 +264,7 @@ func (v *validator) model(p string, fm fileModel) (Model, bool) {
 				v.add(fmt.Sprintf("%s.contentTypes[%d]", p, j), fmt.Sprintf("%q is not a MIME type", ct))
 			}
 		}
+		m.Usage = v.usage(p+".usage", fm)
 	default:
 		v.add(p+".provider", "provider must be bedrock or sagemaker")
 	}
@@ -296,6 +305,34 @@ func (v *validator) model(p string, fm fileModel) (Model, bool) {
 		m.Price.Note = fm.Price.Note
 	}
 	return m, len(v.problems) == before
+}
+
+// usage validates where an endpoint reports its usage. It is required: Portico must be told
+// where a report lives (or that there is none) rather than look for one.
+func (v *validator) usage(p string, fm fileModel) Usage {
+	if fm.Usage == nil {
+		v.add(p, `an endpoint needs usage: {format: none}, or the format (openai, tgi-details) and response contentTypes of its container's usage report`)
+		return Usage{}
+	}
+	u := Usage{Format: UsageFormat(fm.Usage.Format), ContentTypes: fm.Usage.ContentTypes}
+	switch u.Format {
+	case UsageNone:
+		if len(u.ContentTypes) > 0 {
+			v.add(p+".contentTypes", "an endpoint without a usage report reads it from no content type")
+		}
+	case UsageOpenAI, UsageTGIDetails:
+		if len(u.ContentTypes) == 0 {
+			v.add(p+".contentTypes", "name the response content types the usage report is read from")
+		}
+		for j, ct := range u.ContentTypes {
+			if !slices.Contains(usageContentTypes, ct) {
+				v.add(fmt.Sprintf("%s.contentTypes[%d]", p, j), fmt.Sprintf("a usage report is read from one of %v, not %q", usageContentTypes, ct))
+			}
+		}
+	default:
+		v.add(p+".format", "usage format must be none, openai or tgi-details")
+	}
+	return u
 }
 
 // yamlError turns a goccy/go-yaml error into a ValidationError with its line.

@@ -122,6 +122,7 @@ func (s *Service) converseCall(a *admission, msg *inferencev1.ConverseRequest, s
 	m := a.model
 	call := bedrock.Call{Limits: bedrock.Limits{
 		MaxOutputTokens: clampInt32(m.MaxOutputTokens),
+		MaxInputTokens:  m.ContextWindow,
 		SystemPrompt:    m.Capabilities.SystemPrompt,
 		Images:          m.Capabilities.Images,
 		MaxImages:       int(m.Capabilities.MaxImages),
@@ -181,7 +182,7 @@ func bedrockUsage(res *bedrock.Result) metering.Usage {
 	}
 	u := metering.Usage{
 		InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens, Estimated: res.Usage.Estimated,
-		UpstreamRequestID: res.UpstreamRequestID, FirstTokenAt: res.FirstTokenAt,
+		Clamped: res.Usage.Clamped, UpstreamRequestID: res.UpstreamRequestID, FirstTokenAt: res.FirstTokenAt,
 	}
 	if res.StopReason != inferencev1.StopReason_STOP_REASON_UNSPECIFIED {
 		u.StopReason = strings.ToLower(strings.TrimPrefix(res.StopReason.String(), "STOP_REASON_"))

@@ -1,11 +1,10 @@
 package inference
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"mime"
+	"slices"
 
 	"connectrpc.com/connect"
 
@@ -124,18 +123,12 @@ func (s *Service) InvokeEndpointStream(ctx context.Context, req *inferencev1.Inv
 	}})
 }
 
-// maxNewTokensParams are the generation-length parameters read from a JSON body.
-type maxNewTokensParams struct {
-	Parameters *struct {
-		MaxNewTokens *int64 `json:"max_new_tokens"`
-		MaxTokens    *int64 `json:"max_tokens"`
-	} `json:"parameters"`
-	MaxTokens *int64 `json:"max_tokens"`
-}
-
 // endpointCall validates a payload for the admitted endpoint and returns its limits and the
-// most output tokens it may generate: parameters.max_new_tokens (or max_tokens) of a JSON
-// body, else the endpoint's max_output_tokens.
+// most output tokens it may generate: the largest length parameter of a JSON body
+// (sagemaker.ReadMaxTokens, which refuses a body Portico and the container could read
+// differently), else the endpoint's max_output_tokens. The limits carry where the catalog
+// says the container reports usage, and the bounds a reported count must stay within: the
+// endpoint's context window for input, this request's max output for output.
 func (s *Service) endpointCall(a *admission, req endpointRequest, stream bool) (sagemaker.Limits, int64, error) {
 	m := a.model
 	lim := sagemaker.Limits{ContentTypes: m.ContentTypes}
@@ -148,33 +141,34 @@ func (s *Service) endpointCall(a *admission, req endpointRequest, stream bool) (
 	}
 	maxOut := m.MaxOutputTokens
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "application/json" {
-		body := req.GetBody()
-		if !json.Valid(body) {
-			return lim, 0, invalid("body is not valid JSON, as content type %s requires", mt)
+		n, err := sagemaker.ReadMaxTokens(req.GetBody(), m.MaxOutputTokens)
+		if err != nil {
+			return lim, 0, err
 		}
-		var p maxNewTokensParams
-		if bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) && json.Unmarshal(body, &p) == nil {
-			var n *int64
-			switch {
-			case p.Parameters != nil && p.Parameters.MaxNewTokens != nil:
-				n = p.Parameters.MaxNewTokens
-			case p.Parameters != nil && p.Parameters.MaxTokens != nil:
-				n = p.Parameters.MaxTokens
-			case p.MaxTokens != nil:
-				n = p.MaxTokens
-			}
-			if n != nil {
-				if *n < 1 || (m.MaxOutputTokens > 0 && *n > m.MaxOutputTokens) {
-					return lim, 0, invalid("max_new_tokens must be from 1 to %d for this endpoint", m.MaxOutputTokens)
-				}
-				maxOut = *n
-			}
+		if n > 0 {
+			maxOut = n
 		}
 	}
+	lim.Usage = usageReport(m.Usage)
+	lim.MaxInputTokens, lim.MaxOutputTokens = m.ContextWindow, maxOut
 	if s.sagemaker == nil {
 		return lim, 0, connect.NewError(connect.CodeUnavailable, errors.New("this deployment has no SageMaker configured"))
 	}
 	return lim, maxOut, nil
+}
+
+// usageReport converts the catalog's description of an endpoint's usage report.
+func usageReport(u catalog.Usage) sagemaker.UsageReport {
+	var f sagemaker.ReportFormat
+	switch u.Format {
+	case catalog.UsageOpenAI:
+		f = sagemaker.ReportOpenAI
+	case catalog.UsageTGIDetails:
+		f = sagemaker.ReportTGIDetails
+	default:
+		return sagemaker.UsageReport{}
+	}
+	return sagemaker.UsageReport{Format: f, ContentTypes: slices.Clone(u.ContentTypes)}
 }
 
 // sagemakerUsage converts a provider result to metered usage.
@@ -184,7 +178,7 @@ func sagemakerUsage(res *sagemaker.Result, stream bool) metering.Usage {
 	}
 	u := metering.Usage{
 		InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens, Estimated: res.Usage.Estimated,
-		UpstreamRequestID: res.UpstreamRequestID,
+		Clamped: res.Usage.Clamped, UpstreamRequestID: res.UpstreamRequestID,
 	}
 	if stream {
 		u.FirstTokenAt = res.FirstByteAt

@@ -86,9 +86,11 @@ func tokenFor(t testing.TB, who string) string {
 
 type options struct {
 	policyYAML string
-	aws        localaws.Config
-	storeOpts  store.Options
-	now        func() time.Time
+	// catalogYAML replaces the default catalog when set.
+	catalogYAML string
+	aws         localaws.Config
+	storeOpts   store.Options
+	now         func() time.Time
 	// recorder receives the service's metrics; nil records none.
 	recorder metering.Recorder
 	// wrapBedrock, when set, wraps the Bedrock provider (benchmarks time it).
@@ -131,6 +133,11 @@ func newHarness(t testing.TB, o options) *harness {
 	t.Helper()
 	h := &harness{t: t, catalog: catalog.Default(), logs: &syncBuffer{}}
 	var err error
+	if o.catalogYAML != "" {
+		if h.catalog, err = catalog.Parse("test-catalog.yaml", []byte(o.catalogYAML)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if o.policyYAML != "" {
 		h.policy, err = policy.Parse([]byte(o.policyYAML))
 	} else {

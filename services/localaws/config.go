@@ -23,6 +23,11 @@ type Endpoint struct {
 	Name string
 	// Variant is the production variant reported in answers.
 	Variant string
+	// Echo makes the endpoint a stand-in for an echo container (or a raw-text model told to
+	// repeat its input): its generated text is the request's input, verbatim, streamed line
+	// by line, and it reports no token counts. Tests use it to plant text, such as a fake
+	// usage report, in an answer.
+	Echo bool
 }
 
 // DefaultModels are the shared development models.

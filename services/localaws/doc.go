@@ -12,6 +12,11 @@
 // every message, plus 85 tokens per image. When Config.OpenAIURL is set, requests are
 // forwarded to an OpenAI-compatible chat completions server instead (a local Ollama or vLLM).
 //
+// An Endpoint with Echo set stands in for an echo container (or a raw-text model told to
+// repeat a line): its generated text is the request's input, verbatim, and it reports no
+// token counts. It is a development and test stand-in, to show that text a caller chooses
+// never becomes a usage report.
+//
 // Faults can be injected for tests, either with Server.Faults (or the control endpoints
 // POST and DELETE /_portico/faults) or with a marker in the prompt such as
 // "[[fault:throttle]]"; see Fault. A request with a guardrailConfig whose prompt holds

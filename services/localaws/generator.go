@@ -79,6 +79,35 @@ func (r genRequest) prompt() string {
 	return r.system + "\n" + last
 }
 
+// echoGenerator answers with the last user turn, verbatim, one line (with its newline) per
+// piece: the generator of an Echo endpoint.
+type echoGenerator struct{}
+
+func (echoGenerator) generate(ctx context.Context, req genRequest, emit func(string) error) (genResult, error) {
+	res := genResult{stopReason: stopEndTurn, inputTokens: req.inputTokens()}
+	last := ""
+	for _, t := range req.turns {
+		if t.role == "user" {
+			last = t.text
+		}
+	}
+	for len(last) > 0 {
+		n := strings.IndexByte(last, '\n') + 1
+		if n == 0 {
+			n = len(last)
+		}
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if err := emit(last[:n]); err != nil {
+			return res, err
+		}
+		res.outputTokens++
+		last = last[n:]
+	}
+	return res, nil
+}
+
 // builtinGenerator is the deterministic development stand-in. It paces tokens at
 // tokensPerSecond (0: as fast as possible).
 type builtinGenerator struct {

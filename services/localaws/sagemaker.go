@@ -132,9 +132,26 @@ func finishReason(stop string) string {
 	return "eos_token"
 }
 
+// generatorFor returns the generator of an endpoint: the echo for an Echo endpoint.
+func (s *Server) generatorFor(ep Endpoint) generator {
+	if ep.Echo {
+		return echoGenerator{}
+	}
+	return s.gen
+}
+
+// details returns the TGI "details" of an answer, or nil for an Echo endpoint, which counts
+// nothing.
+func details(ep Endpoint, res genResult) map[string]any {
+	if ep.Echo {
+		return nil
+	}
+	return map[string]any{"finish_reason": finishReason(res.stopReason), "generated_tokens": res.outputTokens}
+}
+
 func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	requestID := newRequestID()
-	req, _, f, jsonOut, ok := s.prepareInvoke(w, r, requestID, r.Header.Get("Accept"))
+	req, ep, f, jsonOut, ok := s.prepareInvoke(w, r, requestID, r.Header.Get("Accept"))
 	if !ok {
 		return
 	}
@@ -147,7 +164,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var text strings.Builder
-	res, err := s.gen.generate(r.Context(), req, func(p string) error {
+	res, err := s.generatorFor(ep).generate(r.Context(), req, func(p string) error {
 		text.WriteString(p)
 		return nil
 	})
@@ -163,10 +180,11 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(text.String()))
 		return
 	}
-	b, _ := json.Marshal(map[string]any{
-		"generated_text": text.String(),
-		"details":        map[string]any{"finish_reason": finishReason(res.stopReason), "generated_tokens": res.outputTokens},
-	})
+	answer := map[string]any{"generated_text": text.String()}
+	if d := details(ep, res); d != nil {
+		answer["details"] = d
+	}
+	b, _ := json.Marshal(answer)
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(b)
 }
@@ -174,7 +192,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleInvokeStream(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	requestID := newRequestID()
-	req, _, f, jsonOut, ok := s.prepareInvoke(w, r, requestID, r.Header.Get("X-Amzn-Sagemaker-Accept"))
+	req, ep, f, jsonOut, ok := s.prepareInvoke(w, r, requestID, r.Header.Get("X-Amzn-Sagemaker-Accept"))
 	if !ok {
 		return
 	}
@@ -213,7 +231,7 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	first := true
-	res, err := s.gen.generate(ctx, req, func(p string) error {
+	res, err := s.generatorFor(ep).generate(ctx, req, func(p string) error {
 		if first && f.Fault == FaultSlow {
 			if err := sleepCtx(ctx, time.Duration(f.DelayMs)*time.Millisecond); err != nil {
 				return err
@@ -235,10 +253,8 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	if jsonOut {
-		b, _ := json.Marshal(map[string]any{
-			"details": map[string]any{"finish_reason": finishReason(res.stopReason), "generated_tokens": res.outputTokens},
-		})
+	if d := details(ep, res); jsonOut && d != nil {
+		b, _ := json.Marshal(map[string]any{"details": d})
 		if err := send(append(b, '\n')); err != nil {
 			fail(err)
 			return

@@ -14,7 +14,8 @@
 // cannot be reached is UNAVAILABLE, and nothing is held.
 //
 // [Call.Settle] replaces the hold by the provider's reported usage (or Portico's estimate,
-// marked as such), prices it from the catalog's price table, and writes the audit record. It
+// marked as such: the audit record's usage source is reported, estimated, or clamped when
+// the provider reported a count the request could not have used), prices it from the catalog's price table, and writes the audit record. It
 // runs under context.WithoutCancel, so a client that went away is still recorded. Because the
 // worst case was held before the first token, a quota cannot run out in the middle of a
 // stream: the stream may always use what it reserved.

@@ -170,14 +170,28 @@ func (m *Meter) Refuse(ctx context.Context, r Request, refusal error) {
 type Usage struct {
 	// InputTokens and OutputTokens are the provider's counts, or Portico's estimate.
 	InputTokens, OutputTokens int64
-	// Estimated is true when the provider reported no counts.
+	// Estimated is true when the provider reported no counts (or not all of them).
 	Estimated bool
+	// Clamped is true when the provider reported a count the request could not have used,
+	// which was replaced by Portico's estimate (Estimated is then set too).
+	Clamped bool
 	// StopReason is the model's stop reason in the provider's words ("end_turn"), if any.
 	StopReason string
 	// UpstreamRequestID is the AWS request id, if any.
 	UpstreamRequestID string
 	// FirstTokenAt is when the first generated content arrived (streams); zero if none.
 	FirstTokenAt time.Time
+}
+
+// source returns where the usage's counts come from, for the audit record.
+func (u Usage) source() store.UsageSource {
+	switch {
+	case u.Clamped:
+		return store.UsageClamped
+	case u.Estimated:
+		return store.UsageEstimated
+	}
+	return store.UsageReported
 }
 
 // Call is a reserved request in flight.
@@ -215,8 +229,8 @@ func (c *Call) Settle(ctx context.Context, u Usage, callErr error) *typev1.Invoc
 	latency := max(0, now.Sub(c.req.Arrived))
 	version := c.m.catalog.PriceTable().Version
 	metrics := &typev1.InvocationMetrics{
-		InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, TotalTokens: u.InputTokens + u.OutputTokens,
-		Latency: durationpb.New(latency), EstimatedCost: catalog.USD(cost), UsageEstimated: u.Estimated,
+		InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, TotalTokens: store.AddSat(u.InputTokens, u.OutputTokens),
+		Latency: durationpb.New(latency), EstimatedCost: catalog.USD(cost), UsageEstimated: u.Estimated || u.Clamped,
 		PriceTableVersion: version,
 	}
 	if ttft > 0 {
@@ -227,7 +241,7 @@ func (c *Call) Settle(ctx context.Context, u Usage, callErr error) *typev1.Invoc
 	}
 	o := store.Outcome{
 		Code: code, ErrorMessage: msg, InputTokens: u.InputTokens, OutputTokens: u.OutputTokens,
-		UsageEstimated: u.Estimated, CostNanos: cost, PriceTableVersion: version,
+		UsageEstimated: u.Estimated || u.Clamped, UsageSource: u.source(), CostNanos: cost, PriceTableVersion: version,
 		Latency: latency, TimeToFirstToken: ttft, StopReason: u.StopReason, UpstreamRequestID: u.UpstreamRequestID,
 	}
 	for attempt := 1; ; attempt++ {

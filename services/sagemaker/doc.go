@@ -11,7 +11,19 @@
 // Limits from the catalog, Invoke or InvokeStream (the SendFunc sets the request id on the
 // start event and forwards parts at once), and Result.Usage settled whatever the outcome.
 //
-// Usage: SageMaker itself reports no tokens, so the container's answer is read (see
-// ParseUsage); what it does not report is estimated at one token per 4 bytes and marked
-// estimated.
+// Usage: SageMaker itself reports no tokens, so the container's own report is read, but only
+// where Limits.Usage (from the catalog) says it lives: the format (ReportOpenAI's top-level
+// "usage", ReportTGIDetails' top-level "details", or ReportNone) and the response content
+// types it is read from (a whole application/json body, the last line of JSON Lines, the last
+// server-sent event). Text a model generated is never read, so a caller who makes a model
+// (or an echo container) repeat a fake report changes nothing. Every reported count is
+// clamped to what the request could have used (Limits.MaxInputTokens, the context window;
+// Limits.MaxOutputTokens, the request's max output): a count outside that, like a count not
+// reported, is estimated at one token per 4 bytes (Usage.Estimated, Usage.Clamped). See
+// ReadUsage and UsageFrom.
+//
+// Requests: ReadMaxTokens reads the generation-length parameters of a JSON request the way
+// Portico and the container must agree on them: keys are case-sensitive, and a body with a
+// duplicate key, or keys differing only in case, is refused with INVALID_ARGUMENT naming the
+// key (DuplicateKeyError).
 package sagemaker

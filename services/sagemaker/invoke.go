@@ -68,6 +68,6 @@ func (c *Client) Invoke(ctx context.Context, req *inferencev1.InvokeEndpointRequ
 	res.ContentType = aws.ToString(out.ContentType)
 	res.InvokedProductionVariant = aws.ToString(out.InvokedProductionVariant)
 	res.CustomAttributes = aws.ToString(out.CustomAttributes)
-	res.Usage = usageFor(parseUsage(out.Body), len(req.GetBody()), len(out.Body))
+	res.Usage = UsageFrom(ReadUsage(out.Body, res.ContentType, lim.Usage), lim, len(req.GetBody()), len(out.Body))
 	return res, nil
 }

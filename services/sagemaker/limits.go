@@ -29,6 +29,13 @@ type Limits struct {
 	ContentTypes []string
 	// MaxPayloadBytes is the largest payload; 0 means MaxPayloadBytes.
 	MaxPayloadBytes int64
+	// Usage says where the container reports token usage; the zero value reads none, and
+	// every count is estimated.
+	Usage UsageReport
+	// MaxInputTokens and MaxOutputTokens bound the counts a report may give: the endpoint's
+	// context window, and the most output tokens this request may generate. A count outside
+	// 0..bound is not believed (see Usage.Clamped); a bound <= 0 believes no count.
+	MaxInputTokens, MaxOutputTokens int64
 }
 
 func invalid(format string, args ...any) error {

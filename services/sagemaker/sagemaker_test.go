@@ -21,7 +21,12 @@ import (
 
 const demo = "portico-demo-llm"
 
-var demoLimits = sagemaker.Limits{ContentTypes: []string{"application/json", "text/plain"}}
+// demoLimits are the demo endpoint's, as the default catalog describes it.
+var demoLimits = sagemaker.Limits{
+	ContentTypes:   []string{"application/json", "text/plain"},
+	Usage:          sagemaker.UsageReport{Format: sagemaker.ReportTGIDetails, ContentTypes: []string{"application/json", "application/jsonlines"}},
+	MaxInputTokens: 8192, MaxOutputTokens: 2048,
+}
 
 type fixture struct {
 	srv    *localaws.Server

@@ -17,8 +17,10 @@ import (
 	"github.com/portico-dev/portico/services/awsrt"
 )
 
-// maxKeptBytes bounds how much of a streamed response is kept in Result.Body (and read for
-// usage); bytes beyond it are forwarded and counted but not kept.
+// maxKeptBytes bounds how much of a streamed response is kept in Result.Body; bytes beyond
+// it are forwarded and counted but not kept. An application/json stream longer than that
+// carries no usage report Portico reads (it is estimated); a JSON Lines or server-sent-events
+// stream's report is its last line, which is tracked whatever the length.
 const maxKeptBytes = 1 << 20
 
 // ownCodec gives one call a protocol (and so an event-stream decoder) of its own: the SDK's
@@ -69,10 +71,22 @@ func (c *Client) InvokeStream(ctx context.Context, req *inferencev1.InvokeEndpoi
 	defer stream.Close()
 
 	var kept bytes.Buffer
-	total := 0
+	total, truncated := 0, false
+	mt, reads := reportType(res.ContentType, lim.Usage)
+	var tail *lastLine
+	if reads && mt != "application/json" {
+		tail = newLastLine(mt)
+	}
 	finish := func(err error) (*Result, error) {
 		res.Body = kept.Bytes()
-		res.Usage = usageFor(parseUsage(res.Body), len(req.GetBody()), total)
+		var rep Reported
+		switch {
+		case tail != nil:
+			rep = readReport(tail.Doc(), lim.Usage.Format)
+		case reads && !truncated:
+			rep = readReport(res.Body, lim.Usage.Format)
+		}
+		res.Usage = UsageFrom(rep, lim, len(req.GetBody()), total)
 		if err == nil {
 			return res, nil
 		}
@@ -108,8 +122,13 @@ func (c *Client) InvokeStream(ctx context.Context, req *inferencev1.InvokeEndpoi
 			res.FirstByteAt = time.Now()
 		}
 		total += len(b)
-		if kept.Len()+len(b) <= maxKeptBytes {
+		if !truncated && kept.Len()+len(b) <= maxKeptBytes {
 			kept.Write(b)
+		} else {
+			truncated = true
+		}
+		if tail != nil {
+			tail.Write(b)
 		}
 		if err := send(&inferencev1.InvokeEndpointStreamResponse{Event: &inferencev1.InvokeEndpointStreamResponse_Part{Part: &inferencev1.PayloadPart{Bytes: b}}}); err != nil {
 			stream.Close()

@@ -38,5 +38,11 @@
 // provider's count is the truth), so a counter's used may end above its limit when an
 // input estimate was low; the next Reserve is then refused.
 //
+// Counter arithmetic saturates at math.MaxInt64 ([AddSat], [Record.Tokens], [Totals.Add]):
+// counts however large never wrap around to a negative number. Settle only ever raises a
+// counter's used figure ([Hold.Settlement] refuses a negative delta), and a counter read
+// back with a negative figure is an error matching [ErrCorrupt], never zero. Each record
+// says where its counts come from ([UsageSource]: reported, estimated or clamped).
+//
 // Money is recorded as integer nanos of US dollars (see package catalog).
 package store

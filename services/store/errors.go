@@ -18,6 +18,12 @@ var ErrQuotaExceeded = errors.New("quota exceeded")
 // UNAVAILABLE.
 var ErrUnavailable = errors.New("store unavailable")
 
+// ErrCorrupt is matched by errors for data a backend holds that breaks the store's invariants,
+// such as a negative counter. Such errors match ErrUnavailable too: nothing that depends on
+// the data is served until it is repaired (map it to UNAVAILABLE or INTERNAL, never to
+// "no usage").
+var ErrCorrupt = errors.New("store data corrupt")
+
 // ErrInvalid is matched by errors for arguments the store refuses: a malformed
 // reservation, filter or page token, or a request id that was already used. Map it to
 // INVALID_ARGUMENT (or, for Reserve, to INTERNAL: the handler built the reservation).
@@ -55,6 +61,18 @@ func (e *QuotaError) RetryAfter(now time.Time) *typev1.RetryAfter {
 		d = 0
 	}
 	return &typev1.RetryAfter{RetryAt: timestamppb.New(e.Status.ResetsAt), DelayMs: d.Milliseconds()}
+}
+
+// Corrupt returns an error matching ErrCorrupt (and ErrUnavailable) with a message.
+func Corrupt(format string, args ...any) error {
+	return &corruptError{msg: fmt.Sprintf(format, args...)}
+}
+
+type corruptError struct{ msg string }
+
+func (e *corruptError) Error() string { return "store data corrupt: " + e.msg }
+func (e *corruptError) Is(target error) bool {
+	return target == ErrCorrupt || target == ErrUnavailable
 }
 
 type unavailableError struct {

@@ -138,9 +138,13 @@ type QuotaStatus struct {
 	ResetsAt time.Time
 }
 
-// Remaining is Max - Used - Reserved, never below zero.
+// Remaining is Max - Used - Reserved, never below zero and never wrapped around.
 func (s QuotaStatus) Remaining() int64 {
-	return max(0, s.Limit.Max-s.Used-s.Reserved)
+	taken := AddSat(s.Used, s.Reserved)
+	if taken >= s.Limit.Max {
+		return 0
+	}
+	return s.Limit.Max - taken
 }
 
 // Proto returns the status as the API's QuotaStatus.

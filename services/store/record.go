@@ -14,6 +14,37 @@ import (
 // OutcomeOK is the outcome of a request that succeeded.
 const OutcomeOK = "ok"
 
+// UsageSource says where a record's token counts come from.
+type UsageSource string
+
+// The usage sources.
+const (
+	// UsageReported: the counts are the provider's own report, where the catalog says the
+	// model or endpoint reports them, within what the request could have used. A request
+	// refused before any call (zero usage) is recorded as reported too: nothing was used.
+	UsageReported UsageSource = "reported"
+	// UsageEstimated: the provider reported no counts (or not all of them), and Portico
+	// estimated them from the payload sizes.
+	UsageEstimated UsageSource = "estimated"
+	// UsageClamped: the provider reported a count the request could not have used (negative,
+	// or above the model's context window or the request's max output); Portico replaced it
+	// by its estimate.
+	UsageClamped UsageSource = "clamped"
+)
+
+// SourceOf returns s when it is a known source, else the source its estimated flag implies
+// (records written before usage sources existed carry only the flag).
+func SourceOf(s string, estimated bool) UsageSource {
+	switch u := UsageSource(s); u {
+	case UsageReported, UsageEstimated, UsageClamped:
+		return u
+	}
+	if estimated {
+		return UsageEstimated
+	}
+	return UsageReported
+}
+
 // Outcome is what a request actually used and how it ended, as Settle records it.
 type Outcome struct {
 	// Code is "ok", or the Connect code name of the error the caller got, such as
@@ -28,6 +59,9 @@ type Outcome struct {
 	OutputTokens int64
 	// UsageEstimated is true when the provider reported no counts.
 	UsageEstimated bool
+	// UsageSource says where the counts come from; empty means the source UsageEstimated
+	// implies. A clamped or estimated source marks the record UsageEstimated too.
+	UsageSource UsageSource
 	// CostNanos is the estimated cost in nanos of US dollars (catalog.CostNanos).
 	CostNanos int64
 	// PriceTableVersion is the version of the price table CostNanos comes from.
@@ -58,6 +92,7 @@ type Record struct {
 	InputTokens       int64
 	OutputTokens      int64
 	UsageEstimated    bool
+	UsageSource       UsageSource
 	CostNanos         int64
 	PriceTableVersion string
 	Latency           time.Duration
@@ -79,20 +114,22 @@ func NewRecord(t Ticket, o Outcome) Record {
 	if code == "" {
 		code = OutcomeOK
 	}
+	source := SourceOf(string(o.UsageSource), o.UsageEstimated)
 	return Record{
 		RequestID: r.RequestID, Time: t.Time.UTC(), Subject: r.Subject, User: r.User,
 		Groups: slices.Clone(r.Groups), ClientID: r.ClientID, Procedure: r.Procedure, ModelID: r.ModelID,
 		Outcome: code, ErrorMessage: o.ErrorMessage,
 		InputTokens: max(0, o.InputTokens), OutputTokens: max(0, o.OutputTokens),
-		UsageEstimated: o.UsageEstimated, CostNanos: max(0, o.CostNanos), PriceTableVersion: o.PriceTableVersion,
+		UsageEstimated: source != UsageReported, UsageSource: source, CostNanos: max(0, o.CostNanos), PriceTableVersion: o.PriceTableVersion,
 		Latency: max(0, o.Latency), TimeToFirstToken: max(0, o.TimeToFirstToken),
 		StopReason: o.StopReason, UpstreamRequestID: o.UpstreamRequestID,
 		SourceIP: r.SourceIP, UserAgent: r.UserAgent,
 	}
 }
 
-// Tokens is InputTokens + OutputTokens, what tokens counters are charged.
-func (r Record) Tokens() int64 { return r.InputTokens + r.OutputTokens }
+// Tokens is InputTokens + OutputTokens, what tokens counters are charged, saturating at
+// math.MaxInt64: two huge counts never wrap around to a negative charge.
+func (r Record) Tokens() int64 { return AddSat(r.InputTokens, r.OutputTokens) }
 
 // Day is the record's UTC day, YYYY-MM-DD.
 func (r Record) Day() string { return r.Time.UTC().Format(time.DateOnly) }
@@ -116,6 +153,7 @@ func (r Record) Proto() *adminv1.AuditEvent {
 		EstimatedCost: catalog.USD(r.CostNanos), UsageEstimated: r.UsageEstimated,
 		Latency: durationpb.New(r.Latency), UpstreamRequestId: r.UpstreamRequestID,
 		SourceIp: r.SourceIP, UserAgent: r.UserAgent, StopReason: r.StopReason,
+		UsageSource: string(SourceOf(string(r.UsageSource), r.UsageEstimated)),
 	}
 	if r.TimeToFirstToken > 0 {
 		e.TimeToFirstToken = durationpb.New(r.TimeToFirstToken)
@@ -132,19 +170,19 @@ type Totals struct {
 	CostNanos    int64
 }
 
-// Add adds o to t.
+// Add adds o to t, each figure saturating at math.MaxInt64 (see AddSat).
 func (t *Totals) Add(o Totals) {
-	t.Requests += o.Requests
-	t.Errors += o.Errors
-	t.InputTokens += o.InputTokens
-	t.OutputTokens += o.OutputTokens
-	t.CostNanos += o.CostNanos
+	t.Requests = AddSat(t.Requests, o.Requests)
+	t.Errors = AddSat(t.Errors, o.Errors)
+	t.InputTokens = AddSat(t.InputTokens, o.InputTokens)
+	t.OutputTokens = AddSat(t.OutputTokens, o.OutputTokens)
+	t.CostNanos = AddSat(t.CostNanos, o.CostNanos)
 }
 
 // Proto returns the totals as the API's UsageTotals, the cost in USD.
 func (t Totals) Proto() *typev1.UsageTotals {
 	return &typev1.UsageTotals{
 		Requests: t.Requests, Errors: t.Errors, InputTokens: t.InputTokens, OutputTokens: t.OutputTokens,
-		TotalTokens: t.InputTokens + t.OutputTokens, EstimatedCost: catalog.USD(t.CostNanos),
+		TotalTokens: AddSat(t.InputTokens, t.OutputTokens), EstimatedCost: catalog.USD(t.CostNanos),
 	}
 }

@@ -66,12 +66,26 @@ type Ticket struct {
 }
 
 // Charge returns what a settled request counts against a counter of unit u: its tokens, or 1
-// request.
+// request. Negative tokens count as zero.
 func Charge(u typev1.QuotaUnit, tokens int64) int64 {
 	if u == typev1.QuotaUnit_QUOTA_UNIT_REQUESTS {
 		return 1
 	}
-	return tokens
+	return max(0, tokens)
+}
+
+// Settlement returns what settling rec adds to the used figure of the counter h holds on
+// (its Charge). It refuses a negative delta with an ErrInvalid error: settling only ever
+// raises used, so that no outcome, however reported, can lower a counter and lift a limit.
+// Implementations call it for every hold before writing anything.
+func (h Hold) Settlement(rec Record) (int64, error) {
+	if rec.InputTokens < 0 || rec.OutputTokens < 0 {
+		return 0, Invalid("settle %s: negative usage (%d input, %d output tokens)", rec.RequestID, rec.InputTokens, rec.OutputTokens)
+	}
+	if h.Amount < 0 {
+		return 0, Invalid("settle %s: negative hold %d on %s", rec.RequestID, h.Amount, h.Key)
+	}
+	return Charge(h.Limit.Unit, rec.Tokens()), nil
 }
 
 // Plan validates r and returns the ticket Reserve grants if every hold fits: holds sorted by
@@ -125,15 +139,19 @@ func Plan(r Reservation, now time.Time, ttl time.Duration) (Ticket, error) {
 
 // Refusal returns the QuotaError for hold h when its counter stands at used and reserved,
 // or nil when the hold fits. The check cannot overflow: a sum past math.MaxInt64 must
-// refuse, not wrap around to a negative number that fits.
-func (h Hold) Refusal(used, reserved int64) *QuotaError {
-	if fits(h.Limit.Max, max(0, used), max(0, reserved), h.Amount) {
-		return nil
+// refuse, not wrap around to a negative number that fits. A negative used or reserved is
+// corrupt data, never zero: Refusal then returns an ErrCorrupt error (see CheckCounter).
+func (h Hold) Refusal(used, reserved int64) (*QuotaError, error) {
+	if err := CheckCounter(h.Key, used, reserved); err != nil {
+		return nil, err
+	}
+	if fits(h.Limit.Max, used, reserved, h.Amount) {
+		return nil, nil
 	}
 	return &QuotaError{
 		Status:    QuotaStatus{Limit: h.Limit, Used: used, Reserved: reserved, ResetsAt: h.ResetsAt},
 		Requested: h.Amount,
-	}
+	}, nil
 }
 
 // fits reports whether used + reserved + amount <= limit, all four non-negative, without

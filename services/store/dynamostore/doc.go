@@ -29,7 +29,7 @@
 // string set of request ids holding an amount on it. DynamoDB conditions cannot add, so
 // `used + reserved + n <= limit` is written as `consumed <= :max` with :max = limit - n:
 //
-//	reserve: ADD reserved :n, consumed :n, holds :id   IF (no consumed OR consumed <= :max) AND NOT contains(holds, :id)
+//	reserve: ADD reserved :n, consumed :n, holds :id   IF (no consumed OR 0 <= consumed <= :max) AND NOT contains(holds, :id)
 //	settle:  ADD used :a, reserved -:n, consumed :a-:n DELETE holds :id   IF contains(holds, :id)
 //	release: ADD reserved -:n, consumed -:n DELETE holds :id              IF contains(holds, :id)
 //	late:    ADD used :a, consumed :a, lateSettled :id                    IF NOT contains(lateSettled, :id)
@@ -44,6 +44,12 @@
 // Settle claims the reservation (state holding → settling), settles each hold, writes the
 // record (IF attribute_not_exists), and marks the reservation settled; every step can be
 // retried. The reservation's state decides between a settle and a release racing for it.
+//
+// Every figure only grows by what store.Hold.Settlement allows (never a negative delta to
+// used). A counter read back with a negative, fractional or non-numeric figure is corrupt
+// (store.ErrCorrupt), never zero; a figure past the int64 range reads as math.MaxInt64.
+// Records carry `usageSource` (store.UsageSource); records written before it read as their
+// `usageEstimated` flag implies.
 //
 // DynamoDB's TransactWriteItems would make a reservation one atomic write; this package
 // uses single-item conditional writes instead so that it runs, and is tested, on dynalite,

@@ -3,7 +3,9 @@ package dynamostore
 import (
 	"context"
 	"errors"
+	"math"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -75,6 +77,45 @@ func getNum(item map[string]types.AttributeValue, name string) int64 {
 		return v
 	}
 	return 0
+}
+
+// getCount reads a counter figure: 0 when absent. A figure that is not a whole number, or is
+// negative, is corrupt (store.ErrCorrupt), never zero; one past the int64 range (DynamoDB
+// numbers have 38 digits) saturates at math.MaxInt64, more than any limit.
+func getCount(item map[string]types.AttributeValue, key, name string) (int64, error) {
+	n, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		if _, present := item[name]; present {
+			return 0, store.Corrupt("counter %s: %s is not a number", key, name)
+		}
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(n.Value, 10, 64)
+	switch {
+	case err == nil:
+	case errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(n.Value, "-"):
+		v = math.MaxInt64
+	default:
+		return 0, store.Corrupt("counter %s: %s %q is not a whole number", key, name, n.Value)
+	}
+	if v < 0 {
+		return 0, store.Corrupt("counter %s: %s is negative (%d)", key, name, v)
+	}
+	return v, nil
+}
+
+// counterFigures reads a counter item's used and reserved figures (see getCount).
+func counterFigures(item map[string]types.AttributeValue, key string) (used, reserved int64, err error) {
+	if used, err = getCount(item, key, "used"); err != nil {
+		return 0, 0, err
+	}
+	if reserved, err = getCount(item, key, "reserved"); err != nil {
+		return 0, 0, err
+	}
+	if _, err = getCount(item, key, "consumed"); err != nil {
+		return 0, 0, err
+	}
+	return used, reserved, nil
 }
 
 func getStr(item map[string]types.AttributeValue, name string) string {

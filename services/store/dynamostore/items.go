@@ -76,6 +76,7 @@ type recordItem struct {
 	InputTokens       int64    `dynamodbav:"inputTokens"`
 	OutputTokens      int64    `dynamodbav:"outputTokens"`
 	UsageEstimated    bool     `dynamodbav:"usageEstimated"`
+	UsageSource       string   `dynamodbav:"usageSource,omitempty"`
 	CostNanos         int64    `dynamodbav:"costNanos"`
 	PriceTableVersion string   `dynamodbav:"priceTableVersion"`
 	LatencyNs         int64    `dynamodbav:"latencyNs"`
@@ -99,8 +100,8 @@ func toItem(r store.Record) recordItem {
 		RequestID: r.RequestID, TimeNs: r.Time.UnixNano(), Day: r.Day(), Subject: r.Subject, User: r.User,
 		Groups: groups, ClientID: r.ClientID, Procedure: r.Procedure, ModelID: r.ModelID, Outcome: r.Outcome,
 		ErrorMessage: r.ErrorMessage, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens,
-		UsageEstimated: r.UsageEstimated, CostNanos: r.CostNanos, PriceTableVersion: r.PriceTableVersion,
-		LatencyNs: int64(r.Latency), TTFTNs: int64(r.TimeToFirstToken), StopReason: r.StopReason,
+		UsageEstimated: r.UsageEstimated, UsageSource: string(r.UsageSource), CostNanos: r.CostNanos,
+		PriceTableVersion: r.PriceTableVersion, LatencyNs: int64(r.Latency), TTFTNs: int64(r.TimeToFirstToken), StopReason: r.StopReason,
 		UpstreamRequestID: r.UpstreamRequestID, SourceIP: r.SourceIP, UserAgent: r.UserAgent, Late: r.Late,
 	}
 }
@@ -114,7 +115,8 @@ func (it recordItem) record() store.Record {
 		RequestID: it.RequestID, Time: time.Unix(0, it.TimeNs).UTC(), Subject: it.Subject, User: it.User,
 		Groups: groups, ClientID: it.ClientID, Procedure: it.Procedure, ModelID: it.ModelID, Outcome: it.Outcome,
 		ErrorMessage: it.ErrorMessage, InputTokens: it.InputTokens, OutputTokens: it.OutputTokens,
-		UsageEstimated: it.UsageEstimated, CostNanos: it.CostNanos, PriceTableVersion: it.PriceTableVersion,
+		UsageEstimated: it.UsageEstimated, UsageSource: store.SourceOf(it.UsageSource, it.UsageEstimated),
+		CostNanos: it.CostNanos, PriceTableVersion: it.PriceTableVersion,
 		Latency: time.Duration(it.LatencyNs), TimeToFirstToken: time.Duration(it.TTFTNs), StopReason: it.StopReason,
 		UpstreamRequestID: it.UpstreamRequestID, SourceIP: it.SourceIP, UserAgent: it.UserAgent, Late: it.Late,
 	}

@@ -36,7 +36,11 @@ func (s *Store) Usage(ctx context.Context, user string, limits []store.Limit) (s
 		if err != nil {
 			return store.Usage{}, store.Unavailable("usage", err)
 		}
-		u.Quotas[i] = store.QuotaStatus{Limit: l, Used: getNum(out.Item, "used"), Reserved: getNum(out.Item, "reserved"), ResetsAt: resets}
+		used, reserved, err := counterFigures(out.Item, k)
+		if err != nil {
+			return store.Usage{}, err
+		}
+		u.Quotas[i] = store.QuotaStatus{Limit: l, Used: used, Reserved: reserved, ResetsAt: resets}
 	}
 	dayStart, _ := store.Window(typev1.QuotaWindow_QUOTA_WINDOW_DAY, now)
 	monthStart, monthEnd := store.Window(typev1.QuotaWindow_QUOTA_WINDOW_MONTH, now)

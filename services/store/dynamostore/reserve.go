@@ -99,13 +99,15 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 func (s *Store) hold(ctx context.Context, id string, h store.Hold, now time.Time) error {
 	if h.Amount <= h.Limit.Max {
 		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                s.tableName(),
-			Key:                      key(counterPK(h.Key), "CTR"),
-			UpdateExpression:         aws.String("ADD #r :n, #c :n, #h :id SET #ra = if_not_exists(#ra, :r), #ttl = if_not_exists(#ttl, :ttl)"),
-			ConditionExpression:      aws.String("(attribute_not_exists(#c) OR #c <= :max) AND NOT contains(#h, :idv)"),
+			TableName:        s.tableName(),
+			Key:              key(counterPK(h.Key), "CTR"),
+			UpdateExpression: aws.String("ADD #r :n, #c :n, #h :id SET #ra = if_not_exists(#ra, :r), #ttl = if_not_exists(#ttl, :ttl)"),
+			// A negative consumed figure is corrupt, never room: the hold is refused, and the
+			// read below reports the corruption.
+			ConditionExpression:      aws.String("(attribute_not_exists(#c) OR (#c >= :zero AND #c <= :max)) AND NOT contains(#h, :idv)"),
 			ExpressionAttributeNames: names("#r", "#c", "#h", "#ra", "#ttl"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":n": num(h.Amount), ":id": set(id), ":idv": str(id), ":max": num(h.Limit.Max - h.Amount),
+				":n": num(h.Amount), ":id": set(id), ":idv": str(id), ":max": num(h.Limit.Max - h.Amount), ":zero": num(0),
 				":r": num(h.ResetsAt.UnixNano()), ":ttl": num(h.ResetsAt.Add(counterTTL).Unix()),
 			},
 		})
@@ -122,12 +124,20 @@ func (s *Store) hold(ctx context.Context, id string, h store.Hold, now time.Time
 	if err != nil {
 		return store.Unavailable("reserve", err)
 	}
-	if qe := h.Refusal(getNum(out.Item, "used"), getNum(out.Item, "reserved")); qe != nil {
+	used, reserved, err := counterFigures(out.Item, h.Key)
+	if err != nil {
+		return err
+	}
+	qe, err := h.Refusal(used, reserved)
+	if err != nil {
+		return err
+	}
+	if qe != nil {
 		return qe
 	}
 	// The counter moved between the write and the read: report it as full all the same.
 	return &store.QuotaError{
-		Status:    store.QuotaStatus{Limit: h.Limit, Used: getNum(out.Item, "used"), Reserved: getNum(out.Item, "reserved"), ResetsAt: h.ResetsAt},
+		Status:    store.QuotaStatus{Limit: h.Limit, Used: used, Reserved: reserved, ResetsAt: h.ResetsAt},
 		Requested: h.Amount,
 	}
 }

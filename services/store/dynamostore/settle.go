@@ -20,6 +20,11 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 	ctx, cancel := s.opts.SettleContext(ctx)
 	defer cancel()
 	rec := store.NewRecord(t, o)
+	for _, h := range t.Holds {
+		if _, err := h.Settlement(rec); err != nil {
+			return err
+		}
+	}
 	id := rec.RequestID
 	// A release in progress finishes in a few writes: wait for it a little.
 	for attempt, delay := 0, 5*time.Millisecond; ; attempt, delay = attempt+1, 2*delay {
@@ -105,8 +110,11 @@ func (s *Store) claim(ctx context.Context, id string) (string, error) {
 func (s *Store) settleHolds(ctx context.Context, t store.Ticket, rec store.Record) error {
 	id := rec.RequestID
 	for _, h := range t.Holds {
-		a := store.Charge(h.Limit.Unit, rec.Tokens())
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		a, err := h.Settlement(rec)
+		if err != nil {
+			return err
+		}
+		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                s.tableName(),
 			Key:                      key(counterPK(h.Key), "CTR"),
 			UpdateExpression:         aws.String("ADD #u :a, #r :negn, #c :delta DELETE #h :id"),
@@ -131,8 +139,11 @@ func (s *Store) settleHolds(ctx context.Context, t store.Ticket, rec store.Recor
 // charged late (lateSettled, kept as long as the counter), so a retry applies each once.
 func (s *Store) settleLate(ctx context.Context, t store.Ticket, rec store.Record) error {
 	for _, h := range t.Holds {
-		a := store.Charge(h.Limit.Unit, rec.Tokens())
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		a, err := h.Settlement(rec)
+		if err != nil {
+			return err
+		}
+		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                s.tableName(),
 			Key:                      key(counterPK(h.Key), "CTR"),
 			UpdateExpression:         aws.String("ADD #u :a, #c :a, #l :id SET #ra = if_not_exists(#ra, :r), #ttl = if_not_exists(#ttl, :ttl)"),

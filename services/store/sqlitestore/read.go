@@ -48,6 +48,9 @@ func (s *Store) Usage(ctx context.Context, user string, limits []store.Limit) (s
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return store.Usage{}, store.Unavailable("usage", err)
 		}
+		if err := store.CheckCounter(key, q.Used, q.Reserved); err != nil {
+			return store.Usage{}, err
+		}
 		u.Quotas[i] = q
 	}
 	day, dayEnd := store.Window(typev1.QuotaWindow_QUOTA_WINDOW_DAY, now)
@@ -64,10 +67,11 @@ func (s *Store) Usage(ctx context.Context, user string, limits []store.Limit) (s
 
 func (s *Store) totals(ctx context.Context, user string, from, to time.Time) (store.Totals, error) {
 	var t store.Totals
-	err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(outcome != 'ok'), 0), coalesce(sum(input_tokens), 0),
-		coalesce(sum(output_tokens), 0), coalesce(sum(cost_nanos), 0)
+	var sums summed
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(outcome != 'ok'), 0), `+sumColumns+`
 		FROM ledger WHERE user = ? AND time_ns >= ? AND time_ns < ?`, user, from.UnixNano(), to.UnixNano()).
-		Scan(&t.Requests, &t.Errors, &t.InputTokens, &t.OutputTokens, &t.CostNanos)
+		Scan(append([]any{&t.Requests, &t.Errors}, sums.dest()...)...)
+	sums.into(&t)
 	return t, err
 }
 
@@ -81,8 +85,8 @@ func (s *Store) ListUsage(ctx context.Context, f store.UsageFilter) (store.Usage
 	if err := s.ready("list usage"); err != nil {
 		return store.UsageReport{}, err
 	}
-	q := `SELECT day, user, groups, model_id, count(*), sum(outcome != 'ok'), sum(input_tokens), sum(output_tokens),
-		sum(cost_nanos) FROM ledger WHERE day >= ? AND day <= ?`
+	q := `SELECT day, user, groups, model_id, count(*), sum(outcome != 'ok'), ` + sumColumns + `
+		FROM ledger WHERE day >= ? AND day <= ?`
 	args := []any{f.StartDay, f.EndDay}
 	if f.User != "" {
 		q += ` AND user = ?`
@@ -102,10 +106,12 @@ func (s *Store) ListUsage(ctx context.Context, f store.UsageFilter) (store.Usage
 	for rows.Next() {
 		var x store.Fact
 		var groups string
-		if err := rows.Scan(&x.Day, &x.User, &groups, &x.ModelID, &x.Totals.Requests, &x.Totals.Errors,
-			&x.Totals.InputTokens, &x.Totals.OutputTokens, &x.Totals.CostNanos); err != nil {
+		var sums summed
+		if err := rows.Scan(append([]any{&x.Day, &x.User, &groups, &x.ModelID, &x.Totals.Requests, &x.Totals.Errors},
+			sums.dest()...)...); err != nil {
 			return store.UsageReport{}, store.Unavailable("list usage", err)
 		}
+		sums.into(&x.Totals)
 		if err := json.Unmarshal([]byte(groups), &x.Groups); err != nil {
 			return store.UsageReport{}, store.Unavailable("list usage", err)
 		}
@@ -159,7 +165,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 	}
 	q := `SELECT request_id, time_ns, subject, user, groups, client_id, procedure, model_id, outcome, error_message,
 		input_tokens, output_tokens, usage_estimated, cost_nanos, price_table_version, latency_ns, ttft_ns, stop_reason,
-		upstream_request_id, source_ip, user_agent, late FROM ledger`
+		upstream_request_id, source_ip, user_agent, late, usage_source FROM ledger`
 	if len(where) > 0 {
 		// G202: where holds only the constant fragments above; every value is a ? argument.
 		q += ` WHERE ` + strings.Join(where, ` AND `) //nolint:gosec // see above
@@ -181,12 +187,14 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 	for rows.Next() {
 		var r store.Record
 		var tns, lat, ttft int64
-		var groups string
+		var groups, source string
 		if err := rows.Scan(&r.RequestID, &tns, &r.Subject, &r.User, &groups, &r.ClientID, &r.Procedure, &r.ModelID,
 			&r.Outcome, &r.ErrorMessage, &r.InputTokens, &r.OutputTokens, &r.UsageEstimated, &r.CostNanos,
-			&r.PriceTableVersion, &lat, &ttft, &r.StopReason, &r.UpstreamRequestID, &r.SourceIP, &r.UserAgent, &r.Late); err != nil {
+			&r.PriceTableVersion, &lat, &ttft, &r.StopReason, &r.UpstreamRequestID, &r.SourceIP, &r.UserAgent, &r.Late,
+			&source); err != nil {
 			return store.AuditPage{}, store.Unavailable("list audit", err)
 		}
+		r.UsageSource = store.SourceOf(source, r.UsageEstimated)
 		r.Time = time.Unix(0, tns).UTC()
 		r.Latency, r.TimeToFirstToken = time.Duration(lat), time.Duration(ttft)
 		if err := json.Unmarshal([]byte(groups), &r.Groups); err != nil {

@@ -249,11 +249,14 @@ func (s *Store) reserveIn(tx *wtx, t store.Ticket, now time.Time, refused *store
 		// Refused (the transaction rolls back the holds taken so far): read the counter for
 		// the refusal's figures.
 		var used, reserved int64
-		err := tx.queryRow(tx.counter, h.Key).Scan(&used, &reserved)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := tx.queryRow(tx.counter, h.Key).Scan(&used, &reserved); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if qe := h.Refusal(used, reserved); qe != nil {
+		qe, err := h.Refusal(used, reserved)
+		if err != nil {
+			return err
+		}
+		if qe != nil {
 			return qe
 		}
 		return fmt.Errorf("counter %s: the hold did not fit, yet used %d and reserved %d leave room", h.Key, used, reserved)
@@ -317,6 +320,14 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 	ctx, cancel := s.opts.SettleContext(ctx)
 	defer cancel()
 	rec := store.NewRecord(t, o)
+	charge := make([]int64, len(t.Holds))
+	for i, h := range t.Holds {
+		c, err := h.Settlement(rec)
+		if err != nil {
+			return err
+		}
+		charge[i] = c
+	}
 	return s.inTx(ctx, "settle", func(tx *wtx) error {
 		var js string // the reservation's holds, deleted as they are read
 		err := tx.queryRow(tx.takeRes, rec.RequestID).Scan(&js)
@@ -330,8 +341,8 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 			for _, h := range held {
 				amount[h.Key] = h.Amount
 			}
-			for _, h := range t.Holds {
-				if _, err := tx.exec(tx.settleCounter, store.Charge(h.Limit.Unit, rec.Tokens()), amount[h.Key], h.Key); err != nil {
+			for i, h := range t.Holds {
+				if _, err := tx.exec(tx.settleCounter, charge[i], amount[h.Key], h.Key); err != nil {
 					return err
 				}
 			}
@@ -345,8 +356,8 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 			}
 			// The reservation expired and was released: record the usage all the same.
 			rec.Late = true
-			for _, h := range t.Holds {
-				if _, err := tx.exec(tx.lateCounter, h.Key, store.Charge(h.Limit.Unit, rec.Tokens()), h.ResetsAt.UnixNano()); err != nil {
+			for i, h := range t.Holds {
+				if _, err := tx.exec(tx.lateCounter, h.Key, charge[i], h.ResetsAt.UnixNano()); err != nil {
 					return err
 				}
 			}
@@ -366,6 +377,6 @@ func insertRecord(tx *wtx, r store.Record) error {
 		r.RequestID, r.Time.UnixNano(), r.Day(), r.Subject, r.User, string(groups), r.ClientID,
 		r.Procedure, r.ModelID, r.Outcome, r.ErrorMessage, r.InputTokens, r.OutputTokens, r.UsageEstimated, r.CostNanos,
 		r.PriceTableVersion, int64(r.Latency), int64(r.TimeToFirstToken), r.StopReason, r.UpstreamRequestID,
-		r.SourceIP, r.UserAgent, r.Late)
+		r.SourceIP, r.UserAgent, r.Late, string(r.UsageSource))
 	return err
 }

@@ -232,3 +232,21 @@ func TestPathIsAFileName(t *testing.T) {
 		})
 	}
 }
+
+func TestContractCorrupt(t *testing.T) {
+	t.Parallel()
+	storetest.RunCorrupt(t, func(t *testing.T, opts store.Options) store.Store {
+		s, err := Open(t.Context(), filepath.Join(t.TempDir(), "portico.db"), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}, func(t *testing.T, st store.Store, key string, used, reserved int64, resetsAt time.Time) {
+		_, err := st.(*Store).db.ExecContext(t.Context(), `INSERT OR REPLACE INTO counters (key, used, reserved, resets_at)
+			VALUES (?, ?, ?, ?)`, key, used, reserved, resetsAt.UnixNano())
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -55,19 +55,27 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		// limit, ?4 being the limit less ?2 (>= 0, checked by the caller, as is the new row's
 		// fit): no change means the limit refuses. The same test as store.Hold.Refusal, written
 		// so that no sum can overflow.
+		// A negative used or reserved is corrupt, never zero: the hold is refused, and the
+		// caller's read of the counter reports the corruption.
 		{&w.holdIfFits, `INSERT INTO counters (key, used, reserved, resets_at) VALUES (?1, 0, ?2, ?3)
 			ON CONFLICT (key) DO UPDATE SET reserved = reserved + excluded.reserved
-			WHERE max(0, used) <= ?4 AND max(0, reserved) <= ?4 - max(0, used)`},
+			WHERE used >= 0 AND reserved >= 0 AND used <= ?4 AND reserved <= ?4 - used`},
 		{&w.insertRes, `INSERT INTO reservations (request_id, expires_at, holds) VALUES (?, ?, ?)`},
 		{&w.takeRes, `DELETE FROM reservations WHERE request_id = ? RETURNING holds`},
-		{&w.settleCounter, `UPDATE counters SET used = used + ?, reserved = reserved - ? WHERE key = ?`},
+		// settleCounter adds ?1 (>= 0, store.Hold.Settlement) to used, saturating at the
+		// largest integer: SQLite turns an overflowing integer sum into a float, which no
+		// later read could scan.
+		{&w.settleCounter, `UPDATE counters SET used = CASE WHEN used > 9223372036854775807 - ?1
+			THEN 9223372036854775807 ELSE used + ?1 END, reserved = reserved - ?2 WHERE key = ?3`},
 		{&w.settled, `SELECT EXISTS (SELECT 1 FROM ledger WHERE request_id = ?)`},
 		{&w.lateCounter, `INSERT INTO counters (key, used, reserved, resets_at) VALUES (?, ?, 0, ?)
-			ON CONFLICT (key) DO UPDATE SET used = used + excluded.used`},
+			ON CONFLICT (key) DO UPDATE SET used = CASE WHEN used > 9223372036854775807 - excluded.used
+			THEN 9223372036854775807 ELSE used + excluded.used END`},
 		{&w.insertLedger, `INSERT INTO ledger (request_id, time_ns, day, subject, user, groups, client_id,
 			procedure, model_id, outcome, error_message, input_tokens, output_tokens, usage_estimated, cost_nanos,
-			price_table_version, latency_ns, ttft_ns, stop_reason, upstream_request_id, source_ip, user_agent, late)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			price_table_version, latency_ns, ttft_ns, stop_reason, upstream_request_id, source_ip, user_agent, late,
+			usage_source)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.purge, `DELETE FROM counters WHERE resets_at < ? AND reserved = 0`},
 	} {
 		s, err := conn.PrepareContext(ctx, p.sql) //nolint:sqlclosecheck // closed by writer.closeStatements

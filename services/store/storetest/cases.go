@@ -173,7 +173,7 @@ func testArithmetic(t *testing.T, open Factory) {
 		ClientID: "portico-web", Procedure: r1.Procedure, ModelID: r1.ModelID, Outcome: "ok",
 		InputTokens: 50, OutputTokens: 100, CostNanos: 60*50 + 240*100, PriceTableVersion: "v1",
 		Latency: 1500 * time.Millisecond, TimeToFirstToken: 200 * time.Millisecond, StopReason: "end_turn",
-		UpstreamRequestID: "up-1", SourceIP: "192.0.2.1", UserAgent: "test",
+		UpstreamRequestID: "up-1", SourceIP: "192.0.2.1", UserAgent: "test", UsageSource: store.UsageReported,
 	}
 	if fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", wantRec) || !r.Time.Equal(t0) {
 		t.Errorf("record\n got %+v\nwant %+v", r, wantRec)

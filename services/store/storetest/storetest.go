@@ -68,6 +68,9 @@ func Run(t *testing.T, open Factory) {
 		{"ConcurrentSharedGroup", testConcurrentGroup},
 		{"Unavailable", testUnavailable},
 		{"InvalidArguments", testInvalid},
+		{"HugeUsageSaturates", testHugeUsage},
+		{"SumsNeverOverflow", testSumsNeverOverflow},
+		{"UsageSourceRecorded", testUsageSource},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,6 +78,21 @@ func Run(t *testing.T, open Factory) {
 			tt.fn(t, open)
 		})
 	}
+}
+
+// CounterWriter overwrites, directly in st's backend, the used and reserved figures of the
+// counter with the given key (creating it, its window ending at resetsAt), as a bug or a
+// corrupted backup would; the suite never writes a counter any other way.
+type CounterWriter func(t *testing.T, st store.Store, key string, used, reserved int64, resetsAt time.Time)
+
+// RunCorrupt runs the cases that need a backend's raw counters: a counter read back negative
+// is an error (store.ErrCorrupt), never zero, for Reserve and Usage alike.
+func RunCorrupt(t *testing.T, open Factory, write CounterWriter) {
+	t.Helper()
+	t.Run("NegativeCounterIsAnError", func(t *testing.T) {
+		t.Parallel()
+		testNegativeCounter(t, open, write)
+	})
 }
 
 // UserTokens returns a user tokens limit.

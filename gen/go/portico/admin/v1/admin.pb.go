@@ -513,7 +513,13 @@ type AuditEvent struct {
 	// The caller's user agent.
 	UserAgent string `protobuf:"bytes,19,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
 	// The stop reason reported by the model, when there was one (for example "end_turn").
-	StopReason    string `protobuf:"bytes,20,opt,name=stop_reason,json=stopReason,proto3" json:"stop_reason,omitempty"`
+	StopReason string `protobuf:"bytes,20,opt,name=stop_reason,json=stopReason,proto3" json:"stop_reason,omitempty"`
+	// Where the token counts come from: "reported" (the provider's report, read only where
+	// the catalog says the model reports usage, and within what the request could have used),
+	// "estimated" (the provider reported none; Portico's estimate from the payload sizes) or
+	// "clamped" (the provider reported a count the request could not have used; replaced by
+	// Portico's estimate).
+	UsageSource   string `protobuf:"bytes,21,opt,name=usage_source,json=usageSource,proto3" json:"usage_source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -688,6 +694,13 @@ func (x *AuditEvent) GetStopReason() string {
 	return ""
 }
 
+func (x *AuditEvent) GetUsageSource() string {
+	if x != nil {
+		return x.UsageSource
+	}
+	return ""
+}
+
 var File_portico_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_portico_admin_v1_admin_proto_rawDesc = "" +
@@ -721,7 +734,7 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"page_token\x18\x06 \x01(\tR\tpageToken\"w\n" +
 	"\x17ListAuditEventsResponse\x124\n" +
 	"\x06events\x18\x01 \x03(\v2\x1c.portico.admin.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf2\x05\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x95\x06\n" +
 	"\n" +
 	"AuditEvent\x12\x1d\n" +
 	"\n" +
@@ -747,7 +760,8 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"user_agent\x18\x13 \x01(\tR\tuserAgent\x12\x1f\n" +
 	"\vstop_reason\x18\x14 \x01(\tR\n" +
-	"stopReason*\x9a\x01\n" +
+	"stopReason\x12!\n" +
+	"\fusage_source\x18\x15 \x01(\tR\vusageSource*\x9a\x01\n" +
 	"\x0eUsageDimension\x12\x1f\n" +
 	"\x1bUSAGE_DIMENSION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14USAGE_DIMENSION_USER\x10\x01\x12\x19\n" +
