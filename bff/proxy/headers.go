@@ -19,7 +19,7 @@ import (
 // browser sends — cookies, credentials, the CSRF header, addresses (X-Forwarded-*,
 // Forwarded, True-Client-IP, CF-Connecting-IP, Via), tracing (traceparent, tracestate,
 // baggage, X-Amzn-Trace-Id), request ids, Portico-* headers, URL overrides — is dropped. The
-// deadline headers are not here: the BFF writes its own (see timeoutHeaders).
+// deadline headers are not here: the BFF writes its own (see upstreamHeader).
 var forwardedHeaders = []string{
 	"Content-Type",
 	"Content-Encoding",
@@ -45,11 +45,11 @@ const UserAgent = "portico-bff"
 
 // upstreamHeader returns the request headers for the services: the allowlisted headers of
 // in (ReverseProxy's outbound copy of the browser's headers: hop-by-hop headers gone, Te
-// reduced to "trailers" when the browser asked for trailers), and the BFF's own: its user agent, the deadline
-// (what remains of deadline, in the protocol's header), the request id and a trace context
-// of its own whose trace id is the request id. The caller adds Authorization and the
+// reduced to "trailers" when the browser asked for trailers), and the BFF's own: its user
+// agent, the deadline (remaining, in the protocol's header), the request id and a trace
+// context of its own whose trace id is the request id. The caller adds Authorization and the
 // Portico-Client-* headers.
-func upstreamHeader(in http.Header, deadline time.Time, id string) http.Header {
+func upstreamHeader(in http.Header, remaining time.Duration, id string) http.Header {
 	out := make(http.Header, len(forwardedHeaders)+6)
 	for _, name := range forwardedHeaders {
 		if v := in.Values(name); len(v) > 0 {
@@ -60,7 +60,7 @@ func upstreamHeader(in http.Header, deadline time.Time, id string) http.Header {
 		out.Set("Te", "trailers")
 	}
 	out.Set("User-Agent", UserAgent)
-	remaining := max(time.Until(deadline), time.Millisecond)
+	remaining = max(remaining, time.Millisecond)
 	if isGRPC(in) {
 		out.Set(headerGRPCTimeout, formatGRPCTimeout(remaining))
 	} else {

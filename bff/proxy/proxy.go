@@ -126,8 +126,11 @@ func New(cfg Config) (*Proxy, error) {
 			out.URL.Path = upstreamPath + strings.TrimPrefix(pr.In.URL.Path, Prefix)
 			out.URL.RawPath = ""
 			out.Host = ""
-			deadline, _ := pr.In.Context().Deadline() // ServeHTTP always sets one
-			out.Header = upstreamHeader(out.Header, deadline, requestid.FromContext(pr.In.Context()))
+			remaining := cfg.Timeout
+			if deadline, ok := pr.In.Context().Deadline(); ok { // ServeHTTP always sets one
+				remaining = time.Until(deadline)
+			}
+			out.Header = upstreamHeader(out.Header, remaining, requestid.FromContext(pr.In.Context()))
 			out.Header.Set("Authorization", "Bearer "+pr.In.Context().Value(tokenKey{}).(string))
 			out.Header.Set(HeaderClientIP, clientIP(pr.In, cfg.TrustViewerAddress))
 			if ua := pr.In.UserAgent(); ua != "" {
