@@ -9,8 +9,8 @@
 //	    gRPC health (grpc.health.v1.Health)      no authentication
 //	    everything else → auth middleware → request-id adoption → the mounted services
 //
-// Every request gets a fresh id (X-Request-Id on the answer, request_id on every log line
-// of the request); a caller's X-Request-Id is adopted instead only when the auth middleware
+// Every request gets an id of the server's own, fresh or the Lambda request id (X-Request-Id
+// on the answer, request_id on every log line of the request); a caller's X-Request-Id is adopted instead only when the auth middleware
 // verified a token of a client named by WithTrustedClientIDs (the BFF, which assigns the id
 // the browser sees), so one request has one id from the browser to the audit record.
 //

@@ -5,16 +5,21 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/portico-dev/portico/services/lambdahttp"
 	"github.com/portico-dev/portico/services/principal"
 	"github.com/portico-dev/portico/services/telemetry"
 )
 
-// assignRequestID gives r a fresh request id, whatever X-Request-Id the caller sent (it is
-// kept aside in info for adoptRequestID): in the context (so every log line carries it), in
-// the request's header (for handlers that read it) and in the response's.
+// assignRequestID gives r an id of the server's own, whatever X-Request-Id the caller sent
+// (it is kept aside in info for adoptRequestID): the Lambda request id when r came from a
+// Lambda invocation, else a fresh one. The id goes in the context (so every log line carries
+// it), in the request's header (for handlers that read it) and in the response's.
 func assignRequestID(w http.ResponseWriter, r *http.Request, info *rpcInfo) context.Context {
 	info.inboundRequestID = r.Header.Get(telemetry.RequestIDHeader)
 	info.requestID = telemetry.NewRequestID()
+	if inv, ok := lambdahttp.InvocationFromContext(r.Context()); ok && telemetry.ValidRequestID(inv.RequestID) {
+		info.requestID = inv.RequestID
+	}
 	r.Header.Set(telemetry.RequestIDHeader, info.requestID)
 	w.Header().Set(telemetry.RequestIDHeader, info.requestID)
 	return telemetry.WithRequestID(r.Context(), info.requestID)
