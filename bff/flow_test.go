@@ -176,11 +176,19 @@ func TestRefreshOncePerSession(t *testing.T) {
 	cookieBefore := b.snapshot()[bff.SessionCookieName]
 	s.clock.advance(4*time.Minute + 30*time.Second) // 30 s left: inside the 60 s skew
 	const parallel = 8
+	// Every call carries the cookie from before the refresh, as a browser's calls sent together
+	// do (built first: a call built after another's answer would carry the refreshed cookie,
+	// whose token — issued in real time, not on the test's advanced clock — needs a refresh
+	// of its own).
+	reqs := make([]*http.Request, parallel)
+	for i := range reqs {
+		reqs[i] = b.request(context.Background(), http.MethodPost, getMe, strings.NewReader("{}"), true)
+	}
 	var wg sync.WaitGroup
 	statuses := make([]int, parallel)
 	for i := range parallel {
 		wg.Go(func() {
-			resp := b.do(b.request(context.Background(), http.MethodPost, getMe, strings.NewReader("{}"), true))
+			resp := b.do(reqs[i])
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
 			statuses[i] = resp.StatusCode
