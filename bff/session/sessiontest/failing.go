@@ -25,9 +25,6 @@ const (
 	OpDelete Op = "Delete"
 )
 
-// AllOps lists every operation.
-var AllOps = []Op{OpLoad, OpCreate, OpUpdate, OpDelete}
-
 // Failing wraps a session.Store and fails the operations it is told to, on demand, without
 // calling the wrapped store. It is safe for concurrent use.
 type Failing struct {
@@ -48,7 +45,7 @@ func NewFailing(st session.Store) *Failing {
 // Fail makes ops (every operation when none is named) fail until Heal.
 func (f *Failing) Fail(ops ...Op) {
 	if len(ops) == 0 {
-		ops = AllOps
+		ops = []Op{OpLoad, OpCreate, OpUpdate, OpDelete}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
