@@ -115,7 +115,8 @@ func newChain(t testing.TB, o chainOptions) *chain {
 	}
 	svc := inference.NewService(inference.Config{
 		Catalog: cat, Policy: pol, Store: st, Logger: log,
-		Bedrock: bedrock.New(awsCfg, bedrock.WithMaxAttempts(1)),
+		TrustedClientIDs: []string{devidp.WebClientID}, // as PORTICO_BFF_CLIENT_IDS in make dev
+		Bedrock:          bedrock.New(awsCfg, bedrock.WithMaxAttempts(1)),
 	})
 	verifier := token.NewVerifier(c.idp.Issuer(), token.Cognito{ClientIDs: []string{devidp.WebClientID, devidp.MachineClientID}},
 		token.WithClock(c.clock.now))
