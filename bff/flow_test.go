@@ -36,6 +36,13 @@ func assertCleanUpstream(t *testing.T, u *upstream) {
 		if h.Get("Portico-Client-User-Agent") != "portico-test-browser/1.0" {
 			t.Errorf("call %d: Portico-Client-User-Agent %q", i, h.Get("Portico-Client-User-Agent"))
 		}
+		// The BFF's own request id and trace context, never the browser's.
+		id := h.Get("X-Request-Id")
+		if len(id) != 32 || h.Get("Traceparent") == "" || !strings.HasPrefix(h.Get("Traceparent"), "00-"+id+"-") ||
+			h.Get("Tracestate") != "" || h.Get("Baggage") != "" {
+			t.Errorf("call %d: X-Request-Id %q, traceparent %q, tracestate %q, baggage %q", i,
+				id, h.Get("Traceparent"), h.Get("Tracestate"), h.Get("Baggage"))
+		}
 	}
 }
 
@@ -96,6 +103,10 @@ func TestSignInSessionAndProxiedCall(t *testing.T) {
 	req.Header.Set("Portico-Client-Ip", "6.6.6.6")
 	req.Header.Set("Portico-Spoof", "1")
 	req.Header.Set("Authorization", "Bearer forged")
+	req.Header.Set("X-Request-Id", "browser-1")
+	req.Header.Set("Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+	req.Header.Set("Tracestate", "evil=1")
+	req.Header.Set("Baggage", "user=admin")
 	raw := b.do(req)
 	data, _ := io.ReadAll(raw.Body)
 	_ = raw.Body.Close()
@@ -104,6 +115,9 @@ func TestSignInSessionAndProxiedCall(t *testing.T) {
 	}
 	if raw.Header.Get("Set-Cookie") != "" {
 		t.Fatalf("the services' Set-Cookie reached the browser: %q", raw.Header.Get("Set-Cookie"))
+	}
+	if ids := raw.Header.Values("X-Request-Id"); len(ids) != 1 || ids[0] != s.up.calls()[0].Get("X-Request-Id") {
+		t.Fatalf("the browser got X-Request-Id %q; the services got %q", ids, s.up.calls()[0].Get("X-Request-Id"))
 	}
 	// Connect sends side-effect-free calls as GET.
 	resp, body = b.call(http.MethodGet, getMe+"?connect=v1&encoding=json&message=%7B%7D", "", true)
