@@ -5,8 +5,6 @@ package bff
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -22,6 +20,7 @@ import (
 	"github.com/portico-dev/portico/bff/headers"
 	"github.com/portico-dev/portico/bff/oidcflow"
 	"github.com/portico-dev/portico/bff/proxy"
+	"github.com/portico-dev/portico/bff/requestid"
 	"github.com/portico-dev/portico/bff/session"
 	"github.com/portico-dev/portico/bff/spa"
 )
@@ -72,6 +71,8 @@ func New(cfg *config.Config, opts ...Option) (_ *BFF, err error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	// Every line logged with a request's context names the request's id.
+	o.logger = slog.New(requestid.LogHandler(o.logger.Handler()))
 	codec, err := cookie.NewCodec(cfg.CookieKeys...)
 	if err != nil {
 		return nil, fmt.Errorf("bff: %w", err)
@@ -223,22 +224,23 @@ func (s *statusRecorder) Flush() {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// logRequests logs one line per request: method, path (never the query, which may carry
-// codes), status and duration, with a request id also sent as X-Request-Id.
+// logRequests gives every request its own id (whatever X-Request-Id the browser sent is
+// ignored), returns it as X-Request-Id and puts it in the request's context, where the
+// proxy forwards it and the logger adds it to every line; and it logs one line per request:
+// method, path (never the query, which may carry codes), status and duration.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		var id [8]byte
-		_, _ = rand.Read(id[:])
-		rid := hex.EncodeToString(id[:])
-		w.Header().Set("X-Request-Id", rid)
+		id := requestid.New()
+		w.Header().Set(requestid.Header, id)
+		r = r.WithContext(requestid.NewContext(r.Context(), id))
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		if r.URL.Path == "/healthz" {
 			return
 		}
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", rid), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 	})
 }

@@ -36,6 +36,13 @@ func assertCleanUpstream(t *testing.T, u *upstream) {
 		if h.Get("Portico-Client-User-Agent") != "portico-test-browser/1.0" {
 			t.Errorf("call %d: Portico-Client-User-Agent %q", i, h.Get("Portico-Client-User-Agent"))
 		}
+		// The BFF's own request id and trace context, never the browser's.
+		id := h.Get("X-Request-Id")
+		if len(id) != 32 || h.Get("Traceparent") == "" || !strings.HasPrefix(h.Get("Traceparent"), "00-"+id+"-") ||
+			h.Get("Tracestate") != "" || h.Get("Baggage") != "" {
+			t.Errorf("call %d: X-Request-Id %q, traceparent %q, tracestate %q, baggage %q", i,
+				id, h.Get("Traceparent"), h.Get("Tracestate"), h.Get("Baggage"))
+		}
 	}
 }
 
@@ -96,6 +103,10 @@ func TestSignInSessionAndProxiedCall(t *testing.T) {
 	req.Header.Set("Portico-Client-Ip", "6.6.6.6")
 	req.Header.Set("Portico-Spoof", "1")
 	req.Header.Set("Authorization", "Bearer forged")
+	req.Header.Set("X-Request-Id", "browser-1")
+	req.Header.Set("Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+	req.Header.Set("Tracestate", "evil=1")
+	req.Header.Set("Baggage", "user=admin")
 	raw := b.do(req)
 	data, _ := io.ReadAll(raw.Body)
 	_ = raw.Body.Close()
@@ -104,6 +115,9 @@ func TestSignInSessionAndProxiedCall(t *testing.T) {
 	}
 	if raw.Header.Get("Set-Cookie") != "" {
 		t.Fatalf("the services' Set-Cookie reached the browser: %q", raw.Header.Get("Set-Cookie"))
+	}
+	if ids := raw.Header.Values("X-Request-Id"); len(ids) != 1 || ids[0] != s.up.calls()[0].Get("X-Request-Id") {
+		t.Fatalf("the browser got X-Request-Id %q; the services got %q", ids, s.up.calls()[0].Get("X-Request-Id"))
 	}
 	// Connect sends side-effect-free calls as GET.
 	resp, body = b.call(http.MethodGet, getMe+"?connect=v1&encoding=json&message=%7B%7D", "", true)
@@ -176,11 +190,19 @@ func TestRefreshOncePerSession(t *testing.T) {
 	cookieBefore := b.snapshot()[bff.SessionCookieName]
 	s.clock.advance(4*time.Minute + 30*time.Second) // 30 s left: inside the 60 s skew
 	const parallel = 8
+	// Every call carries the cookie from before the refresh, as a browser's calls sent together
+	// do (built first: a call built after another's answer would carry the refreshed cookie,
+	// whose token — issued in real time, not on the test's advanced clock — needs a refresh
+	// of its own).
+	reqs := make([]*http.Request, parallel)
+	for i := range reqs {
+		reqs[i] = b.request(context.Background(), http.MethodPost, getMe, strings.NewReader("{}"), true)
+	}
 	var wg sync.WaitGroup
 	statuses := make([]int, parallel)
 	for i := range parallel {
 		wg.Go(func() {
-			resp := b.do(b.request(context.Background(), http.MethodPost, getMe, strings.NewReader("{}"), true))
+			resp := b.do(reqs[i])
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
 			statuses[i] = resp.StatusCode
@@ -243,10 +265,14 @@ func TestLogoutRevokesAndClears(t *testing.T) {
 		t.Fatalf("session after logout: %s %s", resp.Status, body)
 	}
 
-	// Someone kept the old cookies. The access token still verifies offline until it
-	// expires; once it needs refreshing, the provider refuses the revoked refresh token and
-	// the session ends.
+	// Someone kept the old cookies. This is cookie mode's documented limit (bff/README.md):
+	// the sealed session still opens and its access token still verifies offline, so the
+	// copy works until the access token needs refreshing...
 	b.restore(stolen)
+	if resp, body := b.call(http.MethodGet, "/auth/session", "", true); resp.StatusCode != http.StatusOK {
+		t.Fatalf("cookie mode: a copied cookie before its access token expires: %s %s", resp.Status, body)
+	}
+	// ...then the provider refuses the revoked refresh token and the session ends.
 	s.clock.advance(time.Hour)
 	resp, body = b.call(http.MethodPost, getMe, "{}", true)
 	if resp.StatusCode != http.StatusUnauthorized || connectError(t, body) != "unauthenticated" {
@@ -282,8 +308,8 @@ func TestIdPDown(t *testing.T) {
 	// Expired and cannot refresh: unavailable, and the session is kept for when it returns.
 	s.clock.advance(time.Minute)
 	resp, body = b.call(http.MethodPost, getMe, "{}", true)
-	if resp.StatusCode != http.StatusServiceUnavailable || connectError(t, body) != "unavailable" {
-		t.Fatalf("GetMe with an expired token and the IdP down: %s %s", resp.Status, body)
+	if resp.StatusCode != http.StatusServiceUnavailable || connectError(t, body) != "unavailable" || resp.Header.Get("Retry-After") != "2" {
+		t.Fatalf("GetMe with an expired token and the IdP down: %s %s (Retry-After %q)", resp.Status, body, resp.Header.Get("Retry-After"))
 	}
 	if len(b.snapshot()) == 0 {
 		t.Fatal("the session was cleared because the IdP was down")

@@ -22,6 +22,7 @@ import (
 	"github.com/portico-dev/portico/bff"
 	"github.com/portico-dev/portico/bff/config"
 	"github.com/portico-dev/portico/bff/cookie"
+	"github.com/portico-dev/portico/bff/session"
 	"github.com/portico-dev/portico/services/devidp"
 	"github.com/portico-dev/portico/services/devidp/devidptest"
 )
@@ -195,6 +196,9 @@ type stack struct {
 type stackOptions struct {
 	idpOpts      []devidp.Option
 	sessionStore string
+	// store, when set, opens the server-side session store (overriding sessionStore) with
+	// the BFF's clock and cookie codec.
+	store        func(t testing.TB, now func() time.Time, sealer session.Sealer) session.Store
 	keys         []cookie.Key
 	maxBody      int64
 	spa          bool
@@ -236,7 +240,7 @@ func newStack(t testing.TB, so stackOptions) *stack {
 	if cfg.SessionStore == "" {
 		cfg.SessionStore = "cookie"
 	}
-	return build(t, ts, publicURL, idp, up, keys, spaDir, cfg)
+	return build(t, ts, publicURL, idp, up, keys, spaDir, cfg, so.store)
 }
 
 // newStackWith returns a second BFF sharing base's IdP and upstream, sealing with keys.
@@ -256,14 +260,23 @@ func newStackWith(t testing.TB, base *stack, keys []cookie.Key) *stack {
 	}
 	// Sign-in names the base's public URL as redirect_uri (the only one the IdP knows); the
 	// browser helper delivers the callback to this server.
-	return build(t, ts, "http://"+ts.Listener.Addr().String(), base.idp, base.up, keys, base.spaDir, cfg)
+	return build(t, ts, "http://"+ts.Listener.Addr().String(), base.idp, base.up, keys, base.spaDir, cfg, nil)
 }
 
-func build(t testing.TB, ts *httptest.Server, publicURL string, idp *devidptest.IdP, up *upstream, keys []cookie.Key, spaDir string, cfg *config.Config) *stack {
+func build(t testing.TB, ts *httptest.Server, publicURL string, idp *devidptest.IdP, up *upstream, keys []cookie.Key, spaDir string, cfg *config.Config,
+	openStore func(t testing.TB, now func() time.Time, sealer session.Sealer) session.Store) *stack {
 	t.Helper()
 	clk := &clock{}
 	rt := &countingTransport{}
-	b, err := bff.New(cfg, bff.WithClock(clk.now), bff.WithIdPClient(&http.Client{Transport: rt, Timeout: 10 * time.Second}))
+	opts := []bff.Option{bff.WithClock(clk.now), bff.WithIdPClient(&http.Client{Transport: rt, Timeout: 10 * time.Second})}
+	if openStore != nil {
+		codec, err := cookie.NewCodec(keys...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, bff.WithStore(openStore(t, clk.now, codec)))
+	}
+	b, err := bff.New(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,13 +24,21 @@ var errRefreshRefused = errors.New("refresh refused")
 // Authorize returns the signed-in session of r with an access token valid for at least the
 // refresh skew, refreshing it first (one refresh per session at a time) and writing the new
 // session cookie to w when it changed. Its errors are connect errors for the edge:
-// Unauthenticated when there is no usable session (the cookies are then cleared), Unavailable
-// when the token has expired and the provider cannot be reached to refresh it.
+// Unauthenticated when there is no usable session (the cookies are then cleared), and
+// Unavailable, with Retry-After set on w and the session kept, when the session store fails
+// or the token has expired and the provider cannot be reached to refresh it. Only a
+// definitive answer (no such session, expired, refused refresh) ends a session.
 func (f *Flow) Authorize(w http.ResponseWriter, r *http.Request) (*session.Session, error) {
 	s, err := f.cfg.Sessions.Load(r)
 	if err != nil {
+		if errors.Is(err, session.ErrUnavailable) {
+			f.cfg.Logger.WarnContext(r.Context(), "session store unavailable; session kept", "err", err)
+			return nil, unavailable(w, "sessions are unavailable right now; try again")
+		}
 		if !errors.Is(err, session.ErrNoSession) {
-			_ = f.cfg.Sessions.Clear(w, r)
+			if err := f.cfg.Sessions.Clear(w, r); err != nil {
+				f.cfg.Logger.WarnContext(r.Context(), "clear ended session", "err", err)
+			}
 		}
 		return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("not signed in"))
 	}
@@ -52,13 +60,21 @@ func (f *Flow) Authorize(w http.ResponseWriter, r *http.Request) (*session.Sessi
 				f.cfg.Logger.InfoContext(r.Context(), "session ended during refresh")
 				return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("the session has ended; sign in again"))
 			}
+			if errors.Is(err, session.ErrUnavailable) {
+				// The session still holds the old tokens; a retry within recentRefreshTTL
+				// reuses this refresh instead of making another.
+				f.cfg.Logger.WarnContext(r.Context(), "session store unavailable; refreshed session not saved", "err", err)
+				return nil, unavailable(w, "sessions are unavailable right now; try again")
+			}
 			f.cfg.Logger.ErrorContext(r.Context(), "save refreshed session", "err", err)
 			return nil, connect.NewError(connect.CodeInternal, errors.New("could not save the session"))
 		}
 		return refreshed, nil
 	case errors.Is(err, errRefreshRefused):
 		f.cfg.Logger.InfoContext(r.Context(), "refresh refused; session ended", "subject", s.User.Subject, "err", err)
-		_ = f.cfg.Sessions.Clear(w, r)
+		if err := f.cfg.Sessions.Clear(w, r); err != nil {
+			f.cfg.Logger.WarnContext(r.Context(), "clear ended session", "err", err)
+		}
 		return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("session ended; sign in again"))
 	case now.Before(s.AccessExpiry):
 		// The provider is unreachable but the token still works: use it.
@@ -66,7 +82,7 @@ func (f *Flow) Authorize(w http.ResponseWriter, r *http.Request) (*session.Sessi
 		return s, nil
 	default:
 		f.cfg.Logger.WarnContext(r.Context(), "refresh failed", "err", err)
-		return nil, connect.NewError(connect.CodeUnavailable, errors.New("sign-in service unavailable"))
+		return nil, unavailable(w, "sign-in service unavailable")
 	}
 }
 

@@ -3,6 +3,7 @@ package oidcflow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -48,21 +49,32 @@ func (f *Flow) Session(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, SessionResponse{User: s.User, ExpiresAt: s.Expires.UTC().Truncate(time.Second)})
 }
 
-// Logout serves POST /auth/logout: it revokes the refresh token, ends the session and
-// returns the provider's logout URL. Logging out without a session still succeeds. The
-// caller checks CSRF first.
+// Logout serves POST /auth/logout: it ends the session (with a session store, deleting it
+// there, so a copy of the cookie is dead at once), revokes the refresh token and returns the
+// provider's logout URL. Logging out without a session still succeeds. When the session
+// store fails, nothing is ended: the answer is 503 Unavailable with Retry-After and the
+// cookie is kept, so the browser can log out again rather than believe it has. The caller
+// checks CSRF first.
 func (f *Flow) Logout(w http.ResponseWriter, r *http.Request) {
+	s, err := f.cfg.Sessions.Load(r)
+	if err == nil {
+		f.recent.forget(s.ID)
+	}
+	if err == nil || !errors.Is(err, session.ErrUnavailable) {
+		err = f.cfg.Sessions.Clear(w, r)
+	}
+	if err != nil {
+		f.cfg.Logger.WarnContext(r.Context(), "logout: session store unavailable; session kept", "err", err)
+		WriteError(w, r, unavailable(w, "sessions are unavailable right now; log out again"))
+		return
+	}
 	ctx, cancel := context.WithTimeout(f.clientContext(r.Context()), 10*time.Second)
 	defer cancel()
 	p, perr := f.providers.get(ctx)
-	if s, err := f.cfg.Sessions.Load(r); err == nil && s.RefreshToken != "" && perr == nil {
-		f.recent.forget(s.ID)
+	if s != nil && s.RefreshToken != "" && perr == nil {
 		if err := f.revoke(ctx, p, s.RefreshToken); err != nil {
 			f.cfg.Logger.WarnContext(r.Context(), "revoke refresh token", "subject", s.User.Subject, "err", err)
 		}
-	}
-	if err := f.cfg.Sessions.Clear(w, r); err != nil {
-		f.cfg.Logger.WarnContext(r.Context(), "clear session", "err", err)
 	}
 	logoutBase := strings.TrimSuffix(f.cfg.Issuer, "/") + "/logout"
 	if perr == nil {

@@ -140,6 +140,12 @@ func (f *Flow) Callback(w http.ResponseWriter, r *http.Request) {
 		Expires:      now.Add(f.sessionLifetime(tok)),
 	}
 	if err := f.cfg.Sessions.Save(w, r, s); err != nil {
+		if errors.Is(err, session.ErrUnavailable) {
+			f.cfg.Logger.WarnContext(r.Context(), "session store unavailable at sign-in", "err", err)
+			setRetryAfter(w)
+			writePage(w, pageSessionsUnavailable)
+			return
+		}
 		f.cfg.Logger.ErrorContext(r.Context(), "save session", "err", err)
 		writePage(w, pageInternal)
 		return

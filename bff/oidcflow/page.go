@@ -41,6 +41,8 @@ var (
 		"You cancelled the sign-in, or your account may not use Portico. Ask your administrator for access.", "access_denied"}
 	pageIdPError = page{http.StatusBadGateway, "Sign-in failed",
 		"The sign-in service reported an error. Please try again.", "idp_error"}
+	pageSessionsUnavailable = page{http.StatusServiceUnavailable, "Sign-in could not be saved right now",
+		"Portico could not store your session. Please sign in again in a moment.", "sessions_unavailable"}
 	pageInternal = page{http.StatusInternalServerError, "Something went wrong",
 		"Portico could not complete the sign-in. Please try again.", "internal"}
 )

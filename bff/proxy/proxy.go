@@ -1,7 +1,9 @@
 // Package proxy forwards the browser's Connect and gRPC-Web calls under /api/ to the
-// services: only allowlisted procedures, only with the CSRF guard passed, with the browser's
-// cookies and credentials stripped and the session's access token attached. Request bodies
-// are read whole (bounded) before forwarding; responses stream as they arrive.
+// services: only allowlisted procedures, only with the CSRF guard passed, with only an
+// allowlist of the browser's request headers (content negotiation and protocol headers) and
+// the BFF's own Authorization, Portico-Client-*, deadline, X-Request-Id and trace context.
+// Request bodies are read whole (bounded) before forwarding; responses stream as they
+// arrive.
 package proxy
 
 import (
@@ -20,6 +22,8 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+
+	"github.com/portico-dev/portico/bff/requestid"
 )
 
 // Defaults of Config's limits.
@@ -58,7 +62,8 @@ type Config struct {
 	Guard Checker
 	// Authorize supplies the access token.
 	Authorize Authorizer
-	// MaxBodyBytes and Timeout limit each call; zero means the defaults.
+	// MaxBodyBytes and Timeout limit each call; zero means the defaults. A browser may ask
+	// for a shorter deadline (Connect-Timeout-Ms, Grpc-Timeout), never a longer one.
 	MaxBodyBytes int64
 	Timeout      time.Duration
 	// Logger receives structured logs; never tokens or cookies.
@@ -115,14 +120,17 @@ func New(cfg Config) (*Proxy, error) {
 		Transport:     cfg.Transport,
 		FlushInterval: -1, // flush after every write: streams pass chunk by chunk
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			// Rewrite has already dropped hop-by-hop, Forwarded and X-Forwarded-* headers.
 			out := pr.Out
 			out.URL.Scheme = cfg.Upstream.Scheme
 			out.URL.Host = cfg.Upstream.Host
 			out.URL.Path = upstreamPath + strings.TrimPrefix(pr.In.URL.Path, Prefix)
 			out.URL.RawPath = ""
 			out.Host = ""
-			scrub(out.Header)
+			remaining := cfg.Timeout
+			if deadline, ok := pr.In.Context().Deadline(); ok { // ServeHTTP always sets one
+				remaining = time.Until(deadline)
+			}
+			out.Header = upstreamHeader(out.Header, remaining, requestid.FromContext(pr.In.Context()))
 			out.Header.Set("Authorization", "Bearer "+pr.In.Context().Value(tokenKey{}).(string))
 			out.Header.Set(HeaderClientIP, clientIP(pr.In, cfg.TrustViewerAddress))
 			if ua := pr.In.UserAgent(); ua != "" {
@@ -131,25 +139,14 @@ func New(cfg Config) (*Proxy, error) {
 		},
 		ModifyResponse: func(resp *http.Response) error {
 			resp.Header.Del("Set-Cookie") // the services never set cookies on the BFF's origin
+			// The browser has the request id from the BFF already (the services adopted it):
+			// once, not twice.
+			resp.Header.Del(requestid.Header)
 			return nil
 		},
 		ErrorHandler: p.upstreamError,
 	}
 	return p, nil
-}
-
-// scrub removes what the browser sent that must not reach the services.
-func scrub(h http.Header) {
-	for name := range h {
-		lower := strings.ToLower(name)
-		if strings.HasPrefix(lower, "portico-") || strings.HasPrefix(lower, "x-forwarded-") ||
-			strings.HasPrefix(lower, "x-amz-") || strings.HasPrefix(lower, "cloudfront-") {
-			delete(h, name)
-		}
-	}
-	for _, name := range []string{"Cookie", "Authorization", "X-Csrf", "Forwarded", "X-Real-Ip", "Proxy-Authorization"} {
-		h.Del(name)
-	}
 }
 
 // clientIP returns the browser's address: CloudFront's viewer address when trusted (its
@@ -183,12 +180,27 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errTooLarge(p.cfg.MaxBodyBytes))
 		return
 	}
+	timeout, err := clientTimeout(r.Header)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if timeout <= 0 || timeout > p.cfg.Timeout {
+		timeout = p.cfg.Timeout
+	}
 	token, err := p.cfg.Authorize(w, r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), tokenKey{}, token), p.cfg.Timeout)
+	ctx := context.WithValue(r.Context(), tokenKey{}, token)
+	if requestid.FromContext(ctx) == "" {
+		// Served outside the BFF's handler (which assigns every request its id): assign one.
+		id := requestid.New()
+		ctx = requestid.NewContext(ctx, id)
+		w.Header().Set(requestid.Header, id)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	r = r.WithContext(ctx)
 	if err := bufferBody(w, r, p.cfg.MaxBodyBytes); err != nil {

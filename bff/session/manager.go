@@ -10,15 +10,20 @@ import (
 	"github.com/portico-dev/portico/bff/cookie"
 )
 
-// Errors returned by Manager.Load. Every one means "not signed in".
+// Errors returned by the Manager. ErrNoSession, ErrInvalid and ErrExpired are definitive:
+// "not signed in". ErrUnavailable is not: the session may be fine, the store is not.
 var (
 	// ErrNoSession reports a request without a session cookie.
 	ErrNoSession = errors.New("session: none")
 	// ErrInvalid reports a session cookie that does not open or decode, or a ticket the
-	// store does not know.
+	// store does not know (ErrNotFound).
 	ErrInvalid = errors.New("session: invalid")
 	// ErrExpired reports a session past its absolute end or idle for too long.
 	ErrExpired = errors.New("session: expired")
+	// ErrUnavailable reports a store that failed (a timeout, a throttle, a dropped
+	// connection) rather than answered. The session is kept: the caller answers
+	// 503 Unavailable with Retry-After and leaves the cookie alone.
+	ErrUnavailable = errors.New("session: store unavailable")
 )
 
 // DefaultIdleTimeout ends a session nobody has used for this long.
@@ -60,7 +65,8 @@ func (m *Manager) Now() time.Time { return m.now() }
 // IdleTimeout returns how long an unused session lives.
 func (m *Manager) IdleTimeout() time.Duration { return m.idle }
 
-// Load returns the request's session.
+// Load returns the request's session. A store that fails (rather than answering
+// ErrNotFound) gives ErrUnavailable, never ErrInvalid.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	raw, err := m.jar.Read(r)
 	if errors.Is(err, cookie.ErrNoCookie) {
@@ -73,7 +79,7 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 	if m.store != nil {
 		s, err = m.store.Load(r.Context(), string(raw))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+			return nil, storeError(err)
 		}
 	} else {
 		s = new(Session)
@@ -98,7 +104,8 @@ func (m *Manager) NeedsTouch(s *Session) bool {
 // the store with its ticket in the cookie. With a store, a session never saved before (zero
 // LastSeen) is created and a loaded one updated; when the store no longer holds it (it was
 // revoked, say, while a refresh was in flight) Save clears the cookie and fails with
-// ErrInvalid, so a late write never revives it.
+// ErrInvalid, so a late write never revives it. A store that fails gives ErrUnavailable
+// and leaves the cookie as it was.
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
 	now := m.now()
 	isNew := s.LastSeen.IsZero()
@@ -116,7 +123,7 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 			return fmt.Errorf("save session: %w: %w", ErrInvalid, err)
 		}
 		if err != nil {
-			return fmt.Errorf("save session: %w", err)
+			return fmt.Errorf("save session: %w: %w", ErrUnavailable, err)
 		}
 		payload = []byte(s.ID)
 	} else {
@@ -133,16 +140,26 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 }
 
 // Clear ends the request's session: it deletes the stored session (when there is a store and
-// the ticket opens) and expires every session cookie the request carries.
+// the ticket opens) and expires every session cookie the request carries. When the store
+// fails to delete, Clear returns ErrUnavailable and keeps the cookie: the session still
+// lives on the server, and the browser must be able to try again.
 func (m *Manager) Clear(w http.ResponseWriter, r *http.Request) error {
-	var err error
 	if m.store != nil {
 		if raw, readErr := m.jar.Read(r); readErr == nil {
-			if delErr := m.store.Delete(r.Context(), string(raw)); delErr != nil {
-				err = fmt.Errorf("delete session: %w", delErr)
+			if err := m.store.Delete(r.Context(), string(raw)); err != nil {
+				return fmt.Errorf("delete session: %w: %w", ErrUnavailable, err)
 			}
 		}
 	}
 	m.jar.Clear(w, r)
-	return err
+	return nil
+}
+
+// storeError classifies an error of Store.Load: ErrNotFound ends the session (ErrInvalid);
+// anything else is the store failing (ErrUnavailable).
+func storeError(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 )
 
@@ -38,18 +37,21 @@ func SealStored(c Sealer, key string, s *Session) (string, error) {
 	return sealed, nil
 }
 
-// OpenStored opens a session SealStored sealed under key.
+// OpenStored opens a session SealStored sealed under key. A value that does not open or
+// decode (sealed with a key no longer configured, moved from another key, altered) is a
+// definitive answer, not a failure of the store: the error wraps ErrNotFound, so the
+// session ends rather than being retried forever.
 func OpenStored(c Sealer, key, sealed string) (*Session, error) {
 	plain, err := c.Open(storedName(key), sealed)
 	if err != nil {
-		return nil, fmt.Errorf("open stored session: %w", err)
+		return nil, fmt.Errorf("%w: open stored session: %w", ErrNotFound, err)
 	}
 	s := new(Session)
 	if err := json.Unmarshal(plain, s); err != nil {
-		return nil, fmt.Errorf("decode stored session: %w", err)
+		return nil, fmt.Errorf("%w: decode stored session: %w", ErrNotFound, err)
 	}
 	if s.ID == "" {
-		return nil, errors.New("decode stored session: no id")
+		return nil, fmt.Errorf("%w: decode stored session: no id", ErrNotFound)
 	}
 	return s, nil
 }

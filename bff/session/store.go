@@ -10,7 +10,8 @@ import (
 // Errors a Store returns.
 var (
 	// ErrNotFound reports a session a Store does not hold (never saved, deleted, revoked or
-	// expired).
+	// expired), or holds in a form that no longer opens (sealed with a key the BFF has
+	// dropped, or altered): a definitive answer that ends the session.
 	ErrNotFound = errors.New("session: not found")
 	// ErrExists reports a Create under an id the Store already holds.
 	ErrExists = errors.New("session: already exists")
@@ -20,6 +21,10 @@ var (
 // id) and a session can be revoked from the server side. MemoryStore serves one process;
 // bff/session/sqlitesession serves one machine and bff/session/dynamosession a fleet of
 // Lambda instances. bff/session/sessiontest checks an implementation against this contract.
+//
+// Only ErrNotFound (and ErrExists) are answers about the session. Any other error is the
+// store failing (a timeout, a throttle, a dropped connection): the Manager reports it as
+// ErrUnavailable and never ends a session over it.
 type Store interface {
 	// Load returns the session saved under id, or ErrNotFound (also once it has expired).
 	Load(ctx context.Context, id string) (*Session, error)

@@ -62,6 +62,8 @@ type chain struct {
 type chainOptions struct {
 	aws        localaws.Config
 	rpcTimeout time.Duration // the services' maximum RPC timeout; 0 keeps the default
+	// servicesLog and bffLog receive the services' and the BFF's logs; nil discards them.
+	servicesLog, bffLog *slog.Logger
 }
 
 func newChain(t testing.TB, o chainOptions) *chain {
@@ -107,14 +109,19 @@ func newChain(t testing.TB, o chainOptions) *chain {
 		Credentials:  credentials.NewStaticCredentialsProvider("portico-dev", "portico-dev-secret", ""),
 		BaseEndpoint: aws.String(awsSrv.URL),
 	}
-	log := slog.New(slog.DiscardHandler)
+	log := o.servicesLog
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	svc := inference.NewService(inference.Config{
 		Catalog: cat, Policy: pol, Store: st, Logger: log,
-		Bedrock: bedrock.New(awsCfg, bedrock.WithMaxAttempts(1)),
+		TrustedClientIDs: []string{devidp.WebClientID}, // as PORTICO_BFF_CLIENT_IDS in make dev
+		Bedrock:          bedrock.New(awsCfg, bedrock.WithMaxAttempts(1)),
 	})
 	verifier := token.NewVerifier(c.idp.Issuer(), token.Cognito{ClientIDs: []string{devidp.WebClientID, devidp.MachineClientID}},
 		token.WithClock(c.clock.now))
-	srvOpts := []server.Option{server.WithLogger(log), server.WithAuth(authn.New(verifier, log))}
+	srvOpts := []server.Option{server.WithLogger(log), server.WithAuth(authn.New(verifier, log)),
+		server.WithTrustedClientIDs(devidp.WebClientID)}
 	if o.rpcTimeout > 0 {
 		srvOpts = append(srvOpts, server.WithRPCTimeout(o.rpcTimeout, o.rpcTimeout))
 	}
@@ -132,6 +139,10 @@ func newChain(t testing.TB, o chainOptions) *chain {
 	c.services = svcSrv.URL
 
 	servicesURL, _ := url.Parse(svcSrv.URL)
+	bffLog := o.bffLog
+	if bffLog == nil {
+		bffLog = slog.New(slog.DiscardHandler)
+	}
 	key, err := cookie.GenerateKey("k1")
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +152,7 @@ func newChain(t testing.TB, o chainOptions) *chain {
 		ClientID: devidp.WebClientID, ClientSecret: devidp.WebClientSecret,
 		CookieKeys: []cookie.Key{key}, ServicesURL: servicesURL,
 		SPADir: t.TempDir(), SessionStore: "cookie",
-	}, bff.WithClock(c.clock.now), bff.WithIdPClient(c.idp.HTTPClient()), bff.WithLogger(log))
+	}, bff.WithClock(c.clock.now), bff.WithIdPClient(c.idp.HTTPClient()), bff.WithLogger(bffLog))
 	if err != nil {
 		t.Fatal(err)
 	}

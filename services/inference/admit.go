@@ -27,7 +27,7 @@ const (
 	ClientIPHeader        = "Portico-Client-Ip"
 	ClientUserAgentHeader = "Portico-Client-User-Agent"
 	// RequestIDHeader carries Portico's id of the request, which names its audit record,
-	// on answers and errors alike.
+	// on answers and errors alike. It is the request's X-Request-Id (services/server).
 	RequestIDHeader = "Portico-Request-Id"
 )
 
@@ -59,8 +59,13 @@ func (s *Service) admit(ctx context.Context, id string, provider catalog.Provide
 		spec, peer, h = ci.Spec(), ci.Peer(), ci.RequestHeader()
 	}
 	ip, ua := s.clientOf(p, peer, h)
+	// The audit record is named by the request's id: the server's, or the BFF's it adopted.
+	rid := telemetry.RequestIDFromContext(ctx)
+	if rid == "" {
+		rid = telemetry.NewRequestID() // served without services/server (tests, embedding)
+	}
 	a := &admission{p: p, ent: s.policy.Entitlements(p), req: metering.Request{
-		RequestID: telemetry.NewRequestID(), Procedure: spec.Procedure, ModelID: id, Provider: provider,
+		RequestID: rid, Procedure: spec.Procedure, ModelID: id, Provider: provider,
 		Principal: p, SourceIP: ip, UserAgent: ua, Arrived: arrived,
 	}}
 	field, method, other, otherMethod := "model_id", "Converse", catalog.ProviderSageMaker, "InvokeEndpoint"

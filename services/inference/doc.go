@@ -13,7 +13,9 @@
 // behind the authn middleware, which puts the verified caller in the context.
 // HandlerOptions raises the read limit to MaxRequestBytes so that 6 MB SageMaker payloads
 // fit. Every answer and error carries Portico's request id in the Portico-Request-Id header
-// (and in request_id fields), naming the request's audit record.
+// (and in request_id fields), naming the request's audit record. It is the request's own id
+// (the X-Request-Id services/server assigns, or adopts from the BFF), so the audit record,
+// the logs and the browser name a request alike.
 //
 // # Authorisation
 //

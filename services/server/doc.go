@@ -3,11 +3,16 @@
 //
 // The handler tree is
 //
-//	request id → access log + panic recovery → mux
+//	request id + access log + panic recovery → mux
 //	    GET /healthz                             no authentication
 //	    gRPC reflection v1 and v1alpha          no authentication
 //	    gRPC health (grpc.health.v1.Health)      no authentication
-//	    everything else → auth middleware → the mounted services
+//	    everything else → auth middleware → request-id adoption → the mounted services
+//
+// Every request gets an id of the server's own, fresh or the Lambda request id (X-Request-Id
+// on the answer, request_id on every log line of the request); a caller's X-Request-Id is adopted instead only when the auth middleware
+// verified a token of a client named by WithTrustedClientIDs (the BFF, which assigns the id
+// the browser sees), so one request has one id from the browser to the audit record.
 //
 // Services are mounted with the connect handler options from HandlerOptions, which carry
 // OpenTelemetry (otelconnect), per-RPC log fields, a default per-RPC deadline, message size

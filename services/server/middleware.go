@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/portico-dev/portico/services/telemetry"
 )
 
 // rpcInfo is filled by rpcInfoInterceptor and read by the access log, so one log line
@@ -15,6 +17,9 @@ type rpcInfo struct {
 	procedure string
 	code      string
 	err       error
+	// requestID is the request's id: made by assignRequestID, or the trusted caller's that
+	// adoptRequestID took. inboundRequestID is what the caller sent, untrusted.
+	requestID, inboundRequestID string
 }
 
 type rpcInfoKey struct{}
@@ -24,15 +29,17 @@ func rpcInfoFrom(ctx context.Context) *rpcInfo {
 	return info
 }
 
-// logAndRecover writes one access-log line per request and turns a panic outside the
-// connect handlers (middleware, /healthz) into a 500.
+// logAndRecover gives the request its id (assignRequestID), writes one access-log line per
+// request and turns a panic outside the connect handlers (middleware, /healthz) into a 500.
 func (s *Server) logAndRecover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &rpcInfo{}
-		ctx := context.WithValue(r.Context(), rpcInfoKey{}, info)
+		ctx := context.WithValue(assignRequestID(w, r, info), rpcInfoKey{}, info)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
+			// The id may have been adopted from a trusted caller since ctx was made.
+			ctx := telemetry.WithRequestID(ctx, info.requestID)
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler { //nolint:errorlint // sentinel panic value, compared as net/http does
 					panic(p)

@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"connectrpc.com/connect"
@@ -36,6 +37,7 @@ type config struct {
 	maxMessageBytes   int
 	drainTimeout      time.Duration
 	handlerOptions    []connect.HandlerOption
+	trustedClientIDs  []string
 }
 
 // WithLogger sets the logger for access logs and server events (default: discard).
@@ -44,6 +46,13 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // WithAuth sets the authentication middleware in front of every mounted service. It is
 // required: New fails without it. Health, reflection and /healthz are never behind it.
 func WithAuth(mw func(http.Handler) http.Handler) Option { return func(c *config) { c.auth = mw } }
+
+// WithTrustedClientIDs names the OAuth clients (the BFF's, PORTICO_BFF_CLIENT_IDS) whose
+// X-Request-Id the server adopts, once the auth middleware has verified a token issued to
+// one of them; every other request gets an id of the server's own. Default: none.
+func WithTrustedClientIDs(ids ...string) Option {
+	return func(c *config) { c.trustedClientIDs = slices.Clone(ids) }
+}
 
 // WithTelemetry sets the OpenTelemetry providers (default: silent no-op providers).
 func WithTelemetry(p *telemetry.Providers) Option { return func(c *config) { c.providers = p } }

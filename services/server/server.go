@@ -86,8 +86,8 @@ func New(opts ...Option) (*Server, error) {
 	s.mux.Handle(grpcreflect.NewHandlerV1(reflector, s.handlerOpts...))
 	s.mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, s.handlerOpts...))
 	s.mux.Handle(grpchealth.NewHandler(s.checker, s.handlerOpts...))
-	s.mux.Handle("/", cfg.auth(s.services))
-	s.handler = telemetry.RequestIDMiddleware(s.logAndRecover(s.mux))
+	s.mux.Handle("/", cfg.auth(s.adoptRequestID(s.services)))
+	s.handler = s.logAndRecover(s.mux)
 	return s, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,21 +19,35 @@ import (
 
 	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
+	"github.com/portico-dev/portico/services/principal"
 	"github.com/portico-dev/portico/services/server"
 	"github.com/portico-dev/portico/services/server/servertest"
 	"github.com/portico-dev/portico/services/telemetry"
 )
 
-const goodToken = "Bearer good"
+// Tokens the stand-in authentication accepts: a machine client's, and one issued to the
+// BFF's client (bffClientID).
+const (
+	goodToken   = "Bearer good"
+	bffToken    = "Bearer bff"
+	bffClientID = "portico-web"
+)
 
-// requireToken is a stand-in for the real authentication middleware.
+// requireToken is a stand-in for the real authentication middleware: it puts the verified
+// caller in the context, as authn does.
 func requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != goodToken {
+		var p *principal.Principal
+		switch r.Header.Get("Authorization") {
+		case goodToken:
+			p = &principal.Principal{Subject: "machine", Kind: principal.KindMachine, ClientID: "portico-machine"}
+		case bffToken:
+			p = &principal.Principal{Subject: "alice", Kind: principal.KindPerson, ClientID: bffClientID}
+		default:
 			http.Error(w, "unauthenticated", http.StatusUnauthorized)
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(principal.NewContext(r.Context(), p)))
 	})
 }
 
@@ -252,31 +267,51 @@ func TestUnauthenticatedRoutes(t *testing.T) {
 	})
 }
 
+// TestRequestIDAndAccessLog: every request gets an id of the server's own, returned once as
+// X-Request-Id and carried by every log line of the request; a caller's X-Request-Id is
+// adopted only when its token was issued to a trusted client (the BFF), and only when well
+// formed.
 func TestRequestIDAndAccessLog(t *testing.T) {
 	t.Parallel()
-	r := start(t)
+	r := start(t, server.WithTrustedClientIDs(bffClientID))
 	tests := []struct {
-		name    string
-		inbound string
-		keep    bool
+		name, token, procedure, inbound string
+		adopt                           bool
 	}{
-		{"kept", "client-req-1", true},
-		{"replaced", "bad id with spaces", false},
+		{"BFF's id adopted", bffToken, servertest.EchoProcedure, "0af7651916cd43dd8448eb211c80319c", true},
+		{"BFF's id adopted on a panic", bffToken, servertest.PanicProcedure, "bff-req-2", true},
+		{"machine client's id ignored", goodToken, servertest.EchoProcedure, "client-req-1", false},
+		{"unauthenticated caller's id ignored", "Bearer bad", servertest.EchoProcedure, "anon-req-1", false},
+		{"no id from the BFF", bffToken, servertest.EchoProcedure, "", false},
+		{"BFF's id with spaces", bffToken, servertest.EchoProcedure, "bad id with spaces", false},
+		{"BFF's id forging a log field", bffToken, servertest.EchoProcedure, "x\" level=ERROR msg=forged", false},
+		{"BFF's id too long", bffToken, servertest.EchoProcedure, strings.Repeat("z", 129), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			client := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](http.DefaultClient, r.url+servertest.EchoProcedure)
-			req := connect.NewRequest(wrapperspb.String("secret prompt"))
-			withToken(req, goodToken)
-			req.Header().Set("X-Request-Id", tt.inbound)
-			resp, err := client.CallUnary(context.Background(), req)
+			// Raw Connect unary JSON, so the answer's headers are seen as sent whatever the outcome.
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, r.url+tt.procedure, strings.NewReader(`"secret prompt"`))
 			if err != nil {
 				t.Fatal(err)
 			}
-			id := resp.Header().Get("X-Request-Id")
-			if (id == tt.inbound) != tt.keep || !telemetry.ValidRequestID(id) {
-				t.Fatalf("request id %q (inbound %q)", id, tt.inbound)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", tt.token)
+			if tt.inbound != "" {
+				req.Header.Set("X-Request-Id", tt.inbound)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			ids := resp.Header.Values("X-Request-Id")
+			if len(ids) != 1 {
+				t.Fatalf("X-Request-Id %q, want one", ids)
+			}
+			id := ids[0]
+			if (id == tt.inbound) != tt.adopt || !telemetry.ValidRequestID(id) {
+				t.Fatalf("request id %q (inbound %q, adopt %v)", id, tt.inbound, tt.adopt)
 			}
 			// The access log line is written after the response; wait for it.
 			deadline := time.Now().Add(5 * time.Second)
@@ -286,17 +321,59 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
+			lines := linesWith(r.logs.String(), id)
+			if tt.procedure == servertest.PanicProcedure && !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, "panic in RPC handler") }) {
+				t.Errorf("the panic's log line lacks the request id: %q", lines)
+			}
+			if tt.inbound != "" && !tt.adopt && strings.Contains(r.logs.String(), `"request_id":"`+tt.inbound) {
+				t.Errorf("a log line carries the caller's id %q", tt.inbound)
+			}
 			logs := r.logs.String()
-			for _, leaked := range []string{"secret prompt", "Bearer good"} {
+			for _, leaked := range []string{"secret prompt", "Bearer good", "Bearer bff"} {
 				if strings.Contains(logs, leaked) {
 					t.Errorf("logs contain %q", leaked)
 				}
 			}
-			if !strings.Contains(logs, `"procedure":"`+servertest.EchoProcedure+`","code":"ok"`) {
+			if tt.token != "Bearer bad" && !strings.Contains(logs, `"procedure":"`+tt.procedure+`","code":"`) {
 				t.Errorf("access log lacks procedure and code: %s", logs)
 			}
 		})
 	}
+}
+
+// TestHandlerSeesTheRequestID: the handler reads the request's id (adopted or made) from
+// X-Request-Id, never the untrusted caller's.
+func TestHandlerSeesTheRequestID(t *testing.T) {
+	t.Parallel()
+	r := start(t, server.WithTrustedClientIDs(bffClientID))
+	for _, tt := range []struct {
+		token string
+		adopt bool
+	}{{bffToken, true}, {goodToken, false}} {
+		client := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](http.DefaultClient, r.url+servertest.HeadersProcedure)
+		req := connect.NewRequest(wrapperspb.String("X-Request-Id"))
+		withToken(req, tt.token)
+		req.Header().Set("X-Request-Id", "caller-1")
+		resp, err := client.CallUnary(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen, returned := resp.Msg.GetValue(), resp.Header().Get("X-Request-Id")
+		if seen != returned || (seen == "caller-1") != tt.adopt {
+			t.Fatalf("%s: handler saw %q, answer carries %q", tt.token, seen, returned)
+		}
+	}
+}
+
+// linesWith returns the log lines that carry request id id.
+func linesWith(logs, id string) []string {
+	var out []string
+	for line := range strings.SplitSeq(logs, "\n") {
+		if strings.Contains(line, `"request_id":"`+id+`"`) {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 func TestDeadlines(t *testing.T) {

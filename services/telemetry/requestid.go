@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/http"
 )
 
 // RequestIDHeader is the header that carries a request id in and out.
@@ -35,7 +34,8 @@ func NewRequestID() string {
 
 // ValidRequestID reports whether an inbound request id is acceptable: 1 to 128 characters
 // from [A-Za-z0-9._:-]. Anything else (empty, too long, spaces, control characters, quotes)
-// is replaced by a generated id, so a client cannot inject text into logs.
+// is never adopted, so not even a trusted caller can inject text into logs. (Only the BFF's
+// id is adopted at all: services/server.)
 func ValidRequestID(id string) bool {
 	if id == "" || len(id) > maxRequestIDLen {
 		return false
@@ -50,18 +50,4 @@ func ValidRequestID(id string) bool {
 		}
 	}
 	return true
-}
-
-// RequestIDMiddleware accepts a well-formed inbound X-Request-Id or generates one, puts it in
-// the request's context and echoes it in the response header.
-func RequestIDMiddleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(RequestIDHeader)
-		if !ValidRequestID(id) {
-			id = NewRequestID()
-		}
-		r.Header.Set(RequestIDHeader, id)
-		w.Header().Set(RequestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(WithRequestID(r.Context(), id)))
-	})
 }

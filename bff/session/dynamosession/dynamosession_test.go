@@ -3,8 +3,11 @@ package dynamosession
 import (
 	"bytes"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,8 +71,8 @@ func TestItemSealedAtRest(t *testing.T) {
 	}
 
 	// Another key ring cannot open the item, nor can a sealed value copied to another item.
-	if _, err := New(db, table, codec(t, 8), Options{Now: clk.Now}).Load(t.Context(), s.ID); err == nil || errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("Load with foreign keys = %v, want a seal error", err)
+	if _, err := New(db, table, codec(t, 8), Options{Now: clk.Now}).Load(t.Context(), s.ID); !errors.Is(err, session.ErrNotFound) || !strings.Contains(err.Error(), "open stored session") {
+		t.Fatalf("Load with foreign keys = %v, want ErrNotFound for a value that does not open", err)
 	}
 	victim := sessiontest.NewSession(clk.Now())
 	if err := st.Create(t.Context(), victim); err != nil {
@@ -84,8 +87,8 @@ func TestItemSealedAtRest(t *testing.T) {
 	if _, err := db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: moved}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := st.Load(t.Context(), victim.ID); err == nil {
-		t.Fatalf("a sealed session copied to another item opened: %v", got.ID)
+	if got, err := st.Load(t.Context(), victim.ID); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("a sealed session copied to another item: Load = %v, %v; want ErrNotFound", got, err)
 	}
 }
 
@@ -144,5 +147,38 @@ func TestEnsureTableIsIdempotent(t *testing.T) {
 	table := newTable(t, db)
 	if err := EnsureTable(t.Context(), db, table); err != nil {
 		t.Fatalf("second EnsureTable: %v", err)
+	}
+}
+
+// TestThrottleIsNotNotFound: DynamoDB throttling (or any other service error) is the store
+// failing, never a missing session, so the BFF keeps the session and answers 503.
+func TestThrottleIsNotNotFound(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	throttling := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"Rate of requests exceeds the allowed throughput."}`))
+	}))
+	t.Cleanup(throttling.Close)
+	db := dynalitetest.NewClient(throttling.URL, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	st := New(db, "portico-sessions", codec(t, 7), Options{})
+	ctx := t.Context()
+	s := sessiontest.NewSession(time.Now())
+	_, loadErr := st.Load(ctx, s.ID)
+	for name, err := range map[string]error{
+		"Load":   loadErr,
+		"Create": st.Create(ctx, s),
+		"Update": st.Update(ctx, s),
+		"Delete": st.Delete(ctx, s.ID),
+	} {
+		var throttled *types.ProvisionedThroughputExceededException
+		if !errors.As(err, &throttled) || errors.Is(err, session.ErrNotFound) || errors.Is(err, session.ErrExists) {
+			t.Errorf("%s throttled = %v, want the throttling error", name, err)
+		}
+	}
+	if n := calls.Load(); n != 4 {
+		t.Fatalf("%d calls reached DynamoDB, want 4", n)
 	}
 }

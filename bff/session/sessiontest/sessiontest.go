@@ -1,6 +1,8 @@
 // Package sessiontest checks a session.Store implementation against the Store contract:
 // create, load, update and delete; expiry; a deleted (revoked) session that no late refresh
-// write can bring back; concurrent updates; unknown tickets.
+// write can bring back; concurrent updates; unknown tickets; and, through Failing (a store
+// that fails on demand), that a session.Manager keeps a session over a store blip and ends it
+// only on a definitive answer.
 package sessiontest
 
 import (
@@ -66,6 +68,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"ConcurrentUpdatesAndDelete", testConcurrentDelete},
 		{"SessionsIndependent", testIndependent},
+		{"BlipKeepsSession", testBlip},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

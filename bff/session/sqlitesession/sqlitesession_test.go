@@ -74,8 +74,8 @@ func TestSealedAtRest(t *testing.T) {
 
 	// Another key ring cannot open it; a sealed value moved to another row does not open.
 	other := open(t, path, codec(t, 8), clk.Now)
-	if _, err := other.Load(t.Context(), s.ID); err == nil || errors.Is(err, session.ErrNotFound) {
-		t.Fatalf("Load with foreign keys = %v, want a seal error", err)
+	if _, err := other.Load(t.Context(), s.ID); !errors.Is(err, session.ErrNotFound) || !strings.Contains(err.Error(), "open stored session") {
+		t.Fatalf("Load with foreign keys = %v, want ErrNotFound for a value that does not open", err)
 	}
 	victim := sessiontest.NewSession(clk.Now())
 	if err := st.Create(t.Context(), victim); err != nil {
@@ -84,8 +84,8 @@ func TestSealedAtRest(t *testing.T) {
 	if _, err := db.ExecContext(t.Context(), `UPDATE bff_sessions SET sealed = ? WHERE key = ?`, sealed, session.StoreKey(victim.ID)); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := st.Load(t.Context(), victim.ID); err == nil {
-		t.Fatalf("a sealed session copied to another row opened: %v", got.ID)
+	if got, err := st.Load(t.Context(), victim.ID); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("a sealed session copied to another row: Load = %v, %v; want ErrNotFound", got, err)
 	}
 }
 
@@ -155,5 +155,34 @@ func TestOpenRefuses(t *testing.T) {
 	}
 	if _, err := Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), nil, Options{}); err == nil {
 		t.Fatal("Open without a sealer succeeded")
+	}
+}
+
+// TestDatabaseFailureIsNotNotFound: a database that fails (here: closed) is the store
+// failing, not an answer about the session, so the BFF keeps the session (the contract's
+// BlipKeepsSession covers what the Manager then does).
+func TestDatabaseFailureIsNotNotFound(t *testing.T) {
+	t.Parallel()
+	st, err := Open(t.Context(), filepath.Join(t.TempDir(), "sessions.db"), codec(t, 7), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sessiontest.NewSession(time.Now())
+	if err := st.Create(t.Context(), s); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, loadErr := st.Load(t.Context(), s.ID)
+	for name, err := range map[string]error{
+		"Load":   loadErr,
+		"Create": st.Create(t.Context(), sessiontest.NewSession(time.Now())),
+		"Update": st.Update(t.Context(), s),
+		"Delete": st.Delete(t.Context(), s.ID),
+	} {
+		if err == nil || errors.Is(err, session.ErrNotFound) || errors.Is(err, session.ErrExists) {
+			t.Errorf("%s on a closed database = %v, want the database's error", name, err)
+		}
 	}
 }

@@ -81,6 +81,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger, getenv func(string
 		server.WithLogger(log),
 		server.WithTelemetry(providers),
 		server.WithAuth(authn.New(verifier, log)),
+		// The BFF's client ids, as inference.Config.TrustedClientIDs: X-Request-Id adopted.
+		server.WithTrustedClientIDs(inference.DefaultTrustedClientIDs...),
 	)
 	if err != nil {
 		return nil, err
