@@ -18,28 +18,26 @@ const (
 	FormatJSON Format = "json"
 )
 
-// ParseFormat parses a PORTICO_LOG_FORMAT value. The empty string yields def.
-func ParseFormat(s string, def Format) (Format, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
+// EnvLogFormat is the variable every Portico command reads its log format from.
+const EnvLogFormat = "PORTICO_LOG_FORMAT"
+
+// LogFormat is the one rule for PORTICO_LOG_FORMAT, shared by every command: "text" or
+// "json" (any case); empty means json on AWS Lambda (onLambda: AWS_LAMBDA_RUNTIME_API is set;
+// CloudWatch parses it) and text elsewhere. Anything else is an error naming the variable.
+func LogFormat(value string, onLambda bool) (Format, error) {
+	switch strings.ToLower(strings.TrimSpace(value)) {
 	case "":
-		return def, nil
+		if onLambda {
+			return FormatJSON, nil
+		}
+		return FormatText, nil
 	case string(FormatText):
 		return FormatText, nil
 	case string(FormatJSON):
 		return FormatJSON, nil
 	default:
-		return "", fmt.Errorf("telemetry: unknown log format %q (want text or json)", s)
+		return "", fmt.Errorf("%s=%q: want text or json", EnvLogFormat, value)
 	}
-}
-
-// FormatFromEnv returns the log format chosen by PORTICO_LOG_FORMAT, defaulting to JSON when
-// the process runs on Lambda (AWS_LAMBDA_RUNTIME_API is set) and to text otherwise.
-func FormatFromEnv(getenv func(string) string) (Format, error) {
-	def := FormatText
-	if getenv("AWS_LAMBDA_RUNTIME_API") != "" {
-		def = FormatJSON
-	}
-	return ParseFormat(getenv("PORTICO_LOG_FORMAT"), def)
 }
 
 // NewLogger returns a logger writing in format to w at level and above. Every record logged

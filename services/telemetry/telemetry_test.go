@@ -84,26 +84,32 @@ func TestRequestIDMiddleware(t *testing.T) {
 	}
 }
 
-func TestFormatFromEnv(t *testing.T) {
+func TestLogFormat(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		env     map[string]string
-		want    telemetry.Format
-		wantErr bool
+		name     string
+		value    string
+		onLambda bool
+		want     telemetry.Format
+		wantErr  bool
 	}{
-		{"default", nil, telemetry.FormatText, false},
-		{"lambda default", map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, telemetry.FormatJSON, false},
-		{"explicit text on lambda", map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "PORTICO_LOG_FORMAT": "text"}, telemetry.FormatText, false},
-		{"explicit json", map[string]string{"PORTICO_LOG_FORMAT": "JSON"}, telemetry.FormatJSON, false},
-		{"bad", map[string]string{"PORTICO_LOG_FORMAT": "xml"}, "", true},
+		{"default", "", false, telemetry.FormatText, false},
+		{"lambda default", "", true, telemetry.FormatJSON, false},
+		{"explicit text on lambda", "text", true, telemetry.FormatText, false},
+		{"explicit json", "JSON", false, telemetry.FormatJSON, false},
+		{"blank", "  ", false, telemetry.FormatText, false},
+		{"bad", "xml", false, "", true},
+		{"bad on lambda", "logfmt", true, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := telemetry.FormatFromEnv(func(k string) string { return tt.env[k] })
+			got, err := telemetry.LogFormat(tt.value, tt.onLambda)
 			if (err != nil) != tt.wantErr || got != tt.want {
-				t.Errorf("FormatFromEnv = %q, %v; want %q, err %v", got, err, tt.want, tt.wantErr)
+				t.Errorf("LogFormat(%q, %v) = %q, %v; want %q, err %v", tt.value, tt.onLambda, got, err, tt.want, tt.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), telemetry.EnvLogFormat) {
+				t.Errorf("error %q does not name %s", err, telemetry.EnvLogFormat)
 			}
 		})
 	}
@@ -149,8 +155,7 @@ func TestProviders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": tt.endpoint}
-			p, err := telemetry.NewProviders(ctx, "telemetry-test", func(k string) string { return env[k] })
+			p, err := telemetry.NewProviders(ctx, "telemetry-test", telemetry.Export{Endpoint: tt.endpoint})
 			if err != nil {
 				t.Fatal(err)
 			}

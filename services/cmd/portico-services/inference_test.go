@@ -61,7 +61,7 @@ func TestInferenceEndToEnd(t *testing.T) {
 			} else {
 				api := runtimeapi.New()
 				t.Cleanup(api.Close)
-				spawn(t, append(env, "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "PORTICO_LAMBDA_EVENT="+tt.event)...)
+				spawn(t, append(append(env, productionSettings(t)...), "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "PORTICO_LAMBDA_EVENT="+tt.event)...)
 				httpClient = &http.Client{Transport: &runtimeapi.Transport{Server: api, Event: tt.event,
 					OnInvoke: func(inv *runtimeapi.Invocation) { last = inv }}}
 			}
