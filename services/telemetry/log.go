@@ -5,52 +5,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
+
+	"github.com/portico-dev/portico/services/logs"
 )
 
-// Format is a log output format.
-type Format string
-
-const (
-	// FormatText is slog's key=value text format, the default on a developer machine.
-	FormatText Format = "text"
-	// FormatJSON is one JSON object per line, the default on Lambda (CloudWatch parses it).
-	FormatJSON Format = "json"
-)
-
-// EnvLogFormat is the variable every Portico command reads its log format from.
-const EnvLogFormat = "PORTICO_LOG_FORMAT"
-
-// LogFormat is the one rule for PORTICO_LOG_FORMAT, shared by every command: "text" or
-// "json" (any case); empty means json on AWS Lambda (onLambda: AWS_LAMBDA_RUNTIME_API is set;
-// CloudWatch parses it) and text elsewhere. Anything else is an error naming the variable.
-func LogFormat(value string, onLambda bool) (Format, error) {
-	switch strings.ToLower(strings.TrimSpace(value)) {
-	case "":
-		if onLambda {
-			return FormatJSON, nil
-		}
-		return FormatText, nil
-	case string(FormatText):
-		return FormatText, nil
-	case string(FormatJSON):
-		return FormatJSON, nil
-	default:
-		return "", fmt.Errorf("%s=%q: want text or json", EnvLogFormat, value)
-	}
-}
-
-// NewLogger returns a logger writing in format to w at level and above. Every record logged
-// with a context that carries a request id (see WithRequestID) gains a request_id attribute.
-func NewLogger(w io.Writer, format Format, level slog.Leveler) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler
-	if format == FormatJSON {
-		h = slog.NewJSONHandler(w, opts)
-	} else {
-		h = slog.NewTextHandler(w, opts)
-	}
-	return slog.New(contextHandler{h})
+// NewLogger returns a logger writing format to w at level and above (the handler of
+// logs.NewHandler, chosen by the one PORTICO_LOG_FORMAT rule, logs.ParseFormat). Every
+// record logged with a context that carries a request id (see WithRequestID) gains a
+// request_id attribute.
+func NewLogger(w io.Writer, format logs.Format, level slog.Leveler) *slog.Logger {
+	return slog.New(contextHandler{logs.NewHandler(w, format, level)})
 }
 
 // contextHandler adds the request id found in a record's context.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/telemetry"
 )
 
@@ -84,41 +85,10 @@ func TestRequestIDMiddleware(t *testing.T) {
 	}
 }
 
-func TestLogFormat(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		value    string
-		onLambda bool
-		want     telemetry.Format
-		wantErr  bool
-	}{
-		{"default", "", false, telemetry.FormatText, false},
-		{"lambda default", "", true, telemetry.FormatJSON, false},
-		{"explicit text on lambda", "text", true, telemetry.FormatText, false},
-		{"explicit json", "JSON", false, telemetry.FormatJSON, false},
-		{"blank", "  ", false, telemetry.FormatText, false},
-		{"bad", "xml", false, "", true},
-		{"bad on lambda", "logfmt", true, "", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := telemetry.LogFormat(tt.value, tt.onLambda)
-			if (err != nil) != tt.wantErr || got != tt.want {
-				t.Errorf("LogFormat(%q, %v) = %q, %v; want %q, err %v", tt.value, tt.onLambda, got, err, tt.want, tt.wantErr)
-			}
-			if err != nil && !strings.Contains(err.Error(), telemetry.EnvLogFormat) {
-				t.Errorf("error %q does not name %s", err, telemetry.EnvLogFormat)
-			}
-		})
-	}
-}
-
 func TestLoggerAddsRequestID(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	log := telemetry.NewLogger(&buf, telemetry.FormatJSON, slog.LevelInfo).With("component", "test")
+	log := telemetry.NewLogger(&buf, logs.JSON, slog.LevelInfo).With("component", "test")
 	log.InfoContext(telemetry.WithRequestID(context.Background(), "rid-1"), "hello")
 	log.DebugContext(context.Background(), "dropped")
 	var rec map[string]any

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/runmode"
-	"github.com/portico-dev/portico/services/telemetry"
 )
 
 // Environment variables (docs/contracts.md). This file is the only place the command reads
@@ -17,7 +17,7 @@ const (
 	EnvIssuer     = "PORTICO_ISSUER"
 	EnvClientIDs  = "PORTICO_CLIENT_IDS"
 	EnvPolicyFile = "PORTICO_POLICY_FILE"
-	EnvLogFormat  = telemetry.EnvLogFormat
+	EnvLogFormat  = logs.Env
 	EnvRuntimeAPI = lambdahttp.RuntimeAPIEnv
 )
 
@@ -33,7 +33,7 @@ type config struct {
 	issuer     string
 	clientIDs  []string
 	policyFile string // empty: the embedded dev policy (development only)
-	logFormat  telemetry.Format
+	logFormat  logs.Format
 	runtimeAPI string // the Lambda Runtime API; empty off Lambda
 }
 
@@ -48,7 +48,7 @@ func fromEnv(getenv func(string) string) (*config, error) {
 	if c.mode, err = runmode.Parse(get(EnvMode), onLambda); err != nil {
 		errs = append(errs, err)
 	}
-	if c.logFormat, err = telemetry.LogFormat(get(EnvLogFormat), onLambda); err != nil {
+	if c.logFormat, err = logs.ParseFormat(get(EnvLogFormat), onLambda); err != nil {
 		errs = append(errs, err)
 	}
 	var need runmode.Requirements

@@ -23,18 +23,18 @@ import (
 
 	"github.com/portico-dev/portico/services/authorizer"
 	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/policy"
-	"github.com/portico-dev/portico/services/telemetry"
 	"github.com/portico-dev/portico/services/token"
 )
 
 func main() {
 	cfg, err := fromEnv(os.Getenv)
-	format := telemetry.FormatJSON // the authorizer runs on Lambda
+	format := logs.JSON // the authorizer runs on Lambda
 	if cfg != nil {
 		format = cfg.logFormat
 	}
-	logger := telemetry.NewLogger(os.Stderr, format, slog.LevelInfo)
+	logger := logs.New(os.Stderr, format, slog.LevelInfo)
 	var a *authorizer.Authorizer
 	if err == nil {
 		a, err = build(cfg, logger)

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/runmode"
-	"github.com/portico-dev/portico/services/telemetry"
 )
 
 func TestBuild(t *testing.T) {
@@ -96,7 +96,7 @@ func TestProductionRefusesDevDefaults(t *testing.T) {
 // TestLogFormat: the authorizer follows the one PORTICO_LOG_FORMAT rule.
 func TestLogFormat(t *testing.T) {
 	t.Parallel()
-	for env, want := range map[string]telemetry.Format{"": telemetry.FormatText, "json": telemetry.FormatJSON} {
+	for env, want := range map[string]logs.Format{"": logs.Text, "json": logs.JSON} {
 		cfg, err := fromEnv(func(k string) string { return map[string]string{EnvLogFormat: env}[k] })
 		if err != nil || cfg.logFormat != want {
 			t.Errorf("%s=%q: %v, %v", EnvLogFormat, env, cfg, err)
@@ -105,7 +105,7 @@ func TestLogFormat(t *testing.T) {
 	cfg, err := fromEnv(func(k string) string {
 		return map[string]string{EnvRuntimeAPI: "x", EnvIssuer: "i", EnvClientIDs: "c", EnvPolicyFile: "p"}[k]
 	})
-	if err != nil || cfg.logFormat != telemetry.FormatJSON {
+	if err != nil || cfg.logFormat != logs.JSON {
 		t.Errorf("on Lambda: %v, %v", cfg, err)
 	}
 	if _, err := fromEnv(func(k string) string { return map[string]string{EnvLogFormat: "xml"}[k] }); err == nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/runmode"
 	"github.com/portico-dev/portico/services/telemetry"
 )
@@ -26,7 +27,7 @@ const (
 	EnvPolicyFile   = "PORTICO_POLICY_FILE"
 	EnvCatalogFile  = catalog.EnvFile
 	EnvStore        = "PORTICO_STORE"
-	EnvLogFormat    = telemetry.EnvLogFormat
+	EnvLogFormat    = logs.Env
 	EnvRuntimeAPI   = lambdahttp.RuntimeAPIEnv
 	EnvLambdaEvent  = lambdahttp.EventEnv
 	// EnvLambdaFunction is set by Lambda; it names the function in CloudWatch metrics (EMF).
@@ -72,7 +73,7 @@ type config struct {
 	// mounted.
 	store string
 	// logFormat is the log format (PORTICO_LOG_FORMAT's one rule).
-	logFormat telemetry.Format
+	logFormat logs.Format
 	// lambda says whether and how the process runs on Lambda.
 	lambda lambdahttp.Config
 	// lambdaFunction is the Lambda function's name (empty off Lambda).
@@ -114,7 +115,7 @@ func fromEnv(getenv func(string) string) (*config, error) {
 	if c.mode, err = runmode.Parse(get(EnvMode), c.lambda.OnLambda()); err != nil {
 		errs = append(errs, err)
 	}
-	if c.logFormat, err = telemetry.LogFormat(get(EnvLogFormat), c.lambda.OnLambda()); err != nil {
+	if c.logFormat, err = logs.ParseFormat(get(EnvLogFormat), c.lambda.OnLambda()); err != nil {
 		errs = append(errs, err)
 	}
 	if c.export, err = telemetry.ParseExport(telemetry.ExportValues{

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/runmode"
 	"github.com/portico-dev/portico/services/telemetry"
 )
@@ -117,14 +118,14 @@ func TestDevelopmentDefaults(t *testing.T) {
 	if c.mode != runmode.Development || c.addr != "localhost:8081" || c.issuer != "http://localhost:9000" ||
 		!slices.Equal(c.clientIDs, []string{"portico-web", "portico-machine"}) || c.policyFile != "" ||
 		c.store != "sqlite:.data/portico.db" || !slices.Equal(c.services, allServices) ||
-		c.logFormat != telemetry.FormatText || c.lambda.OnLambda() || c.lambda.Event != lambdahttp.EventFunctionURL ||
+		c.logFormat != logs.Text || c.lambda.OnLambda() || c.lambda.Event != lambdahttp.EventFunctionURL ||
 		c.export.Endpoint != "" || c.lambdaFunction != "" {
 		t.Errorf("defaults = %+v", c)
 	}
 	explicit := map[string]string{EnvMode: "development", EnvIssuer: "http://idp:9000", EnvAddr: "0.0.0.0:1",
 		EnvLogFormat: "json", EnvLambdaFunction: "fn", telemetry.OTLPEndpointEnv: "http://otel:4318"}
 	c, err = fromEnv(getenvOf(explicit))
-	if err != nil || c.issuer != "http://idp:9000" || c.addr != "0.0.0.0:1" || c.logFormat != telemetry.FormatJSON ||
+	if err != nil || c.issuer != "http://idp:9000" || c.addr != "0.0.0.0:1" || c.logFormat != logs.JSON ||
 		c.lambdaFunction != "fn" || c.export.Endpoint != "http://otel:4318" {
 		t.Errorf("explicit = %+v, %v", c, err)
 	}

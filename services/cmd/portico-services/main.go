@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/telemetry"
 )
 
@@ -63,7 +64,7 @@ func main() {
 // error.
 func run(ctx context.Context, getenv func(string) string) int {
 	cfg, err := fromEnv(getenv)
-	format := telemetry.FormatJSON // the most useful format when the configuration is unreadable
+	format := logs.JSON // the most useful format when the configuration is unreadable
 	if cfg != nil {
 		format = cfg.logFormat
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/server"
 	"github.com/portico-dev/portico/services/server/servertest"
 	"github.com/portico-dev/portico/services/telemetry"
@@ -37,7 +38,7 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	log := telemetry.NewLogger(os.Stderr, telemetry.FormatJSON, slog.LevelDebug)
+	log := telemetry.NewLogger(os.Stderr, logs.JSON, slog.LevelDebug)
 	cfg, err := lambdahttp.FromEnv(os.Getenv)
 	if err != nil {
 		if cfg.RuntimeAPI = os.Getenv(lambdahttp.RuntimeAPIEnv); cfg.RuntimeAPI != "" {
