@@ -15,6 +15,8 @@ import (
 
 	"github.com/portico-dev/portico/services/devidp"
 	"github.com/portico-dev/portico/services/httpserve"
+	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
 )
 
 func main() {
@@ -25,7 +27,10 @@ func main() {
 }
 
 func run() error {
-	logger := newLogger()
+	logger, err := newLogger()
+	if err != nil {
+		return err
+	}
 	opts, err := devidp.EnvOptions(os.Getenv)
 	if err != nil {
 		return err
@@ -50,9 +55,11 @@ func run() error {
 	})
 }
 
-func newLogger() *slog.Logger {
-	if os.Getenv("PORTICO_LOG_FORMAT") == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+// newLogger follows the one PORTICO_LOG_FORMAT rule of every Portico command (logs.ParseFormat).
+func newLogger() (*slog.Logger, error) {
+	format, err := logs.ParseFormat(os.Getenv(logs.Env), os.Getenv(lambdahttp.RuntimeAPIEnv) != "")
+	if err != nil {
+		return nil, err
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	return logs.New(os.Stderr, format, slog.LevelInfo), nil
 }

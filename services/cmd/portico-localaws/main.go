@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/services/httpserve"
+	"github.com/portico-dev/portico/services/lambdahttp"
 	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/logs"
 )
 
 func main() {
@@ -26,7 +28,10 @@ func main() {
 }
 
 func run() error {
-	logger := newLogger()
+	logger, err := newLogger()
+	if err != nil {
+		return err
+	}
 	cfg, err := localaws.ConfigFromEnv(os.Getenv)
 	if err != nil {
 		return err
@@ -52,9 +57,11 @@ func run() error {
 	})
 }
 
-func newLogger() *slog.Logger {
-	if os.Getenv("PORTICO_LOG_FORMAT") == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+// newLogger follows the one PORTICO_LOG_FORMAT rule of every Portico command (logs.ParseFormat).
+func newLogger() (*slog.Logger, error) {
+	format, err := logs.ParseFormat(os.Getenv(logs.Env), os.Getenv(lambdahttp.RuntimeAPIEnv) != "")
+	if err != nil {
+		return nil, err
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	return logs.New(os.Stderr, format, slog.LevelInfo), nil
 }
