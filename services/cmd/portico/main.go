@@ -16,6 +16,9 @@
 //	-client-id      PORTICO_CLIENT_ID      client id (portico-machine)
 //	-client-secret  PORTICO_CLIENT_SECRET  client secret (the dev machine client's)
 //	-timeout                               per-command timeout (2m)
+//
+// chat's own flags: -model ID (required), -system "prompt" (a system prompt), -max-tokens N
+// (the most tokens to generate; 0, the default, lets the model decide).
 package main
 
 import (
