@@ -7,8 +7,8 @@ import (
 	"github.com/portico-dev/portico/services/lambdahttp"
 )
 
-// Run serves in the mode lambda selects (a command reads it with lambdahttp.FromEnv): on
-// Lambda it serves invocations through lambdahttp (lambda.Event says Function URL or API
+// Run serves in the mode cfg selects (read by the command's configuration): on
+// Lambda it serves invocations through lambdahttp (cfg.Event says Function URL or API
 // Gateway), otherwise it listens on addr as a standalone h2c server. Either way it returns
 // when ctx ends. On Lambda, telemetry is flushed after every invocation.
 func (s *Server) Run(ctx context.Context, addr string, cfg lambdahttp.Config) error {
