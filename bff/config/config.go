@@ -47,7 +47,8 @@ const (
 // Config is the BFF's configuration.
 type Config struct {
 	// Mode is development or production (PORTICO_ENV; on Lambda always production). In
-	// production FromEnv uses no default below marked "dev default".
+	// production FromEnv uses none of the Default* values for PublicURL, Issuer, ClientID,
+	// ClientSecret, ServicesURL and CookieKeys: each must be set.
 	Mode runmode.Mode
 	// LogFormat is the log format (PORTICO_LOG_FORMAT's one rule: text, json on Lambda).
 	LogFormat logs.Format

@@ -39,11 +39,10 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := telemetry.NewLogger(os.Stderr, logs.JSON, slog.LevelDebug)
-	cfg, err := lambdahttp.FromEnv(os.Getenv)
-	if err != nil {
-		if cfg.RuntimeAPI = os.Getenv(lambdahttp.RuntimeAPIEnv); cfg.RuntimeAPI != "" {
-			_ = lambdahttp.ReportInitError(ctx, cfg, err)
-		}
+	cfg := lambdahttp.Config{RuntimeAPI: os.Getenv(lambdahttp.RuntimeAPIEnv)}
+	var err error
+	if cfg.Event, err = lambdahttp.ParseEvent(os.Getenv(lambdahttp.EventEnv)); err != nil {
+		_ = lambdahttp.ReportInitError(ctx, cfg, err)
 		return err
 	}
 	if !cfg.OnLambda() {
