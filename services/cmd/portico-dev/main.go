@@ -248,7 +248,7 @@ func banner(pieces []piece, environ []string) string {
 	}
 	if has("devidp") {
 		users := devidp.DefaultUsers()
-		if file := envValue(environ, devidp.EnvUsersFile); file != "" {
+		if file := envValue(environ, "PORTICO_IDP_USERS_FILE"); file != "" { // the dev IdP reads it too
 			if data, err := os.ReadFile(file); err == nil { //nolint:gosec // the developer's own users file
 				if parsed, err := devidp.ParseUsers(data); err == nil {
 					users = parsed

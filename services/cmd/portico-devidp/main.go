@@ -1,5 +1,6 @@
 // Command portico-devidp runs the dev identity provider, a Cognito stand-in, on
-// PORTICO_IDP_ADDR (default localhost:9000). See docs/contracts.md for its variables.
+// PORTICO_IDP_ADDR (default localhost:9000). Its configuration is read once, in config.go;
+// docs/contracts.md lists the variables.
 package main
 
 import (
@@ -15,7 +16,6 @@ import (
 
 	"github.com/portico-dev/portico/services/devidp"
 	"github.com/portico-dev/portico/services/httpserve"
-	"github.com/portico-dev/portico/services/lambdahttp"
 	"github.com/portico-dev/portico/services/logs"
 )
 
@@ -27,21 +27,14 @@ func main() {
 }
 
 func run() error {
-	logger, err := newLogger()
+	cfg, err := fromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
-	opts, err := devidp.EnvOptions(os.Getenv)
+	logger := logs.New(os.Stderr, cfg.logFormat, slog.LevelInfo)
+	idp, err := devidp.New(append(cfg.options, devidp.WithLogger(logger))...)
 	if err != nil {
 		return err
-	}
-	idp, err := devidp.New(append(opts, devidp.WithLogger(logger))...)
-	if err != nil {
-		return err
-	}
-	addr := os.Getenv(devidp.EnvAddr)
-	if addr == "" {
-		addr = devidp.DefaultAddr
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -50,16 +43,7 @@ func run() error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	return httpserve.ListenAndServe(ctx, srv, addr, 5*time.Second, func(bound net.Addr) {
+	return httpserve.ListenAndServe(ctx, srv, cfg.addr, 5*time.Second, func(bound net.Addr) {
 		logger.Info("dev identity provider listening", "addr", bound.String(), "issuer", idp.Issuer())
 	})
-}
-
-// newLogger follows the one PORTICO_LOG_FORMAT rule of every Portico command (logs.ParseFormat).
-func newLogger() (*slog.Logger, error) {
-	format, err := logs.ParseFormat(os.Getenv(logs.Env), os.Getenv(lambdahttp.RuntimeAPIEnv) != "")
-	if err != nil {
-		return nil, err
-	}
-	return logs.New(os.Stderr, format, slog.LevelInfo), nil
 }
