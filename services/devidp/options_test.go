@@ -56,7 +56,6 @@ func TestParseUsers(t *testing.T) {
 	}
 }
 
-
 func TestNewRejectsBadIssuer(t *testing.T) {
 	t.Parallel()
 	for _, iss := range []string{"", "localhost:9000", "ftp://x", "http://"} {
