@@ -64,9 +64,13 @@ func main() {
 // error.
 func run(ctx context.Context, getenv func(string) string) int {
 	cfg, err := fromEnv(getenv)
-	format := logs.JSON // the most useful format when the configuration is unreadable
+	var format logs.Format
 	if cfg != nil {
 		format = cfg.logFormat
+	} else if f, ferr := logs.ParseFormat(getenv(EnvLogFormat), getenv(EnvRuntimeAPI) != ""); ferr == nil {
+		format = f // to report the configuration error in the format asked for
+	} else {
+		format = logs.JSON
 	}
 	log := telemetry.NewLogger(os.Stderr, format, slog.LevelInfo)
 	var app *app
