@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/bff/cookie"
+	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/runmode"
 )
 
 // Environment variables.
@@ -35,10 +38,22 @@ const (
 	EnvAPITimeout         = "PORTICO_API_TIMEOUT"
 	EnvAPIMaxBodyBytes    = "PORTICO_API_MAX_BODY_BYTES"
 	EnvTrustViewerAddress = "PORTICO_TRUST_CLOUDFRONT_VIEWER_ADDRESS"
+	EnvMode               = runmode.Env // development | production
+	EnvLogFormat          = logs.Env
+	EnvRuntimeAPI         = lambdahttp.RuntimeAPIEnv
+	EnvLambdaEvent        = lambdahttp.EventEnv
 )
 
 // Config is the BFF's configuration.
 type Config struct {
+	// Mode is development or production (PORTICO_ENV; on Lambda always production). In
+	// production FromEnv uses none of the Default* values for PublicURL, Issuer, ClientID,
+	// ClientSecret, ServicesURL and CookieKeys: each must be set.
+	Mode runmode.Mode
+	// LogFormat is the log format (PORTICO_LOG_FORMAT's one rule: text, json on Lambda).
+	LogFormat logs.Format
+	// Lambda says whether and how the process runs on Lambda.
+	Lambda lambdahttp.Config
 	// Addr is the listen address in standalone mode.
 	Addr string
 	// PublicURL is the origin users see, without a trailing slash.
@@ -50,8 +65,8 @@ type Config struct {
 	ClientSecretARN string
 	// IdentityProvider is Cognito's identity_provider hint (empty: none).
 	IdentityProvider string
-	// CookieKeys seal the cookies; the first seals. Generated when unset (dev only: sessions
-	// end when the process does).
+	// CookieKeys seal the cookies; the first seals. Generated when unset in development
+	// (sessions end when the process does); required (or CookieKeysARN) in production.
 	CookieKeys []cookie.Key
 	// CookieKeysGenerated reports that CookieKeys were generated.
 	CookieKeysGenerated bool
@@ -79,7 +94,8 @@ type Config struct {
 	TrustViewerAddress bool
 }
 
-// Defaults for the dev stack.
+// Defaults for the dev stack. In production (Mode) the issuer, client id and secret, public
+// URL, services URL and cookie keys have no default: FromEnv names each one missing.
 const (
 	DefaultAddr        = "localhost:8080"
 	DefaultPublicURL   = "http://localhost:8080"
@@ -91,37 +107,68 @@ const (
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in main). The client secret is
-// left empty when only its ARN is set; call Resolve.
+// left empty when only its ARN is set; call Resolve. Every problem is reported in the one
+// error; in production every missing setting that has a dev default is named at once.
 func FromEnv(getenv func(string) string) (*Config, error) {
+	var errs []error
+	c := &Config{}
+	event, err := lambdahttp.ParseEvent(strings.TrimSpace(getenv(EnvLambdaEvent)))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvLambdaEvent, err))
+	}
+	c.Lambda = lambdahttp.Config{RuntimeAPI: strings.TrimSpace(getenv(EnvRuntimeAPI)), Event: event}
+	if c.Mode, err = runmode.Parse(getenv(EnvMode), c.Lambda.OnLambda()); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat, err = logs.ParseFormat(getenv(EnvLogFormat), c.Lambda.OnLambda()); err != nil {
+		errs = append(errs, err)
+	}
+	prod := c.Mode.Production()
 	get := func(name, def string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
 		}
 		return def
 	}
-	c := &Config{
-		Addr:             get(EnvAddr, DefaultAddr),
-		PublicURL:        strings.TrimSuffix(get(EnvPublicURL, DefaultPublicURL), "/"),
-		Issuer:           strings.TrimSuffix(get(EnvIssuer, DefaultIssuer), "/"),
-		ClientID:         get(EnvClientID, DefaultClientID),
-		ClientSecretARN:  get(EnvClientSecretARN, ""),
-		IdentityProvider: get(EnvIdentityProvider, ""),
-		SPADir:           get(EnvSPADir, DefaultSPADir),
-		SessionStore:     get(EnvSessionStore, "cookie"),
+	var need runmode.Requirements
+	// devDefault is get for a setting production must set explicitly.
+	devDefault := func(name, def string) string {
+		if prod {
+			v := get(name, "")
+			need.Need(name, v)
+			return v
+		}
+		return get(name, def)
 	}
+	c.Addr = get(EnvAddr, DefaultAddr)
+	c.PublicURL = strings.TrimSuffix(devDefault(EnvPublicURL, DefaultPublicURL), "/")
+	c.Issuer = strings.TrimSuffix(devDefault(EnvIssuer, DefaultIssuer), "/")
+	c.ClientID = devDefault(EnvClientID, DefaultClientID)
+	c.ClientSecretARN = get(EnvClientSecretARN, "")
+	c.IdentityProvider = get(EnvIdentityProvider, "")
+	c.SPADir = get(EnvSPADir, DefaultSPADir)
+	c.SessionStore = get(EnvSessionStore, "cookie")
 	c.ClientSecret = get(EnvClientSecret, "")
-	if c.ClientSecret == "" && c.ClientSecretARN == "" {
+	if prod {
+		need.NeedOneOf([]string{EnvClientSecret, EnvClientSecretARN}, c.ClientSecret, c.ClientSecretARN)
+	} else if c.ClientSecret == "" && c.ClientSecretARN == "" {
 		c.ClientSecret = DefaultSecret
 	}
-	var errs []error
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		errs = append(errs, fmt.Errorf("%s=%q: want an origin such as https://portico.example.com", EnvPublicURL, c.PublicURL))
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			errs = append(errs, fmt.Errorf("%s=%q: want an origin such as https://portico.example.com", EnvPublicURL, c.PublicURL))
+		}
 	}
-	su, err := url.Parse(get(EnvServicesURL, DefaultServicesURL))
-	if err != nil || (su.Scheme != "http" && su.Scheme != "https") || su.Host == "" {
-		errs = append(errs, fmt.Errorf("%s: want an http(s) URL", EnvServicesURL))
+	if raw := devDefault(EnvServicesURL, DefaultServicesURL); raw != "" {
+		su, err := url.Parse(raw)
+		if err != nil || (su.Scheme != "http" && su.Scheme != "https") || su.Host == "" {
+			errs = append(errs, fmt.Errorf("%s: want an http(s) URL", EnvServicesURL))
+		}
+		c.ServicesURL = su
 	}
-	c.ServicesURL = su
+	if prod {
+		need.NeedOneOf([]string{EnvCookieKeys, EnvCookieKeysARN}, getenv(EnvCookieKeys), getenv(EnvCookieKeysARN))
+	}
 	c.CookieKeysARN = get(EnvCookieKeysARN, "")
 	if v := getenv(EnvCookieKeys); v != "" {
 		keys, err := cookie.ParseKeys(v)
@@ -132,7 +179,7 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", EnvCookieKeys, err))
 		}
 		c.CookieKeys = keys
-	} else if c.CookieKeysARN == "" {
+	} else if c.CookieKeysARN == "" && !prod {
 		key, err := cookie.GenerateKey("dev")
 		if err != nil {
 			errs = append(errs, err)
@@ -177,6 +224,9 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 		c.TrustViewerAddress = true
 	default:
 		errs = append(errs, fmt.Errorf("%s=%q: want true or false", EnvTrustViewerAddress, v))
+	}
+	if err := need.Err(); err != nil {
+		errs = append([]error{err}, errs...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)

@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/runmode"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -129,5 +133,115 @@ func TestFromEnvSessionStores(t *testing.T) {
 				t.Fatalf("SessionStore = %q, want %q", c.SessionStore, v)
 			}
 		})
+	}
+}
+
+// prodEnv is a complete production environment.
+func prodEnv() map[string]string {
+	return map[string]string{
+		EnvMode:         "production",
+		EnvPublicURL:    "https://portico.example.com",
+		EnvIssuer:       "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc",
+		EnvClientID:     "web123",
+		EnvClientSecret: "s3cret",
+		EnvCookieKeys:   "k1:" + base64.StdEncoding.EncodeToString(make([]byte, 32)),
+		EnvServicesURL:  "https://api.example.com/prod",
+	}
+}
+
+// TestProductionRefusesDevDefaults: in production (PORTICO_ENV=production, or on Lambda) no
+// dev default is used, and one error names every missing variable.
+func TestProductionRefusesDevDefaults(t *testing.T) {
+	t.Parallel()
+	all := []string{EnvPublicURL, EnvIssuer, EnvClientID, EnvClientSecret + " or " + EnvClientSecretARN,
+		EnvServicesURL, EnvCookieKeys + " or " + EnvCookieKeysARN}
+	with := func(kv ...string) map[string]string {
+		m := prodEnv()
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i+1] == "" {
+				delete(m, kv[i])
+			} else {
+				m[kv[i]] = kv[i+1]
+			}
+		}
+		return m
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		missing []string // nil: starts
+	}{
+		{"complete production", prodEnv(), nil},
+		{"complete on Lambda", with(EnvMode, "", EnvRuntimeAPI, "127.0.0.1:9001"), nil},
+		{"secrets by ARN", with(EnvClientSecret, "", EnvClientSecretARN, "arn:aws:secretsmanager:x", EnvCookieKeys, "", EnvCookieKeysARN, "arn:aws:secretsmanager:y"), nil},
+		{"nothing in production", map[string]string{EnvMode: "production"}, all},
+		{"nothing on Lambda", map[string]string{EnvRuntimeAPI: "127.0.0.1:9001"}, all},
+		{"Lambda overrides development", map[string]string{EnvRuntimeAPI: "127.0.0.1:9001", EnvMode: "development"}, all},
+		{"without public URL", with(EnvPublicURL, ""), []string{EnvPublicURL}},
+		{"without issuer", with(EnvIssuer, ""), []string{EnvIssuer}},
+		{"without client id", with(EnvClientID, ""), []string{EnvClientID}},
+		{"without client secret", with(EnvClientSecret, ""), []string{EnvClientSecret + " or " + EnvClientSecretARN}},
+		{"without services URL", with(EnvServicesURL, ""), []string{EnvServicesURL}},
+		{"without cookie keys", with(EnvCookieKeys, ""), []string{EnvCookieKeys + " or " + EnvCookieKeysARN}},
+		{"blank counts as unset", with(EnvIssuer, "   "), []string{EnvIssuer}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := FromEnv(env(tt.env))
+			if tt.missing == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !c.Mode.Production() || c.CookieKeysGenerated || c.Issuer != tt.env[EnvIssuer] || c.ClientID != "web123" ||
+					c.PublicURL != "https://portico.example.com" || c.ServicesURL.String() != "https://api.example.com/prod" {
+					t.Errorf("config = %+v", c)
+				}
+				return
+			}
+			var missing *runmode.MissingError
+			if !errors.As(err, &missing) || !slices.Equal(missing.Variables, tt.missing) {
+				t.Fatalf("FromEnv = %v, want missing %v", err, tt.missing)
+			}
+			for _, v := range tt.missing {
+				if !strings.Contains(err.Error(), v) {
+					t.Errorf("error %q does not name %s", err, v)
+				}
+			}
+		})
+	}
+}
+
+// TestModeAndLogFormat: development keeps the dev defaults; the log format follows the one
+// rule; a bad PORTICO_ENV, event or format is refused.
+func TestModeAndLogFormat(t *testing.T) {
+	t.Parallel()
+	c, err := FromEnv(env(nil))
+	if err != nil || c.Mode != runmode.Development || c.LogFormat != logs.Text || c.Lambda.OnLambda() {
+		t.Fatalf("development: %+v, %v", c, err)
+	}
+	p := prodEnv()
+	p[EnvRuntimeAPI] = "127.0.0.1:9001"
+	if c, err := FromEnv(env(p)); err != nil || c.LogFormat != logs.JSON || !c.Lambda.OnLambda() {
+		t.Errorf("on Lambda: %+v, %v", c, err)
+	}
+	for _, bad := range []map[string]string{{EnvMode: "prod"}, {EnvLogFormat: "xml"}, {EnvLambdaEvent: "alb"}} {
+		if _, err := FromEnv(env(bad)); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+// TestCookieKeyErrorsKeepSecrets: a bad PORTICO_COOKIE_KEYS (such as the first rotation's
+// "new,placeholder") is refused without its value in the error.
+func TestCookieKeyErrorsKeepSecrets(t *testing.T) {
+	t.Parallel()
+	const placeholder = "Q7bX2mPz9LkR4tVw8NcY1sHj6GdF3eAu" // what Secrets Manager generated
+	good := "k202612061000:" + base64.StdEncoding.EncodeToString(make([]byte, 32))
+	for _, v := range []string{good + "," + placeholder, placeholder, "k1:" + placeholder} {
+		_, err := FromEnv(env(map[string]string{EnvCookieKeys: v}))
+		if err == nil || strings.Contains(err.Error(), placeholder) || !strings.Contains(err.Error(), EnvCookieKeys) {
+			t.Errorf("%s=…: %v", EnvCookieKeys, err)
+		}
 	}
 }

@@ -49,7 +49,7 @@ func NewCodec(keys ...Key) (*Codec, error) {
 	c := &Codec{open: make(map[string]cipher.AEAD, len(keys))}
 	for i, k := range keys {
 		if !validKeyID(k.ID) {
-			return nil, fmt.Errorf("cookie: key %d: id %q must be 1-%d characters from [A-Za-z0-9_-]", i, k.ID, maxKeyIDLen)
+			return nil, fmt.Errorf("cookie: key %d: the id must be 1-%d characters from [A-Za-z0-9_-]", i, maxKeyIDLen) // never echoed: it may be a misplaced secret
 		}
 		if len(k.Secret) != KeySize {
 			return nil, fmt.Errorf("cookie: key %q: %d bytes, want %d", k.ID, len(k.Secret), KeySize)
@@ -86,18 +86,25 @@ func GenerateKey(id string) (Key, error) {
 // not); the first key seals.
 func ParseKeys(s string) ([]Key, error) {
 	var keys []Key
+	n := 0
 	for part := range strings.SplitSeq(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
+		n++
+		// Errors name the key by position, and by id only once the id is known to be one:
+		// the value is secret material and must never reach a log or an init error.
 		id, b64, ok := strings.Cut(part, ":")
 		if !ok {
-			return nil, fmt.Errorf("cookie: key %q: want kid:base64key", id)
+			return nil, fmt.Errorf("cookie: key %d: want kid:base64key", n)
+		}
+		if !validKeyID(id) {
+			return nil, fmt.Errorf("cookie: key %d: the id must be 1-%d characters from [A-Za-z0-9_-]", n, maxKeyIDLen)
 		}
 		secret, err := decodeKey(b64)
 		if err != nil {
-			return nil, fmt.Errorf("cookie: key %q: %w", id, err)
+			return nil, fmt.Errorf("cookie: key %d (%s): %w", n, id, err)
 		}
 		keys = append(keys, Key{ID: id, Secret: secret})
 	}

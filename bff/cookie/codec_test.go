@@ -2,6 +2,7 @@ package cookie
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -122,6 +123,44 @@ func TestParseKeys(t *testing.T) {
 		if _, err := ParseKeys(bad); err == nil {
 			t.Errorf("ParseKeys(%q) accepted", bad)
 		}
+	}
+}
+
+// TestParseKeysNeverEchoesSecrets: whatever is wrong with a key list, the error never
+// contains secret material (it ends up in logs and in Lambda's init error).
+func TestParseKeysNeverEchoesSecrets(t *testing.T) {
+	t.Parallel()
+	const secret = "Zm9vYmFyU2VjcmV0VmFsdWVYWVo" // a recognisable, unique marker
+	good := "k1:" + base64.StdEncoding.EncodeToString(make([]byte, KeySize))
+	tests := []struct {
+		name, keys string
+		want       string // in the error
+	}{
+		{"placeholder without kid (first rotation)", good + "," + secret, "key 2: want kid:base64key"},
+		{"bare key", secret, "key 1: want kid:base64key"},
+		{"key and id swapped", secret + "xxxxxxxxxxxxxxxxx" + ":k1", "key 1: the id must be"},
+		{"id is the secret", secret + ":" + strings.Repeat("A", 43), "key 1: the id must be"},
+		{"short key", "k1:" + secret, "key 1 (k1): 20 bytes, want 32"},
+		{"not base64", "k1:" + secret + "!!", "key 1 (k1): not base64"},
+		{"secret in a later item", good + ", k2:" + secret + "*", "key 2 (k2): not base64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseKeys(tt.keys)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error %q contains the secret", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q, want it to say %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := NewCodec(Key{ID: secret, Secret: make([]byte, KeySize)}); err == nil || strings.Contains(err.Error(), secret) {
+		t.Errorf("NewCodec with a secret as id: %v", err)
 	}
 }
 

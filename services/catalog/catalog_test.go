@@ -287,7 +287,7 @@ func TestProto(t *testing.T) {
 
 func TestLoad(t *testing.T) {
 	t.Parallel()
-	c, err := Load(func(string) string { return "" })
+	c, err := Load("")
 	if err != nil || len(c.Models()) != len(devIDs) {
 		t.Fatalf("Load default: %v", err)
 	}
@@ -296,12 +296,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err = Load(func(k string) string {
-		if k == EnvFile {
-			return path
-		}
-		return ""
-	})
+	c, err = Load(path)
 	if err != nil || c.PriceTable().Version != "custom-7" {
 		t.Fatalf("Load file: %v, %+v", err, c)
 	}

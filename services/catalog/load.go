@@ -17,7 +17,7 @@ import (
 )
 
 // EnvFile is the environment variable naming a catalog file to use instead of the embedded
-// default.
+// default; commands read it in their configuration and pass its value to Load.
 const EnvFile = "PORTICO_CATALOG_FILE"
 
 //go:embed catalog.yaml
@@ -36,10 +36,9 @@ func Default() *Catalog {
 	return c
 }
 
-// Load returns the catalog named by PORTICO_CATALOG_FILE (read through getenv), or the
-// embedded default when it is unset or empty.
-func Load(getenv func(string) string) (*Catalog, error) {
-	path := getenv(EnvFile)
+// Load returns the catalog in the file at path (the value of PORTICO_CATALOG_FILE), or the
+// embedded default when path is empty.
+func Load(path string) (*Catalog, error) {
 	if path == "" {
 		return Default(), nil
 	}

@@ -1,9 +1,7 @@
 package devidp
 
 import (
-	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 )
@@ -131,83 +129,4 @@ func WithClock(now func() time.Time) Option {
 // WithLogger sets the structured logger. Logs never contain tokens, codes or passwords.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
-}
-
-// Environment variables read by EnvOptions (see docs/contracts.md).
-//
-//nolint:gosec // G101: names of environment variables (…_TOKEN_TTL), not credentials
-const (
-	EnvAddr            = "PORTICO_IDP_ADDR"
-	EnvIssuer          = "PORTICO_IDP_ISSUER"
-	EnvDataDir         = "PORTICO_IDP_DATA_DIR"
-	EnvUsersFile       = "PORTICO_IDP_USERS_FILE"
-	EnvAccessTokenTTL  = "PORTICO_IDP_ACCESS_TOKEN_TTL"
-	EnvIDTokenTTL      = "PORTICO_IDP_ID_TOKEN_TTL"
-	EnvRefreshTokenTTL = "PORTICO_IDP_REFRESH_TOKEN_TTL"
-	EnvRedirectURIs    = "PORTICO_IDP_REDIRECT_URIS"
-	EnvLogoutURIs      = "PORTICO_IDP_LOGOUT_URIS"
-)
-
-// DefaultAddr is the listen address when PORTICO_IDP_ADDR is unset.
-const DefaultAddr = "localhost:9000"
-
-// DefaultDataDir is the data directory when PORTICO_IDP_DATA_DIR is unset.
-const DefaultDataDir = ".data/idp"
-
-// EnvOptions reads the PORTICO_IDP_* variables through getenv (os.Getenv in main) and
-// returns the options they describe, with docs/contracts.md's defaults for unset ones.
-func EnvOptions(getenv func(string) string) ([]Option, error) {
-	opts := []Option{WithDataDir(DefaultDataDir)}
-	if v := getenv(EnvIssuer); v != "" {
-		opts = append(opts, WithIssuer(v))
-	}
-	if v := getenv(EnvDataDir); v != "" {
-		opts = append(opts, WithDataDir(v))
-	}
-	if v := getenv(EnvUsersFile); v != "" {
-		data, err := os.ReadFile(v) //nolint:gosec // the operator chooses the users file
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", EnvUsersFile, err)
-		}
-		users, err := ParseUsers(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", EnvUsersFile, v, err)
-		}
-		opts = append(opts, WithUsers(users))
-	}
-	for _, d := range []struct {
-		name string
-		opt  func(time.Duration) Option
-	}{
-		{EnvAccessTokenTTL, WithAccessTokenTTL},
-		{EnvIDTokenTTL, WithIDTokenTTL},
-		{EnvRefreshTokenTTL, WithRefreshTokenTTL},
-	} {
-		v := getenv(d.name)
-		if v == "" {
-			continue
-		}
-		ttl, err := time.ParseDuration(v)
-		if err != nil || ttl <= 0 {
-			return nil, fmt.Errorf("%s=%q: want a positive Go duration such as 1h or 30s", d.name, v)
-		}
-		opts = append(opts, d.opt(ttl))
-	}
-	if v := getenv(EnvRedirectURIs); v != "" {
-		opts = append(opts, WithRedirectURIs(splitList(v)...))
-	}
-	if v := getenv(EnvLogoutURIs); v != "" {
-		opts = append(opts, WithLogoutURIs(splitList(v)...))
-	}
-	return opts, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for part := range strings.SplitSeq(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
 }

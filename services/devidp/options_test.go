@@ -1,8 +1,6 @@
 package devidp_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -54,75 +52,6 @@ func TestParseUsers(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want it to mention %q", err, tt.wantErr)
 			}
-		})
-	}
-}
-
-func TestEnvOptions(t *testing.T) {
-	t.Parallel()
-	usersFile := filepath.Join(t.TempDir(), "users.yaml")
-	if err := os.WriteFile(usersFile, []byte("users:\n  - {username: eve, password: pw}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := func(kv ...string) func(string) string {
-		m := map[string]string{}
-		for i := 0; i < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return func(k string) string { return m[k] }
-	}
-	tests := []struct {
-		name    string
-		getenv  func(string) string
-		wantErr string
-		check   func(t *testing.T, s *devidp.Server)
-	}{
-		{"defaults", env(devidp.EnvDataDir, ""), "", func(t *testing.T, s *devidp.Server) {
-			if s.Issuer() != "http://localhost:9000" || s.RedirectURIs()[0] != "http://localhost:8080/auth/callback" {
-				t.Errorf("issuer %s redirect %v", s.Issuer(), s.RedirectURIs())
-			}
-			if _, ok := s.User("alice"); !ok {
-				t.Error("no alice")
-			}
-		}},
-		{"everything", env(
-			devidp.EnvIssuer, "http://127.0.0.1:9999/",
-			devidp.EnvUsersFile, usersFile,
-			devidp.EnvAccessTokenTTL, "30s",
-			devidp.EnvRedirectURIs, "http://a/cb, http://b/cb",
-		), "", func(t *testing.T, s *devidp.Server) {
-			if s.Issuer() != "http://127.0.0.1:9999" {
-				t.Errorf("issuer %s", s.Issuer())
-			}
-			if got := s.RedirectURIs(); len(got) != 2 || got[1] != "http://b/cb" {
-				t.Errorf("redirect URIs %v", got)
-			}
-			if _, ok := s.User("eve"); !ok {
-				t.Error("users file ignored")
-			}
-		}},
-		{"bad ttl", env(devidp.EnvRefreshTokenTTL, "30"), devidp.EnvRefreshTokenTTL, nil},
-		{"negative ttl", env(devidp.EnvIDTokenTTL, "-1h"), devidp.EnvIDTokenTTL, nil},
-		{"missing users file", env(devidp.EnvUsersFile, "/nonexistent/users.yaml"), devidp.EnvUsersFile, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			opts, err := devidp.EnvOptions(tt.getenv)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want it to name %s", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := devidp.New(append(opts, devidp.WithDataDir(t.TempDir()))...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, s)
 		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/telemetry"
 )
@@ -58,7 +59,7 @@ func TestOneRequestIDAcrossTheHop(t *testing.T) {
 	var bffLogs, svcLogs logSink
 	c := newChain(t, chainOptions{
 		bffLog:      slog.New(slog.NewJSONHandler(&bffLogs, nil)),
-		servicesLog: telemetry.NewLogger(&svcLogs, telemetry.FormatJSON, slog.LevelDebug),
+		servicesLog: telemetry.NewLogger(&svcLogs, logs.JSON, slog.LevelDebug),
 	})
 	api := c.viaBFF(c.browser("alice"))
 	ctx := context.Background()

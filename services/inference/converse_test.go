@@ -202,21 +202,36 @@ func TestGetUsage(t *testing.T) {
 	}
 }
 
-// TestClientAddress checks that the Portico-Client-* headers are recorded only for the BFF's
-// client.
+// TestClientAddress checks that the Portico-Client-* headers are believed only for a token
+// issued to a configured BFF client (PORTICO_BFF_CLIENT_IDS): a token of any other client,
+// or any client when none is configured, gets the peer's address and its own User-Agent.
 func TestClientAddress(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, options{})
 	hdr := http.Header{"Portico-Client-Ip": {"203.0.113.7"}, "Portico-Client-User-Agent": {"Browser/1.0"}, "User-Agent": {"bff/1"}}
+	const (
+		believedIP, believedUA = "203.0.113.7", "Browser/1.0"
+		peerIP, ownUA          = "127.0.0.1", "bff/1"
+	)
 	tests := []struct {
-		who, user, ip, ua string
+		name    string
+		trusted []string
+		who     string // alice: a portico-web token; machine: a portico-machine token
+		user    string
+		ip, ua  string
 	}{
-		{who: "alice", user: "alice", ip: "203.0.113.7", ua: "Browser/1.0"},
-		{who: "machine", user: "client:portico-machine", ip: "127.0.0.1", ua: "bff/1"},
+		{"BFF client configured: its token is believed", []string{"portico-web"}, "alice", "alice", believedIP, believedUA},
+		{"BFF client configured: another client is not", []string{"portico-web"}, "machine", "client:portico-machine", peerIP, ownUA},
+		{"other BFF configured: portico-web is not believed", []string{"generated-cognito-client"}, "alice", "alice", peerIP, ownUA},
+		{"nobody configured: portico-web is not believed", []string{}, "alice", "alice", peerIP, ownUA},
+		{"nobody configured: machine is not believed", []string{}, "machine", "client:portico-machine", peerIP, ownUA},
+		{"machine client configured: it is believed", []string{"portico-machine"}, "machine", "client:portico-machine", believedIP, believedUA},
+		{"machine client configured: portico-web is not", []string{"portico-machine"}, "alice", "alice", peerIP, ownUA},
+		{"id compared exactly, not by prefix", []string{"portico"}, "alice", "alice", peerIP, ownUA},
 	}
 	for _, tt := range tests {
-		t.Run(tt.who, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			h := newHarness(t, options{trusted: tt.trusted})
 			res, err := h.clientWithHeader(tt.who, hdr).Converse(context.Background(), ask(novaL, "where am I"))
 			if err != nil {
 				t.Fatal(err)

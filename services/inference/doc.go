@@ -52,6 +52,6 @@
 //
 // The audit trail records the caller's address and user agent from the Portico-Client-Ip
 // and Portico-Client-User-Agent headers only when the token was issued to a trusted front
-// door (Config.TrustedClientIDs, by default the BFF's client portico-web); otherwise the
-// peer address and the User-Agent header.
+// door (Config.TrustedClientIDs, configured by portico-services from PORTICO_BFF_CLIENT_IDS;
+// empty trusts nobody); otherwise the peer address and the User-Agent header.
 package inference

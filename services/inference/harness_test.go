@@ -85,6 +85,9 @@ func tokenFor(t testing.TB, who string) string {
 }
 
 type options struct {
+	// trusted are the BFF client ids (Config.TrustedClientIDs); nil means portico-web, as
+	// the dev stack configures, and an empty non-nil slice trusts nobody.
+	trusted    []string
 	policyYAML string
 	// catalogYAML replaces the default catalog when set.
 	catalogYAML string
@@ -169,6 +172,10 @@ func newHarness(t testing.TB, o options) *harness {
 	if o.wrapBedrock != nil {
 		br = o.wrapBedrock(br)
 	}
+	trusted := o.trusted
+	if trusted == nil {
+		trusted = []string{"portico-web"}
+	}
 	h.svc = inference.NewService(inference.Config{
 		Catalog: h.catalog, Policy: h.policy, Store: st,
 		Bedrock:   br,
@@ -176,6 +183,8 @@ func newHarness(t testing.TB, o options) *harness {
 		Logger:    logger,
 		Recorder:  o.recorder,
 		Now:       o.now,
+
+		TrustedClientIDs: trusted,
 	})
 	verifier := token.NewVerifier(idp(t).Issuer(), token.Cognito{ClientIDs: []string{"portico-web", "portico-machine"}})
 	mux := http.NewServeMux()

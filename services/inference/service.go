@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"connectrpc.com/connect"
@@ -24,10 +25,6 @@ type BedrockProvider interface {
 	ConverseStream(ctx context.Context, req *inferencev1.ConverseStreamRequest, call bedrock.Call, send bedrock.SendFunc) (*bedrock.Result, error)
 }
 
-// DefaultTrustedClientIDs are the OAuth clients whose Portico-Client-* headers are trusted:
-// the BFF's.
-var DefaultTrustedClientIDs = []string{"portico-web"}
-
 // Config configures a Service.
 type Config struct {
 	// Catalog is the model catalog with its price table; required.
@@ -44,8 +41,9 @@ type Config struct {
 	Recorder metering.Recorder
 	// Logger receives structured logs without prompts; nil discards them.
 	Logger *slog.Logger
-	// TrustedClientIDs are the clients whose Portico-Client-Ip and Portico-Client-User-Agent
-	// headers are recorded; nil means DefaultTrustedClientIDs.
+	// TrustedClientIDs are the OAuth clients (the BFF's, PORTICO_BFF_CLIENT_IDS) whose
+	// Portico-Client-Ip and Portico-Client-User-Agent headers are recorded; empty trusts no
+	// client, and the peer's address and User-Agent are recorded instead.
 	TrustedClientIDs []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -71,13 +69,10 @@ var _ inferencev1connect.InferenceServiceHandler = (*Service)(nil)
 func NewService(cfg Config) *Service {
 	s := &Service{
 		catalog: cfg.Catalog, policy: cfg.Policy, store: cfg.Store, bedrock: cfg.Bedrock, sagemaker: cfg.SageMaker,
-		log: cfg.Logger, trusted: cfg.TrustedClientIDs, now: cfg.Now,
+		log: cfg.Logger, trusted: slices.Clone(cfg.TrustedClientIDs), now: cfg.Now,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.trusted == nil {
-		s.trusted = DefaultTrustedClientIDs
 	}
 	if s.now == nil {
 		s.now = time.Now

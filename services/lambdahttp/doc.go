@@ -32,6 +32,7 @@
 // use gRPC against a standalone server. HTTP trailers set by a handler are sent as headers
 // when the response was not streamed yet, and dropped otherwise.
 //
-// Mode selection (see FromEnv): AWS_LAMBDA_RUNTIME_API unset → not on Lambda;
-// set → Lambda, with PORTICO_LAMBDA_EVENT = "function-url" (default) or "api-gateway".
+// Mode selection (Config, built by each command's configuration): AWS_LAMBDA_RUNTIME_API
+// unset → not on Lambda; set → Lambda, with PORTICO_LAMBDA_EVENT = "function-url" (default)
+// or "api-gateway" (ParseEvent).
 package lambdahttp

@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// Environment variables that select and configure Lambda mode.
+// Environment variables that select and configure Lambda mode. A command's configuration
+// reads them and builds a Config (ParseEvent checks PORTICO_LAMBDA_EVENT's value).
 const (
 	RuntimeAPIEnv = "AWS_LAMBDA_RUNTIME_API"
 	EventEnv      = "PORTICO_LAMBDA_EVENT"
@@ -25,15 +26,6 @@ type Config struct {
 	RuntimeAPI string
 	// Event is the shape of the events the function receives.
 	Event Event
-}
-
-// FromEnv reads AWS_LAMBDA_RUNTIME_API and PORTICO_LAMBDA_EVENT through getenv.
-func FromEnv(getenv func(string) string) (Config, error) {
-	ev, err := ParseEvent(getenv(EventEnv))
-	if err != nil {
-		return Config{}, err
-	}
-	return Config{RuntimeAPI: getenv(RuntimeAPIEnv), Event: ev}, nil
 }
 
 // OnLambda reports whether the process runs on Lambda.

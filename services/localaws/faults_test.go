@@ -161,25 +161,3 @@ func TestMarkerFaultsOnStream(t *testing.T) {
 		})
 	}
 }
-
-func TestConfigFromEnv(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		env     map[string]string
-		wantTPS float64
-		wantErr bool
-	}{
-		{map[string]string{}, 50, false},
-		{map[string]string{localaws.EnvTokensPerSecond: "0"}, 0, false},
-		{map[string]string{localaws.EnvTokensPerSecond: "-1"}, 0, true},
-		{map[string]string{localaws.EnvTokensPerSecond: "fast"}, 0, true},
-		{map[string]string{localaws.EnvOpenAIURL: "localhost:11434"}, 0, true},
-		{map[string]string{localaws.EnvOpenAIURL: "http://localhost:11434/v1/chat/completions"}, 50, false},
-	}
-	for _, tt := range tests {
-		cfg, err := localaws.ConfigFromEnv(func(k string) string { return tt.env[k] })
-		if (err != nil) != tt.wantErr || (err == nil && cfg.TokensPerSecond != tt.wantTPS) {
-			t.Errorf("%v: cfg %+v, err %v", tt.env, cfg, err)
-		}
-	}
-}

@@ -34,10 +34,11 @@ type Recorder interface {
 	Record(ctx context.Context, o Observation)
 }
 
-// NewRecorder returns the recorder for the environment: OpenTelemetry instruments on mp
-// (nil records nothing there) and, when getenv("AWS_LAMBDA_FUNCTION_NAME") is set,
-// CloudWatch Embedded Metric Format lines written to stdout.
-func NewRecorder(mp metric.MeterProvider, getenv func(string) string, stdout io.Writer) (Recorder, error) {
+// NewRecorder returns the recorder for the process: OpenTelemetry instruments on mp (nil
+// records nothing there) and, when lambdaFunction is set (on Lambda, the value of
+// AWS_LAMBDA_FUNCTION_NAME), CloudWatch Embedded Metric Format lines for that function
+// written to stdout.
+func NewRecorder(mp metric.MeterProvider, lambdaFunction string, stdout io.Writer) (Recorder, error) {
 	var rs multiRecorder
 	if mp != nil {
 		o, err := NewOTelRecorder(mp)
@@ -46,8 +47,8 @@ func NewRecorder(mp metric.MeterProvider, getenv func(string) string, stdout io.
 		}
 		rs = append(rs, o)
 	}
-	if getenv("AWS_LAMBDA_FUNCTION_NAME") != "" && stdout != nil {
-		rs = append(rs, NewEMFRecorder(stdout, getenv("AWS_LAMBDA_FUNCTION_NAME")))
+	if lambdaFunction != "" && stdout != nil {
+		rs = append(rs, NewEMFRecorder(stdout, lambdaFunction))
 	}
 	return rs, nil
 }

@@ -76,12 +76,12 @@ func TestEMFRecorder(t *testing.T) {
 func TestNewRecorder(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
-		env   map[string]string
-		lines int
+		name     string
+		function string
+		lines    int
 	}{
-		{"local", nil, 0},
-		{"lambda", map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "fn"}, 1},
+		{"local", "", 0},
+		{"lambda", "fn", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +89,7 @@ func TestNewRecorder(t *testing.T) {
 			reader := sdkmetric.NewManualReader()
 			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 			var out bytes.Buffer
-			r, err := metering.NewRecorder(mp, func(k string) string { return tt.env[k] }, &out)
+			r, err := metering.NewRecorder(mp, tt.function, &out)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,7 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/server"
 	"github.com/portico-dev/portico/services/server/servertest"
 	"github.com/portico-dev/portico/services/telemetry"
@@ -23,7 +24,7 @@ func BenchmarkUnary(b *testing.B) {
 	bare := http.NewServeMux()
 	bare.Handle(servertest.NewHandler(servertest.Options{}))
 	srv, err := server.New(server.WithAuth(requireToken),
-		server.WithLogger(telemetry.NewLogger(discard{}, telemetry.FormatJSON, slog.LevelInfo)))
+		server.WithLogger(telemetry.NewLogger(discard{}, logs.JSON, slog.LevelInfo)))
 	if err != nil {
 		b.Fatal(err)
 	}

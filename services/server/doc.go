@@ -23,5 +23,5 @@
 //	srv, err := server.New(server.WithLogger(log), server.WithAuth(authMiddleware),
 //		server.WithTelemetry(providers))
 //	srv.Mount(identityv1connect.NewIdentityServiceHandler(identity, srv.HandlerOptions()...))
-//	err = srv.Run(ctx, "localhost:8081", os.Getenv) // standalone, or Lambda when on Lambda
+//	err = srv.Run(ctx, "localhost:8081", lambdaCfg) // standalone, or Lambda when lambdaCfg.OnLambda()
 package server

@@ -7,16 +7,11 @@ import (
 	"github.com/portico-dev/portico/services/lambdahttp"
 )
 
-// Run serves in the mode the environment selects (read through getenv): with
-// AWS_LAMBDA_RUNTIME_API set it serves Lambda invocations through lambdahttp
-// (PORTICO_LAMBDA_EVENT says Function URL or API Gateway), otherwise it listens on addr as
-// a standalone h2c server. Either way it returns when ctx ends. On Lambda, telemetry is
-// flushed after every invocation.
-func (s *Server) Run(ctx context.Context, addr string, getenv func(string) string) error {
-	cfg, err := lambdahttp.FromEnv(getenv)
-	if err != nil {
-		return fmt.Errorf("server: %w", err)
-	}
+// Run serves in the mode cfg selects (read by the command's configuration): on
+// Lambda it serves invocations through lambdahttp (cfg.Event says Function URL or API
+// Gateway), otherwise it listens on addr as a standalone h2c server. Either way it returns
+// when ctx ends. On Lambda, telemetry is flushed after every invocation.
+func (s *Server) Run(ctx context.Context, addr string, cfg lambdahttp.Config) error {
 	if !cfg.OnLambda() {
 		return s.ListenAndServe(ctx, addr)
 	}

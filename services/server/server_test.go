@@ -19,6 +19,7 @@ import (
 
 	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
+	plog "github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/principal"
 	"github.com/portico-dev/portico/services/server"
 	"github.com/portico-dev/portico/services/server/servertest"
@@ -83,7 +84,7 @@ func start(t *testing.T, opts ...server.Option) *running {
 	logs := &syncBuffer{}
 	opts = append([]server.Option{
 		server.WithAuth(requireToken),
-		server.WithLogger(telemetry.NewLogger(logs, telemetry.FormatJSON, slog.LevelDebug)),
+		server.WithLogger(telemetry.NewLogger(logs, plog.JSON, slog.LevelDebug)),
 	}, opts...)
 	srv, err := server.New(opts...)
 	if err != nil {

@@ -43,11 +43,11 @@ func TestOpenTelemetryExport(t *testing.T) {
 				mu.Unlock()
 			}))
 			t.Cleanup(collector.Close)
-			env := map[string]string{}
+			var export telemetry.Export
 			if tt.export {
-				env["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.URL
+				export.Endpoint = collector.URL
 			}
-			providers, err := telemetry.NewProviders(context.Background(), "server-test", func(k string) string { return env[k] })
+			providers, err := telemetry.NewProviders(context.Background(), "server-test", export)
 			if err != nil {
 				t.Fatal(err)
 			}

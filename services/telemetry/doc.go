@@ -1,7 +1,10 @@
-// Package telemetry holds what every Portico server shares for observability: structured
-// logs (log/slog, text locally and JSON on Lambda), request ids carried in the context (which
-// services/server assigns, or adopts from the BFF, and returns as X-Request-Id), and OpenTelemetry providers that export over OTLP/HTTP
-// only when OTEL_EXPORTER_OTLP_ENDPOINT is set and are silent no-ops otherwise.
+// Package telemetry holds what Portico's RPC servers share for observability: structured
+// logs that carry request ids (NewLogger, on the handler of package logs), request ids
+// carried in the context (which services/server assigns, or adopts from the BFF, and returns
+// as X-Request-Id), and OpenTelemetry providers that export over OTLP/HTTP only when
+// Export.Endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT, read by the command's configuration and
+// validated by ParseExport) and are silent no-ops otherwise.
 //
-// Nothing here is global: callers build a logger and providers once in main and pass them on.
+// Nothing here is global and nothing reads the environment: callers read their configuration
+// once in main, build a logger and providers from it and pass them on.
 package telemetry

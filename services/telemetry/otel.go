@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,9 +19,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
-
-// OTLPEndpointEnv is the standard variable that turns export on.
-const OTLPEndpointEnv = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
 // Providers are the OpenTelemetry providers of one process. Pass them to instrumentation
 // explicitly (for example otelconnect.WithTracerProvider); they are never installed globally.
@@ -37,28 +36,35 @@ type Providers struct {
 	shutdown []func(context.Context) error
 }
 
-// NewProviders returns providers exporting over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is
-// set (read through getenv; spans go to <endpoint>/v1/traces and metrics to
-// <endpoint>/v1/metrics as binary protobuf, as the OTLP specification says, with the headers
-// of OTEL_EXPORTER_OTLP_HEADERS and the timeout of OTEL_EXPORTER_OTLP_TIMEOUT), and silent no-op providers otherwise. serviceName becomes service.name unless
-// OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say otherwise.
-func NewProviders(ctx context.Context, serviceName string, getenv func(string) string) (*Providers, error) {
+// NewProviders returns providers exporting over OTLP/HTTP when export.Endpoint is set (spans
+// go to <endpoint>/v1/traces and metrics to <endpoint>/v1/metrics as binary protobuf, as the
+// OTLP specification says, with export.Headers and export.Timeout), and silent no-op
+// providers otherwise. serviceName becomes service.name unless export.ServiceName or
+// export.ResourceAttributes say otherwise. Commands build export with ParseExport from the
+// standard OTEL_* variables.
+func NewProviders(ctx context.Context, serviceName string, export Export) (*Providers, error) {
 	p := &Providers{
 		Propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
 	}
-	endpoint := strings.TrimSuffix(getenv(OTLPEndpointEnv), "/")
+	endpoint := strings.TrimSuffix(export.Endpoint, "/")
 	if endpoint == "" {
 		return Noop(), nil
 	}
+	attrs := []attribute.KeyValue{attribute.String("service.name", serviceName)}
+	for _, k := range slices.Sorted(maps.Keys(export.ResourceAttributes)) {
+		attrs = append(attrs, attribute.String(k, export.ResourceAttributes[k]))
+	}
+	if export.ServiceName != "" {
+		attrs = append(attrs, attribute.String("service.name", export.ServiceName))
+	}
 	res, err := resource.New(ctx,
-		resource.WithAttributes(attribute.String("service.name", serviceName)),
-		resource.WithFromEnv(),
+		resource.WithAttributes(attrs...), // later duplicates win
 		resource.WithTelemetrySDK(),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: resource: %w", err)
 	}
-	client, err := newOTLPClient(endpoint, getenv)
+	client, err := newOTLPClient(endpoint, export)
 	if err != nil {
 		return nil, err
 	}

@@ -8,8 +8,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -41,27 +39,17 @@ type otlpClient struct {
 	http     *http.Client
 }
 
-// newOTLPClient reads OTEL_EXPORTER_OTLP_HEADERS (comma-separated key=value, values
-// URL-encoded) and OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds, default 10000).
-func newOTLPClient(endpoint string, getenv func(string) string) (*otlpClient, error) {
-	if _, err := url.Parse(endpoint); err != nil || !strings.HasPrefix(endpoint, "http") {
+// newOTLPClient returns a client of the collector at endpoint with export's headers and
+// timeout.
+func newOTLPClient(endpoint string, export Export) (*otlpClient, error) {
+	if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("telemetry: %s=%q: want an http(s) URL", OTLPEndpointEnv, endpoint)
 	}
-	c := &otlpClient{endpoint: endpoint, header: http.Header{}, http: &http.Client{Timeout: 10 * time.Second}}
-	for pair := range strings.SplitSeq(getenv("OTEL_EXPORTER_OTLP_HEADERS"), ",") {
-		k, v, ok := strings.Cut(pair, "=")
-		if !ok {
-			continue
-		}
-		if dv, err := url.QueryUnescape(strings.TrimSpace(v)); err == nil {
-			v = dv
-		}
-		c.header.Add(strings.TrimSpace(k), v)
+	timeout := export.Timeout
+	if timeout <= 0 {
+		timeout = DefaultExportTimeout
 	}
-	if ms, err := strconv.Atoi(getenv("OTEL_EXPORTER_OTLP_TIMEOUT")); err == nil && ms > 0 {
-		c.http.Timeout = time.Duration(ms) * time.Millisecond
-	}
-	return c, nil
+	return &otlpClient{endpoint: endpoint, header: export.Headers.Clone(), http: &http.Client{Timeout: timeout}}, nil
 }
 
 func (c *otlpClient) post(ctx context.Context, path string, msg proto.Message) error {

@@ -57,12 +57,15 @@ func TestOTLPExportContent(t *testing.T) {
 	col := &collector{}
 	srv := httptest.NewServer(col)
 	t.Cleanup(srv.Close)
-	env := map[string]string{
-		"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL + "/",
-		"OTEL_EXPORTER_OTLP_HEADERS":  "x-api-key=s%20ecret, x-tenant = portico",
+	export, err := telemetry.ParseExport(telemetry.ExportValues{
+		Endpoint: srv.URL + "/",
+		Headers:  "x-api-key=s%20ecret, x-tenant = portico",
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx := context.Background()
-	p, err := telemetry.NewProviders(ctx, "otlp-test", func(k string) string { return env[k] })
+	p, err := telemetry.NewProviders(ctx, "otlp-test", export)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,8 +186,7 @@ func TestOTLPCollectorErrors(t *testing.T) {
 			t.Parallel()
 			srv := httptest.NewServer(&collector{status: http.StatusServiceUnavailable})
 			t.Cleanup(srv.Close)
-			env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": tt.endpoint(srv)}
-			p, err := telemetry.NewProviders(context.Background(), "x", func(k string) string { return env[k] })
+			p, err := telemetry.NewProviders(context.Background(), "x", telemetry.Export{Endpoint: tt.endpoint(srv)})
 			if (err != nil) != tt.newErr {
 				t.Fatalf("NewProviders: %v", err)
 			}

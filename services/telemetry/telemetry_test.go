@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/telemetry"
 )
 
@@ -40,35 +41,10 @@ func TestValidRequestID(t *testing.T) {
 	}
 }
 
-func TestFormatFromEnv(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		env     map[string]string
-		want    telemetry.Format
-		wantErr bool
-	}{
-		{"default", nil, telemetry.FormatText, false},
-		{"lambda default", map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, telemetry.FormatJSON, false},
-		{"explicit text on lambda", map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "PORTICO_LOG_FORMAT": "text"}, telemetry.FormatText, false},
-		{"explicit json", map[string]string{"PORTICO_LOG_FORMAT": "JSON"}, telemetry.FormatJSON, false},
-		{"bad", map[string]string{"PORTICO_LOG_FORMAT": "xml"}, "", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := telemetry.FormatFromEnv(func(k string) string { return tt.env[k] })
-			if (err != nil) != tt.wantErr || got != tt.want {
-				t.Errorf("FormatFromEnv = %q, %v; want %q, err %v", got, err, tt.want, tt.wantErr)
-			}
-		})
-	}
-}
-
 func TestLoggerAddsRequestID(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	log := telemetry.NewLogger(&buf, telemetry.FormatJSON, slog.LevelInfo).With("component", "test")
+	log := telemetry.NewLogger(&buf, logs.JSON, slog.LevelInfo).With("component", "test")
 	log.InfoContext(telemetry.WithRequestID(context.Background(), "rid-1"), "hello")
 	log.DebugContext(context.Background(), "dropped")
 	var rec map[string]any
@@ -105,8 +81,7 @@ func TestProviders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": tt.endpoint}
-			p, err := telemetry.NewProviders(ctx, "telemetry-test", func(k string) string { return env[k] })
+			p, err := telemetry.NewProviders(ctx, "telemetry-test", telemetry.Export{Endpoint: tt.endpoint})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,10 @@
 // Command portico-bff runs Portico's backend-for-frontend: the OIDC sign-in flow, the guarded
 // Connect proxy to the services and the SPA. It serves on PORTICO_BFF_ADDR (default
 // localhost:8080), or on AWS Lambda behind a Function URL in RESPONSE_STREAM mode when
-// AWS_LAMBDA_RUNTIME_API is set. docs/contracts.md lists its environment variables.
+// AWS_LAMBDA_RUNTIME_API is set. Its configuration is read once, by bff/config;
+// docs/contracts.md lists the environment variables. In production (PORTICO_ENV=production,
+// or on Lambda) it refuses to start, with one error naming every missing variable, unless
+// the issuer, client id and secret, public URL, services URL and cookie keys are set.
 package main
 
 import (
@@ -20,6 +23,7 @@ import (
 	"github.com/portico-dev/portico/bff/config"
 	"github.com/portico-dev/portico/services/httpserve"
 	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
 )
 
 func main() {
@@ -32,16 +36,16 @@ func main() {
 func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	lambdaCfg, err := lambdahttp.FromEnv(os.Getenv)
+	cfg, err := config.FromEnv(os.Getenv)
 	if err != nil {
+		// A configuration error on Lambda is the function's init error.
+		_ = lambdahttp.ReportInitError(ctx, lambdahttp.Config{RuntimeAPI: os.Getenv(config.EnvRuntimeAPI)}, err)
 		return err
 	}
-	logger := newLogger(lambdaCfg.OnLambda())
-	handler, cfg, err := build(ctx, logger, lambdaCfg.OnLambda())
+	logger := logs.New(os.Stderr, cfg.LogFormat, slog.LevelInfo)
+	handler, err := build(ctx, logger, cfg)
 	if err != nil {
-		if lambdaCfg.OnLambda() {
-			_ = lambdahttp.ReportInitError(ctx, lambdaCfg, err)
-		}
+		_ = lambdahttp.ReportInitError(ctx, cfg.Lambda, err)
 		return err
 	}
 	defer func() {
@@ -49,45 +53,38 @@ func run() error {
 			logger.Warn("close", "err", err)
 		}
 	}()
-	if lambdaCfg.OnLambda() {
-		logger.Info("serving on Lambda", "event", string(lambdaCfg.Event), "public_url", cfg.PublicURL)
-		return lambdahttp.Serve(ctx, lambdaCfg, handler, lambdahttp.WithLogger(logger))
+	if cfg.Lambda.OnLambda() {
+		logger.Info("serving on Lambda", "event", string(cfg.Lambda.Event), "public_url", cfg.PublicURL)
+		return lambdahttp.Serve(ctx, cfg.Lambda, handler, lambdahttp.WithLogger(logger))
 	}
 	return serve(ctx, logger, cfg, handler)
 }
 
-func build(ctx context.Context, logger *slog.Logger, onLambda bool) (*bff.BFF, *config.Config, error) {
-	cfg, err := config.FromEnv(os.Getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	if cfg.CookieKeysGenerated {
-		if onLambda {
-			// Every instance would seal with its own key: sessions would not survive a cold start.
-			return nil, nil, fmt.Errorf("%s is required on Lambda", config.EnvCookieKeys)
-		}
+// build resolves the secrets the configuration names and assembles the BFF.
+func build(ctx context.Context, logger *slog.Logger, cfg *config.Config) (*bff.BFF, error) {
+	if cfg.CookieKeysGenerated { // development only: FromEnv requires keys in production
 		logger.Warn("no " + config.EnvCookieKeys + ": using a key generated for this run; sessions end when the process does")
 	}
 	if cfg.NeedsSecrets() {
 		fetch, err := config.SecretsManager(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if err := cfg.Resolve(ctx, fetch); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	if _, err := os.Stat(cfg.SPADir + "/index.html"); err != nil {
 		logger.Warn("the SPA is not built; serving a placeholder page", "spa_dir", cfg.SPADir)
 	}
-	if kind, _, _ := strings.Cut(cfg.SessionStore, ":"); onLambda && (kind == "memory" || kind == "sqlite") {
+	if kind, _, _ := strings.Cut(cfg.SessionStore, ":"); cfg.Lambda.OnLambda() && (kind == "memory" || kind == "sqlite") {
 		logger.Warn("server-side sessions are per Lambda instance with this store; use dynamodb:<table>", "session_store", kind)
 	}
 	h, err := bff.New(cfg, bff.WithLogger(logger)) //nolint:contextcheck // New opens only local files and reads settings: nothing for a context to cancel
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return h, cfg, nil
+	return h, nil
 }
 
 func serve(ctx context.Context, logger *slog.Logger, cfg *config.Config, h http.Handler) error {
@@ -105,12 +102,4 @@ func serve(ctx context.Context, logger *slog.Logger, cfg *config.Config, h http.
 		logger.Info("BFF listening", "addr", bound.String(), "public_url", cfg.PublicURL,
 			"issuer", cfg.Issuer, "services", cfg.ServicesURL.String(), "session_store", cfg.SessionStore)
 	})
-}
-
-func newLogger(onLambda bool) *slog.Logger {
-	format := os.Getenv("PORTICO_LOG_FORMAT")
-	if format == "json" || (format == "" && onLambda) {
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, nil))
 }

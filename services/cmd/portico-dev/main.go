@@ -11,6 +11,10 @@
 // Usage:
 //
 //	go run ./services/cmd/portico-dev [-only devidp,localaws] [-no-build] [-real-aws]
+//	    [-root dir] [-health-timeout 60s] [-stop-timeout 10s]
+//
+// PORTICO_LOG_FORMAT (text or json) passes through to every piece; the launcher's own lines
+// and the children's are prefixed with the piece's name.
 //
 // End-to-end tests run it and wait for http://localhost:8080/healthz.
 package main
@@ -30,6 +34,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/services/devidp"
+	"github.com/portico-dev/portico/services/logs"
 )
 
 const modulePath = "github.com/portico-dev/portico"
@@ -86,6 +91,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 
 // run builds and runs the stack until ctx ends (nil) or something fails.
 func run(ctx context.Context, con *console, opts options, environ []string) error {
+	// The children inherit PORTICO_LOG_FORMAT; check it once here, by the rule they all follow.
+	if _, err := logs.ParseFormat(envValue(environ, logs.Env), false); err != nil {
+		return err
+	}
 	root := opts.root
 	if root == "" {
 		var err error
@@ -239,7 +248,7 @@ func banner(pieces []piece, environ []string) string {
 	}
 	if has("devidp") {
 		users := devidp.DefaultUsers()
-		if file := envValue(environ, devidp.EnvUsersFile); file != "" {
+		if file := envValue(environ, "PORTICO_IDP_USERS_FILE"); file != "" { // the dev IdP reads it too
 			if data, err := os.ReadFile(file); err == nil { //nolint:gosec // the developer's own users file
 				if parsed, err := devidp.ParseUsers(data); err == nil {
 					users = parsed

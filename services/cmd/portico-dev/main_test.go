@@ -259,6 +259,17 @@ func TestRunRefusesBusyPort(t *testing.T) {
 	}
 }
 
+// TestRunRefusesBadLogFormat: the launcher checks PORTICO_LOG_FORMAT by the rule its
+// children follow before it starts anything.
+func TestRunRefusesBadLogFormat(t *testing.T) {
+	t.Parallel()
+	root, stack := fakeRepo(t, "ok")
+	_, done := startRun(t, context.Background(), baseOptions(root, stack), []string{"PORTICO_LOG_FORMAT=xml"})
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "PORTICO_LOG_FORMAT") {
+		t.Errorf("err = %v, want PORTICO_LOG_FORMAT named", err)
+	}
+}
+
 func TestRunNeedsBinariesWithNoBuild(t *testing.T) {
 	t.Parallel()
 	root, stack := fakeRepo(t, "ok")

@@ -53,10 +53,11 @@ func stack(root, cookieKeys string) []piece {
 			"PORTICO_LOCALAWS_ADDR": "localhost:4566",
 		}},
 		{name: "services", pkg: "services/cmd/portico-services", addr: "localhost:8081", defaults: map[string]string{
-			"PORTICO_SERVICES_ADDR": "localhost:8081",
-			"PORTICO_ISSUER":        idpURL,
-			"PORTICO_CLIENT_IDS":    "portico-web,portico-machine",
-			"PORTICO_STORE":         "sqlite:" + filepath.Join(data, "portico.db"),
+			"PORTICO_SERVICES_ADDR":  "localhost:8081",
+			"PORTICO_ISSUER":         idpURL,
+			"PORTICO_CLIENT_IDS":     "portico-web,portico-machine",
+			"PORTICO_BFF_CLIENT_IDS": "portico-web",
+			"PORTICO_STORE":          "sqlite:" + filepath.Join(data, "portico.db"),
 		}},
 		{name: "bff", pkg: "bff/cmd/portico-bff", addr: "localhost:8080", defaults: map[string]string{ //nolint:gosec // G101: the dev IdP's public dev secret (DESIGN.md)
 			"PORTICO_BFF_ADDR":           "localhost:8080",

@@ -1,5 +1,6 @@
 // Command portico-devidp runs the dev identity provider, a Cognito stand-in, on
-// PORTICO_IDP_ADDR (default localhost:9000). See docs/contracts.md for its variables.
+// PORTICO_IDP_ADDR (default localhost:9000). Its configuration is read once, in config.go;
+// docs/contracts.md lists the variables.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 
 	"github.com/portico-dev/portico/services/devidp"
 	"github.com/portico-dev/portico/services/httpserve"
+	"github.com/portico-dev/portico/services/logs"
 )
 
 func main() {
@@ -25,18 +27,14 @@ func main() {
 }
 
 func run() error {
-	logger := newLogger()
-	opts, err := devidp.EnvOptions(os.Getenv)
+	cfg, err := fromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
-	idp, err := devidp.New(append(opts, devidp.WithLogger(logger))...)
+	logger := logs.New(os.Stderr, cfg.logFormat, slog.LevelInfo)
+	idp, err := devidp.New(append(cfg.options, devidp.WithLogger(logger))...)
 	if err != nil {
 		return err
-	}
-	addr := os.Getenv(devidp.EnvAddr)
-	if addr == "" {
-		addr = devidp.DefaultAddr
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -45,14 +43,7 @@ func run() error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	return httpserve.ListenAndServe(ctx, srv, addr, 5*time.Second, func(bound net.Addr) {
+	return httpserve.ListenAndServe(ctx, srv, cfg.addr, 5*time.Second, func(bound net.Addr) {
 		logger.Info("dev identity provider listening", "addr", bound.String(), "issuer", idp.Issuer())
 	})
-}
-
-func newLogger() *slog.Logger {
-	if os.Getenv("PORTICO_LOG_FORMAT") == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, nil))
 }

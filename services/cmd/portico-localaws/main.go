@@ -1,6 +1,6 @@
 // Command portico-localaws runs the local AWS endpoint, a stand-in for Amazon Bedrock Runtime
 // and Amazon SageMaker Runtime, on PORTICO_LOCALAWS_ADDR (default localhost:4566). See
-// docs/contracts.md and package localaws for its variables.
+// docs/contracts.md for its variables, read once in config.go.
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 
 	"github.com/portico-dev/portico/services/httpserve"
 	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/logs"
 )
 
 func main() {
@@ -26,16 +27,13 @@ func main() {
 }
 
 func run() error {
-	logger := newLogger()
-	cfg, err := localaws.ConfigFromEnv(os.Getenv)
+	c, err := fromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
+	logger := logs.New(os.Stderr, c.logFormat, slog.LevelInfo)
+	cfg, addr := c.localaws, c.addr
 	cfg.Logger = logger
-	addr := os.Getenv(localaws.EnvAddr)
-	if addr == "" {
-		addr = localaws.DefaultAddr
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := &http.Server{
@@ -50,11 +48,4 @@ func run() error {
 	return httpserve.ListenAndServe(ctx, srv, addr, 5*time.Second, func(bound net.Addr) {
 		logger.Info("local AWS endpoint listening", "addr", bound.String(), "mode", mode, "tokensPerSecond", cfg.TokensPerSecond)
 	})
-}
-
-func newLogger() *slog.Logger {
-	if os.Getenv("PORTICO_LOG_FORMAT") == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, nil))
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -49,8 +48,8 @@ func (a *app) close() error {
 
 // build assembles the server from the configuration: catalog and policy (validated against
 // each other), the token verifier, the authentication middleware, and the selected services.
-func build(ctx context.Context, cfg config, log *slog.Logger, getenv func(string) string) (*app, error) {
-	cat, err := catalog.Load(getenv)
+func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+	cat, err := catalog.Load(cfg.catalogFile)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
@@ -66,13 +65,13 @@ func build(ctx context.Context, cfg config, log *slog.Logger, getenv func(string
 	var pol *policy.Policy
 	if cfg.policyFile != "" {
 		pol, err = policy.Load(cfg.policyFile, polOpts...)
-	} else {
+	} else { // development only: fromEnv requires the file in production
 		pol, err = policy.Default(polOpts...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	providers, err := telemetry.NewProviders(ctx, "portico-services", getenv)
+	providers, err := telemetry.NewProviders(ctx, "portico-services", cfg.export)
 	if err != nil {
 		return nil, err
 	}
@@ -82,13 +81,12 @@ func build(ctx context.Context, cfg config, log *slog.Logger, getenv func(string
 		server.WithTelemetry(providers),
 		server.WithAuth(authn.New(verifier, log)),
 		// The BFF's client ids, as inference.Config.TrustedClientIDs: X-Request-Id adopted.
-		server.WithTrustedClientIDs(inference.DefaultTrustedClientIDs...),
+		server.WithTrustedClientIDs(cfg.bffClientIDs...),
 	)
 	if err != nil {
 		return nil, err
 	}
 	a := &app{server: srv, providers: providers}
-	needStore := slices.Contains(cfg.services, serviceInference) || slices.Contains(cfg.services, serviceAdmin)
 	var awsCfg *aws.Config
 	loadAWS := func(ctx context.Context) (aws.Config, error) {
 		if awsCfg == nil {
@@ -100,7 +98,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger, getenv func(string
 		}
 		return *awsCfg, nil
 	}
-	if needStore {
+	if cfg.needsStore() {
 		a.store, err = openStore(ctx, cfg.store, loadAWS)
 		if err != nil {
 			return nil, err
@@ -115,7 +113,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger, getenv func(string
 			if err != nil {
 				return nil, errors.Join(err, a.close())
 			}
-			recorder, err := metering.NewRecorder(providers.MeterProvider, getenv, os.Stdout)
+			recorder, err := metering.NewRecorder(providers.MeterProvider, cfg.lambdaFunction, os.Stdout)
 			if err != nil {
 				return nil, errors.Join(fmt.Errorf("metrics: %w", err), a.close())
 			}
@@ -123,6 +121,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger, getenv func(string
 				Catalog: cat, Policy: pol, Store: a.store,
 				Bedrock: bedrock.New(awsc), SageMaker: sagemaker.New(awsc),
 				Recorder: recorder, Logger: log,
+				TrustedClientIDs: cfg.bffClientIDs,
 			})
 			srv.Mount(inferencev1connect.NewInferenceServiceHandler(svc, append(srv.HandlerOptions(), inference.HandlerOptions()...)...))
 		case serviceAdmin:

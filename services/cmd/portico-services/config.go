@@ -1,11 +1,46 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/runmode"
+	"github.com/portico-dev/portico/services/telemetry"
+)
+
+// Environment variables (docs/contracts.md). This file is the only place the command reads
+// its environment; the packages it builds take values.
+//
+//nolint:gosec // names of environment variables, not credentials
+const (
+	EnvMode         = runmode.Env // development | production
+	EnvService      = "PORTICO_SERVICE"
+	EnvAddr         = "PORTICO_SERVICES_ADDR"
+	EnvIssuer       = "PORTICO_ISSUER"
+	EnvClientIDs    = "PORTICO_CLIENT_IDS"
+	EnvBFFClientIDs = "PORTICO_BFF_CLIENT_IDS"
+	EnvPolicyFile   = "PORTICO_POLICY_FILE"
+	EnvCatalogFile  = catalog.EnvFile
+	EnvStore        = "PORTICO_STORE"
+	EnvLogFormat    = logs.Env
+	EnvRuntimeAPI   = lambdahttp.RuntimeAPIEnv
+	EnvLambdaEvent  = lambdahttp.EventEnv
+	// EnvLambdaFunction is set by Lambda; it names the function in CloudWatch metrics (EMF).
+	EnvLambdaFunction = "AWS_LAMBDA_FUNCTION_NAME"
+)
+
+// Development defaults; production (PORTICO_ENV=production or Lambda) never uses them.
+const (
+	defaultAddr         = "localhost:8081"
+	defaultIssuer       = "http://localhost:9000"
+	defaultClientIDs    = "portico-web,portico-machine"
+	defaultBFFClientIDs = "portico-web"
+	defaultStore        = "sqlite:.data/portico.db"
 )
 
 // Service names accepted in PORTICO_SERVICE.
@@ -17,47 +52,151 @@ const (
 
 var allServices = []string{serviceIdentity, serviceInference, serviceAdmin}
 
-// config is the environment, parsed.
+// config is the command's configuration, read once by fromEnv.
 type config struct {
-	addr       string
-	services   []string // selected, from allServices
-	issuer     string
-	clientIDs  []string
+	// mode is development or production.
+	mode runmode.Mode
+	// addr is the listen address in standalone mode.
+	addr string
+	// services are the selected services, from allServices.
+	services []string
+	// issuer is the only accepted token issuer; clientIDs the accepted client_id values.
+	issuer    string
+	clientIDs []string
+	// bffClientIDs are the clients whose Portico-Client-* headers are believed (the BFF's).
+	bffClientIDs []string
+	// policyFile is the policy (empty: the embedded dev policy, development only).
 	policyFile string
-	store      string // PORTICO_STORE: sqlite:<path> or dynamodb:<table>
+	// catalogFile is the model catalog (empty: the embedded catalog).
+	catalogFile string
+	// store is sqlite:<path> or dynamodb:<table>; opened only when inference or admin is
+	// mounted.
+	store string
+	// logFormat is the log format (PORTICO_LOG_FORMAT's one rule).
+	logFormat logs.Format
+	// lambda says whether and how the process runs on Lambda.
+	lambda lambdahttp.Config
+	// lambdaFunction is the Lambda function's name (empty off Lambda).
+	lambdaFunction string
+	// export says where OpenTelemetry data goes.
+	export telemetry.Export
 }
 
-func loadConfig(getenv func(string) string) (config, error) {
-	c := config{
-		addr:       or(getenv("PORTICO_SERVICES_ADDR"), "localhost:8081"),
-		issuer:     or(getenv("PORTICO_ISSUER"), "http://localhost:9000"),
-		policyFile: getenv("PORTICO_POLICY_FILE"),
-		store:      or(getenv(envStore), defaultStore),
+// needsStore reports whether a mounted service keeps data.
+func (c *config) needsStore() bool {
+	return slices.Contains(c.services, serviceInference) || slices.Contains(c.services, serviceAdmin)
+}
+
+// warnings are settings worth a log line at start-up.
+func (c *config) warnings() []string {
+	var w []string
+	if c.mode.Production() && len(c.bffClientIDs) == 0 && slices.Contains(c.services, serviceInference) {
+		w = append(w, EnvBFFClientIDs+" is not set: no client's Portico-Client-* headers are believed, so the audit trail records the BFF's address instead of the user's")
 	}
-	if _, err := lambdahttp.FromEnv(getenv); err != nil {
-		return c, err // checked here so that Lambda hears of it as an init error
+	return w
+}
+
+// fromEnv reads the configuration through getenv (os.Getenv in main). Every problem is
+// reported in the one error, and in production every missing setting is named at once.
+func fromEnv(getenv func(string) string) (*config, error) {
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	var errs []error
+	c := &config{
+		addr:           or(get(EnvAddr), defaultAddr),
+		policyFile:     get(EnvPolicyFile),
+		catalogFile:    get(EnvCatalogFile),
+		lambdaFunction: get(EnvLambdaFunction),
 	}
-	c.clientIDs = splitList(or(getenv("PORTICO_CLIENT_IDS"), "portico-web,portico-machine"))
-	if len(c.clientIDs) == 0 {
-		return c, fmt.Errorf("PORTICO_CLIENT_IDS names no client")
+	event, err := lambdahttp.ParseEvent(get(EnvLambdaEvent))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvLambdaEvent, err))
 	}
-	selected := splitList(or(getenv("PORTICO_SERVICE"), "all"))
-	if slices.Equal(selected, []string{"all"}) {
-		c.services = allServices
-		return c, nil
+	c.lambda = lambdahttp.Config{RuntimeAPI: get(EnvRuntimeAPI), Event: event}
+	if c.mode, err = runmode.Parse(get(EnvMode), c.lambda.OnLambda()); err != nil {
+		errs = append(errs, err)
 	}
-	for _, s := range selected {
-		if !slices.Contains(allServices, s) {
-			return c, fmt.Errorf("PORTICO_SERVICE: unknown service %q (want all, %s)", s, strings.Join(allServices, ", "))
+	if c.logFormat, err = logs.ParseFormat(get(EnvLogFormat), c.lambda.OnLambda()); err != nil {
+		errs = append(errs, err)
+	}
+	if c.export, err = telemetry.ParseExport(telemetry.ExportValues{
+		Endpoint: get(telemetry.OTLPEndpointEnv), Headers: getenv(telemetry.OTLPHeadersEnv),
+		Timeout: get(telemetry.OTLPTimeoutEnv), ServiceName: get(telemetry.ServiceNameEnv),
+		ResourceAttributes: getenv(telemetry.ResourceAttributesEnv),
+	}); err != nil {
+		errs = append(errs, err)
+	}
+	if c.services, err = parseServices(get(EnvService)); err != nil {
+		errs = append(errs, err)
+	}
+
+	// Settings with a dev default: in production each must be explicit.
+	prod := c.mode.Production()
+	var need runmode.Requirements
+	devDefault := func(name, def string) string {
+		v := get(name)
+		if prod {
+			need.Need(name, v)
+			return v
 		}
-		if !slices.Contains(c.services, s) {
-			c.services = append(c.services, s)
+		return or(v, def)
+	}
+	c.issuer = devDefault(EnvIssuer, defaultIssuer)
+	if raw := devDefault(EnvClientIDs, defaultClientIDs); raw != "" {
+		if c.clientIDs = splitList(raw); len(c.clientIDs) == 0 {
+			errs = append(errs, fmt.Errorf("%s names no client", EnvClientIDs))
 		}
 	}
-	if len(c.services) == 0 {
-		return c, fmt.Errorf("PORTICO_SERVICE selects no service")
+	if prod {
+		need.Need(EnvPolicyFile, c.policyFile)
+		c.bffClientIDs = splitList(get(EnvBFFClientIDs)) // none unless configured
+	} else {
+		c.bffClientIDs = splitList(or(get(EnvBFFClientIDs), defaultBFFClientIDs))
+	}
+	if c.needsStore() {
+		c.store = devDefault(EnvStore, defaultStore)
+		if c.store != "" {
+			if err := checkStore(c.store); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := need.Err(); err != nil {
+		errs = append([]error{err}, errs...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// parseServices reads PORTICO_SERVICE: all (the default) or a comma list of service names.
+func parseServices(v string) ([]string, error) {
+	selected := splitList(or(v, "all"))
+	if slices.Equal(selected, []string{"all"}) {
+		return allServices, nil
+	}
+	var out []string
+	for _, s := range selected {
+		if !slices.Contains(allServices, s) {
+			return nil, fmt.Errorf("%s: unknown service %q (want all, %s)", EnvService, s, strings.Join(allServices, ", "))
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s selects no service", EnvService)
+	}
+	return out, nil
+}
+
+// checkStore validates a PORTICO_STORE value; openStore opens it.
+func checkStore(spec string) error {
+	kind, rest, ok := strings.Cut(spec, ":")
+	if !ok || rest == "" || (kind != "sqlite" && kind != "dynamodb") {
+		return fmt.Errorf("%s=%q: want sqlite:<path> or dynamodb:<table>", EnvStore, spec)
+	}
+	return nil
 }
 
 func splitList(s string) []string {

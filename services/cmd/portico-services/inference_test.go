@@ -61,7 +61,7 @@ func TestInferenceEndToEnd(t *testing.T) {
 			} else {
 				api := runtimeapi.New()
 				t.Cleanup(api.Close)
-				spawn(t, append(env, "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "PORTICO_LAMBDA_EVENT="+tt.event)...)
+				spawn(t, append(append(env, productionSettings(t)...), "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "PORTICO_LAMBDA_EVENT="+tt.event)...)
 				httpClient = &http.Client{Transport: &runtimeapi.Transport{Server: api, Event: tt.event,
 					OnInvoke: func(inv *runtimeapi.Invocation) { last = inv }}}
 			}
@@ -163,4 +163,55 @@ func hasQuotaDetail(err error) bool {
 		}
 	}
 	return false
+}
+
+// TestBFFClientIDs checks the wiring of PORTICO_BFF_CLIENT_IDS: the audit record keeps the
+// Portico-Client-* headers of a token issued to a configured BFF client (portico-web by
+// default in development), and the peer's address for any other configuration.
+func TestBFFClientIDs(t *testing.T) {
+	t.Parallel()
+	idp := devidptest.Start(t)
+	aws := httptest.NewServer(localaws.New(localaws.Config{TokensPerSecond: 1000}))
+	t.Cleanup(aws.Close)
+	alice, dana := idp.AccessToken(t, "alice"), idp.AccessToken(t, "dana")
+	tests := []struct {
+		name   string
+		env    []string
+		ip, ua string // ua "": anything but the header's
+	}{
+		{"development default believes portico-web", nil, "203.0.113.7", "Browser/1.0"},
+		{"configured BFF client", []string{"PORTICO_BFF_CLIENT_IDS=portico-web"}, "203.0.113.7", "Browser/1.0"},
+		{"another client configured", []string{"PORTICO_BFF_CLIENT_IDS=generated-web-client"}, "127.0.0.1", ""}, // ua: connect-go's own
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			base := spawn(t, append([]string{"PORTICO_ISSUER=" + idp.Issuer(), "AWS_ENDPOINT_URL=" + aws.URL}, tt.env...)...).url(t)
+			ctx, info := connect.NewClientContext(context.Background())
+			info.RequestHeader().Set("Authorization", "Bearer "+alice)
+			info.RequestHeader().Set("Portico-Client-Ip", "203.0.113.7")
+			info.RequestHeader().Set("Portico-Client-User-Agent", "Browser/1.0")
+			res, err := inferencev1connect.NewInferenceServiceClient(http.DefaultClient, base).Converse(ctx, &inferencev1.ConverseRequest{
+				ModelId: haiku, Messages: []*inferencev1.Message{{Role: inferencev1.Role_ROLE_USER,
+					Content: []*inferencev1.ContentBlock{{Block: &inferencev1.ContentBlock_Text{Text: "where am I"}}}}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			events, err := adminv1connect.NewAdminServiceClient(http.DefaultClient, base).ListAuditEvents(withBearer(context.Background(), dana),
+				&adminv1.ListAuditEventsRequest{User: "alice"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range events.GetEvents() {
+				if ev.GetRequestId() == res.GetRequestId() {
+					if ev.GetSourceIp() != tt.ip || (tt.ua != "" && ev.GetUserAgent() != tt.ua) || (tt.ua == "" && ev.GetUserAgent() == "Browser/1.0") {
+						t.Errorf("recorded %q %q, want %q %q", ev.GetSourceIp(), ev.GetUserAgent(), tt.ip, tt.ua)
+					}
+					return
+				}
+			}
+			t.Fatalf("no audit event %s among %d", res.GetRequestId(), len(events.GetEvents()))
+		})
+	}
 }

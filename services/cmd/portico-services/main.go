@@ -13,19 +13,26 @@
 // function-url or api-gateway, both with response streaming). On Lambda, Connect and
 // gRPC-Web work; gRPC (HTTP/2 trailers) needs the standalone server.
 //
-// Environment (docs/contracts.md):
+// Environment (read once, in config.go; docs/contracts.md has the full table):
 //
+//	PORTICO_ENV            development (default) or production; Lambda is always production
 //	PORTICO_SERVICE        all | identity | inference | admin (default all)
 //	PORTICO_SERVICES_ADDR  listen address, standalone mode (default localhost:8081)
-//	PORTICO_ISSUER         the only accepted token issuer (default http://localhost:9000)
-//	PORTICO_CLIENT_IDS     accepted client_id values, comma-separated (default portico-web,portico-machine)
-//	PORTICO_POLICY_FILE    policy file (default: the embedded dev policy)
+//	PORTICO_ISSUER         the only accepted token issuer (dev default http://localhost:9000)
+//	PORTICO_CLIENT_IDS     accepted client_id values, comma-separated (dev default portico-web,portico-machine)
+//	PORTICO_BFF_CLIENT_IDS clients whose Portico-Client-* headers are believed (dev default
+//	                       portico-web; in production none unless set)
+//	PORTICO_POLICY_FILE    policy file (dev default: the embedded dev policy)
 //	PORTICO_CATALOG_FILE   model catalog (default: the embedded catalog)
-//	PORTICO_STORE          sqlite:<path> or dynamodb:<table> (default sqlite:.data/portico.db;
+//	PORTICO_STORE          sqlite:<path> or dynamodb:<table> (dev default sqlite:.data/portico.db;
 //	                       opened only when inference or admin is mounted)
 //	AWS_REGION, AWS_ENDPOINT_URL, …  the AWS SDK's own settings (Bedrock, SageMaker, DynamoDB)
 //	PORTICO_LOG_FORMAT     text or json (default text; json on Lambda)
-//	OTEL_EXPORTER_OTLP_ENDPOINT  OpenTelemetry export over OTLP/HTTP (default: off)
+//	OTEL_EXPORTER_OTLP_ENDPOINT, …  OpenTelemetry export over OTLP/HTTP (default: off)
+//
+// In production (PORTICO_ENV=production, or on Lambda) no dev default is used: the process
+// refuses to start, with one error naming every missing variable, unless PORTICO_ISSUER,
+// PORTICO_CLIENT_IDS, PORTICO_POLICY_FILE and (with inference or admin) PORTICO_STORE are set.
 //
 // Reflection and health answer without a token, so this works against a running server:
 //
@@ -41,6 +48,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/telemetry"
 )
 
@@ -51,24 +59,30 @@ func main() {
 	os.Exit(code)
 }
 
-// run builds and serves; it returns the process exit code.
+// run reads the configuration, builds and serves; it returns the process exit code. A
+// configuration error is logged and, on Lambda, reported to the Runtime API as the init
+// error.
 func run(ctx context.Context, getenv func(string) string) int {
-	format, formatErr := telemetry.FormatFromEnv(getenv)
-	if formatErr != nil {
-		format = telemetry.FormatJSON
+	cfg, err := fromEnv(getenv)
+	var format logs.Format
+	if cfg != nil {
+		format = cfg.logFormat
+	} else if f, ferr := logs.ParseFormat(getenv(EnvLogFormat), getenv(EnvRuntimeAPI) != ""); ferr == nil {
+		format = f // to report the configuration error in the format asked for
+	} else {
+		format = logs.JSON
 	}
 	log := telemetry.NewLogger(os.Stderr, format, slog.LevelInfo)
-	cfg, err := loadConfig(getenv)
-	if err == nil {
-		err = formatErr
-	}
 	var app *app
 	if err == nil {
-		app, err = build(ctx, cfg, log, getenv)
+		for _, w := range cfg.warnings() {
+			log.Warn(w)
+		}
+		app, err = build(ctx, cfg, log)
 	}
 	if err != nil {
 		log.Error("portico-services: configuration", "err", err)
-		if api := getenv(lambdahttp.RuntimeAPIEnv); api != "" {
+		if api := getenv(EnvRuntimeAPI); api != "" {
 			if rerr := lambdahttp.ReportInitError(ctx, lambdahttp.Config{RuntimeAPI: api}, err); rerr != nil {
 				log.Error("reporting the init error to Lambda", "err", rerr)
 			}
@@ -85,7 +99,8 @@ func run(ctx context.Context, getenv func(string) string) int {
 			log.Warn("telemetry shutdown", "err", err)
 		}
 	}()
-	if err := app.server.Run(ctx, cfg.addr, getenv); err != nil {
+	log.Info("starting", "mode", string(cfg.mode), "services", cfg.services)
+	if err := app.server.Run(ctx, cfg.addr, cfg.lambda); err != nil {
 		log.Error("serve", "err", err)
 		return 1
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	"github.com/portico-dev/portico/services/devidp/devidptest"
 	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/policy"
 )
 
 var binary string // built once by TestMain
@@ -73,6 +74,17 @@ func baseEnv(dir string) []string {
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=portico-dev", "AWS_SECRET_ACCESS_KEY=portico-dev-secret",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=http://127.0.0.1:1",
 	}
+}
+
+// productionSettings are what production requires besides the issuer and the store (which
+// baseEnv sets): the client ids and a policy file (the dev policy, written to a file).
+func productionSettings(t testing.TB) []string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, policy.DefaultYAML(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"PORTICO_CLIENT_IDS=portico-web,portico-machine", "PORTICO_POLICY_FILE=" + path}
 }
 
 // spawn starts the binary with env (on top of a minimal environment) and JSON logs.
@@ -249,7 +261,7 @@ func TestLambda(t *testing.T) {
 			t.Parallel()
 			api := runtimeapi.New()
 			t.Cleanup(api.Close)
-			p := spawn(t, "PORTICO_ISSUER="+idp.Issuer(), "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "PORTICO_LAMBDA_EVENT="+event)
+			p := spawn(t, append(productionSettings(t), "PORTICO_ISSUER="+idp.Issuer(), "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "PORTICO_LAMBDA_EVENT="+event)...)
 			httpClient := &http.Client{Transport: &runtimeapi.Transport{Server: api, Event: event}}
 			for _, opts := range [][]connect.ClientOption{nil, {connect.WithGRPCWeb()}, {connect.WithProtoJSON()}} {
 				client := identityv1connect.NewIdentityServiceClient(httpClient, "https://lambda.example", opts...)
@@ -336,23 +348,33 @@ func TestInitErrorOnLambda(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		env  string
-		want string // in the reported error message
+		env  []string // on top of a complete production environment, unless bare
+		bare bool     // only the store of baseEnv: nothing production requires
+		want []string // in the reported error message
 	}{
-		{"missing policy file", "PORTICO_POLICY_FILE=/nonexistent/policy.yaml", "policy"},
-		{"unknown event shape", "PORTICO_LAMBDA_EVENT=alb", "alb"},
-		{"unknown service", "PORTICO_SERVICE=billing", "billing"},
+		{"missing policy file", []string{"PORTICO_POLICY_FILE=/nonexistent/policy.yaml"}, false, []string{"policy"}},
+		{"unknown event shape", []string{"PORTICO_LAMBDA_EVENT=alb"}, false, []string{"alb"}},
+		{"unknown service", []string{"PORTICO_SERVICE=billing"}, false, []string{"billing"}},
+		{"no production settings", nil, true, []string{"PORTICO_ISSUER", "PORTICO_CLIENT_IDS", "PORTICO_POLICY_FILE"}},
+		{"no store", []string{"PORTICO_STORE="}, false, []string{"PORTICO_STORE"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			api := runtimeapi.New()
 			t.Cleanup(api.Close)
-			p := spawn(t, "AWS_LAMBDA_RUNTIME_API="+api.Addr(), tt.env)
+			env := []string{"AWS_LAMBDA_RUNTIME_API=" + api.Addr()}
+			if !tt.bare {
+				env = append(env, append(productionSettings(t), "PORTICO_ISSUER=https://issuer.example")...)
+			}
+			p := spawn(t, append(env, tt.env...)...)
 			select {
 			case report := <-api.InitErrors():
-				if msg := runtimeapi.ErrorMessage(report.Body); !strings.Contains(msg, tt.want) {
-					t.Errorf("init error %q, want it to mention %q", msg, tt.want)
+				msg := runtimeapi.ErrorMessage(report.Body)
+				for _, want := range tt.want {
+					if !strings.Contains(msg, want) {
+						t.Errorf("init error %q, want it to mention %q", msg, want)
+					}
 				}
 			case <-time.After(30 * time.Second):
 				t.Fatalf("no init error\n%s", p.log())
@@ -362,6 +384,31 @@ func TestInitErrorOnLambda(t *testing.T) {
 				t.Error("exited 0")
 			}
 		})
+	}
+}
+
+// TestProductionRefusesToStart: PORTICO_ENV=production outside Lambda refuses, naming every
+// missing variable, and starts once they are set.
+func TestProductionRefusesToStart(t *testing.T) {
+	t.Parallel()
+	p := spawn(t, "PORTICO_ENV=production", "PORTICO_STORE=")
+	select {
+	case <-p.done:
+		for _, want := range []string{"PORTICO_ISSUER", "PORTICO_CLIENT_IDS", "PORTICO_POLICY_FILE", "PORTICO_STORE"} {
+			if !strings.Contains(p.log(), want) {
+				t.Errorf("log does not name %s:\n%s", want, p.log())
+			}
+		}
+		if p.err == nil {
+			t.Error("exited 0")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("still running")
+	}
+	ok := spawn(t, append(productionSettings(t), "PORTICO_ENV=production", "PORTICO_ISSUER=https://issuer.example")...)
+	_ = ok.url(t)
+	if !strings.Contains(ok.log(), `"mode":"production"`) || !strings.Contains(ok.log(), "PORTICO_BFF_CLIENT_IDS is not set") {
+		t.Errorf("log:\n%s", ok.log())
 	}
 }
 

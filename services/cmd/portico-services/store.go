@@ -12,18 +12,13 @@ import (
 	"github.com/portico-dev/portico/services/store/dynamostore"
 )
 
-// Store settings (the format of services/store/storeconfig, which this command does not
-// import so that Lambda builds can leave SQLite out; see store_sqlite.go).
-const (
-	envStore     = "PORTICO_STORE"
-	defaultStore = "sqlite:.data/portico.db"
-)
-
-// openStore opens the store PORTICO_STORE names: "sqlite:<path>" or "dynamodb:<table>".
+// openStore opens the store PORTICO_STORE names: "sqlite:<path>" or "dynamodb:<table>" (the
+// format of services/store/storeconfig, which this command does not import so that Lambda
+// builds can leave SQLite out; see store_sqlite.go).
 func openStore(ctx context.Context, spec string, loadAWS func(context.Context) (aws.Config, error)) (store.Store, error) {
 	kind, rest, ok := strings.Cut(spec, ":")
 	if !ok || rest == "" {
-		return nil, fmt.Errorf("%s=%q: want sqlite:<path> or dynamodb:<table>", envStore, spec)
+		return nil, fmt.Errorf("%s=%q: want sqlite:<path> or dynamodb:<table>", EnvStore, spec)
 	}
 	switch kind {
 	case "sqlite":
@@ -35,6 +30,6 @@ func openStore(ctx context.Context, spec string, loadAWS func(context.Context) (
 		}
 		return dynamostore.New(dynamodb.NewFromConfig(cfg), rest, store.Options{}), nil
 	default:
-		return nil, fmt.Errorf("%s=%q: unknown store %q, want sqlite or dynamodb", envStore, spec, kind)
+		return nil, fmt.Errorf("%s=%q: unknown store %q, want sqlite or dynamodb", EnvStore, spec, kind)
 	}
 }

@@ -21,6 +21,9 @@
 //	                                       http://localhost, connect for other URLs, such
 //	                                       as a deployment behind API Gateway)
 //	-timeout                               per-command timeout (2m)
+//
+// chat's own flags: -model ID (required), -system "prompt" (a system prompt), -max-tokens N
+// (the most tokens to generate; 0, the default, lets the model decide).
 package main
 
 import (

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
 	"github.com/portico-dev/portico/services/server"
 	"github.com/portico-dev/portico/services/server/servertest"
 	"github.com/portico-dev/portico/services/telemetry"
@@ -37,12 +38,11 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	log := telemetry.NewLogger(os.Stderr, telemetry.FormatJSON, slog.LevelDebug)
-	cfg, err := lambdahttp.FromEnv(os.Getenv)
-	if err != nil {
-		if cfg.RuntimeAPI = os.Getenv(lambdahttp.RuntimeAPIEnv); cfg.RuntimeAPI != "" {
-			_ = lambdahttp.ReportInitError(ctx, cfg, err)
-		}
+	log := telemetry.NewLogger(os.Stderr, logs.JSON, slog.LevelDebug)
+	cfg := lambdahttp.Config{RuntimeAPI: os.Getenv(lambdahttp.RuntimeAPIEnv)}
+	var err error
+	if cfg.Event, err = lambdahttp.ParseEvent(os.Getenv(lambdahttp.EventEnv)); err != nil {
+		_ = lambdahttp.ReportInitError(ctx, cfg, err)
 		return err
 	}
 	if !cfg.OnLambda() {

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/portico-dev/portico/services/lambdahttp"
+	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/runmode"
+	"github.com/portico-dev/portico/services/telemetry"
+)
+
+// prodEnv is a complete production environment.
+func prodEnv() map[string]string {
+	return map[string]string{
+		EnvMode:         "production",
+		EnvIssuer:       "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc",
+		EnvClientIDs:    "web123,machine456",
+		EnvBFFClientIDs: "web123",
+		EnvPolicyFile:   "/var/task/policy.yaml",
+		EnvStore:        "dynamodb:portico-ledger",
+	}
+}
+
+func getenvOf(env map[string]string) func(string) string {
+	return func(k string) string { return env[k] }
+}
+
+// TestProductionRefusesDevDefaults: in production (PORTICO_ENV=production or on Lambda) every
+// setting with a dev default must be explicit, and the one error names each one missing.
+func TestProductionRefusesDevDefaults(t *testing.T) {
+	t.Parallel()
+	required := []string{EnvIssuer, EnvClientIDs, EnvPolicyFile, EnvStore}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		missing []string // nil: starts
+	}{
+		{"complete production starts", prodEnv(), nil},
+		{"complete on Lambda starts", with(prodEnv(), EnvMode, "", EnvRuntimeAPI, "127.0.0.1:9001"), nil},
+		{"nothing set in production", map[string]string{EnvMode: "production"}, required},
+		{"nothing set on Lambda", map[string]string{EnvRuntimeAPI: "127.0.0.1:9001"}, required},
+		{"Lambda overrides PORTICO_ENV=development", map[string]string{EnvMode: "development", EnvRuntimeAPI: "127.0.0.1:9001"}, required},
+		{"identity alone needs no store", map[string]string{EnvMode: "production", EnvService: "identity"}, []string{EnvIssuer, EnvClientIDs, EnvPolicyFile}},
+		{"blank counts as unset", with(prodEnv(), EnvIssuer, "  "), []string{EnvIssuer}},
+	}
+	for _, name := range required {
+		tests = append(tests, struct {
+			name    string
+			env     map[string]string
+			missing []string
+		}{"without " + name, with(prodEnv(), name, ""), []string{name}})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := fromEnv(getenvOf(tt.env))
+			if tt.missing == nil {
+				if err != nil {
+					t.Fatalf("fromEnv: %v", err)
+				}
+				if !c.mode.Production() || c.issuer != tt.env[EnvIssuer] || c.policyFile != tt.env[EnvPolicyFile] || c.store != tt.env[EnvStore] ||
+					!slices.Equal(c.clientIDs, []string{"web123", "machine456"}) || !slices.Equal(c.bffClientIDs, []string{"web123"}) {
+					t.Errorf("config = %+v", c)
+				}
+				return
+			}
+			var missing *runmode.MissingError
+			if !errors.As(err, &missing) {
+				t.Fatalf("fromEnv = %v, want a *runmode.MissingError", err)
+			}
+			if !slices.Equal(missing.Variables, tt.missing) {
+				t.Errorf("missing %v, want %v", missing.Variables, tt.missing)
+			}
+			for _, v := range tt.missing {
+				if !strings.Contains(err.Error(), v) {
+					t.Errorf("error %q does not name %s", err, v)
+				}
+			}
+		})
+	}
+}
+
+// TestProductionTrustsNoBFFByDefault: PORTICO_BFF_CLIENT_IDS defaults to portico-web only in
+// development; production trusts nobody unless configured, and warns.
+func TestProductionTrustsNoBFFByDefault(t *testing.T) {
+	t.Parallel()
+	dev, err := fromEnv(getenvOf(nil))
+	if err != nil || !slices.Equal(dev.bffClientIDs, []string{"portico-web"}) || len(dev.warnings()) != 0 {
+		t.Errorf("development: %v, %v, warnings %v", dev, err, dev.warnings())
+	}
+	prod, err := fromEnv(getenvOf(with(prodEnv(), EnvBFFClientIDs, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prod.bffClientIDs) != 0 {
+		t.Errorf("production trusts %v with nothing configured", prod.bffClientIDs)
+	}
+	if w := prod.warnings(); len(w) != 1 || !strings.Contains(w[0], EnvBFFClientIDs) {
+		t.Errorf("warnings %v", w)
+	}
+	list, err := fromEnv(getenvOf(with(prodEnv(), EnvBFFClientIDs, " a, ,b ")))
+	if err != nil || !slices.Equal(list.bffClientIDs, []string{"a", "b"}) {
+		t.Errorf("list: %v, %v", list, err)
+	}
+}
+
+// TestDevelopmentDefaults: without PORTICO_ENV and off Lambda, today's dev defaults apply.
+func TestDevelopmentDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := fromEnv(getenvOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.mode != runmode.Development || c.addr != "localhost:8081" || c.issuer != "http://localhost:9000" ||
+		!slices.Equal(c.clientIDs, []string{"portico-web", "portico-machine"}) || c.policyFile != "" ||
+		c.store != "sqlite:.data/portico.db" || !slices.Equal(c.services, allServices) ||
+		c.logFormat != logs.Text || c.lambda.OnLambda() || c.lambda.Event != lambdahttp.EventFunctionURL ||
+		c.export.Endpoint != "" || c.lambdaFunction != "" {
+		t.Errorf("defaults = %+v", c)
+	}
+	explicit := map[string]string{EnvMode: "development", EnvIssuer: "http://idp:9000", EnvAddr: "0.0.0.0:1",
+		EnvLogFormat: "json", EnvLambdaFunction: "fn", telemetry.OTLPEndpointEnv: "http://otel:4318"}
+	c, err = fromEnv(getenvOf(explicit))
+	if err != nil || c.issuer != "http://idp:9000" || c.addr != "0.0.0.0:1" || c.logFormat != logs.JSON ||
+		c.lambdaFunction != "fn" || c.export.Endpoint != "http://otel:4318" {
+		t.Errorf("explicit = %+v, %v", c, err)
+	}
+}
+
+// TestConfigReportsEveryProblem: bad values are all named in one error, with the missing
+// production settings first.
+func TestConfigReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		EnvMode: "production", EnvService: "billing", EnvLambdaEvent: "alb", EnvLogFormat: "xml",
+		EnvClientIDs: " , ", telemetry.OTLPTimeoutEnv: "soon",
+	}
+	_, err := fromEnv(getenvOf(env))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{EnvIssuer, EnvPolicyFile, EnvService, "billing", EnvLambdaEvent, EnvLogFormat, EnvClientIDs + " names no client", telemetry.OTLPTimeoutEnv} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	tests := []struct {
+		name, key, value, want string
+	}{
+		{"unknown mode", EnvMode, "staging", EnvMode},
+		{"store kind", EnvStore, "postgres:x", EnvStore},
+		{"store without argument", EnvStore, "sqlite:", EnvStore},
+		{"service list empty", EnvService, ",", EnvService},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := fromEnv(getenvOf(with(prodEnv(), tt.key, tt.value))); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s=%q: %v", tt.key, tt.value, err)
+			}
+		})
+	}
+}
+
+// with returns a copy of env with key/value pairs set (an empty value deletes).
+func with(env map[string]string, kv ...string) map[string]string {
+	out := maps.Clone(env)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			delete(out, kv[i])
+		} else {
+			out[kv[i]] = kv[i+1]
+		}
+	}
+	return out
+}
