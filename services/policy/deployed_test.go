@@ -68,19 +68,26 @@ func TestDeployedPolicies(t *testing.T) {
 			}
 			check := func(who string, e policy.Entitlements) {
 				for _, r := range append(e.ModelIDs(), e.EndpointNames()...) {
-					have := map[[2]int]bool{}
+					type limit struct {
+						window policy.Window
+						unit   policy.Unit
+					}
+					have := map[limit]bool{}
 					for _, q := range e.QuotasFor(r) {
 						if q.Subject == policy.SubjectUser {
-							have[[2]int{int(q.Window), int(q.Unit)}] = true
+							have[limit{q.Window, q.Unit}] = true
 						}
 					}
-					for _, want := range [][2]int{
-						{int(policy.WindowMinute), int(policy.UnitRequests)},
-						{int(policy.WindowDay), int(policy.UnitTokens)},
-						{int(policy.WindowMonth), int(policy.UnitTokens)},
+					for _, want := range []struct {
+						limit
+						name string
+					}{
+						{limit{policy.WindowMinute, policy.UnitRequests}, "userRequestsPerMinute"},
+						{limit{policy.WindowDay, policy.UnitTokens}, "userTokensPerDay"},
+						{limit{policy.WindowMonth, policy.UnitTokens}, "userTokensPerMonth"},
 					} {
-						if !have[want] {
-							t.Errorf("%s: %s has no user limit of window %d, unit %d", who, r, want[0], want[1])
+						if !have[want.limit] {
+							t.Errorf("%s: %s has no %s", who, r, want.name)
 						}
 					}
 				}
