@@ -428,3 +428,26 @@ func TestNoRetainOnFailedCreate(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupIDSuffix checks that configured group names become distinct construct ids made of
+// letters, digits and underscores, and that the shipped names keep their construct ids (no
+// replacement of existing groups).
+func TestGroupIDSuffix(t *testing.T) {
+	t.Parallel()
+	if got := groupIDSuffix("Administrators") + groupIDSuffix("MLUsers"); got != "AdministratorsMLUsers" {
+		t.Errorf("existing groups' ids changed: %q", got)
+	}
+	names := []string{"Finance/EU", "Finance_EU", "Finance-EU", "FinanceEU", "Finance_2f_EU", "Ünits", "Units"}
+	seen := map[string]string{}
+	valid := regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+	for _, n := range names {
+		id := groupIDSuffix(n)
+		if !valid.MatchString(id) {
+			t.Errorf("%q → %q: not a plain construct id", n, id)
+		}
+		if other, dup := seen[id]; dup {
+			t.Errorf("%q and %q both → %q", n, other, id)
+		}
+		seen[id] = n
+	}
+}

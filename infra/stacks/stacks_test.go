@@ -617,7 +617,8 @@ func TestIdentity(t *testing.T) {
 		_, groups := s.mainJSON.ofType("AWS::Cognito::UserPoolGroup")
 		var got, want []string
 		for _, g := range groups {
-			got = append(got, fmt.Sprint(g.Properties["GroupName"], ": ", g.Properties["Description"]))
+			desc, _ := g.Properties["Description"].(string)
+			got = append(got, fmt.Sprint(g.Properties["GroupName"], ": ", desc))
 		}
 		for _, g := range cfg.Identity.Groups {
 			want = append(want, g.Name+": "+g.Description)
