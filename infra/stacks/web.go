@@ -57,8 +57,8 @@ var BFFOriginHeaders = []string{
 	"User-Agent",
 	// The body hash the SPA computes: Lambda verifies POST bodies behind origin access control.
 	"x-amz-content-sha256",
-	// Added by CloudFront (never the viewer's): the viewer's address and port, which the BFF
-	// takes as the client address (PORTICO_TRUST_CLOUDFRONT_VIEWER_ADDRESS).
+	// A CloudFront header: CloudFront sets it from the viewer's connection (address and
+	// port); the BFF takes it as the client address (PORTICO_TRUST_CLOUDFRONT_VIEWER_ADDRESS).
 	"CloudFront-Viewer-Address",
 }
 
