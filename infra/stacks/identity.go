@@ -48,10 +48,12 @@ func customName(attr string) string { return strings.TrimPrefix(attr, "custom:")
 
 // webClientScopes are the web client's OAuth scopes: OpenID Connect only, never
 // aws.cognito.signin.user.admin (which lets a token update its own user's attributes).
-var webClientScopes = []awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()}
+func webClientScopes() *[]awscognito.OAuthScope {
+	return &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()}
+}
 
-// groupIDSuffix turns a group name into a construct id suffix: letters and digits kept, every
-// other rune as its code point, so distinct names never collide.
+// groupIDSuffix turns a group name into a construct id suffix: ASCII letters and digits kept,
+// every other rune written as _<hex code point>_, so distinct names never collide.
 func groupIDSuffix(name string) string {
 	var b strings.Builder
 	for _, r := range name {
@@ -211,7 +213,7 @@ func (e *env) newIdentity(scope constructs.Construct) *identity {
 		AuthFlows:          &awscognito.AuthFlow{}, // no password flows: the hosted UI only
 		OAuth: &awscognito.OAuthSettings{
 			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
-			Scopes:       &webClientScopes,
+			Scopes:       webClientScopes(),
 			CallbackUrls: jsii.Strings(cfg.PublicURL() + "/auth/callback"),
 			LogoutUrls:   jsii.Strings(cfg.PublicURL() + "/"),
 		},
