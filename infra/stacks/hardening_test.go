@@ -18,18 +18,39 @@ import (
 	"github.com/portico-dev/portico/infra/config"
 )
 
-// readRepoFile reads a file of the main module next to infra/, or skips the test when the
-// checkout has none (infra/ alone).
-func readRepoFile(t *testing.T, path string) string {
+// findInRepo returns the first submatch of re in the sources (.go or .ts, tests excluded) under
+// dir of the repository, so a file moving within its tree does not break the check; it skips
+// the test when the checkout has no such directory (infra/ alone).
+func findInRepo(t *testing.T, dir string, re *regexp.Regexp) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", path))
-	if os.IsNotExist(err) {
-		t.Skipf("%s not checked out next to infra/", path)
+	root := filepath.Join("..", "..", dir)
+	if _, err := os.Stat(root); os.IsNotExist(err) {
+		t.Skipf("%s not checked out next to infra/", dir)
 	}
+	var found []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() && d.Name() == "node_modules" {
+			if err == nil {
+				err = filepath.SkipDir
+			}
+			return err
+		}
+		source := (strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go")) ||
+			(strings.HasSuffix(path, ".ts") && !strings.HasSuffix(path, ".spec.ts"))
+		if found != nil || d.IsDir() || !source {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		found = re.FindStringSubmatch(string(b))
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	return found
 }
 
 // envOf returns a function's environment variables.
@@ -188,9 +209,9 @@ func TestBFFClientIDs(t *testing.T) {
 // forwards it within an allow list that stops what a browser could send about identity,
 // address or tracing.
 func TestViewerAddress(t *testing.T) {
-	csrf := regexp.MustCompile(`CSRFHeader\s*=\s*"([^"]+)"`).FindStringSubmatch(readRepoFile(t, "bff/headers/csrf.go"))
-	viewer := regexp.MustCompile(`Header\.Get\("([^"]*Viewer-Address)"\)`).FindStringSubmatch(readRepoFile(t, "bff/proxy/proxy.go"))
-	sha := regexp.MustCompile(`CONTENT_SHA256_HEADER\s*=\s*'([^']+)'`).FindStringSubmatch(readRepoFile(t, "frontend/src/app/core/transport.ts"))
+	csrf := findInRepo(t, "bff", regexp.MustCompile(`CSRFHeader\s*=\s*"([^"]+)"`))
+	viewer := findInRepo(t, "bff", regexp.MustCompile(`"((?i)cloudfront-viewer-address)"`))
+	sha := findInRepo(t, "frontend/src", regexp.MustCompile(`CONTENT_SHA256_HEADER\s*=\s*'([^']+)'`))
 	if csrf == nil || viewer == nil || sha == nil {
 		t.Fatalf("header names not found in the BFF or SPA sources (csrf %v, viewer %v, sha256 %v); update this test", csrf, viewer, sha)
 	}
@@ -244,15 +265,15 @@ func TestViewerAddress(t *testing.T) {
 // (key, time-to-live attribute, the calls it makes), its protection (CMK, PITR), the BFF's
 // PORTICO_SESSION_STORE, and the BFF's exact grant.
 func TestSessionTable(t *testing.T) {
-	table := readRepoFile(t, "bff/session/dynamosession/table.go")
-	store := readRepoFile(t, "bff/session/dynamosession/dynamosession.go")
-	if !strings.Contains(table, `AttributeName: aws.String("`+SessionPartitionKey+`"), KeyType: types.KeyTypeHash`) {
-		t.Errorf("dynamosession's partition key is not %q", SessionPartitionKey)
+	const pkg = "bff/session/dynamosession"
+	key := findInRepo(t, pkg, regexp.MustCompile(`AttributeName:\s*aws\.String\("([^"]+)"\),\s*KeyType:\s*types\.KeyTypeHash`))
+	if key == nil || key[1] != SessionPartitionKey {
+		t.Errorf("dynamosession's partition key is %v, the table's %q", key, SessionPartitionKey)
 	}
-	if !strings.Contains(store, `"`+SessionTTLAttribute+`": num(ttl)`) {
-		t.Errorf("dynamosession writes no %q time-to-live attribute", SessionTTLAttribute)
+	if findInRepo(t, pkg, regexp.MustCompile(`"`+SessionTTLAttribute+`":\s*num\(`)) == nil {
+		t.Errorf("dynamosession writes no number attribute %q for time-to-live", SessionTTLAttribute)
 	}
-	iface := regexp.MustCompile(`(?s)type API interface \{(.*?)\n\}`).FindStringSubmatch(store)
+	iface := findInRepo(t, pkg, regexp.MustCompile(`(?s)type API interface \{(.*?)\n\}`))
 	if iface == nil {
 		t.Fatal("dynamosession.API not found; update this test")
 	}
