@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -42,8 +43,9 @@ type Config struct {
 	API API `yaml:"api"`
 	// Models is the model catalog the Inference Lambda may call; IAM grants exactly these.
 	Models Models `yaml:"models"`
-	// PolicyFile is an optional path (relative to infra/) of the group policy file shipped to
-	// the services and the authorizer as PORTICO_POLICY_FILE; empty uses the embedded policy.
+	// PolicyFile is the path (relative to infra/) of the group policy file shipped to the
+	// services and the authorizer as PORTICO_POLICY_FILE. Required: the services' embedded
+	// development policy is never deployed (config/policies/ holds the examples).
 	PolicyFile string `yaml:"policyFile"`
 	// CatalogFile is an optional path (relative to infra/) of the services' catalog file
 	// (PORTICO_CATALOG_FILE); empty uses the embedded catalog.
@@ -83,8 +85,10 @@ type Identity struct {
 	DomainPrefix string `yaml:"domainPrefix"`
 	// EntraMetadataURL is the federation metadata URL of the Entra enterprise application.
 	EntraMetadataURL string `yaml:"entraMetadataUrl"`
+	// Groups are the Cognito groups the stack creates; the policy file grants by these names.
+	Groups []Group `yaml:"groups"`
 	// EntraGroups maps Entra group object ids (GUIDs, as Entra sends them) or names to the
-	// Cognito groups they confer (Administrators, MLUsers). Unmapped groups confer nothing.
+	// Cognito group (one of Groups) they confer. Unmapped groups confer nothing.
 	EntraGroups map[string]string `yaml:"entraGroups"`
 	// ThreatProtection turns on Cognito threat protection (Plus feature plan, full function).
 	ThreatProtection bool `yaml:"threatProtection"`
@@ -92,6 +96,14 @@ type Identity struct {
 	AccessTokenTTL Duration `yaml:"accessTokenTtl"`
 	// RefreshTokenTTL is the refresh token lifetime, 1h to 10 years.
 	RefreshTokenTTL Duration `yaml:"refreshTokenTtl"`
+}
+
+// Group is one Cognito group of the user pool.
+type Group struct {
+	// Name is the group name the tokens' cognito:groups claim and the policy file use.
+	Name string `yaml:"name"`
+	// Description says what the group is for (shown in the Cognito console).
+	Description string `yaml:"description"`
 }
 
 // API configures API Gateway.
@@ -176,18 +188,26 @@ func Parse(b []byte) (*Config, error) {
 }
 
 var (
-	accountRE   = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
-	modelRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9.:-]*[a-z0-9]$`)
-	endpointRE  = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
-	prefixRE    = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
-	hostRE      = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$`)
-	countryRE   = regexp.MustCompile(`^[A-Z]{2}$`)
-	certRE      = regexp.MustCompile(`^arn:aws:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$`)
-	emailRE     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	groupRE     = regexp.MustCompile(`^(Administrators|MLUsers)$`)
+	accountRE  = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	modelRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9.:-]*[a-z0-9]$`)
+	endpointRE = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
+	prefixRE   = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+	hostRE     = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$`)
+	countryRE  = regexp.MustCompile(`^[A-Z]{2}$`)
+	certRE     = regexp.MustCompile(`^arn:aws:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$`)
+	emailRE    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	// groupRE is what Portico accepts as a Cognito group name: Cognito's own pattern without
+	// white space, which neither the cognito:groups claim nor the policy file can carry.
+	groupRE     = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$`)
 	guardrailRE = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
 )
+
+// EntraProviderName is the Cognito identity provider name of the Entra ID federation.
+const EntraProviderName = "EntraID"
+
+// devPolicyPath is the services' embedded development policy, which no environment deploys.
+const devPolicyPath = "services/policy/dev.yaml"
 
 // retentionDays are the values CloudWatch Logs accepts.
 var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -238,9 +258,27 @@ func (c *Config) Validate() error {
 	if u, err := url.Parse(c.Identity.EntraMetadataURL); err != nil || u.Scheme != "https" || u.Host == "" {
 		bad("identity.entraMetadataUrl", "%q is not an https URL", c.Identity.EntraMetadataURL)
 	}
+	if len(c.Identity.Groups) == 0 {
+		bad("identity.groups", "at least one Cognito group is required")
+	}
+	groups := map[string]bool{}
+	for _, g := range c.Identity.Groups {
+		switch {
+		case !groupRE.MatchString(g.Name):
+			bad("identity.groups", "%q is not a Cognito group name (1-128 characters, no white space)", g.Name)
+		case strings.HasSuffix(g.Name, "_"+EntraProviderName):
+			bad("identity.groups", "%q: Cognito names its group of federated users <pool>_%s", g.Name, EntraProviderName)
+		case groups[g.Name]:
+			bad("identity.groups", "%q is listed twice", g.Name)
+		}
+		if len(g.Description) > 2048 {
+			bad("identity.groups", "%q: description longer than Cognito's 2048 characters", g.Name)
+		}
+		groups[g.Name] = true
+	}
 	for id, g := range c.Identity.EntraGroups {
-		if id == "" || !groupRE.MatchString(g) {
-			bad("identity.entraGroups", "%q → %q: want a non-empty Entra group and Administrators or MLUsers", id, g)
+		if id == "" || !groups[g] {
+			bad("identity.entraGroups", "%q → %q: want a non-empty Entra group and one of identity.groups", id, g)
 		}
 	}
 	if d := c.Identity.AccessTokenTTL.Duration; d < 5*time.Minute || d > 24*time.Hour {
@@ -310,6 +348,12 @@ func (c *Config) Validate() error {
 		if !guardrailRE.MatchString(g) {
 			bad("models.guardrails", "%q is not a guardrail id", g)
 		}
+	}
+	switch p := filepath.ToSlash(filepath.Clean(c.PolicyFile)); {
+	case strings.TrimSpace(c.PolicyFile) == "":
+		bad("policyFile", "required: the services would otherwise run on their embedded development policy (see config/policies/)")
+	case p == devPolicyPath || strings.HasSuffix(p, "/"+devPolicyPath):
+		bad("policyFile", "%q is the services' development policy; deploy a policy of your own (see config/policies/)", c.PolicyFile)
 	}
 	if !slices.Contains(retentionDays, c.LogRetentionDays) {
 		bad("logRetentionDays", "%d is not a CloudWatch Logs retention value", c.LogRetentionDays)

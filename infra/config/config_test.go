@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -69,6 +71,18 @@ func TestValidateRejects(t *testing.T) {
 		{"bad country", func(c *Config) { c.Web.AllowedCountries = []string{"usa"} }, "web.allowedCountries"},
 		{"short access token", func(c *Config) { c.Identity.AccessTokenTTL.Duration = 1 }, "identity.accessTokenTtl"},
 		{"unknown group", func(c *Config) { c.Identity.EntraGroups = map[string]string{"x": "Everyone"} }, "identity.entraGroups"},
+		{"no policy file", func(c *Config) { c.PolicyFile = "" }, "policyFile: required"},
+		{"blank policy file", func(c *Config) { c.PolicyFile = "  " }, "policyFile: required"},
+		{"dev policy", func(c *Config) { c.PolicyFile = "../services/policy/dev.yaml" }, "development policy"},
+		{"dev policy, roundabout", func(c *Config) { c.PolicyFile = "config/../../services/policy/./dev.yaml" }, "development policy"},
+		{"dev policy, absolute", func(c *Config) { c.PolicyFile = "/src/portico/services/policy/dev.yaml" }, "development policy"},
+		{"no groups", func(c *Config) { c.Identity.Groups = nil; c.Identity.EntraGroups = nil }, "identity.groups: at least one"},
+		{"group with a space", func(c *Config) { c.Identity.Groups = append(c.Identity.Groups, Group{Name: "ML Users"}) }, "identity.groups"},
+		{"group listed twice", func(c *Config) { c.Identity.Groups = append(c.Identity.Groups, Group{Name: "MLUsers"}) }, "listed twice"},
+		{"Cognito's federated group", func(c *Config) {
+			c.Identity.Groups = append(c.Identity.Groups, Group{Name: "us-east-1_abc_EntraID"})
+		}, "federated users"},
+		{"Entra group to a removed group", func(c *Config) { c.Identity.Groups = c.Identity.Groups[:1] }, "identity.entraGroups"},
 		{"retention", func(c *Config) { c.LogRetentionDays = 31 }, "logRetentionDays"},
 		{"http metadata", func(c *Config) { c.Identity.EntraMetadataURL = "http://login.example.com/m.xml" }, "identity.entraMetadataUrl"},
 	}
@@ -85,6 +99,81 @@ func TestValidateRejects(t *testing.T) {
 				t.Fatalf("Validate() = %v, want an error about %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestGroupsAreConfiguration shows a new group needs no code change: a configuration with a
+// third group, mapped from Entra, validates.
+func TestGroupsAreConfiguration(t *testing.T) {
+	t.Parallel()
+	c, err := Load("uat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Identity.Groups = append(c.Identity.Groups, Group{Name: "Finance-Analysts", Description: "Finance's models."})
+	c.Identity.EntraGroups["00000000-0000-0000-0000-0000000000f1"] = "Finance-Analysts"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCheckPolicy(t *testing.T) {
+	t.Parallel()
+	c, err := Load("uat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, policy string
+		want         []string // substrings of the error; none: accepted
+	}{
+		{"configured groups", "version: 1\nusageAdmins: [Administrators]\ngroups:\n  - name: MLUsers\n  - name: Administrators\n", nil},
+		{"scopes only", "version: 1\nscopes:\n  - scope: portico/identity\n", nil},
+		{"unknown group", "version: 1\ngroups:\n  - name: Everyone\n", []string{`group "Everyone"`}},
+		{"unknown usage admin", "version: 1\nusageAdmins: [Auditors]\n", []string{`usageAdmins group "Auditors"`}},
+		{"every problem at once", "groups:\n  - name: A\n  - name: B\nusageAdmins: [C]\n", []string{`"A"`, `"B"`, `"C"`}},
+		{"case differs", "groups:\n  - name: mlusers\n", []string{`"mlusers"`}},
+		{"not YAML", "groups: [\n", []string{"policy file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := c.CheckPolicy([]byte(tt.policy))
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("CheckPolicy accepted %q", tt.policy)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("CheckPolicy() = %v, want it to name %s", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestShippedPolicies checks that every environment's policy file exists and names only
+// the environment's groups. The services' policy package validates the files in full
+// (services/policy/deployed_test.go in the main module).
+func TestShippedPolicies(t *testing.T) {
+	t.Parallel()
+	for _, env := range Environments {
+		c, err := Load(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join("..", c.PolicyFile))
+		if err != nil {
+			t.Fatalf("%s: %v", env, err)
+		}
+		if err := c.CheckPolicy(b); err != nil {
+			t.Errorf("%s: %v", env, err)
+		}
 	}
 }
 

@@ -110,7 +110,7 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 		EndpointConfiguration: &awsapigateway.EndpointConfiguration{Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL}},
 		// Execution logging needs the account's API Gateway CloudWatch role.
 		CloudWatchRole:              jsii.Bool(true),
-		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		DeployOptions: &awsapigateway.StageOptions{
 			StageName:            jsii.String(StageName),
 			ThrottlingRateLimit:  jsii.Number(cfg.API.ThrottleRate),

@@ -83,6 +83,7 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 	e := &env{cfg: cfg, stack: main, assetDir: assetDir}
 	e.key = e.newKey(main)
 	table := e.newTable(main)
+	sessions := e.newSessionTable(main)
 	id := e.newIdentity(main)
 	svc, err := e.newServices(main, id, jsii.String(cfg.Name("ledger")), infraDir)
 	if err != nil {
@@ -92,7 +93,7 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 		g.fn.Node().AddDependency(table)
 	}
 	a := e.newAPI(main, svc)
-	w := e.newWeb(main, id, a, edgeACL.AttrArn())
+	w := e.newWeb(main, id, a, sessions, edgeACL.AttrArn())
 	e.newOps(main, svc, a, w)
 
 	out := func(name, desc string, v *string) {
@@ -113,6 +114,7 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 	out("TokenEndpoint", "Client-credentials token endpoint", jsii.String(fmt.Sprintf("https://%s.auth.%s.amazoncognito.com/oauth2/token", cfg.Identity.DomainPrefix, cfg.Region)))
 	out("ApiUrl", "Services behind API Gateway", a.url())
 	out("TableName", "Ledger table", table.TableName())
+	out("SessionTableName", "BFF session table (PORTICO_SESSION_STORE)", sessions.TableName())
 
 	parts := nagParts{
 		apiLogsRole:   a.rest.Node().FindChild(jsii.String("CloudWatchRole")),

@@ -65,9 +65,13 @@ type env struct {
 	assetDir string
 }
 
+// removal is the removal policy of the stateful, named resources. A protected environment
+// keeps them on delete and on replacement, but not when their first create rolls back
+// (CloudFormation's RetainExceptOnCreate): a retained half-created table, pool, key, secret
+// or log group would hold its fixed name and make every retry of the first deploy fail.
 func (e *env) removal() awscdk.RemovalPolicy {
 	if e.cfg.Protect {
-		return awscdk.RemovalPolicy_RETAIN
+		return awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE
 	}
 	return awscdk.RemovalPolicy_DESTROY
 }
@@ -106,14 +110,19 @@ type goFunctionProps struct {
 	layers      []awslambda.ILayerVersion
 }
 
+// EnvProduction is PORTICO_ENV of every deployed Portico binary: production refuses to start
+// rather than fall back to a development default (docs/contracts.md).
+const EnvProduction = "production"
+
 // newGoFunction creates the function, an execution role allowed nothing but writing its own
-// log streams and decrypting its environment, and a KMS-encrypted log group.
+// log streams and decrypting its environment, and a KMS-encrypted log group. Every function
+// runs with PORTICO_ENV=production and JSON logs.
 func (e *env) newGoFunction(scope constructs.Construct, id string, p goFunctionProps) *goFunction {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	name := e.cfg.Name(p.name)
 	lg := e.logGroup(c, "Logs", "/aws/lambda/"+name)
 	role := e.bareRole(c, "Role", name)
-	environment := map[string]*string{"PORTICO_LOG_FORMAT": jsii.String("json")}
+	environment := map[string]*string{"PORTICO_LOG_FORMAT": jsii.String("json"), "PORTICO_ENV": jsii.String(EnvProduction)}
 	for k, v := range p.environment {
 		environment[k] = v
 	}

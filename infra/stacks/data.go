@@ -93,3 +93,44 @@ func (e *env) tableARNs() []*string {
 	}
 	return *jsii.Strings(arns...)
 }
+
+// Session table layout, as bff/session/dynamosession defines it: a string partition key and
+// the number attribute DynamoDB's time-to-live deletes ended sessions by.
+const (
+	SessionPartitionKey = "pk"
+	SessionTTLAttribute = "ttl"
+)
+
+// sessionActions are exactly the DynamoDB calls of bff/session/dynamosession (its API
+// interface): a consistent GetItem, a conditional PutItem, DeleteItem. No Query or Scan: a
+// session is only ever found by the hash of its ticket.
+var sessionActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+
+// sessionKeyActions let DynamoDB use the environment's key for the BFF's reads and writes of
+// the session table (granted only via DynamoDB), as the ledger's writers have it.
+var sessionKeyActions = []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}
+
+// newSessionTable creates the BFF's server-side session table: logout deletes the item, so a
+// copied cookie is dead at once, and every BFF instance sees the same sessions. On demand,
+// the customer-managed key, point-in-time recovery, time-to-live on ttl; deletion protection
+// when the environment is protected.
+func (e *env) newSessionTable(scope constructs.Construct) awsdynamodb.Table {
+	return awsdynamodb.NewTable(scope, jsii.String("SessionTable"), &awsdynamodb.TableProps{
+		TableName:    jsii.String(e.cfg.Name("sessions")),
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(SessionPartitionKey), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		Encryption:          awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey:       e.key,
+		DeletionProtection:  jsii.Bool(e.cfg.Protect),
+		RemovalPolicy:       e.removal(),
+		TimeToLiveAttribute: jsii.String(SessionTTLAttribute),
+	})
+}
+
+// sessionTableARN is the exact ARN of the session table (no index, no wildcard).
+func (e *env) sessionTableARN() string {
+	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", e.cfg.Region, e.cfg.Account, e.cfg.Name("sessions"))
+}

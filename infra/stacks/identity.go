@@ -3,6 +3,8 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
+	"unicode"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
@@ -11,16 +13,17 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/portico-dev/portico/infra/config"
 )
 
-// Names fixed by the contracts: the services and the policy refer to them.
+// Names fixed by the contracts: the services and the policy refer to them. The Cognito
+// groups are configuration (identity.groups).
 const (
-	EntraProviderName   = "EntraID"
-	GroupAdministrators = "Administrators"
-	GroupMLUsers        = "MLUsers"
-	ResourceServerID    = "portico"
-	ScopeInference      = "inference"
-	ScopeIdentity       = "identity"
+	EntraProviderName = config.EntraProviderName
+	ResourceServerID  = "portico"
+	ScopeInference    = "inference"
+	ScopeIdentity     = "identity"
 )
 
 // SAML claim URIs Entra ID sends (the enterprise application's default claims plus the
@@ -32,6 +35,36 @@ const (
 	claimDepartment = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/department"
 	claimGroups     = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
 )
+
+// User pool custom attributes the Entra mapping writes (custom:groups feeds the groups
+// trigger, so whoever could write it could choose their groups).
+const (
+	AttrDepartment = "custom:department"
+	AttrGroups     = "custom:groups"
+)
+
+// customName is a custom attribute's name without the "custom:" prefix (the CDK's form).
+func customName(attr string) string { return strings.TrimPrefix(attr, "custom:") }
+
+// webClientScopes are the web client's OAuth scopes: OpenID Connect only, never
+// aws.cognito.signin.user.admin (which lets a token update its own user's attributes).
+func webClientScopes() *[]awscognito.OAuthScope {
+	return &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()}
+}
+
+// groupIDSuffix turns a group name into a construct id suffix: ASCII letters and digits kept,
+// every other rune written as _<hex code point>_, so distinct names never collide.
+func groupIDSuffix(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(r)
+		} else {
+			fmt.Fprintf(&b, "_%x_", r)
+		}
+	}
+	return b.String()
+}
 
 // identity is the Cognito side: user pool, Entra federation, groups, clients, secrets.
 type identity struct {
@@ -121,20 +154,21 @@ func (e *env) newIdentity(scope constructs.Construct) *identity {
 			GivenName:  awscognito.ProviderAttribute_Other(jsii.String(claimGivenName)),
 			FamilyName: awscognito.ProviderAttribute_Other(jsii.String(claimSurname)),
 			Custom: &map[string]awscognito.ProviderAttribute{
-				"custom:department": awscognito.ProviderAttribute_Other(jsii.String(claimDepartment)),
-				"custom:groups":     awscognito.ProviderAttribute_Other(jsii.String(claimGroups)),
+				AttrDepartment: awscognito.ProviderAttribute_Other(jsii.String(claimDepartment)),
+				AttrGroups:     awscognito.ProviderAttribute_Other(jsii.String(claimGroups)),
 			},
 		},
 	})
 
-	for _, g := range []struct{ name, desc string }{
-		{GroupAdministrators, "Every model and endpoint; reads everyone's usage."},
-		{GroupMLUsers, "The models and endpoints the policy grants to ML users."},
-	} {
-		awscognito.NewCfnUserPoolGroup(c, jsii.String("Group"+g.name), &awscognito.CfnUserPoolGroupProps{
+	for _, g := range cfg.Identity.Groups {
+		var desc *string
+		if g.Description != "" {
+			desc = jsii.String(g.Description)
+		}
+		awscognito.NewCfnUserPoolGroup(c, jsii.String("Group"+groupIDSuffix(g.Name)), &awscognito.CfnUserPoolGroupProps{
 			UserPoolId:  id.pool.UserPoolId(),
-			GroupName:   jsii.String(g.name),
-			Description: jsii.String(g.desc),
+			GroupName:   jsii.String(g.Name),
+			Description: desc,
 		})
 	}
 
@@ -179,7 +213,7 @@ func (e *env) newIdentity(scope constructs.Construct) *identity {
 		AuthFlows:          &awscognito.AuthFlow{}, // no password flows: the hosted UI only
 		OAuth: &awscognito.OAuthSettings{
 			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
-			Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()},
+			Scopes:       webClientScopes(),
 			CallbackUrls: jsii.Strings(cfg.PublicURL() + "/auth/callback"),
 			LogoutUrls:   jsii.Strings(cfg.PublicURL() + "/"),
 		},
@@ -192,6 +226,14 @@ func (e *env) newIdentity(scope constructs.Construct) *identity {
 		RefreshTokenValidity:       refresh,
 		EnableTokenRevocation:      jsii.Bool(true),
 		PreventUserExistenceErrors: jsii.Bool(true),
+		// Exactly what the Entra mapping writes at federated sign-in: Cognito refuses the
+		// sign-in when the client lacks write access to a mapped attribute. No token of this
+		// client can write them itself (webClientScopes has no aws.cognito.signin.user.admin,
+		// there is no password or SRP flow), and the refresh token and the client secret stay
+		// with the BFF.
+		WriteAttributes: awscognito.NewClientAttributes().
+			WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true), GivenName: jsii.Bool(true), FamilyName: jsii.Bool(true)}).
+			WithCustomAttributes(jsii.String(customName(AttrDepartment)), jsii.String(customName(AttrGroups))),
 	})
 	id.webClient.Node().AddDependency(entra)
 
@@ -210,6 +252,8 @@ func (e *env) newIdentity(scope constructs.Construct) *identity {
 		AccessTokenValidity:        access,
 		EnableTokenRevocation:      jsii.Bool(true),
 		PreventUserExistenceErrors: jsii.Bool(true),
+		// A client-credentials client has no users: it may write no attribute at all.
+		WriteAttributes: awscognito.NewClientAttributes(),
 	})
 
 	// No password flows at all: the L2 leaves ExplicitAuthFlows unset for an empty AuthFlow,

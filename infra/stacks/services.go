@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +19,10 @@ const (
 	LayerPolicyPath  = "/opt/portico/policy.yaml"
 	LayerCatalogPath = "/opt/portico/catalog.yaml"
 )
+
+// EnvBFFClientIDs names the OAuth clients whose tokens get the BFF's Portico-Client-* headers
+// (and request id) believed by the services (docs/contracts.md).
+const EnvBFFClientIDs = "PORTICO_BFF_CLIENT_IDS"
 
 // services holds the three service functions (one artifact, PORTICO_SERVICE picks the
 // service) and the API Gateway authorizer function.
@@ -44,21 +49,18 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 	if err != nil {
 		return nil, err
 	}
+	// The policy file always ships (config refuses an environment without one); the catalog
+	// file only when configured, else the services' embedded catalog applies.
 	common := map[string]*string{
 		"PORTICO_ISSUER":       e.issuer(id),
 		"PORTICO_CLIENT_IDS":   awscdk.Fn_Join(jsii.String(","), &[]*string{id.webClient.UserPoolClientId(), id.machineClient.UserPoolClientId()}),
 		"PORTICO_LAMBDA_EVENT": jsii.String("api-gateway"),
+		"PORTICO_POLICY_FILE":  jsii.String(LayerPolicyPath),
 	}
-	var layers []awslambda.ILayerVersion
-	if layer != nil {
-		layers = append(layers, layer)
-		if cfg.PolicyFile != "" {
-			common["PORTICO_POLICY_FILE"] = jsii.String(LayerPolicyPath)
-		}
-		if cfg.CatalogFile != "" {
-			common["PORTICO_CATALOG_FILE"] = jsii.String(LayerCatalogPath)
-		}
+	if cfg.CatalogFile != "" {
+		common["PORTICO_CATALOG_FILE"] = jsii.String(LayerCatalogPath)
 	}
+	layers := []awslambda.ILayerVersion{layer}
 	with := func(extra map[string]*string) map[string]*string {
 		m := map[string]*string{}
 		for k, v := range common {
@@ -70,21 +72,27 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		return m
 	}
 	store := jsii.String("dynamodb:" + *tableName)
+	// Only the BFF's generated web client gets its Portico-Client-* headers believed: the
+	// machine client's callers are not behind the BFF.
+	bffClients := id.webClient.UserPoolClientId()
 	s := &services{}
 	s.identity = e.newGoFunction(c, "Identity", goFunctionProps{
 		name: "identity", asset: ServicesAsset, description: "Portico IdentityService (Connect on API Gateway)",
 		memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(10)), layers: layers,
-		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("identity"), "PORTICO_STORE": store}),
+		// IdentityService opens no store (services/cmd/portico-services: only inference and
+		// admin do) and has no grant on the table; PORTICO_STORE stays so a production
+		// start-up check that asks for it everywhere passes.
+		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("identity"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	s.inference = e.newGoFunction(c, "Inference", goFunctionProps{
 		name: "inference", asset: ServicesAsset, description: "Portico InferenceService (Connect on API Gateway, streamed)",
 		memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(15)), layers: layers,
-		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("inference"), "PORTICO_STORE": store}),
+		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("inference"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	s.admin = e.newGoFunction(c, "Admin", goFunctionProps{
 		name: "admin", asset: ServicesAsset, description: "Portico AdminService (Connect on API Gateway)",
 		memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(30)), layers: layers,
-		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("admin"), "PORTICO_STORE": store}),
+		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("admin"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	s.authorizer = e.newGoFunction(c, "Authorizer", goFunctionProps{
 		name: "authorizer", asset: AuthorizerAsset, description: "Portico API Gateway Lambda authorizer (Cognito access tokens, group policy)",
@@ -92,8 +100,9 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		environment: with(nil),
 	})
 
-	// DynamoDB: the ledger table and its indexes only. Identity reads; Admin only looks up
-	// (GetItem, Query); Inference reserves and settles quotas and writes the audit trail.
+	// DynamoDB: the ledger table and its indexes only. Admin only looks up (GetItem, Query);
+	// Inference reserves and settles quotas and writes the audit trail; Identity takes no
+	// store, so it gets neither the table nor its key.
 	tableARNs := e.tableARNs()
 	allow := func(g *goFunction, sid string, actions []string, resources []*string) {
 		g.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -102,11 +111,9 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 			Resources: &resources,
 		}))
 	}
-	allow(s.identity, "ReadLedger", tableRead, tableARNs)
 	allow(s.admin, "ReadLedger", tableLookup, tableARNs)
 	allow(s.inference, "ReadWriteLedger", append(append([]string{}, tableRead...), tableWrite...), tableARNs)
 	keyARN := []*string{e.key.KeyArn()}
-	allow(s.identity, "LedgerKeyRead", []string{"kms:Decrypt", "kms:DescribeKey"}, keyARN)
 	allow(s.admin, "LedgerKeyRead", []string{"kms:Decrypt", "kms:DescribeKey"}, keyARN)
 	allow(s.inference, "LedgerKeyReadWrite", []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, keyARN)
 
@@ -123,12 +130,27 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 	return s, nil
 }
 
-// configLayer packages the configured policy and catalog files as a Lambda layer
-// (/opt/portico/...), or returns nil when neither is configured.
+// configLayer packages the policy file (always) and the catalog file (when configured) as a
+// Lambda layer (/opt/portico/...). It refuses a policy file that is missing or names a
+// Cognito group the environment does not create.
 func (e *env) configLayer(scope constructs.Construct, infraDir string) (awslambda.LayerVersion, error) {
 	cfg := e.cfg
-	if cfg.PolicyFile == "" && cfg.CatalogFile == "" {
-		return nil, nil
+	if cfg.PolicyFile == "" {
+		return nil, fmt.Errorf("config %s: policyFile: required", cfg.Env)
+	}
+	policyPath := cfg.PolicyFile
+	if !filepath.IsAbs(policyPath) {
+		policyPath = filepath.Join(infraDir, policyPath)
+	}
+	policy, err := os.ReadFile(policyPath)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: policyFile: %w", cfg.Env, err)
+	}
+	if len(bytes.TrimSpace(policy)) == 0 {
+		return nil, fmt.Errorf("config %s: policyFile %s is empty", cfg.Env, policyPath)
+	}
+	if err := cfg.CheckPolicy(policy); err != nil {
+		return nil, fmt.Errorf("config %s: %w", cfg.Env, err)
 	}
 	stage, err := os.MkdirTemp("", "portico-config-layer-")
 	if err != nil {
@@ -148,10 +170,8 @@ func (e *env) configLayer(scope constructs.Construct, infraDir string) (awslambd
 		}
 		return os.WriteFile(p, b, 0o644)
 	}
-	if cfg.PolicyFile != "" {
-		if err := copyTo(cfg.PolicyFile, LayerPolicyPath); err != nil {
-			return nil, err
-		}
+	if err := copyTo(cfg.PolicyFile, LayerPolicyPath); err != nil {
+		return nil, err
 	}
 	if cfg.CatalogFile != "" {
 		if err := copyTo(cfg.CatalogFile, LayerCatalogPath); err != nil {
@@ -164,6 +184,7 @@ func (e *env) configLayer(scope constructs.Construct, infraDir string) (awslambd
 		Code:                    awslambda.Code_FromAsset(jsii.String(stage), nil),
 		CompatibleArchitectures: &[]awslambda.Architecture{awslambda.Architecture_ARM_64()},
 		CompatibleRuntimes:      &[]awslambda.Runtime{awslambda.Runtime_PROVIDED_AL2023()},
-		RemovalPolicy:           awscdk.RemovalPolicy_RETAIN,
+		// Old versions stay so a rollback finds the previous policy.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	}), nil
 }

@@ -23,7 +23,9 @@ import (
 // synthesized is one environment, synthesised once per test binary and shared by the tests
 // (a synthesis costs seconds; assertions on the JSON are cheap).
 type synthesized struct {
-	cfg        *config.Config
+	cfg *config.Config
+	// outdir is the app's cloud assembly directory (the staged assets live there).
+	outdir     string
 	portico    *Portico
 	main, edge assertions.Template
 	// mainJSON and edgeJSON are the templates as Go values for the table-driven checks.
@@ -62,16 +64,13 @@ func run(m *testing.M) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if name == "uat" {
-			// Exercise the configuration layer (policy file shipped to /opt/portico).
-			cfg.PolicyFile = "stacks/testdata/policy.yaml"
-		}
-		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(filepath.Join(dir, "cdk.out."+name))})
+		outdir := filepath.Join(dir, "cdk.out."+name)
+		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
 		p, err := New(app, cfg, Options{InfraDir: "..", AssetDir: dir})
 		if err != nil {
 			return 0, err
 		}
-		s := &synthesized{cfg: cfg, portico: p}
+		s := &synthesized{cfg: cfg, portico: p, outdir: outdir}
 		s.main = assertions.Template_FromStack(p.Main, nil)
 		s.edge = assertions.Template_FromStack(p.Edge, nil)
 		if s.mainJSON, err = toTemplate(s.main); err != nil {
@@ -307,6 +306,7 @@ func TestLeastPrivilege(t *testing.T) {
 		cfg := s.cfg
 		table := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/portico-%s-ledger", cfg.Region, cfg.Account, cfg.Env)
 		tableARNs := []string{table, table + "/index/GSI1", table + "/index/GSI2"}
+		sessionTable := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/portico-%s-sessions", cfg.Region, cfg.Account, cfg.Env)
 		type grant struct {
 			actions   []string
 			resources []string
@@ -321,11 +321,13 @@ func TestLeastPrivilege(t *testing.T) {
 				"InvokeCatalogEndpoints": {[]string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, cfg.SageMakerARNs()},
 				"ReadWriteLedger":        {append(append([]string{}, tableRead...), tableWrite...), tableARNs},
 			}, nil},
-			{"identity", map[string]grant{"ReadLedger": {tableRead, tableARNs}}, []string{"bedrock:", "sagemaker:", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}},
+			// IdentityService takes no store: no table, and of the key only its environment.
+			{"identity", nil, []string{"bedrock:", "sagemaker:", "dynamodb:", "secretsmanager:", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}},
 			// AdminService is read-only: GetItem and Query on the table and its indexes.
 			{"admin", map[string]grant{"ReadLedger": {[]string{"dynamodb:GetItem", "dynamodb:Query"}, tableARNs}}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "dynamodb:Scan", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"}},
 			{"authorizer", nil, []string{"bedrock:", "sagemaker:", "dynamodb:", "secretsmanager:"}},
-			{"bff", map[string]grant{}, []string{"bedrock:", "sagemaker:", "dynamodb:"}},
+			// The BFF: its session table only, with exactly bff/session/dynamosession's calls.
+			{"bff", map[string]grant{"ReadWriteSessions": {sessionActions, []string{sessionTable}}}, []string{"bedrock:", "sagemaker:", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:Batch", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"}},
 			{"entra-groups", nil, []string{"bedrock:", "sagemaker:", "dynamodb:", "secretsmanager:"}},
 		}
 		for _, tt := range tests {
@@ -383,6 +385,14 @@ func TestLeastPrivilege(t *testing.T) {
 			})
 		}
 	})
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 func sameSet(a, b []string) bool {
@@ -523,10 +533,8 @@ func TestLambdas(t *testing.T) {
 					t.Errorf("bff: secrets or public URL wrong in the environment: %v", env)
 				}
 			}
-			if cfg.Env == "uat" && service != "" {
-				if env["PORTICO_POLICY_FILE"] != LayerPolicyPath || p["Layers"] == nil {
-					t.Errorf("%s: policy layer not wired: %v %v", fn, env["PORTICO_POLICY_FILE"], p["Layers"])
-				}
+			if env["PORTICO_ENV"] != EnvProduction {
+				t.Errorf("%s: PORTICO_ENV = %v, want %s", fn, env["PORTICO_ENV"], EnvProduction)
 			}
 		}
 	})
@@ -565,12 +573,12 @@ func TestData(t *testing.T) {
 		must(t, "key rotation", func() {
 			s.main.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{"EnableKeyRotation": true})
 		})
-		want := "Delete"
+		want := map[string]any{"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
 		if s.cfg.Protect {
-			want = "Retain"
+			want = map[string]any{"DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain"}
 		}
 		must(t, "table removal policy", func() {
-			s.main.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]any{"DeletionPolicy": want})
+			s.main.HasResource(jsii.String("AWS::DynamoDB::Table"), want)
 		})
 	})
 	if !envs["prod"].cfg.Protect {
@@ -605,10 +613,18 @@ func TestIdentity(t *testing.T) {
 				},
 			})
 		})
-		for _, g := range []string{GroupAdministrators, GroupMLUsers} {
-			must(t, "group "+g, func() {
-				s.main.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolGroup"), map[string]any{"GroupName": g})
-			})
+		// The groups are configuration: exactly identity.groups, with their descriptions.
+		_, groups := s.mainJSON.ofType("AWS::Cognito::UserPoolGroup")
+		var got, want []string
+		for _, g := range groups {
+			desc, _ := g.Properties["Description"].(string)
+			got = append(got, fmt.Sprint(g.Properties["GroupName"], ": ", desc))
+		}
+		for _, g := range cfg.Identity.Groups {
+			want = append(want, g.Name+": "+g.Description)
+		}
+		if !sameSet(got, want) {
+			t.Errorf("Cognito groups %v, want %v", got, want)
 		}
 		must(t, "resource server", func() {
 			s.main.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolResourceServer"), map[string]any{
@@ -915,7 +931,7 @@ func TestWeb(t *testing.T) {
 		must(t, "origin request policy", func() {
 			s.main.HasResourceProperties(jsii.String("AWS::CloudFront::OriginRequestPolicy"), map[string]any{
 				"OriginRequestPolicyConfig": assertions.Match_ObjectLike(&map[string]any{
-					"HeadersConfig":      map[string]any{"HeaderBehavior": "allExcept", "Headers": []any{"Host"}},
+					"HeadersConfig":      map[string]any{"HeaderBehavior": "whitelist", "Headers": toAny(BFFOriginHeaders)},
 					"CookiesConfig":      map[string]any{"CookieBehavior": "all"},
 					"QueryStringsConfig": map[string]any{"QueryStringBehavior": "all"},
 				}),

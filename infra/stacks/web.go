@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -44,6 +45,29 @@ const spaRouterCode = `function handler(event) {
   return request;
 }`
 
+// BFFOriginHeaders are the only request headers CloudFront forwards to the BFF (an allow
+// list: whatever else a browser sends, tracing, identity or address headers included, stops
+// at the edge). CloudFront allows 10 headers per origin request policy by default.
+var BFFOriginHeaders = []string{
+	// Connect protocol (connect-web sends no compression headers).
+	"Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms",
+	// The BFF's cross-site request guard (bff/headers.Guard).
+	"X-CSRF", "Origin", "Sec-Fetch-Site",
+	// The browser's user agent, for the audit trail (else CloudFront sends its own).
+	"User-Agent",
+	// The body hash the SPA computes: Lambda verifies POST bodies behind origin access control.
+	"x-amz-content-sha256",
+	// A CloudFront header: CloudFront sets it from the viewer's connection (address and
+	// port); the BFF takes it as the client address (PORTICO_TRUST_CLOUDFRONT_VIEWER_ADDRESS).
+	"CloudFront-Viewer-Address",
+}
+
+// BFF environment variables the infrastructure sets beyond the OIDC and secret settings.
+const (
+	EnvSessionStore       = "PORTICO_SESSION_STORE"
+	EnvTrustViewerAddress = "PORTICO_TRUST_CLOUDFRONT_VIEWER_ADDRESS"
+)
+
 // web is the browser-facing part: the SPA bucket, the BFF function and the distribution.
 type web struct {
 	bucket       awss3.Bucket
@@ -55,7 +79,7 @@ type web struct {
 	originReq    awscloudfront.OriginRequestPolicy
 }
 
-func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, edgeACL *string) *web {
+func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, sessions awsdynamodb.Table, edgeACL *string) *web {
 	c := constructs.NewConstruct(scope, jsii.String("Web"))
 	cfg := e.cfg
 	w := &web{}
@@ -95,8 +119,28 @@ func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, edgeACL *
 			"PORTICO_OIDC_IDENTITY_PROVIDER": jsii.String(EntraProviderName),
 			"PORTICO_OIDC_REFRESH_TOKEN_TTL": jsii.String(cfg.Identity.RefreshTokenTTL.String()),
 			"PORTICO_SERVICES_URL":           a.url(),
+			// Server-side sessions: logout deletes the item, so a copied cookie dies at once.
+			EnvSessionStore: jsii.String("dynamodb:" + *sessions.TableName()),
+			// Only CloudFront can reach the Function URL (AWS_IAM, origin access control), and
+			// it sets CloudFront-Viewer-Address itself (BFFOriginHeaders).
+			EnvTrustViewerAddress: jsii.String("true"),
 		},
 	})
+	// The session table: exactly the calls bff/session/dynamosession makes, on that table only,
+	// and its key only through DynamoDB.
+	w.bff.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadWriteSessions"),
+		Actions:   jsii.Strings(sessionActions...),
+		Resources: jsii.Strings(e.sessionTableARN()),
+	}))
+	w.bff.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("SessionTableKey"),
+		Actions:   jsii.Strings(sessionKeyActions...),
+		Resources: &[]*string{e.key.KeyArn()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"kms:ViaService": "dynamodb." + cfg.Region + ".amazonaws.com"},
+		},
+	}))
 	w.bff.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadOwnSecrets"),
 		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
@@ -127,13 +171,13 @@ func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, edgeACL *
 		}},
 		RemoveHeaders: jsii.Strings("Server"),
 	})
-	// Everything the viewer sent except Host (a Function URL answers only to its own host):
-	// cookies, query strings, the CSRF header, the Connect headers, and x-amz-content-sha256,
-	// which Lambda needs to verify the body CloudFront signed with origin access control.
+	// An allow list of headers (never Host: a Function URL answers only to its own host), all
+	// cookies and query strings. CloudFront-Viewer-Address can only be had this way: the
+	// all-but-Host behaviour forwards viewer headers and no CloudFront ones.
 	w.originReq = awscloudfront.NewOriginRequestPolicy(c, jsii.String("BffOriginRequest"), &awscloudfront.OriginRequestPolicyProps{
 		OriginRequestPolicyName: jsii.String(cfg.Name("bff")),
-		Comment:                 jsii.String("Portico BFF: all viewer headers but Host, all cookies and query strings"),
-		HeaderBehavior:          awscloudfront.OriginRequestHeaderBehavior_DenyList(jsii.String("Host")),
+		Comment:                 jsii.String("Portico BFF: allow-listed headers with the viewer address, all cookies and query strings"),
+		HeaderBehavior:          awscloudfront.OriginRequestHeaderBehavior_AllowList(*jsii.Strings(BFFOriginHeaders...)...),
 		CookieBehavior:          awscloudfront.OriginRequestCookieBehavior_All(),
 		QueryStringBehavior:     awscloudfront.OriginRequestQueryStringBehavior_All(),
 	})
