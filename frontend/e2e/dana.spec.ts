@@ -134,11 +134,14 @@ test('dana (Administrators) sees the admin usage view and the audit trail', asyn
 
 /** Waits for the page's own ListUsage response grouped by exactly groupBy. */
 function waitForListUsage(page: Page, groupBy: string[]): Promise<Response> {
-  return page.waitForResponse((r) => {
-    if (!r.url().includes('/portico.admin.v1.AdminService/ListUsage')) return false;
-    const m = getMessage(r) as { groupBy?: string[] } | null;
-    return JSON.stringify(m?.groupBy ?? []) === JSON.stringify(groupBy);
-  });
+  return page.waitForResponse(
+    (r) => {
+      if (!r.url().includes('/portico.admin.v1.AdminService/ListUsage')) return false;
+      const m = getMessage(r) as { groupBy?: string[] } | null;
+      return JSON.stringify(m?.groupBy ?? []) === JSON.stringify(groupBy);
+    },
+    { timeout: 15_000 },
+  );
 }
 
 /**
