@@ -135,6 +135,7 @@ test.describe('alice (MLUsers)', () => {
   });
 
   test('sees her usage', async ({ page }) => {
+    test.setTimeout(120_000); // up to three measurements
     await signIn(page, 'alice', '/chat');
     await expect(page.getByTestId('nav-admin')).toHaveCount(0);
     // Her usage before and after one request of hers must differ by exactly what the answer

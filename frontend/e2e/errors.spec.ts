@@ -9,6 +9,10 @@ const LOCALAWS = process.env['PORTICO_E2E_LOCALAWS'] ?? 'http://localhost:4566';
 const MODEL = 'amazon.titan-text-express-v1';
 
 test.describe('errors in plain language', () => {
+  // The faults are set on the shared local AWS endpoint for one model and cleared after each
+  // test, so these tests never run at the same time, even when everything else does.
+  test.describe.configure({ mode: 'default' });
+
   test.afterEach(async ({ request }) => {
     await request.delete(`${LOCALAWS}/_portico/faults`);
   });
