@@ -76,6 +76,11 @@ test.describe('alice (MLUsers)', () => {
 
   test('stops a stream mid-way', async ({ page }) => {
     await signIn(page, 'alice', '/chat');
+    // The local model streams its ~100 words in about two seconds, which a busy machine can
+    // spend before the click lands; a slow download (600 bytes/s) keeps the answer arriving
+    // for several seconds however loaded the machine is.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: 600, uploadThroughput: -1 });
     const composer = page.getByTestId('composer-input');
     await composer.fill('Write a long detailed essay about the history of stream processing systems');
     await composer.press('Enter');
