@@ -49,7 +49,7 @@ export const test = base.extend<{ page: Page }>({
 
 export { expect };
 
-/** Signs in through the BFF and the dev IdP's login form, landing back on the app. */
+/** Signs in through the BFF and the dev IdP's login form, landing back on the app as the user's name. */
 export async function signIn(page: Page, username: string, path = '/'): Promise<void> {
   await page.goto(path);
   await expect(page.getByTestId('sign-in-page')).toBeVisible();
@@ -60,6 +60,8 @@ export async function signIn(page: Page, username: string, path = '/'): Promise<
   await page.locator('input[name="password"]').fill(PASSWORD);
   await page.locator('input[name="password"]').press('Enter');
   await expect(page.getByTestId('user-menu')).toBeVisible();
+  const name = DISPLAY_NAMES[username];
+  if (name) await expect(page.getByTestId('user-name')).toHaveText(name);
 }
 
 /** Saves a full-page screenshot of a main screen. */
