@@ -67,8 +67,19 @@ func Parse(raw string) (*JWT, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %w", ErrMalformed, err)
 	}
-	if err := json.Unmarshal(hb, &t.Header); err != nil {
+	var header struct {
+		Header
+		Crit json.RawMessage `json:"crit"` // shadows Header.Crit, to tell absent from empty
+	}
+	if err := json.Unmarshal(hb, &header); err != nil {
 		return nil, fmt.Errorf("%w: header: %w", ErrMalformed, err)
+	}
+	t.Header = header.Header
+	if header.Crit != nil {
+		// RFC 7515 section 4.1.11: when present, crit is a non-empty array of names.
+		if err := json.Unmarshal(header.Crit, &t.Header.Crit); err != nil || len(t.Header.Crit) == 0 {
+			return nil, fmt.Errorf("%w: header: crit %s is not a non-empty array of names", ErrMalformed, header.Crit)
+		}
 	}
 	if t.Payload, err = b64.DecodeString(p); err != nil {
 		return nil, fmt.Errorf("%w: payload: %w", ErrMalformed, err)

@@ -289,6 +289,10 @@ func SignWithUnknownKey(claims Claims, kid string) string {
 
 var strangerKey = sync.OnceValue(func() *rsa.PrivateKey { return mustKey() })
 
+// StrangerKey returns a key no Issuer publishes (the one SignWithUnknownKey uses), for
+// attacks that need their own header.
+func StrangerKey() *rsa.PrivateKey { return strangerKey() }
+
 // Tamper replaces the payload of a signed token with claims, keeping header and signature.
 func Tamper(token string, claims Claims) string {
 	parts := strings.Split(token, ".")
