@@ -1,6 +1,7 @@
 package authorizer_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,17 +31,48 @@ const (
 func newAuthorizer(t testing.TB, opts ...token.Option) (*authorizer.Authorizer, *tokentest.Issuer) {
 	t.Helper()
 	iss := tokentest.Start(t)
-	v := token.NewVerifier(iss.URL, token.Cognito{ClientIDs: []string{tokentest.WebClientID, tokentest.MachineClientID}}, opts...)
-	return newAuthorizerFor(t, v), iss
+	return newAuthorizerFor(t, newVerifier(iss, opts...), io.Discard), iss
 }
 
-func newAuthorizerFor(t testing.TB, v authn.TokenVerifier) *authorizer.Authorizer {
+func newVerifier(iss *tokentest.Issuer, opts ...token.Option) *token.Verifier {
+	return token.NewVerifier(iss.URL, token.Cognito{ClientIDs: []string{tokentest.WebClientID, tokentest.MachineClientID}}, opts...)
+}
+
+// newAuthorizerFor returns an Authorizer of v with the default policy, logging to log.
+func newAuthorizerFor(t testing.TB, v authn.TokenVerifier, log io.Writer) *authorizer.Authorizer {
 	t.Helper()
 	pol, err := policy.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return authorizer.New(v, pol, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return authorizer.New(v, pol, slog.New(slog.NewTextHandler(log, nil)))
+}
+
+// credentialsOf returns the parts of the credentials an event carries (each dot- or
+// space-separated piece of at least 16 characters), which its logs must never show.
+func credentialsOf(event json.RawMessage) []string {
+	var e struct {
+		Token   string              `json:"authorizationToken"`
+		Headers map[string]string   `json:"headers"`
+		Multi   map[string][]string `json:"multiValueHeaders"`
+	}
+	_ = json.Unmarshal(event, &e)
+	values := []string{e.Token}
+	for _, v := range e.Headers {
+		values = append(values, v)
+	}
+	for _, vs := range e.Multi {
+		values = append(values, vs...)
+	}
+	var out []string
+	for _, v := range values {
+		for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == ' ' }) {
+			if len(part) >= 16 {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
 }
 
 func requestEvent(headers map[string]string, arn string) json.RawMessage {
@@ -69,7 +101,8 @@ func tokenEvent(tok, arn string) json.RawMessage {
 // 403) on wildcard resources of the stage.
 func TestHandle(t *testing.T) {
 	t.Parallel()
-	a, iss := newAuthorizer(t)
+	iss := tokentest.Start(t)
+	v := newVerifier(iss)
 	now := time.Now()
 	claims := func(mut func(tokentest.Claims)) tokentest.Claims {
 		c := iss.PersonClaims("alice", tokentest.WebClientID, "MLUsers")
@@ -199,7 +232,18 @@ func TestHandle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			resp, err := a.Handle(context.Background(), tt.event)
+			var log bytes.Buffer
+			resp, err := newAuthorizerFor(t, v, &log).Handle(context.Background(), tt.event)
+			// Every refusal is decided, not the result of a recovered panic, and no log line
+			// shows the credentials.
+			if strings.Contains(log.String(), "panic") {
+				t.Errorf("log: %s", log.String())
+			}
+			for _, secret := range credentialsOf(tt.event) {
+				if strings.Contains(log.String(), secret) {
+					t.Errorf("log shows the credentials: %s", log.String())
+				}
+			}
 			if tt.want.err != "" {
 				if err == nil || err.Error() != tt.want.err || !errors.Is(err, authorizer.ErrUnauthorized) {
 					t.Fatalf("err = %v, want %q", err, tt.want.err)
@@ -326,11 +370,15 @@ func (panickingVerifier) Verify(context.Context, string) (*principal.Principal, 
 // crashing the function (which API Gateway would answer with a 500 for every caller).
 func TestPanicIsUnauthorized(t *testing.T) {
 	t.Parallel()
-	a := newAuthorizerFor(t, panickingVerifier{})
+	var log bytes.Buffer
+	a := newAuthorizerFor(t, panickingVerifier{}, &log)
 	for _, event := range []json.RawMessage{tokenEvent("Bearer x", methodARN), requestEvent(map[string]string{"Authorization": "Bearer x"}, methodARN)} {
 		if _, err := a.Handle(context.Background(), event); err == nil || err.Error() != "Unauthorized" {
 			t.Fatalf("err = %v, want Unauthorized", err)
 		}
+	}
+	if !strings.Contains(log.String(), "verifier bug") {
+		t.Errorf("the panic is not logged: %s", log.String())
 	}
 }
 

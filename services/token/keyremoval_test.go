@@ -212,3 +212,27 @@ func TestKeySetDevIdPKeyRemoval(t *testing.T) {
 		t.Fatalf("new key after the removal: %v", err)
 	}
 }
+
+// TestKeySetRefreshKeepsCachedResults checks that a refresh which finds a key unchanged keeps
+// the results it verified: the remembered principal is served again, with no new RSA check.
+func TestKeySetRefreshKeepsCachedResults(t *testing.T) {
+	t.Parallel()
+	iss := tokentest.Start(t)
+	clock := newClock(time.Now())
+	v := newVerifier(t, iss, token.WithClock(clock.Now))
+	c := iss.PersonClaims("alice", tokentest.WebClientID)
+	c["exp"] = clock.Now().Add(3 * time.Hour).Unix()
+	raw := iss.Sign(c)
+	p1, err := v.Verify(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(token.DefaultKeySetLifetime)
+	p2, err := v.Verify(context.Background(), raw)
+	if err != nil || p2 != p1 {
+		t.Fatalf("after a refresh that kept the key: %p, %v; want the remembered %p", p2, err, p1)
+	}
+	if n := iss.JWKSFetches(); n != 2 {
+		t.Fatalf("JWKS fetched %d times, want 2", n)
+	}
+}

@@ -54,14 +54,11 @@ func Parse(raw string) (*JWT, error) {
 			return nil, fmt.Errorf("%w: byte %d is not base64url", ErrMalformed, i)
 		}
 	}
-	h, rest, ok := strings.Cut(raw, ".")
-	if !ok {
-		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+	if strings.Count(raw, ".") != 2 {
+		return nil, fmt.Errorf("%w: not a compact JWS (three parts)", ErrMalformed)
 	}
-	p, s, ok := strings.Cut(rest, ".")
-	if !ok || strings.IndexByte(s, '.') >= 0 {
-		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
-	}
+	h, rest, _ := strings.Cut(raw, ".")
+	p, s, _ := strings.Cut(rest, ".")
 	var t JWT
 	hb, err := b64.DecodeString(h)
 	if err != nil {
