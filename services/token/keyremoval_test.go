@@ -236,3 +236,31 @@ func TestKeySetRefreshKeepsCachedResults(t *testing.T) {
 		t.Fatalf("JWKS fetched %d times, want 2", n)
 	}
 }
+
+// TestKeySetReplacedKeyMaterial checks that a cached result is tied to the key material that
+// verified it, not to its kid: when the issuer publishes other material under the same kid,
+// a token of the old material is refused once the set is refetched.
+func TestKeySetReplacedKeyMaterial(t *testing.T) {
+	t.Parallel()
+	iss := tokentest.Start(t)
+	clock := newClock(time.Now())
+	v := newVerifier(t, iss, token.WithClock(clock.Now))
+	c := iss.PersonClaims("alice", tokentest.WebClientID)
+	c["exp"] = clock.Now().Add(3 * time.Hour).Unix()
+	old := iss.Sign(c)
+	if _, err := v.Verify(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	kid := iss.Kid()
+	iss.ReplaceKey()
+	if iss.Kid() != kid {
+		t.Fatalf("ReplaceKey changed the kid")
+	}
+	clock.Advance(token.DefaultKeySetLifetime)
+	if _, err := v.Verify(context.Background(), old); !errors.Is(err, token.ErrSignature) {
+		t.Fatalf("token of replaced key material: err = %v, want ErrSignature", err)
+	}
+	if _, err := v.Verify(context.Background(), iss.Sign(c)); err != nil {
+		t.Fatalf("token of the new material: %v", err)
+	}
+}

@@ -62,6 +62,7 @@ type Issuer struct {
 
 	mu         sync.Mutex
 	keys       []signingKey // last one signs
+	rotations  int
 	down       bool
 	tokenFn    http.HandlerFunc
 	jwksHeader http.Header
@@ -160,7 +161,17 @@ func (i *Issuer) RotateKeys() {
 	k := mustKey()
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	i.keys = append(i.keys, signingKey{kid: fmt.Sprintf("key-%d", len(i.keys)+1), key: k})
+	i.rotations++
+	i.keys = append(i.keys, signingKey{kid: fmt.Sprintf("key-%d", i.rotations+1), key: k})
+}
+
+// ReplaceKey publishes a new key under the current key's kid, which signs from now on: an
+// issuer that reuses a kid for other key material.
+func (i *Issuer) ReplaceKey() {
+	k := mustKey()
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.keys[len(i.keys)-1].key = k
 }
 
 // RemoveOldKeys stops publishing every key but the current one, as an issuer does at the end
