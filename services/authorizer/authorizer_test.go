@@ -169,6 +169,8 @@ func TestHandle(t *testing.T) {
 		{"request, scheme only", requestEvent(map[string]string{"Authorization": "Bearer"}, methodARN), refused},
 		{"request, empty token", requestEvent(map[string]string{"Authorization": "Bearer "}, methodARN), refused},
 		{"request, token without a scheme", requestEvent(map[string]string{"Authorization": alice}, methodARN), refused},
+		{"request, valid token under Basic", requestEvent(map[string]string{"Authorization": "Basic " + alice}, methodARN), refused},
+		{"request, valid token under DPoP", requestEvent(map[string]string{"Authorization": "DPoP " + alice}, methodARN), refused},
 		{"request, lower-case scheme", requestEvent(map[string]string{"Authorization": "bearer " + alice}, methodARN), allowPerson},
 		{"request, upper-case header name", requestEvent(map[string]string{"AUTHORIZATION": "Bearer " + alice}, methodARN), allowPerson},
 		{"request, two headers", multiRequestEvent(map[string][]string{"Authorization": {"Bearer " + alice, "Bearer " + alice}},

@@ -179,8 +179,9 @@ func (k *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 // fetchKey is the singleflight key of every fetch: one at a time, whoever asks.
 const fetchKey = "jwks"
 
-// Refresh fetches the key set now unless another caller's fetch is under way, in which case
-// it waits for that one. On failure the keys held so far are kept.
+// Refresh fetches the key set now, unless another caller's fetch is under way (it then waits
+// for that one) or the last attempt is less than the refresh interval old (its result then
+// stands). On failure the keys held so far are kept.
 func (k *KeySet) Refresh(ctx context.Context) error {
 	select {
 	case r := <-k.fetches.DoChan(fetchKey, k.fetchOnce(ctx)):
