@@ -215,7 +215,10 @@ func (s *Server) renderLogin(w http.ResponseWriter, status int, redirectURI stri
 		formAction += " " + u.Scheme + "://" + u.Host
 	}
 	v.Style = template.CSS(loginCSS) //nolint:gosec // G203: the embedded style sheet, no input
-	v.Action = "/login"
+	v.Action = s.issuerPath + "/login"
+	if s.cfg.entra == nil {
+		v.Action = "/login"
+	}
 	if s.cfg.devUsers {
 		for _, name := range sortedKeys(s.users) {
 			v.Users = append(v.Users, s.users[name])

@@ -11,19 +11,23 @@ type client struct {
 	id           string
 	secret       string
 	grants       []string
-	scopes       []string // allowed scopes, in the order they appear in tokens
+	scopes       []string // allowed scopes, in the order they appear in tokens (Entra mode: the machine's app roles)
 	redirectURIs []string
 	logoutURIs   []string
 	requirePKCE  bool
 }
 
-func devClients(redirectURIs, logoutURIs []string) map[string]*client {
+func devClients(redirectURIs, logoutURIs []string, entra *entraConfig) map[string]*client {
+	webScopes := []string{"openid", "email", "profile"}
+	if entra != nil {
+		webScopes = append(webScopes, ScopeOfflineAccess, entra.audience+"/access")
+	}
 	return map[string]*client{
 		WebClientID: {
 			id:           WebClientID,
 			secret:       WebClientSecret,
 			grants:       []string{"authorization_code", "refresh_token"},
-			scopes:       []string{"openid", "email", "profile"},
+			scopes:       webScopes,
 			redirectURIs: slices.Clone(redirectURIs),
 			logoutURIs:   slices.Clone(logoutURIs),
 			requirePKCE:  true,

@@ -39,6 +39,9 @@ const (
 	DefaultKeyGracePeriod  = 24 * time.Hour
 	DefaultRedirectURI     = "http://localhost:8080/auth/callback"
 	DefaultLogoutURI       = "http://localhost:8080/"
+	// DefaultPostLogoutURI is the BFF's return address after RP-initiated logout
+	// (end_session_endpoint), allowed by default beside DefaultLogoutURI.
+	DefaultPostLogoutURI = "http://localhost:8080/auth/signed-out"
 )
 
 type config struct {
@@ -52,6 +55,7 @@ type config struct {
 	keyGrace     time.Duration
 	redirectURIs []string
 	logoutURIs   []string
+	entra        *entraConfig // nil: Cognito-shaped
 	now          func() time.Time
 	logger       *slog.Logger
 }
@@ -66,7 +70,7 @@ func defaultConfig() config {
 		refreshTTL:   DefaultRefreshTokenTTL,
 		keyGrace:     DefaultKeyGracePeriod,
 		redirectURIs: []string{DefaultRedirectURI},
-		logoutURIs:   []string{DefaultLogoutURI},
+		logoutURIs:   []string{DefaultLogoutURI, DefaultPostLogoutURI},
 		now:          time.Now,
 		logger:       slog.New(slog.DiscardHandler),
 	}
@@ -116,7 +120,9 @@ func WithRedirectURIs(uris ...string) Option {
 	return func(c *config) { c.redirectURIs = uris }
 }
 
-// WithLogoutURIs sets the logout_uri values portico-web may use at /logout (exact match).
+// WithLogoutURIs sets the logout_uri values portico-web may use at /logout, and the
+// post_logout_redirect_uri values at the Entra-shaped mode's end_session_endpoint (exact
+// match).
 func WithLogoutURIs(uris ...string) Option {
 	return func(c *config) { c.logoutURIs = uris }
 }

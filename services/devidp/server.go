@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -19,6 +20,10 @@ type Server struct {
 	users   map[string]*User
 	clients map[string]*client
 	mux     *http.ServeMux
+
+	// baseURL is WithIssuer's URL; in the Entra-shaped mode the issuer is
+	// baseURL/<tenant>/v2.0, basePath and issuerPath their URL paths.
+	baseURL, basePath, issuerPath string
 
 	urisMu sync.RWMutex // guards the clients' redirect and logout URIs
 
@@ -37,6 +42,10 @@ func New(opts ...Option) (*Server, error) {
 	if u, err := url.Parse(cfg.issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("devidp: issuer %q: want an absolute http(s) URL", cfg.issuer)
 	}
+	base := cfg.issuer
+	if cfg.entra != nil {
+		cfg.issuer = base + "/" + cfg.entra.tenant + "/v2.0"
+	}
 	if cfg.accessTTL <= 0 || cfg.idTTL <= 0 || cfg.refreshTTL <= 0 {
 		return nil, fmt.Errorf("devidp: token lifetimes must be positive")
 	}
@@ -53,9 +62,16 @@ func New(opts ...Option) (*Server, error) {
 		keys:    keys,
 		revoked: revoked,
 		users:   make(map[string]*User, len(cfg.users)),
-		clients: devClients(cfg.redirectURIs, cfg.logoutURIs),
+		clients: devClients(cfg.redirectURIs, cfg.logoutURIs, cfg.entra),
+		baseURL: base,
 		pending: make(map[string]*authRequest),
 		codes:   make(map[string]*authCode),
+	}
+	if u, err := url.Parse(base); err == nil {
+		s.basePath = strings.TrimSuffix(u.Path, "/")
+	}
+	if u, err := url.Parse(cfg.issuer); err == nil {
+		s.issuerPath = strings.TrimSuffix(u.Path, "/")
 	}
 	for i := range cfg.users {
 		u := cfg.users[i]
@@ -70,7 +86,11 @@ func New(opts ...Option) (*Server, error) {
 	s.mux.HandleFunc("POST /oauth2/revoke", s.handleRevoke)
 	s.mux.HandleFunc("GET /oauth2/userInfo", s.handleUserInfo)
 	s.mux.HandleFunc("POST /oauth2/userInfo", s.handleUserInfo)
-	s.mux.HandleFunc("GET /logout", s.handleLogout)
+	if cfg.entra != nil {
+		s.mux.HandleFunc("GET /oauth2/logout", s.handleEndSession)
+	} else {
+		s.mux.HandleFunc("GET /logout", s.handleLogout)
+	}
 	s.mux.HandleFunc("POST /dev/rotate-keys", s.handleRotateKeys)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -81,6 +101,10 @@ func New(opts ...Option) (*Server, error) {
 
 // ServeHTTP serves every endpoint of the provider.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.entra != nil {
+		s.serveEntra(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -156,8 +180,33 @@ func (s *Server) handleRotateKeys(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"kid": kid})
 }
 
-func (s *Server) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	iss := s.cfg.issuer
+	if s.cfg.entra != nil {
+		issuer := iss
+		if tmpl, ok := r.Context().Value(discoveryIssuerKey{}).(string); ok {
+			issuer = tmpl
+		}
+		writeJSON(w, http.StatusOK, map[string]any{
+			"issuer":                                issuer,
+			"authorization_endpoint":                iss + "/oauth2/authorize",
+			"token_endpoint":                        iss + "/oauth2/token",
+			"userinfo_endpoint":                     iss + "/oauth2/userInfo",
+			"end_session_endpoint":                  iss + "/oauth2/logout",
+			"jwks_uri":                              iss + "/.well-known/jwks.json",
+			"response_types_supported":              []string{"code"},
+			"subject_types_supported":               []string{"pairwise"},
+			"id_token_signing_alg_values_supported": []string{"RS256"},
+			"scopes_supported":                      []string{"openid", "email", "profile", ScopeOfflineAccess},
+			"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+			"code_challenge_methods_supported":      []string{"S256"},
+			"claims_supported": []string{
+				"sub", "iss", "aud", "exp", "iat", "nbf", "nonce", "email", "name", "oid", "tid",
+				"preferred_username", "groups", "roles", "ver",
+			},
+		})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                     iss,
 		"authorization_endpoint":                     iss + "/oauth2/authorize",

@@ -187,7 +187,8 @@ func (s *Server) redeemRefresh(c *client, form url.Values) (*tokenSet, *oauthErr
 			return nil, &oauthError{status: http.StatusBadRequest, Code: "invalid_scope", Desc: "scope exceeds the original grant"}
 		}
 	}
-	// As Cognito without refresh-token rotation: new access and ID tokens, same refresh token.
+	// As Cognito without refresh-token rotation: new access and ID tokens, same refresh
+	// token. The Entra-shaped mode rotates it (issue decides).
 	ts, err := s.issue(sess, "", false)
 	if err != nil {
 		s.cfg.logger.Error("issue tokens", "err", err)
@@ -197,6 +198,9 @@ func (s *Server) redeemRefresh(c *client, form url.Values) (*tokenSet, *oauthErr
 }
 
 func (s *Server) clientCredentials(c *client, form url.Values) (*tokenSet, *oauthError) {
+	if s.cfg.entra != nil {
+		return s.entraClientCredentials(c, form)
+	}
 	scopes, ok := c.grantScopes(strings.Fields(form.Get("scope")))
 	if !ok {
 		return nil, &oauthError{status: http.StatusBadRequest, Code: "invalid_scope", Desc: "scope not allowed for this client"}
@@ -259,6 +263,10 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	scope, _ := claims["scope"].(string)
 	username, _ := claims["username"].(string)
+	if s.cfg.entra != nil {
+		scope, _ = claims["scp"].(string)
+		username = s.usernameByObjectID(claims["oid"])
+	}
 	user, ok := s.users[username]
 	if !ok || !contains(strings.Fields(scope), "openid") {
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)

@@ -127,16 +127,27 @@ func (s *Server) machineAccessClaims(clientID string, scopes []string, now time.
 }
 
 // issue mints the tokens of a session: an access token, an ID token when openid was
-// granted, and a refresh token when withRefresh.
+// granted, and a refresh token when withRefresh (in the Entra-shaped mode: whenever
+// offline_access was granted).
 func (s *Server) issue(sess *session, nonce string, withRefresh bool) (*tokenSet, error) {
 	now := s.cfg.now()
-	access, err := s.SignClaims(s.userAccessClaims(sess, now))
+	accessClaims := s.userAccessClaims
+	if s.cfg.entra != nil {
+		accessClaims = s.entraUserAccessClaims
+		// Entra issues a refresh token only for offline_access, and a new one at each refresh.
+		withRefresh = slices.Contains(sess.scopes, ScopeOfflineAccess)
+	}
+	access, err := s.SignClaims(accessClaims(sess, now))
 	if err != nil {
 		return nil, err
 	}
 	ts := &tokenSet{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(s.cfg.accessTTL / time.Second)}
 	if slices.Contains(sess.scopes, "openid") {
-		if ts.IDToken, err = s.SignClaims(s.idClaims(sess, nonce, access, now)); err != nil {
+		idClaims := s.idClaims(sess, nonce, access, now)
+		if s.cfg.entra != nil {
+			idClaims = s.entraIDClaims(sess, nonce, now)
+		}
+		if ts.IDToken, err = s.SignClaims(idClaims); err != nil {
 			return nil, err
 		}
 	}
@@ -227,6 +238,32 @@ func (s *Server) openRefresh(token string, now time.Time) (*refreshPayload, erro
 // verifyAccess checks an access token this server issued: signature by an active key,
 // issuer, token_use, expiry and revocation of its family. It returns the claims.
 func (s *Server) verifyAccess(token string, now time.Time) (map[string]any, error) {
+	claims, err := s.verifySigned(token, now)
+	if err != nil {
+		return nil, err
+	}
+	exp, _ := claims["exp"].(float64)
+	switch {
+	case claims["iss"] != s.cfg.issuer:
+		return nil, errors.New("wrong issuer")
+	case s.cfg.entra == nil && claims["token_use"] != "access":
+		return nil, errors.New("not an access token")
+	case s.cfg.entra != nil && claims["aud"] != GraphAudience:
+		// As Entra's userinfo (Microsoft Graph): only a token for Graph is accepted.
+		return nil, errors.New("not an access token for this endpoint")
+	case float64(now.Unix()) >= exp:
+		return nil, errors.New("expired")
+	}
+	for _, family := range []string{"origin_jti", "uti"} {
+		if f, ok := claims[family].(string); ok && s.revoked.revoked(f) {
+			return nil, errors.New("revoked")
+		}
+	}
+	return claims, nil
+}
+
+// verifySigned checks a token's signature by an active key and returns its claims.
+func (s *Server) verifySigned(token string, now time.Time) (map[string]any, error) {
 	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, errors.New("malformed token")
@@ -245,18 +282,6 @@ func (s *Server) verifyAccess(token string, now time.Time) (map[string]any, erro
 	var claims map[string]any
 	if err := json.Unmarshal(payload, &claims); err != nil {
 		return nil, errors.New("malformed claims")
-	}
-	exp, _ := claims["exp"].(float64)
-	switch {
-	case claims["iss"] != s.cfg.issuer:
-		return nil, errors.New("wrong issuer")
-	case claims["token_use"] != "access":
-		return nil, errors.New("not an access token")
-	case float64(now.Unix()) >= exp:
-		return nil, errors.New("expired")
-	}
-	if family, ok := claims["origin_jti"].(string); ok && s.revoked.revoked(family) {
-		return nil, errors.New("revoked")
 	}
 	return claims, nil
 }
