@@ -172,6 +172,9 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	if c.BreakGlassGroup != "" && c.IdentityProvider == "" {
 		errs = append(errs, fmt.Errorf("%s needs %s: without a hint, Cognito's sign-in page already offers local users", EnvBreakGlassGroup, EnvIdentityProvider))
 	}
+	if strings.Contains(c.Issuer, "{") {
+		errs = append(errs, fmt.Errorf("%s=%q: name a tenant, or a multi-tenant alias (…/common/v2.0, …/organizations/v2.0) with %s, not the issuer template", EnvIssuer, c.Issuer, EnvAllowedTenants))
+	}
 	c.AllowedTenants = splitFields(get(EnvAllowedTenants, ""))
 	for _, t := range c.AllowedTenants {
 		if !tenantID.MatchString(t) {

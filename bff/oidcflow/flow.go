@@ -124,7 +124,7 @@ func New(cfg Config) (*Flow, error) {
 		cfg.Now = time.Now
 	}
 	f := &Flow{
-		cfg:      cfg,
+		cfg:       cfg,
 		loginJar:  &cookie.Jar{Codec: cfg.LoginCodec, Name: LoginCookieName, SameSite: http.SameSiteLaxMode},
 		logoutJar: &cookie.Jar{Codec: cfg.LoginCodec, Name: LogoutCookieName, SameSite: http.SameSiteLaxMode},
 	}

@@ -147,7 +147,7 @@ func (s *Server) entraUserAccessClaims(sess *session, now time.Time) map[string]
 		"scp":                strings.Join(scp, " "),
 		"sub":                pairwiseSubject(u.Subject, sess.clientID),
 		"tid":                s.cfg.entra.tenant,
-		"uti":                sess.originJTI,
+		"uti":                newID(),
 		"ver":                "2.0",
 	}
 	if len(u.Groups) > 0 {
@@ -171,7 +171,7 @@ func (s *Server) entraIDClaims(sess *session, nonce string, now time.Time) map[s
 		"preferred_username": u.Email,
 		"sub":                pairwiseSubject(u.Subject, sess.clientID),
 		"tid":                s.cfg.entra.tenant,
-		"uti":                sess.originJTI,
+		"uti":                newID(),
 		"ver":                "2.0",
 	}
 	if len(u.Groups) > 0 {

@@ -254,10 +254,8 @@ func (s *Server) verifyAccess(token string, now time.Time) (map[string]any, erro
 	case float64(now.Unix()) >= exp:
 		return nil, errors.New("expired")
 	}
-	for _, family := range []string{"origin_jti", "uti"} {
-		if f, ok := claims[family].(string); ok && s.revoked.revoked(f) {
-			return nil, errors.New("revoked")
-		}
+	if family, ok := claims["origin_jti"].(string); ok && s.revoked.revoked(family) {
+		return nil, errors.New("revoked")
 	}
 	return claims, nil
 }
