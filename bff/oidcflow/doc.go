@@ -1,5 +1,6 @@
 // Package oidcflow signs people in through an OpenID provider (Amazon Cognito, Microsoft
-// Entra ID or another standard provider, or the dev IdP) as a confidential client, keeps their tokens in a session, and refreshes them.
+// Entra ID or another standard provider, or the dev IdP) as a confidential client, keeps
+// their tokens in a session, and refreshes them.
 //
 // Sign-in is the authorization code flow with PKCE (S256); state, nonce and the code
 // verifier travel in a short-lived sealed cookie. The callback exchanges the code with
