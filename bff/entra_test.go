@@ -118,7 +118,7 @@ func TestEntraSignInRefreshLogout(t *testing.T) {
 		t.Fatalf("GetMe: %s %s", r.Status, body)
 	}
 	first := strings.TrimPrefix(s.up.calls()[0].Get("Authorization"), "Bearer ")
-	if c := jwtClaims(t, first); c["aud"] != devidp.EntraAudience || c["scp"] != "access" || c["tid"] != devidp.DevTenantID {
+	if c := jwtClaims(t, first); c["aud"] != devidp.EntraAPIClientID || c["scp"] != "access" || c["tid"] != devidp.DevTenantID {
 		t.Fatalf("forwarded access token aud %v scp %v tid %v", c["aud"], c["scp"], c["tid"])
 	}
 

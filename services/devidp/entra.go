@@ -18,9 +18,12 @@ import (
 const (
 	// DevTenantID is the dev tenant's id (tid, and the issuer's path).
 	DevTenantID = "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00"
-	// EntraAudience is the application id URI of Portico's API in the dev tenant: the aud of
-	// access tokens issued for EntraAPIScope.
+	// EntraAudience is the application id URI of Portico's API in the dev tenant: the
+	// prefix of its scopes.
 	EntraAudience = "api://portico"
+	// EntraAPIClientID is the client id of Portico's API app in the dev tenant: the aud of
+	// the v2.0 access tokens issued for its scopes, as Entra sets it.
+	EntraAPIClientID = "9a2e7c1d-4b3f-4e8a-a1d5-6c0b2f9e8d71"
 	// EntraAPIScope is the delegated scope the BFF asks for to get an access token for
 	// Portico's API (scp "access").
 	EntraAPIScope = EntraAudience + "/access"
@@ -45,12 +48,14 @@ type entraConfig struct {
 // discovery also answers under <base>/common/v2.0 and <base>/organizations/v2.0 with the
 // multi-tenant issuer template <base>/{tenantid}/v2.0; discovery advertises an
 // end_session_endpoint (RP-initiated logout) and Cognito's /logout is gone. Tokens have
-// Entra's v2 shape: no token_use or client_id; access tokens carry aud (audience for
-// audience/access, Microsoft Graph otherwise), azp, tid, oid, scp (delegated) or roles
-// (application, idtyp "app"), preferred_username and groups as object ids (GroupObjectID);
-// ID tokens carry aud (the client), tid, oid, preferred_username, email, name and groups. A
-// refresh token is issued only for offline_access, and rotated at each refresh. An empty
-// tenantID or audience means DevTenantID and EntraAudience.
+// Entra's v2 shape: no token_use or client_id; access tokens carry ver "2.0", aud
+// (EntraAPIClientID for the API's scopes <audience>/…, Microsoft Graph otherwise), azp, tid,
+// oid, scp (delegated) or roles (application, idtyp "app"), preferred_username and groups as
+// object ids (GroupObjectID); ID tokens carry aud (the client), tid, oid, preferred_username,
+// email, name and groups. A refresh token is issued only for offline_access, and rotated at
+// each refresh. audience is the API's application id URI; an empty tenantID or audience
+// means DevTenantID and EntraAudience. A machine client asks for <audience>/.default and
+// gets its dev scopes as app roles.
 func WithEntra(tenantID, audience string) Option {
 	return func(c *config) {
 		if tenantID == "" {
@@ -131,7 +136,7 @@ func (s *Server) entraUserAccessClaims(sess *session, now time.Time) map[string]
 		}
 	}
 	if len(apiScopes) > 0 {
-		aud, scp = s.cfg.entra.audience, apiScopes
+		aud, scp = EntraAPIClientID, apiScopes
 	}
 	claims := map[string]any{
 		"aud":                aud,
@@ -188,7 +193,7 @@ func (s *Server) entraIDClaims(sess *session, nonce string, now time.Time) map[s
 func (s *Server) entraMachineAccessClaims(clientID string, roles []string, now time.Time) map[string]any {
 	oid := uuid.NewSHA1(groupNamespace, []byte("app:"+clientID)).String()
 	return map[string]any{
-		"aud":    s.cfg.entra.audience,
+		"aud":    EntraAPIClientID,
 		"iss":    s.cfg.issuer,
 		"iat":    now.Unix(),
 		"nbf":    now.Unix(),

@@ -111,6 +111,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Issuer returns the issuer URL (the iss claim).
 func (s *Server) Issuer() string { return s.cfg.issuer }
 
+// AuthorizationEndpoint returns the authorization endpoint's URL.
+func (s *Server) AuthorizationEndpoint() string { return s.cfg.issuer + "/oauth2/authorize" }
+
+// TokenEndpoint returns the token endpoint's URL.
+func (s *Server) TokenEndpoint() string { return s.cfg.issuer + "/oauth2/token" }
+
 // RotateKeys makes a new signing key current. The previous public key stays in the JWKS for
 // the grace period, so tokens it signed keep verifying until then.
 func (s *Server) RotateKeys() error {

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -83,6 +85,18 @@ func (v *validator) compile(doc *document) *Policy {
 		}
 		if g, ok := v.guardrail(path, &guardrailDoc{ID: mg.ID, Version: mg.Version}); ok {
 			p.modelGuardrails[mg.Model] = g
+		}
+	}
+	p.groupIDs = make(map[string]string, len(doc.GroupIDs))
+	for _, id := range slices.Sorted(maps.Keys(doc.GroupIDs)) {
+		name := doc.GroupIDs[id]
+		switch {
+		case !objectID.MatchString(id):
+			v.addf("$.groupIds", "groupIds key %q is not a group object id (a GUID)", id)
+		case p.groups[name] == nil:
+			v.addf("$.groupIds", "groupIds maps %s to %q, which is not defined under groups", id, name)
+		default:
+			p.groupIDs[strings.ToLower(id)] = name
 		}
 	}
 	p.usageAdmins = DefaultUsageAdmins
@@ -182,5 +196,8 @@ func (v *validator) guardrail(path string, g *guardrailDoc) (Guardrail, bool) {
 	}
 	return Guardrail{ID: g.ID, Version: g.Version}, ok
 }
+
+// objectID is an Entra object id: a GUID.
+var objectID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func hasSpace(s string) bool { return strings.IndexFunc(s, unicode.IsSpace) >= 0 }

@@ -43,7 +43,8 @@ type Entra struct {
 	// Scope, when set, must be among a delegated token's scp (e.g. "access" for the API's
 	// api://<app>/access).
 	Scope string
-	// GroupIDs maps group object ids to Portico group names (the policy's groupIds).
+	// GroupIDs maps group object ids, in lower case, to Portico group names (the policy's
+	// groupIds).
 	GroupIDs map[string]string
 }
 
@@ -112,7 +113,7 @@ func (e Entra) groups(c *Claims) ([]string, error) {
 	}
 	out := slices.Clone(c.Roles)
 	for _, id := range c.EntraGroups {
-		name, ok := e.GroupIDs[id]
+		name, ok := e.GroupIDs[strings.ToLower(id)]
 		if !ok {
 			return nil, fmt.Errorf("%w: group object id %q is not mapped to a group in the policy's groupIds", ErrGroups, id)
 		}

@@ -29,6 +29,14 @@ func TestBuild(t *testing.T) {
 		{"development defaults", nil, true},
 		{"missing policy file", map[string]string{EnvPolicyFile: filepath.Join(t.TempDir(), "missing.yaml")}, false},
 		{"empty client list", map[string]string{EnvClientIDs: " , "}, false},
+		{"entra", map[string]string{EnvTokenProfile: "entra", EnvEntraTenant: "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00",
+			EnvEntraAud: "c0ffee00-1234-4abc-9def-000000000001",
+			EnvIssuer:   "https://login.microsoftonline.com/6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00/v2.0"}, true},
+		{"entra without audience", map[string]string{EnvTokenProfile: "entra", EnvEntraTenant: "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00",
+			EnvIssuer: "https://login.microsoftonline.com/6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00/v2.0"}, false},
+		{"entra with a multi-tenant issuer", map[string]string{EnvTokenProfile: "entra", EnvEntraTenant: "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00",
+			EnvEntraAud: "a", EnvIssuer: "https://login.microsoftonline.com/organizations/v2.0"}, false},
+		{"unknown profile", map[string]string{EnvTokenProfile: "okta"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -106,6 +106,14 @@ type Tokens struct {
 // openid email profile, the given nonce) and returns the tokens.
 func (p *IdP) SignIn(t testing.TB, username, nonce string) *Tokens {
 	t.Helper()
+	return p.SignInScopes(t, username, nonce, "openid", "email", "profile")
+}
+
+// SignInScopes is SignIn asking for scopes (in the Entra-shaped mode, for example
+// devidp.EntraAPIScope for an access token for Portico's API, and devidp.ScopeOfflineAccess
+// for a refresh token).
+func (p *IdP) SignInScopes(t testing.TB, username, nonce string, scopes ...string) *Tokens {
+	t.Helper()
 	user, ok := p.server.User(username)
 	if !ok {
 		t.Fatalf("devidptest: no user %q", username)
@@ -116,6 +124,7 @@ func (p *IdP) SignIn(t testing.TB, username, nonce string) *Tokens {
 		"redirect_uri":   {redirectURI},
 		"nonce":          {nonce},
 		"code_challenge": {challenge},
+		"scope":          {strings.Join(scopes, " ")},
 	})
 	loc := Login(t, p.HTTPClient(), authURL, username, user.Password)
 	code := loc.Query().Get("code")
@@ -143,7 +152,8 @@ func (p *IdP) IDToken(t testing.TB, username, nonce string) string {
 }
 
 // MachineToken returns a client-credentials access token of portico-machine with scopes
-// (all of the client's scopes when none are given).
+// (all of the client's scopes when none are given; in the Entra-shaped mode, pass
+// devidp.EntraDefaultScope).
 func (p *IdP) MachineToken(t testing.TB, scopes ...string) string {
 	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}}
@@ -177,12 +187,12 @@ func (p *IdP) AuthorizeURL(params url.Values) string {
 	for k, v := range params {
 		q[k] = v
 	}
-	return p.Issuer() + "/oauth2/authorize?" + q.Encode()
+	return p.server.AuthorizationEndpoint() + "?" + q.Encode()
 }
 
 func (p *IdP) token(t testing.TB, clientID, secret string, form url.Values) *Tokens {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, p.Issuer()+"/oauth2/token", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, p.server.TokenEndpoint(), strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatalf("devidptest: %v", err)
 	}
