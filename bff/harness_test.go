@@ -162,7 +162,7 @@ type countingTransport struct {
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	refresh := false
-	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/oauth2/token") && r.Body != nil {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/token") && r.Body != nil {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return nil, err

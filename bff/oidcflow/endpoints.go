@@ -77,6 +77,11 @@ func (f *Flow) Logout(w http.ResponseWriter, r *http.Request) {
 			f.cfg.Logger.WarnContext(r.Context(), "revoke refresh token", "subject", s.User.Subject, "err", err)
 		}
 	}
+	if perr == nil && !p.cognito && p.logoutURL == "" {
+		// A standard provider without RP-initiated logout: the sign-out is Portico's alone.
+		writeJSON(w, LogoutResponse{LogoutURL: f.cfg.PublicURL + "/"})
+		return
+	}
 	if perr == nil && !p.cognito {
 		// RP-initiated logout; the state comes back to /auth/signed-out, which checks it.
 		st := logoutState{State: randomString(), Expires: f.cfg.Now().Add(LoginCookieLifetime)}

@@ -30,17 +30,18 @@ type discovery struct {
 
 // provider is a discovered OpenID provider.
 //
-// A provider whose discovery document has no end_session_endpoint is taken to be Amazon
-// Cognito (or the Cognito-shaped dev IdP): it gets the identity_provider hint, Cognito's
-// /logout and, when it advertises none, Cognito's /oauth2/revoke. Any other provider is
-// standard: RP-initiated logout through end_session_endpoint, revocation only when
-// advertised, and no Cognito parameter.
+// A provider whose discovery document has no end_session_endpoint and whose authorization
+// endpoint is Cognito's …/oauth2/authorize is taken to be Amazon Cognito (or the
+// Cognito-shaped dev IdP): it gets the identity_provider hint, Cognito's /logout and, when
+// it advertises none, Cognito's /oauth2/revoke. Any other provider is standard: RP-initiated
+// logout through end_session_endpoint when it has one (else the sign-out is Portico's
+// alone), revocation only when advertised, and no Cognito parameter.
 type provider struct {
 	meta      discovery
 	oauth     oauth2.Config
 	verifier  *oidc.IDTokenVerifier
 	revokeURL string // empty: the provider revokes nothing
-	logoutURL string // Cognito's /logout, or end_session_endpoint
+	logoutURL string // Cognito's /logout, or end_session_endpoint (empty: none)
 	cognito   bool
 	// issuerTemplate is Entra's multi-tenant issuer (with "{tenantid}"), when the configured
 	// issuer is a multi-tenant alias; ID tokens are then checked against it and
@@ -117,7 +118,7 @@ func (p *providers) discover(ctx context.Context) (*provider, error) {
 		verifier:       op.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: cfg.Now, SkipIssuerCheck: template != ""}),
 		revokeURL:      meta.RevocationURL,
 		logoutURL:      meta.EndSessionURL,
-		cognito:        meta.EndSessionURL == "",
+		cognito:        meta.EndSessionURL == "" && strings.HasSuffix(meta.AuthorizationURL, "/oauth2/authorize"),
 		issuerTemplate: template,
 	}
 	if np.cognito {
