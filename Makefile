@@ -36,8 +36,8 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: dev
-dev: tools ## Run the whole local stack (dev IdP, local AWS, services, BFF + SPA) on embedded defaults.
-	go run ./services/cmd/portico-dev
+dev: tools ## Run the whole local stack (dev IdP, local AWS, services, BFF + SPA) on embedded defaults; IDENTITY=entra for the Entra-shaped dev IdP.
+	go run ./services/cmd/portico-dev $(if $(IDENTITY),-identity $(IDENTITY))
 
 .PHONY: test
 test: tools checkgenerate buf-check go-test bench-smoke infra-test frontend-test ## Run every test: generated code, buf lint/format/breaking, Go (both modules), load-tool smoke, CDK synth, frontend unit and end-to-end.

@@ -28,6 +28,11 @@
 // pending logins and authorization codes live in memory, and no single sign-on session is
 // kept (every authorization shows the login form, and /logout only redirects).
 //
+// WithEntra makes it Entra-shaped instead (Microsoft Entra ID v2.0: a tenant issuer path,
+// end_session_endpoint, ver/tid/oid/azp/scp/roles claims, group object ids, refresh tokens
+// only for offline_access), so that Portico's Entra paths run on one machine too
+// (PORTICO_IDP_PROFILE=entra; `make dev IDENTITY=entra`).
+//
 // Endpoints, relative to the issuer: /.well-known/openid-configuration,
 // /.well-known/jwks.json, /oauth2/authorize (GET, the login form; it posts to /login),
 // /oauth2/token, /oauth2/revoke, /oauth2/userInfo, /logout, POST /dev/rotate-keys and

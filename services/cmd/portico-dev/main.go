@@ -46,6 +46,8 @@ type options struct {
 	realAWS       bool
 	healthTimeout time.Duration
 	stopTimeout   time.Duration
+	// identity is the identity provider's shape: identityCognito or identityEntra.
+	identity string
 	// stack lists the pieces; nil means the dev stack. Tests replace it.
 	stack func(root, cookieKeys string) []piece
 }
@@ -74,8 +76,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&opts.root, "root", "", "repository root (default: found from the working directory)")
 	fs.DurationVar(&opts.healthTimeout, "health-timeout", 60*time.Second, "how long each piece may take to answer GET /healthz")
 	fs.DurationVar(&opts.stopTimeout, "stop-timeout", 10*time.Second, "how long a piece may take to stop after SIGTERM before it is killed")
+	fs.StringVar(&opts.identity, "identity", identityCognito, "the identity provider's shape: cognito (the dev IdP as Amazon Cognito) or entra (as Microsoft Entra ID v2.0, with the services' Entra token profile and the BFF's Entra scopes)")
 	if err := fs.Parse(args); err != nil {
 		return opts, err
+	}
+	if opts.identity != identityCognito && opts.identity != identityEntra {
+		_, _ = fmt.Fprintf(stderr, "portico-dev: -identity %q: want cognito or entra\n", opts.identity)
+		return opts, errors.New("bad -identity")
 	}
 	if fs.NArg() > 0 {
 		_, _ = fmt.Fprintf(stderr, "portico-dev: unexpected arguments %q\n", fs.Args())
@@ -111,7 +118,7 @@ func run(ctx context.Context, con *console, opts options, environ []string) erro
 	if opts.stack != nil {
 		all = opts.stack
 	}
-	pieces, err := selectPieces(root, all(root, keys), opts.only, con)
+	pieces, err := selectPieces(root, withIdentity(all(root, keys), opts.identity), opts.only, con)
 	if err != nil {
 		return err
 	}

@@ -2,12 +2,15 @@ package main
 
 import (
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portico-dev/portico/services/devidp"
 )
 
 func TestChildEnv(t *testing.T) {
@@ -188,7 +191,13 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || !slices.Equal(opts.only, []string{"devidp", "localaws"}) || !opts.noBuild || opts.healthTimeout != time.Minute {
 		t.Errorf("opts %+v err %v", opts, err)
 	}
-	for _, args := range [][]string{{"-bogus"}, {"extra"}} {
+	if opts.identity != identityCognito {
+		t.Errorf("identity %q, want cognito by default", opts.identity)
+	}
+	if opts, err := parseFlags([]string{"-identity", "entra"}, io.Discard); err != nil || opts.identity != identityEntra {
+		t.Errorf("-identity entra: %+v %v", opts, err)
+	}
+	for _, args := range [][]string{{"-bogus"}, {"extra"}, {"-identity", "okta"}} {
 		if _, err := parseFlags(args, io.Discard); err == nil {
 			t.Errorf("%v accepted", args)
 		}
@@ -261,5 +270,37 @@ func TestBanner(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEntraIdentity: -identity entra points every piece at the Entra-shaped dev IdP's tenant
+// issuer, and leaves the Cognito stack as it was otherwise.
+func TestEntraIdentity(t *testing.T) {
+	t.Parallel()
+	cognito := stack("/repo", "k")
+	if got := withIdentity(cognito, identityCognito); !slices.EqualFunc(got, cognito, func(a, b piece) bool { return maps.Equal(a.defaults, b.defaults) }) {
+		t.Fatal("the cognito identity changed the stack")
+	}
+	entra := withIdentity(cognito, identityEntra)
+	byName := map[string]map[string]string{}
+	for _, p := range entra {
+		byName[p.name] = p.defaults
+	}
+	issuer := "http://localhost:9000/" + devidp.DevTenantID + "/v2.0"
+	for _, c := range []struct{ piece, key, want string }{
+		{"devidp", "PORTICO_IDP_PROFILE", "entra"},
+		{"devidp", "PORTICO_IDP_ISSUER", "http://localhost:9000"},
+		{"services", "PORTICO_ISSUER", issuer},
+		{"services", "PORTICO_TOKEN_PROFILE", "entra"},
+		{"services", "PORTICO_ENTRA_AUDIENCE", devidp.EntraAPIClientID},
+		{"bff", "PORTICO_OIDC_ISSUER", issuer},
+		{"bff", "PORTICO_OIDC_SCOPES", "openid email profile offline_access api://portico/access"},
+	} {
+		if got := byName[c.piece][c.key]; got != c.want {
+			t.Errorf("%s %s = %q, want %q", c.piece, c.key, got, c.want)
+		}
+	}
+	if _, ok := cognito[0].defaults["PORTICO_IDP_PROFILE"]; ok {
+		t.Fatal("withIdentity changed the pieces it was given")
 	}
 }

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/portico-dev/portico/services/devidp"
 )
 
 // piece is one process of the local stack.
@@ -47,7 +50,7 @@ func stack(root, cookieKeys string) []piece {
 			"PORTICO_IDP_ISSUER":        idpURL,
 			"PORTICO_IDP_DATA_DIR":      filepath.Join(data, "idp"),
 			"PORTICO_IDP_REDIRECT_URIS": bffURL + "/auth/callback",
-			"PORTICO_IDP_LOGOUT_URIS":   bffURL + "/",
+			"PORTICO_IDP_LOGOUT_URIS":   bffURL + "/," + bffURL + "/auth/signed-out",
 		}},
 		{name: "localaws", pkg: "services/cmd/portico-localaws", addr: "localhost:4566", defaults: map[string]string{
 			"PORTICO_LOCALAWS_ADDR": "localhost:4566",
@@ -70,6 +73,49 @@ func stack(root, cookieKeys string) []piece {
 			"PORTICO_SPA_DIR":            filepath.Join(root, "frontend", "dist", "portico", "browser"),
 		}},
 	}
+}
+
+// Identity provider shapes (-identity).
+const (
+	identityCognito = "cognito"
+	identityEntra   = "entra"
+)
+
+// withIdentity returns pieces set up for identity: for identityEntra the dev IdP runs
+// Entra-shaped, the services verify Entra v2.0 tokens (tenant, API audience, scope "access",
+// group object ids mapped by the dev policy's groupIds) and the BFF asks for offline_access
+// and the API's scope, all at the tenant's issuer. The defaults stay defaults: the caller's
+// environment still wins.
+func withIdentity(pieces []piece, identity string) []piece {
+	if identity != identityEntra {
+		return pieces
+	}
+	issuer := idpURL + "/" + devidp.DevTenantID + "/v2.0"
+	extra := map[string]map[string]string{
+		"devidp": {
+			"PORTICO_IDP_PROFILE":     "entra",
+			"PORTICO_IDP_LOGOUT_URIS": bffURL + "/," + bffURL + "/auth/signed-out",
+		},
+		"services": {
+			"PORTICO_ISSUER":          issuer,
+			"PORTICO_TOKEN_PROFILE":   "entra",
+			"PORTICO_ENTRA_TENANT_ID": devidp.DevTenantID,
+			"PORTICO_ENTRA_AUDIENCE":  devidp.EntraAPIClientID,
+			"PORTICO_ENTRA_SCOPE":     "access",
+		},
+		"bff": {
+			"PORTICO_OIDC_ISSUER": issuer,
+			"PORTICO_OIDC_SCOPES": "openid email profile " + devidp.ScopeOfflineAccess + " " + devidp.EntraAPIScope,
+		},
+	}
+	out := make([]piece, len(pieces))
+	for i, p := range pieces {
+		defaults := maps.Clone(p.defaults)
+		maps.Copy(defaults, extra[p.name])
+		p.defaults = defaults
+		out[i] = p
+	}
+	return out
 }
 
 // localAWSEnv points the AWS SDK at the local endpoint with the dev keys it accepts. It

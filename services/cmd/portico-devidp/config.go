@@ -26,6 +26,7 @@ const (
 	EnvRefreshTokenTTL = "PORTICO_IDP_REFRESH_TOKEN_TTL"
 	EnvRedirectURIs    = "PORTICO_IDP_REDIRECT_URIS"
 	EnvLogoutURIs      = "PORTICO_IDP_LOGOUT_URIS"
+	EnvProfile         = "PORTICO_IDP_PROFILE"
 	EnvLogFormat       = logs.Env
 )
 
@@ -93,6 +94,13 @@ func fromEnv(getenv func(string) string) (*config, error) {
 	}
 	if v := get(EnvLogoutURIs); v != "" {
 		c.options = append(c.options, devidp.WithLogoutURIs(splitList(v)...))
+	}
+	switch v := get(EnvProfile); v {
+	case "", "cognito":
+	case "entra":
+		c.options = append(c.options, devidp.WithEntra("", ""))
+	default:
+		errs = append(errs, fmt.Errorf("%s=%q: want cognito or entra", EnvProfile, v))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
