@@ -37,7 +37,7 @@ help: ## Show this help.
 
 .PHONY: dev
 dev: tools ## Run the whole local stack (dev IdP, local AWS, services, BFF + SPA) on embedded defaults.
-	go run ./services/cmd/portico-dev
+	go run ./services/dev/cmd/portico-dev
 
 .PHONY: test
 test: tools checkgenerate buf-check go-test bench-smoke infra-test frontend-test ## Run every test: generated code, buf lint/format/breaking, Go (both modules), load-tool smoke, CDK synth, frontend unit and end-to-end.

@@ -13,7 +13,7 @@ import (
 	"github.com/portico-dev/portico/bff/session/dynamosession"
 	"github.com/portico-dev/portico/bff/session/sessiontest"
 	"github.com/portico-dev/portico/bff/session/sqlitesession"
-	"github.com/portico-dev/portico/services/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp"
 	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
 )
 

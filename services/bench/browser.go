@@ -8,8 +8,8 @@ import (
 	"net/url"
 	"sync"
 
-	"github.com/portico-dev/portico/services/devidp"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 )
 
 // Browser is a minimal browser for the BFF: it keeps the BFF's cookies (whatever their

@@ -19,7 +19,7 @@ import (
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
-	"github.com/portico-dev/portico/services/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp"
 )
 
 // Model is the model every load run calls: granted to MLUsers and to the portico/inference

@@ -25,7 +25,7 @@ type Binaries struct {
 // BuildBinaries builds the four server commands of the local stack from the module root
 // into dir, with one go command (the packages build and link in parallel).
 func BuildBinaries(ctx context.Context, root, dir string) (Binaries, error) {
-	pkgs := []string{"./services/cmd/portico-devidp", "./services/cmd/portico-localaws", "./services/cmd/portico-services", "./bff/cmd/portico-bff"}
+	pkgs := []string{"./services/dev/cmd/portico-devidp", "./services/dev/cmd/portico-localaws", "./services/cmd/portico-services", "./bff/cmd/portico-bff"}
 	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)...) //nolint:gosec // G204: go build of the fixed package list into the harness's directory
 	cmd.Dir = root
 	if msg, err := cmd.CombinedOutput(); err != nil {

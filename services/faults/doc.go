@@ -15,7 +15,7 @@
 //   - every Bedrock fault, stream cuts and client cancellation at the service:
 //     services/inference TestUpstreamFaults, TestStreamCut, TestClientCancelMidStream; at the
 //     provider: services/bedrock TestConverseFaults, TestConverseStreamFaults,
-//     TestConverseStreamCancel; on the endpoint itself: services/localaws
+//     TestConverseStreamCancel; on the endpoint itself: services/dev/localaws
 //     TestStreamClientGoneStopsGeneration;
 //   - store unavailable at the service: services/inference TestStoreUnavailable; inside the
 //     stores: services/store/sqlitestore and services/store/dynamostore fault tests;

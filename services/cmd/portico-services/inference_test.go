@@ -16,9 +16,9 @@ import (
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/localaws"
 	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
-	"github.com/portico-dev/portico/services/localaws"
 )
 
 const haiku = "anthropic.claude-3-5-haiku-20241022-v1:0"

@@ -14,7 +14,7 @@ import (
 	"github.com/portico-dev/portico/services/bench"
 	"github.com/portico-dev/portico/services/client"
 	"github.com/portico-dev/portico/services/client/smoke"
-	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/dev/localaws"
 )
 
 // smokePolicy is the development policy's machine scope with the demo SageMaker endpoint

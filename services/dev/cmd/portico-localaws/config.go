@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/portico-dev/portico/services/dev/localaws"
 	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/localaws"
 	"github.com/portico-dev/portico/services/logs"
 )
 

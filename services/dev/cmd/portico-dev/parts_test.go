@@ -144,7 +144,7 @@ func TestSPAStale(t *testing.T) {
 func TestSelectPieces(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	for _, dir := range []string{"services/cmd/portico-devidp", "bff/cmd/portico-bff"} {
+	for _, dir := range []string{"services/dev/cmd/portico-devidp", "bff/cmd/portico-bff"} {
 		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -22,7 +22,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/portico-dev/portico/services/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp"
 )
 
 // IdP is a dev identity provider running on an httptest server; its issuer is the server's

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/portico-dev/portico/services/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp"
 	"github.com/portico-dev/portico/services/lambdahttp"
 	"github.com/portico-dev/portico/services/logs"
 )

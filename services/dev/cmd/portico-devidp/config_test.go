@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-dev/portico/services/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp"
 	"github.com/portico-dev/portico/services/logs"
 )
 

@@ -10,7 +10,7 @@
 //
 // Usage:
 //
-//	go run ./services/cmd/portico-dev [-only devidp,localaws] [-no-build] [-real-aws]
+//	go run ./services/dev/cmd/portico-dev [-only devidp,localaws] [-no-build] [-real-aws]
 //	    [-root dir] [-health-timeout 60s] [-stop-timeout 10s]
 //
 // PORTICO_LOG_FORMAT (text or json) passes through to every piece; the launcher's own lines
@@ -33,7 +33,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/portico-dev/portico/services/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp"
 	"github.com/portico-dev/portico/services/logs"
 )
 

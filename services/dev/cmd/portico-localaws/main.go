@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/portico-dev/portico/services/dev/localaws"
 	"github.com/portico-dev/portico/services/httpserve"
-	"github.com/portico-dev/portico/services/localaws"
 	"github.com/portico-dev/portico/services/logs"
 )
 

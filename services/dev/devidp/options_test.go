@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-dev/portico/services/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp"
 )
 
 func TestDefaultUsers(t *testing.T) {

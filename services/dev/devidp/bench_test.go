@@ -4,8 +4,8 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/portico-dev/portico/services/devidp"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 )
 
 func BenchmarkSignClaims(b *testing.B) {

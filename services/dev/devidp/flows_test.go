@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-dev/portico/services/devidp"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 )
 
 // codeFor signs alice in with a fresh PKCE pair and returns the code and its verifier.

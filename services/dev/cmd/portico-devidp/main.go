@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/portico-dev/portico/services/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp"
 	"github.com/portico-dev/portico/services/httpserve"
 	"github.com/portico-dev/portico/services/logs"
 )

@@ -42,14 +42,14 @@ const (
 func stack(root, cookieKeys string) []piece {
 	data := filepath.Join(root, ".data")
 	return []piece{
-		{name: "devidp", pkg: "services/cmd/portico-devidp", addr: "localhost:9000", defaults: map[string]string{
+		{name: "devidp", pkg: "services/dev/cmd/portico-devidp", addr: "localhost:9000", defaults: map[string]string{
 			"PORTICO_IDP_ADDR":          "localhost:9000",
 			"PORTICO_IDP_ISSUER":        idpURL,
 			"PORTICO_IDP_DATA_DIR":      filepath.Join(data, "idp"),
 			"PORTICO_IDP_REDIRECT_URIS": bffURL + "/auth/callback",
 			"PORTICO_IDP_LOGOUT_URIS":   bffURL + "/",
 		}},
-		{name: "localaws", pkg: "services/cmd/portico-localaws", addr: "localhost:4566", defaults: map[string]string{
+		{name: "localaws", pkg: "services/dev/cmd/portico-localaws", addr: "localhost:4566", defaults: map[string]string{
 			"PORTICO_LOCALAWS_ADDR": "localhost:4566",
 		}},
 		{name: "services", pkg: "services/cmd/portico-services", addr: "localhost:8081", defaults: map[string]string{

@@ -12,8 +12,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/portico-dev/portico/services/devidp"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 )
 
 func jwks(t *testing.T, client *http.Client, issuer string) jose.JSONWebKeySet {
