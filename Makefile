@@ -44,15 +44,15 @@ test: tools checkgenerate buf-check go-test bench-smoke infra-test frontend-test
 
 .PHONY: bench
 bench: tools ## Micro-benchmarks, end-to-end load runs on loopback and the 60 s load test; writes docs/benchmarks.md (~10 min).
-	go run ./services/cmd/portico-bench -out docs/benchmarks.md
+	go run ./services/testing/cmd/portico-bench -out docs/benchmarks.md
 
 .PHONY: fuzz
 fuzz: ## Run every Go fuzz target under services/ and bff/ for a bounded time each (FUZZTIME, default 20s).
-	go run ./services/cmd/portico-bench -fuzz $(FUZZTIME)
+	go run ./services/testing/cmd/portico-bench -fuzz $(FUZZTIME)
 
 .PHONY: bench-smoke
 bench-smoke: ## A short run of the load tool against the real binaries (part of make test).
-	go run ./services/cmd/portico-bench -smoke
+	go run ./services/testing/cmd/portico-bench -smoke
 
 .PHONY: build
 build: ## Build the Lambda bootstrap binaries (linux/arm64, stripped) into build/lambda/<name>/bootstrap.

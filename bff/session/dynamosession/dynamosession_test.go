@@ -17,7 +17,7 @@ import (
 	"github.com/portico-dev/portico/bff/cookie"
 	"github.com/portico-dev/portico/bff/session"
 	"github.com/portico-dev/portico/bff/session/sessiontest"
-	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
+	"github.com/portico-dev/portico/services/testing/dynalitetest"
 )
 
 func codec(t testing.TB, b byte) *cookie.Codec {

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/portico-dev/portico/services/bench"
+	"github.com/portico-dev/portico/services/testing/bench"
 )
 
 // e2eResult holds the end-to-end figures; a figure that could not be measured leaves a note.

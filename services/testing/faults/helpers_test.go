@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-dev/portico/services/bench"
+	"github.com/portico-dev/portico/services/testing/bench"
 )
 
 type benchBrowser = bench.Browser

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/portico-dev/portico/services/bench"
+	"github.com/portico-dev/portico/services/testing/bench"
 )
 
 // snapshot is the state of the BFF and services processes at one moment.

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/portico-dev/portico/services/bench"
+	"github.com/portico-dev/portico/services/testing/bench"
 )
 
 // lambdaBuild is the build of a Lambda function's bootstrap binary.

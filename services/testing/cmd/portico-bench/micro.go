@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"github.com/portico-dev/portico/services/bench"
+	"github.com/portico-dev/portico/services/testing/bench"
 )
 
 // microSet is one package's micro-benchmarks and their parsed samples.
@@ -20,8 +20,8 @@ var micro = []microSet{
 		bench: bench.GoBench{Pkg: "./services/token", Regexp: "^BenchmarkVerify$", Count: 5, BenchTime: "300ms"}},
 	{title: "Cookie codec (bff/cookie): AES-256-GCM seal and open of a 3,200-byte session",
 		bench: bench.GoBench{Pkg: "./bff/cookie", Regexp: "^Benchmark(Seal|Open)$", Count: 5, BenchTime: "300ms"}},
-	{title: "Bare AES-256-GCM of the same 3,200 bytes (services/bench baseline)",
-		bench: bench.GoBench{Pkg: "./services/bench", Regexp: "^BenchmarkAESGCM", Count: 5, BenchTime: "300ms"}},
+	{title: "Bare AES-256-GCM of the same 3,200 bytes (services/testing/bench baseline)",
+		bench: bench.GoBench{Pkg: "./services/testing/bench", Regexp: "^BenchmarkAESGCM", Count: 5, BenchTime: "300ms"}},
 	{title: "Policy decision (services/policy): entitlements of a two-group user",
 		bench: bench.GoBench{Pkg: "./services/policy", Regexp: "^BenchmarkEntitlements$", Count: 5, BenchTime: "300ms"}},
 	{title: "Store reserve + settle (services/store/sqlitestore), serial and from parallel goroutines",

@@ -18,8 +18,8 @@
 //
 // Usage:
 //
-//	go run ./services/cmd/portico-bench [-out docs/benchmarks.md] [-runs 3] [-smoke] [-skip micro,binaries,e2e,load]
-//	go run ./services/cmd/portico-bench -fuzz 20s
+//	go run ./services/testing/cmd/portico-bench [-out docs/benchmarks.md] [-runs 3] [-smoke] [-skip micro,binaries,e2e,load]
+//	go run ./services/testing/cmd/portico-bench -fuzz 20s
 //
 // -fuzz runs every fuzz target under services/ and bff/ for the given time each instead
 // (what `make fuzz` runs).

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
-	"github.com/portico-dev/portico/services/bench"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/store/sqlitestore"
 	"github.com/portico-dev/portico/services/store/storetest"
+	"github.com/portico-dev/portico/services/testing/bench"
 
 	_ "modernc.org/sqlite"
 )

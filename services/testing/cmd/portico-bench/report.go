@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/portico-dev/portico/services/bench"
+	"github.com/portico-dev/portico/services/testing/bench"
 )
 
 // report is everything measured, rendered as docs/benchmarks.md.
@@ -59,7 +59,7 @@ func (r *report) markdown() string {
 	if r.smoke {
 		w("**Smoke run** (`-smoke`): one short run of every part to check the tool works; these figures mean nothing.\n\n")
 	}
-	w("Written by `make bench` (`go run ./services/cmd/portico-bench`) on %s at commit `%s`; the run took %s. ",
+	w("Written by `make bench` (`go run ./services/testing/cmd/portico-bench`) on %s at commit `%s`; the run took %s. ",
 		r.started.Format("2006-01-02 15:04 MST"), r.machine.commit, r.took.Round(time.Second))
 	w("Each figure is the median of %d runs, and every run measures its baseline right before the figure it is compared with. ", r.runs)
 	w("Everything runs on loopback on one machine: the load generator shares the CPU with the processes it measures, so absolute numbers are pessimistic and the added latencies include the generator's own scheduling noise.\n\n")
@@ -69,15 +69,15 @@ func (r *report) markdown() string {
 		r.machine.cpu, r.machine.cores, r.machine.memory, r.machine.kernel, r.machine.goVersion, r.started.Format(time.RFC3339), r.machine.loadBefore, r.machine.loadAfter)
 	w("The machine is shared: other work (builds, linters, browser tests) may run during the benchmark, which the load averages above show; figures measured against a baseline in the same run are the robust ones.\n\n")
 
-	w("## Reproduce\n\n```sh\nmake bench                                   # = go run ./services/cmd/portico-bench -out docs/benchmarks.md\n")
-	w("go run ./services/cmd/portico-bench -runs 5   # more runs per figure\n")
-	w("go run ./services/cmd/portico-bench -skip micro,binaries   # end-to-end only\n")
-	w("go run ./services/cmd/portico-bench -smoke    # the check make test runs (< 30 s)\n")
+	w("## Reproduce\n\n```sh\nmake bench                                           # = go run ./services/testing/cmd/portico-bench -out docs/benchmarks.md\n")
+	w("go run ./services/testing/cmd/portico-bench -runs 5   # more runs per figure\n")
+	w("go run ./services/testing/cmd/portico-bench -skip micro,binaries   # end-to-end only\n")
+	w("go run ./services/testing/cmd/portico-bench -smoke    # the check make test runs (< 30 s)\n")
 	for _, m := range micro {
 		w("%s\n", m.bench.Command())
 	}
 	w("CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -tags lambda.norpc -ldflags='-s -w' -o /tmp/x ./services/cmd/portico-services\n```\n\n")
-	w("The tool builds the binaries, starts the dev IdP, the local AWS endpoint, the services (SQLite store, `services/bench/policy.yaml`: the dev entitlements with quotas no run can reach) and the BFF on free loopback ports with their documented environment, and signs every virtual user in through `/auth/login`, the dev IdP's login form and `/auth/callback` (one session cookie per user, all as `alice`). Loads are open-loop at a constant rate (latency counted from each request's scheduled start, so a stalled server is not flattered), or N concurrent streams released together. Model: `%s`.\n\n", bench.Model)
+	w("The tool builds the binaries, starts the dev IdP, the local AWS endpoint, the services (SQLite store, `services/testing/bench/policy.yaml`: the dev entitlements with quotas no run can reach) and the BFF on free loopback ports with their documented environment, and signs every virtual user in through `/auth/login`, the dev IdP's login form and `/auth/callback` (one session cookie per user, all as `alice`). Loads are open-loop at a constant rate (latency counted from each request's scheduled start, so a stalled server is not flattered), or N concurrent streams released together. Model: `%s`.\n\n", bench.Model)
 
 	if e := r.e2e; e != nil {
 		r.writeE2E(w, e)

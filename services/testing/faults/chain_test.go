@@ -22,7 +22,6 @@ import (
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/bedrock"
-	"github.com/portico-dev/portico/services/bench"
 	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/dev/devidp"
 	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
@@ -32,6 +31,7 @@ import (
 	"github.com/portico-dev/portico/services/server"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/store/sqlitestore"
+	"github.com/portico-dev/portico/services/testing/bench"
 	"github.com/portico-dev/portico/services/token"
 )
 
