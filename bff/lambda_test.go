@@ -8,12 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapi"
 )
 
 // TestOnLambdaFunctionURL runs the same BFF handler as a Lambda function behind a Function
-// URL in RESPONSE_STREAM mode (through services/lambdahttp and a local Runtime API): sign-in,
+// URL in RESPONSE_STREAM mode (through services/platform/lambdahttp and a local Runtime API): sign-in,
 // a proxied call and a stream that arrives chunk by chunk.
 func TestOnLambdaFunctionURL(t *testing.T) {
 	t.Parallel()

@@ -11,8 +11,8 @@ import (
 	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/services/client"
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapi"
 )
 
 func TestDefaultProtocol(t *testing.T) {

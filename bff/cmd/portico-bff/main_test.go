@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/bff/config"
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapi"
 )
 
 // TestInitErrorOnLambda runs the binary on a local Runtime API with no configuration: it

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
-	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
 	"github.com/portico-dev/portico/services/policy"
-	"github.com/portico-dev/portico/services/runmode"
 )
 
 func TestBuild(t *testing.T) {

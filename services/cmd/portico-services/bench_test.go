@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapi"
 )
 
 // reportStartTimes reports the median and worst of the samples, in milliseconds.

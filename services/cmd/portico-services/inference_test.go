@@ -18,7 +18,7 @@ import (
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 	"github.com/portico-dev/portico/services/dev/localaws"
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapi"
 )
 
 const haiku = "anthropic.claude-3-5-haiku-20241022-v1:0"

@@ -27,8 +27,9 @@ import (
 	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 	"github.com/portico-dev/portico/services/dev/localaws"
 	"github.com/portico-dev/portico/services/inference"
+	"github.com/portico-dev/portico/services/platform/server"
 	"github.com/portico-dev/portico/services/policy"
-	"github.com/portico-dev/portico/services/server"
+	"github.com/portico-dev/portico/services/principal"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/store/sqlitestore"
 	"github.com/portico-dev/portico/services/testing/bench"
@@ -121,7 +122,7 @@ func newChain(t testing.TB, o chainOptions) *chain {
 	verifier := token.NewVerifier(c.idp.Issuer(), token.Cognito{ClientIDs: []string{devidp.WebClientID, devidp.MachineClientID}},
 		token.WithClock(c.clock.now))
 	srvOpts := []server.Option{server.WithLogger(log), server.WithAuth(authn.New(verifier, log)),
-		server.WithTrustedClientIDs(devidp.WebClientID)}
+		server.WithTrustedCaller(principal.ClientIn(devidp.WebClientID))}
 	if o.rpcTimeout > 0 {
 		srvOpts = append(srvOpts, server.WithRPCTimeout(o.rpcTimeout, o.rpcTimeout))
 	}

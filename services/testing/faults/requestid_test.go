@@ -12,9 +12,9 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/telemetry"
 	"github.com/portico-dev/portico/services/store"
-	"github.com/portico-dev/portico/services/telemetry"
 )
 
 // logSink collects JSON log lines; it is safe for concurrent use.

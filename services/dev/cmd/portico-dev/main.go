@@ -34,7 +34,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/services/dev/devidp"
-	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/platform/logs"
 )
 
 const modulePath = "github.com/portico-dev/portico"

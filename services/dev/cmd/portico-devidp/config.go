@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/services/dev/devidp"
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
 )
 
 // Environment variables (docs/contracts.md). This file is the only place the command reads

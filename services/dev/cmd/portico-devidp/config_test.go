@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/portico-dev/portico/services/dev/devidp"
-	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/platform/logs"
 )
 
 func TestFromEnv(t *testing.T) {

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/services/dev/devidp"
-	"github.com/portico-dev/portico/services/httpserve"
-	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/platform/httpserve"
+	"github.com/portico-dev/portico/services/platform/logs"
 )
 
 func main() {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/platform/logs"
 )
 
 func TestFromEnv(t *testing.T) {
