@@ -45,11 +45,20 @@ var DefaultModels = []Model{
 // DefaultEndpoints are the shared development SageMaker endpoints.
 var DefaultEndpoints = []Endpoint{{Name: "portico-demo-llm", Variant: "AllTraffic"}}
 
+// The credentials a Server accepts unless Config names others: public development values
+// (DESIGN.md), which the dev launcher and the bench harness give the services' AWS SDK.
+//
+//nolint:gosec // G101: public dev values, not secrets
+const (
+	DefaultAccessKeyID     = "portico-dev"
+	DefaultSecretAccessKey = "portico-dev-secret"
+)
+
 // Config configures a Server. The zero value serves the default models and endpoints with the
 // default credentials, as fast as possible.
 type Config struct {
 	// AccessKeyID and SecretAccessKey are the only credentials accepted; defaults
-	// "portico-dev" and "portico-dev-secret".
+	// DefaultAccessKeyID and DefaultSecretAccessKey.
 	AccessKeyID, SecretAccessKey string
 	// TokensPerSecond paces generation, streamed or not (a unary answer arrives when its
 	// last token would have); 0 generates as fast as possible.

@@ -40,10 +40,10 @@ type Stats struct {
 // New returns a server for cfg.
 func New(cfg Config) *Server {
 	if cfg.AccessKeyID == "" {
-		cfg.AccessKeyID = "portico-dev"
+		cfg.AccessKeyID = DefaultAccessKeyID
 	}
 	if cfg.SecretAccessKey == "" {
-		cfg.SecretAccessKey = "portico-dev-secret"
+		cfg.SecretAccessKey = DefaultSecretAccessKey
 	}
 	if cfg.Models == nil {
 		cfg.Models = DefaultModels

@@ -8,7 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+
+	"github.com/portico-dev/portico/services/dev/stack"
 )
 
 // Policy is the benchmark policy file: the development entitlements with quotas no run can
@@ -22,17 +23,22 @@ type Binaries struct {
 	DevIdP, LocalAWS, Services, BFF string
 }
 
-// BuildBinaries builds the four server commands of the local stack from the module root
-// into dir, with one go command (the packages build and link in parallel).
+// BuildBinaries builds the four server commands of the local stack (services/dev/stack)
+// from the module root into dir, with one go command (the packages build and link in
+// parallel).
 func BuildBinaries(ctx context.Context, root, dir string) (Binaries, error) {
-	pkgs := []string{"./services/dev/cmd/portico-devidp", "./services/dev/cmd/portico-localaws", "./services/cmd/portico-services", "./bff/cmd/portico-bff"}
-	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)...) //nolint:gosec // G204: go build of the fixed package list into the harness's directory
+	pieces := stack.Config{}.Pieces()
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	for _, p := range pieces {
+		args = append(args, "./"+p.Pkg)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...) //nolint:gosec // G204: go build of the stack's fixed package list into the harness's directory
 	cmd.Dir = root
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return Binaries{}, fmt.Errorf("go build: %w\n%s", err, msg)
 	}
-	bin := func(pkg string) string { return filepath.Join(dir, filepath.Base(pkg)) }
-	return Binaries{DevIdP: bin(pkgs[0]), LocalAWS: bin(pkgs[1]), Services: bin(pkgs[2]), BFF: bin(pkgs[3])}, nil
+	bin := func(i int) string { return filepath.Join(dir, pieces[i].Binary()) }
+	return Binaries{DevIdP: bin(0), LocalAWS: bin(1), Services: bin(2), BFF: bin(3)}, nil
 }
 
 // Stack is the local Portico stack running as real processes on free loopback ports.
@@ -42,8 +48,8 @@ type Stack struct {
 	// Dir holds the processes' data and logs; DBPath is the services' SQLite store.
 	Dir, DBPath string
 
-	bins   Binaries
-	awsEnv func(tps float64) []string
+	bins Binaries
+	cfg  stack.Config
 }
 
 // StartStack starts the dev IdP, the local AWS endpoint streaming at tokensPerSecond (0:
@@ -68,7 +74,7 @@ func StartStackWith(ctx context.Context, bins Binaries, dir string, o StackOptio
 	if policy == nil {
 		policy = Policy
 	}
-	s := &Stack{Dir: dir, DBPath: filepath.Join(dir, "portico.db"), bins: bins}
+	s := &Stack{Dir: dir, bins: bins}
 	var addrs [4]string
 	for i := range addrs {
 		a, err := FreeAddr(ctx)
@@ -77,51 +83,40 @@ func StartStackWith(ctx context.Context, bins Binaries, dir string, o StackOptio
 		}
 		addrs[i] = a
 	}
-	idpAddr, awsAddr, svcAddr, bffAddr := addrs[0], addrs[1], addrs[2], addrs[3]
-	issuer, public := "http://"+idpAddr, "http://"+bffAddr
-	policyPath := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyPath, policy, 0o600); err != nil {
+	s.cfg = stack.Config{
+		Addrs:           stack.Addrs{DevIdP: addrs[0], LocalAWS: addrs[1], Services: addrs[2], BFF: addrs[3]},
+		DataDir:         dir,
+		SPADir:          filepath.Join(dir, "spa"),
+		PolicyFile:      filepath.Join(dir, "policy.yaml"),
+		TokensPerSecond: &tokensPerSecond,
+	}
+	s.DBPath = s.cfg.StorePath()
+	if err := os.WriteFile(s.cfg.PolicyFile, policy, 0o600); err != nil {
 		return nil, fmt.Errorf("policy file: %w", err)
 	}
-	spaDir := filepath.Join(dir, "spa")
-	if err := os.MkdirAll(spaDir, 0o700); err != nil {
+	if err := os.MkdirAll(s.cfg.SPADir, 0o700); err != nil {
 		return nil, fmt.Errorf("spa dir: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(spaDir, "index.html"), []byte("<!doctype html><title>Portico</title>"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(s.cfg.SPADir, "index.html"), []byte("<!doctype html><title>Portico</title>"), 0o600); err != nil {
 		return nil, fmt.Errorf("spa index: %w", err)
 	}
-	s.awsEnv = func(tps float64) []string {
-		return []string{"PORTICO_LOCALAWS_ADDR=" + awsAddr, "PORTICO_LOCALAWS_TOKENS_PER_SECOND=" + strconv.FormatFloat(tps, 'f', -1, 64)}
-	}
-	var err error
-	start := func(name, bin, addr string, env []string) *Proc {
+	procs := []**Proc{&s.IdP, &s.AWS, &s.Services, &s.BFF}
+	bin := []string{bins.DevIdP, bins.LocalAWS, bins.Services, bins.BFF}
+	for i, p := range s.cfg.Pieces() {
+		proc, err := s.start(ctx, p, bin[i])
 		if err != nil {
-			return nil
+			return nil, errors.Join(err, s.Stop())
 		}
-		var p *Proc
-		p, err = Start(ctx, name, bin, addr, filepath.Join(dir, name+".log"), append(env, "PORTICO_LOG_FORMAT=json"))
-		return p
-	}
-	s.IdP = start("devidp", bins.DevIdP, idpAddr, []string{
-		"PORTICO_IDP_ADDR=" + idpAddr, "PORTICO_IDP_ISSUER=" + issuer,
-		"PORTICO_IDP_DATA_DIR=" + filepath.Join(dir, "idp"),
-		"PORTICO_IDP_REDIRECT_URIS=" + public + "/auth/callback", "PORTICO_IDP_LOGOUT_URIS=" + public + "/",
-	})
-	s.AWS = start("localaws", bins.LocalAWS, awsAddr, s.awsEnv(tokensPerSecond))
-	s.Services = start("services", bins.Services, svcAddr, []string{
-		"PORTICO_SERVICES_ADDR=" + svcAddr, "PORTICO_ISSUER=" + issuer,
-		"PORTICO_POLICY_FILE=" + policyPath, "PORTICO_STORE=sqlite:" + s.DBPath,
-		"AWS_REGION=us-east-1", "AWS_ENDPOINT_URL=http://" + awsAddr,
-		"AWS_ACCESS_KEY_ID=portico-dev", "AWS_SECRET_ACCESS_KEY=portico-dev-secret",
-	})
-	s.BFF = start("bff", bins.BFF, bffAddr, []string{
-		"PORTICO_BFF_ADDR=" + bffAddr, "PORTICO_PUBLIC_URL=" + public, "PORTICO_OIDC_ISSUER=" + issuer,
-		"PORTICO_SERVICES_URL=http://" + svcAddr, "PORTICO_SPA_DIR=" + spaDir,
-	})
-	if err != nil {
-		return nil, errors.Join(err, s.Stop())
+		*procs[i] = proc
 	}
 	return s, nil
+}
+
+// start runs piece p from bin with the stack's environment for it: the piece's own, the AWS
+// SDK pointed at the local endpoint, and JSON logs (which the harness reads).
+func (s *Stack) start(ctx context.Context, p stack.Piece, bin string) (*Proc, error) {
+	env := stack.Environ(p.Env, stack.LocalAWSEnv(s.cfg.Addrs.LocalAWS), map[string]string{"PORTICO_LOG_FORMAT": "json"})
+	return Start(ctx, p.Name, bin, p.Addr, filepath.Join(s.Dir, p.Name+".log"), env)
 }
 
 // RestartAWS restarts the local AWS endpoint on the same address with a new pace.
@@ -129,8 +124,9 @@ func (s *Stack) RestartAWS(ctx context.Context, tokensPerSecond float64) error {
 	if err := s.AWS.Stop(); err != nil {
 		return fmt.Errorf("stop localaws: %w", err)
 	}
-	p, err := Start(ctx, "localaws", s.bins.LocalAWS, s.AWS.Addr, filepath.Join(s.Dir, "localaws.log"),
-		append(s.awsEnv(tokensPerSecond), "PORTICO_LOG_FORMAT=json"))
+	s.cfg.TokensPerSecond = &tokensPerSecond
+	piece, _ := s.cfg.Piece(stack.LocalAWS)
+	p, err := s.start(ctx, piece, s.bins.LocalAWS)
 	if err != nil {
 		return err
 	}

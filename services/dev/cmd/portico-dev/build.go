@@ -22,7 +22,7 @@ func goBuild(ctx context.Context, con *console, root, binDir string, env []strin
 	}
 	args := []string{"build", "-o", binDir + string(filepath.Separator)}
 	for _, p := range pieces {
-		args = append(args, "./"+p.pkg)
+		args = append(args, "./"+p.Pkg)
 	}
 	con.printf("go %s", strings.Join(args, " "))
 	return runLogged(ctx, con, "build", root, env, "go", args...)

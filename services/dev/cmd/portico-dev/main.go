@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/services/dev/devidp"
+	"github.com/portico-dev/portico/services/dev/stack"
 	"github.com/portico-dev/portico/services/platform/logs"
 )
 
@@ -107,7 +108,7 @@ func run(ctx context.Context, con *console, opts options, environ []string) erro
 	if err != nil {
 		return err
 	}
-	all := stack
+	all := devStack
 	if opts.stack != nil {
 		all = opts.stack
 	}
@@ -122,7 +123,7 @@ func run(ctx context.Context, con *console, opts options, environ []string) erro
 	base := childEnv(environ, nil, map[string]string{"PATH": toolPath(root, envValue(environ, "PATH"))})
 	forced := map[string]string{}
 	if !opts.realAWS {
-		forced = localAWSEnv
+		forced = localAWSEnv()
 	}
 	binDir := filepath.Join(root, ".tools", "bin")
 	if !opts.noBuild {
@@ -132,7 +133,7 @@ func run(ctx context.Context, con *console, opts options, environ []string) erro
 			}
 			return err
 		}
-		if slices.ContainsFunc(pieces, func(p piece) bool { return p.name == "bff" }) {
+		if slices.ContainsFunc(pieces, func(p piece) bool { return p.Name == stack.BFF }) {
 			stale, err := spaStale(root)
 			if err != nil {
 				return err
@@ -151,25 +152,25 @@ func run(ctx context.Context, con *console, opts options, environ []string) erro
 	sup := newSupervisor(con, opts.stopTimeout)
 	defer sup.stopAll()
 	for _, p := range pieces {
-		bin := filepath.Join(binDir, p.binary())
+		bin := filepath.Join(binDir, p.Binary())
 		if _, err := os.Stat(bin); err != nil {
-			return fmt.Errorf("%s: %s is not built (run without -no-build)", p.name, bin)
+			return fmt.Errorf("%s: %s is not built (run without -no-build)", p.Name, bin)
 		}
-		if portInUse(ctx, p.addr) {
-			return fmt.Errorf("%s: %s is already in use (is another `make dev` running?)", p.name, p.addr)
+		if portInUse(ctx, p.Addr) {
+			return fmt.Errorf("%s: %s is already in use (is another `make dev` running?)", p.Name, p.Addr)
 		}
-		con.printf("starting %s on %s", p.name, p.addr)
-		c, err := sup.start(p.name, root, bin, nil, childEnv(base, p.defaults, forced))
+		con.printf("starting %s on %s", p.Name, p.Addr)
+		c, err := sup.start(p.Name, root, bin, nil, childEnv(base, p.Env, forced))
 		if err != nil {
 			return err
 		}
-		if err := sup.waitHealthy(ctx, c, p.healthURL(), opts.healthTimeout); err != nil {
+		if err := sup.waitHealthy(ctx, c, p.HealthURL(), opts.healthTimeout); err != nil {
 			if ctx.Err() != nil {
 				return nil // interrupted while starting: a normal stop
 			}
 			return err
 		}
-		con.printf("%s is healthy", p.name)
+		con.printf("%s is healthy", p.Name)
 	}
 	con.printf("%s", banner(pieces, environ))
 	if err := sup.watch(ctx); err != nil {
@@ -182,20 +183,20 @@ func run(ctx context.Context, con *console, opts options, environ []string) erro
 // selectPieces keeps the pieces named by only (all when empty) whose packages exist.
 func selectPieces(root string, all []piece, only []string, con *console) ([]piece, error) {
 	for _, name := range only {
-		if !slices.ContainsFunc(all, func(p piece) bool { return p.name == name }) {
+		if !slices.ContainsFunc(all, func(p piece) bool { return p.Name == name }) {
 			return nil, fmt.Errorf("-only: unknown piece %q (known: devidp, localaws, services, bff)", name)
 		}
 	}
 	var out []piece
 	for _, p := range all {
-		if len(only) > 0 && !slices.Contains(only, p.name) {
+		if len(only) > 0 && !slices.Contains(only, p.Name) {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(root, p.pkg)); err != nil {
+		if _, err := os.Stat(filepath.Join(root, p.Pkg)); err != nil {
 			if len(only) > 0 {
-				return nil, fmt.Errorf("-only %s: %s does not exist yet", p.name, p.pkg)
+				return nil, fmt.Errorf("-only %s: %s does not exist yet", p.Name, p.Pkg)
 			}
-			con.printf("skipping %s: %s does not exist yet", p.name, p.pkg)
+			con.printf("skipping %s: %s does not exist yet", p.Name, p.Pkg)
 			continue
 		}
 		out = append(out, p)
@@ -236,15 +237,15 @@ func banner(pieces []piece, environ []string) string {
 	var b strings.Builder
 	b.WriteString("\n")
 	has := func(name string) bool {
-		return slices.ContainsFunc(pieces, func(p piece) bool { return p.name == name })
+		return slices.ContainsFunc(pieces, func(p piece) bool { return p.Name == name })
 	}
 	if has("bff") {
-		fmt.Fprintf(&b, "Portico is running: %s\n", bffURL)
+		fmt.Fprintf(&b, "Portico is running: http://%s\n", stack.DevAddrs().BFF)
 	} else {
 		b.WriteString("Portico's pieces are running (no BFF yet, so no web app):\n")
 	}
 	for _, p := range pieces {
-		fmt.Fprintf(&b, "  %-9s http://%s\n", p.name, p.addr)
+		fmt.Fprintf(&b, "  %-9s http://%s\n", p.Name, p.Addr)
 	}
 	if has("devidp") {
 		users := devidp.DefaultUsers()

@@ -131,12 +131,12 @@ func fakeRepo(t *testing.T, modes ...string) (root string, stack func(string, st
 		if err := os.Symlink(self, bin); err != nil {
 			t.Fatal(err)
 		}
-		pieces = append(pieces, piece{name: name, pkg: pkg, addr: freeAddr(t), defaults: map[string]string{
+		pieces = append(pieces, piece{Name: name, Pkg: pkg, Addr: freeAddr(t), Env: map[string]string{
 			"PORTICO_DEV_FAKE_CHILD": "1", "FAKE_NAME": name, "FAKE_MODE": mode, "FAKE_SETTING": "default",
 		}})
 	}
 	for i := range pieces {
-		pieces[i].defaults["FAKE_ADDR"] = pieces[i].addr
+		pieces[i].Env["FAKE_ADDR"] = pieces[i].Addr
 	}
 	return root, func(string, string) []piece { return pieces }
 }
@@ -248,7 +248,7 @@ func TestRunFailures(t *testing.T) {
 func TestRunRefusesBusyPort(t *testing.T) {
 	t.Parallel()
 	root, stack := fakeRepo(t, "ok")
-	ln, err := net.Listen("tcp", stack("", "")[0].addr)
+	ln, err := net.Listen("tcp", stack("", "")[0].Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,11 +289,11 @@ func TestStopKillsStubbornChild(t *testing.T) {
 	out := &syncBuffer{}
 	con := &console{out: out}
 	sup := newSupervisor(con, 300*time.Millisecond)
-	c, err := sup.start(p.name, root, filepath.Join(root, ".tools", "bin", p.binary()), nil, childEnv(os.Environ(), p.defaults, nil))
+	c, err := sup.start(p.Name, root, filepath.Join(root, ".tools", "bin", p.Binary()), nil, childEnv(os.Environ(), p.Env, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sup.waitHealthy(context.Background(), c, p.healthURL(), 10*time.Second); err != nil {
+	if err := sup.waitHealthy(context.Background(), c, p.HealthURL(), 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	sup.stopAll()

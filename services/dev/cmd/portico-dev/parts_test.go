@@ -39,10 +39,10 @@ func TestChildEnv(t *testing.T) {
 
 func TestStackEnvironment(t *testing.T) {
 	t.Parallel()
-	pieces := stack("/repo", "dev1:key")
+	pieces := devStack("/repo", "dev1:key")
 	names := make([]string, len(pieces))
 	for i, p := range pieces {
-		names[i] = p.name
+		names[i] = p.Name
 	}
 	if !slices.Equal(names, []string{"devidp", "localaws", "services", "bff"}) {
 		t.Fatalf("start order %v", names)
@@ -54,17 +54,17 @@ func TestStackEnvironment(t *testing.T) {
 		"bff":      {"PORTICO_BFF_ADDR": "localhost:8080", "PORTICO_COOKIE_KEYS": "dev1:key", "PORTICO_OIDC_CLIENT_ID": "portico-web", "PORTICO_SERVICES_URL": "http://localhost:8081"},
 	}
 	for _, p := range pieces {
-		for k, v := range checks[p.name] {
-			if p.defaults[k] != v {
-				t.Errorf("%s: %s=%q, want %q", p.name, k, p.defaults[k], v)
+		for k, v := range checks[p.Name] {
+			if p.Env[k] != v {
+				t.Errorf("%s: %s=%q, want %q", p.Name, k, p.Env[k], v)
 			}
 		}
-		if p.healthURL() != "http://"+p.addr+"/healthz" {
-			t.Errorf("%s health URL %s", p.name, p.healthURL())
+		if p.HealthURL() != "http://"+p.Addr+"/healthz" {
+			t.Errorf("%s health URL %s", p.Name, p.HealthURL())
 		}
 	}
-	if localAWSEnv["AWS_ENDPOINT_URL"] != "http://localhost:4566" || localAWSEnv["AWS_ACCESS_KEY_ID"] != "portico-dev" {
-		t.Errorf("local AWS env %v", localAWSEnv)
+	if localAWSEnv()["AWS_ENDPOINT_URL"] != "http://localhost:4566" || localAWSEnv()["AWS_ACCESS_KEY_ID"] != "portico-dev" {
+		t.Errorf("local AWS env %v", localAWSEnv())
 	}
 }
 
@@ -149,7 +149,7 @@ func TestSelectPieces(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	all := stack(root, "k")
+	all := devStack(root, "k")
 	tests := []struct {
 		only    []string
 		want    []string
@@ -173,7 +173,7 @@ func TestSelectPieces(t *testing.T) {
 			}
 			var names []string
 			for _, p := range got {
-				names = append(names, p.name)
+				names = append(names, p.Name)
 			}
 			if err != nil || !slices.Equal(names, tt.want) {
 				t.Errorf("got %v %v, want %v", names, err, tt.want)
@@ -236,7 +236,7 @@ func TestBanner(t *testing.T) {
 	if err := os.WriteFile(usersFile, []byte("users:\n  - {username: eve, password: s3cret, groups: [MLUsers]}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	all := stack("/repo", "k")
+	all := devStack("/repo", "k")
 	tests := []struct {
 		name    string
 		pieces  []piece

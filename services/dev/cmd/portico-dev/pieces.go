@@ -10,80 +10,29 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/portico-dev/portico/services/dev/stack"
 )
 
-// piece is one process of the local stack.
-type piece struct {
-	// name is the short name used by -only and in log prefixes.
-	name string
-	// pkg is the command's package directory, relative to the repository root.
-	pkg string
-	// addr is the dev listen address (host:port); url is what users open.
-	addr string
-	// defaults are environment variables set unless the caller's environment sets them.
-	defaults map[string]string
-}
+// piece is one process of the local stack, as services/dev/stack describes it: its Env is
+// what the launcher sets where the caller's environment sets nothing.
+type piece = stack.Piece
 
-// binary is the name go build gives the command.
-func (p piece) binary() string { return filepath.Base(p.pkg) }
-
-// healthURL is the piece's readiness endpoint.
-func (p piece) healthURL() string { return "http://" + p.addr + "/healthz" }
-
-// Dev addresses, fixed by docs/contracts.md.
-const (
-	idpURL      = "http://localhost:9000"
-	localAWSURL = "http://localhost:4566"
-	servicesURL = "http://localhost:8081"
-	bffURL      = "http://localhost:8080"
-)
-
-// stack returns the pieces in start order, configured for the repository at root.
-func stack(root, cookieKeys string) []piece {
-	data := filepath.Join(root, ".data")
-	return []piece{
-		{name: "devidp", pkg: "services/dev/cmd/portico-devidp", addr: "localhost:9000", defaults: map[string]string{
-			"PORTICO_IDP_ADDR":          "localhost:9000",
-			"PORTICO_IDP_ISSUER":        idpURL,
-			"PORTICO_IDP_DATA_DIR":      filepath.Join(data, "idp"),
-			"PORTICO_IDP_REDIRECT_URIS": bffURL + "/auth/callback",
-			"PORTICO_IDP_LOGOUT_URIS":   bffURL + "/",
-		}},
-		{name: "localaws", pkg: "services/dev/cmd/portico-localaws", addr: "localhost:4566", defaults: map[string]string{
-			"PORTICO_LOCALAWS_ADDR": "localhost:4566",
-		}},
-		{name: "services", pkg: "services/cmd/portico-services", addr: "localhost:8081", defaults: map[string]string{
-			"PORTICO_SERVICES_ADDR":  "localhost:8081",
-			"PORTICO_ISSUER":         idpURL,
-			"PORTICO_CLIENT_IDS":     "portico-web,portico-machine",
-			"PORTICO_BFF_CLIENT_IDS": "portico-web",
-			"PORTICO_STORE":          "sqlite:" + filepath.Join(data, "portico.db"),
-		}},
-		{name: "bff", pkg: "bff/cmd/portico-bff", addr: "localhost:8080", defaults: map[string]string{ //nolint:gosec // G101: the dev IdP's public dev secret (DESIGN.md)
-			"PORTICO_BFF_ADDR":           "localhost:8080",
-			"PORTICO_PUBLIC_URL":         bffURL,
-			"PORTICO_OIDC_ISSUER":        idpURL,
-			"PORTICO_OIDC_CLIENT_ID":     "portico-web",
-			"PORTICO_OIDC_CLIENT_SECRET": "portico-dev-secret",
-			"PORTICO_COOKIE_KEYS":        cookieKeys,
-			"PORTICO_SERVICES_URL":       servicesURL,
-			"PORTICO_SPA_DIR":            filepath.Join(root, "frontend", "dist", "portico", "browser"),
-		}},
-	}
+// devStack returns the pieces in start order on the dev addresses of docs/contracts.md,
+// configured for the repository at root: data in .data/, the SPA as `npm run build` leaves
+// it, and the cookie key ring kept in .data/cookie-keys.
+func devStack(root, cookieKeys string) []piece {
+	return stack.Config{
+		Addrs:      stack.DevAddrs(),
+		DataDir:    filepath.Join(root, ".data"),
+		SPADir:     filepath.Join(root, "frontend", "dist", "portico", "browser"),
+		CookieKeys: cookieKeys,
+	}.Pieces()
 }
 
 // localAWSEnv points the AWS SDK at the local endpoint with the dev keys it accepts. It
 // replaces whatever AWS settings the caller has, unless -real-aws is given.
-//
-//nolint:gosec // dev keys the local AWS endpoint accepts, not secrets
-var localAWSEnv = map[string]string{
-	"AWS_ENDPOINT_URL":      localAWSURL,
-	"AWS_REGION":            "us-east-1",
-	"AWS_ACCESS_KEY_ID":     "portico-dev",
-	"AWS_SECRET_ACCESS_KEY": "portico-dev-secret",
-	"AWS_SESSION_TOKEN":     "",
-	"AWS_PROFILE":           "",
-}
+func localAWSEnv() map[string]string { return stack.LocalAWSEnv(stack.DevAddrs().LocalAWS) }
 
 // childEnv builds a child's environment: the caller's, the piece's defaults where the caller
 // sets nothing, then forced values (an empty forced value removes the variable).
