@@ -18,6 +18,11 @@
 // dev IdP, the local AWS endpoint and dynalite. They still may not cross the other lines
 // (a platform test does not import a domain package, a BFF test reaches services/ only
 // through platform, dev or testing).
+//
+// A test helper package beside the package it serves (its name ends in "test", as
+// net/http/httptest: servertest, storetest, tokentest, sessiontest, devidptest) never
+// ships either: only test files, the testing room and test fixtures kept under an internal/
+// folder (lambdahttp/internal/echoserver) may import one.
 package layout
 
 import (
@@ -88,6 +93,9 @@ func Check(from, to string, test bool) error {
 	if tr == Other || fr == Other {
 		return nil
 	}
+	if IsTestHelper(to) && !test && fr != Testing && !strings.Contains(from+"/", "/internal/") {
+		return fmt.Errorf("%s (%s) may not import the test helper %s from its code", from, fr, to)
+	}
 	ok := slices.Contains(allowed[fr], tr) || (test && slices.Contains(testAlso, tr))
 	if !ok {
 		kind := "its code"
@@ -97,6 +105,12 @@ func Check(from, to string, test bool) error {
 		return fmt.Errorf("%s (%s) may not import %s (%s) from %s", from, fr, to, tr, kind)
 	}
 	return nil
+}
+
+// IsTestHelper tells a test helper package by its import path: its last element ends in
+// "test" (storetest, devidptest, dynalitetest).
+func IsTestHelper(path string) bool {
+	return strings.HasSuffix(path[strings.LastIndex(path, "/")+1:], "test")
 }
 
 // Import is one import of one Go file.

@@ -57,6 +57,11 @@ func TestCheckRefusesForbiddenImports(t *testing.T) {
 		{"generated code imports a service", "gen/go/portico/type/v1", "services/catalog", false},
 		{"a dev stand-in imports a test instrument", "services/dev/devidp", "services/testing/bench", false},
 		{"the launcher imports the BFF", "services/dev/cmd/portico-dev", "bff/config", false},
+		{"a command links a contract suite", "services/cmd/portico-services", "services/store/storetest", false},
+		{"a store links the token test helper", "services/store/sqlitestore", "services/token/tokentest", false},
+		{"the BFF links its session contract suite", "bff/session/dynamosession", "bff/session/sessiontest", false},
+		{"platform links its own test helper", "services/platform/lambdahttp", "services/platform/server/servertest", false},
+		{"the dev IdP's command links its test helper", "services/dev/cmd/portico-devidp", "services/dev/devidp/devidptest", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,6 +91,10 @@ func TestCheckAllowsTheLayers(t *testing.T) {
 		{"the bench drives the dev stack", "services/testing/bench", "services/dev/stack", false},
 		{"the fault tests drive the BFF", "services/testing/faults", "bff/proxy", true},
 		{"anything uses the standard library", "services/platform/server", "net/http", false},
+		{"a store test runs its contract suite", "services/store/sqlitestore", "services/store/storetest", true},
+		{"the bench uses the dev IdP's test helper", "services/testing/bench", "services/dev/devidp/devidptest", false},
+		{"a test fixture under internal/ uses a test helper", "services/platform/lambdahttp/internal/echoserver", "services/platform/server/servertest", false},
+		{"net/http/httptest is not ours", "services/platform/server", "net/http/httptest", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
