@@ -21,7 +21,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/portico-dev/portico/services/platform/lambdahttp"
-	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
 	"github.com/portico-dev/portico/services/platform/server/servertest"
 )
 
@@ -57,14 +57,14 @@ func TestMain(m *testing.M) {
 
 // function is a running echoserver process polling its own Runtime API.
 type function struct {
-	api    *runtimeapi.Server
+	api    *runtimeapitest.Server
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
 	exited chan error
 }
 
 func startFunction(event string, extraEnv ...string) (*function, error) {
-	api := runtimeapi.New()
+	api := runtimeapitest.New()
 	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(),
 		lambdahttp.RuntimeAPIEnv+"="+api.Addr(),
@@ -114,11 +114,11 @@ func shared(t *testing.T, event string) *function {
 }
 
 // client returns an HTTP client whose requests reach the function as events.
-func (f *function) client(event string, timeout time.Duration, onInvoke func(*runtimeapi.Invocation)) *http.Client {
-	return &http.Client{Transport: &runtimeapi.Transport{Server: f.api, Event: event, Timeout: timeout, OnInvoke: onInvoke}}
+func (f *function) client(event string, timeout time.Duration, onInvoke func(*runtimeapitest.Invocation)) *http.Client {
+	return &http.Client{Transport: &runtimeapitest.Transport{Server: f.api, Event: event, Timeout: timeout, OnInvoke: onInvoke}}
 }
 
-var events = []string{runtimeapi.FunctionURL, runtimeapi.APIGateway}
+var events = []string{runtimeapitest.FunctionURL, runtimeapitest.APIGateway}
 
 var rpcProtocols = []struct {
 	name string
@@ -138,9 +138,9 @@ func TestUnaryThroughLambda(t *testing.T) {
 			t.Run(event+"/"+p.name, func(t *testing.T) {
 				t.Parallel()
 				f := shared(t, event)
-				var inv *runtimeapi.Invocation
+				var inv *runtimeapitest.Invocation
 				client := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](
-					f.client(event, 0, func(i *runtimeapi.Invocation) { inv = i }), baseURL+servertest.EchoProcedure, p.opts...)
+					f.client(event, 0, func(i *runtimeapitest.Invocation) { inv = i }), baseURL+servertest.EchoProcedure, p.opts...)
 				resp, err := client.CallUnary(context.Background(), connect.NewRequest(wrapperspb.String("hi")))
 				if err != nil {
 					t.Fatalf("%v\nfunction log:\n%s", err, f.stderr)
@@ -174,9 +174,9 @@ func TestServerStreamThroughLambda(t *testing.T) {
 			t.Run(event+"/"+p.name, func(t *testing.T) {
 				t.Parallel()
 				f := shared(t, event)
-				var inv *runtimeapi.Invocation
+				var inv *runtimeapitest.Invocation
 				client := connect.NewClient[wrapperspb.UInt32Value, wrapperspb.StringValue](
-					f.client(event, 0, func(i *runtimeapi.Invocation) { inv = i }), baseURL+servertest.CountProcedure, p.opts...)
+					f.client(event, 0, func(i *runtimeapitest.Invocation) { inv = i }), baseURL+servertest.CountProcedure, p.opts...)
 				stream, err := client.CallServerStream(context.Background(), connect.NewRequest(wrapperspb.UInt32(n)))
 				if err != nil {
 					t.Fatalf("%v\nfunction log:\n%s", err, f.stderr)
@@ -293,8 +293,8 @@ func TestFailuresThroughLambda(t *testing.T) {
 		t.Run(event+"/panic mid-stream reports an error", func(t *testing.T) {
 			t.Parallel()
 			f := shared(t, event)
-			var inv *runtimeapi.Invocation
-			resp, err := f.client(event, 0, func(i *runtimeapi.Invocation) { inv = i }).Get(baseURL + "/raw/panic-after-flush")
+			var inv *runtimeapitest.Invocation
+			resp, err := f.client(event, 0, func(i *runtimeapitest.Invocation) { inv = i }).Get(baseURL + "/raw/panic-after-flush")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -359,7 +359,7 @@ func TestInitError(t *testing.T) {
 	defer f.api.Close()
 	select {
 	case report := <-f.api.InitErrors():
-		if report.Type != "Runtime.InitError" || !strings.Contains(runtimeapi.ErrorMessage(report.Body), "no-such-event") {
+		if report.Type != "Runtime.InitError" || !strings.Contains(runtimeapitest.ErrorMessage(report.Body), "no-such-event") {
 			t.Errorf("init error %q %s", report.Type, report.Body)
 		}
 	case <-time.After(20 * time.Second):

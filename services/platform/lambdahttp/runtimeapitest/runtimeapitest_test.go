@@ -1,4 +1,4 @@
-package runtimeapi_test
+package runtimeapitest_test
 
 import (
 	"context"
@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
 )
 
 const base = "/2018-06-01/runtime/"
 
 // next fetches one invocation as a runtime would, returning its id.
-func next(t *testing.T, s *runtimeapi.Server) (string, []byte) {
+func next(t *testing.T, s *runtimeapitest.Server) (string, []byte) {
 	t.Helper()
 	resp, err := http.Get("http://" + s.Addr() + base + "invocation/next")
 	if err != nil {
@@ -60,7 +60,7 @@ func TestResponses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := runtimeapi.New()
+			s := runtimeapitest.New()
 			t.Cleanup(s.Close)
 			inv := s.Enqueue([]byte(`{"event":1}`), time.Minute)
 			id, payload := next(t, s)
@@ -90,7 +90,7 @@ func TestResponses(t *testing.T) {
 
 func TestStreamingChunksArriveIncrementally(t *testing.T) {
 	t.Parallel()
-	s := runtimeapi.New()
+	s := runtimeapitest.New()
 	t.Cleanup(s.Close)
 	inv := s.Enqueue([]byte(`{}`), time.Minute)
 	id, _ := next(t, s)
@@ -128,7 +128,7 @@ func TestStreamingChunksArriveIncrementally(t *testing.T) {
 
 func TestInitErrorAndUnknownID(t *testing.T) {
 	t.Parallel()
-	s := runtimeapi.New()
+	s := runtimeapitest.New()
 	t.Cleanup(s.Close)
 	if code := post(t, "http://"+s.Addr()+base+"invocation/nope/response", strings.NewReader("x"), nil, nil); code != http.StatusBadRequest {
 		t.Errorf("unknown id: status %d", code)
@@ -139,14 +139,14 @@ func TestInitErrorAndUnknownID(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	report := <-s.InitErrors()
-	if report.Type != "Runtime.InitError" || runtimeapi.ErrorMessage(report.Body) != "bad config" {
+	if report.Type != "Runtime.InitError" || runtimeapitest.ErrorMessage(report.Body) != "bad config" {
 		t.Errorf("report %+v", report)
 	}
 }
 
 func TestNextWaitsForAnEvent(t *testing.T) {
 	t.Parallel()
-	s := runtimeapi.New()
+	s := runtimeapitest.New()
 	t.Cleanup(s.Close)
 	got := make(chan string, 1)
 	go func() {

@@ -1,4 +1,4 @@
-package runtimeapi
+package runtimeapitest
 
 import (
 	"bytes"

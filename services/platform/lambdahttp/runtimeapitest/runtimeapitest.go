@@ -1,4 +1,4 @@
-// Package runtimeapi is a local implementation of the AWS Lambda Runtime API for tests: an
+// Package runtimeapitest is a local implementation of the AWS Lambda Runtime API for tests: an
 // httptest server answering /2018-06-01/runtime/invocation/next, /invocation/{id}/response
 // (buffered, and streaming with chunked transfer, read incrementally so that tests can see
 // each chunk arrive), /invocation/{id}/error and /init/error. Point a function's
@@ -7,7 +7,7 @@
 // Transport turns it into an http.RoundTripper that wraps each request in a Function URL or
 // API Gateway event, as those services do, so real HTTP and Connect clients can call a
 // function through it.
-package runtimeapi
+package runtimeapitest
 
 import (
 	"bytes"
