@@ -62,7 +62,7 @@ dev: tools ## Run the whole local stack (dev IdP, local AWS, services, BFF + SPA
 	go run ./services/cmd/portico-dev
 
 .PHONY: test
-test: tools checkgenerate buf-check go-test fuzz-short bench-smoke infra-test frontend-test ## Run every test: generated code, buf lint/format/breaking, Go (race detector on the concurrent packages, the Lambda build), short fuzzing, load-tool smoke, CDK synth, frontend unit and end-to-end.
+test: tools checkgenerate buf-check go-test build fuzz-short bench-smoke infra-test frontend-test ## Run every test: generated code, buf lint/format/breaking, Go (race detector on the concurrent packages, the Lambda build run against the local Runtime API and dynalite), the arm64 Lambda bootstraps, short fuzzing, load-tool smoke, CDK synth, frontend unit and end-to-end.
 
 .PHONY: bench
 bench: tools ## Micro-benchmarks, end-to-end load runs on loopback and the 60 s load test; writes docs/benchmarks.md (~10 min).
