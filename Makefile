@@ -116,7 +116,7 @@ buf-check: tools ## buf lint (STANDARD), buf format, and buf breaking (FILE) aga
 	@against='$(BREAKING_AGAINST)'; \
 	if [ -z "$$against" ]; then \
 	  head=$$(git rev-parse HEAD); \
-	  base=$$(git merge-base HEAD main 2>/dev/null || true); \
+	  base=$$(git merge-base HEAD main 2>/dev/null || git merge-base HEAD origin/main 2>/dev/null || true); \
 	  if [ -z "$$base" ] || [ "$$base" = "$$head" ]; then \
 	    if [ "$$(git rev-parse --is-shallow-repository)" = true ] && ! git rev-parse -q --verify 'HEAD~1^{commit}' >/dev/null; then \
 	      git fetch -q --deepen=1 || { echo "buf breaking: shallow clone without the previous commit (fetch with history)" >&2; exit 1; }; \
