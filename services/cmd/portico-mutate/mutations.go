@@ -78,8 +78,8 @@ var mutations = []mutation{
 		name: "sqlitestore: reservations in flight not counted against the limit",
 		pkgs: sqlitePkgs,
 		edits: []edit{{"services/store/sqlitestore/stmts.go",
-			`WHERE max(0, used) <= ?4 AND max(0, reserved) <= ?4 - max(0, used)`,
-			`WHERE max(0, used) <= ?4`}},
+			`WHERE used >= 0 AND reserved >= 0 AND used <= ?4 AND reserved <= ?4 - used`,
+			`WHERE used >= 0 AND reserved >= 0 AND used <= ?4`}},
 	},
 	{
 		name: "sqlitestore: the request's own amount left out of the limit check",
@@ -99,8 +99,8 @@ var mutations = []mutation{
 		name: "dynamostore: quota condition always true",
 		pkgs: dynamoPkgs,
 		edits: []edit{{"services/store/dynamostore/reserve.go",
-			`"(attribute_not_exists(#c) OR #c <= :max) AND NOT contains(#h, :idv)"`,
-			`"(attribute_not_exists(#c) OR #c <= :max OR #c > :max) AND NOT contains(#h, :idv)"`}},
+			`"(attribute_not_exists(#c) OR (#c >= :zero AND #c <= :max)) AND NOT contains(#h, :idv)"`,
+			`"(attribute_not_exists(#c) OR #c >= :zero) AND NOT contains(#h, :idv)"`}},
 	},
 	{
 		name: "dynamostore: the request's own amount left out of the limit check",
