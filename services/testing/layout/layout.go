@@ -12,7 +12,7 @@
 //	bff/...               the BFF: reaches services/ only through services/platform/
 //	services/dev/...      what only `make dev` runs (dev IdP, local AWS, launcher, the stack
 //	                      description): imports anything but testing
-//	services/testing/...  instruments (bench, faults, dynalitetest, portico-bench)
+//	services/testing/...  instruments (bench, faults, dynalitetest, portico-bench, portico-mutate)
 //
 // Test files (_test.go) may in addition import dev and testing packages: tests stand up the
 // dev IdP, the local AWS endpoint and dynalite. They still may not cross the other lines
