@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/bff"
-	"github.com/portico-dev/portico/services/devidp"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 )
 
 // entraScopes are what the BFF asks Entra ID for: a refresh token and an access token for

@@ -8,8 +8,8 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
-	"github.com/portico-dev/portico/services/devidp"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 )
 
 // TestEntraProfile runs the services with PORTICO_TOKEN_PROFILE=entra against the dev IdP's
