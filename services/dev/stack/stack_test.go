@@ -32,7 +32,7 @@ func TestPiecesFollowTheConfig(t *testing.T) {
 	}{
 		{"idp", config(), stack.DevIdP, map[string]string{
 			"PORTICO_IDP_ADDR": "127.0.0.1:1001", "PORTICO_IDP_ISSUER": "http://127.0.0.1:1001", "PORTICO_IDP_DATA_DIR": "/run/d/idp",
-			"PORTICO_IDP_REDIRECT_URIS": "http://127.0.0.1:1004/auth/callback", "PORTICO_IDP_LOGOUT_URIS": "http://127.0.0.1:1004/",
+			"PORTICO_IDP_REDIRECT_URIS": "http://127.0.0.1:1004/auth/callback", "PORTICO_IDP_LOGOUT_URIS": "http://127.0.0.1:1004/,http://127.0.0.1:1004/auth/signed-out",
 		}},
 		{"localaws at its default pace", config(), stack.LocalAWS, map[string]string{"PORTICO_LOCALAWS_ADDR": "127.0.0.1:1002", "PORTICO_LOCALAWS_TOKENS_PER_SECOND": ""}},
 		{"localaws as fast as possible", withAll, stack.LocalAWS, map[string]string{"PORTICO_LOCALAWS_TOKENS_PER_SECOND": "0"}},
