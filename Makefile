@@ -157,11 +157,12 @@ frontend-test: tools ## Angular unit tests, production build (budgets), and end-
 	$(MAKE) e2e
 
 .PHONY: e2e
-e2e: tools ## End-to-end tests in Debian's Chromium against the real stack (started by Playwright when not running).
+e2e: tools ## End-to-end tests in Debian's Chromium against the real stack (started by Playwright when not running), then one spec against the stack in Entra mode (IDENTITY=entra).
 	@if [ -n "$${CHROMIUM_PATH:-}" ]; then \
 	  [ -x "$$CHROMIUM_PATH" ] || { echo "e2e: CHROMIUM_PATH=$$CHROMIUM_PATH is not an executable" >&2; exit 1; }; \
 	else $(call need_deb,/usr/bin/chromium,chromium); fi
 	cd frontend && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm run e2e
+	cd frontend && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm run e2e:entra
 
 ##@ Tools
 
