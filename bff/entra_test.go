@@ -278,8 +278,9 @@ func rewriteIDToken(t testing.TB, s *stack, edit func(claims map[string]any)) {
 	s.idpRT.rewrite.Store(&rw)
 }
 
-// rewriteUserInfo replaces the userinfo answer's JSON fields.
-func rewriteUserInfo(t testing.TB, s *stack, status int, edit func(map[string]any)) {
+// rewriteUserInfo replaces the userinfo answer's JSON fields (and, when contentType is not
+// empty, its Content-Type).
+func rewriteUserInfo(t testing.TB, s *stack, status int, contentType string, edit func(map[string]any)) {
 	rw := func(r *http.Request, resp *http.Response) *http.Response {
 		if !strings.HasSuffix(r.URL.Path, "/oauth2/userInfo") {
 			return resp
@@ -293,6 +294,9 @@ func rewriteUserInfo(t testing.TB, s *stack, status int, edit func(map[string]an
 		edit(out)
 		body, _ = json.Marshal(out)
 		resp.StatusCode = status
+		if contentType != "" {
+			resp.Header.Set("Content-Type", contentType)
+		}
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		resp.ContentLength = int64(len(body))
 		return resp
@@ -318,10 +322,13 @@ func TestUserInfoCompletesTheProfile(t *testing.T) {
 		{"merged from userinfo", nil, http.StatusSeeOther,
 			map[string]any{"username": "alice", "email": "alice@example.com", "name": "Alice Martin"}},
 		{"userinfo names another subject", func(s *stack) {
-			rewriteUserInfo(t, s, http.StatusOK, func(m map[string]any) { m["sub"] = "someone-else" })
+			rewriteUserInfo(t, s, http.StatusOK, "", func(m map[string]any) { m["sub"] = "someone-else" })
 		}, http.StatusBadRequest, nil},
 		{"userinfo unavailable: the ID token's claims stand", func(s *stack) {
-			rewriteUserInfo(t, s, http.StatusServiceUnavailable, func(map[string]any) {})
+			rewriteUserInfo(t, s, http.StatusServiceUnavailable, "", func(map[string]any) {})
+		}, http.StatusSeeOther, map[string]any{"username": "", "email": "", "name": ""}},
+		{"userinfo not application/json (a signed answer): not read", func(s *stack) {
+			rewriteUserInfo(t, s, http.StatusOK, "application/jwt", func(map[string]any) {})
 		}, http.StatusSeeOther, map[string]any{"username": "", "email": "", "name": ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
