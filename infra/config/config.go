@@ -41,14 +41,18 @@ type Config struct {
 	Identity Identity `yaml:"identity"`
 	// API configures API Gateway and its WAF.
 	API API `yaml:"api"`
-	// Models is the model catalog the Inference Lambda may call; IAM grants exactly these.
+	// Models lists the Bedrock guardrails the policy may apply. The models and endpoints
+	// themselves come from the catalog (CatalogFile): IAM grants exactly what it lists, the
+	// way each model runs in Region.
 	Models Models `yaml:"models"`
 	// PolicyFile is the path (relative to infra/) of the group policy file shipped to the
 	// services and the authorizer as PORTICO_POLICY_FILE. Required: the services' embedded
 	// development policy is never deployed (config/policies/ holds the examples).
 	PolicyFile string `yaml:"policyFile"`
-	// CatalogFile is an optional path (relative to infra/) of the services' catalog file
-	// (PORTICO_CATALOG_FILE); empty uses the embedded catalog.
+	// CatalogFile is the path (relative to infra/) of the services' model catalog
+	// (PORTICO_CATALOG_FILE), which says where each model runs; empty uses the services'
+	// embedded development catalog, whose models no single region runs all of. Synthesis
+	// refuses a catalog with a model that cannot run in Region (config/catalogs/).
 	CatalogFile string `yaml:"catalogFile"`
 	// LogRetentionDays is the CloudWatch Logs retention for every log group.
 	LogRetentionDays int `yaml:"logRetentionDays"`
@@ -125,26 +129,11 @@ type API struct {
 	AuthorizerCacheTTL Duration `yaml:"authorizerCacheTtl"`
 }
 
-// Models is the model catalog as far as IAM is concerned.
+// Models holds what the catalog does not: the Bedrock guardrails.
 type Models struct {
-	// Bedrock lists foundation-model ids invoked directly (on-demand) in Region.
-	Bedrock []string `yaml:"bedrock"`
-	// InferenceProfiles lists cross-region inference profiles (ids like us.anthropic...).
-	InferenceProfiles []InferenceProfile `yaml:"inferenceProfiles"`
-	// SageMakerEndpoints lists SageMaker endpoint names in Region.
-	SageMakerEndpoints []string `yaml:"sagemakerEndpoints"`
 	// Guardrails lists Bedrock guardrail ids in Region that the policy may apply
 	// (bedrock:ApplyGuardrail is granted on exactly these).
 	Guardrails []string `yaml:"guardrails"`
-}
-
-// InferenceProfile is a Bedrock system-defined cross-region inference profile.
-type InferenceProfile struct {
-	// ID is the profile id, e.g. us.anthropic.claude-sonnet-4-20250514-v1:0.
-	ID string `yaml:"id"`
-	// Regions lists every region the profile routes to; the underlying foundation model is
-	// granted in each of them.
-	Regions []string `yaml:"regions"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("1h", "720h").
@@ -190,8 +179,6 @@ func Parse(b []byte) (*Config, error) {
 var (
 	accountRE  = regexp.MustCompile(`^[0-9]{12}$`)
 	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
-	modelRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9.:-]*[a-z0-9]$`)
-	endpointRE = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
 	prefixRE   = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 	hostRE     = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$`)
 	countryRE  = regexp.MustCompile(`^[A-Z]{2}$`)
@@ -318,32 +305,6 @@ func (c *Config) Validate() error {
 	if d := c.API.AuthorizerCacheTTL.Duration; d < 0 || d > time.Hour {
 		bad("api.authorizerCacheTtl", "%s is outside 0..1h", d)
 	}
-	if len(c.Models.Bedrock)+len(c.Models.InferenceProfiles)+len(c.Models.SageMakerEndpoints) == 0 {
-		bad("models", "the catalog is empty")
-	}
-	for _, id := range c.Models.Bedrock {
-		if !modelRE.MatchString(id) {
-			bad("models.bedrock", "%q is not a model id", id)
-		}
-	}
-	for _, p := range c.Models.InferenceProfiles {
-		if !modelRE.MatchString(p.ID) || p.FoundationModelID() == p.ID {
-			bad("models.inferenceProfiles", "%q is not a geography-prefixed profile id (us., eu., apac., global.)", p.ID)
-		}
-		if len(p.Regions) == 0 {
-			bad("models.inferenceProfiles", "%q lists no regions", p.ID)
-		}
-		for _, r := range p.Regions {
-			if !regionRE.MatchString(r) {
-				bad("models.inferenceProfiles", "%q: %q is not a region", p.ID, r)
-			}
-		}
-	}
-	for _, e := range c.Models.SageMakerEndpoints {
-		if !endpointRE.MatchString(e) {
-			bad("models.sagemakerEndpoints", "%q is not an endpoint name", e)
-		}
-	}
 	for _, g := range c.Models.Guardrails {
 		if !guardrailRE.MatchString(g) {
 			bad("models.guardrails", "%q is not a guardrail id", g)
@@ -381,55 +342,11 @@ func (c *Config) PublicURL() string {
 	return "https://" + c.Web.Domain
 }
 
-// FoundationModelID is the foundation-model id behind a profile id ("us.x" → "x").
-func (p InferenceProfile) FoundationModelID() string {
-	for _, geo := range []string{"us.", "eu.", "apac.", "us-gov.", "ca.", "jp.", "au.", "global."} {
-		if rest, ok := strings.CutPrefix(p.ID, geo); ok {
-			return rest
-		}
-	}
-	return p.ID
-}
-
-// BedrockARNs lists every ARN the Inference Lambda may invoke: each foundation model in
-// Region, and for each inference profile the profile ARN plus the underlying foundation model
-// in every region the profile routes to. The list is sorted and free of duplicates.
-func (c *Config) BedrockARNs() []string {
-	var arns []string
-	for _, id := range c.Models.Bedrock {
-		arns = append(arns, FoundationModelARN(c.Region, id))
-	}
-	for _, p := range c.Models.InferenceProfiles {
-		arns = append(arns, fmt.Sprintf("arn:aws:bedrock:%s:%s:inference-profile/%s", c.Region, c.Account, p.ID))
-		for _, r := range p.Regions {
-			arns = append(arns, FoundationModelARN(r, p.FoundationModelID()))
-		}
-	}
-	slices.Sort(arns)
-	return slices.Compact(arns)
-}
-
-// FoundationModelARN is the ARN of a Bedrock foundation model in region.
-func FoundationModelARN(region, id string) string {
-	return fmt.Sprintf("arn:aws:bedrock:%s::foundation-model/%s", region, id)
-}
-
 // GuardrailARNs lists the ARNs of the catalog's Bedrock guardrails.
 func (c *Config) GuardrailARNs() []string {
 	var arns []string
 	for _, g := range c.Models.Guardrails {
 		arns = append(arns, fmt.Sprintf("arn:aws:bedrock:%s:%s:guardrail/%s", c.Region, c.Account, g))
-	}
-	slices.Sort(arns)
-	return slices.Compact(arns)
-}
-
-// SageMakerARNs lists the ARNs of the catalog's SageMaker endpoints. SageMaker endpoint ARNs
-// use the lower-cased endpoint name.
-func (c *Config) SageMakerARNs() []string {
-	var arns []string
-	for _, e := range c.Models.SageMakerEndpoints {
-		arns = append(arns, fmt.Sprintf("arn:aws:sagemaker:%s:%s:endpoint/%s", c.Region, c.Account, strings.ToLower(e)))
 	}
 	slices.Sort(arns)
 	return slices.Compact(arns)

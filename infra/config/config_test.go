@@ -26,28 +26,6 @@ func TestLoadEnvironments(t *testing.T) {
 	}
 }
 
-func TestBedrockARNs(t *testing.T) {
-	t.Parallel()
-	c := &Config{
-		Account: "123456789012",
-		Region:  "us-west-2",
-		Models: Models{
-			Bedrock:           []string{"amazon.nova-lite-v1:0"},
-			InferenceProfiles: []InferenceProfile{{ID: "us.anthropic.claude-sonnet-4-20250514-v1:0", Regions: []string{"us-east-1", "us-west-2"}}},
-		},
-	}
-	want := []string{
-		"arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
-		"arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0",
-		"arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-lite-v1:0",
-		"arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
-	}
-	got := c.BedrockARNs()
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("BedrockARNs() =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-}
-
 func TestValidateRejects(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -63,10 +41,6 @@ func TestValidateRejects(t *testing.T) {
 		}, "web.certificateArn"},
 		{"public URL with a path", func(c *Config) { c.Web.PublicURL = "https://x.example.com/app" }, "web.publicUrl"},
 		{"bad account", func(c *Config) { c.Account = "12" }, "account"},
-		{"wildcard model", func(c *Config) { c.Models.Bedrock = []string{"anthropic.*"} }, "models.bedrock"},
-		{"profile without geography", func(c *Config) {
-			c.Models.InferenceProfiles = []InferenceProfile{{ID: "anthropic.claude", Regions: []string{"us-east-1"}}}
-		}, "models.inferenceProfiles"},
 		{"bad CIDR", func(c *Config) { c.API.IPAllowList = []string{"10.0.0.0/99"} }, "api.ipAllowList"},
 		{"bad country", func(c *Config) { c.Web.AllowedCountries = []string{"usa"} }, "web.allowedCountries"},
 		{"short access token", func(c *Config) { c.Identity.AccessTokenTTL.Duration = 1 }, "identity.accessTokenTtl"},

@@ -304,6 +304,14 @@ var logStreamsRE = regexp.MustCompile(`^arn:aws:logs:[a-z0-9-]+:[0-9]{12}:log-gr
 func TestLeastPrivilege(t *testing.T) {
 	eachEnv(t, func(t *testing.T, s *synthesized) {
 		cfg := s.cfg
+		cat, err := cfg.Catalog("..")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bedrockARNs, sagemakerARNs, err := cfg.ModelARNs(cat)
+		if err != nil {
+			t.Fatal(err)
+		}
 		table := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/portico-%s-ledger", cfg.Region, cfg.Account, cfg.Env)
 		tableARNs := []string{table, table + "/index/GSI1", table + "/index/GSI2"}
 		sessionTable := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/portico-%s-sessions", cfg.Region, cfg.Account, cfg.Env)
@@ -317,8 +325,8 @@ func TestLeastPrivilege(t *testing.T) {
 			absent []string         // action prefixes the role must not hold
 		}{
 			{"inference", map[string]grant{
-				"InvokeCatalogModels":    {[]string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, cfg.BedrockARNs()},
-				"InvokeCatalogEndpoints": {[]string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, cfg.SageMakerARNs()},
+				"InvokeCatalogModels":    {[]string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, bedrockARNs},
+				"InvokeCatalogEndpoints": {[]string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, sagemakerARNs},
 				"ReadWriteLedger":        {append(append([]string{}, tableRead...), tableWrite...), tableARNs},
 			}, nil},
 			// IdentityService takes no store: no table, and of the key only its environment.
@@ -402,25 +410,41 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(a, b)
 }
 
-// TestCatalogARNs pins the shared dev catalog's ARNs in the inference role.
+// TestCatalogARNs pins, in the synthesized prod inference role, how the catalog's models run
+// in us-west-2: Nova through the US inference profile (the profile and the model in every
+// routing region), Haiku on demand, and no grant for a region the model does not run in.
 func TestCatalogARNs(t *testing.T) {
 	s := envs["prod"]
-	arns := s.cfg.BedrockARNs()
+	_, stmts := s.mainJSON.roleStatements(t, s.mainJSON.function(t, s.cfg.Name("inference")))
+	var arns []string
+	for _, st := range stmts {
+		if st.Sid == "InvokeCatalogModels" {
+			arns = strList(st.Resources)
+		}
+	}
 	for _, want := range []string{
 		"arn:aws:bedrock:us-west-2:222222222222:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0",
 		"arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
 		"arn:aws:bedrock:us-east-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
 		"arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
 		"arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0",
+		"arn:aws:bedrock:us-west-2:222222222222:inference-profile/us.amazon.nova-lite-v1:0",
+		"arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
+		"arn:aws:bedrock:us-east-2::foundation-model/amazon.nova-lite-v1:0",
 		"arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-lite-v1:0",
-		"arn:aws:bedrock:us-west-2::foundation-model/ai21.jamba-1-5-mini-v1:0",
 	} {
 		if !slices.Contains(arns, want) {
-			t.Errorf("catalog ARNs lack %s", want)
+			t.Errorf("inference role lacks %s", want)
 		}
 	}
-	if got, want := s.cfg.SageMakerARNs(), []string{"arn:aws:sagemaker:us-west-2:222222222222:endpoint/portico-demo-llm"}; !slices.Equal(got, want) {
-		t.Errorf("SageMaker ARNs = %v, want %v", got, want)
+	for _, a := range arns {
+		if strings.Contains(a, "jamba") || strings.Contains(a, "eu-") {
+			t.Errorf("inference role grants %s, which prod cannot or need not call", a)
+		}
+	}
+	env := envOf(t, s, "inference")
+	if env["PORTICO_CATALOG_FILE"] != LayerCatalogPath {
+		t.Errorf("PORTICO_CATALOG_FILE = %v, want the deployed catalog %s", env["PORTICO_CATALOG_FILE"], LayerCatalogPath)
 	}
 }
 
