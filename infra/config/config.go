@@ -54,6 +54,13 @@ type Config struct {
 	// embedded development catalog, whose models no single region runs all of. Synthesis
 	// refuses a catalog with a model that cannot run in Region (config/catalogs/).
 	CatalogFile string `yaml:"catalogFile"`
+	// WAFBodyRules is what the body-inspecting managed rules (cross-site scripting, file
+	// inclusion, SSRF, SQL injection, Java RCE payloads, body size) do outside the chat
+	// procedures, whose bodies are prompts and never inspected by them: "count" (labels
+	// and metrics only; UAT first, to watch what they would block) or "block".
+	WAFBodyRules string `yaml:"wafBodyRules"`
+	// Concurrency reserves Lambda concurrency for the functions that hold a stream open.
+	Concurrency Concurrency `yaml:"concurrency"`
 	// LogRetentionDays is the CloudWatch Logs retention for every log group.
 	LogRetentionDays int `yaml:"logRetentionDays"`
 	// AlarmEmail receives the CloudWatch alarm notifications (SNS e-mail subscription).
@@ -77,8 +84,18 @@ type Web struct {
 	// AllowedCountries optionally restricts viewers to these ISO 3166-1 alpha-2 countries
 	// (CloudFront geo restriction and a WAF geo-match rule). Empty allows every country.
 	AllowedCountries []string `yaml:"allowedCountries"`
-	// RateLimit is the edge WAF's rate-based rule: requests per IP per 5 minutes.
+	// RateLimit is the edge WAF's per-caller rate-based rule: requests per BFF session (the
+	// session cookie) per 5 minutes. Office NAT puts many people behind one address, so the
+	// session, not the address, identifies a caller.
 	RateLimit int `yaml:"rateLimit"`
+	// IPRateLimit is the edge WAF's coarse flood guard: requests per viewer address per 5
+	// minutes, whatever the cookie (sign-in pages, static files, scripts without a session).
+	// Size it for the largest office behind one address.
+	IPRateLimit int `yaml:"ipRateLimit"`
+	// OriginReadTimeout is how long CloudFront waits for the BFF's first (and each next)
+	// response byte: a slow model's first token. 1..60 s without a quota increase
+	// (docs/deploy.md, "Service quotas").
+	OriginReadTimeout Duration `yaml:"originReadTimeout"`
 	// PriceClass is the CloudFront price class: 100, 200 or All.
 	PriceClass string `yaml:"priceClass"`
 }
@@ -102,6 +119,18 @@ type Identity struct {
 	RefreshTokenTTL Duration `yaml:"refreshTokenTtl"`
 }
 
+// Concurrency is the reserved concurrency of the streaming functions. A streamed answer
+// holds one execution for as long as the model writes (minutes), so N people streaming need
+// N executions of the BFF and N of Inference; reserving them keeps other functions of the
+// account from starving Portico, and caps what Portico can take. The account keeps at least
+// 100 unreserved (docs/deploy.md, "Service quotas").
+type Concurrency struct {
+	// BFF is the BFF function's reserved concurrency: concurrent streams plus page loads.
+	BFF int `yaml:"bff"`
+	// Inference is the Inference function's reserved concurrency: concurrent streams.
+	Inference int `yaml:"inference"`
+}
+
 // Group is one Cognito group of the user pool.
 type Group struct {
 	// Name is the group name the tokens' cognito:groups claim and the policy file use.
@@ -119,8 +148,17 @@ type API struct {
 	// AllowedCountries optionally restricts API callers to these countries (WAF geo match).
 	// The BFF calls the API from the AWS region, so include the region's country.
 	AllowedCountries []string `yaml:"allowedCountries"`
-	// RateLimit is the regional WAF's rate-based rule: requests per IP per 5 minutes.
+	// RateLimit is the regional WAF's per-caller rate-based rule: requests per access token
+	// (the Authorization header) per 5 minutes. The API sees the BFF Lambda's egress
+	// addresses, shared by every user, so the token identifies a caller.
 	RateLimit int `yaml:"rateLimit"`
+	// IPRateLimit is the regional WAF's coarse flood guard: requests per source address per
+	// 5 minutes. Every BFF request comes from a few Lambda addresses: size it for all users.
+	IPRateLimit int `yaml:"ipRateLimit"`
+	// SecurityPolicy is the REST API's TLS security policy: TLS_1_2 (TLS 1.2 and 1.3), or an
+	// enhanced SecurityPolicy_TLS13_* policy (then with the STRICT endpoint access mode).
+	// Never TLS_1_0.
+	SecurityPolicy string `yaml:"securityPolicy"`
 	// ThrottleRate is the stage's steady-state requests per second.
 	ThrottleRate float64 `yaml:"throttleRate"`
 	// ThrottleBurst is the stage's burst limit.
@@ -196,6 +234,14 @@ const EntraProviderName = "EntraID"
 // devPolicyPath is the services' embedded development policy, which no environment deploys.
 const devPolicyPath = "services/policy/dev.yaml"
 
+// MaxOriginReadTimeout is CloudFront's largest origin response timeout without a quota
+// increase.
+const MaxOriginReadTimeout = 60 * time.Second
+
+// APISecurityPolicies are the REST API security policies Portico accepts: TLS 1.2 or later
+// (API Gateway's legacy TLS_1_0 also accepts TLS 1.0 and 1.1).
+var APISecurityPolicies = []string{"TLS_1_2", "SecurityPolicy_TLS13_1_2_2021_06", "SecurityPolicy_TLS13_1_3_2025_09"}
+
 // retentionDays are the values CloudWatch Logs accepts.
 var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
@@ -235,6 +281,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Web.RateLimit < 10 || c.Web.RateLimit > 2_000_000_000 {
 		bad("web.rateLimit", "%d is outside 10..2e9 requests per 5 minutes", c.Web.RateLimit)
+	}
+	if c.Web.IPRateLimit < c.Web.RateLimit || c.Web.IPRateLimit > 2_000_000_000 {
+		bad("web.ipRateLimit", "%d is below the per-session limit or above 2e9 requests per 5 minutes", c.Web.IPRateLimit)
+	}
+	if d := c.Web.OriginReadTimeout.Duration; d < time.Second || d > MaxOriginReadTimeout {
+		bad("web.originReadTimeout", "%s is outside CloudFront's 1s..%s (more needs a quota increase)", d, MaxOriginReadTimeout)
 	}
 	if !slices.Contains([]string{"100", "200", "All"}, c.Web.PriceClass) {
 		bad("web.priceClass", "%q is not 100, 200 or All", c.Web.PriceClass)
@@ -299,6 +351,12 @@ func (c *Config) Validate() error {
 	if c.API.RateLimit < 10 || c.API.RateLimit > 2_000_000_000 {
 		bad("api.rateLimit", "%d is outside 10..2e9 requests per 5 minutes", c.API.RateLimit)
 	}
+	if c.API.IPRateLimit < c.API.RateLimit || c.API.IPRateLimit > 2_000_000_000 {
+		bad("api.ipRateLimit", "%d is below the per-token limit or above 2e9 requests per 5 minutes", c.API.IPRateLimit)
+	}
+	if !slices.Contains(APISecurityPolicies, c.API.SecurityPolicy) {
+		bad("api.securityPolicy", "%q is not one of %v (TLS 1.2 or later)", c.API.SecurityPolicy, APISecurityPolicies)
+	}
 	if c.API.ThrottleRate <= 0 || c.API.ThrottleBurst <= 0 {
 		bad("api.throttle", "rate and burst must be positive")
 	}
@@ -315,6 +373,15 @@ func (c *Config) Validate() error {
 		bad("policyFile", "required: the services would otherwise run on their embedded development policy (see config/policies/)")
 	case p == devPolicyPath || strings.HasSuffix(p, "/"+devPolicyPath):
 		bad("policyFile", "%q is the services' development policy; deploy a policy of your own (see config/policies/)", c.PolicyFile)
+	}
+	if c.WAFBodyRules != "count" && c.WAFBodyRules != "block" {
+		bad("wafBodyRules", "%q is not count or block", c.WAFBodyRules)
+	}
+	if c.Env == "prod" && c.WAFBodyRules != "block" {
+		bad("wafBodyRules", "must be block in prod (count it in uat first)")
+	}
+	if c.Concurrency.BFF < 1 || c.Concurrency.Inference < 1 || c.Concurrency.BFF+c.Concurrency.Inference > 900 {
+		bad("concurrency", "bff %d and inference %d must be at least 1 and leave 100 of the default 1000 unreserved", c.Concurrency.BFF, c.Concurrency.Inference)
 	}
 	if !slices.Contains(retentionDays, c.LogRetentionDays) {
 		bad("logRetentionDays", "%d is not a CloudWatch Logs retention value", c.LogRetentionDays)

@@ -67,10 +67,14 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 		Tags:                  &tags,
 	})
 	edgeACL := newWebACL(edge, "WebAcl", webACLProps{
-		name:      cfg.Name("edge"),
-		scope:     "CLOUDFRONT",
-		rateLimit: cfg.Web.RateLimit,
-		countries: cfg.Web.AllowedCountries,
+		name:        cfg.Name("edge"),
+		scope:       "CLOUDFRONT",
+		rateLimit:   cfg.Web.RateLimit,
+		callerKey:   callerKey{cookie: SessionCookie},
+		ipRateLimit: cfg.Web.IPRateLimit,
+		countries:   cfg.Web.AllowedCountries,
+		chatPaths:   EdgeChatPaths(),
+		bodyRules:   cfg.WAFBodyRules,
 	})
 
 	main := awscdk.NewStack(app, jsii.String(mainName), &awscdk.StackProps{

@@ -854,7 +854,7 @@ func wafRules(acl resource) (names, groups []string, rate bool) {
 }
 
 func TestWAF(t *testing.T) {
-	wantGroups := []string{"AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
+	wantGroups := []string{"AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet"}
 	eachEnv(t, func(t *testing.T, s *synthesized) {
 		for _, c := range []struct {
 			where string
@@ -900,14 +900,15 @@ func TestWAF(t *testing.T) {
 func TestWebACLOptionalRules(t *testing.T) {
 	app := awscdk.NewApp(nil)
 	st := awscdk.NewStack(app, jsii.String("AclTest"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("us-east-1")}})
-	newWebACL(st, "Acl", webACLProps{name: "t", scope: "REGIONAL", rateLimit: 100, countries: []string{"DE"}, ipAllow: []string{"192.0.2.0/24"}})
+	newWebACL(st, "Acl", webACLProps{name: "t", scope: "REGIONAL", rateLimit: 100, callerKey: callerKey{header: "Authorization"}, ipRateLimit: 1000,
+		countries: []string{"DE"}, ipAllow: []string{"192.0.2.0/24"}, chatPaths: APIChatPaths(), bodyRules: "block"})
 	tmpl, err := toTemplate(assertions.Template_FromStack(st, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, acls := tmpl.ofType("AWS::WAFv2::WebACL")
 	names, _, _ := wafRules(acls[0])
-	if want := []string{"BlockOutsideAllowList", "BlockOutsideCountries", "RateLimitPerIp"}; !slices.Equal(names[:3], want) {
+	if want := []string{"BlockOutsideAllowList", "BlockOutsideCountries", "RateLimitPerCaller", "FloodGuardPerIp"}; !slices.Equal(names[:4], want) {
 		t.Errorf("first rules = %v, want %v", names, want)
 	}
 	_, sets := tmpl.ofType("AWS::WAFv2::IPSet")
