@@ -3,6 +3,7 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -134,6 +135,23 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 		// base64-encoded instead of being mangled as UTF-8 text; JSON stays text.
 		BinaryMediaTypes: jsii.Strings(BinaryMediaTypes...),
 	})
+
+	// TLS 1.2 or later on the execute-api endpoint (its default, TLS_1_0, accepts 1.0 and
+	// 1.1); an enhanced policy also needs the endpoint access mode.
+	restCfn := a.rest.Node().DefaultChild().(awsapigateway.CfnRestApi)
+	restCfn.SetSecurityPolicy(jsii.String(cfg.API.SecurityPolicy))
+	if strings.HasPrefix(cfg.API.SecurityPolicy, "SecurityPolicy_") {
+		restCfn.SetEndpointAccessMode(jsii.String("STRICT"))
+	}
+	// API Gateway writes execution logs (level ERROR) to a log group it names itself and
+	// creates without retention or key: create it first, encrypted, with the retention.
+	execLogs := awslogs.NewLogGroup(c, jsii.String("ExecutionLogs"), &awslogs.LogGroupProps{
+		LogGroupName: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("API-Gateway-Execution-Logs_"), a.rest.RestApiId(), jsii.String("/" + StageName)}),
+		Retention:     retention[cfg.LogRetentionDays],
+		EncryptionKey: e.key,
+		RemovalPolicy: e.removal(),
+	})
+	a.rest.DeploymentStage().Node().AddDependency(execLogs)
 
 	// A REQUEST authorizer sees every Authorization header, so the Go authorizer refuses a
 	// request carrying two (a TOKEN authorizer would see only one). The identity source is

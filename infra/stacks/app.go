@@ -77,6 +77,12 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 		bodyRules:   cfg.WAFBodyRules,
 	})
 
+	edgeRemoval := awscdk.RemovalPolicy_DESTROY
+	if cfg.Protect {
+		edgeRemoval = awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE
+	}
+	helperLogGroup(edge, cfg, EdgeRegion, edgeLogsKey(edge, cfg, edgeRemoval), edgeRemoval)
+
 	main := awscdk.NewStack(app, jsii.String(mainName), &awscdk.StackProps{
 		Env:                   &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)},
 		Description:           jsii.String("Portico " + cfg.Env + ": identity, services, API, web, data, operations"),
@@ -86,6 +92,7 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 	})
 	e := &env{cfg: cfg, stack: main, assetDir: assetDir}
 	e.key = e.newKey(main)
+	helperLogGroup(main, cfg, cfg.Region, e.key, e.removal())
 	table := e.newTable(main)
 	sessions := e.newSessionTable(main)
 	id := e.newIdentity(main)

@@ -98,7 +98,7 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 	})
 	s.inference = e.newGoFunction(c, "Inference", goFunctionProps{
 		name: "inference", asset: ServicesAsset, description: "Portico InferenceService (Connect on API Gateway, streamed)",
-		memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(15)), layers: layers,
+		memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(15)), layers: layers, reserved: cfg.Concurrency.Inference,
 		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("inference"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	s.admin = e.newGoFunction(c, "Admin", goFunctionProps{

@@ -108,6 +108,7 @@ type resource struct {
 	Type       string         `json:"Type"`
 	Properties map[string]any `json:"Properties"`
 	Metadata   map[string]any `json:"Metadata"`
+	DependsOn  any            `json:"DependsOn"`
 }
 
 func toTemplate(t assertions.Template) (template, error) {
