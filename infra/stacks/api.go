@@ -146,7 +146,7 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 	// API Gateway writes execution logs (level ERROR) to a log group it names itself and
 	// creates without retention or key: create it first, encrypted, with the retention.
 	execLogs := awslogs.NewLogGroup(c, jsii.String("ExecutionLogs"), &awslogs.LogGroupProps{
-		LogGroupName: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("API-Gateway-Execution-Logs_"), a.rest.RestApiId(), jsii.String("/" + StageName)}),
+		LogGroupName:  awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("API-Gateway-Execution-Logs_"), a.rest.RestApiId(), jsii.String("/" + StageName)}),
 		Retention:     retention[cfg.LogRetentionDays],
 		EncryptionKey: e.key,
 		RemovalPolicy: e.removal(),

@@ -143,9 +143,9 @@ func (e *env) newIdentity(scope constructs.Construct) *identity {
 	})
 
 	entra := awscognito.NewUserPoolIdentityProviderSaml(c, jsii.String("Entra"), &awscognito.UserPoolIdentityProviderSamlProps{
-		UserPool:           id.pool,
-		Name:               jsii.String(EntraProviderName),
-		Metadata:           awscognito.UserPoolIdentityProviderSamlMetadata_Url(jsii.String(cfg.Identity.EntraMetadataURL)),
+		UserPool: id.pool,
+		Name:     jsii.String(EntraProviderName),
+		Metadata: awscognito.UserPoolIdentityProviderSamlMetadata_Url(jsii.String(cfg.Identity.EntraMetadataURL)),
 		// No SAML single logout: Cognito sends its signed LogoutRequest to Entra by redirect
 		// and requires the IdP's LogoutResponse back by HTTP POST (Cognito developer guide,
 		// "Signing out SAML users with single sign-out"), while Entra ID answers single
