@@ -21,9 +21,10 @@ import (
 // while it prepares the app, after every construct and aspect of Portico ran, so a
 // validation (run after preparation, before the templates are written) points each of them
 // at this group.
-func helperLogGroup(stack awscdk.Stack, cfg *config.Config, region string, key awskms.IKey, removal awscdk.RemovalPolicy) awslogs.LogGroup {
+func helperLogGroup(stack awscdk.Stack, cfg *config.Config, part string, key awskms.IKey, removal awscdk.RemovalPolicy) awslogs.LogGroup {
 	lg := awslogs.NewLogGroup(stack, jsii.String("CdkHelperLogs"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String("/portico/" + cfg.Env + "/cdk-helpers/" + region),
+		// Named per stack: in an environment whose region is us-east-1 both stacks share it.
+		LogGroupName:  jsii.String("/portico/" + cfg.Env + "/cdk-helpers/" + part),
 		Retention:     retention[cfg.LogRetentionDays],
 		EncryptionKey: key,
 		RemovalPolicy: removal,

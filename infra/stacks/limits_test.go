@@ -77,6 +77,17 @@ func TestEveryLogGroupOwned(t *testing.T) {
 				}
 			}
 		}
+		names := map[string]string{} // physical log group name → stack: none may repeat in one region
+		for stack, tmpl := range map[string]template{"edge": s.edgeJSON, "main": s.mainJSON} {
+			_, gs := tmpl.ofType("AWS::Logs::LogGroup")
+			for _, g := range gs {
+				n := mustJSON(t, g.Properties["LogGroupName"])
+				if other, dup := names[n]; dup && s.cfg.Region == EdgeRegion {
+					t.Errorf("log group %s in both the %s and the %s stack, one region", n, other, stack)
+				}
+				names[n] = stack
+			}
+		}
 		ids, groups := s.mainJSON.ofType("AWS::Logs::LogGroup")
 		execID := ""
 		for i, g := range groups {
