@@ -18,6 +18,8 @@ out() {
 
 case "$step" in
 deploy)
+  # Artifacts lose their mode between jobs; Lambda runs bootstrap only when executable.
+  chmod +x build/lambda/*/bootstrap
   cd infra
   npm install --no-audit --no-fund
   npx cdk deploy --all -c env="$env" --require-approval never --progress events

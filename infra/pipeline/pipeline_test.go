@@ -123,6 +123,7 @@ func TestDeployScript(t *testing.T) {
 	}
 	s := string(read(t, ".github/deploy.sh"))
 	for _, want := range []string{
+		`chmod +x build/lambda/*/bootstrap`,
 		`npx cdk deploy --all -c env="$env" --require-approval never`,
 		`aws s3 sync frontend/dist/portico/browser`,
 		`go run ./services/cmd/portico -timeout 10m smoke`,

@@ -3,6 +3,7 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -240,4 +241,13 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestSessionCookieIsTheBFFs: the edge's per-caller rate limit counts by the cookie the BFF
+// actually sets.
+func TestSessionCookieIsTheBFFs(t *testing.T) {
+	got := findInRepo(t, "bff", regexp.MustCompile(`SessionCookieName\s*=\s*"([^"]+)"`))
+	if len(got) != 2 || got[1] != SessionCookie {
+		t.Fatalf("the BFF's session cookie is %v, the WAF counts by %s", got, SessionCookie)
+	}
 }
