@@ -39,7 +39,7 @@ BREAKING_AGAINST ?=
 # proxy, inference, the Lambda adapter): go-test runs them with the race detector, the rest
 # without.
 RACE_PKGS := ./bff ./bff/proxy ./bff/session/... ./services/store/... ./services/token/... \
-  ./services/metering ./services/inference ./services/lambdahttp/...
+  ./services/metering ./services/inference ./services/platform/lambdahttp/...
 LAMBDA_CMDS := services/cmd/portico-services services/cmd/portico-authorizer bff/cmd/portico-bff
 
 # need_deb CMD,PACKAGE: install Debian's PACKAGE when CMD is not found (as root, with
@@ -60,30 +60,30 @@ help: ## Show this help.
 
 .PHONY: dev
 dev: tools ## Run the whole local stack (dev IdP, local AWS, services, BFF + SPA) on embedded defaults.
-	go run ./services/cmd/portico-dev
+	go run ./services/dev/cmd/portico-dev
 
 .PHONY: test
 test: tools checkgenerate buf-check go-test build fuzz-short bench-smoke infra-test frontend-test ## Run every test: generated code, buf lint/format/breaking, Go (race detector on the concurrent packages, the Lambda build run against the local Runtime API and dynalite), the arm64 Lambda bootstraps, short fuzzing, load-tool smoke, CDK synth, frontend unit and end-to-end.
 
 .PHONY: bench
 bench: tools ## Micro-benchmarks, end-to-end load runs on loopback and the 60 s load test; writes docs/benchmarks.md (~10 min).
-	go run ./services/cmd/portico-bench -out docs/benchmarks.md
+	go run ./services/testing/cmd/portico-bench -out docs/benchmarks.md
 
 .PHONY: fuzz
 fuzz: ## Run every Go fuzz target under services/ and bff/ for a bounded time each (FUZZTIME, default 20s).
-	go run ./services/cmd/portico-bench -fuzz $(FUZZTIME)
+	go run ./services/testing/cmd/portico-bench -fuzz $(FUZZTIME)
 
 .PHONY: fuzz-short
 fuzz-short: ## Every fuzz target for FUZZTIME_TEST (default 5s) each (part of make test).
-	go run ./services/cmd/portico-bench -fuzz $(FUZZTIME_TEST)
+	go run ./services/testing/cmd/portico-bench -fuzz $(FUZZTIME_TEST)
 
 .PHONY: mutate
 mutate: tools ## Apply known-dangerous mutations to a copy of the tree, expect the tests to fail for each; writes docs/mutations.md.
-	go run ./services/cmd/portico-mutate -out docs/mutations.md
+	go run ./services/testing/cmd/portico-mutate -out docs/mutations.md
 
 .PHONY: bench-smoke
 bench-smoke: ## A short run of the load tool against the real binaries (part of make test).
-	go run ./services/cmd/portico-bench -smoke
+	go run ./services/testing/cmd/portico-bench -smoke
 
 .PHONY: build
 build: ## Build the Lambda bootstrap binaries (linux/arm64, stripped) into build/lambda/<name>/bootstrap.

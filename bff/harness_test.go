@@ -23,8 +23,8 @@ import (
 	"github.com/portico-dev/portico/bff/config"
 	"github.com/portico-dev/portico/bff/cookie"
 	"github.com/portico-dev/portico/bff/session"
-	"github.com/portico-dev/portico/services/devidp"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 )
 
 // upstream is a fake services server (h2c and HTTP/1.1) that records what reaches it.

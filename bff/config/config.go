@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/bff/cookie"
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
-	"github.com/portico-dev/portico/services/runmode"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
 )
 
 // Environment variables.

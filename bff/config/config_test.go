@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-dev/portico/services/logs"
-	"github.com/portico-dev/portico/services/runmode"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }

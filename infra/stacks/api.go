@@ -17,7 +17,7 @@ import (
 const StageName = "v1"
 
 // BinaryMediaTypes are the request content types API Gateway passes to the functions as
-// binary (base64 in the proxy event, decoded by services/lambdahttp): Connect unary and
+// binary (base64 in the proxy event, decoded by services/platform/lambdahttp): Connect unary and
 // streaming protobuf, gRPC-Web, and raw octet streams. Streamed (ResponseTransferMode STREAM)
 // proxy integrations return response bytes as they are whatever this list says (API Gateway
 // guide, "Binary media types for REST APIs"), so the list only governs request bodies; "*/*"

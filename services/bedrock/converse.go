@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
-	"github.com/portico-dev/portico/services/awsrt"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
 // Usage is the token usage of one call.

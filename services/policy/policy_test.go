@@ -214,6 +214,9 @@ func TestValidation(t *testing.T) {
 		{"second document", "version: 1\n---\nversion: 1\nguardrails:\n  - {model: amazon.nova-lite-v1:0, id: g, version: \"1\"}\n", []string{"2:1: a policy file holds one YAML document"}},
 		{"group name with spaces", "version: 1\ngroups:\n  - name: \" MLUsers\"\n", []string{"3:11: group name \" MLUsers\" contains white space"}},
 		{"scope with a space", "version: 1\nscopes:\n  - scope: portico/inference portico/identity\n", []string{"3:12: scope \"portico/inference portico/identity\" contains white space"}},
+		{"duplicate scope", "version: 1\nscopes:\n  - scope: s\n  - scope: s\n", []string{"4:12: scope \"s\" is already defined on line 3"}},
+		{"scope entry without scope", "version: 1\nscopes:\n  - models: [amazon.nova-lite-v1:0]\n", []string{"3:11: scope entry needs a scope"}},
+		{"a group and a scope may share a name", "version: 1\ngroups:\n  - name: s\nscopes:\n  - scope: s\n    quotas: {groupTokensPerMonth: 5}\n", []string{"6:35: groupTokensPerMonth applies to groups"}},
 		{"usage admin with a space", "version: 1\nusageAdmins: [\"Administrators \"]\n", []string{"2:15: usage-admin group \"Administrators \" is not defined"}},
 		{"several problems", "version: 1\ngroups:\n  - name: A\n    models: [nope]\n    quotas: {userTokensPerDay: -1}\n  - name: A\n", []string{"4:14: model \"nope\"", "5:32: limit must be positive", "6:11: group \"A\" is already defined"}},
 	}

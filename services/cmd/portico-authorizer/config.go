@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
-	"github.com/portico-dev/portico/services/runmode"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
 )
 
 // Environment variables (docs/contracts.md). This file is the only place the command reads

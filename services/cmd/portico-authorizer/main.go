@@ -22,8 +22,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/portico-dev/portico/services/authorizer"
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/token"
 )

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
-	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
 	"github.com/portico-dev/portico/services/policy"
-	"github.com/portico-dev/portico/services/runmode"
 )
 
 func TestBuild(t *testing.T) {
@@ -146,7 +146,7 @@ func TestInitErrorOnLambda(t *testing.T) {
 	if b, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
 	}
-	api := runtimeapi.New()
+	api := runtimeapitest.New()
 	t.Cleanup(api.Close)
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), EnvRuntimeAPI + "=" + api.Addr()}
@@ -156,7 +156,7 @@ func TestInitErrorOnLambda(t *testing.T) {
 	}
 	select {
 	case report := <-api.InitErrors():
-		msg := runtimeapi.ErrorMessage(report.Body)
+		msg := runtimeapitest.ErrorMessage(report.Body)
 		for _, want := range []string{EnvIssuer, EnvClientIDs, EnvPolicyFile} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("init error %q does not name %s", msg, want)

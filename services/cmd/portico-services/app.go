@@ -20,11 +20,12 @@ import (
 	"github.com/portico-dev/portico/services/identity"
 	"github.com/portico-dev/portico/services/inference"
 	"github.com/portico-dev/portico/services/metering"
+	"github.com/portico-dev/portico/services/platform/server"
+	"github.com/portico-dev/portico/services/platform/telemetry"
 	"github.com/portico-dev/portico/services/policy"
+	"github.com/portico-dev/portico/services/principal"
 	"github.com/portico-dev/portico/services/sagemaker"
-	"github.com/portico-dev/portico/services/server"
 	"github.com/portico-dev/portico/services/store"
-	"github.com/portico-dev/portico/services/telemetry"
 	"github.com/portico-dev/portico/services/token"
 )
 
@@ -81,7 +82,7 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		server.WithTelemetry(providers),
 		server.WithAuth(authn.New(verifier, log)),
 		// The BFF's client ids, as inference.Config.TrustedClientIDs: X-Request-Id adopted.
-		server.WithTrustedClientIDs(cfg.bffClientIDs...),
+		server.WithTrustedCaller(principal.ClientIn(cfg.bffClientIDs...)),
 	)
 	if err != nil {
 		return nil, err

@@ -7,10 +7,11 @@ import (
 	"strings"
 
 	"github.com/portico-dev/portico/services/catalog"
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
-	"github.com/portico-dev/portico/services/runmode"
-	"github.com/portico-dev/portico/services/telemetry"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
+	"github.com/portico-dev/portico/services/platform/telemetry"
+	"github.com/portico-dev/portico/services/store"
 )
 
 // Environment variables (docs/contracts.md). This file is the only place the command reads
@@ -190,11 +191,10 @@ func parseServices(v string) ([]string, error) {
 	return out, nil
 }
 
-// checkStore validates a PORTICO_STORE value; openStore opens it.
+// checkStore validates a PORTICO_STORE value (store.ParseSpec); openStore opens it.
 func checkStore(spec string) error {
-	kind, rest, ok := strings.Cut(spec, ":")
-	if !ok || rest == "" || (kind != "sqlite" && kind != "dynamodb") {
-		return fmt.Errorf("%s=%q: want sqlite:<path> or dynamodb:<table>", EnvStore, spec)
+	if _, err := store.ParseSpec(spec); err != nil {
+		return fmt.Errorf("%s=%q: %w", EnvStore, spec, err)
 	}
 	return nil
 }

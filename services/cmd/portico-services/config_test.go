@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
-	"github.com/portico-dev/portico/services/runmode"
-	"github.com/portico-dev/portico/services/telemetry"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
+	"github.com/portico-dev/portico/services/platform/telemetry"
 )
 
 // prodEnv is a complete production environment.
