@@ -91,7 +91,7 @@ func (c *Client) Converse(ctx context.Context, req *inferencev1.ConverseRequest,
 		return res, err
 	}
 	in := &bedrockruntime.ConverseInput{
-		ModelId:         aws.String(req.GetModelId()),
+		ModelId:         call.target(req),
 		Messages:        sdkMessages(req.GetMessages()),
 		System:          sdkSystem(req.GetSystemPrompt()),
 		InferenceConfig: sdkInferenceConfig(req.GetInferenceConfig(), call.Limits),

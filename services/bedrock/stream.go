@@ -50,7 +50,7 @@ func (c *Client) ConverseStream(ctx context.Context, sreq *inferencev1.ConverseS
 		return res, err
 	}
 	in := &bedrockruntime.ConverseStreamInput{
-		ModelId:         aws.String(req.GetModelId()),
+		ModelId:         call.target(req),
 		Messages:        sdkMessages(req.GetMessages()),
 		System:          sdkSystem(req.GetSystemPrompt()),
 		InferenceConfig: sdkInferenceConfig(req.GetInferenceConfig(), call.Limits),

@@ -118,8 +118,17 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			if err != nil {
 				return nil, errors.Join(fmt.Errorf("metrics: %w", err), a.close())
 			}
+			// Bedrock is called by the inference profile where a model is not on demand in
+			// this region. A model that cannot run here at all keeps its own id (Bedrock then
+			// refuses the call, and the smoke test says so): `cdk synth` refuses such a catalog
+			// for a deployment, and the development stack's local endpoint serves every id.
+			regional, err := cat.InRegion(awsc.Region)
+			if err != nil {
+				log.LogAttrs(ctx, slog.LevelWarn, "catalog: models that cannot run from this region keep their own ids",
+					slog.String("region", awsc.Region), slog.String("error", err.Error()))
+			}
 			svc := inference.NewService(inference.Config{
-				Catalog: cat, Policy: pol, Store: a.store,
+				Catalog: regional, Policy: pol, Store: a.store,
 				Bedrock: bedrock.New(awsc), SageMaker: sagemaker.New(awsc),
 				Recorder: recorder, Logger: log,
 				TrustedClientIDs: cfg.bffClientIDs,

@@ -34,6 +34,10 @@ type Endpoint struct {
 var DefaultModels = []Model{
 	{ID: "us.anthropic.claude-sonnet-4-20250514-v1:0", MaxOutputTokens: 8192, SystemPrompt: true, Images: true},
 	{ID: "anthropic.claude-3-5-haiku-20241022-v1:0", MaxOutputTokens: 8192, SystemPrompt: true},
+	// The inference profiles the services call from the dev region (us-east-1) for models
+	// that run on demand only elsewhere (services/catalog: onDemandRegions, profiles).
+	{ID: "us.anthropic.claude-3-5-haiku-20241022-v1:0", MaxOutputTokens: 8192, SystemPrompt: true},
+	{ID: "us.meta.llama3-1-70b-instruct-v1:0", MaxOutputTokens: 2048, SystemPrompt: true},
 	{ID: "amazon.nova-pro-v1:0", MaxOutputTokens: 5120, SystemPrompt: true, Images: true},
 	{ID: "amazon.nova-lite-v1:0", MaxOutputTokens: 5120, SystemPrompt: true, Images: true},
 	{ID: "amazon.titan-text-express-v1", MaxOutputTokens: 8192},

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -126,7 +128,7 @@ func (fs *Faults) take(target string) (Fault, bool) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	for i, f := range fs.rules {
-		if f.Target != "*" && f.Target != target {
+		if f.Target != "*" && f.Target != target && !profileOf(target, f.Target) {
 			continue
 		}
 		out := *f
@@ -139,6 +141,15 @@ func (fs *Faults) take(target string) (Fault, bool) {
 		return out, true
 	}
 	return Fault{}, false
+}
+
+// profileOf reports whether target is a cross-region inference profile of model (a
+// geography prefix and the model id, such as us.<model>): a fault on a model applies to the
+// calls that reach it through a profile, as the services make from a region where the model
+// is not on demand (services/catalog, Model.Route).
+func profileOf(target, model string) bool {
+	geo, rest, ok := strings.Cut(target, ".")
+	return ok && rest == model && slices.Contains([]string{"us", "eu", "apac", "global", "us-gov", "ca", "jp", "au"}, geo)
 }
 
 var faultMarker = regexp.MustCompile(`\[\[fault:([a-z]+)(?::([0-9]+))?\]\]`)
