@@ -119,6 +119,12 @@ func cdkContext() (map[string]any, error) {
 // template is a CloudFormation template as plain Go values.
 type template struct {
 	Resources map[string]resource `json:"Resources"`
+	Outputs   map[string]output   `json:"Outputs"`
+}
+
+type output struct {
+	Description string `json:"Description"`
+	Value       any    `json:"Value"`
 }
 
 type resource struct {
