@@ -52,7 +52,8 @@ type Entra struct {
 var (
 	// guidRE is an Entra object or application id as the tokens carry it: a lower-case GUID.
 	guidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	// scopeValueRE is a scope's value as Entra allows it in scp (no white space, no "/").
+	// scopeValueRE is a scope's value as tokens carry it in scp (no white space, no "/"),
+	// never .default (which names no delegated scope of its own).
 	scopeValueRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
 	// secretARNRE is a complete Secrets Manager secret ARN (with the six characters Secrets
 	// Manager appends to the name), so an IAM grant on it names exactly that secret.
@@ -177,7 +178,7 @@ func (c *Config) validateEntra(bad func(field, format string, args ...any)) {
 	switch {
 	case i < 0 || err != nil || (u.Scheme != "api" && u.Scheme != "https") || u.Host == "":
 		bad("identity.entra.scope", "%q is not a delegated scope's full name, <Application ID URI>/<value> (api://portico-%s/access)", e.Scope, c.Env)
-	case value == ".default" || !scopeValueRE.MatchString(value):
+	case !scopeValueRE.MatchString(value):
 		bad("identity.entra.scope", "%q: want the API app's delegated scope (e.g. access), not %q", e.Scope, value)
 	}
 	if m := secretARNRE.FindStringSubmatch(e.ClientSecretARN); m == nil {
