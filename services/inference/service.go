@@ -112,7 +112,7 @@ func (s *Service) GetUsage(ctx context.Context, _ *inferencev1.GetUsageRequest) 
 	if err != nil {
 		return nil, err
 	}
-	limits := metering.Limits(s.policy.Entitlements(p).Quotas())
+	limits := s.policy.Entitlements(p).Quotas()
 	u, err := s.store.Usage(ctx, p.Account(), limits)
 	if err != nil {
 		if errors.Is(err, store.ErrUnavailable) {

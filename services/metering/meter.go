@@ -14,7 +14,6 @@ import (
 
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/services/catalog"
-	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/principal"
 	"github.com/portico-dev/portico/services/store"
 )
@@ -78,7 +77,7 @@ type Request struct {
 	Arrived time.Time
 	// Tokens is the worst case held against tokens limits: estimated input plus max output.
 	Tokens int64
-	// Limits are every limit that applies (see Limits).
+	// Limits are every limit that applies: the policy's Entitlements.QuotasFor the model.
 	Limits []store.Limit
 }
 
@@ -89,16 +88,6 @@ func (r Request) reservation() store.Reservation {
 		Procedure: r.Procedure, ModelID: r.ModelID, SourceIP: r.SourceIP, UserAgent: r.UserAgent,
 		Tokens: r.Tokens, Limits: r.Limits,
 	}
-}
-
-// Limits converts the policy's quotas for a request to the store's limits.
-func Limits(qs []policy.Quota) []store.Limit {
-	out := make([]store.Limit, 0, len(qs))
-	for _, q := range qs {
-		p := q.Proto()
-		out = append(out, store.Limit{Subject: p.Subject, Group: p.Group, Window: p.Window, Unit: p.Unit, Max: p.Limit})
-	}
-	return out
 }
 
 // Reserve holds r's worst case against its limits. Its errors are *connect.Error:
