@@ -2,12 +2,9 @@ package inference
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
 	"time"
-
-	"connectrpc.com/connect"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
@@ -115,12 +112,7 @@ func (s *Service) GetUsage(ctx context.Context, _ *inferencev1.GetUsageRequest) 
 	limits := s.policy.Entitlements(p).Quotas()
 	u, err := s.store.Usage(ctx, p.Account(), limits)
 	if err != nil {
-		if errors.Is(err, store.ErrUnavailable) {
-			s.log.LogAttrs(ctx, slog.LevelError, "usage: store unavailable", slog.Any("error", err))
-			return nil, connect.NewError(connect.CodeUnavailable, errors.New("usage store unavailable; retry later"))
-		}
-		s.log.LogAttrs(ctx, slog.LevelError, "usage", slog.Any("error", err))
-		return nil, connect.NewError(connect.CodeInternal, errors.New("could not read usage"))
+		return nil, metering.StoreError(ctx, s.log, "read usage", err, metering.BlameHandler)
 	}
 	return &inferencev1.GetUsageResponse{
 		Quotas: u.QuotasProto(), Today: u.Today.Proto(), ThisMonth: u.ThisMonth.Proto(), AsOf: u.AsOfProto(),

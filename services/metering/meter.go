@@ -3,7 +3,6 @@ package metering
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -100,36 +99,14 @@ func (m *Meter) Reserve(ctx context.Context, r Request) (*Call, error) {
 		return &Call{m: m, req: r, ticket: t}, nil
 	}
 	var qe *store.QuotaError
-	switch {
-	case errors.As(err, &qe):
+	if errors.As(err, &qe) {
 		ce := QuotaExceeded(qe, m.now())
 		m.Refuse(ctx, r, ce)
 		return nil, ce
-	case errors.Is(err, store.ErrUnavailable):
-		m.log.LogAttrs(ctx, slog.LevelError, "reserve: store unavailable", slog.String("request_id", r.RequestID), slog.Any("error", err))
-		m.observe(ctx, r, Usage{}, connect.CodeUnavailable.String(), m.now(), false)
-		return nil, connect.NewError(connect.CodeUnavailable, errors.New("usage store unavailable; retry later"))
-	default:
-		m.log.LogAttrs(ctx, slog.LevelError, "reserve failed", slog.String("request_id", r.RequestID), slog.Any("error", err))
-		m.observe(ctx, r, Usage{}, connect.CodeInternal.String(), m.now(), false)
-		return nil, connect.NewError(connect.CodeInternal, errors.New("could not reserve quota"))
 	}
-}
-
-// QuotaExceeded returns the RESOURCE_EXHAUSTED error for a refused reservation, with the
-// QuotaExceeded and RetryAfter details.
-func QuotaExceeded(qe *store.QuotaError, now time.Time) *connect.Error {
-	s := qe.Status
-	ce := connect.NewError(connect.CodeResourceExhausted, fmt.Errorf(
-		"quota exceeded: %s: used %d, reserved by requests in flight %d, this request needs up to %d; resets at %s",
-		s.Limit, s.Used, s.Reserved, qe.Requested, s.ResetsAt.UTC().Format(time.RFC3339)))
-	if d, err := connect.NewErrorDetail(qe.Proto()); err == nil {
-		ce.AddDetail(d)
-	}
-	if d, err := connect.NewErrorDetail(qe.RetryAfter(now)); err == nil {
-		ce.AddDetail(d)
-	}
-	return ce
+	ce := StoreError(ctx, m.log, "reserve quota", err, BlameHandler, slog.String("request_id", r.RequestID))
+	m.observe(ctx, r, Usage{}, ce.Code().String(), m.now(), false)
+	return nil, ce
 }
 
 // Refuse records a request refused before anything was spent: an audit record with the
