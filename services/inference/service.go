@@ -16,10 +16,11 @@ import (
 	"github.com/portico-dev/portico/services/store"
 )
 
-// BedrockProvider runs conversations; *bedrock.Client is one.
+// BedrockProvider runs conversations the service has checked (bedrock.Check), without
+// checking them again; *bedrock.Client is one.
 type BedrockProvider interface {
-	Converse(ctx context.Context, req *inferencev1.ConverseRequest, call bedrock.Call) (*bedrock.Result, error)
-	ConverseStream(ctx context.Context, req *inferencev1.ConverseStreamRequest, call bedrock.Call, send bedrock.SendFunc) (*bedrock.Result, error)
+	ConverseChecked(ctx context.Context, conv *bedrock.Conversation) (*bedrock.Result, error)
+	ConverseStreamChecked(ctx context.Context, conv *bedrock.Conversation, send bedrock.SendFunc) (*bedrock.Result, error)
 }
 
 // Config configures a Service.
