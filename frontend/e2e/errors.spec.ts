@@ -1,4 +1,5 @@
 import { expect, signIn, snap, test } from './fixtures';
+import { visibleText } from './wire';
 
 /**
  * Error paths against the real stack, with faults injected into the local AWS endpoint's
@@ -8,6 +9,10 @@ const LOCALAWS = process.env['PORTICO_E2E_LOCALAWS'] ?? 'http://localhost:4566';
 const MODEL = 'amazon.titan-text-express-v1';
 
 test.describe('errors in plain language', () => {
+  // The faults are set on the shared local AWS endpoint for one model and cleared after each
+  // test, so these tests never run at the same time, even when everything else does.
+  test.describe.configure({ mode: 'default' });
+
   test.afterEach(async ({ request }) => {
     await request.delete(`${LOCALAWS}/_portico/faults`);
   });
@@ -40,6 +45,8 @@ test.describe('errors in plain language', () => {
   });
 
   test('a dropped stream keeps the partial answer and offers a retry', async ({ page, request }) => {
+    // The local model streams one event per word after messageStart; cut after 8 events, the
+    // browser has the answer's first 7 words: "## About Tell me about dropped\n\nThis".
     const res = await request.post(`${LOCALAWS}/_portico/faults`, {
       data: { target: MODEL, fault: 'cut', afterEvents: 8 },
     });
@@ -50,9 +57,24 @@ test.describe('errors in plain language', () => {
     await page.getByTestId('composer-input').press('Enter');
     const answer = page.locator('[data-testid="chat-message"][data-role="assistant"]').last();
     await expect(answer).toHaveAttribute('data-status', 'error', { timeout: 30_000 });
+    const content = answer.getByTestId('message-content');
+    await expect(content.locator('h2')).toHaveText('About Tell me about dropped');
+    const partial = await visibleText(content);
+    expect(partial).toBe('About Tell me about dropped This');
+    // Marked as interrupted, on the message and in the banner.
+    await expect(answer.getByTestId('message-error')).toContainText('Answer interrupted');
     await expect(page.getByTestId('error-banner').last()).toHaveAttribute('data-kind', 'stream-dropped');
     await expect(page.getByTestId('error-banner').last()).toContainText('Answer interrupted');
     await expect(page.getByTestId('error-retry').last()).toBeVisible();
     await snap(page, '11-error-stream-dropped');
+
+    // Without the fault, the same prompt's whole answer begins with the partial one.
+    await request.delete(`${LOCALAWS}/_portico/faults`);
+    await page.getByTestId('error-retry').last().click();
+    await expect(answer).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+    await expect(page.getByTestId('error-banner')).toHaveCount(0);
+    const full = await visibleText(content);
+    expect(full.startsWith(partial), `${JSON.stringify(full)} starts with the partial answer`).toBe(true);
+    expect(full.length).toBeGreaterThan(partial.length);
   });
 });

@@ -7,19 +7,38 @@ export const PASSWORD = process.env['PORTICO_E2E_PASSWORD'] ?? 'portico-dev';
 /** Where screenshots of the main screens are kept as test artifacts. */
 export const SCREENSHOTS = path.join(__dirname, '..', 'test-results', 'screenshots');
 
+/** The BFF's address (the app's origin), as in playwright.config.ts. */
+export const APP = process.env['PORTICO_E2E_URL'] ?? 'http://localhost:8080';
+
+/** The dev IdP's address (DESIGN.md's fixed dev interfaces). */
+export const IDP = process.env['PORTICO_E2E_IDP'] ?? 'http://localhost:9000';
+
+/** The dev users' names as services/devidp/users.yaml gives them (given and family name). */
+export const DISPLAY_NAMES: Record<string, string> = { alice: 'Alice Martin', dana: 'Dana Kim', bob: 'Bob Stone' };
+
 /**
- * A page that fails the test on any console error or uncaught exception. The one expected
- * browser message is the 401 of the signed-out session probe (`GET /auth/session`).
+ * The browser console errors a test may see, each matched exactly: the 401 of the signed-out
+ * session probe (`GET /auth/session` on the app's origin), and the 404 of the favicon that
+ * Chromium may probe on the dev IdP's origin while its login form shows (the IdP serves
+ * none). The app serves its own favicon, so a 404 for it is a real error.
  */
+export function expectedConsoleError(text: string, url: string): boolean {
+  const failed = (status: number) => text === `Failed to load resource: the server responded with a status of ${status} (${statusText[status]})`;
+  if (failed(401) && url === new URL('/auth/session', APP).href) return true;
+  if (failed(404) && url === new URL('/favicon.ico', IDP).href) return true;
+  return false;
+}
+
+const statusText: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found' };
+
+/** A page that fails the test on any console error (but those above) or uncaught exception. */
 export const test = base.extend<{ page: Page }>({
   page: async ({ page }, use) => {
     const problems: string[] = [];
     page.on('console', (msg) => {
       if (msg.type() !== 'error') return;
       const where = msg.location().url ?? '';
-      if (/status of 401/.test(msg.text()) && /\/auth\/session/.test(where + msg.text())) return;
-      // Browsers may probe a favicon on the dev IdP's origin; a missing one is not the app's error.
-      if (/status of 404/.test(msg.text()) && /favicon\.ico/.test(where)) return;
+      if (expectedConsoleError(msg.text(), where)) return;
       problems.push(`console error: ${msg.text()} (${where})`);
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
@@ -30,7 +49,7 @@ export const test = base.extend<{ page: Page }>({
 
 export { expect };
 
-/** Signs in through the BFF and the dev IdP's login form, landing back on the app. */
+/** Signs in through the BFF and the dev IdP's login form, landing back on the app as the user's name. */
 export async function signIn(page: Page, username: string, path = '/'): Promise<void> {
   await page.goto(path);
   await expect(page.getByTestId('sign-in-page')).toBeVisible();
@@ -41,6 +60,8 @@ export async function signIn(page: Page, username: string, path = '/'): Promise<
   await page.locator('input[name="password"]').fill(PASSWORD);
   await page.locator('input[name="password"]').press('Enter');
   await expect(page.getByTestId('user-menu')).toBeVisible();
+  const name = DISPLAY_NAMES[username];
+  if (name) await expect(page.getByTestId('user-name')).toHaveText(name);
 }
 
 /** Saves a full-page screenshot of a main screen. */

@@ -4,8 +4,9 @@
 //
 // Decision:
 //
-//   - no token, or a token that does not verify (for any reason token reports): the error
-//     "Unauthorized", which API Gateway turns into 401;
+//   - no token, or a token that does not verify (for any reason token reports, including a
+//     key the issuer has removed from its JWKS, at most one key-set lifetime after the last
+//     fetch): the error "Unauthorized", which API Gateway turns into 401;
 //   - the issuer's keys cannot be fetched, so no token can be checked: ErrUnavailable, which
 //     API Gateway answers with its AUTHORIZER_FAILURE response (500 unless mapped to 503) and
 //     does not cache, so that clients retry rather than sign the user out;

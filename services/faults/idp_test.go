@@ -2,6 +2,8 @@ package faults_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -60,10 +62,10 @@ func TestIdPDown(t *testing.T) {
 }
 
 // TestKeyRotation rotates the IdP's signing key under a running system: tokens signed with
-// the old key keep verifying during the grace period, and tokens signed with the new key
-// verify once the services have refetched the key set (no sooner than its refresh interval
-// after the last fetch, which the test reaches by moving the shared clock). A browser signing
-// in after the rotation gets a session whose calls pass too.
+// the old key keep verifying during the grace period, and tokens signed with the new key are
+// refused until the services may refetch the key set (no sooner than its refresh interval
+// after the last fetch) and verify after it; the test moves the shared clock rather than
+// waiting. A browser signing in after the rotation gets a session whose calls pass too.
 func TestKeyRotation(t *testing.T) {
 	t.Parallel()
 	c := newChain(t, chainOptions{})
@@ -74,10 +76,23 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("old token before rotation: %v", err)
 	}
 
+	// Pin the services' last key-set fetch to now, whatever time the steps above took: past
+	// the refresh interval, a token naming a kid the IdP never published makes the verifier
+	// refetch (and still refuse it).
+	c.clock.advance(token.DefaultRefreshInterval + time.Second)
+	if _, err := c.direct(withKid(t, oldTok, "never-published")).Converse(ctx, ask("hello", 8)); connect.CodeOf(err) != connect.CodeUnauthenticated {
+		t.Fatalf("token naming an unpublished kid: %v, want %v", err, connect.CodeUnauthenticated)
+	}
+
 	c.idp.RotateKeys()
 	newTok := c.machineToken()
 	if kidOf(t, newTok) == kidOf(t, oldTok) {
 		t.Fatal("the rotation did not change the signing key")
+	}
+	// The fetch above was moments ago, so the services may not refetch yet: the new key is
+	// unknown to them and its token is refused, not let through unchecked.
+	if _, err := c.direct(newTok).Converse(ctx, ask("hello", 8)); connect.CodeOf(err) != connect.CodeUnauthenticated {
+		t.Fatalf("new token right after the rotation (refetch not yet allowed): %v, want %v", err, connect.CodeUnauthenticated)
 	}
 	if _, err := c.direct(oldTok).Converse(ctx, ask("hello", 8)); err != nil {
 		t.Fatalf("old token during the grace period: %v", err)
@@ -85,8 +100,6 @@ func TestKeyRotation(t *testing.T) {
 	if _, err := c.viaBFF(before).Converse(ctx, ask("hello", 8)); err != nil {
 		t.Fatalf("session signed in before the rotation: %v", err)
 	}
-	_, err := c.direct(newTok).Converse(ctx, ask("hello", 8))
-	t.Logf("new token right after the rotation (refetch not yet allowed): %v", connect.CodeOf(err))
 
 	c.clock.advance(token.DefaultRefreshInterval + time.Second) // past the key set's refresh interval
 	if _, err := c.direct(newTok).Converse(ctx, ask("hello", 8)); err != nil {
@@ -99,11 +112,29 @@ func TestKeyRotation(t *testing.T) {
 	if _, err := c.viaBFF(after).Converse(ctx, ask("hello", 8)); err != nil {
 		t.Fatalf("session signed in after the rotation: %v", err)
 	}
-	rows := int64(6)
-	if err == nil {
-		rows++
+	// Six calls went through; the two refused tokens booked nothing.
+	c.books(6)
+}
+
+// withKid returns jwt with its header's kid replaced (the signature no longer matches, which
+// a verifier only finds out after looking the kid up).
+func withKid(t *testing.T, jwt, kid string) string {
+	t.Helper()
+	head, rest, _ := strings.Cut(jwt, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		t.Fatal(err)
 	}
-	c.books(rows)
+	var h map[string]any
+	if err := json.Unmarshal(raw, &h); err != nil {
+		t.Fatal(err)
+	}
+	h["kid"] = kid
+	raw, err = json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(raw) + "." + rest
 }
 
 func newBrowserNoSignIn(c *chain) *benchBrowser {

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"crypto/rsa"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -15,9 +16,13 @@ const DefaultCacheSize = 10_000
 // kept in memory, and an attacker who cannot learn the seeds cannot aim for a collision.
 type cacheKey struct{ a, b uint64 }
 
+// cacheEntry is a verified token's principal, until when it holds, and the key that verified
+// it: an entry counts only while the key set still holds that very key.
 type cacheEntry struct {
 	p   *principal.Principal
 	exp time.Time
+	kid string
+	pub *rsa.PublicKey
 }
 
 // resultCache remembers verified principals until their tokens expire. It holds at most max
@@ -44,21 +49,21 @@ func (c *resultCache) key(raw string) cacheKey {
 	return cacheKey{maphash.String(c.seedA, raw), maphash.String(c.seedB, raw)}
 }
 
-func (c *resultCache) get(k cacheKey, now time.Time) (*principal.Principal, bool) {
+func (c *resultCache) get(k cacheKey, now time.Time) (cacheEntry, bool) {
 	if c.max <= 0 {
-		return nil, false
+		return cacheEntry{}, false
 	}
 	c.mu.RLock()
 	e, ok := c.entries[k]
 	c.mu.RUnlock()
 	if !ok || !now.Before(e.exp) {
-		return nil, false
+		return cacheEntry{}, false
 	}
-	return e.p, true
+	return e, true
 }
 
-func (c *resultCache) put(k cacheKey, p *principal.Principal, exp, now time.Time) {
-	if c.max <= 0 || !now.Before(exp) {
+func (c *resultCache) put(k cacheKey, e cacheEntry, now time.Time) {
+	if c.max <= 0 || !now.Before(e.exp) {
 		return
 	}
 	c.mu.Lock()
@@ -77,7 +82,7 @@ func (c *resultCache) put(k cacheKey, p *principal.Principal, exp, now time.Time
 			delete(c.entries, key)
 		}
 	}
-	c.entries[k] = cacheEntry{p: p, exp: exp}
+	c.entries[k] = e
 }
 
 func (c *resultCache) len() int {

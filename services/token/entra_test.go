@@ -42,6 +42,11 @@ func TestEntraProfile(t *testing.T) {
 		{"user type without scp", base(tokentest.Claims{"azp": "bff-app", "idtyp": "user"}), token.ErrSubject, 0},
 		{"user without a name", base(tokentest.Claims{"azp": "bff-app", "scp": "a"}), token.ErrSubject, 0},
 		{"user named like a machine account", base(tokentest.Claims{"azp": "bff-app", "scp": "a", "preferred_username": "client:batch-app"}), token.ErrSubject, 0},
+		{"user without sub", base(tokentest.Claims{"sub": nil, "azp": "bff-app", "scp": "a", "preferred_username": "a"}), token.ErrSubject, 0},
+		{"app without sub", base(tokentest.Claims{"sub": "", "appid": "batch-app", "roles": []string{"portico/inference"}}), token.ErrSubject, 0},
+		{"app of another type", base(tokentest.Claims{"appid": "batch-app", "idtyp": "device"}), token.ErrSubject, 0},
+		{"azp wins over appid", base(tokentest.Claims{"azp": "other-app", "appid": "batch-app", "idtyp": "app"}), token.ErrClientID, 0},
+		{"app token, v1 shape", base(tokentest.Claims{"appid": "batch-app"}), nil, principal.KindMachine},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +71,12 @@ func TestEntraProfile(t *testing.T) {
 	}
 	if _, err := anyApp.Verify(context.Background(), iss.Sign(app)); err != nil {
 		t.Errorf("app token, any app accepted: %v", err)
+	}
+	// An Entra profile configured without an audience accepts nothing, not even a token whose
+	// aud is empty too.
+	noAud := token.NewVerifier(iss.URL, token.Entra{ClientIDs: []string{"batch-app"}})
+	if _, err := noAud.Verify(context.Background(), iss.Sign(base(tokentest.Claims{"aud": "", "appid": "batch-app"}))); !errors.Is(err, token.ErrAudience) {
+		t.Errorf("profile without an audience, token with aud \"\": err = %v, want ErrAudience", err)
 	}
 	p, err := v.Verify(context.Background(), iss.Sign(user))
 	if err != nil {

@@ -42,6 +42,14 @@ func TestKeySetNoRefetchStorm(t *testing.T) {
 	if n := iss.JWKSFetches(); n != 1 {
 		t.Fatalf("50 concurrent first verifications fetched the JWKS %d times, want 1", n)
 	}
+	// A caller that asks for a refresh just after another caller's fetch finished gets that
+	// fetch's result.
+	if err := v.KeySet().Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := iss.JWKSFetches(); n != 1 {
+		t.Fatalf("a Refresh within the interval fetched the JWKS (%d fetches), want none", n)
+	}
 
 	// A flood of unknown kids within the interval costs nothing.
 	stranger := tokentest.SignWithUnknownKey(iss.PersonClaims("x", tokentest.WebClientID), "made-up")

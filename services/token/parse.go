@@ -54,21 +54,29 @@ func Parse(raw string) (*JWT, error) {
 			return nil, fmt.Errorf("%w: byte %d is not base64url", ErrMalformed, i)
 		}
 	}
-	h, rest, ok := strings.Cut(raw, ".")
-	if !ok {
-		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+	if strings.Count(raw, ".") != 2 {
+		return nil, fmt.Errorf("%w: not a compact JWS (three parts)", ErrMalformed)
 	}
-	p, s, ok := strings.Cut(rest, ".")
-	if !ok || strings.IndexByte(s, '.') >= 0 {
-		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
-	}
+	h, rest, _ := strings.Cut(raw, ".")
+	p, s, _ := strings.Cut(rest, ".")
 	var t JWT
 	hb, err := b64.DecodeString(h)
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %w", ErrMalformed, err)
 	}
-	if err := json.Unmarshal(hb, &t.Header); err != nil {
+	var header struct {
+		Header
+		Crit json.RawMessage `json:"crit"` // shadows Header.Crit, to tell absent from empty
+	}
+	if err := json.Unmarshal(hb, &header); err != nil {
 		return nil, fmt.Errorf("%w: header: %w", ErrMalformed, err)
+	}
+	t.Header = header.Header
+	if header.Crit != nil {
+		// RFC 7515 section 4.1.11: when present, crit is a non-empty array of names.
+		if err := json.Unmarshal(header.Crit, &t.Header.Crit); err != nil || len(t.Header.Crit) == 0 {
+			return nil, fmt.Errorf("%w: header: crit %s is not a non-empty array of names", ErrMalformed, header.Crit)
+		}
 	}
 	if t.Payload, err = b64.DecodeString(p); err != nil {
 		return nil, fmt.Errorf("%w: payload: %w", ErrMalformed, err)

@@ -83,16 +83,19 @@ func (v *Verifier) KeySet() *KeySet { return v.keys }
 // it names. The principal may be shared with other callers presenting the same token and must
 // not be modified. Errors wrap the package's sentinel errors and are meant for logs only.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*principal.Principal, error) {
-	if raw == "" {
-		return nil, ErrMissing
-	}
+	// Parse checks the size too; checking it here first keeps a huge input from being hashed.
 	if len(raw) > MaxTokenSize {
 		return nil, fmt.Errorf("%w: %d bytes is over the %d byte limit", ErrMalformed, len(raw), MaxTokenSize)
 	}
 	now := v.now()
 	key := v.cache.key(raw)
-	if p, ok := v.cache.get(key, now); ok {
-		return p, nil
+	if e, ok := v.cache.get(key, now); ok {
+		// The result stands while the key set still holds the key that verified it, so a
+		// key the issuer removed stops admitting its tokens from the cache as well. Anything
+		// else (a replaced key, a fetch error) is settled by verifying the token again.
+		if pub, err := v.keys.Key(ctx, e.kid); err == nil && pub == e.pub {
+			return e.p, nil
+		}
 	}
 	t, err := Parse(raw)
 	if err != nil {
@@ -125,7 +128,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*principal.Principal
 	if err != nil {
 		return nil, err
 	}
-	v.cache.put(key, p, c.Expiry.Time, now)
+	v.cache.put(key, cacheEntry{p: p, exp: c.Expiry.Time, kid: t.Header.Kid, pub: pub}, now)
 	return p, nil
 }
 

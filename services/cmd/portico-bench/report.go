@@ -68,6 +68,7 @@ func (r *report) markdown() string {
 	w("| CPU | %s |\n| cores | %d |\n| memory | %s |\n| kernel | Linux %s |\n| Go | %s |\n| date | %s |\n| load average (1, 5, 15 min) at start / end | %s / %s |\n\n",
 		r.machine.cpu, r.machine.cores, r.machine.memory, r.machine.kernel, r.machine.goVersion, r.started.Format(time.RFC3339), r.machine.loadBefore, r.machine.loadAfter)
 	w("The machine is shared: other work (builds, linters, browser tests) may run during the benchmark, which the load averages above show; figures measured against a baseline in the same run are the robust ones.\n\n")
+	w("What the tests catch is measured apart: [mutations.md](mutations.md), written by `make mutate`, lists known-dangerous changes to the token, store, policy, returnTo and allowlist code and whether the tests failed for each.\n\n")
 
 	w("## Reproduce\n\n```sh\nmake bench                                   # = go run ./services/cmd/portico-bench -out docs/benchmarks.md\n")
 	w("go run ./services/cmd/portico-bench -runs 5   # more runs per figure\n")

@@ -25,6 +25,7 @@ import (
 	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
 	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
 	"github.com/portico-dev/portico/services/policy"
 )
@@ -45,6 +46,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	dynalitetest.Stop() // started by TestLambdaBuild
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -90,7 +92,13 @@ func productionSettings(t testing.TB) []string {
 // spawn starts the binary with env (on top of a minimal environment) and JSON logs.
 func spawn(t testing.TB, env ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary)
+	return spawnBinary(t, binary, env...)
+}
+
+// spawnBinary is spawn for another build of the command.
+func spawnBinary(t testing.TB, bin string, env ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin)
 	dir := t.TempDir()
 	cmd.Env = append(baseEnv(dir), "PORTICO_LOG_FORMAT=json", "PORTICO_SERVICES_ADDR=127.0.0.1:0")
 	cmd.Env = append(cmd.Env, env...) // later entries win

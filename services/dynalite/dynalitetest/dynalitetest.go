@@ -137,6 +137,22 @@ func Path() (string, error) {
 	}
 }
 
+// survivingAborts runs dynalite's CLI (its path is the script's first argument) so that a
+// client going away mid-request does not end the process: dynalite 4.0.0 rethrows a request's
+// socket error (ECONNRESET when a test cancels a call, as the quota races and deadline tests
+// do under load), which would crash the one server every later test of the package shares.
+// Any other uncaught error still ends it.
+const survivingAborts = `process.on('uncaughtException', (err) => {
+  const code = err && (err.code || err.message);
+  if (['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'aborted'].includes(code)) {
+    console.error('dynalite: a client went away mid-request (' + code + '); serving on');
+    return;
+  }
+  console.error(err);
+  process.exit(70);
+});
+require(process.argv[1]);`
+
 func start() (*Server, error) {
 	ctx := context.Background() // the process outlives the test that starts it
 	bin, err := Path()
@@ -149,7 +165,11 @@ func start() (*Server, error) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
-	cmd := exec.CommandContext(ctx, bin, //nolint:gosec // G204: bin is $PORTICO_DYNALITE or the repository's own install
+	cli, err := filepath.EvalSymlinks(bin) // node_modules/.bin/dynalite links to dynalite/cli.js
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, "node", "-e", survivingAborts, cli, //nolint:gosec // G204: cli is $PORTICO_DYNALITE or the repository's own install
 		"--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

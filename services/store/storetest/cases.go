@@ -239,6 +239,20 @@ func testHugeReservation(t *testing.T, open Factory) {
 	e.settle(tk, ok(5, 5))
 	_ = e.refused(res("h3", "alice", nil, 981, limit))
 	e.reserve(res("h4", "alice", nil, 980, limit))
+
+	// On counters never used before (no row, no item yet) the same check holds: the first
+	// request may not hold more than the whole limit, whatever its size.
+	group := GroupTokens("MLUsers", day, 500)
+	for i, tokens := range []int64{1001, math.MaxInt64} {
+		qe := e.refused(res(fmt.Sprintf("fresh%d", i), "bob", nil, tokens, UserTokens(day, 1000)))
+		if qe.Status.Used != 0 || qe.Status.Reserved != 0 || qe.Requested != tokens {
+			t.Errorf("QuotaError for %d tokens on a fresh counter = %+v", tokens, qe)
+		}
+		_ = e.refused(res(fmt.Sprintf("freshg%d", i), "carol", []string{"MLUsers"}, tokens, group))
+	}
+	e.wantQuota(e.usage("bob", UserTokens(day, 1000)), 0, 0, 0)
+	e.reserve(res("fresh-fits", "bob", nil, 1000, UserTokens(day, 1000)))
+	e.reserve(res("fresh-fits-g", "carol", []string{"MLUsers"}, 500, group))
 }
 
 func testRequestsPerMinute(t *testing.T, open Factory) {

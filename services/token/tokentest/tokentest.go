@@ -60,10 +60,12 @@ type Issuer struct {
 	jwksFetches      atomic.Int64
 	discoveryFetches atomic.Int64
 
-	mu      sync.Mutex
-	keys    []signingKey // last one signs
-	down    bool
-	tokenFn http.HandlerFunc
+	mu         sync.Mutex
+	keys       []signingKey // last one signs
+	rotations  int
+	down       bool
+	tokenFn    http.HandlerFunc
+	jwksHeader http.Header
 }
 
 // Start runs an issuer until the test ends.
@@ -111,6 +113,9 @@ func (i *Issuer) serveJWKS(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	i.mu.Lock()
+	for name, values := range i.jwksHeader {
+		w.Header()[name] = values
+	}
 	keys := make([]map[string]string, 0, len(i.keys))
 	for _, k := range i.keys {
 		keys = append(keys, map[string]string{
@@ -156,7 +161,32 @@ func (i *Issuer) RotateKeys() {
 	k := mustKey()
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	i.keys = append(i.keys, signingKey{kid: fmt.Sprintf("key-%d", len(i.keys)+1), key: k})
+	i.rotations++
+	i.keys = append(i.keys, signingKey{kid: fmt.Sprintf("key-%d", i.rotations+1), key: k})
+}
+
+// ReplaceKey publishes a new key under the current key's kid, which signs from now on: an
+// issuer that reuses a kid for other key material.
+func (i *Issuer) ReplaceKey() {
+	k := mustKey()
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.keys[len(i.keys)-1].key = k
+}
+
+// RemoveOldKeys stops publishing every key but the current one, as an issuer does at the end
+// of a rotation or after a key is compromised.
+func (i *Issuer) RemoveOldKeys() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.keys = i.keys[len(i.keys)-1:]
+}
+
+// SetJWKSHeader makes the JWKS response carry h (caching headers, typically) from now on.
+func (i *Issuer) SetJWKSHeader(h http.Header) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.jwksHeader = h.Clone()
 }
 
 // PublicKey returns the current signing key's public half.
@@ -216,15 +246,33 @@ func (i *Issuer) Sign(claims Claims) string {
 	return SignRS256(map[string]any{"alg": "RS256", "kid": k.kid, "typ": "JWT"}, claims, k.key)
 }
 
+// SignWithHeader signs claims with RS256 and the current key under header, exactly as given
+// (so a test chooses alg, kid, crit and anything else; the signature is RS256 whatever alg says).
+func (i *Issuer) SignWithHeader(header map[string]any, claims Claims) string {
+	return SignRS256(header, claims, i.current().key)
+}
+
+// SignPayload signs payload, exactly as given (not JSON, duplicate keys, wrong types), with
+// RS256 and the current key under the usual header.
+func (i *Issuer) SignPayload(payload []byte) string {
+	k := i.current()
+	in := encodePart(map[string]any{"alg": "RS256", "kid": k.kid, "typ": "JWT"}) + "." + b64(payload)
+	return in + "." + b64(signPKCS1(k.key, in))
+}
+
 // SignRS256 signs claims under header with key.
 func SignRS256(header map[string]any, claims Claims, key *rsa.PrivateKey) string {
 	in := encodePart(header) + "." + encodePart(claims)
-	h := sha256.Sum256([]byte(in))
+	return in + "." + b64(signPKCS1(key, in))
+}
+
+func signPKCS1(key *rsa.PrivateKey, signingInput string) []byte {
+	h := sha256.Sum256([]byte(signingInput))
 	sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, h[:])
 	if err != nil {
 		panic(err)
 	}
-	return in + "." + b64(sig)
+	return sig
 }
 
 // Unsigned returns claims as an alg "none" token with an empty signature.
@@ -251,6 +299,10 @@ func SignWithUnknownKey(claims Claims, kid string) string {
 }
 
 var strangerKey = sync.OnceValue(func() *rsa.PrivateKey { return mustKey() })
+
+// StrangerKey returns a key no Issuer publishes (the one SignWithUnknownKey uses), for
+// attacks that need their own header.
+func StrangerKey() *rsa.PrivateKey { return strangerKey() }
 
 // Tamper replaces the payload of a signed token with claims, keeping header and signature.
 func Tamper(token string, claims Claims) string {

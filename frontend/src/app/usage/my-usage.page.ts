@@ -28,12 +28,12 @@ import { formatTime, quotaLabel } from './usage-format';
           @for (t of [{ label: todayLabel, v: u.today, id: 'today' }, { label: monthLabel, v: u.thisMonth, id: 'month' }]; track t.id) {
             <section class="card total" [attr.data-testid]="'usage-' + t.id">
               <h2>{{ t.label }}</h2>
-              <div class="big">{{ formatCount(t.v?.totalTokens) }} <span class="unit" i18n="@@usage.tokens">tokens</span></div>
+              <div class="big" data-testid="usage-tokens">{{ formatCount(t.v?.totalTokens) }} <span class="unit" i18n="@@usage.tokens">tokens</span></div>
               <div class="muted">
-                <span i18n="@@usage.requests">{{ formatCount(t.v?.requests) }} requests</span> ·
-                <span i18n="@@usage.cost">≈ {{ formatMoney(t.v?.estimatedCost) }} (estimate)</span>
+                <span i18n="@@usage.requests" data-testid="usage-requests">{{ formatCount(t.v?.requests) }} requests</span> ·
+                <span i18n="@@usage.cost" data-testid="usage-cost">≈ {{ formatMoney(t.v?.estimatedCost) }} (estimate)</span>
               </div>
-              <div class="muted small" i18n="@@usage.inOut">{{ formatCount(t.v?.inputTokens) }} in · {{ formatCount(t.v?.outputTokens) }} out · {count(t.v?.errors), plural, =0 {no errors} =1 {1 error} other {{{ formatCount(t.v?.errors) }} errors}}</div>
+              <div class="muted small" i18n="@@usage.inOut" data-testid="usage-in-out">{{ formatCount(t.v?.inputTokens) }} in · {{ formatCount(t.v?.outputTokens) }} out · {count(t.v?.errors), plural, =0 {no errors} =1 {1 error} other {{{ formatCount(t.v?.errors) }} errors}}</div>
             </section>
           }
         </div>
@@ -43,12 +43,12 @@ import { formatTime, quotaLabel } from './usage-format';
             <div class="quota" data-testid="quota">
               <div class="quota-head">
                 <strong>{{ quotaLabel(q.limit) }}</strong>
-                <span class="muted">{{ formatCount(q.used) }} / {{ formatCount(q.limit?.limit) }}</span>
+                <span class="muted" data-testid="quota-used">{{ formatCount(q.used) }} / {{ formatCount(q.limit?.limit) }}</span>
               </div>
               <mat-progress-bar mode="buffer" [value]="pct(q, false)" [bufferValue]="pct(q, true)"
                                 [attr.aria-label]="quotaLabel(q.limit)" />
               <div class="muted small">
-                <span i18n="@@usage.remaining">{{ formatCount(q.remaining) }} remaining</span>
+                <span i18n="@@usage.remaining" data-testid="quota-remaining">{{ formatCount(q.remaining) }} remaining</span>
                 @if (q.reserved > 0) { · <span i18n="@@usage.reserved">{{ formatCount(q.reserved) }} held by requests in flight</span> }
                 · <span i18n="@@usage.resets">resets {{ formatTime(q.resetsAt) }}</span>
               </div>
