@@ -39,7 +39,7 @@ BREAKING_AGAINST ?=
 # proxy, inference, the Lambda adapter): go-test runs them with the race detector, the rest
 # without.
 RACE_PKGS := ./bff ./bff/proxy ./bff/session/... ./services/store/... ./services/token/... \
-  ./services/metering ./services/inference ./services/lambdahttp/...
+  ./services/metering ./services/inference ./services/platform/lambdahttp/...
 LAMBDA_CMDS := services/cmd/portico-services services/cmd/portico-authorizer bff/cmd/portico-bff
 
 # need_deb CMD,PACKAGE: install Debian's PACKAGE when CMD is not found (as root, with
@@ -59,31 +59,31 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: dev
-dev: tools ## Run the whole local stack (dev IdP, local AWS, services, BFF + SPA) on embedded defaults.
-	go run ./services/cmd/portico-dev
+dev: tools ## Run the whole local stack (dev IdP, local AWS, services, BFF + SPA) on embedded defaults; IDENTITY=entra for the Entra-shaped dev IdP.
+	go run ./services/dev/cmd/portico-dev $(if $(IDENTITY),-identity $(IDENTITY))
 
 .PHONY: test
 test: tools checkgenerate buf-check go-test build fuzz-short bench-smoke infra-test frontend-test ## Run every test: generated code, buf lint/format/breaking, Go (race detector on the concurrent packages, the Lambda build run against the local Runtime API and dynalite), the arm64 Lambda bootstraps, short fuzzing, load-tool smoke, CDK synth, frontend unit and end-to-end.
 
 .PHONY: bench
 bench: tools ## Micro-benchmarks, end-to-end load runs on loopback and the 60 s load test; writes docs/benchmarks.md (~10 min).
-	go run ./services/cmd/portico-bench -out docs/benchmarks.md
+	go run ./services/testing/cmd/portico-bench -out docs/benchmarks.md
 
 .PHONY: fuzz
 fuzz: ## Run every Go fuzz target under services/ and bff/ for a bounded time each (FUZZTIME, default 20s).
-	go run ./services/cmd/portico-bench -fuzz $(FUZZTIME)
+	go run ./services/testing/cmd/portico-bench -fuzz $(FUZZTIME)
 
 .PHONY: fuzz-short
 fuzz-short: ## Every fuzz target for FUZZTIME_TEST (default 5s) each (part of make test).
-	go run ./services/cmd/portico-bench -fuzz $(FUZZTIME_TEST)
+	go run ./services/testing/cmd/portico-bench -fuzz $(FUZZTIME_TEST)
 
 .PHONY: mutate
 mutate: tools ## Apply known-dangerous mutations to a copy of the tree, expect the tests to fail for each; writes docs/mutations.md.
-	go run ./services/cmd/portico-mutate -out docs/mutations.md
+	go run ./services/testing/cmd/portico-mutate -out docs/mutations.md
 
 .PHONY: bench-smoke
 bench-smoke: ## A short run of the load tool against the real binaries (part of make test).
-	go run ./services/cmd/portico-bench -smoke
+	go run ./services/testing/cmd/portico-bench -smoke
 
 .PHONY: build
 build: ## Build the Lambda bootstrap binaries (linux/arm64, stripped) into build/lambda/<name>/bootstrap.
@@ -157,11 +157,12 @@ frontend-test: tools ## Angular unit tests, production build (budgets), and end-
 	$(MAKE) e2e
 
 .PHONY: e2e
-e2e: tools ## End-to-end tests in Debian's Chromium against the real stack (started by Playwright when not running).
+e2e: tools ## End-to-end tests in Debian's Chromium against the real stack (started by Playwright when not running), then one spec against the stack in Entra mode (IDENTITY=entra).
 	@if [ -n "$${CHROMIUM_PATH:-}" ]; then \
 	  [ -x "$$CHROMIUM_PATH" ] || { echo "e2e: CHROMIUM_PATH=$$CHROMIUM_PATH is not an executable" >&2; exit 1; }; \
 	else $(call need_deb,/usr/bin/chromium,chromium); fi
 	cd frontend && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm run e2e
+	cd frontend && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm run e2e:entra
 
 ##@ Tools
 

@@ -14,7 +14,7 @@ import (
 	"github.com/portico-dev/portico/bff"
 	"github.com/portico-dev/portico/bff/cookie"
 	"github.com/portico-dev/portico/bff/oidcflow"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 )
 
 func TestLoginRefusesOpenRedirects(t *testing.T) {

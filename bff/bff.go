@@ -100,6 +100,9 @@ func New(cfg *config.Config, opts ...Option) (_ *BFF, err error) {
 		ClientSecret:         cfg.ClientSecret,
 		PublicURL:            cfg.PublicURL,
 		IdentityProvider:     cfg.IdentityProvider,
+		BreakGlassGroup:      cfg.BreakGlassGroup,
+		AllowedTenants:       cfg.AllowedTenants,
+		Scopes:               cfg.Scopes,
 		Sessions:             sessions,
 		LoginCodec:           codec,
 		HTTPClient:           o.idpClient,
@@ -144,6 +147,7 @@ func New(cfg *config.Config, opts ...Option) (_ *BFF, err error) {
 	})
 	mux.HandleFunc("GET /auth/login", flow.Login)
 	mux.HandleFunc("GET /auth/callback", flow.Callback)
+	mux.HandleFunc("GET "+oidcflow.SignedOutPath, flow.SignedOut)
 	// The CSRF guard runs before the method check: every method is refused without it.
 	mux.Handle("/auth/session", guarded(guard, only(http.MethodGet, flow.Session)))
 	mux.Handle("/auth/logout", guarded(guard, only(http.MethodPost, flow.Logout)))

@@ -13,8 +13,8 @@ import (
 	"github.com/portico-dev/portico/bff/session/dynamosession"
 	"github.com/portico-dev/portico/bff/session/sessiontest"
 	"github.com/portico-dev/portico/bff/session/sqlitesession"
-	"github.com/portico-dev/portico/services/devidp"
-	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
+	"github.com/portico-dev/portico/services/dev/devidp"
+	"github.com/portico-dev/portico/services/testing/dynalitetest"
 )
 
 // serverStore is one of the server-side session stores, opened for a test.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/bff"
-	"github.com/portico-dev/portico/services/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp"
 )
 
 const getMe = "/api/portico.identity.v1.IdentityService/GetMe"

@@ -23,8 +23,8 @@ import (
 	"github.com/portico-dev/portico/bff/config"
 	"github.com/portico-dev/portico/bff/cookie"
 	"github.com/portico-dev/portico/bff/session"
-	"github.com/portico-dev/portico/services/devidp"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 )
 
 // upstream is a fake services server (h2c and HTTP/1.1) that records what reaches it.
@@ -155,11 +155,14 @@ type countingTransport struct {
 	// afterRefresh, when set, runs once the provider has answered a refresh grant and
 	// before the BFF sees the answer.
 	afterRefresh atomic.Pointer[func()]
+	// rewrite, when set, may replace the provider's answer before the BFF sees it: the
+	// shape of another provider, built on the dev IdP's real answers.
+	rewrite atomic.Pointer[func(*http.Request, *http.Response) *http.Response]
 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	refresh := false
-	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/oauth2/token") && r.Body != nil {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/token") && r.Body != nil {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return nil, err
@@ -176,6 +179,9 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := http.DefaultTransport.RoundTrip(r)
 	if hook := c.afterRefresh.Load(); refresh && hook != nil && err == nil {
 		(*hook)()
+	}
+	if rw := c.rewrite.Load(); rw != nil && err == nil {
+		resp = (*rw)(r, resp)
 	}
 	return resp, err
 }
@@ -204,6 +210,11 @@ type stackOptions struct {
 	spa          bool
 	refreshTTL   time.Duration
 	identityProv string
+	scopes       []string
+	breakGlass   string
+	tenants      []string
+	// issuer, when set, is the BFF's issuer given the IdP (an Entra multi-tenant alias).
+	issuer func(idp *devidptest.IdP) string
 }
 
 func newStack(t testing.TB, so stackOptions) *stack {
@@ -212,7 +223,7 @@ func newStack(t testing.TB, so stackOptions) *stack {
 	publicURL := "http://" + ts.Listener.Addr().String()
 	idp := devidptest.Start(t, append([]devidp.Option{
 		devidp.WithRedirectURIs(publicURL + "/auth/callback"),
-		devidp.WithLogoutURIs(publicURL + "/"),
+		devidp.WithLogoutURIs(publicURL+"/", publicURL+"/auth/signed-out"),
 	}, so.idpOpts...)...)
 	up := startUpstream(t)
 	keys := so.keys
@@ -236,6 +247,12 @@ func newStack(t testing.TB, so stackOptions) *stack {
 		APIMaxBodyBytes:  so.maxBody,
 		RefreshTokenTTL:  so.refreshTTL,
 		IdentityProvider: so.identityProv,
+		Scopes:           so.scopes,
+		BreakGlassGroup:  so.breakGlass,
+		AllowedTenants:   so.tenants,
+	}
+	if so.issuer != nil {
+		cfg.Issuer = so.issuer(idp)
 	}
 	if cfg.SessionStore == "" {
 		cfg.SessionStore = "cookie"

@@ -8,22 +8,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
 )
 
 // TestOnLambdaFunctionURL runs the same BFF handler as a Lambda function behind a Function
-// URL in RESPONSE_STREAM mode (through services/lambdahttp and a local Runtime API): sign-in,
+// URL in RESPONSE_STREAM mode (through services/platform/lambdahttp and a local Runtime API): sign-in,
 // a proxied call and a stream that arrives chunk by chunk.
 func TestOnLambdaFunctionURL(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, stackOptions{})
-	rt := runtimeapi.New()
+	rt := runtimeapitest.New()
 	t.Cleanup(rt.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- lambdahttp.Serve(ctx, lambdahttp.Config{RuntimeAPI: rt.Addr(), Event: lambdahttp.Event(runtimeapi.FunctionURL)}, s.bff.Config.Handler)
+		done <- lambdahttp.Serve(ctx, lambdahttp.Config{RuntimeAPI: rt.Addr(), Event: lambdahttp.Event(runtimeapitest.FunctionURL)}, s.bff.Config.Handler)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -32,7 +32,7 @@ func TestOnLambdaFunctionURL(t *testing.T) {
 		}
 	})
 	b := s.browser()
-	b.client.Transport = &runtimeapi.Transport{Server: rt}
+	b.client.Transport = &runtimeapitest.Transport{Server: rt}
 
 	if cb := b.signIn("dana", "/admin"); cb.StatusCode != http.StatusSeeOther || cb.Header.Get("Location") != "/admin" {
 		t.Fatalf("callback through Lambda: %s %q", cb.Status, cb.Header.Get("Location"))

@@ -3,7 +3,7 @@ package bff_test
 import (
 	"testing"
 
-	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
+	"github.com/portico-dev/portico/services/testing/dynalitetest"
 )
 
 // TestMain stops the dynalite process the DynamoDB session tests start.

@@ -15,7 +15,7 @@ const storeDir = mkdtempSync(join(tmpdir(), 'portico-e2e-'));
 
 export default defineConfig({
   webServer: {
-    command: 'go run ./services/cmd/portico-dev',
+    command: 'go run ./services/dev/cmd/portico-dev',
     cwd: '..',
     url: `${baseURL}/healthz`,
     reuseExistingServer: !process.env['CI'],

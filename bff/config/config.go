@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/portico-dev/portico/bff/cookie"
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
-	"github.com/portico-dev/portico/services/runmode"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
 )
 
 // Environment variables.
@@ -26,6 +29,9 @@ const (
 	EnvClientSecret       = "PORTICO_OIDC_CLIENT_SECRET"
 	EnvClientSecretARN    = "PORTICO_OIDC_CLIENT_SECRET_ARN"
 	EnvIdentityProvider   = "PORTICO_OIDC_IDENTITY_PROVIDER"
+	EnvScopes             = "PORTICO_OIDC_SCOPES"
+	EnvBreakGlassGroup    = "PORTICO_OIDC_BREAK_GLASS_GROUP"
+	EnvAllowedTenants     = "PORTICO_OIDC_ALLOWED_TENANTS"
 	EnvCookieKeys         = "PORTICO_COOKIE_KEYS"
 	EnvCookieKeysARN      = "PORTICO_COOKIE_KEYS_ARN"
 	EnvServicesURL        = "PORTICO_SERVICES_URL"
@@ -63,8 +69,18 @@ type Config struct {
 	// ClientSecretARN names a Secrets Manager secret holding the client secret; Resolve
 	// fetches it.
 	ClientSecretARN string
-	// IdentityProvider is Cognito's identity_provider hint (empty: none).
+	// IdentityProvider is Cognito's identity_provider hint (empty: none); it is sent to
+	// Cognito only, never to a provider with an end_session_endpoint.
 	IdentityProvider string
+	// Scopes are requested at sign-in (PORTICO_OIDC_SCOPES, space- or comma-separated;
+	// DefaultScopes when unset). openid is required.
+	Scopes []string
+	// BreakGlassGroup enables /auth/login?idp=local for Cognito's local users and admits a
+	// local (non-federated) user only in this group (empty: off). It needs IdentityProvider.
+	BreakGlassGroup string
+	// AllowedTenants are the Entra tenant ids that may sign in (comma-separated); required
+	// for an Entra multi-tenant issuer (…/common/v2.0, …/organizations/v2.0).
+	AllowedTenants []string
 	// CookieKeys seal the cookies; the first seals. Generated when unset in development
 	// (sessions end when the process does); required (or CookieKeysARN) in production.
 	CookieKeys []cookie.Key
@@ -104,6 +120,8 @@ const (
 	DefaultSecret      = "portico-dev-secret" //nolint:gosec // the dev IdP's public dev secret (DESIGN.md)
 	DefaultServicesURL = "http://localhost:8081"
 	DefaultSPADir      = "frontend/dist/portico/browser"
+	// DefaultScopes are the scopes asked for when PORTICO_OIDC_SCOPES is unset.
+	DefaultScopes = "openid email profile"
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in main). The client secret is
@@ -146,6 +164,23 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	c.ClientID = devDefault(EnvClientID, DefaultClientID)
 	c.ClientSecretARN = get(EnvClientSecretARN, "")
 	c.IdentityProvider = get(EnvIdentityProvider, "")
+	c.Scopes = splitFields(get(EnvScopes, DefaultScopes))
+	if !slices.Contains(c.Scopes, "openid") {
+		errs = append(errs, fmt.Errorf("%s=%q: must include openid", EnvScopes, getenv(EnvScopes)))
+	}
+	c.BreakGlassGroup = get(EnvBreakGlassGroup, "")
+	if c.BreakGlassGroup != "" && c.IdentityProvider == "" {
+		errs = append(errs, fmt.Errorf("%s needs %s: without a hint, Cognito's sign-in page already offers local users", EnvBreakGlassGroup, EnvIdentityProvider))
+	}
+	if strings.Contains(c.Issuer, "{") {
+		errs = append(errs, fmt.Errorf("%s=%q: name a tenant, or a multi-tenant alias (…/common/v2.0, …/organizations/v2.0) with %s, not the issuer template", EnvIssuer, c.Issuer, EnvAllowedTenants))
+	}
+	c.AllowedTenants = splitFields(get(EnvAllowedTenants, ""))
+	for _, t := range c.AllowedTenants {
+		if !tenantID.MatchString(t) {
+			errs = append(errs, fmt.Errorf("%s: %q is not a tenant id (a GUID)", EnvAllowedTenants, t))
+		}
+	}
 	c.SPADir = get(EnvSPADir, DefaultSPADir)
 	c.SessionStore = get(EnvSessionStore, "cookie")
 	c.ClientSecret = get(EnvClientSecret, "")
@@ -286,4 +321,12 @@ func checkSessionStore(v string) error {
 		return nil
 	}
 	return fmt.Errorf("%s=%q: want cookie, memory, sqlite:<path> or dynamodb:<table>", EnvSessionStore, v)
+}
+
+// tenantID is an Entra tenant id: a GUID.
+var tenantID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// splitFields splits a list separated by commas and/or white space, dropping empty items.
+func splitFields(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 }

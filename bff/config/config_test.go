@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-dev/portico/services/logs"
-	"github.com/portico-dev/portico/services/runmode"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -30,17 +30,22 @@ func TestFromEnvDefaults(t *testing.T) {
 func TestFromEnvRefuses(t *testing.T) {
 	t.Parallel()
 	tests := map[string]map[string]string{
-		"public URL with path":  {EnvPublicURL: "https://x.example/app"},
-		"public URL no scheme":  {EnvPublicURL: "x.example"},
-		"services URL ftp":      {EnvServicesURL: "ftp://x"},
-		"bad cookie keys":       {EnvCookieKeys: "k1:short"},
-		"duplicate cookie keys": {EnvCookieKeys: "a:" + strings.Repeat("A", 43) + ",a:" + strings.Repeat("B", 43)},
-		"bad store":             {EnvSessionStore: "redis"},
-		"sqlite without path":   {EnvSessionStore: "sqlite:"},
-		"dynamodb no table":     {EnvSessionStore: "dynamodb:"},
-		"memory with argument":  {EnvSessionStore: "memory:x"},
-		"bad duration":          {EnvSessionIdleTimeout: "soon"},
-		"bad body limit":        {EnvAPIMaxBodyBytes: "-1"},
+		"public URL with path":                 {EnvPublicURL: "https://x.example/app"},
+		"public URL no scheme":                 {EnvPublicURL: "x.example"},
+		"services URL ftp":                     {EnvServicesURL: "ftp://x"},
+		"bad cookie keys":                      {EnvCookieKeys: "k1:short"},
+		"duplicate cookie keys":                {EnvCookieKeys: "a:" + strings.Repeat("A", 43) + ",a:" + strings.Repeat("B", 43)},
+		"bad store":                            {EnvSessionStore: "redis"},
+		"sqlite without path":                  {EnvSessionStore: "sqlite:"},
+		"dynamodb no table":                    {EnvSessionStore: "dynamodb:"},
+		"memory with argument":                 {EnvSessionStore: "memory:x"},
+		"bad duration":                         {EnvSessionIdleTimeout: "soon"},
+		"bad body limit":                       {EnvAPIMaxBodyBytes: "-1"},
+		"scopes without openid":                {EnvScopes: "email profile offline_access"},
+		"break-glass without the Cognito hint": {EnvBreakGlassGroup: "Administrators"},
+		"tenant not a GUID":                    {EnvAllowedTenants: "contoso.onmicrosoft.com"},
+		"tenant list with a template":          {EnvAllowedTenants: "{tenantid}"},
+		"issuer template":                      {EnvIssuer: "https://login.microsoftonline.com/{tenantid}/v2.0"},
 	}
 	for name, m := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -242,6 +247,49 @@ func TestCookieKeyErrorsKeepSecrets(t *testing.T) {
 		_, err := FromEnv(env(map[string]string{EnvCookieKeys: v}))
 		if err == nil || strings.Contains(err.Error(), placeholder) || !strings.Contains(err.Error(), EnvCookieKeys) {
 			t.Errorf("%s=…: %v", EnvCookieKeys, err)
+		}
+	}
+}
+
+func TestFromEnvSignInSettings(t *testing.T) {
+	t.Parallel()
+	const tenant = "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00"
+	for _, tc := range []struct {
+		name       string
+		env        map[string]string
+		scopes     []string
+		breakGlass string
+		tenants    []string
+	}{
+		{"defaults", nil, []string{"openid", "email", "profile"}, "", nil},
+		{"Entra scopes, spaces", map[string]string{EnvScopes: "openid email profile offline_access api://portico/access"},
+			[]string{"openid", "email", "profile", "offline_access", "api://portico/access"}, "", nil},
+		{"commas and spaces", map[string]string{EnvScopes: " openid, profile ,offline_access"},
+			[]string{"openid", "profile", "offline_access"}, "", nil},
+		{"break-glass with the hint", map[string]string{EnvIdentityProvider: "EntraID", EnvBreakGlassGroup: "Administrators"},
+			[]string{"openid", "email", "profile"}, "Administrators", nil},
+		{"tenants", map[string]string{EnvIssuer: "https://login.microsoftonline.com/common/v2.0", EnvAllowedTenants: tenant + ", " + strings.ToUpper(tenant)},
+			[]string{"openid", "email", "profile"}, "", []string{tenant, strings.ToUpper(tenant)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := FromEnv(env(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.Scopes, tc.scopes) || c.BreakGlassGroup != tc.breakGlass || !slices.Equal(c.AllowedTenants, tc.tenants) {
+				t.Fatalf("scopes %q, break-glass %q, tenants %q", c.Scopes, c.BreakGlassGroup, c.AllowedTenants)
+			}
+		})
+	}
+}
+
+func TestFromEnvReportsSignInProblemsTogether(t *testing.T) {
+	t.Parallel()
+	_, err := FromEnv(env(map[string]string{EnvScopes: "email", EnvBreakGlassGroup: "Administrators", EnvAllowedTenants: "x"}))
+	for _, name := range []string{EnvScopes, EnvBreakGlassGroup, EnvAllowedTenants} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error %v does not name %s", err, name)
 		}
 	}
 }

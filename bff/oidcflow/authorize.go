@@ -150,7 +150,10 @@ func (f *Flow) redeem(ctx context.Context, s *session.Session) (*session.Session
 		if user.Subject != s.User.Subject {
 			return nil, fmt.Errorf("%w: refreshed ID token names another subject", errRefreshRefused)
 		}
-		next.User = *user
+		next.User = refreshedUser(user.User, s.User)
+		if !p.cognito {
+			next.IDToken, _ = tok.Extra("id_token").(string)
+		}
 	}
 	return &next, nil
 }
@@ -212,4 +215,22 @@ func (c *recentRefreshes) forget(id string) {
 			delete(c.entries, k)
 		}
 	}
+}
+
+// refreshedUser is the refreshed ID token's user, keeping what sign-in learnt from userinfo
+// where the new ID token is silent.
+func refreshedUser(fresh, old session.User) session.User {
+	if fresh.Email == "" {
+		fresh.Email = old.Email
+	}
+	if fresh.Name == "" {
+		fresh.Name = old.Name
+	}
+	if fresh.Username == "" {
+		fresh.Username = old.Username
+	}
+	if len(fresh.Groups) == 0 {
+		fresh.Groups = old.Groups
+	}
+	return fresh
 }

@@ -2,6 +2,7 @@ package oidcflow
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,10 +72,38 @@ func (f *Flow) Logout(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(f.clientContext(r.Context()), 10*time.Second)
 	defer cancel()
 	p, perr := f.providers.get(ctx)
-	if s != nil && s.RefreshToken != "" && perr == nil {
+	if s != nil && s.RefreshToken != "" && perr == nil && p.revokeURL != "" {
 		if err := f.revoke(ctx, p, s.RefreshToken); err != nil {
 			f.cfg.Logger.WarnContext(r.Context(), "revoke refresh token", "subject", s.User.Subject, "err", err)
 		}
+	}
+	if perr == nil && !p.cognito && p.logoutURL == "" {
+		// A standard provider without RP-initiated logout: the sign-out is Portico's alone.
+		writeJSON(w, LogoutResponse{LogoutURL: f.cfg.PublicURL + "/"})
+		return
+	}
+	if perr == nil && !p.cognito {
+		// RP-initiated logout; the state comes back to /auth/signed-out, which checks it.
+		st := logoutState{State: randomString(), Expires: f.cfg.Now().Add(LoginCookieLifetime)}
+		payload, err := json.Marshal(st)
+		if err == nil {
+			err = f.logoutJar.Write(w, r, payload, LoginCookieLifetime)
+		}
+		if err != nil {
+			f.cfg.Logger.ErrorContext(r.Context(), "write logout cookie", "err", err)
+			writeJSON(w, LogoutResponse{LogoutURL: "/"})
+			return
+		}
+		q := url.Values{
+			"client_id":                {f.cfg.ClientID},
+			"post_logout_redirect_uri": {f.cfg.PublicURL + SignedOutPath},
+			"state":                    {st.State},
+		}
+		if s != nil && s.IDToken != "" {
+			q.Set("id_token_hint", s.IDToken)
+		}
+		writeJSON(w, LogoutResponse{LogoutURL: withQuery(p.logoutURL, q)})
+		return
 	}
 	logoutBase := strings.TrimSuffix(f.cfg.Issuer, "/") + "/logout"
 	if perr == nil {
@@ -82,6 +111,48 @@ func (f *Flow) Logout(w http.ResponseWriter, r *http.Request) {
 	}
 	q := url.Values{"client_id": {f.cfg.ClientID}, "logout_uri": {f.cfg.PublicURL + "/"}}
 	writeJSON(w, LogoutResponse{LogoutURL: logoutBase + "?" + q.Encode()})
+}
+
+// SignedOutPath is where a standard provider returns the browser after RP-initiated logout
+// (the post_logout_redirect_uri to register with the provider, after the public URL).
+const SignedOutPath = "/auth/signed-out"
+
+// logoutState is what the logout cookie carries from /auth/logout to /auth/signed-out.
+type logoutState struct {
+	State   string    `json:"state"`
+	Expires time.Time `json:"exp"`
+}
+
+// SignedOut serves GET /auth/signed-out?state=…, the return from the provider's
+// end_session_endpoint: with the state this browser's logout started, it redirects home;
+// otherwise (forged, replayed or expired) it answers 400 with a page saying so. The state
+// is single-use. Portico's own session ended at POST /auth/logout either way.
+func (f *Flow) SignedOut(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	raw, err := f.logoutJar.Read(r)
+	f.logoutJar.Clear(w, r)
+	var st logoutState
+	if err != nil || json.Unmarshal(raw, &st) != nil || st.State == "" || !f.cfg.Now().Before(st.Expires) ||
+		subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("state")), []byte(st.State)) != 1 {
+		f.cfg.Logger.InfoContext(r.Context(), "sign-out return refused: state does not match")
+		writePage(w, pageLogoutState)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// withQuery adds q to endpoint's own query (an end_session_endpoint may have one).
+func withQuery(endpoint string, q url.Values) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return endpoint + "?" + q.Encode()
+	}
+	merged := u.Query()
+	for k, v := range q {
+		merged[k] = v
+	}
+	u.RawQuery = merged.Encode()
+	return u.String()
 }
 
 // revoke revokes a refresh token (RFC 7009, Cognito's /oauth2/revoke).

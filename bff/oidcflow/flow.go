@@ -39,9 +39,22 @@ type Config struct {
 	// PublicURL + "/auth/callback" and the logout_uri PublicURL + "/".
 	PublicURL string
 	// IdentityProvider, when set, is sent as Cognito's identity_provider parameter so users
-	// go straight to their corporate sign-in (Entra ID).
+	// go straight to their corporate sign-in (Entra ID). It is sent to Cognito only (a
+	// provider without end_session_endpoint), never to a standard provider.
 	IdentityProvider string
-	// Scopes requested at sign-in; nil means openid, email and profile.
+	// BreakGlassGroup, when set, offers local Cognito users a sign-in that skips
+	// IdentityProvider — GET /auth/login?idp=local sends identity_provider=COGNITO — and
+	// admits a user without a federated identity (no identities claim in the ID token) only
+	// when cognito:groups holds this group, however the sign-in was started. Empty:
+	// ?idp=local is refused and local users are treated as today.
+	BreakGlassGroup string
+	// AllowedTenants are the Entra tenant ids (tid) that may sign in. Required when Issuer
+	// is an Entra multi-tenant alias (…/common/v2.0 or …/organizations/v2.0); when set with
+	// any other issuer, an ID token's tid must be one of them too.
+	AllowedTenants []string
+	// Scopes requested at sign-in; nil means openid, email and profile. Entra ID needs
+	// offline_access (for a refresh token) and the API's scope (api://<app>/<scope>, for an
+	// access token meant for Portico's API).
 	Scopes []string
 	// Sessions keeps the signed-in sessions.
 	Sessions *session.Manager
@@ -60,12 +73,17 @@ type Config struct {
 // LoginCookieName is the name of the login-state cookie.
 const LoginCookieName = "__Host-portico-login"
 
-// Flow serves /auth/login, /auth/callback, /auth/logout and /auth/session, and authorizes
+// LogoutCookieName is the name of the cookie that carries an RP-initiated logout's state
+// from POST /auth/logout to GET /auth/signed-out.
+const LogoutCookieName = "__Host-portico-logout"
+
+// Flow serves /auth/login, /auth/callback, /auth/logout, /auth/signed-out and /auth/session, and authorizes
 // proxied calls. Create it with New.
 type Flow struct {
 	cfg       Config
 	providers *providers
 	loginJar  *cookie.Jar
+	logoutJar *cookie.Jar
 	refreshes singleflight.Group
 	recent    recentRefreshes
 }
@@ -106,8 +124,9 @@ func New(cfg Config) (*Flow, error) {
 		cfg.Now = time.Now
 	}
 	f := &Flow{
-		cfg:      cfg,
-		loginJar: &cookie.Jar{Codec: cfg.LoginCodec, Name: LoginCookieName, SameSite: http.SameSiteLaxMode},
+		cfg:       cfg,
+		loginJar:  &cookie.Jar{Codec: cfg.LoginCodec, Name: LoginCookieName, SameSite: http.SameSiteLaxMode},
+		logoutJar: &cookie.Jar{Codec: cfg.LoginCodec, Name: LogoutCookieName, SameSite: http.SameSiteLaxMode},
 	}
 	f.providers = &providers{cfg: &f.cfg}
 	return f, nil

@@ -7,8 +7,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -39,6 +43,19 @@ func (f *Flow) Login(w http.ResponseWriter, r *http.Request) {
 		writePage(w, pageBadReturnTo)
 		return
 	}
+	local := false
+	switch idp := r.URL.Query().Get("idp"); idp {
+	case "":
+	case LocalSignIn:
+		if f.cfg.BreakGlassGroup == "" {
+			writePage(w, pageNoLocalSignIn)
+			return
+		}
+		local = true
+	default:
+		writePage(w, pageBadIdP)
+		return
+	}
 	// Rediscover at every sign-in: it notices a provider that is down before sending the
 	// user there, and picks up changed endpoints.
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
@@ -47,6 +64,11 @@ func (f *Flow) Login(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		f.cfg.Logger.WarnContext(r.Context(), "sign-in unavailable", "err", err)
 		writePage(w, pageUnavailable)
+		return
+	}
+	if local && !p.cognito {
+		// Break-glass sign-in is Cognito's local user directory; a standard provider has none.
+		writePage(w, pageNoLocalSignIn)
 		return
 	}
 	st := loginState{
@@ -66,7 +88,10 @@ func (f *Flow) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(st.Verifier), oauth2.SetAuthURLParam("nonce", st.Nonce)}
-	if f.cfg.IdentityProvider != "" {
+	switch {
+	case local:
+		opts = append(opts, oauth2.SetAuthURLParam("identity_provider", cognitoLocalProvider))
+	case f.cfg.IdentityProvider != "" && p.cognito:
 		opts = append(opts, oauth2.SetAuthURLParam("identity_provider", f.cfg.IdentityProvider))
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -125,6 +150,16 @@ func (f *Flow) Callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, pageExchangeFailed)
 		return
 	}
+	if err := f.completeFromUserInfo(ctx, p, tok, user); err != nil {
+		f.cfg.Logger.WarnContext(r.Context(), "userinfo refused", "err", err)
+		writePage(w, pageExchangeFailed)
+		return
+	}
+	if f.cfg.BreakGlassGroup != "" && p.cognito && !user.federated && !slices.Contains(user.Groups, f.cfg.BreakGlassGroup) {
+		f.cfg.Logger.InfoContext(r.Context(), "local user outside the break-glass group refused", "subject", user.Subject)
+		writePage(w, pageDenied)
+		return
+	}
 	// Fixation: whatever session the browser had ends here; the new one gets a new id.
 	if err := f.cfg.Sessions.Clear(w, r); err != nil {
 		f.cfg.Logger.WarnContext(r.Context(), "clear previous session", "err", err)
@@ -132,12 +167,15 @@ func (f *Flow) Callback(w http.ResponseWriter, r *http.Request) {
 	now := f.cfg.Now()
 	s := &session.Session{
 		ID:           session.NewID(),
-		User:         *user,
+		User:         user.User,
 		AccessToken:  tok.AccessToken,
 		AccessExpiry: tok.Expiry,
 		RefreshToken: tok.RefreshToken,
 		Created:      now,
 		Expires:      now.Add(f.sessionLifetime(tok)),
+	}
+	if !p.cognito {
+		s.IDToken, _ = tok.Extra("id_token").(string) // the id_token_hint of RP-initiated logout
 	}
 	if err := f.cfg.Sessions.Save(w, r, s); err != nil {
 		if errors.Is(err, session.ErrUnavailable) {
@@ -182,18 +220,57 @@ func (f *Flow) sessionLifetime(tok *oauth2.Token) time.Duration {
 	return lifetime
 }
 
-// idClaims are the ID token claims the BFF reads.
+// idClaims are the ID token (and userinfo) claims the BFF reads.
 type idClaims struct {
-	Subject         string   `json:"sub"`
-	TokenUse        string   `json:"token_use"`
-	Nonce           string   `json:"nonce"`
-	CognitoUsername string   `json:"cognito:username"`
-	Username        string   `json:"username"`
-	Email           string   `json:"email"`
-	Name            string   `json:"name"`
-	GivenName       string   `json:"given_name"`
-	FamilyName      string   `json:"family_name"`
-	Groups          []string `json:"cognito:groups"`
+	Issuer            string   `json:"iss"`
+	Subject           string   `json:"sub"`
+	TokenUse          string   `json:"token_use"`
+	Nonce             string   `json:"nonce"`
+	CognitoUsername   string   `json:"cognito:username"`
+	Username          string   `json:"username"`
+	PreferredUsername string   `json:"preferred_username"`
+	Email             string   `json:"email"`
+	Name              string   `json:"name"`
+	GivenName         string   `json:"given_name"`
+	FamilyName        string   `json:"family_name"`
+	Groups            []string `json:"cognito:groups"`
+	// Entra ID: tenant, app roles and group object ids.
+	TenantID    string   `json:"tid"`
+	Roles       []string `json:"roles"`
+	EntraGroups []string `json:"groups"`
+	// Cognito: the federated identities of a user who signed in through an external
+	// identity provider (absent for the pool's local users).
+	Identities []json.RawMessage `json:"identities"`
+}
+
+// user maps the claims to what the session keeps.
+func (c *idClaims) user() session.User {
+	u := session.User{Subject: c.Subject, Username: c.CognitoUsername, Email: c.Email, Name: c.Name, Groups: slices.Clone(c.Groups)}
+	if u.Username == "" {
+		u.Username = c.Username
+	}
+	if u.Username == "" {
+		u.Username = c.PreferredUsername
+	}
+	if u.Name == "" && (c.GivenName != "" || c.FamilyName != "") {
+		u.Name = strings.TrimSpace(c.GivenName + " " + c.FamilyName)
+	}
+	if u.Groups == nil {
+		u.Groups = append(slices.Clone(c.Roles), c.EntraGroups...)
+	}
+	if u.Groups == nil {
+		u.Groups = []string{}
+	}
+	slices.Sort(u.Groups)
+	u.Groups = slices.Compact(u.Groups)
+	return u
+}
+
+// signedInUser is a verified ID token's user and what the flow decides on.
+type signedInUser struct {
+	session.User
+	// federated says the ID token names a federated identity (Cognito's identities claim).
+	federated bool
 }
 
 var (
@@ -201,11 +278,21 @@ var (
 	errNonce       = errors.New("ID token nonce does not match")
 	errTokenUse    = errors.New("ID token token_use is not \"id\"")
 	errNoAccessTok = errors.New("token response has no access_token")
+	// errUserInfoSubject: userinfo named another subject than the ID token.
+	errUserInfoSubject = errors.New("userinfo sub differs from the ID token's")
 )
 
+// LocalSignIn is the value of /auth/login's idp parameter that asks for break-glass
+// sign-in (Config.BreakGlassGroup).
+const LocalSignIn = "local"
+
+// cognitoLocalProvider is Cognito's identity_provider value for the pool's own users.
+const cognitoLocalProvider = "COGNITO"
+
 // verifyIDToken verifies the ID token in tok (signature, issuer, audience, expiry with
-// go-oidc; token_use and, when nonce is not empty, the nonce here) and returns its user.
-func (f *Flow) verifyIDToken(ctx context.Context, p *provider, tok *oauth2.Token, nonce string) (*session.User, error) {
+// go-oidc; a multi-tenant issuer, the tenant, token_use and, when nonce is not empty, the
+// nonce here) and returns its user.
+func (f *Flow) verifyIDToken(ctx context.Context, p *provider, tok *oauth2.Token, nonce string) (*signedInUser, error) {
 	if tok.AccessToken == "" {
 		return nil, errNoAccessTok
 	}
@@ -227,18 +314,72 @@ func (f *Flow) verifyIDToken(ctx context.Context, p *provider, tok *oauth2.Token
 	if nonce != "" && subtle.ConstantTimeCompare([]byte(c.Nonce), []byte(nonce)) != 1 {
 		return nil, errNonce
 	}
-	u := &session.User{Subject: idt.Subject, Username: c.CognitoUsername, Email: c.Email, Name: c.Name, Groups: c.Groups}
+	if p.issuerTemplate != "" {
+		if err := tenantIssuer(p.issuerTemplate, c.Issuer, c.TenantID, f.cfg.AllowedTenants); err != nil {
+			return nil, err
+		}
+	} else if len(f.cfg.AllowedTenants) > 0 && !slices.Contains(f.cfg.AllowedTenants, c.TenantID) {
+		return nil, fmt.Errorf("tenant %q may not sign in", c.TenantID)
+	}
+	return &signedInUser{User: c.user(), federated: len(c.Identities) > 0}, nil
+}
+
+// completeFromUserInfo fills in the name, e-mail, user name and groups the ID token left
+// out from the provider's userinfo endpoint, when it has one. Userinfo must name the ID
+// token's subject (OpenID Connect Core 5.3.2), or sign-in is refused; a provider that does
+// not answer (Entra's userinfo accepts only Microsoft Graph tokens) leaves the ID token's
+// claims as they are.
+func (f *Flow) completeFromUserInfo(ctx context.Context, p *provider, tok *oauth2.Token, u *signedInUser) error {
+	if p.meta.UserInfoURL == "" || (u.Email != "" && u.Name != "" && u.Username != "") {
+		return nil
+	}
+	info, err := f.fetchUserInfo(ctx, p, tok.AccessToken)
+	if err != nil {
+		f.cfg.Logger.InfoContext(ctx, "userinfo unavailable; keeping the ID token's claims", "err", err)
+		return nil
+	}
+	if info.Subject != u.Subject {
+		return errUserInfoSubject
+	}
+	more := info.user()
+	if u.Email == "" {
+		u.Email = more.Email
+	}
+	if u.Name == "" {
+		u.Name = more.Name
+	}
 	if u.Username == "" {
-		u.Username = c.Username
+		u.Username = more.Username
 	}
-	if u.Name == "" && (c.GivenName != "" || c.FamilyName != "") {
-		u.Name = c.GivenName + " " + c.FamilyName
+	if len(u.Groups) == 0 {
+		u.Groups = more.Groups
 	}
-	if u.Groups == nil {
-		u.Groups = []string{}
+	return nil
+}
+
+// fetchUserInfo calls the userinfo endpoint with accessToken.
+func (f *Flow) fetchUserInfo(ctx context.Context, p *provider, accessToken string) (*idClaims, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.meta.UserInfoURL, nil)
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(u.Groups)
-	return u, nil
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	resp, err := f.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("userinfo: %s", resp.Status)
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
+		return nil, fmt.Errorf("userinfo: content type %q (signed userinfo is not supported)", mt)
+	}
+	var c idClaims
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&c); err != nil {
+		return nil, fmt.Errorf("userinfo: %w", err)
+	}
+	return &c, nil
 }
 
 func oauthErrorCode(err error) string {

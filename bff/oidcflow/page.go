@@ -43,6 +43,12 @@ var (
 		"The sign-in service reported an error. Please try again.", "idp_error"}
 	pageSessionsUnavailable = page{http.StatusServiceUnavailable, "Sign-in could not be saved right now",
 		"Portico could not store your session. Please sign in again in a moment.", "sessions_unavailable"}
+	pageNoLocalSignIn = page{http.StatusNotFound, "Local sign-in is not offered here",
+		"Sign in with your organisation's account.", "local_sign_in_disabled"}
+	pageBadIdP = page{http.StatusBadRequest, "That link cannot be used to sign in",
+		"The sign-in method asked for is not one Portico offers.", "invalid_idp"}
+	pageLogoutState = page{http.StatusBadRequest, "This sign-out did not start here",
+		"The sign-out link was not started from this browser, or has expired. You are signed out of Portico.", "invalid_logout_state"}
 	pageInternal = page{http.StatusInternalServerError, "Something went wrong",
 		"Portico could not complete the sign-in. Please try again.", "internal"}
 )

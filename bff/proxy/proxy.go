@@ -32,6 +32,13 @@ const (
 	DefaultTimeout      = 5 * time.Minute
 )
 
+// deadlineGrace is how long past the deadline it forwards the BFF waits for the services'
+// own answer before giving up on the call itself.
+const deadlineGrace = time.Second
+
+// deadlineKey holds the deadline forwarded to the services in a request's context.
+type deadlineKey struct{}
+
 // Prefix is the path under which the proxy serves.
 const Prefix = "/api"
 
@@ -127,7 +134,7 @@ func New(cfg Config) (*Proxy, error) {
 			out.URL.RawPath = ""
 			out.Host = ""
 			remaining := cfg.Timeout
-			if deadline, ok := pr.In.Context().Deadline(); ok { // ServeHTTP always sets one
+			if deadline, ok := pr.In.Context().Value(deadlineKey{}).(time.Time); ok { // ServeHTTP always sets one
 				remaining = time.Until(deadline)
 			}
 			out.Header = upstreamHeader(out.Header, remaining, requestid.FromContext(pr.In.Context()))
@@ -200,7 +207,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx = requestid.NewContext(ctx, id)
 		w.Header().Set(requestid.Header, id)
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// The services get the call's deadline; the BFF itself waits deadlineGrace longer, so
+	// their deadline_exceeded answer (for a stream, a whole end-of-stream message) reaches the
+	// browser instead of a response the BFF cut off mid-message at the same instant.
+	deadline := time.Now().Add(timeout)
+	ctx = context.WithValue(ctx, deadlineKey{}, deadline)
+	ctx, cancel := context.WithDeadline(ctx, deadline.Add(deadlineGrace))
 	defer cancel()
 	r = r.WithContext(ctx)
 	if err := bufferBody(w, r, p.cfg.MaxBodyBytes); err != nil {

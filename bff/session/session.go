@@ -13,13 +13,15 @@ import (
 type User struct {
 	// Subject is the ID token's stable `sub`.
 	Subject string `json:"subject"`
-	// Username is the Cognito user name (`cognito:username` or `username`).
+	// Username is the Cognito user name (`cognito:username` or `username`), or else
+	// `preferred_username` (Entra ID's user principal name).
 	Username string `json:"username"`
 	// Email is the e-mail address, when shared.
 	Email string `json:"email"`
 	// Name is the display name, when shared.
 	Name string `json:"name"`
-	// Groups are the user's groups (`cognito:groups`), sorted.
+	// Groups are the user's groups (`cognito:groups`; else Entra's app roles `roles` and
+	// group object ids `groups`), sorted.
 	Groups []string `json:"groups"`
 }
 
@@ -35,6 +37,8 @@ type Session struct {
 	AccessExpiry time.Time `json:"atExp"`
 	// RefreshToken obtains new access tokens; it is revoked at logout.
 	RefreshToken string `json:"rt,omitempty"`
+	// IDToken is kept only for a provider with RP-initiated logout, as its id_token_hint.
+	IDToken string `json:"idt,omitempty"`
 	// Created is when the user signed in.
 	Created time.Time `json:"created"`
 	// Expires is the absolute end of the session; it never passes the refresh token's.

@@ -13,7 +13,7 @@ export const APP = process.env['PORTICO_E2E_URL'] ?? 'http://localhost:8080';
 /** The dev IdP's address (DESIGN.md's fixed dev interfaces). */
 export const IDP = process.env['PORTICO_E2E_IDP'] ?? 'http://localhost:9000';
 
-/** The dev users' names as services/devidp/users.yaml gives them (given and family name). */
+/** The dev users' names as services/dev/devidp/users.yaml gives them (given and family name). */
 export const DISPLAY_NAMES: Record<string, string> = { alice: 'Alice Martin', dana: 'Dana Kim', bob: 'Bob Stone' };
 
 /**

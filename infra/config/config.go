@@ -41,15 +41,26 @@ type Config struct {
 	Identity Identity `yaml:"identity"`
 	// API configures API Gateway and its WAF.
 	API API `yaml:"api"`
-	// Models is the model catalog the Inference Lambda may call; IAM grants exactly these.
+	// Models lists the Bedrock guardrails the policy may apply. The models and endpoints
+	// themselves come from the catalog (CatalogFile): IAM grants exactly what it lists, the
+	// way each model runs in Region.
 	Models Models `yaml:"models"`
 	// PolicyFile is the path (relative to infra/) of the group policy file shipped to the
 	// services and the authorizer as PORTICO_POLICY_FILE. Required: the services' embedded
 	// development policy is never deployed (config/policies/ holds the examples).
 	PolicyFile string `yaml:"policyFile"`
-	// CatalogFile is an optional path (relative to infra/) of the services' catalog file
-	// (PORTICO_CATALOG_FILE); empty uses the embedded catalog.
+	// CatalogFile is the path (relative to infra/) of the services' model catalog
+	// (PORTICO_CATALOG_FILE), which says where each model runs; empty uses the services'
+	// embedded development catalog, whose models no single region runs all of. Synthesis
+	// refuses a catalog with a model that cannot run in Region (config/catalogs/).
 	CatalogFile string `yaml:"catalogFile"`
+	// WAFBodyRules is what the body-inspecting managed rules (cross-site scripting, file
+	// inclusion, SSRF, SQL injection, Java RCE payloads, body size) do outside the chat
+	// procedures, whose bodies are prompts and never inspected by them: "count" (labels
+	// and metrics only; UAT first, to watch what they would block) or "block".
+	WAFBodyRules string `yaml:"wafBodyRules"`
+	// Concurrency reserves Lambda concurrency for the functions that hold a stream open.
+	Concurrency Concurrency `yaml:"concurrency"`
 	// LogRetentionDays is the CloudWatch Logs retention for every log group.
 	LogRetentionDays int `yaml:"logRetentionDays"`
 	// AlarmEmail receives the CloudWatch alarm notifications (SNS e-mail subscription).
@@ -73,8 +84,18 @@ type Web struct {
 	// AllowedCountries optionally restricts viewers to these ISO 3166-1 alpha-2 countries
 	// (CloudFront geo restriction and a WAF geo-match rule). Empty allows every country.
 	AllowedCountries []string `yaml:"allowedCountries"`
-	// RateLimit is the edge WAF's rate-based rule: requests per IP per 5 minutes.
+	// RateLimit is the edge WAF's per-caller rate-based rule: requests per BFF session (the
+	// session cookie) per 5 minutes. Office NAT puts many people behind one address, so the
+	// session, not the address, identifies a caller.
 	RateLimit int `yaml:"rateLimit"`
+	// IPRateLimit is the edge WAF's coarse flood guard: requests per viewer address per 5
+	// minutes, whatever the cookie (sign-in pages, static files, scripts without a session).
+	// Size it for the largest office behind one address.
+	IPRateLimit int `yaml:"ipRateLimit"`
+	// OriginReadTimeout is how long CloudFront waits for the BFF's first (and each next)
+	// response byte: a slow model's first token. 1..60 s without a quota increase
+	// (docs/deploy.md, "Service quotas").
+	OriginReadTimeout Duration `yaml:"originReadTimeout"`
 	// PriceClass is the CloudFront price class: 100, 200 or All.
 	PriceClass string `yaml:"priceClass"`
 }
@@ -98,6 +119,18 @@ type Identity struct {
 	RefreshTokenTTL Duration `yaml:"refreshTokenTtl"`
 }
 
+// Concurrency is the reserved concurrency of the streaming functions. A streamed answer
+// holds one execution for as long as the model writes (minutes), so N people streaming need
+// N executions of the BFF and N of Inference; reserving them keeps other functions of the
+// account from starving Portico, and caps what Portico can take. The account keeps at least
+// 100 unreserved (docs/deploy.md, "Service quotas").
+type Concurrency struct {
+	// BFF is the BFF function's reserved concurrency: concurrent streams plus page loads.
+	BFF int `yaml:"bff"`
+	// Inference is the Inference function's reserved concurrency: concurrent streams.
+	Inference int `yaml:"inference"`
+}
+
 // Group is one Cognito group of the user pool.
 type Group struct {
 	// Name is the group name the tokens' cognito:groups claim and the policy file use.
@@ -115,8 +148,17 @@ type API struct {
 	// AllowedCountries optionally restricts API callers to these countries (WAF geo match).
 	// The BFF calls the API from the AWS region, so include the region's country.
 	AllowedCountries []string `yaml:"allowedCountries"`
-	// RateLimit is the regional WAF's rate-based rule: requests per IP per 5 minutes.
+	// RateLimit is the regional WAF's per-caller rate-based rule: requests per access token
+	// (the Authorization header) per 5 minutes. The API sees the BFF Lambda's egress
+	// addresses, shared by every user, so the token identifies a caller.
 	RateLimit int `yaml:"rateLimit"`
+	// IPRateLimit is the regional WAF's coarse flood guard: requests per source address per
+	// 5 minutes. Every BFF request comes from a few Lambda addresses: size it for all users.
+	IPRateLimit int `yaml:"ipRateLimit"`
+	// SecurityPolicy is the REST API's TLS security policy: TLS_1_2 (TLS 1.2 and 1.3), or an
+	// enhanced SecurityPolicy_TLS13_* policy (then with the STRICT endpoint access mode).
+	// Never TLS_1_0.
+	SecurityPolicy string `yaml:"securityPolicy"`
 	// ThrottleRate is the stage's steady-state requests per second.
 	ThrottleRate float64 `yaml:"throttleRate"`
 	// ThrottleBurst is the stage's burst limit.
@@ -125,26 +167,11 @@ type API struct {
 	AuthorizerCacheTTL Duration `yaml:"authorizerCacheTtl"`
 }
 
-// Models is the model catalog as far as IAM is concerned.
+// Models holds what the catalog does not: the Bedrock guardrails.
 type Models struct {
-	// Bedrock lists foundation-model ids invoked directly (on-demand) in Region.
-	Bedrock []string `yaml:"bedrock"`
-	// InferenceProfiles lists cross-region inference profiles (ids like us.anthropic...).
-	InferenceProfiles []InferenceProfile `yaml:"inferenceProfiles"`
-	// SageMakerEndpoints lists SageMaker endpoint names in Region.
-	SageMakerEndpoints []string `yaml:"sagemakerEndpoints"`
 	// Guardrails lists Bedrock guardrail ids in Region that the policy may apply
 	// (bedrock:ApplyGuardrail is granted on exactly these).
 	Guardrails []string `yaml:"guardrails"`
-}
-
-// InferenceProfile is a Bedrock system-defined cross-region inference profile.
-type InferenceProfile struct {
-	// ID is the profile id, e.g. us.anthropic.claude-sonnet-4-20250514-v1:0.
-	ID string `yaml:"id"`
-	// Regions lists every region the profile routes to; the underlying foundation model is
-	// granted in each of them.
-	Regions []string `yaml:"regions"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("1h", "720h").
@@ -188,15 +215,13 @@ func Parse(b []byte) (*Config, error) {
 }
 
 var (
-	accountRE  = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
-	modelRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9.:-]*[a-z0-9]$`)
-	endpointRE = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
-	prefixRE   = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
-	hostRE     = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$`)
-	countryRE  = regexp.MustCompile(`^[A-Z]{2}$`)
-	certRE     = regexp.MustCompile(`^arn:aws:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$`)
-	emailRE    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	prefixRE  = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+	hostRE    = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$`)
+	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+	certRE    = regexp.MustCompile(`^arn:aws:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$`)
+	emailRE   = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	// groupRE is what Portico accepts as a Cognito group name: Cognito's own pattern without
 	// white space, which neither the cognito:groups claim nor the policy file can carry.
 	groupRE     = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$`)
@@ -208,6 +233,14 @@ const EntraProviderName = "EntraID"
 
 // devPolicyPath is the services' embedded development policy, which no environment deploys.
 const devPolicyPath = "services/policy/dev.yaml"
+
+// MaxOriginReadTimeout is CloudFront's largest origin response timeout without a quota
+// increase.
+const MaxOriginReadTimeout = 60 * time.Second
+
+// APISecurityPolicies are the REST API security policies Portico accepts: TLS 1.2 or later
+// (API Gateway's legacy TLS_1_0 also accepts TLS 1.0 and 1.1).
+var APISecurityPolicies = []string{"TLS_1_2", "SecurityPolicy_TLS13_1_2_2021_06", "SecurityPolicy_TLS13_1_3_2025_09"}
 
 // retentionDays are the values CloudWatch Logs accepts.
 var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -248,6 +281,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Web.RateLimit < 10 || c.Web.RateLimit > 2_000_000_000 {
 		bad("web.rateLimit", "%d is outside 10..2e9 requests per 5 minutes", c.Web.RateLimit)
+	}
+	if c.Web.IPRateLimit < c.Web.RateLimit || c.Web.IPRateLimit > 2_000_000_000 {
+		bad("web.ipRateLimit", "%d is below the per-session limit or above 2e9 requests per 5 minutes", c.Web.IPRateLimit)
+	}
+	if d := c.Web.OriginReadTimeout.Duration; d < time.Second || d > MaxOriginReadTimeout {
+		bad("web.originReadTimeout", "%s is outside CloudFront's 1s..%s (more needs a quota increase)", d, MaxOriginReadTimeout)
 	}
 	if !slices.Contains([]string{"100", "200", "All"}, c.Web.PriceClass) {
 		bad("web.priceClass", "%q is not 100, 200 or All", c.Web.PriceClass)
@@ -312,37 +351,17 @@ func (c *Config) Validate() error {
 	if c.API.RateLimit < 10 || c.API.RateLimit > 2_000_000_000 {
 		bad("api.rateLimit", "%d is outside 10..2e9 requests per 5 minutes", c.API.RateLimit)
 	}
+	if c.API.IPRateLimit < c.API.RateLimit || c.API.IPRateLimit > 2_000_000_000 {
+		bad("api.ipRateLimit", "%d is below the per-token limit or above 2e9 requests per 5 minutes", c.API.IPRateLimit)
+	}
+	if !slices.Contains(APISecurityPolicies, c.API.SecurityPolicy) {
+		bad("api.securityPolicy", "%q is not one of %v (TLS 1.2 or later)", c.API.SecurityPolicy, APISecurityPolicies)
+	}
 	if c.API.ThrottleRate <= 0 || c.API.ThrottleBurst <= 0 {
 		bad("api.throttle", "rate and burst must be positive")
 	}
 	if d := c.API.AuthorizerCacheTTL.Duration; d < 0 || d > time.Hour {
 		bad("api.authorizerCacheTtl", "%s is outside 0..1h", d)
-	}
-	if len(c.Models.Bedrock)+len(c.Models.InferenceProfiles)+len(c.Models.SageMakerEndpoints) == 0 {
-		bad("models", "the catalog is empty")
-	}
-	for _, id := range c.Models.Bedrock {
-		if !modelRE.MatchString(id) {
-			bad("models.bedrock", "%q is not a model id", id)
-		}
-	}
-	for _, p := range c.Models.InferenceProfiles {
-		if !modelRE.MatchString(p.ID) || p.FoundationModelID() == p.ID {
-			bad("models.inferenceProfiles", "%q is not a geography-prefixed profile id (us., eu., apac., global.)", p.ID)
-		}
-		if len(p.Regions) == 0 {
-			bad("models.inferenceProfiles", "%q lists no regions", p.ID)
-		}
-		for _, r := range p.Regions {
-			if !regionRE.MatchString(r) {
-				bad("models.inferenceProfiles", "%q: %q is not a region", p.ID, r)
-			}
-		}
-	}
-	for _, e := range c.Models.SageMakerEndpoints {
-		if !endpointRE.MatchString(e) {
-			bad("models.sagemakerEndpoints", "%q is not an endpoint name", e)
-		}
 	}
 	for _, g := range c.Models.Guardrails {
 		if !guardrailRE.MatchString(g) {
@@ -354,6 +373,15 @@ func (c *Config) Validate() error {
 		bad("policyFile", "required: the services would otherwise run on their embedded development policy (see config/policies/)")
 	case p == devPolicyPath || strings.HasSuffix(p, "/"+devPolicyPath):
 		bad("policyFile", "%q is the services' development policy; deploy a policy of your own (see config/policies/)", c.PolicyFile)
+	}
+	if c.WAFBodyRules != "count" && c.WAFBodyRules != "block" {
+		bad("wafBodyRules", "%q is not count or block", c.WAFBodyRules)
+	}
+	if c.Env == "prod" && c.WAFBodyRules != "block" {
+		bad("wafBodyRules", "must be block in prod (count it in uat first)")
+	}
+	if c.Concurrency.BFF < 1 || c.Concurrency.Inference < 1 || c.Concurrency.BFF+c.Concurrency.Inference > 900 {
+		bad("concurrency", "bff %d and inference %d must be at least 1 and leave 100 of the default 1000 unreserved", c.Concurrency.BFF, c.Concurrency.Inference)
 	}
 	if !slices.Contains(retentionDays, c.LogRetentionDays) {
 		bad("logRetentionDays", "%d is not a CloudWatch Logs retention value", c.LogRetentionDays)
@@ -381,55 +409,11 @@ func (c *Config) PublicURL() string {
 	return "https://" + c.Web.Domain
 }
 
-// FoundationModelID is the foundation-model id behind a profile id ("us.x" → "x").
-func (p InferenceProfile) FoundationModelID() string {
-	for _, geo := range []string{"us.", "eu.", "apac.", "us-gov.", "ca.", "jp.", "au.", "global."} {
-		if rest, ok := strings.CutPrefix(p.ID, geo); ok {
-			return rest
-		}
-	}
-	return p.ID
-}
-
-// BedrockARNs lists every ARN the Inference Lambda may invoke: each foundation model in
-// Region, and for each inference profile the profile ARN plus the underlying foundation model
-// in every region the profile routes to. The list is sorted and free of duplicates.
-func (c *Config) BedrockARNs() []string {
-	var arns []string
-	for _, id := range c.Models.Bedrock {
-		arns = append(arns, FoundationModelARN(c.Region, id))
-	}
-	for _, p := range c.Models.InferenceProfiles {
-		arns = append(arns, fmt.Sprintf("arn:aws:bedrock:%s:%s:inference-profile/%s", c.Region, c.Account, p.ID))
-		for _, r := range p.Regions {
-			arns = append(arns, FoundationModelARN(r, p.FoundationModelID()))
-		}
-	}
-	slices.Sort(arns)
-	return slices.Compact(arns)
-}
-
-// FoundationModelARN is the ARN of a Bedrock foundation model in region.
-func FoundationModelARN(region, id string) string {
-	return fmt.Sprintf("arn:aws:bedrock:%s::foundation-model/%s", region, id)
-}
-
 // GuardrailARNs lists the ARNs of the catalog's Bedrock guardrails.
 func (c *Config) GuardrailARNs() []string {
 	var arns []string
 	for _, g := range c.Models.Guardrails {
 		arns = append(arns, fmt.Sprintf("arn:aws:bedrock:%s:%s:guardrail/%s", c.Region, c.Account, g))
-	}
-	slices.Sort(arns)
-	return slices.Compact(arns)
-}
-
-// SageMakerARNs lists the ARNs of the catalog's SageMaker endpoints. SageMaker endpoint ARNs
-// use the lower-cased endpoint name.
-func (c *Config) SageMakerARNs() []string {
-	var arns []string
-	for _, e := range c.Models.SageMakerEndpoints {
-		arns = append(arns, fmt.Sprintf("arn:aws:sagemaker:%s:%s:endpoint/%s", c.Region, c.Account, strings.ToLower(e)))
 	}
 	slices.Sort(arns)
 	return slices.Compact(arns)

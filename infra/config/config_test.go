@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadEnvironments(t *testing.T) {
@@ -26,28 +27,6 @@ func TestLoadEnvironments(t *testing.T) {
 	}
 }
 
-func TestBedrockARNs(t *testing.T) {
-	t.Parallel()
-	c := &Config{
-		Account: "123456789012",
-		Region:  "us-west-2",
-		Models: Models{
-			Bedrock:           []string{"amazon.nova-lite-v1:0"},
-			InferenceProfiles: []InferenceProfile{{ID: "us.anthropic.claude-sonnet-4-20250514-v1:0", Regions: []string{"us-east-1", "us-west-2"}}},
-		},
-	}
-	want := []string{
-		"arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
-		"arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0",
-		"arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-lite-v1:0",
-		"arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
-	}
-	got := c.BedrockARNs()
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("BedrockARNs() =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-}
-
 func TestValidateRejects(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -63,10 +42,15 @@ func TestValidateRejects(t *testing.T) {
 		}, "web.certificateArn"},
 		{"public URL with a path", func(c *Config) { c.Web.PublicURL = "https://x.example.com/app" }, "web.publicUrl"},
 		{"bad account", func(c *Config) { c.Account = "12" }, "account"},
-		{"wildcard model", func(c *Config) { c.Models.Bedrock = []string{"anthropic.*"} }, "models.bedrock"},
-		{"profile without geography", func(c *Config) {
-			c.Models.InferenceProfiles = []InferenceProfile{{ID: "anthropic.claude", Regions: []string{"us-east-1"}}}
-		}, "models.inferenceProfiles"},
+		{"edge flood guard below the session limit", func(c *Config) { c.Web.IPRateLimit = c.Web.RateLimit - 1 }, "web.ipRateLimit"},
+		{"API flood guard below the token limit", func(c *Config) { c.API.IPRateLimit = 10 }, "api.ipRateLimit"},
+		{"origin read timeout past the quota", func(c *Config) { c.Web.OriginReadTimeout.Duration = 61 * time.Second }, "web.originReadTimeout"},
+		{"API accepting TLS 1.0", func(c *Config) { c.API.SecurityPolicy = "TLS_1_0" }, "api.securityPolicy"},
+		{"no API security policy", func(c *Config) { c.API.SecurityPolicy = "" }, "api.securityPolicy"},
+		{"body rules neither count nor block", func(c *Config) { c.WAFBodyRules = "allow" }, "wafBodyRules"},
+		{"prod only counting body rules", func(c *Config) { c.Env = "prod"; c.Protect = true; c.WAFBodyRules = "count" }, "must be block in prod"},
+		{"no reserved concurrency", func(c *Config) { c.Concurrency.Inference = 0 }, "concurrency"},
+		{"reserving the whole account", func(c *Config) { c.Concurrency.BFF, c.Concurrency.Inference = 500, 500 }, "concurrency"},
 		{"bad CIDR", func(c *Config) { c.API.IPAllowList = []string{"10.0.0.0/99"} }, "api.ipAllowList"},
 		{"bad country", func(c *Config) { c.Web.AllowedCountries = []string{"usa"} }, "web.allowedCountries"},
 		{"short access token", func(c *Config) { c.Identity.AccessTokenTTL.Duration = 1 }, "identity.accessTokenTtl"},

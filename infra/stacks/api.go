@@ -17,7 +17,7 @@ import (
 const StageName = "v1"
 
 // BinaryMediaTypes are the request content types API Gateway passes to the functions as
-// binary (base64 in the proxy event, decoded by services/lambdahttp): Connect unary and
+// binary (base64 in the proxy event, decoded by services/platform/lambdahttp): Connect unary and
 // streaming protobuf, gRPC-Web, and raw octet streams. Streamed (ResponseTransferMode STREAM)
 // proxy integrations return response bytes as they are whatever this list says (API Gateway
 // guide, "Binary media types for REST APIs"), so the list only governs request bodies; "*/*"
@@ -136,6 +136,23 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 		BinaryMediaTypes: jsii.Strings(BinaryMediaTypes...),
 	})
 
+	// TLS 1.2 or later on the execute-api endpoint (its default, TLS_1_0, accepts 1.0 and
+	// 1.1); an enhanced policy also needs the endpoint access mode.
+	restCfn := a.rest.Node().DefaultChild().(awsapigateway.CfnRestApi)
+	restCfn.SetSecurityPolicy(jsii.String(cfg.API.SecurityPolicy))
+	if strings.HasPrefix(cfg.API.SecurityPolicy, "SecurityPolicy_") {
+		restCfn.SetEndpointAccessMode(jsii.String("STRICT"))
+	}
+	// API Gateway writes execution logs (level ERROR) to a log group it names itself and
+	// creates without retention or key: create it first, encrypted, with the retention.
+	execLogs := awslogs.NewLogGroup(c, jsii.String("ExecutionLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("API-Gateway-Execution-Logs_"), a.rest.RestApiId(), jsii.String("/" + StageName)}),
+		Retention:     retention[cfg.LogRetentionDays],
+		EncryptionKey: e.key,
+		RemovalPolicy: e.removal(),
+	})
+	a.rest.DeploymentStage().Node().AddDependency(execLogs)
+
 	// A REQUEST authorizer sees every Authorization header, so the Go authorizer refuses a
 	// request carrying two (a TOKEN authorizer would see only one). The identity source is
 	// the header alone: API Gateway answers 401 without invoking the function when it is
@@ -190,12 +207,16 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 		}
 	}
 
-	a.webACL = e.newWebACL(c, "WebAcl", webACLProps{
-		name:      cfg.Name("api"),
-		scope:     "REGIONAL",
-		rateLimit: cfg.API.RateLimit,
-		countries: cfg.API.AllowedCountries,
-		ipAllow:   cfg.API.IPAllowList,
+	a.webACL = newWebACL(c, "WebAcl", webACLProps{
+		name:        cfg.Name("api"),
+		scope:       "REGIONAL",
+		rateLimit:   cfg.API.RateLimit,
+		callerKey:   callerKey{header: AuthorizerHeader},
+		ipRateLimit: cfg.API.IPRateLimit,
+		countries:   cfg.API.AllowedCountries,
+		ipAllow:     cfg.API.IPAllowList,
+		chatPaths:   APIChatPaths(),
+		bodyRules:   cfg.WAFBodyRules,
 	})
 	awswafv2.NewCfnWebACLAssociation(c, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
 		ResourceArn: a.rest.DeploymentStage().StageArn(),
@@ -210,104 +231,4 @@ func (a *api) url() *string {
 		jsii.String("https://"), a.rest.RestApiId(), jsii.String(".execute-api."), awscdk.Aws_REGION(),
 		jsii.String(".amazonaws.com/" + StageName),
 	})
-}
-
-// webACLProps describes a web ACL: AWS managed rules, a rate-based rule, and the optional
-// geo-match and IP allow-list rules.
-type webACLProps struct {
-	name      string
-	scope     string // REGIONAL or CLOUDFRONT
-	rateLimit int
-	countries []string
-	ipAllow   []string
-}
-
-func visibility(metric string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
-	return &awswafv2.CfnWebACL_VisibilityConfigProperty{
-		CloudWatchMetricsEnabled: jsii.Bool(true),
-		MetricName:               jsii.String(strings.ReplaceAll(metric, "-", "")),
-		SampledRequestsEnabled:   jsii.Bool(true),
-	}
-}
-
-// newWebACL builds a web ACL in scope (used by the regional stack and the edge stack).
-func newWebACL(scope constructs.Construct, id string, p webACLProps) awswafv2.CfnWebACL {
-	var rules []any
-	block := &awswafv2.CfnWebACL_RuleActionProperty{Block: map[string]any{}}
-	priority := 0
-	add := func(r *awswafv2.CfnWebACL_RuleProperty) {
-		r.Priority = jsii.Number(priority)
-		priority++
-		rules = append(rules, r)
-	}
-	if len(p.ipAllow) > 0 {
-		set := awswafv2.NewCfnIPSet(scope, jsii.String(id+"AllowList"), &awswafv2.CfnIPSetProps{
-			Name:             jsii.String(p.name + "-allow"),
-			Scope:            jsii.String(p.scope),
-			IpAddressVersion: jsii.String("IPV4"),
-			Addresses:        jsii.Strings(p.ipAllow...),
-		})
-		add(&awswafv2.CfnWebACL_RuleProperty{
-			Name:   jsii.String("BlockOutsideAllowList"),
-			Action: block,
-			Statement: &awswafv2.CfnWebACL_StatementProperty{NotStatement: &awswafv2.CfnWebACL_NotStatementProperty{
-				Statement: &awswafv2.CfnWebACL_StatementProperty{IpSetReferenceStatement: &awswafv2.CfnWebACL_IPSetReferenceStatementProperty{Arn: set.AttrArn()}},
-			}},
-			VisibilityConfig: visibility(p.name + "-allowlist"),
-		})
-	}
-	if len(p.countries) > 0 {
-		add(&awswafv2.CfnWebACL_RuleProperty{
-			Name:   jsii.String("BlockOutsideCountries"),
-			Action: block,
-			Statement: &awswafv2.CfnWebACL_StatementProperty{NotStatement: &awswafv2.CfnWebACL_NotStatementProperty{
-				Statement: &awswafv2.CfnWebACL_StatementProperty{GeoMatchStatement: &awswafv2.CfnWebACL_GeoMatchStatementProperty{CountryCodes: jsii.Strings(p.countries...)}},
-			}},
-			VisibilityConfig: visibility(p.name + "-geo"),
-		})
-	}
-	add(&awswafv2.CfnWebACL_RuleProperty{
-		Name:   jsii.String("RateLimitPerIp"),
-		Action: block,
-		Statement: &awswafv2.CfnWebACL_StatementProperty{RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
-			Limit:            jsii.Number(p.rateLimit),
-			AggregateKeyType: jsii.String("IP"),
-		}},
-		VisibilityConfig: visibility(p.name + "-rate"),
-	})
-	managed := func(name string, overrides ...string) {
-		var ov []any
-		for _, o := range overrides {
-			ov = append(ov, &awswafv2.CfnWebACL_RuleActionOverrideProperty{
-				Name:        jsii.String(o),
-				ActionToUse: &awswafv2.CfnWebACL_RuleActionProperty{Count: map[string]any{}},
-			})
-		}
-		stmt := &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{VendorName: jsii.String("AWS"), Name: jsii.String(name)}
-		if len(ov) > 0 {
-			stmt.RuleActionOverrides = &ov
-		}
-		add(&awswafv2.CfnWebACL_RuleProperty{
-			Name:             jsii.String(name),
-			OverrideAction:   &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]any{}},
-			Statement:        &awswafv2.CfnWebACL_StatementProperty{ManagedRuleGroupStatement: stmt},
-			VisibilityConfig: visibility(p.name + "-" + name),
-		})
-	}
-	managed("AWSManagedRulesAmazonIpReputationList")
-	// Prompts with images exceed the core rule set's 8 KB body limit: that one rule counts
-	// instead of blocking; API Gateway and the services enforce their own size limits.
-	managed("AWSManagedRulesCommonRuleSet", "SizeRestrictions_BODY")
-	managed("AWSManagedRulesKnownBadInputsRuleSet")
-	return awswafv2.NewCfnWebACL(scope, jsii.String(id), &awswafv2.CfnWebACLProps{
-		Name:             jsii.String(p.name),
-		Scope:            jsii.String(p.scope),
-		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: map[string]any{}},
-		Rules:            &rules,
-		VisibilityConfig: visibility(p.name),
-	})
-}
-
-func (e *env) newWebACL(scope constructs.Construct, id string, p webACLProps) awswafv2.CfnWebACL {
-	return newWebACL(scope, id, p)
 }

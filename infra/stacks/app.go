@@ -67,11 +67,25 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 		Tags:                  &tags,
 	})
 	edgeACL := newWebACL(edge, "WebAcl", webACLProps{
-		name:      cfg.Name("edge"),
-		scope:     "CLOUDFRONT",
-		rateLimit: cfg.Web.RateLimit,
-		countries: cfg.Web.AllowedCountries,
+		name:        cfg.Name("edge"),
+		scope:       "CLOUDFRONT",
+		rateLimit:   cfg.Web.RateLimit,
+		callerKey:   callerKey{cookie: SessionCookie},
+		ipRateLimit: cfg.Web.IPRateLimit,
+		countries:   cfg.Web.AllowedCountries,
+		chatPaths:   EdgeChatPaths(),
+		bodyRules:   cfg.WAFBodyRules,
 	})
+
+	// The edge stack gets CDK's helper function (the cross-region reference's writer) only
+	// when the regional stack is in another region.
+	if cfg.Region != EdgeRegion {
+		edgeRemoval := awscdk.RemovalPolicy_DESTROY
+		if cfg.Protect {
+			edgeRemoval = awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE
+		}
+		helperLogGroup(edge, cfg, "edge", edgeLogsKey(edge, cfg, edgeRemoval), edgeRemoval)
+	}
 
 	main := awscdk.NewStack(app, jsii.String(mainName), &awscdk.StackProps{
 		Env:                   &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)},
@@ -82,6 +96,7 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 	})
 	e := &env{cfg: cfg, stack: main, assetDir: assetDir}
 	e.key = e.newKey(main)
+	helperLogGroup(main, cfg, "main", e.key, e.removal())
 	table := e.newTable(main)
 	sessions := e.newSessionTable(main)
 	id := e.newIdentity(main)

@@ -108,6 +108,8 @@ type goFunctionProps struct {
 	timeout     awscdk.Duration
 	environment map[string]*string
 	layers      []awslambda.ILayerVersion
+	// reserved is the function's reserved concurrency; 0 reserves none.
+	reserved int
 }
 
 // EnvProduction is PORTICO_ENV of every deployed Portico binary: production refuses to start
@@ -130,6 +132,10 @@ func (e *env) newGoFunction(scope constructs.Construct, id string, p goFunctionP
 	if len(p.layers) > 0 {
 		layers = &p.layers
 	}
+	var reserved *float64
+	if p.reserved > 0 {
+		reserved = jsii.Number(p.reserved)
+	}
 	fn := awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
 		FunctionName:          jsii.String(name),
 		Description:           jsii.String(p.description),
@@ -145,6 +151,9 @@ func (e *env) newGoFunction(scope constructs.Construct, id string, p goFunctionP
 		EnvironmentEncryption: e.key,
 		Layers:                layers,
 		RecursiveLoop:         awslambda.RecursiveLoop_TERMINATE,
+		// A stream holds an execution for minutes: reserved, the streaming functions can
+		// neither be starved by the account's other functions nor starve them.
+		ReservedConcurrentExecutions: reserved,
 	})
 	return &goFunction{fn: fn, role: role, logGroup: lg, name: name}
 }

@@ -150,6 +150,42 @@ func TestSynthRefusesPolicy(t *testing.T) {
 	}
 }
 
+// TestSynthRefusesCatalog: synthesis stops on a catalog with a model that cannot run in the
+// environment's region (the embedded catalog in prod's us-west-2: Jamba runs in us-east-1
+// only), and on a policy granting a model the catalog lacks.
+func TestSynthRefusesCatalog(t *testing.T) {
+	assets := t.TempDir()
+	if err := WritePlaceholderAssets(assets); err != nil {
+		t.Fatal(err)
+	}
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte("version: 1\ngroups:\n  - name: MLUsers\n    models: [ai21.jamba-1-5-mini-v1:0]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		mutate func(*config.Config)
+		want   string
+	}{
+		{"embedded catalog in us-west-2", func(c *config.Config) { c.CatalogFile = "" }, "ai21.jamba-1-5-mini-v1:0"},
+		{"prod catalog in eu-west-1", func(c *config.Config) { c.Region = "eu-west-1" }, "cannot run from eu-west-1"},
+		{"policy grants a model the catalog lacks", func(c *config.Config) { c.PolicyFile = policy }, `"ai21.jamba-1-5-mini-v1:0"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Load("prod")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.mutate(cfg)
+			_, err = New(awscdk.NewApp(nil), cfg, Options{InfraDir: "..", AssetDir: assets})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("New() = %v, want a refusal naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
 // TestEveryFunctionInProduction checks PORTICO_ENV=production on every Portico binary.
 func TestEveryFunctionInProduction(t *testing.T) {
 	eachEnv(t, func(t *testing.T, s *synthesized) {

@@ -143,10 +143,17 @@ func (e *env) newIdentity(scope constructs.Construct) *identity {
 	})
 
 	entra := awscognito.NewUserPoolIdentityProviderSaml(c, jsii.String("Entra"), &awscognito.UserPoolIdentityProviderSamlProps{
-		UserPool:           id.pool,
-		Name:               jsii.String(EntraProviderName),
-		Metadata:           awscognito.UserPoolIdentityProviderSamlMetadata_Url(jsii.String(cfg.Identity.EntraMetadataURL)),
-		IdpSignout:         jsii.Bool(true),
+		UserPool: id.pool,
+		Name:     jsii.String(EntraProviderName),
+		Metadata: awscognito.UserPoolIdentityProviderSamlMetadata_Url(jsii.String(cfg.Identity.EntraMetadataURL)),
+		// No SAML single logout: Cognito sends its signed LogoutRequest to Entra by redirect
+		// and requires the IdP's LogoutResponse back by HTTP POST (Cognito developer guide,
+		// "Signing out SAML users with single sign-out"), while Entra ID answers single
+		// sign-out by redirect binding (HTTP GET) only, not HTTP POST (Microsoft identity
+		// platform, "Single sign-out SAML protocol"). With it on, logout would end on an
+		// error page of Cognito's. Logout ends the Portico session, revokes the refresh token
+		// and ends the Cognito session; the Entra session stays (docs/deploy.md, "Sign-out").
+		IdpSignout:         jsii.Bool(false),
 		IdpInitiated:       jsii.Bool(false),
 		EncryptedResponses: jsii.Bool(false),
 		AttributeMapping: &awscognito.AttributeMapping{

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/portico-dev/portico/services/catalog"
 )
 
 // Where the configuration layer puts the policy and catalog files (layers mount at /opt).
@@ -45,7 +47,17 @@ var (
 func (e *env) newServices(scope constructs.Construct, id *identity, tableName *string, infraDir string) (*services, error) {
 	c := constructs.NewConstruct(scope, jsii.String("Services"))
 	cfg := e.cfg
-	layer, err := e.configLayer(c, infraDir)
+	// The catalog says which models exist and where each runs: synthesis stops here when one
+	// cannot run in the environment's region.
+	cat, err := cfg.Catalog(infraDir)
+	if err != nil {
+		return nil, err
+	}
+	bedrockARNs, sagemakerARNs, err := cfg.ModelARNs(cat)
+	if err != nil {
+		return nil, err
+	}
+	layer, err := e.configLayer(c, infraDir, cat)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +98,7 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 	})
 	s.inference = e.newGoFunction(c, "Inference", goFunctionProps{
 		name: "inference", asset: ServicesAsset, description: "Portico InferenceService (Connect on API Gateway, streamed)",
-		memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(15)), layers: layers,
+		memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(15)), layers: layers, reserved: cfg.Concurrency.Inference,
 		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("inference"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	s.admin = e.newGoFunction(c, "Admin", goFunctionProps{
@@ -117,23 +129,25 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 	allow(s.admin, "LedgerKeyRead", []string{"kms:Decrypt", "kms:DescribeKey"}, keyARN)
 	allow(s.inference, "LedgerKeyReadWrite", []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, keyARN)
 
-	// Bedrock and SageMaker: exactly the catalog's models, profiles and endpoints.
-	if arns := cfg.BedrockARNs(); len(arns) > 0 {
+	// Bedrock and SageMaker: exactly the catalog's models, each the way it runs in this
+	// region (the profile and its routing regions where it is not on demand), and endpoints.
+	// No aws-marketplace action: model access is an operator's step (docs/deploy.md).
+	if arns := bedrockARNs; len(arns) > 0 {
 		allow(s.inference, "InvokeCatalogModels", []string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, *jsii.Strings(arns...))
 	}
 	if arns := cfg.GuardrailARNs(); len(arns) > 0 {
 		allow(s.inference, "ApplyCatalogGuardrails", []string{"bedrock:ApplyGuardrail"}, *jsii.Strings(arns...))
 	}
-	if arns := cfg.SageMakerARNs(); len(arns) > 0 {
+	if arns := sagemakerARNs; len(arns) > 0 {
 		allow(s.inference, "InvokeCatalogEndpoints", []string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, *jsii.Strings(arns...))
 	}
 	return s, nil
 }
 
 // configLayer packages the policy file (always) and the catalog file (when configured) as a
-// Lambda layer (/opt/portico/...). It refuses a policy file that is missing or names a
-// Cognito group the environment does not create.
-func (e *env) configLayer(scope constructs.Construct, infraDir string) (awslambda.LayerVersion, error) {
+// Lambda layer (/opt/portico/...). It refuses a policy file that is missing, names a
+// Cognito group the environment does not create, or grants a model the catalog lacks.
+func (e *env) configLayer(scope constructs.Construct, infraDir string, cat *catalog.Catalog) (awslambda.LayerVersion, error) {
 	cfg := e.cfg
 	if cfg.PolicyFile == "" {
 		return nil, fmt.Errorf("config %s: policyFile: required", cfg.Env)
@@ -150,6 +164,9 @@ func (e *env) configLayer(scope constructs.Construct, infraDir string) (awslambd
 		return nil, fmt.Errorf("config %s: policyFile %s is empty", cfg.Env, policyPath)
 	}
 	if err := cfg.CheckPolicy(policy); err != nil {
+		return nil, fmt.Errorf("config %s: %w", cfg.Env, err)
+	}
+	if err := cfg.CheckPolicyModels(policy, cat); err != nil {
 		return nil, fmt.Errorf("config %s: %w", cfg.Env, err)
 	}
 	stage, err := os.MkdirTemp("", "portico-config-layer-")

@@ -108,6 +108,7 @@ type resource struct {
 	Type       string         `json:"Type"`
 	Properties map[string]any `json:"Properties"`
 	Metadata   map[string]any `json:"Metadata"`
+	DependsOn  any            `json:"DependsOn"`
 }
 
 func toTemplate(t assertions.Template) (template, error) {
@@ -304,6 +305,14 @@ var logStreamsRE = regexp.MustCompile(`^arn:aws:logs:[a-z0-9-]+:[0-9]{12}:log-gr
 func TestLeastPrivilege(t *testing.T) {
 	eachEnv(t, func(t *testing.T, s *synthesized) {
 		cfg := s.cfg
+		cat, err := cfg.Catalog("..")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bedrockARNs, sagemakerARNs, err := cfg.ModelARNs(cat)
+		if err != nil {
+			t.Fatal(err)
+		}
 		table := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/portico-%s-ledger", cfg.Region, cfg.Account, cfg.Env)
 		tableARNs := []string{table, table + "/index/GSI1", table + "/index/GSI2"}
 		sessionTable := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/portico-%s-sessions", cfg.Region, cfg.Account, cfg.Env)
@@ -317,8 +326,8 @@ func TestLeastPrivilege(t *testing.T) {
 			absent []string         // action prefixes the role must not hold
 		}{
 			{"inference", map[string]grant{
-				"InvokeCatalogModels":    {[]string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, cfg.BedrockARNs()},
-				"InvokeCatalogEndpoints": {[]string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, cfg.SageMakerARNs()},
+				"InvokeCatalogModels":    {[]string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, bedrockARNs},
+				"InvokeCatalogEndpoints": {[]string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, sagemakerARNs},
 				"ReadWriteLedger":        {append(append([]string{}, tableRead...), tableWrite...), tableARNs},
 			}, nil},
 			// IdentityService takes no store: no table, and of the key only its environment.
@@ -402,25 +411,41 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(a, b)
 }
 
-// TestCatalogARNs pins the shared dev catalog's ARNs in the inference role.
+// TestCatalogARNs pins, in the synthesized prod inference role, how the catalog's models run
+// in us-west-2: Nova through the US inference profile (the profile and the model in every
+// routing region), Haiku on demand, and no grant for a region the model does not run in.
 func TestCatalogARNs(t *testing.T) {
 	s := envs["prod"]
-	arns := s.cfg.BedrockARNs()
+	_, stmts := s.mainJSON.roleStatements(t, s.mainJSON.function(t, s.cfg.Name("inference")))
+	var arns []string
+	for _, st := range stmts {
+		if st.Sid == "InvokeCatalogModels" {
+			arns = strList(st.Resources)
+		}
+	}
 	for _, want := range []string{
 		"arn:aws:bedrock:us-west-2:222222222222:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0",
 		"arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
 		"arn:aws:bedrock:us-east-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
 		"arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
 		"arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0",
+		"arn:aws:bedrock:us-west-2:222222222222:inference-profile/us.amazon.nova-lite-v1:0",
+		"arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
+		"arn:aws:bedrock:us-east-2::foundation-model/amazon.nova-lite-v1:0",
 		"arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-lite-v1:0",
-		"arn:aws:bedrock:us-west-2::foundation-model/ai21.jamba-1-5-mini-v1:0",
 	} {
 		if !slices.Contains(arns, want) {
-			t.Errorf("catalog ARNs lack %s", want)
+			t.Errorf("inference role lacks %s", want)
 		}
 	}
-	if got, want := s.cfg.SageMakerARNs(), []string{"arn:aws:sagemaker:us-west-2:222222222222:endpoint/portico-demo-llm"}; !slices.Equal(got, want) {
-		t.Errorf("SageMaker ARNs = %v, want %v", got, want)
+	for _, a := range arns {
+		if strings.Contains(a, "jamba") || strings.Contains(a, "eu-") {
+			t.Errorf("inference role grants %s, which prod cannot or need not call", a)
+		}
+	}
+	env := envOf(t, s, "inference")
+	if env["PORTICO_CATALOG_FILE"] != LayerCatalogPath {
+		t.Errorf("PORTICO_CATALOG_FILE = %v, want the deployed catalog %s", env["PORTICO_CATALOG_FILE"], LayerCatalogPath)
 	}
 }
 
@@ -830,7 +855,7 @@ func wafRules(acl resource) (names, groups []string, rate bool) {
 }
 
 func TestWAF(t *testing.T) {
-	wantGroups := []string{"AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
+	wantGroups := []string{"AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet"}
 	eachEnv(t, func(t *testing.T, s *synthesized) {
 		for _, c := range []struct {
 			where string
@@ -876,14 +901,15 @@ func TestWAF(t *testing.T) {
 func TestWebACLOptionalRules(t *testing.T) {
 	app := awscdk.NewApp(nil)
 	st := awscdk.NewStack(app, jsii.String("AclTest"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("us-east-1")}})
-	newWebACL(st, "Acl", webACLProps{name: "t", scope: "REGIONAL", rateLimit: 100, countries: []string{"DE"}, ipAllow: []string{"192.0.2.0/24"}})
+	newWebACL(st, "Acl", webACLProps{name: "t", scope: "REGIONAL", rateLimit: 100, callerKey: callerKey{header: "Authorization"}, ipRateLimit: 1000,
+		countries: []string{"DE"}, ipAllow: []string{"192.0.2.0/24"}, chatPaths: APIChatPaths(), bodyRules: "block"})
 	tmpl, err := toTemplate(assertions.Template_FromStack(st, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, acls := tmpl.ofType("AWS::WAFv2::WebACL")
 	names, _, _ := wafRules(acls[0])
-	if want := []string{"BlockOutsideAllowList", "BlockOutsideCountries", "RateLimitPerIp"}; !slices.Equal(names[:3], want) {
+	if want := []string{"BlockOutsideAllowList", "BlockOutsideCountries", "RateLimitPerCaller", "FloodGuardPerIp"}; !slices.Equal(names[:4], want) {
 		t.Errorf("first rules = %v, want %v", names, want)
 	}
 	_, sets := tmpl.ofType("AWS::WAFv2::IPSet")

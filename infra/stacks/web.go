@@ -108,7 +108,7 @@ func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, sessions 
 
 	w.bff = e.newGoFunction(c, "Bff", goFunctionProps{
 		name: "bff", asset: BFFAsset, description: "Portico BFF (OIDC code flow, /auth/*, /api/*) behind CloudFront",
-		memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(15)),
+		memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(15)), reserved: cfg.Concurrency.BFF,
 		environment: map[string]*string{
 			"PORTICO_LAMBDA_EVENT":           jsii.String("function-url"),
 			"PORTICO_PUBLIC_URL":             jsii.String(cfg.PublicURL()),
@@ -183,7 +183,9 @@ func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, sessions 
 	})
 
 	bffOrigin := awscloudfrontorigins.FunctionUrlOrigin_WithOriginAccessControl(w.url, &awscloudfrontorigins.FunctionUrlOriginWithOACProps{
-		ReadTimeout: awscdk.Duration_Seconds(jsii.Number(60)),
+		// The BFF answers a streamed chat with its first byte only once the model's first
+		// token arrives: wait as long as CloudFront allows without a quota increase.
+		ReadTimeout: awscdk.Duration_Seconds(jsii.Number(cfg.Web.OriginReadTimeout.Seconds())),
 		OriginAccessControl: awscloudfront.NewFunctionUrlOriginAccessControl(c, jsii.String("BffOac"), &awscloudfront.FunctionUrlOriginAccessControlProps{
 			OriginAccessControlName: jsii.String(cfg.Name("bff")),
 			Signing:                 awscloudfront.Signing_SIGV4_ALWAYS(),

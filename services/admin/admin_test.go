@@ -22,7 +22,7 @@ import (
 	"github.com/portico-dev/portico/services/admin"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/catalog"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/store/sqlitestore"

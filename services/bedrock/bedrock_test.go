@@ -16,7 +16,7 @@ import (
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/services/bedrock"
-	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/dev/localaws"
 )
 
 const (

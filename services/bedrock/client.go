@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 
-	"github.com/portico-dev/portico/services/awsrt"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
 // Defaults of the client options.

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
-	"github.com/portico-dev/portico/services/awsrt"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
 // Usage is the token usage of one call.
@@ -102,7 +102,7 @@ func (c *Client) ConverseChecked(ctx context.Context, conv *Conversation) (*Resu
 	}
 	req, call := conv.req, conv.call
 	in := &bedrockruntime.ConverseInput{
-		ModelId:         aws.String(req.GetModelId()),
+		ModelId:         call.target(req),
 		Messages:        sdkMessages(req.GetMessages()),
 		System:          sdkSystem(req.GetSystemPrompt()),
 		InferenceConfig: sdkInferenceConfig(req.GetInferenceConfig(), call.Limits),

@@ -21,6 +21,18 @@ type Call struct {
 	Limits Limits
 	// Guardrail, when set, is applied with its trace enabled.
 	Guardrail *Guardrail
+	// ModelID, when set, is the id Bedrock is called with instead of the request's: the
+	// inference profile through which the catalog model runs in this region
+	// (catalog.Model.InvokeID). Answers still name the request's model.
+	ModelID string
+}
+
+// target is the model or inference profile id Bedrock is called with.
+func (c Call) target(req *inferencev1.ConverseRequest) *string {
+	if c.ModelID != "" {
+		return aws.String(c.ModelID)
+	}
+	return aws.String(req.GetModelId())
 }
 
 // sdkMessages converts the conversation to the SDK's types.

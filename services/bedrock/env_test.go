@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/portico-dev/portico/services/bedrock"
-	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/dev/localaws"
 )
 
 // TestNewFromEnv reaches the local endpoint only through the SDK's standard configuration,

@@ -10,7 +10,7 @@ import (
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/services/bedrock"
-	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/dev/localaws"
 )
 
 // The shape of a streaming handler: forward each event at once, then settle the usage the

@@ -11,7 +11,7 @@ import (
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/services/bedrock"
-	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/dev/localaws"
 )
 
 // TestConverseFaults maps every fault of the local endpoint, injected with a prompt marker,

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
-	"github.com/portico-dev/portico/services/awsrt"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
 // ownCodec gives one call a protocol (and so an event-stream decoder) of its own: the SDK's
@@ -66,7 +66,7 @@ func (c *Client) ConverseStreamChecked(ctx context.Context, conv *Conversation, 
 	}
 	req, call := conv.req, conv.call
 	in := &bedrockruntime.ConverseStreamInput{
-		ModelId:         aws.String(req.GetModelId()),
+		ModelId:         call.target(req),
 		Messages:        sdkMessages(req.GetMessages()),
 		System:          sdkSystem(req.GetSystemPrompt()),
 		InferenceConfig: sdkInferenceConfig(req.GetInferenceConfig(), call.Limits),

@@ -64,8 +64,14 @@ type Model struct {
 	// FoundationModel is, for an inference profile, the id of the foundation model it routes
 	// to; for a foundation model, its own id; empty for endpoints.
 	FoundationModel string
-	// Regions are, for an inference profile, the regions it may route to.
+	// Regions are, for an inference profile, the regions it may be called from and route to.
 	Regions []string
+	// OnDemandRegions are, for a foundation model, the regions where it runs on demand
+	// (called by its own id).
+	OnDemandRegions []string
+	// Profiles are, for a foundation model, the cross-region inference profiles through
+	// which it runs elsewhere, in order of preference.
+	Profiles []Profile
 	// Family is the model family, such as "Anthropic Claude".
 	Family string
 	// DisplayName is the name to show people.
@@ -85,6 +91,8 @@ type Model struct {
 	Usage Usage
 	// Price is the model's estimated price.
 	Price Price
+
+	invokeID string // set by Catalog.InRegion
 }
 
 // PriceTable identifies the price figures a catalog carries.
@@ -131,6 +139,11 @@ func (c *Catalog) PriceTable() PriceTable { return c.prices }
 
 func (m Model) clone() Model {
 	m.Regions = slices.Clone(m.Regions)
+	m.OnDemandRegions = slices.Clone(m.OnDemandRegions)
+	m.Profiles = slices.Clone(m.Profiles)
+	for i := range m.Profiles {
+		m.Profiles[i].Regions = slices.Clone(m.Profiles[i].Regions)
+	}
 	m.ContentTypes = slices.Clone(m.ContentTypes)
 	m.Usage = m.Usage.clone()
 	return m

@@ -238,36 +238,6 @@ func TestParseNanos(t *testing.T) {
 	}
 }
 
-func TestARNs(t *testing.T) {
-	t.Parallel()
-	c := Default()
-	sonnet, _ := c.Lookup("us.anthropic.claude-sonnet-4-20250514-v1:0")
-	got := sonnet.ARNs("us-east-1", "123456789012")
-	want := []string{
-		"arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0",
-		"arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
-		"arn:aws:bedrock:us-east-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
-		"arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("profile ARNs = %v", got)
-	}
-	nova, _ := c.Lookup("amazon.nova-lite-v1:0")
-	if got := nova.ARNs("eu-west-1", "1"); !slices.Equal(got, []string{"arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0"}) {
-		t.Errorf("model ARNs = %v", got)
-	}
-	bedrock, sagemaker := c.IAMResources("us-east-1", "123456789012")
-	if len(bedrock) != 7+4 || !slices.IsSorted(bedrock) {
-		t.Errorf("bedrock resources = %v", bedrock)
-	}
-	if !slices.Equal(sagemaker, []string{"arn:aws:sagemaker:us-east-1:123456789012:endpoint/portico-demo-llm"}) {
-		t.Errorf("sagemaker resources = %v", sagemaker)
-	}
-	if got := nova.ARNs("us-gov-west-1", "1")[0]; !strings.HasPrefix(got, "arn:aws-us-gov:") {
-		t.Errorf("GovCloud ARN = %v", got)
-	}
-}
-
 func TestProto(t *testing.T) {
 	t.Parallel()
 	m, _ := Default().Lookup("portico-demo-llm")

@@ -11,6 +11,14 @@
 // usage there and nowhere else, and checks every count against the endpoint's ContextWindow
 // and the request's max output.
 //
+// Each Bedrock model says where it runs: a foundation model on demand in its
+// OnDemandRegions, elsewhere through one of its cross-region inference Profiles (us., eu.,
+// apac., global. ids, with the regions each is called from and routes to); an
+// inference-profile entry from its Regions. [Model.Route] picks the id to call from a
+// region, [Catalog.InRegion] sets it for every model ([Model.InvokeID]), and [Model.ARNs]
+// lists what IAM must allow for that call; a model that cannot run from a region is an
+// error, which the CDK app turns into a refused synthesis.
+//
 // Amounts of money are exact: prices and costs are integer billionths (nanos) of a US dollar,
 // so that sums over a ledger never drift. [Catalog.Cost] computes the cost of a request,
 // and the Money helpers ([USD], [Nanos], [AddMoney], [FormatMoney]) convert and print

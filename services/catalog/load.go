@@ -93,11 +93,16 @@ type fileDoc struct {
 }
 
 type fileModel struct {
-	ID              string       `yaml:"id"`
-	Provider        string       `yaml:"provider"`
-	Kind            string       `yaml:"kind"`
-	FoundationModel string       `yaml:"foundationModel"`
-	Regions         []string     `yaml:"regions"`
+	ID              string   `yaml:"id"`
+	Provider        string   `yaml:"provider"`
+	Kind            string   `yaml:"kind"`
+	FoundationModel string   `yaml:"foundationModel"`
+	Regions         []string `yaml:"regions"`
+	OnDemandRegions []string `yaml:"onDemandRegions"`
+	Profiles        []struct {
+		ID      string   `yaml:"id"`
+		Regions []string `yaml:"regions"`
+	} `yaml:"profiles"`
 	Family          string       `yaml:"family"`
 	DisplayName     string       `yaml:"displayName"`
 	Description     string       `yaml:"description"`
@@ -205,7 +210,7 @@ func (v *validator) model(p string, fm fileModel) (Model, bool) {
 	before := len(v.problems)
 	m := Model{
 		ID: fm.ID, Provider: Provider(fm.Provider), Kind: Kind(fm.Kind),
-		FoundationModel: fm.FoundationModel, Regions: fm.Regions,
+		FoundationModel: fm.FoundationModel, Regions: fm.Regions, OnDemandRegions: fm.OnDemandRegions,
 		Family: fm.Family, DisplayName: fm.DisplayName, Description: strings.TrimSpace(fm.Description),
 		Capabilities: fm.Capabilities, ContextWindow: fm.ContextWindow, MaxOutputTokens: fm.MaxOutputTokens,
 		ContentTypes: fm.ContentTypes,
@@ -222,7 +227,20 @@ func (v *validator) model(p string, fm fileModel) (Model, bool) {
 			}
 			m.FoundationModel = m.ID
 			if len(m.Regions) > 0 {
-				v.add(p+".regions", "regions are only for inference profiles")
+				v.add(p+".regions", "regions are only for inference profiles; a foundation model lists onDemandRegions and profiles")
+			}
+			v.regions(p+".onDemandRegions", m.OnDemandRegions)
+			for j, fp := range fm.Profiles {
+				pp := fmt.Sprintf("%s.profiles[%d]", p, j)
+				geo, rest, ok := strings.Cut(fp.ID, ".")
+				if !ok || rest != m.ID || !slices.Contains(profileGeographies, geo) {
+					v.add(pp+".id", fmt.Sprintf("%q is not <geography>.%s with a geography of %v", fp.ID, m.ID, profileGeographies))
+				}
+				if len(fp.Regions) == 0 {
+					v.add(pp+".regions", "a profile needs the regions it is called from and routes to")
+				}
+				v.regions(pp+".regions", fp.Regions)
+				m.Profiles = append(m.Profiles, Profile{ID: fp.ID, Regions: fp.Regions})
 			}
 		case KindInferenceProfile:
 			if !bedrockID.MatchString(m.FoundationModel) {
@@ -231,10 +249,9 @@ func (v *validator) model(p string, fm fileModel) (Model, bool) {
 			if len(m.Regions) == 0 {
 				v.add(p+".regions", "an inference profile needs the regions it routes to")
 			}
-			for j, r := range m.Regions {
-				if !region.MatchString(r) {
-					v.add(fmt.Sprintf("%s.regions[%d]", p, j), fmt.Sprintf("%q is not an AWS region", r))
-				}
+			v.regions(p+".regions", m.Regions)
+			if len(m.OnDemandRegions) > 0 || len(fm.Profiles) > 0 {
+				v.add(p+".onDemandRegions", "onDemandRegions and profiles are only for foundation models")
 			}
 		default:
 			v.add(p+".kind", "a Bedrock model's kind must be foundation-model or inference-profile")
@@ -252,8 +269,8 @@ func (v *validator) model(p string, fm fileModel) (Model, bool) {
 		if m.Kind != KindEndpoint {
 			v.add(p+".kind", "a SageMaker model's kind must be endpoint")
 		}
-		if m.FoundationModel != "" || len(m.Regions) > 0 {
-			v.add(p+".foundationModel", "foundationModel and regions are only for Bedrock")
+		if m.FoundationModel != "" || len(m.Regions) > 0 || len(m.OnDemandRegions) > 0 || len(fm.Profiles) > 0 {
+			v.add(p+".foundationModel", "foundationModel, regions, onDemandRegions and profiles are only for Bedrock")
 		}
 		if len(m.ContentTypes) == 0 {
 			v.add(p+".contentTypes", "an endpoint needs at least one content type, its default first")
@@ -304,6 +321,18 @@ func (v *validator) model(p string, fm fileModel) (Model, bool) {
 		m.Price.Note = fm.Price.Note
 	}
 	return m, len(v.problems) == before
+}
+
+// profileGeographies are the prefixes of Bedrock's cross-region inference profile ids.
+var profileGeographies = []string{"us", "eu", "apac", "global", "us-gov", "ca", "jp", "au"}
+
+// regions checks a list of region names.
+func (v *validator) regions(p string, rs []string) {
+	for j, r := range rs {
+		if !region.MatchString(r) {
+			v.add(fmt.Sprintf("%s[%d]", p, j), fmt.Sprintf("%q is not an AWS region", r))
+		}
+	}
 }
 
 // usage validates where an endpoint reports its usage. It is required: Portico must be told

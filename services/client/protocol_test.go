@@ -11,8 +11,8 @@ import (
 	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/services/client"
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
 )
 
 func TestDefaultProtocol(t *testing.T) {
@@ -129,7 +129,7 @@ const lambdaURL = "https://abcdefghij.execute-api.us-east-1.amazonaws.com"
 // shape (Function URL or API Gateway), as AWS would deliver them.
 func startLambda(t *testing.T, e *env, event lambdahttp.Event) *http.Client {
 	t.Helper()
-	api := runtimeapi.New()
+	api := runtimeapitest.New()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -142,7 +142,7 @@ func startLambda(t *testing.T, e *env, event lambdahttp.Event) *http.Client {
 			t.Errorf("lambdahttp.Serve: %v", err)
 		}
 	})
-	return &http.Client{Transport: &runtimeapi.Transport{Server: api, Event: string(event)}}
+	return &http.Client{Transport: &runtimeapitest.Transport{Server: api, Event: string(event)}}
 }
 
 // TestProtocolsThroughLambda calls a function served by the Lambda adapter behind the local

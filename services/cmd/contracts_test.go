@@ -24,7 +24,7 @@ var envName = regexp.MustCompile(`^(PORTICO|OTEL|AWS)_[A-Z0-9_]+$`)
 // setters are the directories whose code sets variables for other processes (the dev
 // launcher, the bench harness) rather than reading them: a name found only there is not
 // read by anything unless the AWS SDK reads it.
-var setters = []string{"services/cmd/portico-dev", "services/bench"}
+var setters = []string{"services/dev/stack", "services/dev/cmd/portico-dev", "services/testing/bench"}
 
 // sdkRead are the variables the AWS SDK (aws-sdk-go-v2/config.LoadDefaultConfig) reads for
 // the services, which Portico's code only sets (the launcher points them at localaws).

@@ -13,7 +13,7 @@ import (
 	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	"github.com/portico-dev/portico/services/authn"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 	"github.com/portico-dev/portico/services/identity"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/token"

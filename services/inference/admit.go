@@ -16,9 +16,9 @@ import (
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/metering"
+	"github.com/portico-dev/portico/services/platform/telemetry"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/principal"
-	"github.com/portico-dev/portico/services/telemetry"
 )
 
 // Headers the BFF sets for the services (docs/contracts.md), and the one Portico answers

@@ -13,8 +13,8 @@ import (
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/services/bedrock"
+	"github.com/portico-dev/portico/services/dev/localaws"
 	"github.com/portico-dev/portico/services/inference"
-	"github.com/portico-dev/portico/services/localaws"
 )
 
 // BenchmarkConverseOverhead measures, in the same run, a Converse through the whole service

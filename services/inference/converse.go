@@ -94,7 +94,9 @@ func (s *Service) converse(ctx context.Context, msg *inferencev1.ConverseRequest
 // guardrail the policy names.
 func (s *Service) converseCall(a *admission, msg *inferencev1.ConverseRequest, stream bool) (*bedrock.Conversation, error) {
 	m := a.model
-	call := bedrock.Call{Limits: bedrock.Limits{
+	// The id sent to Bedrock: the inference profile where the model is not on demand in
+	// this region (catalog.Catalog.InRegion); the answer still names m.ID.
+	call := bedrock.Call{ModelID: m.InvokeID(), Limits: bedrock.Limits{
 		MaxOutputTokens: clampInt32(m.MaxOutputTokens),
 		MaxInputTokens:  m.ContextWindow,
 		SystemPrompt:    m.Capabilities.SystemPrompt,

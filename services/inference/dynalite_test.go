@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
-	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/store/dynamostore"
+	"github.com/portico-dev/portico/services/testing/dynalitetest"
 )
 
 func TestMain(m *testing.M) { dynalitetest.Main(m) }

@@ -14,7 +14,7 @@ import (
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	"github.com/portico-dev/portico/services/catalog"
-	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/dev/localaws"
 	"github.com/portico-dev/portico/services/sagemaker"
 	"github.com/portico-dev/portico/services/store"
 )

@@ -3,11 +3,13 @@
 // everyone's usage.
 //
 // A policy is a YAML file (see dev.yaml, the embedded default used in development) that maps
-// Cognito groups (people) and OAuth scopes (machine clients) to grants. It is validated when
+// Cognito groups (people) and OAuth scopes (machine clients) to grants. With Entra ID as the
+// token issuer, groupIds maps the group object ids Entra sends to those group names. It is validated when
 // loaded, and every problem is reported with its line and column: YAML errors, a second YAML
 // document (the decoder would ignore it), unknown keys, missing or duplicate group names,
 // group names and scopes with white space (they could never match), limits that are not
 // positive, a daily limit above the monthly one, usage-admin groups the file does not define,
+// groupIds keys that are not GUIDs or map to groups the file does not define,
 // and — when the catalog's ids are given with WithModelIDs and WithEndpointNames — models and
 // endpoints the catalog does not know.
 //

@@ -13,6 +13,9 @@ type document struct {
 	Groups []groupDoc `yaml:"groups"`
 	// Scopes grant machine clients, by OAuth scope.
 	Scopes []scopeDoc `yaml:"scopes"`
+	// GroupIDs map Entra ID group object ids to the names of groups defined above, for the
+	// Entra token profile (Entra sends group object ids, not names).
+	GroupIDs map[string]string `yaml:"groupIds"`
 }
 
 type modelGuardrailDoc struct {

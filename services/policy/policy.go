@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/portico-dev/portico/services/principal"
@@ -22,7 +23,12 @@ type Policy struct {
 	scopeOrder      []*grant
 	modelGuardrails map[string]Guardrail
 	usageAdmins     []string
+	groupIDs        map[string]string // lower-case object id -> group name
 }
+
+// GroupIDs returns the groupIds map: Entra ID group object ids (lower case) to the names of
+// the policy's groups.
+func (p *Policy) GroupIDs() map[string]string { return maps.Clone(p.groupIDs) }
 
 // grant is what one group or scope allows.
 type grant struct {

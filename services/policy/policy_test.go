@@ -216,7 +216,12 @@ func TestValidation(t *testing.T) {
 		{"second document", "version: 1\n---\nversion: 1\nguardrails:\n  - {model: amazon.nova-lite-v1:0, id: g, version: \"1\"}\n", []string{"2:1: a policy file holds one YAML document"}},
 		{"group name with spaces", "version: 1\ngroups:\n  - name: \" MLUsers\"\n", []string{"3:11: group name \" MLUsers\" contains white space"}},
 		{"scope with a space", "version: 1\nscopes:\n  - scope: portico/inference portico/identity\n", []string{"3:12: scope \"portico/inference portico/identity\" contains white space"}},
+		{"duplicate scope", "version: 1\nscopes:\n  - scope: s\n  - scope: s\n", []string{"4:12: scope \"s\" is already defined on line 3"}},
+		{"scope entry without scope", "version: 1\nscopes:\n  - models: [amazon.nova-lite-v1:0]\n", []string{"3:11: scope entry needs a scope"}},
+		{"a group and a scope may share a name", "version: 1\ngroups:\n  - name: s\nscopes:\n  - scope: s\n    quotas: {groupTokensPerMonth: 5}\n", []string{"6:35: groupTokensPerMonth applies to groups"}},
 		{"usage admin with a space", "version: 1\nusageAdmins: [\"Administrators \"]\n", []string{"2:15: usage-admin group \"Administrators \" is not defined"}},
+		{"group id not a GUID", "version: 1\ngroups:\n  - name: A\ngroupIds:\n  A-team: A\n", []string{"5:9: groupIds key \"A-team\" is not a group object id"}},
+		{"group id mapped to an undefined group", "version: 1\ngroups:\n  - name: A\ngroupIds:\n  3c712982-5a4a-5558-a89a-40aae47dd36a: B\n", []string{"5:39: groupIds maps 3c712982-5a4a-5558-a89a-40aae47dd36a to \"B\""}},
 		{"several problems", "version: 1\ngroups:\n  - name: A\n    models: [nope]\n    quotas: {userTokensPerDay: -1}\n  - name: A\n", []string{"4:14: model \"nope\"", "5:32: limit must be positive", "6:11: group \"A\" is already defined"}},
 	}
 	for _, tt := range tests {
@@ -269,5 +274,21 @@ func BenchmarkEntitlements(b *testing.B) {
 		if !e.AllowsModel(sonnet) || len(e.QuotasFor(sonnet)) != 3 || !e.UsageAdmin {
 			b.Fatal("wrong decision")
 		}
+	}
+}
+
+func TestGroupIDs(t *testing.T) {
+	t.Parallel()
+	p, err := policy.Parse([]byte("version: 1\ngroups:\n  - name: A\n  - name: B\ngroupIds:\n  3C712982-5A4A-5558-A89A-40AAE47DD36A: A\n  848e5663-c387-5179-b019-9329ddd70372: B\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.GroupIDs()
+	if len(got) != 2 || got["3c712982-5a4a-5558-a89a-40aae47dd36a"] != "A" || got["848e5663-c387-5179-b019-9329ddd70372"] != "B" {
+		t.Fatalf("GroupIDs() = %v", got)
+	}
+	got["x"] = "y" // a copy: the policy is immutable
+	if _, ok := p.GroupIDs()["x"]; ok {
+		t.Fatal("GroupIDs returned the policy's own map")
 	}
 }

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -33,40 +35,20 @@ func (v *validator) compile(doc *document) *Policy {
 	firstLine := map[string]int{}
 	for i, g := range doc.Groups {
 		path := fmt.Sprintf("$.groups[%d]", i)
-		if g.Name == "" {
-			v.addf(path, "group needs a name")
+		// Cognito group names hold no white space: such a name would never match anyone.
+		if !v.uniqueName(firstLine, path, "name", "group", g.Name, "group needs a name", "group name") {
 			continue
 		}
-		if hasSpace(g.Name) {
-			// Cognito group names hold no white space: such a name would never match anyone.
-			v.addf(path+".name", "group name %q contains white space", g.Name)
-			continue
-		}
-		if line, dup := firstLine["group "+g.Name]; dup {
-			v.addf(path+".name", "group %q is already defined on line %d", g.Name, line)
-			continue
-		}
-		firstLine["group "+g.Name], _ = position(v.file, path+".name")
 		gr := v.grant(path, g.Name, true, g.fields())
 		p.groups[g.Name] = gr
 		p.groupOrder = append(p.groupOrder, gr)
 	}
 	for i, s := range doc.Scopes {
 		path := fmt.Sprintf("$.scopes[%d]", i)
-		if s.Scope == "" {
-			v.addf(path, "scope entry needs a scope")
+		// The scope claim is a space-separated list: such a scope would never match.
+		if !v.uniqueName(firstLine, path, "scope", "scope", s.Scope, "scope entry needs a scope", "scope") {
 			continue
 		}
-		if hasSpace(s.Scope) {
-			// The scope claim is a space-separated list: such a scope would never match.
-			v.addf(path+".scope", "scope %q contains white space", s.Scope)
-			continue
-		}
-		if line, dup := firstLine["scope "+s.Scope]; dup {
-			v.addf(path+".scope", "scope %q is already defined on line %d", s.Scope, line)
-			continue
-		}
-		firstLine["scope "+s.Scope], _ = position(v.file, path+".scope")
 		gr := v.grant(path, s.Scope, false, s.fields())
 		p.scopes[s.Scope] = gr
 		p.scopeOrder = append(p.scopeOrder, gr)
@@ -85,6 +67,18 @@ func (v *validator) compile(doc *document) *Policy {
 			p.modelGuardrails[mg.Model] = g
 		}
 	}
+	p.groupIDs = make(map[string]string, len(doc.GroupIDs))
+	for _, id := range slices.Sorted(maps.Keys(doc.GroupIDs)) {
+		name := doc.GroupIDs[id]
+		switch {
+		case !objectID.MatchString(id):
+			v.addf("$.groupIds", "groupIds key %q is not a group object id (a GUID)", id)
+		case p.groups[name] == nil:
+			v.addf("$.groupIds", "groupIds maps %s to %q, which is not defined under groups", id, name)
+		default:
+			p.groupIDs[strings.ToLower(id)] = name
+		}
+	}
 	p.usageAdmins = DefaultUsageAdmins
 	if doc.UsageAdmins != nil {
 		p.usageAdmins = *doc.UsageAdmins
@@ -95,6 +89,27 @@ func (v *validator) compile(doc *document) *Policy {
 		}
 	}
 	return p
+}
+
+// uniqueName checks the name of a group or scope entry at path (its field holds name):
+// present (else missing is the problem), free of white space (named as label in the
+// problem), and not defined before in seen, where kind+" "+name then records its line. It
+// reports whether the entry may be compiled.
+func (v *validator) uniqueName(seen map[string]int, path, field, kind, name, missing, label string) bool {
+	switch key := kind + " " + name; {
+	case name == "":
+		v.addf(path, "%s", missing)
+	case hasSpace(name):
+		v.addf(path+"."+field, "%s %q contains white space", label, name)
+	default:
+		if line, dup := seen[key]; dup {
+			v.addf(path+"."+field, "%s %q is already defined on line %d", kind, name, line)
+			return false
+		}
+		seen[key], _ = position(v.file, path+"."+field)
+		return true
+	}
+	return false
 }
 
 func (v *validator) grant(path, name string, isGroup bool, f grantFields) *grant {
@@ -182,5 +197,8 @@ func (v *validator) guardrail(path string, g *guardrailDoc) (Guardrail, bool) {
 	}
 	return Guardrail{ID: g.ID, Version: g.Version}, ok
 }
+
+// objectID is an Entra object id: a GUID.
+var objectID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func hasSpace(s string) bool { return strings.IndexFunc(s, unicode.IsSpace) >= 0 }

@@ -78,6 +78,17 @@ func FromContext(ctx context.Context) (*Principal, bool) {
 	return p, ok && p != nil
 }
 
+// ClientIn returns a test of whether ctx carries a principal whose token was issued to one of
+// the OAuth clients ids (such as the BFF's, PORTICO_BFF_CLIENT_IDS); with no ids it trusts
+// nobody. The services hand it to server.WithTrustedCaller.
+func ClientIn(ids ...string) func(ctx context.Context) bool {
+	ids = slices.Clone(ids)
+	return func(ctx context.Context) bool {
+		p, ok := FromContext(ctx)
+		return ok && slices.Contains(ids, p.ClientID)
+	}
+}
+
 // MachineAccountPrefix starts the account of every machine client, so that a person whose
 // user name happens to equal a client id never shares that client's quotas or usage.
 const MachineAccountPrefix = "client:"

@@ -42,3 +42,32 @@ func TestContext(t *testing.T) {
 		t.Error("InGroup/HasScope disagree with the sorted sets")
 	}
 }
+
+func TestClientIn(t *testing.T) {
+	t.Parallel()
+	with := func(clientID string) context.Context {
+		return principal.NewContext(context.Background(), &principal.Principal{Username: "alice", ClientID: clientID})
+	}
+	tests := []struct {
+		name string
+		ctx  context.Context
+		ids  []string
+		want bool
+	}{
+		{"the BFF's token", with("portico-web"), []string{"portico-web"}, true},
+		{"one of several BFFs", with("portico-web-2"), []string{"portico-web", "portico-web-2"}, true},
+		{"another client's token", with("portico-machine"), []string{"portico-web"}, false},
+		{"no principal", context.Background(), []string{"portico-web"}, false},
+		{"a nil principal", principal.NewContext(context.Background(), nil), []string{""}, false},
+		{"no trusted clients", with("portico-web"), nil, false},
+		{"an empty client id is not trusted by default", with(""), []string{"portico-web"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := principal.ClientIn(tt.ids...)(tt.ctx); got != tt.want {
+				t.Errorf("ClientIn(%q) = %v, want %v", tt.ids, got, tt.want)
+			}
+		})
+	}
+}

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
-	"github.com/portico-dev/portico/services/awsrt"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
 // Result is the outcome of an invocation. Invoke and InvokeStream return a non-nil Result

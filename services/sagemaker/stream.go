@@ -14,7 +14,7 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
-	"github.com/portico-dev/portico/services/awsrt"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
 // maxKeptBytes bounds how much of a streamed response is kept in Result.Body; bytes beyond

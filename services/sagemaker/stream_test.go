@@ -10,7 +10,7 @@ import (
 	"connectrpc.com/connect"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
-	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/dev/localaws"
 	"github.com/portico-dev/portico/services/sagemaker"
 )
 

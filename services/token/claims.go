@@ -92,6 +92,11 @@ type Claims struct {
 	ObjectID          string   `json:"oid"`
 	PreferredUsername string   `json:"preferred_username"`
 	TokenType         string   `json:"idtyp"`
+	TenantID          string   `json:"tid"`
+	Version           string   `json:"ver"`
+	// ClaimNames and HasGroups signal Entra's groups overage (distributed claims).
+	ClaimNames map[string]any `json:"_claim_names"`
+	HasGroups  any            `json:"hasgroups"`
 }
 
 // ParseClaims decodes a JWT payload.

@@ -19,11 +19,13 @@
 //   - the Profile accepts the claims. The Cognito profile (Portico's) requires
 //     token_use "access" and a client_id from the configured set — Cognito access tokens have
 //     no aud, so client_id is what stops a token minted for another app — and maps
-//     cognito:groups, scope and username to a principal.Principal. The Entra profile is the
-//     seam for tokens issued directly by Microsoft Entra ID: it checks aud and maps roles.
+//     cognito:groups, scope and username to a principal.Principal. The Entra profile is for
+//     v2.0 access tokens issued directly by Microsoft Entra ID: it checks ver, tid, aud and
+//     azp, takes the user id from oid, and maps scp, roles and group object ids.
 //
 // Every refusal wraps one of the sentinel errors (ErrMalformed, ErrAlgorithm, ErrUnknownKey,
-// ErrSignature, ErrIssuer, ErrExpired, ErrNotYetValid, ErrTokenUse, ErrClientID, ErrSubject) so
+// ErrSignature, ErrIssuer, ErrExpired, ErrNotYetValid, ErrTokenUse, ErrClientID, ErrSubject,
+// and for the Entra profile ErrVersion, ErrTenant, ErrAudience, ErrScope, ErrGroups) so
 // that logs say exactly why; callers must not send these details to clients.
 //
 // Successful results are remembered, keyed by a keyed 128-bit hash of the token, until the

@@ -8,63 +8,93 @@ import (
 	"github.com/portico-dev/portico/services/principal"
 )
 
-// Entra is the profile of access tokens that Microsoft Entra ID issues for Portico's API (the
-// issuer is then https://login.microsoftonline.com/<tenant>/v2.0). Such tokens carry aud (the
-// API's application id URI or client id) and the calling app in azp (v2) or appid (v1).
+// EntraVersion is the only access-token version (ver) the Entra profile accepts: v2.0, the
+// version of tokens for an API whose manifest says requestedAccessTokenVersion 2.
+const EntraVersion = "2.0"
+
+// Entra is the profile of Microsoft Entra ID v2.0 access tokens issued for Portico's API.
+// The Verifier has checked iss exactly (https://login.microsoftonline.com/<tenant>/v2.0 for
+// a tenant, never a multi-tenant template); the profile then requires, in this order:
 //
-// A token with scp (delegated scopes) is a person's: its user name is preferred_username, its
-// groups are its app roles (roles) plus any groups claim — assign groups to the app and name
-// app roles after Portico's groups, since Entra sends group GUIDs and drops the groups claim
-// for users in too many groups. A token without scp is an application's (client credentials):
-// a machine client whose scopes are its application permissions (roles).
+//   - ver "2.0" (a v1.0 token has another issuer and other claims: ErrVersion);
+//   - tid equal to TenantID (ErrTenant);
+//   - aud naming Audience, the API's client id or application id URI, whichever its tokens
+//     carry (an ID token's aud is the signing-in app: ErrAudience);
+//   - azp, the calling app, one of ClientIDs when set (v1's appid is not read; an ID token
+//     names no azp: ErrClientID);
+//   - oid, the user's or service principal's stable object id, which becomes the
+//     principal's Subject (sub is pairwise per app, so not used as the id: ErrSubject).
 //
-// A token that names no calling app (no azp, no appid) is refused whatever ClientIDs says:
-// that is the shape of an Entra ID token, whose roles must never become a machine's scopes.
-// A person's token without preferred_username is refused too, since usage is counted per
-// user name.
+// A token with scp is a person's (delegated): scp must hold Scope when set (ErrScope), its
+// user name is preferred_username, and its groups are its app roles (roles) plus the names
+// GroupIDs gives its group object ids (groups). A group id GroupIDs does not map, or the
+// groups-overage claim (_claim_names naming groups, or hasgroups) that Entra sends instead
+// of a long groups list, is refused with ErrGroups: assign groups to the application and
+// map each one in the policy's groupIds. A token without scp is an application's (client
+// credentials, idtyp "app" when that optional claim is on): a machine client named by azp
+// whose scopes are its application permissions (roles).
 type Entra struct {
-	// Audience is the API's identifier that aud must contain.
+	// TenantID is the tenant (tid) whose tokens are accepted. Required.
+	TenantID string
+	// Audience is the API's identifier that aud must contain. Required.
 	Audience string
-	// ClientIDs, when not empty, are the calling apps (azp or appid) accepted.
+	// ClientIDs, when not empty, are the calling apps (azp) accepted.
 	ClientIDs []string
+	// Scope, when set, must be among a delegated token's scp (e.g. "access" for the API's
+	// api://<app>/access).
+	Scope string
+	// GroupIDs maps group object ids, in lower case, to Portico group names (the policy's
+	// groupIds).
+	GroupIDs map[string]string
 }
 
 // Principal implements Profile.
 func (e Entra) Principal(c *Claims) (*principal.Principal, error) {
+	if c.Version != EntraVersion {
+		return nil, fmt.Errorf("%w: ver %q, want %q (set the API's requestedAccessTokenVersion to 2)", ErrVersion, c.Version, EntraVersion)
+	}
+	if e.TenantID == "" || c.TenantID != e.TenantID {
+		return nil, fmt.Errorf("%w: tid %q", ErrTenant, c.TenantID)
+	}
 	if e.Audience == "" || !c.Audience.Contains(e.Audience) {
 		return nil, fmt.Errorf("%w: %q", ErrAudience, []string(c.Audience))
 	}
 	client := c.AuthorizedParty
 	if client == "" {
-		client = c.AppID
-	}
-	if client == "" {
 		// Access tokens name the calling app; ID tokens (aud is the app itself) do not.
-		return nil, fmt.Errorf("%w: no azp or appid (not an access token)", ErrClientID)
+		return nil, fmt.Errorf("%w: no azp (not a v2 access token)", ErrClientID)
 	}
 	if len(e.ClientIDs) > 0 && !slices.Contains(e.ClientIDs, client) {
 		return nil, fmt.Errorf("%w: %q", ErrClientID, client)
 	}
-	if c.Subject == "" {
-		return nil, fmt.Errorf("%w: no sub", ErrSubject)
+	if c.ObjectID == "" {
+		return nil, fmt.Errorf("%w: no oid", ErrSubject)
 	}
-	p := &principal.Principal{Subject: c.Subject, ClientID: client, TokenID: c.ID}
+	p := &principal.Principal{Subject: c.ObjectID, ClientID: client, TokenID: c.ID}
 	if c.Expiry != nil {
 		p.ExpiresAt = c.Expiry.Time
 	}
 	if c.DelegatedScope != "" {
+		scopes := sortedSet(strings.Fields(c.DelegatedScope))
+		if e.Scope != "" && !slices.Contains(scopes, e.Scope) {
+			return nil, fmt.Errorf("%w: scp %q lacks %q", ErrScope, c.DelegatedScope, e.Scope)
+		}
 		if c.PreferredUsername == "" {
 			return nil, fmt.Errorf("%w: delegated token without preferred_username", ErrSubject)
 		}
 		if strings.HasPrefix(c.PreferredUsername, principal.MachineAccountPrefix) {
 			return nil, fmt.Errorf("%w: username %q uses the machine-account prefix", ErrSubject, c.PreferredUsername)
 		}
+		groups, err := e.groups(c)
+		if err != nil {
+			return nil, err
+		}
 		p.Kind = principal.KindPerson
 		p.Username = c.PreferredUsername
 		p.Email = c.Email
 		p.DisplayName = c.Name
-		p.Groups = sortedSet(append(slices.Clone(c.Roles), c.EntraGroups...))
-		p.Scopes = sortedSet(strings.Fields(c.DelegatedScope))
+		p.Groups = groups
+		p.Scopes = scopes
 		return p, nil
 	}
 	if c.TokenType != "" && c.TokenType != "app" {
@@ -74,4 +104,20 @@ func (e Entra) Principal(c *Claims) (*principal.Principal, error) {
 	p.Username = client
 	p.Scopes = sortedSet(c.Roles)
 	return p, nil
+}
+
+// groups returns a person's app roles plus the mapped names of their group object ids.
+func (e Entra) groups(c *Claims) ([]string, error) {
+	if _, overage := c.ClaimNames["groups"]; overage || c.HasGroups != nil {
+		return nil, fmt.Errorf("%w: groups overage (the user is in more groups than a token holds): assign groups to the application in Entra ID and send only those", ErrGroups)
+	}
+	out := slices.Clone(c.Roles)
+	for _, id := range c.EntraGroups {
+		name, ok := e.GroupIDs[strings.ToLower(id)]
+		if !ok {
+			return nil, fmt.Errorf("%w: group object id %q is not mapped to a group in the policy's groupIds", ErrGroups, id)
+		}
+		out = append(out, name)
+	}
+	return sortedSet(out), nil
 }

@@ -26,6 +26,15 @@ var (
 	ErrClientID = errors.New("token: client_id not accepted")
 	// ErrAudience means aud does not name this API (profiles that use aud).
 	ErrAudience = errors.New("token: wrong audience")
+	// ErrVersion means the token's version (Entra's ver) is not the configured one.
+	ErrVersion = errors.New("token: wrong token version")
+	// ErrTenant means the token's tenant (Entra's tid) is not the configured one.
+	ErrTenant = errors.New("token: wrong tenant")
+	// ErrScope means a delegated token lacks the scope the API requires.
+	ErrScope = errors.New("token: required scope missing")
+	// ErrGroups means the token's groups cannot be used: Entra's groups overage, or a group
+	// object id the policy does not map.
+	ErrGroups = errors.New("token: groups not usable")
 	// ErrSubject means the token names neither a person (username) nor a machine client
 	// (sub equal to client_id).
 	ErrSubject = errors.New("token: unknown subject kind")

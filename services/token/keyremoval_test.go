@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-dev/portico/services/devidp"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/devidp"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 	"github.com/portico-dev/portico/services/token"
 	"github.com/portico-dev/portico/services/token/tokentest"
 )

@@ -21,9 +21,9 @@ import (
 
 	"github.com/portico-dev/portico/bff"
 	"github.com/portico-dev/portico/bff/config"
-	"github.com/portico-dev/portico/services/httpserve"
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/platform/httpserve"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
 )
 
 func main() {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/bff/config"
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
 )
 
 // TestInitErrorOnLambda runs the binary on a local Runtime API with no configuration: it
@@ -23,7 +23,7 @@ func TestInitErrorOnLambda(t *testing.T) {
 	if b, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
 	}
-	api := runtimeapi.New()
+	api := runtimeapitest.New()
 	t.Cleanup(api.Close)
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), config.EnvRuntimeAPI + "=" + api.Addr()}
@@ -33,7 +33,7 @@ func TestInitErrorOnLambda(t *testing.T) {
 	}
 	select {
 	case report := <-api.InitErrors():
-		msg := runtimeapi.ErrorMessage(report.Body)
+		msg := runtimeapitest.ErrorMessage(report.Body)
 		for _, want := range []string{config.EnvPublicURL, config.EnvIssuer, config.EnvClientID, config.EnvClientSecret,
 			config.EnvServicesURL, config.EnvCookieKeys} {
 			if !strings.Contains(msg, want) {

@@ -1,7 +1,6 @@
 package dynamosession
 
 import (
-	"bytes"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -14,26 +13,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/portico-dev/portico/bff/cookie"
 	"github.com/portico-dev/portico/bff/session"
 	"github.com/portico-dev/portico/bff/session/sessiontest"
-	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
+	"github.com/portico-dev/portico/services/testing/dynalitetest"
 )
-
-func codec(t testing.TB, b byte) *cookie.Codec {
-	t.Helper()
-	c, err := cookie.NewCodec(cookie.Key{ID: "k1", Secret: bytes.Repeat([]byte{b}, cookie.KeySize)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func TestContract(t *testing.T) {
 	t.Parallel()
 	sessiontest.Run(t, func(t *testing.T, now func() time.Time) session.Store {
 		db := client(t)
-		return New(db, newTable(t, db), codec(t, 7), Options{Now: now})
+		return New(db, newTable(t, db), sessiontest.Codec(t, 7), Options{Now: now})
 	})
 }
 
@@ -42,7 +31,7 @@ func TestItemSealedAtRest(t *testing.T) {
 	db := client(t)
 	table := newTable(t, db)
 	clk := sessiontest.NewClock()
-	st := New(db, table, codec(t, 7), Options{Now: clk.Now})
+	st := New(db, table, sessiontest.Codec(t, 7), Options{Now: clk.Now})
 	s := sessiontest.NewSession(clk.Now())
 	s.Expires = clk.Now().Add(time.Hour + 300*time.Millisecond)
 	if err := st.Create(t.Context(), s); err != nil {
@@ -71,7 +60,7 @@ func TestItemSealedAtRest(t *testing.T) {
 	}
 
 	// Another key ring cannot open the item, nor can a sealed value copied to another item.
-	if _, err := New(db, table, codec(t, 8), Options{Now: clk.Now}).Load(t.Context(), s.ID); !errors.Is(err, session.ErrNotFound) || !strings.Contains(err.Error(), "open stored session") {
+	if _, err := New(db, table, sessiontest.Codec(t, 8), Options{Now: clk.Now}).Load(t.Context(), s.ID); !errors.Is(err, session.ErrNotFound) || !strings.Contains(err.Error(), "open stored session") {
 		t.Fatalf("Load with foreign keys = %v, want ErrNotFound for a value that does not open", err)
 	}
 	victim := sessiontest.NewSession(clk.Now())
@@ -100,8 +89,8 @@ func TestInstancesShareRevocation(t *testing.T) {
 	table := newTable(t, db)
 	clk := sessiontest.NewClock()
 	url := dynalitetest.Start(t).URL
-	a := New(dynalitetest.NewClient(url), table, codec(t, 7), Options{Now: clk.Now})
-	b := New(dynalitetest.NewClient(url), table, codec(t, 7), Options{Now: clk.Now})
+	a := New(dynalitetest.NewClient(url), table, sessiontest.Codec(t, 7), Options{Now: clk.Now})
+	b := New(dynalitetest.NewClient(url), table, sessiontest.Codec(t, 7), Options{Now: clk.Now})
 	s := sessiontest.NewSession(clk.Now())
 	if err := a.Create(t.Context(), s); err != nil {
 		t.Fatal(err)
@@ -124,7 +113,7 @@ func TestInstancesShareRevocation(t *testing.T) {
 func TestEndpointDown(t *testing.T) {
 	t.Parallel()
 	db := dynalitetest.NewClient(dynalitetest.DeadEndpoint(t))
-	st := New(db, "absent", codec(t, 7), Options{})
+	st := New(db, "absent", sessiontest.Codec(t, 7), Options{})
 	ctx := t.Context()
 	s := sessiontest.NewSession(time.Now())
 	for name, err := range map[string]error{
@@ -163,7 +152,7 @@ func TestThrottleIsNotNotFound(t *testing.T) {
 	}))
 	t.Cleanup(throttling.Close)
 	db := dynalitetest.NewClient(throttling.URL, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
-	st := New(db, "portico-sessions", codec(t, 7), Options{})
+	st := New(db, "portico-sessions", sessiontest.Codec(t, 7), Options{})
 	ctx := t.Context()
 	s := sessiontest.NewSession(time.Now())
 	_, loadErr := st.Load(ctx, s.ID)

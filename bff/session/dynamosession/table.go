@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/portico-dev/portico/services/dynamotable"
+	"github.com/portico-dev/portico/services/platform/dynamotable"
 )
 
 // TableAPI is what EnsureTable needs; *dynamodb.Client implements it.

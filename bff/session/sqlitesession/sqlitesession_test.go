@@ -1,7 +1,6 @@
 package sqlitesession
 
 import (
-	"bytes"
 	"database/sql"
 	"errors"
 	"path/filepath"
@@ -9,19 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-dev/portico/bff/cookie"
 	"github.com/portico-dev/portico/bff/session"
 	"github.com/portico-dev/portico/bff/session/sessiontest"
 )
-
-func codec(t testing.TB, b byte) *cookie.Codec {
-	t.Helper()
-	c, err := cookie.NewCodec(cookie.Key{ID: "k1", Secret: bytes.Repeat([]byte{b}, cookie.KeySize)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func open(t testing.TB, path string, sealer session.Sealer, now func() time.Time) *Store {
 	t.Helper()
@@ -40,7 +29,7 @@ func open(t testing.TB, path string, sealer session.Sealer, now func() time.Time
 func TestContract(t *testing.T) {
 	t.Parallel()
 	sessiontest.Run(t, func(t *testing.T, now func() time.Time) session.Store {
-		return open(t, filepath.Join(t.TempDir(), "sessions.db"), codec(t, 7), now)
+		return open(t, filepath.Join(t.TempDir(), "sessions.db"), sessiontest.Codec(t, 7), now)
 	})
 }
 
@@ -48,7 +37,7 @@ func TestSealedAtRest(t *testing.T) {
 	t.Parallel()
 	clk := sessiontest.NewClock()
 	path := filepath.Join(t.TempDir(), "sessions.db")
-	st := open(t, path, codec(t, 7), clk.Now)
+	st := open(t, path, sessiontest.Codec(t, 7), clk.Now)
 	s := sessiontest.NewSession(clk.Now())
 	if err := st.Create(t.Context(), s); err != nil {
 		t.Fatal(err)
@@ -73,7 +62,7 @@ func TestSealedAtRest(t *testing.T) {
 	}
 
 	// Another key ring cannot open it; a sealed value moved to another row does not open.
-	other := open(t, path, codec(t, 8), clk.Now)
+	other := open(t, path, sessiontest.Codec(t, 8), clk.Now)
 	if _, err := other.Load(t.Context(), s.ID); !errors.Is(err, session.ErrNotFound) || !strings.Contains(err.Error(), "open stored session") {
 		t.Fatalf("Load with foreign keys = %v, want ErrNotFound for a value that does not open", err)
 	}
@@ -93,7 +82,7 @@ func TestSharedAndDurable(t *testing.T) {
 	t.Parallel()
 	clk := sessiontest.NewClock()
 	path := filepath.Join(t.TempDir(), "sessions.db")
-	a, b := open(t, path, codec(t, 7), clk.Now), open(t, path, codec(t, 7), clk.Now)
+	a, b := open(t, path, sessiontest.Codec(t, 7), clk.Now), open(t, path, sessiontest.Codec(t, 7), clk.Now)
 	s := sessiontest.NewSession(clk.Now())
 	if err := a.Create(t.Context(), s); err != nil {
 		t.Fatal(err)
@@ -115,7 +104,7 @@ func TestSharedAndDurable(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	reopened := open(t, path, codec(t, 7), clk.Now)
+	reopened := open(t, path, sessiontest.Codec(t, 7), clk.Now)
 	if _, err := reopened.Load(t.Context(), kept.ID); err != nil {
 		t.Fatalf("after reopening: %v", err)
 	}
@@ -125,7 +114,7 @@ func TestSweepsExpired(t *testing.T) {
 	t.Parallel()
 	clk := sessiontest.NewClock()
 	path := filepath.Join(t.TempDir(), "sessions.db")
-	st := open(t, path, codec(t, 7), clk.Now)
+	st := open(t, path, sessiontest.Codec(t, 7), clk.Now)
 	for range 20 {
 		s := sessiontest.NewSession(clk.Now())
 		s.Expires = clk.Now().Add(time.Minute)
@@ -149,7 +138,7 @@ func TestSweepsExpired(t *testing.T) {
 func TestOpenRefuses(t *testing.T) {
 	t.Parallel()
 	for _, path := range []string{"", ":memory:"} {
-		if _, err := Open(t.Context(), path, codec(t, 7), Options{}); err == nil {
+		if _, err := Open(t.Context(), path, sessiontest.Codec(t, 7), Options{}); err == nil {
 			t.Fatalf("Open(%q) succeeded", path)
 		}
 	}
@@ -163,7 +152,7 @@ func TestOpenRefuses(t *testing.T) {
 // BlipKeepsSession covers what the Manager then does).
 func TestDatabaseFailureIsNotNotFound(t *testing.T) {
 	t.Parallel()
-	st, err := Open(t.Context(), filepath.Join(t.TempDir(), "sessions.db"), codec(t, 7), Options{})
+	st, err := Open(t.Context(), filepath.Join(t.TempDir(), "sessions.db"), sessiontest.Codec(t, 7), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,20 +5,25 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
-	"github.com/portico-dev/portico/services/runmode"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
+	"github.com/portico-dev/portico/services/token"
 )
 
 // Environment variables (docs/contracts.md). This file is the only place the command reads
 // its environment.
 const (
-	EnvMode       = runmode.Env
-	EnvIssuer     = "PORTICO_ISSUER"
-	EnvClientIDs  = "PORTICO_CLIENT_IDS"
-	EnvPolicyFile = "PORTICO_POLICY_FILE"
-	EnvLogFormat  = logs.Env
-	EnvRuntimeAPI = lambdahttp.RuntimeAPIEnv
+	EnvMode         = runmode.Env
+	EnvIssuer       = "PORTICO_ISSUER"
+	EnvClientIDs    = "PORTICO_CLIENT_IDS"
+	EnvPolicyFile   = "PORTICO_POLICY_FILE"
+	EnvTokenProfile = "PORTICO_TOKEN_PROFILE"
+	EnvEntraTenant  = "PORTICO_ENTRA_TENANT_ID"
+	EnvEntraAud     = "PORTICO_ENTRA_AUDIENCE"
+	EnvEntraScope   = "PORTICO_ENTRA_SCOPE"
+	EnvLogFormat    = logs.Env
+	EnvRuntimeAPI   = lambdahttp.RuntimeAPIEnv
 )
 
 // Development defaults; production (PORTICO_ENV=production or Lambda) never uses them.
@@ -32,7 +37,8 @@ type config struct {
 	mode       runmode.Mode
 	issuer     string
 	clientIDs  []string
-	policyFile string // empty: the embedded dev policy (development only)
+	tokens     token.Settings // the token profile (Cognito by default, or Entra)
+	policyFile string         // empty: the embedded dev policy (development only)
 	logFormat  logs.Format
 	runtimeAPI string // the Lambda Runtime API; empty off Lambda
 }
@@ -69,6 +75,10 @@ func fromEnv(getenv func(string) string) (*config, error) {
 	if clientIDs != "" && len(c.clientIDs) == 0 {
 		errs = append(errs, fmt.Errorf("%s names no client", EnvClientIDs))
 	}
+	c.tokens = token.Settings{Profile: get(EnvTokenProfile), ClientIDs: c.clientIDs,
+		TenantID: get(EnvEntraTenant), Audience: get(EnvEntraAud), Scope: get(EnvEntraScope)}
+	errs = append(errs, c.tokens.Check(c.issuer, token.SettingNames{Profile: EnvTokenProfile, Issuer: EnvIssuer,
+		TenantID: EnvEntraTenant, Audience: EnvEntraAud, Scope: EnvEntraScope})...)
 	if err := need.Err(); err != nil {
 		errs = append([]error{err}, errs...)
 	}

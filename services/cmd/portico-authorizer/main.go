@@ -22,8 +22,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/portico-dev/portico/services/authorizer"
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/token"
 )
@@ -63,6 +63,6 @@ func build(cfg *config, logger *slog.Logger) (*authorizer.Authorizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := token.NewVerifier(cfg.issuer, token.Cognito{ClientIDs: cfg.clientIDs})
+	v := token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupIDs()))
 	return authorizer.New(v, pol, logger), nil
 }

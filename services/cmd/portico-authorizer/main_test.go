@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
-	"github.com/portico-dev/portico/services/logs"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
 	"github.com/portico-dev/portico/services/policy"
-	"github.com/portico-dev/portico/services/runmode"
 )
 
 func TestBuild(t *testing.T) {
@@ -29,6 +29,14 @@ func TestBuild(t *testing.T) {
 		{"development defaults", nil, true},
 		{"missing policy file", map[string]string{EnvPolicyFile: filepath.Join(t.TempDir(), "missing.yaml")}, false},
 		{"empty client list", map[string]string{EnvClientIDs: " , "}, false},
+		{"entra", map[string]string{EnvTokenProfile: "entra", EnvEntraTenant: "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00",
+			EnvEntraAud: "c0ffee00-1234-4abc-9def-000000000001",
+			EnvIssuer:   "https://login.microsoftonline.com/6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00/v2.0"}, true},
+		{"entra without audience", map[string]string{EnvTokenProfile: "entra", EnvEntraTenant: "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00",
+			EnvIssuer: "https://login.microsoftonline.com/6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00/v2.0"}, false},
+		{"entra with a multi-tenant issuer", map[string]string{EnvTokenProfile: "entra", EnvEntraTenant: "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00",
+			EnvEntraAud: "a", EnvIssuer: "https://login.microsoftonline.com/organizations/v2.0"}, false},
+		{"unknown profile", map[string]string{EnvTokenProfile: "okta"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +154,7 @@ func TestInitErrorOnLambda(t *testing.T) {
 	if b, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
 	}
-	api := runtimeapi.New()
+	api := runtimeapitest.New()
 	t.Cleanup(api.Close)
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), EnvRuntimeAPI + "=" + api.Addr()}
@@ -156,7 +164,7 @@ func TestInitErrorOnLambda(t *testing.T) {
 	}
 	select {
 	case report := <-api.InitErrors():
-		msg := runtimeapi.ErrorMessage(report.Body)
+		msg := runtimeapitest.ErrorMessage(report.Body)
 		for _, want := range []string{EnvIssuer, EnvClientIDs, EnvPolicyFile} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("init error %q does not name %s", msg, want)

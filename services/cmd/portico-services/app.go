@@ -20,11 +20,12 @@ import (
 	"github.com/portico-dev/portico/services/identity"
 	"github.com/portico-dev/portico/services/inference"
 	"github.com/portico-dev/portico/services/metering"
+	"github.com/portico-dev/portico/services/platform/server"
+	"github.com/portico-dev/portico/services/platform/telemetry"
 	"github.com/portico-dev/portico/services/policy"
+	"github.com/portico-dev/portico/services/principal"
 	"github.com/portico-dev/portico/services/sagemaker"
-	"github.com/portico-dev/portico/services/server"
 	"github.com/portico-dev/portico/services/store"
-	"github.com/portico-dev/portico/services/telemetry"
 	"github.com/portico-dev/portico/services/token"
 )
 
@@ -75,13 +76,13 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	verifier := token.NewVerifier(cfg.issuer, token.Cognito{ClientIDs: cfg.clientIDs})
+	verifier := token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupIDs()))
 	srv, err := server.New(
 		server.WithLogger(log),
 		server.WithTelemetry(providers),
 		server.WithAuth(authn.New(verifier, log)),
 		// The BFF's client ids, as inference.Config.TrustedClientIDs: X-Request-Id adopted.
-		server.WithTrustedClientIDs(cfg.bffClientIDs...),
+		server.WithTrustedCaller(principal.ClientIn(cfg.bffClientIDs...)),
 	)
 	if err != nil {
 		return nil, err
@@ -117,8 +118,17 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			if err != nil {
 				return nil, errors.Join(fmt.Errorf("metrics: %w", err), a.close())
 			}
+			// Bedrock is called by the inference profile where a model is not on demand in
+			// this region. A model that cannot run here at all keeps its own id (Bedrock then
+			// refuses the call, and the smoke test says so): `cdk synth` refuses such a catalog
+			// for a deployment, and the development stack's local endpoint serves every id.
+			regional, err := cat.InRegion(awsc.Region)
+			if err != nil {
+				log.LogAttrs(ctx, slog.LevelWarn, "catalog: models that cannot run from this region keep their own ids",
+					slog.String("region", awsc.Region), slog.String("error", err.Error()))
+			}
 			svc := inference.NewService(inference.Config{
-				Catalog: cat, Policy: pol, Store: a.store,
+				Catalog: regional, Policy: pol, Store: a.store,
 				Bedrock: bedrock.New(awsc), SageMaker: sagemaker.New(awsc),
 				Recorder: recorder, Logger: log,
 				TrustedClientIDs: cfg.bffClientIDs,

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
 )
 
 // reportStartTimes reports the median and worst of the samples, in milliseconds.
@@ -80,7 +80,7 @@ func BenchmarkStartToReadyLambda(b *testing.B) {
 	dir := b.TempDir()
 	var samples []time.Duration
 	for b.Loop() {
-		api := runtimeapi.New()
+		api := runtimeapitest.New()
 		cmd := exec.Command(binary)
 		cmd.Env = append(baseEnv(dir), "AWS_LAMBDA_RUNTIME_API="+api.Addr())
 		start := time.Now()

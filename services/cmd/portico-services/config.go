@@ -7,10 +7,12 @@ import (
 	"strings"
 
 	"github.com/portico-dev/portico/services/catalog"
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
-	"github.com/portico-dev/portico/services/runmode"
-	"github.com/portico-dev/portico/services/telemetry"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
+	"github.com/portico-dev/portico/services/platform/telemetry"
+	"github.com/portico-dev/portico/services/store"
+	"github.com/portico-dev/portico/services/token"
 )
 
 // Environment variables (docs/contracts.md). This file is the only place the command reads
@@ -25,6 +27,10 @@ const (
 	EnvClientIDs    = "PORTICO_CLIENT_IDS"
 	EnvBFFClientIDs = "PORTICO_BFF_CLIENT_IDS"
 	EnvPolicyFile   = "PORTICO_POLICY_FILE"
+	EnvTokenProfile = "PORTICO_TOKEN_PROFILE"
+	EnvEntraTenant  = "PORTICO_ENTRA_TENANT_ID"
+	EnvEntraAud     = "PORTICO_ENTRA_AUDIENCE"
+	EnvEntraScope   = "PORTICO_ENTRA_SCOPE"
 	EnvCatalogFile  = catalog.EnvFile
 	EnvStore        = "PORTICO_STORE"
 	EnvLogFormat    = logs.Env
@@ -63,6 +69,8 @@ type config struct {
 	// issuer is the only accepted token issuer; clientIDs the accepted client_id values.
 	issuer    string
 	clientIDs []string
+	// tokens is the token profile (Cognito by default, or Entra) with its settings.
+	tokens token.Settings
 	// bffClientIDs are the clients whose Portico-Client-* headers are believed (the BFF's).
 	bffClientIDs []string
 	// policyFile is the policy (empty: the embedded dev policy, development only).
@@ -146,6 +154,9 @@ func fromEnv(getenv func(string) string) (*config, error) {
 			errs = append(errs, fmt.Errorf("%s names no client", EnvClientIDs))
 		}
 	}
+	c.tokens = token.Settings{Profile: get(EnvTokenProfile), ClientIDs: c.clientIDs,
+		TenantID: get(EnvEntraTenant), Audience: get(EnvEntraAud), Scope: get(EnvEntraScope)}
+	errs = append(errs, c.tokens.Check(c.issuer, tokenSettingNames)...)
 	if prod {
 		need.Need(EnvPolicyFile, c.policyFile)
 		c.bffClientIDs = splitList(get(EnvBFFClientIDs)) // none unless configured
@@ -169,6 +180,10 @@ func fromEnv(getenv func(string) string) (*config, error) {
 	return c, nil
 }
 
+// tokenSettingNames name the token profile's settings in configuration errors.
+var tokenSettingNames = token.SettingNames{Profile: EnvTokenProfile, Issuer: EnvIssuer,
+	TenantID: EnvEntraTenant, Audience: EnvEntraAud, Scope: EnvEntraScope}
+
 // parseServices reads PORTICO_SERVICE: all (the default) or a comma list of service names.
 func parseServices(v string) ([]string, error) {
 	selected := splitList(or(v, "all"))
@@ -190,11 +205,10 @@ func parseServices(v string) ([]string, error) {
 	return out, nil
 }
 
-// checkStore validates a PORTICO_STORE value; openStore opens it.
+// checkStore validates a PORTICO_STORE value (store.ParseSpec); openStore opens it.
 func checkStore(spec string) error {
-	kind, rest, ok := strings.Cut(spec, ":")
-	if !ok || rest == "" || (kind != "sqlite" && kind != "dynamodb") {
-		return fmt.Errorf("%s=%q: want sqlite:<path> or dynamodb:<table>", EnvStore, spec)
+	if _, err := store.ParseSpec(spec); err != nil {
+		return fmt.Errorf("%s=%q: %w", EnvStore, spec, err)
 	}
 	return nil
 }

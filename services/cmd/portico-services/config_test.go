@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
-	"github.com/portico-dev/portico/services/runmode"
-	"github.com/portico-dev/portico/services/telemetry"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/runmode"
+	"github.com/portico-dev/portico/services/platform/telemetry"
 )
 
 // prodEnv is a complete production environment.
@@ -155,6 +155,9 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 		{"store kind", EnvStore, "postgres:x", EnvStore},
 		{"store without argument", EnvStore, "sqlite:", EnvStore},
 		{"service list empty", EnvService, ",", EnvService},
+		{"unknown token profile", EnvTokenProfile, "okta", EnvTokenProfile},
+		{"entra without tenant or audience", EnvTokenProfile, "entra", EnvEntraTenant},
+		{"Entra tenant with the Cognito profile", EnvEntraTenant, "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00", EnvEntraTenant + " applies to"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,4 +180,23 @@ func with(env map[string]string, kv ...string) map[string]string {
 		}
 	}
 	return out
+}
+
+func TestEntraSettings(t *testing.T) {
+	t.Parallel()
+	const tid = "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00"
+	env := with(prodEnv(), EnvTokenProfile, "entra", EnvEntraTenant, tid, EnvEntraAud, "c0ffee00-1234-4abc-9def-000000000001",
+		EnvEntraScope, "access", EnvIssuer, "https://login.microsoftonline.com/"+tid+"/v2.0")
+	c, err := fromEnv(getenvOf(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.tokens.Profile != "entra" || c.tokens.TenantID != tid || c.tokens.Scope != "access" || !slices.Equal(c.tokens.ClientIDs, c.clientIDs) {
+		t.Fatalf("token settings %+v", c.tokens)
+	}
+	// The issuer must be that tenant's v2.0 issuer.
+	_, err = fromEnv(getenvOf(with(env, EnvIssuer, "https://login.microsoftonline.com/common/v2.0")))
+	if err == nil || !strings.Contains(err.Error(), EnvIssuer) {
+		t.Fatalf("common issuer accepted: %v", err)
+	}
 }

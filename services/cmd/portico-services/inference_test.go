@@ -16,9 +16,9 @@ import (
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
-	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/localaws"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
 )
 
 const haiku = "anthropic.claude-3-5-haiku-20241022-v1:0"
@@ -45,8 +45,8 @@ func TestInferenceEndToEnd(t *testing.T) {
 		opts  []connect.ClientOption
 	}{
 		{"standalone grpc", "", []connect.ClientOption{connect.WithGRPC()}},
-		{"function URL connect", runtimeapi.FunctionURL, nil},
-		{"API Gateway grpc-web", runtimeapi.APIGateway, []connect.ClientOption{connect.WithGRPCWeb()}},
+		{"function URL connect", runtimeapitest.FunctionURL, nil},
+		{"API Gateway grpc-web", runtimeapitest.APIGateway, []connect.ClientOption{connect.WithGRPCWeb()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,16 +54,16 @@ func TestInferenceEndToEnd(t *testing.T) {
 			var (
 				httpClient = h2cClient()
 				base       = "https://lambda.example"
-				last       *runtimeapi.Invocation
+				last       *runtimeapitest.Invocation
 			)
 			if tt.event == "" {
 				base = spawn(t, env...).url(t)
 			} else {
-				api := runtimeapi.New()
+				api := runtimeapitest.New()
 				t.Cleanup(api.Close)
 				spawn(t, append(append(env, productionSettings(t)...), "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "PORTICO_LAMBDA_EVENT="+tt.event)...)
-				httpClient = &http.Client{Transport: &runtimeapi.Transport{Server: api, Event: tt.event,
-					OnInvoke: func(inv *runtimeapi.Invocation) { last = inv }}}
+				httpClient = &http.Client{Transport: &runtimeapitest.Transport{Server: api, Event: tt.event,
+					OnInvoke: func(inv *runtimeapitest.Invocation) { last = inv }}}
 			}
 			inference := inferencev1connect.NewInferenceServiceClient(httpClient, base, tt.opts...)
 			ctx := context.Background()

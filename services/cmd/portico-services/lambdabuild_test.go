@@ -20,11 +20,11 @@ import (
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
-	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
-	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
+	"github.com/portico-dev/portico/services/dev/localaws"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
 	"github.com/portico-dev/portico/services/store/dynamostore"
+	"github.com/portico-dev/portico/services/testing/dynalitetest"
 )
 
 // buildLambda builds the command as `make build` ships it (CGO off, -tags lambda.norpc,
@@ -82,7 +82,7 @@ func TestLambdaBuild(t *testing.T) {
 	production := []string{
 		"PORTICO_ENV=production",
 		"AWS_LAMBDA_FUNCTION_NAME=portico-services-test",
-		"PORTICO_LAMBDA_EVENT=" + runtimeapi.APIGateway,
+		"PORTICO_LAMBDA_EVENT=" + runtimeapitest.APIGateway,
 		"PORTICO_ISSUER=" + idp.Issuer(),
 		"PORTICO_CLIENT_IDS=portico-web,portico-machine",
 		"PORTICO_POLICY_FILE=" + policyFile,
@@ -94,10 +94,10 @@ func TestLambdaBuild(t *testing.T) {
 
 	t.Run("serves from DynamoDB", func(t *testing.T) {
 		t.Parallel()
-		api := runtimeapi.New()
+		api := runtimeapitest.New()
 		t.Cleanup(api.Close)
 		p := spawnBinary(t, bin, slices.Concat(production, []string{"AWS_LAMBDA_RUNTIME_API=" + api.Addr()})...)
-		client := &http.Client{Transport: &runtimeapi.Transport{Server: api, Event: runtimeapi.APIGateway, Timeout: 30 * time.Second}}
+		client := &http.Client{Transport: &runtimeapitest.Transport{Server: api, Event: runtimeapitest.APIGateway, Timeout: 30 * time.Second}}
 		const base = "https://api.example"
 		alice := idp.AccessToken(t, "alice")
 
@@ -142,13 +142,13 @@ func TestLambdaBuild(t *testing.T) {
 
 	t.Run("refuses SQLite", func(t *testing.T) {
 		t.Parallel()
-		api := runtimeapi.New()
+		api := runtimeapitest.New()
 		t.Cleanup(api.Close)
 		p := spawnBinary(t, bin, slices.Concat(production, []string{"AWS_LAMBDA_RUNTIME_API=" + api.Addr(),
 			"PORTICO_STORE=sqlite:" + filepath.Join(t.TempDir(), "portico.db")})...)
 		select {
 		case report := <-api.InitErrors():
-			if msg := runtimeapi.ErrorMessage(report.Body); !strings.Contains(msg, "SQLite is not in Lambda builds") {
+			if msg := runtimeapitest.ErrorMessage(report.Body); !strings.Contains(msg, "SQLite is not in Lambda builds") {
 				t.Errorf("init error %q, want SQLite refused", msg)
 			}
 		case <-time.After(30 * time.Second):

@@ -47,9 +47,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/portico-dev/portico/services/lambdahttp"
-	"github.com/portico-dev/portico/services/logs"
-	"github.com/portico-dev/portico/services/telemetry"
+	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
+	"github.com/portico-dev/portico/services/platform/telemetry"
 )
 
 func main() {

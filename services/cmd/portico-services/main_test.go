@@ -24,10 +24,10 @@ import (
 
 	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
-	"github.com/portico-dev/portico/services/devidp/devidptest"
-	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
-	"github.com/portico-dev/portico/services/lambdahttp/runtimeapi"
+	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
+	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
 	"github.com/portico-dev/portico/services/policy"
+	"github.com/portico-dev/portico/services/testing/dynalitetest"
 )
 
 var binary string // built once by TestMain
@@ -264,13 +264,13 @@ func TestLambda(t *testing.T) {
 	t.Parallel()
 	idp := devidptest.Start(t)
 	alice := idp.AccessToken(t, "alice")
-	for _, event := range []string{runtimeapi.FunctionURL, runtimeapi.APIGateway} {
+	for _, event := range []string{runtimeapitest.FunctionURL, runtimeapitest.APIGateway} {
 		t.Run(event, func(t *testing.T) {
 			t.Parallel()
-			api := runtimeapi.New()
+			api := runtimeapitest.New()
 			t.Cleanup(api.Close)
 			p := spawn(t, append(productionSettings(t), "PORTICO_ISSUER="+idp.Issuer(), "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "PORTICO_LAMBDA_EVENT="+event)...)
-			httpClient := &http.Client{Transport: &runtimeapi.Transport{Server: api, Event: event}}
+			httpClient := &http.Client{Transport: &runtimeapitest.Transport{Server: api, Event: event}}
 			for _, opts := range [][]connect.ClientOption{nil, {connect.WithGRPCWeb()}, {connect.WithProtoJSON()}} {
 				client := identityv1connect.NewIdentityServiceClient(httpClient, "https://lambda.example", opts...)
 				me, err := getMe(context.Background(), client, alice)
@@ -369,7 +369,7 @@ func TestInitErrorOnLambda(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := runtimeapi.New()
+			api := runtimeapitest.New()
 			t.Cleanup(api.Close)
 			env := []string{"AWS_LAMBDA_RUNTIME_API=" + api.Addr()}
 			if !tt.bare {
@@ -378,7 +378,7 @@ func TestInitErrorOnLambda(t *testing.T) {
 			p := spawn(t, append(env, tt.env...)...)
 			select {
 			case report := <-api.InitErrors():
-				msg := runtimeapi.ErrorMessage(report.Body)
+				msg := runtimeapitest.ErrorMessage(report.Body)
 				for _, want := range tt.want {
 					if !strings.Contains(msg, want) {
 						t.Errorf("init error %q, want it to mention %q", msg, want)

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portico-dev/portico/services/bench"
 	"github.com/portico-dev/portico/services/client"
 	"github.com/portico-dev/portico/services/client/smoke"
-	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/dev/localaws"
+	"github.com/portico-dev/portico/services/testing/bench"
 )
 
 // smokePolicy is the development policy's machine scope with the demo SageMaker endpoint

@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
+	"github.com/portico-dev/portico/services/testing/dynalitetest"
 )
 
 func TestMain(m *testing.M) { dynalitetest.Main(m) }

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
-	"github.com/portico-dev/portico/services/dynalite/dynalitetest"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/store/storetest"
+	"github.com/portico-dev/portico/services/testing/dynalitetest"
 )
 
 // faulty passes calls to a real client, failing the calls its fail function picks.

@@ -1,0 +1,70 @@
+package awsrt_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
+	"github.com/portico-dev/portico/services/platform/awsrt"
+)
+
+func TestToConnect(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s := awsrt.DefaultSettings()
+	s.Now = func() time.Time { return now }
+	errNotReady, errThrottled := errors.New("not ready"), errors.New("throttled")
+	classify := func(err error) (connect.Code, string, bool) {
+		if errors.Is(err, errNotReady) {
+			return connect.CodeUnavailable, "not ready; retry", true
+		}
+		if errors.Is(err, errThrottled) {
+			return connect.CodeResourceExhausted, "busy; retry", true
+		}
+		return connect.CodeInternal, "failed", false
+	}
+	notReady := func(_ connect.Code, err error) bool { return errors.Is(err, errNotReady) }
+	tests := []struct {
+		name      string
+		err       error
+		wantCode  connect.Code
+		wantMsg   string
+		wantDelay time.Duration // 0: no RetryAfter detail
+	}{
+		{"passthrough", connect.NewError(connect.CodeNotFound, errors.New("gone")), connect.CodeNotFound, "gone", 0},
+		{"no retry", errors.New("secret upstream text"), connect.CodeInternal, "failed", 0},
+		{"retry", errThrottled, connect.CodeResourceExhausted, "busy; retry", s.RetryAfter},
+		{"not ready", errNotReady, connect.CodeUnavailable, "not ready; retry", s.NotReadyRetry},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ce := s.ToConnect(tt.err, classify, notReady)
+			if ce.Code() != tt.wantCode || ce.Message() != tt.wantMsg {
+				t.Fatalf("ToConnect = %v %q, want %v %q", ce.Code(), ce.Message(), tt.wantCode, tt.wantMsg)
+			}
+			if !errors.Is(ce, tt.err) && !errors.As(tt.err, new(*connect.Error)) {
+				t.Errorf("the cause %v is not reachable from %v", tt.err, ce)
+			}
+			var got time.Duration
+			for _, d := range ce.Details() {
+				v, err := d.Value()
+				if ra, ok := v.(*typev1.RetryAfter); ok && err == nil {
+					got = time.Duration(ra.GetDelayMs()) * time.Millisecond
+					if !ra.GetRetryAt().AsTime().Equal(now.Add(got)) {
+						t.Errorf("RetryAt = %v, want %v", ra.GetRetryAt().AsTime(), now.Add(got))
+					}
+				}
+			}
+			if got != tt.wantDelay {
+				t.Errorf("RetryAfter delay = %v, want %v", got, tt.wantDelay)
+			}
+		})
+	}
+	if s.ToConnect(nil, classify, notReady) != nil {
+		t.Error("ToConnect(nil) != nil")
+	}
+}
