@@ -8,7 +8,7 @@ import (
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/services/bedrock"
-	"github.com/portico-dev/portico/services/localaws"
+	"github.com/portico-dev/portico/services/dev/localaws"
 )
 
 // TestConversationCheckedOnce: Check refuses what Validate refuses; what it accepts runs
