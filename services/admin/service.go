@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/catalog"
+	"github.com/portico-dev/portico/services/metering"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/store"
 )
@@ -66,7 +66,7 @@ func (s *Service) ListUsage(ctx context.Context, req *adminv1.ListUsageRequest) 
 	}
 	rep, err := s.store.ListUsage(ctx, f)
 	if err != nil {
-		return nil, s.storeError(ctx, "list usage", err)
+		return nil, metering.StoreError(ctx, s.log, "list usage", err, metering.BlameCaller)
 	}
 	out := &adminv1.ListUsageResponse{Totals: rep.Totals.Proto(), PriceTableVersion: s.catalog.PriceTable().Version}
 	for _, r := range rep.Rows {
@@ -131,27 +131,13 @@ func (s *Service) ListAuditEvents(ctx context.Context, req *adminv1.ListAuditEve
 	}
 	page, err := s.store.ListAudit(ctx, f)
 	if err != nil {
-		return nil, s.storeError(ctx, "list audit events", err)
+		return nil, metering.StoreError(ctx, s.log, "list audit events", err, metering.BlameCaller)
 	}
 	out := &adminv1.ListAuditEventsResponse{NextPageToken: page.NextPageToken}
 	for _, r := range page.Records {
 		out.Events = append(out.Events, r.Proto())
 	}
 	return out, nil
-}
-
-// storeError maps a store error to a connect error: the store's own validation (a page token
-// from another filter) is INVALID_ARGUMENT, an unreachable store UNAVAILABLE.
-func (s *Service) storeError(ctx context.Context, op string, err error) error {
-	switch {
-	case errors.Is(err, store.ErrInvalid):
-		return connect.NewError(connect.CodeInvalidArgument, err)
-	case errors.Is(err, store.ErrUnavailable):
-		s.log.LogAttrs(ctx, slog.LevelError, op+": store unavailable", slog.Any("error", err))
-		return connect.NewError(connect.CodeUnavailable, errors.New("usage store unavailable; retry later"))
-	}
-	s.log.LogAttrs(ctx, slog.LevelError, op, slog.Any("error", err))
-	return connect.NewError(connect.CodeInternal, fmt.Errorf("could not %s", op))
 }
 
 func invalid(format string, args ...any) error {

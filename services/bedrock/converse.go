@@ -86,10 +86,21 @@ func reportedUsage(u *types.TokenUsage, req *inferencev1.ConverseRequest, lim Li
 // returns the whole answer. Errors are *connect.Error (see package doc); the Result is
 // non-nil even then. When ctx is canceled the usage is an estimate of the input alone.
 func (c *Client) Converse(ctx context.Context, req *inferencev1.ConverseRequest, call Call) (*Result, error) {
+	conv, err := Check(req, call)
+	if err != nil {
+		return &Result{}, err
+	}
+	return c.ConverseChecked(ctx, conv)
+}
+
+// ConverseChecked runs a conversation Check made with Bedrock's Converse, as Converse does,
+// without checking it again.
+func (c *Client) ConverseChecked(ctx context.Context, conv *Conversation) (*Result, error) {
 	res := &Result{}
-	if err := Validate(req, call.Limits); err != nil {
+	if err := conv.checked(); err != nil {
 		return res, err
 	}
+	req, call := conv.req, conv.call
 	in := &bedrockruntime.ConverseInput{
 		ModelId:         call.target(req),
 		Messages:        sdkMessages(req.GetMessages()),

@@ -9,9 +9,11 @@
 // before it is reported as RESOURCE_EXHAUSTED with a portico.type.v1.RetryAfter detail.
 //
 // How a handler uses it: build one Client at start-up (NewFromEnv), take the model's Limits
-// and optional Guardrail from the catalog and policy, reserve EstimateInputTokens plus
-// MaxTokens of quota, then call Converse, or ConverseStream with a SendFunc that sets the
-// request id on the start event and forwards every event at once. Whatever the outcome,
+// and optional Guardrail from the catalog and policy, check the request once with Check
+// (StreamConversation gives a ConverseStreamRequest's conversation), reserve its estimated
+// input plus Conversation.MaxTokens of quota, then call ConverseChecked, or
+// ConverseStreamChecked with a SendFunc that sets the request id on the start event and
+// forwards every event at once. Converse and ConverseStream check their request themselves. Whatever the outcome,
 // settle Result.Usage (Usage.Estimated tells whether Bedrock reported it) and audit
 // Result.UpstreamRequestID; on success of a stream, send the metadata event built from
 // Result.Usage. Errors from the SendFunc come back wrapped, so the handler sees its own.

@@ -39,16 +39,32 @@ type SendFunc func(*inferencev1.ConverseStreamResponse) error
 // the stream ends without its final metadata (cut mid-way), the error is UNAVAILABLE and the
 // usage estimated. The Result is never nil.
 func (c *Client) ConverseStream(ctx context.Context, sreq *inferencev1.ConverseStreamRequest, call Call, send SendFunc) (*Result, error) {
-	req := &inferencev1.ConverseRequest{
+	conv, err := Check(StreamConversation(sreq), call)
+	if err != nil {
+		return &Result{}, err
+	}
+	return c.ConverseStreamChecked(ctx, conv, send)
+}
+
+// StreamConversation returns the conversation a ConverseStreamRequest holds as a
+// ConverseRequest (sharing its messages), the form Check, Validate and the estimates take.
+func StreamConversation(sreq *inferencev1.ConverseStreamRequest) *inferencev1.ConverseRequest {
+	return &inferencev1.ConverseRequest{
 		ModelId:         sreq.GetModelId(),
 		Messages:        sreq.GetMessages(),
 		SystemPrompt:    sreq.GetSystemPrompt(),
 		InferenceConfig: sreq.GetInferenceConfig(),
 	}
+}
+
+// ConverseStreamChecked runs a conversation Check made with Bedrock's ConverseStream, as
+// ConverseStream does, without checking it again.
+func (c *Client) ConverseStreamChecked(ctx context.Context, conv *Conversation, send SendFunc) (*Result, error) {
 	res := &Result{}
-	if err := Validate(req, call.Limits); err != nil {
+	if err := conv.checked(); err != nil {
 		return res, err
 	}
+	req, call := conv.req, conv.call
 	in := &bedrockruntime.ConverseStreamInput{
 		ModelId:         call.target(req),
 		Messages:        sdkMessages(req.GetMessages()),

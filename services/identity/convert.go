@@ -6,8 +6,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
+	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/principal"
+	"github.com/portico-dev/portico/services/store"
 )
 
 // PrincipalProto converts a verified principal to its API form.
@@ -39,7 +41,16 @@ func EntitlementsProto(e policy.Entitlements) *identityv1.Entitlements {
 	return &identityv1.Entitlements{
 		ModelIds:      e.ModelIDs(),
 		EndpointNames: e.EndpointNames(),
-		Quotas:        policy.ProtoQuotas(e.Quotas()),
+		Quotas:        quotasProto(e.Quotas()),
 		UsageAdmin:    e.UsageAdmin,
 	}
+}
+
+// quotasProto converts the policy's limits to their API form.
+func quotasProto(ls []store.Limit) []*typev1.QuotaLimit {
+	out := make([]*typev1.QuotaLimit, len(ls))
+	for i, l := range ls {
+		out[i] = l.Proto()
+	}
+	return out
 }

@@ -88,7 +88,7 @@ func (s *Service) admit(ctx context.Context, id string, provider catalog.Provide
 		return nil, s.refuse(ctx, a, connect.NewError(connect.CodeNotFound, fmt.Errorf("%q is not in the model catalog", id)))
 	}
 	a.model = m
-	a.req.Limits = metering.Limits(a.ent.QuotasFor(id))
+	a.req.Limits = a.ent.QuotasFor(id)
 	return a, nil
 }
 

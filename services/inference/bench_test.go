@@ -161,8 +161,8 @@ type timedBedrock struct {
 	arrivals []time.Time
 }
 
-func (t *timedBedrock) ConverseStream(ctx context.Context, req *inferencev1.ConverseStreamRequest, call bedrock.Call, send bedrock.SendFunc) (*bedrock.Result, error) {
-	return t.BedrockProvider.ConverseStream(ctx, req, call, func(ev *inferencev1.ConverseStreamResponse) error {
+func (t *timedBedrock) ConverseStreamChecked(ctx context.Context, conv *bedrock.Conversation, send bedrock.SendFunc) (*bedrock.Result, error) {
+	return t.BedrockProvider.ConverseStreamChecked(ctx, conv, func(ev *inferencev1.ConverseStreamResponse) error {
 		if ev.GetDelta() != nil {
 			t.mu.Lock()
 			t.arrivals = append(t.arrivals, time.Now())

@@ -30,15 +30,19 @@
 //
 // # Validation
 //
-// Requests are checked before anything is reserved or sent, and a failure is
+// Requests are checked once, before anything is reserved or sent, and a failure is
 // INVALID_ARGUMENT naming the broken rule: the Converse API's rules and the model's limits
-// (package bedrock's Validate: turns, roles, content, images, system prompt, settings), at
+// (package bedrock's Check, whose Conversation the provider then runs without checking it
+// again: turns, roles, content, images, system prompt, settings), at
 // most MaxTextBytes of text in a conversation, streaming only on models that stream; for
 // endpoints, package sagemaker's Validate (payload size and content type, custom
 // attributes) plus a well-formed JSON body when the content type is application/json.
 //
 // # Metering
 //
+// The four model and endpoint RPCs are one metered call (metered.go): admit, check and
+// estimate (each RPC's own), reserve, call the provider, normalise its error, settle, log;
+// each RPC supplies only its provider call, its checks and estimate, and its answer.
 // Each admitted request is metered by package metering: its worst case (estimated input
 // plus max_tokens, or for an endpoint its parameters.max_new_tokens or the endpoint's
 // max_output_tokens) is reserved before the call, and what the provider reported is settled

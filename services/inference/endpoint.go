@@ -9,6 +9,7 @@ import (
 	"connectrpc.com/connect"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
+	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/metering"
 	"github.com/portico-dev/portico/services/sagemaker"
@@ -32,27 +33,11 @@ type endpointRequest interface {
 
 // InvokeEndpoint sends a payload to a SageMaker endpoint and returns its response.
 func (s *Service) InvokeEndpoint(ctx context.Context, req *inferencev1.InvokeEndpointRequest) (*inferencev1.InvokeEndpointResponse, error) {
-	arrived := s.now()
-	a, err := s.admit(ctx, req.GetEndpointName(), catalog.ProviderSageMaker, arrived)
+	a, res, metrics, err := s.invoke(ctx, req, false, func(ctx context.Context, _ *admission, lim sagemaker.Limits) (*sagemaker.Result, error) {
+		return s.sagemaker.Invoke(ctx, req, lim)
+	})
 	if err != nil {
 		return nil, err
-	}
-	lim, maxOut, err := s.endpointCall(a, req, false)
-	if err != nil {
-		return nil, s.refuse(ctx, a, err)
-	}
-	a.req.Tokens = metering.EstimatePayload(len(req.GetBody())) + maxOut
-	mc, err := s.meter.Reserve(ctx, a.req)
-	if err != nil {
-		return nil, withRequestID(err, a.req.RequestID)
-	}
-	defer settleOnPanic(ctx, mc)
-	res, callErr := s.sagemaker.Invoke(ctx, req, lim)
-	callErr = normalize(ctx, callErr)
-	metrics := mc.Settle(ctx, sagemakerUsage(res, false), callErr)
-	if callErr != nil {
-		s.logCallError(ctx, a, callErr)
-		return nil, withRequestID(callErr, a.req.RequestID)
 	}
 	setResponseHeader(ctx, a.req.RequestID)
 	return &inferencev1.InvokeEndpointResponse{
@@ -66,61 +51,50 @@ func (s *Service) InvokeEndpoint(ctx context.Context, req *inferencev1.InvokeEnd
 // EndpointStreamStart with the request id, each part as it arrives, then, once the usage is
 // settled, StreamMetadata.
 func (s *Service) InvokeEndpointStream(ctx context.Context, req *inferencev1.InvokeEndpointStreamRequest, stream *connect.ServerStream[inferencev1.InvokeEndpointStreamResponse]) error {
-	arrived := s.now()
-	a, err := s.admit(ctx, req.GetEndpointName(), catalog.ProviderSageMaker, arrived)
+	var fw *forwarder[inferencev1.InvokeEndpointStreamResponse]
+	_, _, metrics, err := s.invoke(ctx, req, true, func(ctx context.Context, a *admission, lim sagemaker.Limits) (*sagemaker.Result, error) {
+		start := &inferencev1.InvokeEndpointStreamResponse{Event: &inferencev1.InvokeEndpointStreamResponse_Start{
+			Start: &inferencev1.EndpointStreamStart{RequestId: a.req.RequestID},
+		}}
+		fw = newForwarder(stream, a.req.RequestID, start, func(ev *inferencev1.InvokeEndpointStreamResponse, rid string) bool {
+			st := ev.GetStart()
+			if st != nil {
+				st.RequestId = rid
+			}
+			return st != nil
+		})
+		res, err := s.sagemaker.InvokeStream(ctx, req, lim, fw.send)
+		return res, fw.callError(err)
+	})
 	if err != nil {
 		return err
 	}
-	lim, maxOut, err := s.endpointCall(a, req, true)
-	if err != nil {
-		return s.refuse(ctx, a, err)
-	}
-	a.req.Tokens = metering.EstimatePayload(len(req.GetBody())) + maxOut
-	mc, err := s.meter.Reserve(ctx, a.req)
-	if err != nil {
-		return withRequestID(err, a.req.RequestID)
-	}
-	defer settleOnPanic(ctx, mc)
-	stream.ResponseHeader().Set(RequestIDHeader, a.req.RequestID)
-	started, clientGone := false, false
-	start := &inferencev1.InvokeEndpointStreamResponse{Event: &inferencev1.InvokeEndpointStreamResponse_Start{
-		Start: &inferencev1.EndpointStreamStart{RequestId: a.req.RequestID},
-	}}
-	send := func(ev *inferencev1.InvokeEndpointStreamResponse) error {
-		if st := ev.GetStart(); st != nil {
-			if started {
-				return nil
-			}
-			started = true
-			st.RequestId = a.req.RequestID
-			return forward(stream, ev, &clientGone)
-		}
-		if !started {
-			started = true
-			if err := forward(stream, start, &clientGone); err != nil {
-				return err
-			}
-		}
-		return forward(stream, ev, &clientGone)
-	}
-	res, callErr := s.sagemaker.InvokeStream(ctx, req, lim, send)
-	if callErr != nil && clientGone {
-		callErr = errClientGone()
-	}
-	callErr = normalize(ctx, callErr)
-	metrics := mc.Settle(ctx, sagemakerUsage(res, true), callErr)
-	if callErr != nil {
-		s.logCallError(ctx, a, callErr)
-		return withRequestID(callErr, a.req.RequestID)
-	}
-	if !started {
-		if err := stream.Send(start); err != nil {
-			return err
-		}
-	}
-	return stream.Send(&inferencev1.InvokeEndpointStreamResponse{Event: &inferencev1.InvokeEndpointStreamResponse_Metadata{
+	return fw.finish(&inferencev1.InvokeEndpointStreamResponse{Event: &inferencev1.InvokeEndpointStreamResponse_Metadata{
 		Metadata: &inferencev1.StreamMetadata{Metrics: metrics},
 	}})
+}
+
+// invoke runs an endpoint request as a metered call: req is checked (endpointCall), its
+// worst case reserved, and call runs it within the endpoint's limits.
+func (s *Service) invoke(ctx context.Context, req endpointRequest, stream bool,
+	call func(context.Context, *admission, sagemaker.Limits) (*sagemaker.Result, error),
+) (*admission, *sagemaker.Result, *typev1.InvocationMetrics, error) {
+	var res *sagemaker.Result
+	a, metrics, err := s.metered(ctx, req.GetEndpointName(), catalog.ProviderSageMaker, func(a *admission) (providerCall, error) {
+		lim, maxOut, err := s.endpointCall(a, req, stream)
+		if err != nil {
+			return providerCall{}, err
+		}
+		return providerCall{
+			tokens: metering.EstimatePayload(len(req.GetBody())) + maxOut,
+			run: func(ctx context.Context) (metering.Usage, error) {
+				var err error
+				res, err = call(ctx, a, lim)
+				return sagemakerUsage(res, stream), err
+			},
+		}, nil
+	})
+	return a, res, metrics, err
 }
 
 // endpointCall validates a payload for the admitted endpoint and returns its limits and the

@@ -285,7 +285,7 @@ func (h *harness) checkLedger(user string, limits []store.Limit) {
 // limitsOf returns the limits the policy applies to who for every model.
 func (h *harness) limitsOf(groups ...string) []store.Limit {
 	ent := h.policy.Entitlements(personIn(groups...))
-	return metering.Limits(ent.Quotas())
+	return ent.Quotas()
 }
 
 func requestID(err error) string {

@@ -208,9 +208,9 @@ type gatedBedrock struct {
 	release chan struct{}
 }
 
-func (g *gatedBedrock) ConverseStream(ctx context.Context, req *inferencev1.ConverseStreamRequest, call bedrock.Call, send bedrock.SendFunc) (*bedrock.Result, error) {
+func (g *gatedBedrock) ConverseStreamChecked(ctx context.Context, conv *bedrock.Conversation, send bedrock.SendFunc) (*bedrock.Result, error) {
 	first := true
-	return g.BedrockProvider.ConverseStream(ctx, req, call, func(ev *inferencev1.ConverseStreamResponse) error {
+	return g.BedrockProvider.ConverseStreamChecked(ctx, conv, func(ev *inferencev1.ConverseStreamResponse) error {
 		if ev.GetDelta() != nil && first {
 			first = false
 			<-g.release

@@ -2,12 +2,9 @@ package inference
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
 	"time"
-
-	"connectrpc.com/connect"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
@@ -19,10 +16,11 @@ import (
 	"github.com/portico-dev/portico/services/store"
 )
 
-// BedrockProvider runs conversations; *bedrock.Client is one.
+// BedrockProvider runs conversations the service has checked (bedrock.Check), without
+// checking them again; *bedrock.Client is one.
 type BedrockProvider interface {
-	Converse(ctx context.Context, req *inferencev1.ConverseRequest, call bedrock.Call) (*bedrock.Result, error)
-	ConverseStream(ctx context.Context, req *inferencev1.ConverseStreamRequest, call bedrock.Call, send bedrock.SendFunc) (*bedrock.Result, error)
+	ConverseChecked(ctx context.Context, conv *bedrock.Conversation) (*bedrock.Result, error)
+	ConverseStreamChecked(ctx context.Context, conv *bedrock.Conversation, send bedrock.SendFunc) (*bedrock.Result, error)
 }
 
 // Config configures a Service.
@@ -112,15 +110,10 @@ func (s *Service) GetUsage(ctx context.Context, _ *inferencev1.GetUsageRequest) 
 	if err != nil {
 		return nil, err
 	}
-	limits := metering.Limits(s.policy.Entitlements(p).Quotas())
+	limits := s.policy.Entitlements(p).Quotas()
 	u, err := s.store.Usage(ctx, p.Account(), limits)
 	if err != nil {
-		if errors.Is(err, store.ErrUnavailable) {
-			s.log.LogAttrs(ctx, slog.LevelError, "usage: store unavailable", slog.Any("error", err))
-			return nil, connect.NewError(connect.CodeUnavailable, errors.New("usage store unavailable; retry later"))
-		}
-		s.log.LogAttrs(ctx, slog.LevelError, "usage", slog.Any("error", err))
-		return nil, connect.NewError(connect.CodeInternal, errors.New("could not read usage"))
+		return nil, metering.StoreError(ctx, s.log, "read usage", err, metering.BlameHandler)
 	}
 	return &inferencev1.GetUsageResponse{
 		Quotas: u.QuotasProto(), Today: u.Today.Proto(), ThisMonth: u.ThisMonth.Proto(), AsOf: u.AsOfProto(),

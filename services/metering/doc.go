@@ -26,8 +26,9 @@
 //
 // # Estimating input tokens
 //
-// [EstimateTokens] counts one token per 3 bytes of UTF-8 text, rounded up, plus 4 tokens per
-// message for the role and framing. English averages about 4 bytes per token and code about
+// [EstimateConverse] counts one token per 3 bytes of UTF-8 text, rounded up, plus 4 tokens
+// per message for the role and framing and [TokensPerImage] per image; [EstimatePayload]
+// counts an endpoint's payload as text. English averages about 4 bytes per token and code about
 // 3, so the estimate is above what providers report for almost every request; it decides only
 // how much is held, never what is charged.
 //
@@ -38,6 +39,11 @@
 // returns OpenTelemetry instruments on the given MeterProvider and, on AWS Lambda
 // (AWS_LAMBDA_FUNCTION_NAME set), CloudWatch Embedded Metric Format lines on stdout in the
 // namespace "Portico".
+//
+// # Store errors
+//
+// [StoreError] and [QuotaExceeded] are the one place where a store error becomes the Connect
+// error a client gets, for the inference and admin services alike.
 //
 // The audit record never holds prompts or completions.
 package metering

@@ -3,7 +3,6 @@ package metering
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -14,7 +13,6 @@ import (
 
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/services/catalog"
-	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/principal"
 	"github.com/portico-dev/portico/services/store"
 )
@@ -78,7 +76,7 @@ type Request struct {
 	Arrived time.Time
 	// Tokens is the worst case held against tokens limits: estimated input plus max output.
 	Tokens int64
-	// Limits are every limit that applies (see Limits).
+	// Limits are every limit that applies: the policy's Entitlements.QuotasFor the model.
 	Limits []store.Limit
 }
 
@@ -91,16 +89,6 @@ func (r Request) reservation() store.Reservation {
 	}
 }
 
-// Limits converts the policy's quotas for a request to the store's limits.
-func Limits(qs []policy.Quota) []store.Limit {
-	out := make([]store.Limit, 0, len(qs))
-	for _, q := range qs {
-		p := q.Proto()
-		out = append(out, store.Limit{Subject: p.Subject, Group: p.Group, Window: p.Window, Unit: p.Unit, Max: p.Limit})
-	}
-	return out
-}
-
 // Reserve holds r's worst case against its limits. Its errors are *connect.Error:
 // RESOURCE_EXHAUSTED with QuotaExceeded and RetryAfter details when a limit refuses (the
 // refusal is recorded in the audit trail), UNAVAILABLE when the store cannot be reached,
@@ -111,36 +99,14 @@ func (m *Meter) Reserve(ctx context.Context, r Request) (*Call, error) {
 		return &Call{m: m, req: r, ticket: t}, nil
 	}
 	var qe *store.QuotaError
-	switch {
-	case errors.As(err, &qe):
+	if errors.As(err, &qe) {
 		ce := QuotaExceeded(qe, m.now())
 		m.Refuse(ctx, r, ce)
 		return nil, ce
-	case errors.Is(err, store.ErrUnavailable):
-		m.log.LogAttrs(ctx, slog.LevelError, "reserve: store unavailable", slog.String("request_id", r.RequestID), slog.Any("error", err))
-		m.observe(ctx, r, Usage{}, connect.CodeUnavailable.String(), m.now(), false)
-		return nil, connect.NewError(connect.CodeUnavailable, errors.New("usage store unavailable; retry later"))
-	default:
-		m.log.LogAttrs(ctx, slog.LevelError, "reserve failed", slog.String("request_id", r.RequestID), slog.Any("error", err))
-		m.observe(ctx, r, Usage{}, connect.CodeInternal.String(), m.now(), false)
-		return nil, connect.NewError(connect.CodeInternal, errors.New("could not reserve quota"))
 	}
-}
-
-// QuotaExceeded returns the RESOURCE_EXHAUSTED error for a refused reservation, with the
-// QuotaExceeded and RetryAfter details.
-func QuotaExceeded(qe *store.QuotaError, now time.Time) *connect.Error {
-	s := qe.Status
-	ce := connect.NewError(connect.CodeResourceExhausted, fmt.Errorf(
-		"quota exceeded: %s: used %d, reserved by requests in flight %d, this request needs up to %d; resets at %s",
-		s.Limit, s.Used, s.Reserved, qe.Requested, s.ResetsAt.UTC().Format(time.RFC3339)))
-	if d, err := connect.NewErrorDetail(qe.Proto()); err == nil {
-		ce.AddDetail(d)
-	}
-	if d, err := connect.NewErrorDetail(qe.RetryAfter(now)); err == nil {
-		ce.AddDetail(d)
-	}
-	return ce
+	ce := StoreError(ctx, m.log, "reserve quota", err, BlameHandler, slog.String("request_id", r.RequestID))
+	m.observe(ctx, r, Usage{}, ce.Code().String(), m.now(), false)
+	return nil, ce
 }
 
 // Refuse records a request refused before anything was spent: an audit record with the

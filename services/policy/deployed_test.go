@@ -7,6 +7,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	catalogpkg "github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/principal"
@@ -69,12 +70,12 @@ func TestDeployedPolicies(t *testing.T) {
 			check := func(who string, e policy.Entitlements) {
 				for _, r := range append(e.ModelIDs(), e.EndpointNames()...) {
 					type limit struct {
-						window policy.Window
-						unit   policy.Unit
+						window typev1.QuotaWindow
+						unit   typev1.QuotaUnit
 					}
 					have := map[limit]bool{}
 					for _, q := range e.QuotasFor(r) {
-						if q.Subject == policy.SubjectUser {
+						if q.Subject == typev1.QuotaSubject_QUOTA_SUBJECT_USER {
 							have[limit{q.Window, q.Unit}] = true
 						}
 					}
@@ -82,9 +83,9 @@ func TestDeployedPolicies(t *testing.T) {
 						limit
 						name string
 					}{
-						{limit{policy.WindowMinute, policy.UnitRequests}, "userRequestsPerMinute"},
-						{limit{policy.WindowDay, policy.UnitTokens}, "userTokensPerDay"},
-						{limit{policy.WindowMonth, policy.UnitTokens}, "userTokensPerMonth"},
+						{limit{typev1.QuotaWindow_QUOTA_WINDOW_MINUTE, typev1.QuotaUnit_QUOTA_UNIT_REQUESTS}, "userRequestsPerMinute"},
+						{limit{typev1.QuotaWindow_QUOTA_WINDOW_DAY, typev1.QuotaUnit_QUOTA_UNIT_TOKENS}, "userTokensPerDay"},
+						{limit{typev1.QuotaWindow_QUOTA_WINDOW_MONTH, typev1.QuotaUnit_QUOTA_UNIT_TOKENS}, "userTokensPerMonth"},
 					} {
 						if !have[want.limit] {
 							t.Errorf("%s: %s has no %s", who, r, want.name)

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"slices"
+
+	"github.com/portico-dev/portico/services/store"
 )
 
 // Entitlements are what the policy grants one caller. The zero value grants nothing.
@@ -60,33 +62,33 @@ func (e Entitlements) EndpointNames() []string {
 // Quotas returns every limit that applies to the caller: its per-user limits (the most
 // generous among its groups that grant anything) and the monthly pool of each such group that
 // has one. Per-user limits come first (minute, day, month), then pools by group name.
-func (e Entitlements) Quotas() []Quota {
+func (e Entitlements) Quotas() []store.Limit {
 	return e.quotas(func(g *grant) bool { return g.grantsAnything() })
 }
 
 // QuotasFor returns the limits that apply to a request for resource (a model id or an endpoint
 // name): the most generous per-user limits among the groups that grant it, and the pool of
 // each of those groups that has one. It returns nil when nothing grants resource.
-func (e Entitlements) QuotasFor(resource string) []Quota {
+func (e Entitlements) QuotasFor(resource string) []store.Limit {
 	return e.quotas(func(g *grant) bool { return g.allows(resource) })
 }
 
-func (e Entitlements) quotas(match func(*grant) bool) []Quota {
+func (e Entitlements) quotas(match func(*grant) bool) []store.Limit {
 	var users []userLimits
-	var pools []Quota
+	var pools []store.Limit
 	for _, g := range e.grants {
 		if !match(g) {
 			continue
 		}
 		users = append(users, g.user)
 		if g.isGroup && g.groupTokensPerMonth > 0 {
-			pools = append(pools, Quota{Subject: SubjectGroup, Group: g.name, Window: WindowMonth, Unit: UnitTokens, Limit: g.groupTokensPerMonth})
+			pools = append(pools, groupPool(g.name, g.groupTokensPerMonth))
 		}
 	}
 	if len(users) == 0 {
 		return nil
 	}
-	slices.SortFunc(pools, func(a, b Quota) int {
+	slices.SortFunc(pools, func(a, b store.Limit) int {
 		switch {
 		case a.Group < b.Group:
 			return -1

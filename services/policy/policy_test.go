@@ -11,6 +11,7 @@ import (
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/principal"
+	"github.com/portico-dev/portico/services/store"
 )
 
 var catalog = []string{
@@ -124,23 +125,23 @@ guardrails:
 		t.Fatal(err)
 	}
 	e := p.Entitlements(person("A", "B", "C"))
-	user := func(w policy.Window, u policy.Unit, n int64) policy.Quota {
-		return policy.Quota{Subject: policy.SubjectUser, Window: w, Unit: u, Limit: n}
+	user := func(w typev1.QuotaWindow, u typev1.QuotaUnit, n int64) store.Limit {
+		return store.Limit{Subject: typev1.QuotaSubject_QUOTA_SUBJECT_USER, Window: w, Unit: u, Max: n}
 	}
-	pool := func(g string, n int64) policy.Quota {
-		return policy.Quota{Subject: policy.SubjectGroup, Group: g, Window: policy.WindowMonth, Unit: policy.UnitTokens, Limit: n}
+	pool := func(g string, n int64) store.Limit {
+		return store.Limit{Subject: typev1.QuotaSubject_QUOTA_SUBJECT_GROUP, Group: g, Window: typev1.QuotaWindow_QUOTA_WINDOW_MONTH, Unit: typev1.QuotaUnit_QUOTA_UNIT_TOKENS, Max: n}
 	}
 	tests := []struct {
 		resource string
-		quotas   []policy.Quota
+		quotas   []store.Limit
 		charge   []string
 		guard    string
 	}{
-		{"m1", []policy.Quota{user(policy.WindowMinute, policy.UnitRequests, 5), user(policy.WindowDay, policy.UnitTokens, 100), user(policy.WindowMonth, policy.UnitTokens, 1000), pool("A", 10000)}, []string{"A"}, "gA"},
+		{"m1", []store.Limit{user(typev1.QuotaWindow_QUOTA_WINDOW_MINUTE, typev1.QuotaUnit_QUOTA_UNIT_REQUESTS, 5), user(typev1.QuotaWindow_QUOTA_WINDOW_DAY, typev1.QuotaUnit_QUOTA_UNIT_TOKENS, 100), user(typev1.QuotaWindow_QUOTA_WINDOW_MONTH, typev1.QuotaUnit_QUOTA_UNIT_TOKENS, 1000), pool("A", 10000)}, []string{"A"}, "gA"},
 		// A and B grant m2: B has no per-minute limit, so none; the larger day and month limits win.
-		{"m2", []policy.Quota{user(policy.WindowDay, policy.UnitTokens, 100), user(policy.WindowMonth, policy.UnitTokens, 5000), pool("A", 10000), pool("B", 20000)}, []string{"A", "B"}, "gA"},
+		{"m2", []store.Limit{user(typev1.QuotaWindow_QUOTA_WINDOW_DAY, typev1.QuotaUnit_QUOTA_UNIT_TOKENS, 100), user(typev1.QuotaWindow_QUOTA_WINDOW_MONTH, typev1.QuotaUnit_QUOTA_UNIT_TOKENS, 5000), pool("A", 10000), pool("B", 20000)}, []string{"A", "B"}, "gA"},
 		// C grants m3 without limits: unlimited per user; B's pool still applies.
-		{"m3", []policy.Quota{pool("B", 20000)}, []string{"B"}, "gM"},
+		{"m3", []store.Limit{pool("B", 20000)}, []string{"B"}, "gM"},
 		{"m4", nil, nil, ""},
 	}
 	for _, tt := range tests {
@@ -162,7 +163,7 @@ guardrails:
 		t.Error("empty usageAdmins still made an admin")
 	}
 	// Overall: C makes every per-user window unlimited; pools of A and B.
-	if got := e.Quotas(); !slices.Equal(got, []policy.Quota{pool("A", 10000), pool("B", 20000)}) {
+	if got := e.Quotas(); !slices.Equal(got, []store.Limit{pool("A", 10000), pool("B", 20000)}) {
 		t.Errorf("Quotas = %+v", got)
 	}
 	onlyB := p.Entitlements(person("B"))
@@ -173,17 +174,18 @@ guardrails:
 
 func TestQuotaProto(t *testing.T) {
 	t.Parallel()
-	q := policy.Quota{Subject: policy.SubjectGroup, Group: "MLUsers", Window: policy.WindowMonth, Unit: policy.UnitTokens, Limit: 7}
+	// The policy's limits are the store's; the API's QuotaLimit is made from them at the API's edge.
+	q := store.Limit{Subject: typev1.QuotaSubject_QUOTA_SUBJECT_GROUP, Group: "MLUsers", Window: typev1.QuotaWindow_QUOTA_WINDOW_MONTH, Unit: typev1.QuotaUnit_QUOTA_UNIT_TOKENS, Max: 7}
 	got := q.Proto()
 	if got.GetSubject() != typev1.QuotaSubject_QUOTA_SUBJECT_GROUP || got.GetGroup() != "MLUsers" ||
 		got.GetWindow() != typev1.QuotaWindow_QUOTA_WINDOW_MONTH || got.GetUnit() != typev1.QuotaUnit_QUOTA_UNIT_TOKENS || got.GetLimit() != 7 {
 		t.Errorf("Proto = %v", got)
 	}
-	r := policy.Quota{Subject: policy.SubjectUser, Window: policy.WindowMinute, Unit: policy.UnitRequests, Limit: 1}.Proto()
+	r := store.Limit{Subject: typev1.QuotaSubject_QUOTA_SUBJECT_USER, Window: typev1.QuotaWindow_QUOTA_WINDOW_MINUTE, Unit: typev1.QuotaUnit_QUOTA_UNIT_REQUESTS, Max: 1}.Proto()
 	if r.GetSubject() != typev1.QuotaSubject_QUOTA_SUBJECT_USER || r.GetWindow() != typev1.QuotaWindow_QUOTA_WINDOW_MINUTE || r.GetUnit() != typev1.QuotaUnit_QUOTA_UNIT_REQUESTS {
 		t.Errorf("Proto = %v", r)
 	}
-	if n := len(policy.ProtoQuotas(devPolicy(t).Entitlements(person("MLUsers")).Quotas())); n != 4 {
+	if n := len(devPolicy(t).Entitlements(person("MLUsers")).Quotas()); n != 4 {
 		t.Errorf("MLUsers has %d quotas, want 4", n)
 	}
 }

@@ -2,87 +2,24 @@ package policy
 
 import (
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
+	"github.com/portico-dev/portico/services/store"
 )
 
-// Subject says whose consumption a quota counts.
-type Subject int
+// The policy describes a quota as the store counts it, a [store.Limit]: the type goes from
+// the policy through metering to the store unchanged, and becomes the API's QuotaLimit only
+// at the API's edge ([store.Limit.Proto]).
 
-const (
-	// SubjectUser counts the calling user (or machine client) alone.
-	SubjectUser Subject = iota + 1
-	// SubjectGroup counts every member of a group together.
-	SubjectGroup
-)
-
-// Window is the period a quota counts over (calendar periods in UTC).
-type Window int
-
-const (
-	// WindowMinute is a calendar minute.
-	WindowMinute Window = iota + 1
-	// WindowDay is a calendar day.
-	WindowDay
-	// WindowMonth is a calendar month.
-	WindowMonth
-)
-
-// Unit is what a quota counts.
-type Unit int
-
-const (
-	// UnitTokens counts input plus output tokens.
-	UnitTokens Unit = iota + 1
-	// UnitRequests counts requests.
-	UnitRequests
-)
-
-// Quota is one limit that applies to a caller.
-type Quota struct {
-	// Subject is whose consumption counts.
-	Subject Subject
-	// Group is the group sharing the limit when Subject is SubjectGroup.
-	Group string
-	// Window is the period counted over.
-	Window Window
-	// Unit is what is counted.
-	Unit Unit
-	// Limit is the most that may be consumed in one window; always positive.
-	Limit int64
+// userLimit returns the per-user limit of n units per window.
+func userLimit(w typev1.QuotaWindow, u typev1.QuotaUnit, n int64) store.Limit {
+	return store.Limit{Subject: typev1.QuotaSubject_QUOTA_SUBJECT_USER, Window: w, Unit: u, Max: n}
 }
 
-// Proto returns q as a portico.type.v1.QuotaLimit.
-func (q Quota) Proto() *typev1.QuotaLimit {
-	l := &typev1.QuotaLimit{Group: q.Group, Limit: q.Limit}
-	switch q.Subject {
-	case SubjectUser:
-		l.Subject = typev1.QuotaSubject_QUOTA_SUBJECT_USER
-	case SubjectGroup:
-		l.Subject = typev1.QuotaSubject_QUOTA_SUBJECT_GROUP
+// groupPool returns the monthly pool of n tokens of group.
+func groupPool(group string, n int64) store.Limit {
+	return store.Limit{
+		Subject: typev1.QuotaSubject_QUOTA_SUBJECT_GROUP, Group: group,
+		Window: typev1.QuotaWindow_QUOTA_WINDOW_MONTH, Unit: typev1.QuotaUnit_QUOTA_UNIT_TOKENS, Max: n,
 	}
-	switch q.Window {
-	case WindowMinute:
-		l.Window = typev1.QuotaWindow_QUOTA_WINDOW_MINUTE
-	case WindowDay:
-		l.Window = typev1.QuotaWindow_QUOTA_WINDOW_DAY
-	case WindowMonth:
-		l.Window = typev1.QuotaWindow_QUOTA_WINDOW_MONTH
-	}
-	switch q.Unit {
-	case UnitTokens:
-		l.Unit = typev1.QuotaUnit_QUOTA_UNIT_TOKENS
-	case UnitRequests:
-		l.Unit = typev1.QuotaUnit_QUOTA_UNIT_REQUESTS
-	}
-	return l
-}
-
-// ProtoQuotas converts quotas to portico.type.v1.QuotaLimit values.
-func ProtoQuotas(qs []Quota) []*typev1.QuotaLimit {
-	out := make([]*typev1.QuotaLimit, len(qs))
-	for i, q := range qs {
-		out[i] = q.Proto()
-	}
-	return out
 }
 
 // userLimits are a grant's per-user limits; zero means no limit.
@@ -93,16 +30,16 @@ type userLimits struct {
 }
 
 // quotas lists the limits that are set, minute first.
-func (u userLimits) quotas() []Quota {
-	var qs []Quota
+func (u userLimits) quotas() []store.Limit {
+	var qs []store.Limit
 	if u.requestsPerMinute > 0 {
-		qs = append(qs, Quota{Subject: SubjectUser, Window: WindowMinute, Unit: UnitRequests, Limit: u.requestsPerMinute})
+		qs = append(qs, userLimit(typev1.QuotaWindow_QUOTA_WINDOW_MINUTE, typev1.QuotaUnit_QUOTA_UNIT_REQUESTS, u.requestsPerMinute))
 	}
 	if u.tokensPerDay > 0 {
-		qs = append(qs, Quota{Subject: SubjectUser, Window: WindowDay, Unit: UnitTokens, Limit: u.tokensPerDay})
+		qs = append(qs, userLimit(typev1.QuotaWindow_QUOTA_WINDOW_DAY, typev1.QuotaUnit_QUOTA_UNIT_TOKENS, u.tokensPerDay))
 	}
 	if u.tokensPerMonth > 0 {
-		qs = append(qs, Quota{Subject: SubjectUser, Window: WindowMonth, Unit: UnitTokens, Limit: u.tokensPerMonth})
+		qs = append(qs, userLimit(typev1.QuotaWindow_QUOTA_WINDOW_MONTH, typev1.QuotaUnit_QUOTA_UNIT_TOKENS, u.tokensPerMonth))
 	}
 	return qs
 }

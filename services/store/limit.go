@@ -9,7 +9,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// Limit is one quota that applies to a request, as the policy defines it.
+// Limit is one quota that applies to a request. It is the one type of a quota from the
+// policy to the store: the policy produces it (policy.Entitlements.QuotasFor), metering
+// passes it to Reserve as it is, and [Limit.Proto] makes the API's QuotaLimit at the edge.
 type Limit struct {
 	// Subject is whose consumption the limit counts: the user, or a group together.
 	Subject typev1.QuotaSubject

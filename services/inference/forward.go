@@ -1,0 +1,74 @@
+package inference
+
+import (
+	"errors"
+
+	"connectrpc.com/connect"
+)
+
+// forwarder sends a provider's stream events to the client as they arrive: the start event
+// first (the provider's own, with the request id set, or start when the provider skipped
+// it), then every other event. It notes when the client could not be reached.
+type forwarder[T any] struct {
+	stream *connect.ServerStream[T]
+	rid    string
+	// start is the start event sent when the provider sends none; it carries rid.
+	start *T
+	// isStart reports whether ev is a start event, setting its request id to rid.
+	isStart func(ev *T, rid string) bool
+
+	started, gone bool
+}
+
+// newForwarder returns a forwarder for a stream whose request id is rid, and sets the
+// request id header.
+func newForwarder[T any](stream *connect.ServerStream[T], rid string, start *T, isStart func(*T, string) bool) *forwarder[T] {
+	stream.ResponseHeader().Set(RequestIDHeader, rid)
+	return &forwarder[T]{stream: stream, rid: rid, start: start, isStart: isStart}
+}
+
+// send is the provider's SendFunc.
+func (f *forwarder[T]) send(ev *T) error {
+	if f.isStart(ev, f.rid) {
+		if f.started {
+			return nil
+		}
+		f.started = true
+		return f.forward(ev)
+	}
+	if !f.started { // the start event always comes first, even if the provider skipped it
+		f.started = true
+		if err := f.forward(f.start); err != nil {
+			return err
+		}
+	}
+	return f.forward(ev)
+}
+
+// forward sends one event to the client, noting when the client could not be reached (it
+// went away: the provider stops at once, and the call counts as canceled).
+func (f *forwarder[T]) forward(ev *T) error {
+	err := f.stream.Send(ev)
+	if err != nil {
+		f.gone = true
+	}
+	return err
+}
+
+// callError returns the provider call's error, CANCELED if the client went away.
+func (f *forwarder[T]) callError(err error) error {
+	if err != nil && f.gone {
+		return connect.NewError(connect.CodeCanceled, errors.New("the client went away"))
+	}
+	return err
+}
+
+// finish ends a successful stream: the start event if none was sent, then metadata.
+func (f *forwarder[T]) finish(metadata *T) error {
+	if !f.started {
+		if err := f.stream.Send(f.start); err != nil {
+			return err
+		}
+	}
+	return f.stream.Send(metadata)
+}
