@@ -157,7 +157,7 @@ frontend-test: tools ## Angular unit tests, production build (budgets), and end-
 	$(MAKE) e2e
 
 .PHONY: e2e
-e2e: tools ## End-to-end tests in Debian's Chromium against the real stack (started by Playwright when not running), then one spec against the stack in Entra mode (IDENTITY=entra).
+e2e: tools ## End-to-end tests in Debian's Chromium against the real stack (started by Playwright when not running), then the whole suite against the stack in Entra mode (IDENTITY=entra).
 	@if [ -n "$${CHROMIUM_PATH:-}" ]; then \
 	  [ -x "$$CHROMIUM_PATH" ] || { echo "e2e: CHROMIUM_PATH=$$CHROMIUM_PATH is not an executable" >&2; exit 1; }; \
 	else $(call need_deb,/usr/bin/chromium,chromium); fi

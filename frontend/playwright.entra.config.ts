@@ -7,8 +7,9 @@ import base from './playwright.config';
 /**
  * The Entra-mode end-to-end run: the same real stack with `make dev IDENTITY=entra` (the dev
  * IdP shaped like Microsoft Entra ID v2.0, the services' Entra token profile, the BFF's Entra
- * scopes and RP-initiated logout), and the one spec written for it (*.entra.ts). It starts its
- * own stack, never an already running one: that one would be in Cognito mode.
+ * scopes and RP-initiated logout): the whole suite (*.spec.ts, provider-neutral) and the spec
+ * written for Entra's sign-out (*.entra.ts). It starts its own stack, never an already running
+ * one: that one would be in Cognito mode.
  */
 const storeDir = mkdtempSync(join(tmpdir(), 'portico-e2e-entra-'));
 
@@ -22,5 +23,5 @@ export default defineConfig({
   },
   outputDir: './test-results/entra-artifacts',
   reporter: [['list']],
-  projects: [{ name: 'entra', testMatch: /.*\.entra\.ts/ }],
+  projects: [{ name: 'entra', testMatch: /.*\.(spec|entra)\.ts/ }],
 });

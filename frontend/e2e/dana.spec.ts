@@ -50,7 +50,12 @@ test('dana (Administrators) sees the admin usage view and the audit trail', asyn
   const rowOf = (res: ListUsageJson, key: 'user' | 'modelId', v: string) => totalsOf(res.rows?.find((r) => r[key] === v)?.totals ?? {});
   const listUsage = async (groupBy: string[]) =>
     (await callApi(page, 'portico.admin.v1.AdminService/ListUsage', { ...range, groupBy })) as ListUsageJson;
-  const danaBefore = rowOf(await listUsage([USER]), 'user', 'dana');
+  // The name the services meter her under: `dana` with Cognito-shaped tokens, her
+  // preferred_username in Entra mode (the same spec runs in both).
+  const me = (await callApi(page, 'portico.identity.v1.IdentityService/GetMe', {})) as { principal?: { username?: string } };
+  const dana = me.principal?.username ?? '';
+  expect(dana, 'GetMe names the caller').not.toBe('');
+  const danaBefore = rowOf(await listUsage([USER]), 'user', dana);
   const sonnetBefore = rowOf(await listUsage([MODEL]), 'modelId', SONNET_4);
 
   await page.getByTestId('model-select').click();
@@ -69,7 +74,7 @@ test('dana (Administrators) sees the admin usage view and the audit trail', asyn
   await expect(page.getByTestId('admin-usage-page')).toBeVisible();
   const byUser = (await (await byUserRes).json()) as ListUsageJson;
   const userRows = await expectRows(page, byUser, (r) => r.user ?? '');
-  expect(userRows.get('dana'), 'dana: before + this request').toEqual(show(plus(danaBefore, mine.usage)));
+  expect(userRows.get(dana), 'dana: before + this request').toEqual(show(plus(danaBefore, mine.usage)));
   await expect(page.getByTestId('usage-chart')).toBeVisible();
   const total = await expectTotals(page, byUser);
   expect(show(sum([...userRows.values()])), 'the users add up to the totals').toEqual(show(total));
@@ -83,7 +88,7 @@ test('dana (Administrators) sees the admin usage view and the audit trail', asyn
   const byModelRes = waitForListUsage(page, [MODEL]);
   await page.getByTestId('group-by-modelId').click();
   const byModel = (await (await byModelRes).json()) as ListUsageJson;
-  await expect(page.getByTestId('row-label').first()).not.toHaveText('dana');
+  await expect(page.getByTestId('row-label').first()).not.toHaveText(dana);
   const modelRows = await expectRows(page, byModel, (r) => r.modelId ?? '');
   expect(modelRows.get(SONNET_4), 'Sonnet 4: before + this request').toEqual(show(plus(sonnetBefore, mine.usage)));
   expect([...modelRows.keys()].filter((k) => userRows.has(k)), 'no row key is both a user and a model').toEqual([]);
@@ -122,7 +127,7 @@ test('dana (Administrators) sees the admin usage view and the audit trail', asyn
   await expect(page.getByTestId('audit-table')).toBeVisible();
   const row = page.locator(`[data-testid="audit-row"][data-request-id="${mine.requestId}"]`);
   await expect(row).toHaveCount(1);
-  await expect(row.getByTestId('audit-user')).toHaveText('dana');
+  await expect(row.getByTestId('audit-user')).toHaveText(dana);
   await expect(row.getByTestId('audit-call')).toHaveText('ConverseStream');
   await expect(row.getByTestId('audit-model')).toHaveText(SONNET_4);
   await expect(row.getByTestId('audit-outcome')).toHaveText('ok');
