@@ -18,7 +18,7 @@ var errStreamEnded = errors.New("bedrock: the answer stream ended before its fin
 func (c *Client) toConnect(ctx context.Context, err error) *connect.Error {
 	classifyCtx := func(err error) (connect.Code, string, bool) { return classify(ctx, err) }
 	notReady := func(code connect.Code, err error) bool { return code == connect.CodeUnavailable && isNotReady(err) }
-	return c.opts.ToConnect(err, classifyCtx, notReady)
+	return c.settings.ToConnect(err, classifyCtx, notReady)
 }
 
 func isNotReady(err error) bool {

@@ -21,7 +21,7 @@ var errStreamCut = errors.New("sagemaker: the response stream was cut")
 func (c *Client) toConnect(ctx context.Context, err error) *connect.Error {
 	classifyCtx := func(err error) (connect.Code, string, bool) { return classify(ctx, err) }
 	notReady := func(_ connect.Code, err error) bool { return isNotReady(err) }
-	return c.opts.ToConnect(err, classifyCtx, notReady)
+	return c.settings.ToConnect(err, classifyCtx, notReady)
 }
 
 func isNotReady(err error) bool {
