@@ -349,3 +349,19 @@ func openSQLiteAt(t testing.TB, path string, opts store.Options) store.Store {
 	}
 	return st
 }
+
+// bothWays runs check in two parallel subtests, name/unary and name/stream, telling it
+// which one it is.
+func bothWays(t *testing.T, name string, check func(t *testing.T, streamed bool)) {
+	t.Helper()
+	for _, streamed := range []bool{false, true} {
+		sub := name + "/unary"
+		if streamed {
+			sub = name + "/stream"
+		}
+		t.Run(sub, func(t *testing.T) {
+			t.Parallel()
+			check(t, streamed)
+		})
+	}
+}
