@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -100,8 +101,12 @@ type Web struct {
 	PriceClass string `yaml:"priceClass"`
 }
 
-// Identity configures the Cognito user pool and the Entra ID SAML federation.
+// Identity configures how people and machines sign in: a Cognito user pool federating Entra
+// ID by SAML (Mode cognito, the default), or Entra ID as the OpenID provider directly (Mode
+// entra, no Cognito). The Cognito fields apply to Mode cognito only, Entra to Mode entra only.
 type Identity struct {
+	// Mode is IdentityCognito (also when empty) or IdentityEntra.
+	Mode string `yaml:"mode"`
 	// DomainPrefix is the Cognito hosted domain prefix (<prefix>.auth.<region>.amazoncognito.com).
 	DomainPrefix string `yaml:"domainPrefix"`
 	// EntraMetadataURL is the federation metadata URL of the Entra enterprise application.
@@ -117,6 +122,12 @@ type Identity struct {
 	AccessTokenTTL Duration `yaml:"accessTokenTtl"`
 	// RefreshTokenTTL is the refresh token lifetime, 1h to 10 years.
 	RefreshTokenTTL Duration `yaml:"refreshTokenTtl"`
+	// BreakGlassGroup is the one of Groups whose local (non-federated) Cognito users may sign
+	// in at /auth/login?idp=local when Entra ID is unavailable (the BFF's
+	// PORTICO_OIDC_BREAK_GLASS_GROUP). Empty means the group named Administrators.
+	BreakGlassGroup string `yaml:"breakGlassGroup"`
+	// Entra configures Entra ID as the OpenID provider directly (Mode entra).
+	Entra Entra `yaml:"entra"`
 }
 
 // Concurrency is the reserved concurrency of the streaming functions. A streamed answer
@@ -200,6 +211,20 @@ func Load(env string) (*Config, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return Parse(b)
+}
+
+// LoadFile reads and validates a configuration file from disk (an example such as
+// config/examples/uat-entra.yaml, or a file kept outside the repository).
+func LoadFile(path string) (*Config, error) {
+	b, err := os.ReadFile(path) //nolint:gosec // G304: the operator names the file
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
 }
 
 // Parse decodes a YAML configuration, rejecting unknown fields, and validates it.
@@ -291,14 +316,8 @@ func (c *Config) Validate() error {
 	if !slices.Contains([]string{"100", "200", "All"}, c.Web.PriceClass) {
 		bad("web.priceClass", "%q is not 100, 200 or All", c.Web.PriceClass)
 	}
-	if !prefixRE.MatchString(c.Identity.DomainPrefix) || strings.Contains(c.Identity.DomainPrefix, "cognito") || strings.Contains(c.Identity.DomainPrefix, "aws") {
-		bad("identity.domainPrefix", "%q is not a valid Cognito domain prefix", c.Identity.DomainPrefix)
-	}
-	if u, err := url.Parse(c.Identity.EntraMetadataURL); err != nil || u.Scheme != "https" || u.Host == "" {
-		bad("identity.entraMetadataUrl", "%q is not an https URL", c.Identity.EntraMetadataURL)
-	}
 	if len(c.Identity.Groups) == 0 {
-		bad("identity.groups", "at least one Cognito group is required")
+		bad("identity.groups", "at least one group is required")
 	}
 	groups := map[string]bool{}
 	for _, g := range c.Identity.Groups {
@@ -315,19 +334,13 @@ func (c *Config) Validate() error {
 		}
 		groups[g.Name] = true
 	}
-	for id, g := range c.Identity.EntraGroups {
-		if id == "" || !groups[g] {
-			bad("identity.entraGroups", "%q → %q: want a non-empty Entra group and one of identity.groups", id, g)
-		}
-	}
-	if d := c.Identity.AccessTokenTTL.Duration; d < 5*time.Minute || d > 24*time.Hour {
-		bad("identity.accessTokenTtl", "%s is outside Cognito's 5m..24h", d)
-	}
-	if d := c.Identity.RefreshTokenTTL.Duration; d < time.Hour || d > 3650*24*time.Hour {
-		bad("identity.refreshTokenTtl", "%s is outside Cognito's 1h..10y", d)
-	}
-	if c.Identity.RefreshTokenTTL.Duration <= c.Identity.AccessTokenTTL.Duration {
-		bad("identity.refreshTokenTtl", "must be longer than the access token lifetime")
+	switch c.Identity.Mode {
+	case "", IdentityCognito:
+		c.validateCognito(groups, bad)
+	case IdentityEntra:
+		c.validateEntra(bad)
+	default:
+		bad("identity.mode", "%q is not %s or %s", c.Identity.Mode, IdentityCognito, IdentityEntra)
 	}
 	if len(c.API.AllowedOrigins) == 0 {
 		bad("api.allowedOrigins", "at least one origin is required")

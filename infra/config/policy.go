@@ -3,24 +3,34 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 
 	"github.com/goccy/go-yaml"
 )
 
 // policyGroups is the part of a services policy file (services/policy) the infrastructure
-// cross-checks: the Cognito groups it names. The services validate the rest at start-up.
+// cross-checks: the groups it names and the Entra group ids it maps. The services validate
+// the rest at start-up.
 type policyGroups struct {
 	UsageAdmins []string `yaml:"usageAdmins"`
 	Groups      []struct {
 		Name string `yaml:"name"`
 	} `yaml:"groups"`
+	GroupIDs map[string]string `yaml:"groupIds"`
 }
 
-// CheckPolicy reports, all at once, every Cognito group a policy file names (a grant or a
-// usage admin) that the environment does not create: such a grant would match nobody, or
-// silently start to match whoever later creates a group of that name by hand. The services
-// validate the rest of the file (models, quotas, scopes) at start-up.
+// objectIDRE is an Entra group object id as the services' policy accepts it (any case).
+var objectIDRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// CheckPolicy reports, all at once, every group a policy file names (a grant, a usage admin
+// or a groupIds target) that is not one of identity.groups: such a grant would match nobody,
+// or silently start to match whoever later creates a group of that name by hand. With Entra
+// ID directly (identity.mode entra) the file must map the assigned Entra groups' object ids
+// to those groups (groupIds), since the services map them; with Cognito the mapping is
+// identity.entraGroups and a groupIds section, which Cognito's tokens never use, is refused.
+// The services validate the rest of the file (models, quotas, scopes) at start-up.
 func (c *Config) CheckPolicy(data []byte) error {
 	var p policyGroups
 	if err := yaml.Unmarshal(data, &p); err != nil {
@@ -41,6 +51,19 @@ func (c *Config) CheckPolicy(data []byte) error {
 	}
 	for _, g := range p.UsageAdmins {
 		check("usageAdmins group", g)
+	}
+	switch {
+	case c.IsEntra() && len(p.GroupIDs) == 0:
+		errs = append(errs, fmt.Errorf("groupIds: required with identity.mode %s: map each Entra group assigned to the API app (its object id) to one of identity.groups %v", IdentityEntra, known))
+	case !c.IsEntra() && len(p.GroupIDs) > 0:
+		errs = append(errs, fmt.Errorf("groupIds: applies to identity.mode %s only; with Cognito, map Entra groups in identity.entraGroups", IdentityEntra))
+	case c.IsEntra():
+		for _, id := range slices.Sorted(maps.Keys(p.GroupIDs)) {
+			if !objectIDRE.MatchString(id) {
+				errs = append(errs, fmt.Errorf("groupIds key %q is not an Entra group object id (a GUID)", id))
+			}
+			check("groupIds "+id+" →", p.GroupIDs[id])
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("policy file %s: %w", c.PolicyFile, errors.Join(errs...))

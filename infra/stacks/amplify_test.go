@@ -44,7 +44,7 @@ func TestAmplifySpec(t *testing.T) {
 			}
 		}
 	}
-	if want := ContentSecurityPolicy("REGION"); csp != want {
+	if want := ContentSecurityPolicy("https://cognito-idp.REGION.amazonaws.com"); csp != want {
 		t.Errorf("amplify.yml CSP =\n%s\nwant\n%s", csp, want)
 	}
 }

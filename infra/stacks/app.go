@@ -118,30 +118,41 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 	out("DistributionDomain", "CNAME/alias target for "+cfg.Web.Domain, w.distribution.DistributionDomainName())
 	out("DistributionId", "For cache invalidation after an SPA upload", w.distribution.DistributionId())
 	out("SpaBucket", "Upload frontend/dist/portico/browser here", w.bucket.BucketName())
-	out("UserPoolId", "Cognito user pool", id.pool.UserPoolId())
-	out("Issuer", "Token issuer", e.issuer(id))
-	out("SamlEntityId", "Entra: Identifier (Entity ID)", jsii.String(fmt.Sprintf("urn:amazon:cognito:sp:%s", *id.pool.UserPoolId())))
-	out("SamlReplyUrl", "Entra: Reply URL (Assertion Consumer Service URL)", jsii.String(fmt.Sprintf("https://%s.auth.%s.amazoncognito.com/saml2/idpresponse", cfg.Identity.DomainPrefix, cfg.Region)))
-	out("WebClientId", "BFF app client", id.webClient.UserPoolClientId())
-	out("MachineClientId", "Client-credentials app client", id.machineClient.UserPoolClientId())
-	out("MachineClientSecretArn", "Secret of the machine client", id.machineSecret.SecretArn())
+	out("Issuer", "Token issuer", id.issuer)
 	out("CookieKeysSecretArn", "Set the BFF cookie keys here (docs/deploy.md)", id.cookieKeys.SecretArn())
-	out("TokenEndpoint", "Client-credentials token endpoint", jsii.String(fmt.Sprintf("https://%s.auth.%s.amazoncognito.com/oauth2/token", cfg.Identity.DomainPrefix, cfg.Region)))
+	if p := id.cognito; p != nil {
+		out("UserPoolId", "Cognito user pool", p.pool.UserPoolId())
+		out("SamlEntityId", "Entra: Identifier (Entity ID)", jsii.String(fmt.Sprintf("urn:amazon:cognito:sp:%s", *p.pool.UserPoolId())))
+		out("SamlReplyUrl", "Entra: Reply URL (Assertion Consumer Service URL)", jsii.String(fmt.Sprintf("https://%s.auth.%s.amazoncognito.com/saml2/idpresponse", cfg.Identity.DomainPrefix, cfg.Region)))
+		out("WebClientId", "BFF app client", p.webClient.UserPoolClientId())
+		out("MachineClientId", "Client-credentials app client", p.machineClient.UserPoolClientId())
+		out("MachineClientSecretArn", "Secret of the machine client", p.machineSecret.SecretArn())
+		out("TokenEndpoint", "Client-credentials token endpoint", jsii.String(fmt.Sprintf("https://%s.auth.%s.amazoncognito.com/oauth2/token", cfg.Identity.DomainPrefix, cfg.Region)))
+	} else {
+		// The two Web redirect URIs of the BFF's Entra app registration: the sign-in callback
+		// and the return from RP-initiated logout (post_logout_redirect_uri).
+		out("EntraRedirectUri", "Entra web app: Web redirect URI (sign-in)", jsii.String(cfg.PublicURL()+"/auth/callback"))
+		out("EntraSignedOutUri", "Entra web app: Web redirect URI (return from sign-out)", jsii.String(cfg.PublicURL()+"/auth/signed-out"))
+		out("WebClientId", "BFF web app (Entra)", id.webClientID)
+		out("TokenEndpoint", "Client-credentials token endpoint (scope <Application ID URI>/.default)", jsii.String(cfg.EntraTokenEndpoint()))
+	}
 	out("ApiUrl", "Services behind API Gateway", a.url())
 	out("TableName", "Ledger table", table.TableName())
 	out("SessionTableName", "BFF session table (PORTICO_SESSION_STORE)", sessions.TableName())
 
 	parts := nagParts{
-		apiLogsRole:   a.rest.Node().FindChild(jsii.String("CloudWatchRole")),
-		clientSecrets: []constructs.IConstruct{id.webSecret, id.machineSecret},
-		cookieKeys:    id.cookieKeys,
-		userPool:      id.pool,
-		distribution:  w.distribution,
+		apiLogsRole:  a.rest.Node().FindChild(jsii.String("CloudWatchRole")),
+		cookieKeys:   id.cookieKeys,
+		distribution: w.distribution,
 	}
 	for _, g := range append(svc.all(), svc.authorizer, w.bff) {
 		parts.lambdaRoles = append(parts.lambdaRoles, g.role)
 	}
-	parts.lambdaRoles = append(parts.lambdaRoles, id.groupsTriggerRole)
+	if p := id.cognito; p != nil {
+		parts.clientSecrets = []constructs.IConstruct{p.webSecret, p.machineSecret}
+		parts.userPool = p.pool
+		parts.lambdaRoles = append(parts.lambdaRoles, p.groupsTriggerRole)
+	}
 	for _, m := range a.methods {
 		parts.methods = append(parts.methods, m)
 	}

@@ -214,7 +214,7 @@ func TestEveryFunctionInProduction(t *testing.T) {
 // TestBFFClientIDs checks that the services believe the Portico-Client-* headers of the
 // generated web client's tokens (the BFF's) and of no other client.
 func TestBFFClientIDs(t *testing.T) {
-	eachEnv(t, func(t *testing.T, s *synthesized) {
+	eachCognitoEnv(t, func(t *testing.T, s *synthesized) {
 		web, machine := clientID(t, s, "web"), clientID(t, s, "machine")
 		for _, fn := range []string{"identity", "inference", "admin"} {
 			env := envOf(t, s, fn)
@@ -397,7 +397,7 @@ func TestSessionTable(t *testing.T) {
 // password or SRP. So custom:groups and custom:department change only through Entra (or an
 // administrator's IAM call).
 func TestClientsCannotWriteGroups(t *testing.T) {
-	eachEnv(t, func(t *testing.T, s *synthesized) {
+	eachCognitoEnv(t, func(t *testing.T, s *synthesized) {
 		_, idps := s.mainJSON.ofType("AWS::Cognito::UserPoolIdentityProvider")
 		var mapped []string
 		for k := range idps[0].Properties["AttributeMapping"].(map[string]any) {

@@ -75,3 +75,14 @@ func edgeLogsKey(stack awscdk.Stack, cfg *config.Config, removal awscdk.RemovalP
 	}), jsii.Bool(false))
 	return key
 }
+
+// withEnv returns the union of environment maps; a later map wins.
+func withEnv(ms ...map[string]*string) map[string]*string {
+	out := map[string]*string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}

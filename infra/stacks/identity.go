@@ -66,21 +66,67 @@ func groupIDSuffix(name string) string {
 	return b.String()
 }
 
-// identity is the Cognito side: user pool, Entra federation, groups, clients, secrets.
+// identity is how people and machines sign in, as the services, the authorizer and the BFF
+// are told: through the Cognito user pool (identity.mode cognito) or at Entra ID directly
+// (identity.mode entra). The BFF's cookie keys live here in both modes.
 type identity struct {
+	// issuer is the token issuer the BFF signs in at and the services and authorizer accept.
+	issuer *string
+	// webClientID is the BFF's OAuth client id; webSecretARN the secret holding its secret.
+	webClientID, webSecretARN *string
+	// clientIDs are the client ids (Cognito's client_id, Entra's azp) the services accept.
+	clientIDs []*string
+	// tokenEnv is the services' and the authorizer's token profile settings; bffEnv the BFF's
+	// provider-specific settings (scopes, the identity provider hint, break-glass).
+	tokenEnv, bffEnv map[string]*string
+	cookieKeys       awssecretsmanager.Secret
+	// cognito is the user pool and its parts; nil with Entra ID directly.
+	cognito *cognitoPool
+}
+
+// cognitoPool is the Cognito side: user pool, Entra SAML federation, groups, clients, secrets.
+type cognitoPool struct {
 	pool              awscognito.UserPool
 	domain            awscognito.UserPoolDomain
 	webClient         awscognito.UserPoolClient
 	machineClient     awscognito.UserPoolClient
 	webSecret         awssecretsmanager.Secret
 	machineSecret     awssecretsmanager.Secret
-	cookieKeys        awssecretsmanager.Secret
 	groupsTriggerRole awsiam.Role
 }
 
-// issuer is the token issuer the services and the authorizer accept.
-func (e *env) issuer(id *identity) *string {
-	return jsii.String(fmt.Sprintf("https://cognito-idp.%s.amazonaws.com/%s", e.cfg.Region, *id.pool.UserPoolId()))
+// Token profile settings of the services and the authorizer (services/token).
+const (
+	EnvTokenProfile = "PORTICO_TOKEN_PROFILE"
+	EnvEntraTenant  = "PORTICO_ENTRA_TENANT_ID"
+	EnvEntraAud     = "PORTICO_ENTRA_AUDIENCE"
+	EnvEntraScope   = "PORTICO_ENTRA_SCOPE"
+)
+
+// BFF settings that depend on the provider (bff/config).
+const (
+	EnvOIDCScopes       = "PORTICO_OIDC_SCOPES"
+	EnvIdentityProvider = "PORTICO_OIDC_IDENTITY_PROVIDER"
+	EnvBreakGlassGroup  = "PORTICO_OIDC_BREAK_GLASS_GROUP"
+	EnvRefreshTokenTTL  = "PORTICO_OIDC_REFRESH_TOKEN_TTL"
+)
+
+// EntraBaseScopes are the OpenID scopes the BFF asks Entra ID for besides the API's scope:
+// offline_access brings the refresh token.
+const EntraBaseScopes = "openid email profile offline_access"
+
+// cognitoIssuer is the user pool's token issuer.
+func (e *env) cognitoIssuer(pool awscognito.UserPool) *string {
+	return jsii.String(fmt.Sprintf("https://cognito-idp.%s.amazonaws.com/%s", e.cfg.Region, *pool.UserPoolId()))
+}
+
+// FormActionOrigin is the origin the pages may post forms to besides their own: the token
+// issuer's, as the BFF sets it (bff/headers).
+func FormActionOrigin(cfg *config.Config) string {
+	if cfg.IsEntra() {
+		return config.EntraLogin
+	}
+	return "https://cognito-idp." + cfg.Region + ".amazonaws.com"
 }
 
 // groupsTriggerCode maps the Entra groups SAML attribute (custom:groups, a bracketed list of
@@ -104,10 +150,64 @@ def handler(event, context):
     return event
 `
 
+// newIdentity creates the BFF's cookie keys and, with Cognito, the user pool and its parts.
+// With Entra ID directly the stack creates nothing at the provider: the app registrations and
+// the web app's client secret are the operator's (docs/deploy.md).
 func (e *env) newIdentity(scope constructs.Construct) *identity {
 	c := constructs.NewConstruct(scope, jsii.String("Identity"))
 	cfg := e.cfg
 	id := &identity{}
+	id.cookieKeys = awssecretsmanager.NewSecret(c, jsii.String("CookieKeys"), &awssecretsmanager.SecretProps{
+		SecretName:    jsii.String(cfg.Name("bff-cookie-keys")),
+		Description:   jsii.String("PORTICO_COOKIE_KEYS of the BFF: kid:base64(32 bytes),... (first seals). Set and rotate as docs/deploy.md says."),
+		EncryptionKey: e.key,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			// A placeholder that is not a valid key list: the BFF refuses to start until an
+			// operator sets real keys (docs/deploy.md, "Secrets").
+			PasswordLength:     jsii.Number(32),
+			ExcludePunctuation: jsii.Bool(true),
+		},
+		RemovalPolicy: e.removal(),
+	})
+	if cfg.IsEntra() {
+		ent := cfg.Identity.Entra
+		id.issuer = jsii.String(cfg.EntraIssuer())
+		id.webClientID = jsii.String(ent.WebClientID)
+		id.webSecretARN = jsii.String(ent.ClientSecretARN)
+		id.clientIDs = *jsii.Strings(cfg.EntraClientIDs()...)
+		id.tokenEnv = map[string]*string{
+			EnvTokenProfile: jsii.String(config.IdentityEntra),
+			EnvEntraTenant:  jsii.String(ent.TenantID),
+			EnvEntraAud:     jsii.String(ent.APIClientID),
+			EnvEntraScope:   jsii.String(cfg.EntraScopeValue()),
+		}
+		// No identity provider hint (Entra is no Cognito) and no break-glass group (there are
+		// no local users); Entra sets its own refresh token lifetime.
+		id.bffEnv = map[string]*string{EnvOIDCScopes: jsii.String(EntraBaseScopes + " " + ent.Scope)}
+		return id
+	}
+	p := e.newCognito(c)
+	id.cognito = p
+	id.issuer = e.cognitoIssuer(p.pool)
+	id.webClientID = p.webClient.UserPoolClientId()
+	id.webSecretARN = p.webSecret.SecretArn()
+	id.clientIDs = []*string{p.webClient.UserPoolClientId(), p.machineClient.UserPoolClientId()}
+	id.tokenEnv = map[string]*string{}
+	id.bffEnv = map[string]*string{
+		// Entra ID's sign-in at once; /auth/login?idp=local asks for Cognito's own sign-in
+		// instead, which admits local users of the break-glass group only.
+		EnvIdentityProvider: jsii.String(EntraProviderName),
+		EnvBreakGlassGroup:  jsii.String(cfg.BreakGlassGroup()),
+		EnvRefreshTokenTTL:  jsii.String(cfg.Identity.RefreshTokenTTL.String()),
+	}
+	return id
+}
+
+// newCognito creates the user pool with the Entra SAML federation, the groups and their
+// trigger, the web and machine clients and their secrets, under c.
+func (e *env) newCognito(c constructs.Construct) *cognitoPool {
+	cfg := e.cfg
+	id := &cognitoPool{}
 	featurePlan := awscognito.FeaturePlan_ESSENTIALS
 	threat := awscognito.StandardThreatProtectionMode_NO_ENFORCEMENT
 	if cfg.Identity.ThreatProtection {
@@ -224,6 +324,9 @@ func (e *env) newIdentity(scope constructs.Construct) *identity {
 			CallbackUrls: jsii.Strings(cfg.PublicURL() + "/auth/callback"),
 			LogoutUrls:   jsii.Strings(cfg.PublicURL() + "/"),
 		},
+		// Entra ID for everyone; COGNITO for the break-glass sign-in of local users
+		// (/auth/login?idp=local), which the BFF admits in the break-glass group only.
+		// Nobody signs up: the pool allows administrator-created users only.
 		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{
 			awscognito.UserPoolClientIdentityProvider_Custom(entra.ProviderName()),
 			awscognito.UserPoolClientIdentityProvider_COGNITO(),
@@ -271,18 +374,6 @@ func (e *env) newIdentity(scope constructs.Construct) *identity {
 
 	id.webSecret = e.clientSecret(c, "WebClientSecret", "web-client", id.webClient)
 	id.machineSecret = e.clientSecret(c, "MachineClientSecret", "machine-client", id.machineClient)
-	id.cookieKeys = awssecretsmanager.NewSecret(c, jsii.String("CookieKeys"), &awssecretsmanager.SecretProps{
-		SecretName:    jsii.String(cfg.Name("bff-cookie-keys")),
-		Description:   jsii.String("PORTICO_COOKIE_KEYS of the BFF: kid:base64(32 bytes),... (first seals). Set and rotate as docs/deploy.md says."),
-		EncryptionKey: e.key,
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			// A placeholder that is not a valid key list: the BFF refuses to start until an
-			// operator sets real keys (docs/deploy.md, "Secrets").
-			PasswordLength:     jsii.Number(32),
-			ExcludePunctuation: jsii.Bool(true),
-		},
-		RemovalPolicy: e.removal(),
-	})
 	return id
 }
 

@@ -27,6 +27,9 @@ const (
 	reasonLambdaAuthorizer = "A Lambda REQUEST authorizer (identity source: the Authorization header) verifies the Cognito access token (RS256, issuer, client_id, " +
 		"token_use, expiry) and applies Portico's group and scope policy, which a Cognito user pool authorizer cannot " +
 		"do (it neither checks cognito:groups against the policy nor machine-client scopes per service)."
+	reasonLambdaAuthorizerEntra = "A Lambda REQUEST authorizer (identity source: the Authorization header) verifies the Entra ID v2.0 access " +
+		"token (RS256, the tenant's exact issuer, tid, aud, azp, scp or roles, expiry) and applies Portico's group and scope " +
+		"policy; this environment has no Cognito user pool (identity.mode entra), so no Cognito authorizer can exist."
 	reasonClientSecret = "A Cognito app-client secret is generated and held by Cognito; it rotates with Cognito's " +
 		"two-active-secrets procedure (add-user-pool-client-secret, update this secret, retire the old one) " +
 		"described in docs/deploy.md, not with a Secrets Manager rotation function."
@@ -46,7 +49,7 @@ type nagParts struct {
 	methods       []constructs.IConstruct
 	clientSecrets []constructs.IConstruct
 	cookieKeys    constructs.IConstruct
-	userPool      constructs.IConstruct
+	userPool      constructs.IConstruct // nil with Entra ID directly
 	distribution  constructs.IConstruct
 }
 
@@ -69,14 +72,18 @@ func applyNag(app awscdk.App, cfg *config.Config, p nagParts) {
 		suppress(r, true, suppression{"AwsSolutions-IAM5", `/^Resource::arn:aws:logs:[a-z0-9-]+:[0-9]{12}:log-group:\/aws\/lambda\/portico-(uat|prod)-[a-z-]+:log-stream:\*$/`, reasonLogStreams})
 	}
 	suppress(p.apiLogsRole, false, suppression{"AwsSolutions-IAM4", `/^Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AmazonAPIGatewayPushToCloudWatchLogs$/`, reasonAPIGatewayLogsRole})
+	authorizer := reasonLambdaAuthorizer
+	if cfg.IsEntra() {
+		authorizer = reasonLambdaAuthorizerEntra
+	}
 	for _, m := range p.methods {
-		suppress(m, false, suppression{"AwsSolutions-COG4", "", reasonLambdaAuthorizer})
+		suppress(m, false, suppression{"AwsSolutions-COG4", "", authorizer})
 	}
 	for _, s := range p.clientSecrets {
 		suppress(s, false, suppression{"AwsSolutions-SMG4", "", reasonClientSecret})
 	}
 	suppress(p.cookieKeys, false, suppression{"AwsSolutions-SMG4", "", reasonCookieKeys})
-	if !cfg.Identity.ThreatProtection {
+	if p.userPool != nil && !cfg.Identity.ThreatProtection {
 		suppress(p.userPool, false, suppression{"AwsSolutions-COG8", "", reasonNoPlusUAT})
 	}
 	if len(cfg.Web.AllowedCountries) == 0 {

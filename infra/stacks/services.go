@@ -13,6 +13,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/portico-dev/portico/infra/config"
 	"github.com/portico-dev/portico/services/catalog"
 )
 
@@ -63,11 +64,15 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 	}
 	// The policy file always ships (config refuses an environment without one); the catalog
 	// file only when configured, else the services' embedded catalog applies.
+	// The token profile (Cognito's by default, or Entra's) comes with the identity.
 	common := map[string]*string{
-		"PORTICO_ISSUER":       e.issuer(id),
-		"PORTICO_CLIENT_IDS":   awscdk.Fn_Join(jsii.String(","), &[]*string{id.webClient.UserPoolClientId(), id.machineClient.UserPoolClientId()}),
+		"PORTICO_ISSUER":       id.issuer,
+		"PORTICO_CLIENT_IDS":   awscdk.Fn_Join(jsii.String(","), &id.clientIDs),
 		"PORTICO_LAMBDA_EVENT": jsii.String("api-gateway"),
 		"PORTICO_POLICY_FILE":  jsii.String(LayerPolicyPath),
+	}
+	for k, v := range id.tokenEnv {
+		common[k] = v
 	}
 	if cfg.CatalogFile != "" {
 		common["PORTICO_CATALOG_FILE"] = jsii.String(LayerCatalogPath)
@@ -84,9 +89,9 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		return m
 	}
 	store := jsii.String("dynamodb:" + *tableName)
-	// Only the BFF's generated web client gets its Portico-Client-* headers believed: the
-	// machine client's callers are not behind the BFF.
-	bffClients := id.webClient.UserPoolClientId()
+	// Only the BFF's web client gets its Portico-Client-* headers believed: the machine
+	// clients' callers are not behind the BFF.
+	bffClients := id.webClientID
 	s := &services{}
 	s.identity = e.newGoFunction(c, "Identity", goFunctionProps{
 		name: "identity", asset: ServicesAsset, description: "Portico IdentityService (Connect on API Gateway)",
@@ -107,7 +112,7 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("admin"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	s.authorizer = e.newGoFunction(c, "Authorizer", goFunctionProps{
-		name: "authorizer", asset: AuthorizerAsset, description: "Portico API Gateway Lambda authorizer (Cognito access tokens, group policy)",
+		name: "authorizer", asset: AuthorizerAsset, description: "Portico API Gateway Lambda authorizer (" + tokenKind(cfg) + " access tokens, group policy)",
 		memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(10)), layers: layers,
 		environment: with(nil),
 	})
@@ -142,6 +147,14 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		allow(s.inference, "InvokeCatalogEndpoints", []string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, *jsii.Strings(arns...))
 	}
 	return s, nil
+}
+
+// tokenKind names the access tokens the authorizer verifies.
+func tokenKind(cfg *config.Config) string {
+	if cfg.IsEntra() {
+		return "Entra ID v2.0"
+	}
+	return "Cognito"
 }
 
 // configLayer packages the policy file (always) and the catalog file (when configured) as a

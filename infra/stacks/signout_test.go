@@ -8,7 +8,7 @@ import (
 // TestNoSAMLSingleLogout: the Entra provider does not ask Entra for single logout, which
 // Entra cannot answer in the binding Cognito requires (HTTP POST).
 func TestNoSAMLSingleLogout(t *testing.T) {
-	eachEnv(t, func(t *testing.T, s *synthesized) {
+	eachCognitoEnv(t, func(t *testing.T, s *synthesized) {
 		_, idps := s.mainJSON.ofType("AWS::Cognito::UserPoolIdentityProvider")
 		if len(idps) != 1 {
 			t.Fatalf("%d identity providers", len(idps))

@@ -34,8 +34,20 @@ type synthesized struct {
 
 var envs = map[string]*synthesized{}
 
-// TestMain synthesises uat and prod once, with placeholder Lambda artifacts (never deployed)
-// and the context of cdk.json, so the tests check what `cdk synth` produces.
+// EntraExample is the example environment with Entra ID directly (identity.mode entra),
+// synthesised beside uat and prod under this name.
+const EntraExample = "uat-entra"
+
+// entraExampleFile is its configuration file, relative to infra/.
+const entraExampleFile = "config/examples/uat-entra.yaml"
+
+// synthNames are the synthesised configurations: uat and prod (Cognito), then the Entra
+// example.
+var synthNames = append(slices.Clone(config.Environments), EntraExample)
+
+// TestMain synthesises uat, prod and the Entra example once, with placeholder Lambda
+// artifacts (never deployed) and the context of cdk.json, so the tests check what `cdk synth`
+// produces.
 func TestMain(m *testing.M) {
 	code, err := run(m)
 	if err != nil {
@@ -59,8 +71,13 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, name := range config.Environments {
-		cfg, err := config.Load(name)
+	for _, name := range synthNames {
+		var cfg *config.Config
+		if name == EntraExample {
+			cfg, err = config.LoadFile(filepath.Join("..", entraExampleFile))
+		} else {
+			cfg, err = config.Load(name)
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -102,6 +119,12 @@ func cdkContext() (map[string]any, error) {
 // template is a CloudFormation template as plain Go values.
 type template struct {
 	Resources map[string]resource `json:"Resources"`
+	Outputs   map[string]output   `json:"Outputs"`
+}
+
+type output struct {
+	Description string `json:"Description"`
+	Value       any    `json:"Value"`
 }
 
 type resource struct {
@@ -231,11 +254,21 @@ func must(t *testing.T, what string, f func()) {
 	f()
 }
 
-// eachEnv runs f for uat and prod. The subtests run in sequence: most call into the jsii
-// runtime (one Node process behind a lock), where parallel subtests would gain nothing.
+// eachEnv runs f for uat, prod and the Entra example. The subtests run in sequence: most
+// call into the jsii runtime (one Node process behind a lock), where parallel subtests would
+// gain nothing.
 func eachEnv(t *testing.T, f func(t *testing.T, s *synthesized)) {
-	for _, name := range config.Environments {
+	for _, name := range synthNames {
 		t.Run(name, func(t *testing.T) { f(t, envs[name]) })
+	}
+}
+
+// eachCognitoEnv runs f for the environments with a Cognito user pool (uat and prod).
+func eachCognitoEnv(t *testing.T, f func(t *testing.T, s *synthesized)) {
+	for _, name := range synthNames {
+		if !envs[name].cfg.IsEntra() {
+			t.Run(name, func(t *testing.T) { f(t, envs[name]) })
+		}
 	}
 }
 
@@ -338,6 +371,16 @@ func TestLeastPrivilege(t *testing.T) {
 			// The BFF: its session table only, with exactly bff/session/dynamosession's calls.
 			{"bff", map[string]grant{"ReadWriteSessions": {sessionActions, []string{sessionTable}}}, []string{"bedrock:", "sagemaker:", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:Batch", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"}},
 			{"entra-groups", nil, []string{"bedrock:", "sagemaker:", "dynamodb:", "secretsmanager:"}},
+		}
+		if cfg.IsEntra() {
+			// No Cognito, so no groups trigger: its function must be gone, not merely unchecked.
+			tests = tests[:len(tests)-1]
+			_, fns := s.mainJSON.ofType("AWS::Lambda::Function")
+			for _, f := range fns {
+				if f.Properties["FunctionName"] == cfg.Name("entra-groups") {
+					t.Error("the Cognito groups trigger is deployed without Cognito")
+				}
+			}
 		}
 		for _, tt := range tests {
 			t.Run(tt.fn, func(t *testing.T) {
@@ -612,7 +655,7 @@ func TestData(t *testing.T) {
 }
 
 func TestIdentity(t *testing.T) {
-	eachEnv(t, func(t *testing.T, s *synthesized) {
+	eachCognitoEnv(t, func(t *testing.T, s *synthesized) {
 		cfg := s.cfg
 		pool := map[string]any{
 			"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": true},
@@ -980,7 +1023,7 @@ func TestWeb(t *testing.T) {
 			s.main.HasResourceProperties(jsii.String("AWS::CloudFront::ResponseHeadersPolicy"), map[string]any{
 				"ResponseHeadersPolicyConfig": assertions.Match_ObjectLike(&map[string]any{
 					"SecurityHeadersConfig": map[string]any{
-						"ContentSecurityPolicy":   map[string]any{"ContentSecurityPolicy": ContentSecurityPolicy(cfg.Region), "Override": true},
+						"ContentSecurityPolicy":   map[string]any{"ContentSecurityPolicy": ContentSecurityPolicy(FormActionOrigin(cfg)), "Override": true},
 						"StrictTransportSecurity": map[string]any{"AccessControlMaxAgeSec": 63072000, "IncludeSubdomains": true, "Override": true},
 						"FrameOptions":            map[string]any{"FrameOption": "DENY", "Override": true},
 						"ContentTypeOptions":      map[string]any{"Override": true},
@@ -1072,12 +1115,22 @@ func TestUpstreamThrottlesMatchesEMF(t *testing.T) {
 
 // TestBFFSecrets checks the BFF finds both secrets by ARN in its environment and may read
 // exactly those two.
+// TestBFFSecrets checks that the BFF reads exactly two secrets, its client secret and its
+// cookie keys, and only by GetSecretValue: with Cognito both are secrets of the stack; with
+// Entra ID directly the client secret is the operator's (identity.entra.clientSecretArn).
 func TestBFFSecrets(t *testing.T) {
 	eachEnv(t, func(t *testing.T, s *synthesized) {
 		fn := s.mainJSON.function(t, s.cfg.Name("bff"))
 		env := fn.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
 		var want []string
 		for _, k := range []string{"PORTICO_COOKIE_KEYS_ARN", "PORTICO_OIDC_CLIENT_SECRET_ARN"} {
+			if k == "PORTICO_OIDC_CLIENT_SECRET_ARN" && s.cfg.IsEntra() {
+				if arn := s.cfg.Identity.Entra.ClientSecretARN; env[k] != arn {
+					t.Errorf("%s = %v, want the configured %s", k, env[k], arn)
+				}
+				want = append(want, s.cfg.Identity.Entra.ClientSecretARN)
+				continue
+			}
 			id := getAttID(env[k])
 			if r, ok := s.mainJSON.Resources[id]; !ok || r.Type != "AWS::SecretsManager::Secret" {
 				t.Errorf("%s = %v, want a Secrets Manager secret of this stack", k, env[k])
@@ -1099,7 +1152,11 @@ func TestBFFSecrets(t *testing.T) {
 					t.Errorf("%s: BFF may %s", st.Sid, a)
 				}
 				for _, r := range st.Resources {
-					got = append(got, getAttID(r))
+					if arn, ok := r.(string); ok {
+						got = append(got, arn)
+					} else {
+						got = append(got, getAttID(r))
+					}
 				}
 			}
 		}

@@ -16,8 +16,9 @@ import (
 )
 
 // ContentSecurityPolicy is the strict policy CloudFront adds to every response: the same as
-// the BFF's own header (bff/headers), whose form-action allows the token issuer's origin.
-func ContentSecurityPolicy(region string) string {
+// the BFF's own header (bff/headers), whose form-action allows the token issuer's origin
+// (FormActionOrigin).
+func ContentSecurityPolicy(formActionOrigin string) string {
 	return strings.Join([]string{
 		"default-src 'self'",
 		"script-src 'self'",
@@ -28,7 +29,7 @@ func ContentSecurityPolicy(region string) string {
 		"object-src 'none'",
 		"frame-ancestors 'none'",
 		"base-uri 'self'",
-		"form-action 'self' https://cognito-idp." + region + ".amazonaws.com",
+		"form-action 'self' " + formActionOrigin,
 	}, "; ")
 }
 
@@ -109,22 +110,20 @@ func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, sessions 
 	w.bff = e.newGoFunction(c, "Bff", goFunctionProps{
 		name: "bff", asset: BFFAsset, description: "Portico BFF (OIDC code flow, /auth/*, /api/*) behind CloudFront",
 		memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(15)), reserved: cfg.Concurrency.BFF,
-		environment: map[string]*string{
+		environment: withEnv(id.bffEnv, map[string]*string{
 			"PORTICO_LAMBDA_EVENT":           jsii.String("function-url"),
 			"PORTICO_PUBLIC_URL":             jsii.String(cfg.PublicURL()),
-			"PORTICO_OIDC_ISSUER":            e.issuer(id),
-			"PORTICO_OIDC_CLIENT_ID":         id.webClient.UserPoolClientId(),
-			"PORTICO_OIDC_CLIENT_SECRET_ARN": id.webSecret.SecretArn(),
+			"PORTICO_OIDC_ISSUER":            id.issuer,
+			"PORTICO_OIDC_CLIENT_ID":         id.webClientID,
+			"PORTICO_OIDC_CLIENT_SECRET_ARN": id.webSecretARN,
 			"PORTICO_COOKIE_KEYS_ARN":        id.cookieKeys.SecretArn(),
-			"PORTICO_OIDC_IDENTITY_PROVIDER": jsii.String(EntraProviderName),
-			"PORTICO_OIDC_REFRESH_TOKEN_TTL": jsii.String(cfg.Identity.RefreshTokenTTL.String()),
 			"PORTICO_SERVICES_URL":           a.url(),
 			// Server-side sessions: logout deletes the item, so a copied cookie dies at once.
 			EnvSessionStore: jsii.String("dynamodb:" + *sessions.TableName()),
 			// Only CloudFront can reach the Function URL (AWS_IAM, origin access control), and
 			// it sets CloudFront-Viewer-Address itself (BFFOriginHeaders).
 			EnvTrustViewerAddress: jsii.String("true"),
-		},
+		}),
 	})
 	// The session table: exactly the calls bff/session/dynamosession makes, on that table only,
 	// and its key only through DynamoDB.
@@ -144,7 +143,7 @@ func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, sessions 
 	w.bff.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadOwnSecrets"),
 		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-		Resources: &[]*string{id.webSecret.SecretArn(), id.cookieKeys.SecretArn()},
+		Resources: &[]*string{id.webSecretARN, id.cookieKeys.SecretArn()},
 	}))
 	// Function URL with IAM auth: only CloudFront (origin access control) can call it.
 	w.url = w.bff.fn.AddFunctionUrl(&awslambda.FunctionUrlOptions{
@@ -156,7 +155,7 @@ func (e *env) newWeb(scope constructs.Construct, id *identity, a *api, sessions 
 		ResponseHeadersPolicyName: jsii.String(cfg.Name("headers")),
 		Comment:                   jsii.String("Portico security headers (same as the BFF's)"),
 		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
-			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{ContentSecurityPolicy: jsii.String(ContentSecurityPolicy(cfg.Region)), Override: jsii.Bool(true)},
+			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{ContentSecurityPolicy: jsii.String(ContentSecurityPolicy(FormActionOrigin(cfg))), Override: jsii.Bool(true)},
 			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
 				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(730)), IncludeSubdomains: jsii.Bool(true), Override: jsii.Bool(true),
 			},

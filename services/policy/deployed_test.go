@@ -14,7 +14,7 @@ import (
 )
 
 // TestDeployedPolicies validates, as portico-services does at start-up, the policy file each
-// infra environment deploys (infra/config/<env>.yaml: policyFile) against the catalog it
+// infra environment deploys (infra/config/<env>.yaml and the examples in infra/config/examples: policyFile) against the catalog it
 // deploys (catalogFile, or the embedded one), and checks the examples are bounded: every
 // model or endpoint a group or scope grants carries a per-minute request limit and daily and
 // monthly token limits. The infra module cannot import this package (it is its own module,
@@ -26,6 +26,11 @@ func TestDeployedPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	examples, err := filepath.Glob(filepath.Join(infra, "config", "examples", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	envFiles = append(envFiles, examples...)
 	if len(envFiles) == 0 {
 		t.Skip("infra/ not checked out next to services/")
 	}

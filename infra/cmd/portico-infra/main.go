@@ -2,7 +2,9 @@
 //
 // Context keys:
 //
-//	env                uat or prod (required)
+//	env                uat or prod (required unless configFile is given)
+//	configFile         a configuration file to use instead of the environment's embedded one,
+//	                   e.g. config/examples/uat-entra.yaml (relative to infra/)
 //	assetDir           overrides the configuration's assetDir (build/lambda)
 //	placeholderAssets  "true" synthesises with placeholder Lambda artifacts when make build has
 //	                   not run (for checks only: never deploy such an assembly)
@@ -35,11 +37,19 @@ func run() error {
 		}
 		return ""
 	}
-	env := ctx("env")
-	if env == "" {
-		return fmt.Errorf("choose an environment: cdk synth -c env=uat (one of %v)", config.Environments)
+	env, file := ctx("env"), ctx("configFile")
+	var cfg *config.Config
+	var err error
+	switch {
+	case file != "":
+		if cfg, err = config.LoadFile(file); err == nil && env != "" && env != cfg.Env {
+			err = fmt.Errorf("%s is environment %q, not %q", file, cfg.Env, env)
+		}
+	case env != "":
+		cfg, err = config.Load(env)
+	default:
+		err = fmt.Errorf("choose an environment: cdk synth -c env=uat (one of %v), or -c configFile=<file>", config.Environments)
 	}
-	cfg, err := config.Load(env)
 	if err != nil {
 		return err
 	}
