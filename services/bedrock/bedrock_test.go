@@ -17,6 +17,7 @@ import (
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/services/bedrock"
 	"github.com/portico-dev/portico/services/dev/localaws"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
 const (
@@ -38,7 +39,7 @@ func newFixture(t testing.TB, cfg localaws.Config, opts ...bedrock.Option) *fixt
 	srv := localaws.New(cfg)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	opts = append([]bedrock.Option{bedrock.WithMaxBackoff(time.Millisecond)}, opts...)
+	opts = append([]bedrock.Option{awsrt.WithMaxBackoff(time.Millisecond)}, opts...)
 	return &fixture{srv: srv, url: ts.URL, client: bedrock.New(sdkConfig(ts.URL, "portico-dev-secret"), opts...)}
 }
 

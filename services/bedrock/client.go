@@ -3,7 +3,6 @@ package bedrock
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -12,59 +11,29 @@ import (
 	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
-// Defaults of the client options.
-const (
-	DefaultMaxAttempts   = awsrt.DefaultMaxAttempts
-	DefaultRetryAfter    = awsrt.DefaultRetryAfter
-	DefaultNotReadyRetry = awsrt.DefaultNotReadyRetry
-)
-
 // Client calls Bedrock Runtime. It is safe for concurrent use.
 type Client struct {
-	rt   *bedrockruntime.Client
-	opts options
+	rt       *bedrockruntime.Client
+	settings awsrt.Settings
 }
 
-type options struct {
-	awsrt.Settings
-	sdkOptions []func(*bedrockruntime.Options)
-}
-
-// Option configures a Client.
-type Option func(*options)
-
-// WithMaxAttempts bounds the attempts of one call, retries included (default 3).
-func WithMaxAttempts(n int) Option { return func(o *options) { o.MaxAttempts = n } }
-
-// WithMaxBackoff bounds the delay between two attempts (default 5 s).
-func WithMaxBackoff(d time.Duration) Option { return func(o *options) { o.MaxBackoff = d } }
-
-// WithRetryAfter sets the delay suggested in the RetryAfter detail of throttling and
-// service-unavailable errors (default 2 s).
-func WithRetryAfter(d time.Duration) Option { return func(o *options) { o.RetryAfter = d } }
-
-// WithNotReadyRetryAfter sets the delay suggested when the model is not ready (default 10 s).
-func WithNotReadyRetryAfter(d time.Duration) Option {
-	return func(o *options) { o.NotReadyRetry = d }
-}
+// Option configures a Client: awsrt's WithMaxAttempts, WithMaxBackoff, WithRetryAfter and
+// WithNotReadyRetryAfter (shared with the other runtime client), or WithSDKOptions.
+type Option = awsrt.Option
 
 // WithSDKOptions adds options applied to the underlying bedrockruntime client.
-func WithSDKOptions(fns ...func(*bedrockruntime.Options)) Option {
-	return func(o *options) { o.sdkOptions = append(o.sdkOptions, fns...) }
-}
+func WithSDKOptions(fns ...func(*bedrockruntime.Options)) Option { return awsrt.SDKOptions(fns...) }
 
 // New returns a client over the SDK configuration cfg. The endpoint, region and credentials
 // all come from cfg.
 func New(cfg aws.Config, opts ...Option) *Client {
-	o := options{Settings: awsrt.DefaultSettings()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	sdkOpts := append([]func(*bedrockruntime.Options){func(bo *bedrockruntime.Options) {
+	s, sdkOpts := awsrt.Apply[bedrockruntime.Options](opts)
+	guard := func(bo *bedrockruntime.Options) {
 		bo.HTTPClient = awsrt.GuardHTTPClient(bo.HTTPClient)
-		bo.Retryer = o.Retryer()
-	}}, o.sdkOptions...)
-	return &Client{rt: bedrockruntime.NewFromConfig(cfg, sdkOpts...), opts: o}
+		bo.Retryer = s.Retryer()
+	}
+	rt := bedrockruntime.NewFromConfig(cfg, append([]func(*bedrockruntime.Options){guard}, sdkOpts...)...)
+	return &Client{rt: rt, settings: s}
 }
 
 // NewFromEnv loads the SDK's default configuration (environment, shared files, IAM role;

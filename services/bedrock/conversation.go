@@ -1,6 +1,10 @@
 package bedrock
 
 import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 )
 
@@ -35,4 +39,53 @@ func (c *Conversation) checked() error {
 		return invalid("the conversation was not checked (use bedrock.Check)")
 	}
 	return nil
+}
+
+// guardrailID returns the id of the conversation's guardrail, "" when it has none.
+func (c *Conversation) guardrailID() string {
+	if g := c.call.Guardrail; g != nil {
+		return g.ID
+	}
+	return ""
+}
+
+// converseInput builds the SDK input of the conversation for Converse: the model (or
+// inference profile) of the call, the messages, the system prompt, the inference
+// configuration within the model's limits and the guardrail with its trace enabled.
+func (c *Conversation) converseInput() *bedrockruntime.ConverseInput {
+	req, call := c.req, c.call
+	in := &bedrockruntime.ConverseInput{
+		ModelId:         call.target(req),
+		Messages:        sdkMessages(req.GetMessages()),
+		System:          sdkSystem(req.GetSystemPrompt()),
+		InferenceConfig: sdkInferenceConfig(req.GetInferenceConfig(), call.Limits),
+	}
+	if g := call.Guardrail; g != nil {
+		in.GuardrailConfig = &types.GuardrailConfiguration{
+			GuardrailIdentifier: aws.String(g.ID),
+			GuardrailVersion:    aws.String(g.Version),
+			Trace:               types.GuardrailTraceEnabled,
+		}
+	}
+	return in
+}
+
+// streamInput is converseInput in the type ConverseStream takes: the same fields, the
+// guardrail in its stream form (the SDK's two inputs differ only in their types).
+func (c *Conversation) streamInput() *bedrockruntime.ConverseStreamInput {
+	in := c.converseInput()
+	s := &bedrockruntime.ConverseStreamInput{
+		ModelId:         in.ModelId,
+		Messages:        in.Messages,
+		System:          in.System,
+		InferenceConfig: in.InferenceConfig,
+	}
+	if g := in.GuardrailConfig; g != nil {
+		s.GuardrailConfig = &types.GuardrailStreamConfiguration{
+			GuardrailIdentifier: g.GuardrailIdentifier,
+			GuardrailVersion:    g.GuardrailVersion,
+			Trace:               g.Trace,
+		}
+	}
+	return s
 }

@@ -10,7 +10,6 @@ import (
 	"connectrpc.com/connect"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
@@ -101,28 +100,10 @@ func (c *Client) ConverseChecked(ctx context.Context, conv *Conversation) (*Resu
 		return res, err
 	}
 	req, call := conv.req, conv.call
-	in := &bedrockruntime.ConverseInput{
-		ModelId:         call.target(req),
-		Messages:        sdkMessages(req.GetMessages()),
-		System:          sdkSystem(req.GetSystemPrompt()),
-		InferenceConfig: sdkInferenceConfig(req.GetInferenceConfig(), call.Limits),
-	}
-	if g := call.Guardrail; g != nil {
-		res.GuardrailID = g.ID
-		in.GuardrailConfig = &types.GuardrailConfiguration{
-			GuardrailIdentifier: aws.String(g.ID),
-			GuardrailVersion:    aws.String(g.Version),
-			Trace:               types.GuardrailTraceEnabled,
-		}
-	}
-	out, err := c.rt.Converse(ctx, in)
+	res.GuardrailID = conv.guardrailID()
+	out, err := c.rt.Converse(ctx, conv.converseInput())
 	if err != nil {
-		res.UpstreamRequestID = awsrt.RequestID(err)
-		if ctx.Err() != nil {
-			res.Usage = estimatedUsage(req, 0, "")
-			res.Usage.OutputTokens, res.Usage.TotalTokens = 0, res.Usage.InputTokens
-		}
-		return res, c.toConnect(ctx, err)
+		return res, c.refused(ctx, res, req, err)
 	}
 	res.UpstreamRequestID, _ = middleware.GetRequestIDMetadata(out.ResultMetadata)
 	var text strings.Builder
@@ -144,6 +125,17 @@ func (c *Client) ConverseChecked(ctx context.Context, conv *Conversation) (*Resu
 		res.ProviderLatency = time.Duration(aws.ToInt64(out.Metrics.LatencyMs)) * time.Millisecond
 	}
 	return res, nil
+}
+
+// refused fills res for a call Bedrock did not start (its request id, and when ctx ended,
+// the estimate of the input alone) and returns err as a *connect.Error.
+func (c *Client) refused(ctx context.Context, res *Result, req *inferencev1.ConverseRequest, err error) *connect.Error {
+	res.UpstreamRequestID = awsrt.RequestID(err)
+	if ctx.Err() != nil {
+		res.Usage = estimatedUsage(req, 0, "")
+		res.Usage.OutputTokens, res.Usage.TotalTokens = 0, res.Usage.InputTokens
+	}
+	return c.toConnect(ctx, err)
 }
 
 // isCanceled reports whether err is the caller's own cancellation.

@@ -8,6 +8,8 @@ import (
 	"connectrpc.com/connect"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
 // errStreamEnded is the cause of an error when a stream ended without its final metadata.
@@ -18,7 +20,7 @@ var errStreamEnded = errors.New("bedrock: the answer stream ended before its fin
 func (c *Client) toConnect(ctx context.Context, err error) *connect.Error {
 	classifyCtx := func(err error) (connect.Code, string, bool) { return classify(ctx, err) }
 	notReady := func(code connect.Code, err error) bool { return code == connect.CodeUnavailable && isNotReady(err) }
-	return c.opts.ToConnect(err, classifyCtx, notReady)
+	return c.settings.ToConnect(err, classifyCtx, notReady)
 }
 
 func isNotReady(err error) bool {
@@ -99,10 +101,10 @@ func classify(ctx context.Context, err error) (connect.Code, string, bool) {
 	case errors.Is(err, errStreamEnded):
 		return connect.CodeUnavailable, "the answer stream was interrupted; retry", true
 	case errors.As(err, &apiErr):
-		switch apiErr.ErrorCode() {
-		case "UnrecognizedClientException", "InvalidSignatureException", "MissingAuthenticationTokenException", "ExpiredTokenException", "IncompleteSignature":
+		switch code := apiErr.ErrorCode(); {
+		case awsrt.AuthFailure(code):
 			return connect.CodeInternal, "Portico could not authenticate to the model provider", false
-		case "ThrottlingException", "TooManyRequestsException":
+		case awsrt.Throttled(code):
 			return connect.CodeResourceExhausted, "the model provider is throttling requests; retry later", true
 		}
 		return connect.CodeInternal, "the model provider answered with an unexpected error", false

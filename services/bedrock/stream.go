@@ -65,28 +65,10 @@ func (c *Client) ConverseStreamChecked(ctx context.Context, conv *Conversation, 
 		return res, err
 	}
 	req, call := conv.req, conv.call
-	in := &bedrockruntime.ConverseStreamInput{
-		ModelId:         call.target(req),
-		Messages:        sdkMessages(req.GetMessages()),
-		System:          sdkSystem(req.GetSystemPrompt()),
-		InferenceConfig: sdkInferenceConfig(req.GetInferenceConfig(), call.Limits),
-	}
-	if g := call.Guardrail; g != nil {
-		res.GuardrailID = g.ID
-		in.GuardrailConfig = &types.GuardrailStreamConfiguration{
-			GuardrailIdentifier: aws.String(g.ID),
-			GuardrailVersion:    aws.String(g.Version),
-			Trace:               types.GuardrailTraceEnabled,
-		}
-	}
-	out, err := c.rt.ConverseStream(ctx, in, ownCodec)
+	res.GuardrailID = conv.guardrailID()
+	out, err := c.rt.ConverseStream(ctx, conv.streamInput(), ownCodec)
 	if err != nil {
-		res.UpstreamRequestID = awsrt.RequestID(err)
-		if ctx.Err() != nil {
-			res.Usage = estimatedUsage(req, 0, "")
-			res.Usage.OutputTokens, res.Usage.TotalTokens = 0, res.Usage.InputTokens
-		}
-		return res, c.toConnect(ctx, err)
+		return res, c.refused(ctx, res, req, err)
 	}
 	res.UpstreamRequestID, _ = middleware.GetRequestIDMetadata(out.ResultMetadata)
 	stream := out.GetStream()

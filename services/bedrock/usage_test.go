@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/portico-dev/portico/services/bedrock"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
 // TestReportedUsageClamped answers Converse with usage figures a request could not have
@@ -40,7 +41,7 @@ func TestReportedUsageClamped(t *testing.T) {
 					`"usage":{"inputTokens":%d,"outputTokens":%d,"totalTokens":%d},"metrics":{"latencyMs":1}}`, tt.in, tt.out, tt.in)
 			}))
 			t.Cleanup(ts.Close)
-			c := bedrock.New(sdkConfig(ts.URL, "portico-dev-secret"), bedrock.WithMaxAttempts(1))
+			c := bedrock.New(sdkConfig(ts.URL, "portico-dev-secret"), awsrt.WithMaxAttempts(1))
 			req := ask("amazon.nova-lite-v1:0", "hello there")
 			res, err := c.Converse(context.Background(), req, bedrock.Call{Limits: lim})
 			if err != nil {

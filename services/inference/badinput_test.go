@@ -2,6 +2,7 @@ package inference_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"strings"
 	"testing"
@@ -88,52 +89,42 @@ func TestConverseBadInput(t *testing.T) {
 		{name: "empty stop sequence", req: withConfig(ask(haiku, "hi"), &inferencev1.InferenceConfig{StopSequences: []string{""}}), code: connect.CodeInvalidArgument, msg: "stop_sequences[0]", audited: true},
 	}
 	for _, tt := range tests {
-		for _, streamed := range []bool{false, true} {
-			name := tt.name + "/unary"
+		bothWays(t, tt.name, func(t *testing.T, streamed bool) {
+			who := cmp.Or(tt.who, "alice")
+			c := h.client(who)
+			var err error
 			if streamed {
-				name = tt.name + "/stream"
-			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				who := tt.who
-				if who == "" {
-					who = "alice"
-				}
-				c := h.client(who)
-				var err error
-				if streamed {
-					var s *connect.ServerStreamForClient[inferencev1.ConverseStreamResponse]
-					s, err = c.ConverseStream(context.Background(), streamOf(tt.req))
-					if err == nil {
-						var evs []*inferencev1.ConverseStreamResponse
-						evs, err = drain(s)
-						if len(evs) != 0 {
-							t.Errorf("a refused stream sent %d events", len(evs))
-						}
+				var s *connect.ServerStreamForClient[inferencev1.ConverseStreamResponse]
+				s, err = c.ConverseStream(context.Background(), streamOf(tt.req))
+				if err == nil {
+					var evs []*inferencev1.ConverseStreamResponse
+					evs, err = drain(s)
+					if len(evs) != 0 {
+						t.Errorf("a refused stream sent %d events", len(evs))
 					}
-				} else {
-					_, err = c.Converse(context.Background(), tt.req)
 				}
-				if connect.CodeOf(err) != tt.code || !strings.Contains(err.Error(), tt.msg) {
-					t.Fatalf("err = %v, want %v containing %q", err, tt.code, tt.msg)
-				}
-				id := requestID(err)
-				if !tt.audited {
-					return
-				}
-				if id == "" {
-					t.Fatal("the error carries no request id")
-				}
-				username := map[string]string{"machine": "client:portico-machine"}[who]
-				if username == "" {
-					username = who
-				}
-				r := h.record(username, id)
-				if r.Outcome != tt.code.String() || r.Tokens() != 0 || r.CostNanos != 0 || r.ErrorMessage == "" {
-					t.Errorf("record = %+v", r)
-				}
-			})
-		}
+			} else {
+				_, err = c.Converse(context.Background(), tt.req)
+			}
+			if connect.CodeOf(err) != tt.code || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("err = %v, want %v containing %q", err, tt.code, tt.msg)
+			}
+			id := requestID(err)
+			if !tt.audited {
+				return
+			}
+			if id == "" {
+				t.Fatal("the error carries no request id")
+			}
+			username := map[string]string{"machine": "client:portico-machine"}[who]
+			if username == "" {
+				username = who
+			}
+			r := h.record(username, id)
+			if r.Outcome != tt.code.String() || r.Tokens() != 0 || r.CostNanos != 0 || r.ErrorMessage == "" {
+				t.Errorf("record = %+v", r)
+			}
+		})
 	}
 }
 
@@ -174,44 +165,34 @@ func TestInvokeEndpointBadInput(t *testing.T) {
 		{name: "bad accept", req: &inferencev1.InvokeEndpointRequest{EndpointName: demo, Body: []byte(`{"inputs":"hi"}`), Accept: "json;;"}, code: connect.CodeInvalidArgument, msg: "accept"},
 	}
 	for _, tt := range tests {
-		for _, streamed := range []bool{false, true} {
-			name := tt.name + "/unary"
+		bothWays(t, tt.name, func(t *testing.T, streamed bool) {
+			who := cmp.Or(tt.who, "alice")
+			c := h.client(who)
+			var err error
 			if streamed {
-				name = tt.name + "/stream"
-			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				who := tt.who
-				if who == "" {
-					who = "alice"
-				}
-				c := h.client(who)
-				var err error
-				if streamed {
-					r := tt.req
-					s, serr := c.InvokeEndpointStream(context.Background(), &inferencev1.InvokeEndpointStreamRequest{
-						EndpointName: r.EndpointName, ContentType: r.ContentType, Accept: r.Accept, Body: r.Body, CustomAttributes: r.CustomAttributes})
-					err = serr
-					if err == nil {
-						for s.Receive() {
-							t.Errorf("a refused stream sent %v", s.Msg())
-						}
-						err = s.Err()
+				r := tt.req
+				s, serr := c.InvokeEndpointStream(context.Background(), &inferencev1.InvokeEndpointStreamRequest{
+					EndpointName: r.EndpointName, ContentType: r.ContentType, Accept: r.Accept, Body: r.Body, CustomAttributes: r.CustomAttributes})
+				err = serr
+				if err == nil {
+					for s.Receive() {
+						t.Errorf("a refused stream sent %v", s.Msg())
 					}
-				} else {
-					_, err = c.InvokeEndpoint(context.Background(), tt.req)
+					err = s.Err()
 				}
-				if connect.CodeOf(err) != tt.code || !strings.Contains(err.Error(), tt.msg) {
-					t.Fatalf("err = %v, want %v containing %q", err, tt.code, tt.msg)
-				}
-				if tt.req.EndpointName == "" {
-					return
-				}
-				r := h.record(who, requestID(err))
-				if r.Outcome != tt.code.String() || r.Tokens() != 0 {
-					t.Errorf("record = %+v", r)
-				}
-			})
-		}
+			} else {
+				_, err = c.InvokeEndpoint(context.Background(), tt.req)
+			}
+			if connect.CodeOf(err) != tt.code || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("err = %v, want %v containing %q", err, tt.code, tt.msg)
+			}
+			if tt.req.EndpointName == "" {
+				return
+			}
+			r := h.record(who, requestID(err))
+			if r.Outcome != tt.code.String() || r.Tokens() != 0 {
+				t.Errorf("record = %+v", r)
+			}
+		})
 	}
 }

@@ -15,10 +15,11 @@ import (
 	"github.com/portico-dev/portico/services/sagemaker"
 )
 
-// SageMakerProvider invokes SageMaker endpoints; *sagemaker.Client is one.
+// SageMakerProvider invokes SageMaker endpoints with payloads the service has checked
+// (sagemaker.Check), without checking them again; *sagemaker.Client is one.
 type SageMakerProvider interface {
-	Invoke(ctx context.Context, req *inferencev1.InvokeEndpointRequest, lim sagemaker.Limits) (*sagemaker.Result, error)
-	InvokeStream(ctx context.Context, req *inferencev1.InvokeEndpointStreamRequest, lim sagemaker.Limits, send sagemaker.SendFunc) (*sagemaker.Result, error)
+	InvokeChecked(ctx context.Context, p *sagemaker.Payload) (*sagemaker.Result, error)
+	InvokeStreamChecked(ctx context.Context, p *sagemaker.Payload, send sagemaker.SendFunc) (*sagemaker.Result, error)
 }
 
 // endpointRequest is the common shape of InvokeEndpointRequest and
@@ -33,8 +34,8 @@ type endpointRequest interface {
 
 // InvokeEndpoint sends a payload to a SageMaker endpoint and returns its response.
 func (s *Service) InvokeEndpoint(ctx context.Context, req *inferencev1.InvokeEndpointRequest) (*inferencev1.InvokeEndpointResponse, error) {
-	a, res, metrics, err := s.invoke(ctx, req, false, func(ctx context.Context, _ *admission, lim sagemaker.Limits) (*sagemaker.Result, error) {
-		return s.sagemaker.Invoke(ctx, req, lim)
+	a, res, metrics, err := s.invoke(ctx, req, false, func(ctx context.Context, _ *admission, p *sagemaker.Payload) (*sagemaker.Result, error) {
+		return s.sagemaker.InvokeChecked(ctx, p)
 	})
 	if err != nil {
 		return nil, err
@@ -52,7 +53,7 @@ func (s *Service) InvokeEndpoint(ctx context.Context, req *inferencev1.InvokeEnd
 // settled, StreamMetadata.
 func (s *Service) InvokeEndpointStream(ctx context.Context, req *inferencev1.InvokeEndpointStreamRequest, stream *connect.ServerStream[inferencev1.InvokeEndpointStreamResponse]) error {
 	var fw *forwarder[inferencev1.InvokeEndpointStreamResponse]
-	_, _, metrics, err := s.invoke(ctx, req, true, func(ctx context.Context, a *admission, lim sagemaker.Limits) (*sagemaker.Result, error) {
+	_, _, metrics, err := s.invoke(ctx, req, true, func(ctx context.Context, a *admission, p *sagemaker.Payload) (*sagemaker.Result, error) {
 		start := &inferencev1.InvokeEndpointStreamResponse{Event: &inferencev1.InvokeEndpointStreamResponse_Start{
 			Start: &inferencev1.EndpointStreamStart{RequestId: a.req.RequestID},
 		}}
@@ -63,7 +64,7 @@ func (s *Service) InvokeEndpointStream(ctx context.Context, req *inferencev1.Inv
 			}
 			return st != nil
 		})
-		res, err := s.sagemaker.InvokeStream(ctx, req, lim, fw.send)
+		res, err := s.sagemaker.InvokeStreamChecked(ctx, p, fw.send)
 		return res, fw.callError(err)
 	})
 	if err != nil {
@@ -74,14 +75,14 @@ func (s *Service) InvokeEndpointStream(ctx context.Context, req *inferencev1.Inv
 	}})
 }
 
-// invoke runs an endpoint request as a metered call: req is checked (endpointCall), its
-// worst case reserved, and call runs it within the endpoint's limits.
+// invoke runs an endpoint request as a metered call: req is checked once (endpointCall), its
+// worst case reserved, and call runs the checked payload.
 func (s *Service) invoke(ctx context.Context, req endpointRequest, stream bool,
-	call func(context.Context, *admission, sagemaker.Limits) (*sagemaker.Result, error),
+	call func(context.Context, *admission, *sagemaker.Payload) (*sagemaker.Result, error),
 ) (*admission, *sagemaker.Result, *typev1.InvocationMetrics, error) {
 	var res *sagemaker.Result
 	a, metrics, err := s.metered(ctx, req.GetEndpointName(), catalog.ProviderSageMaker, func(a *admission) (providerCall, error) {
-		lim, maxOut, err := s.endpointCall(a, req, stream)
+		p, maxOut, err := s.endpointCall(a, req, stream)
 		if err != nil {
 			return providerCall{}, err
 		}
@@ -89,7 +90,7 @@ func (s *Service) invoke(ctx context.Context, req endpointRequest, stream bool,
 			tokens: metering.EstimatePayload(len(req.GetBody())) + maxOut,
 			run: func(ctx context.Context) (metering.Usage, error) {
 				var err error
-				res, err = call(ctx, a, lim)
+				res, err = call(ctx, a, p)
 				return sagemakerUsage(res, stream), err
 			},
 		}, nil
@@ -97,38 +98,37 @@ func (s *Service) invoke(ctx context.Context, req endpointRequest, stream bool,
 	return a, res, metrics, err
 }
 
-// endpointCall validates a payload for the admitted endpoint and returns its limits and the
-// most output tokens it may generate: the largest length parameter of a JSON body
-// (sagemaker.ReadMaxTokens, which refuses a body Portico and the container could read
-// differently), else the endpoint's max_output_tokens. The limits carry where the catalog
-// says the container reports usage, and the bounds a reported count must stay within: the
-// endpoint's context window for input, this request's max output for output.
-func (s *Service) endpointCall(a *admission, req endpointRequest, stream bool) (sagemaker.Limits, int64, error) {
+// endpointCall checks a payload once for the admitted endpoint (sagemaker.Check) and returns
+// it with the most output tokens it may generate: the largest length parameter of a JSON
+// body (sagemaker.ReadMaxTokens, which refuses a body Portico and the container could read
+// differently), else the endpoint's max_output_tokens. The payload's limits carry where the
+// catalog says the container reports usage, and the bounds a reported count must stay
+// within: the endpoint's context window for input, this request's max output for output.
+func (s *Service) endpointCall(a *admission, req endpointRequest, stream bool) (*sagemaker.Payload, int64, error) {
 	m := a.model
-	lim := sagemaker.Limits{ContentTypes: m.ContentTypes}
 	if stream && !m.Capabilities.Streaming {
-		return lim, 0, invalid("endpoint %q does not stream its responses; call InvokeEndpoint", m.ID)
+		return nil, 0, invalid("endpoint %q does not stream its responses; call InvokeEndpoint", m.ID)
 	}
-	contentType, err := sagemaker.Validate(req, lim)
+	p, err := sagemaker.Check(req, sagemaker.Limits{
+		ContentTypes: m.ContentTypes, Usage: usageReport(m.Usage), MaxInputTokens: m.ContextWindow,
+	})
 	if err != nil {
-		return lim, 0, err
+		return nil, 0, err
 	}
 	maxOut := m.MaxOutputTokens
-	if mt, _, _ := mime.ParseMediaType(contentType); mt == "application/json" {
+	if mt, _, _ := mime.ParseMediaType(p.ContentType()); mt == "application/json" {
 		n, err := sagemaker.ReadMaxTokens(req.GetBody(), m.MaxOutputTokens)
 		if err != nil {
-			return lim, 0, err
+			return nil, 0, err
 		}
 		if n > 0 {
 			maxOut = n
 		}
 	}
-	lim.Usage = usageReport(m.Usage)
-	lim.MaxInputTokens, lim.MaxOutputTokens = m.ContextWindow, maxOut
 	if s.sagemaker == nil {
-		return lim, 0, connect.NewError(connect.CodeUnavailable, errors.New("this deployment has no SageMaker configured"))
+		return nil, 0, connect.NewError(connect.CodeUnavailable, errors.New("this deployment has no SageMaker configured"))
 	}
-	return lim, maxOut, nil
+	return p.WithMaxOutputTokens(maxOut), maxOut, nil
 }
 
 // usageReport converts the catalog's description of an endpoint's usage report.

@@ -27,6 +27,7 @@ import (
 	"github.com/portico-dev/portico/services/dev/localaws"
 	"github.com/portico-dev/portico/services/inference"
 	"github.com/portico-dev/portico/services/metering"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/principal"
 	"github.com/portico-dev/portico/services/sagemaker"
@@ -168,7 +169,7 @@ func newHarness(t testing.TB, o options) *harness {
 		BaseEndpoint: aws.String(awsSrv.URL),
 	}
 	logger := slog.New(slog.NewTextHandler(h.logs, nil))
-	var br inference.BedrockProvider = bedrock.New(h.awsCfg, bedrock.WithMaxBackoff(time.Millisecond), bedrock.WithMaxAttempts(2))
+	var br inference.BedrockProvider = bedrock.New(h.awsCfg, awsrt.WithMaxBackoff(time.Millisecond), awsrt.WithMaxAttempts(2))
 	if o.wrapBedrock != nil {
 		br = o.wrapBedrock(br)
 	}
@@ -179,7 +180,7 @@ func newHarness(t testing.TB, o options) *harness {
 	h.svc = inference.NewService(inference.Config{
 		Catalog: h.catalog, Policy: h.policy, Store: st,
 		Bedrock:   br,
-		SageMaker: sagemaker.New(h.awsCfg, sagemaker.WithMaxBackoff(time.Millisecond), sagemaker.WithMaxAttempts(2)),
+		SageMaker: sagemaker.New(h.awsCfg, awsrt.WithMaxBackoff(time.Millisecond), awsrt.WithMaxAttempts(2)),
 		Logger:    logger,
 		Recorder:  o.recorder,
 		Now:       o.now,
@@ -347,4 +348,20 @@ func openSQLiteAt(t testing.TB, path string, opts store.Options) store.Store {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// bothWays runs check in two parallel subtests, name/unary and name/stream, telling it
+// which one it is.
+func bothWays(t *testing.T, name string, check func(t *testing.T, streamed bool)) {
+	t.Helper()
+	for _, streamed := range []bool{false, true} {
+		sub := name + "/unary"
+		if streamed {
+			sub = name + "/stream"
+		}
+		t.Run(sub, func(t *testing.T) {
+			t.Parallel()
+			check(t, streamed)
+		})
+	}
 }

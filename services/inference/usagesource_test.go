@@ -13,6 +13,7 @@ import (
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/services/bedrock"
 	"github.com/portico-dev/portico/services/inference"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 	"github.com/portico-dev/portico/services/store"
 )
 
@@ -46,7 +47,7 @@ func TestBedrockUsageSource(t *testing.T) {
 				return bedrock.New(aws.Config{
 					Region: "us-east-1", BaseEndpoint: aws.String(fake.URL),
 					Credentials: credentials.NewStaticCredentialsProvider("portico-dev", "portico-dev-secret", ""),
-				}, bedrock.WithMaxAttempts(1))
+				}, awsrt.WithMaxAttempts(1))
 			}})
 			req := withConfig(ask(haiku, "hello there"), &inferencev1.InferenceConfig{MaxTokens: ptr[int32](100)})
 			res, err := h.client("alice").Converse(context.Background(), req)

@@ -8,8 +8,10 @@
 // precise code and a user-safe message; the AWS error stays reachable with errors.As.
 //
 // A handler uses it like the bedrock package: one Client from NewFromEnv, the endpoint's
-// Limits from the catalog, Invoke or InvokeStream (the SendFunc sets the request id on the
-// start event and forwards parts at once), and Result.Usage settled whatever the outcome.
+// Limits from the catalog, the request checked once with Check (before quota is reserved)
+// and the Payload run with InvokeChecked or InvokeStreamChecked (the SendFunc sets the
+// request id on the start event and forwards parts at once), and Result.Usage settled
+// whatever the outcome. Invoke and InvokeStream check and run in one step.
 //
 // Usage: SageMaker itself reports no tokens, so the container's own report is read, but only
 // where Limits.Usage (from the catalog) says it lives: the format (ReportOpenAI's top-level

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
 // errStreamCut is the cause when a response stream's connection failed mid-way.
@@ -21,7 +23,7 @@ var errStreamCut = errors.New("sagemaker: the response stream was cut")
 func (c *Client) toConnect(ctx context.Context, err error) *connect.Error {
 	classifyCtx := func(err error) (connect.Code, string, bool) { return classify(ctx, err) }
 	notReady := func(_ connect.Code, err error) bool { return isNotReady(err) }
-	return c.opts.ToConnect(err, classifyCtx, notReady)
+	return c.settings.ToConnect(err, classifyCtx, notReady)
 }
 
 func isNotReady(err error) bool {
@@ -75,12 +77,12 @@ func classify(ctx context.Context, err error) (connect.Code, string, bool) {
 	case errors.Is(err, errStreamCut):
 		return connect.CodeUnavailable, "the response stream was interrupted; retry", true
 	case errors.As(err, &apiErr):
-		switch apiErr.ErrorCode() {
-		case "ThrottlingException", "TooManyRequestsException":
+		switch code := apiErr.ErrorCode(); {
+		case awsrt.Throttled(code):
 			return connect.CodeResourceExhausted, "SageMaker is throttling requests; retry later", true
-		case "UnrecognizedClientException", "InvalidSignatureException", "MissingAuthenticationTokenException", "ExpiredTokenException", "IncompleteSignature":
+		case awsrt.AuthFailure(code):
 			return connect.CodeInternal, "Portico could not authenticate to SageMaker", false
-		case "AccessDeniedException":
+		case code == "AccessDeniedException":
 			return connect.CodePermissionDenied, "Portico may not invoke this endpoint", false
 		}
 		return connect.CodeInternal, "SageMaker answered with an unexpected error", false

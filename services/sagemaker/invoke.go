@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"connectrpc.com/connect"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
@@ -32,42 +33,48 @@ type Result struct {
 	FirstByteAt time.Time
 }
 
-func optString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return aws.String(s)
-}
-
 // Invoke validates req against lim, then calls InvokeEndpoint. Errors are *connect.Error;
 // the Result is never nil (on error its usage is zero, or the input estimate when ctx was
 // canceled).
 func (c *Client) Invoke(ctx context.Context, req *inferencev1.InvokeEndpointRequest, lim Limits) (*Result, error) {
-	res := &Result{}
-	contentType, err := Validate(req, lim)
+	p, err := Check(req, lim)
 	if err != nil {
+		return &Result{}, err
+	}
+	return c.InvokeChecked(ctx, p)
+}
+
+// InvokeChecked runs a payload Check made with InvokeEndpoint, as Invoke does, without
+// checking it again.
+func (c *Client) InvokeChecked(ctx context.Context, p *Payload) (*Result, error) {
+	res := &Result{}
+	if err := p.checked(); err != nil {
 		return res, err
 	}
+	in := p.input()
 	out, err := c.rt.InvokeEndpoint(ctx, &sagemakerruntime.InvokeEndpointInput{
-		EndpointName:     aws.String(req.GetEndpointName()),
-		Body:             req.GetBody(),
-		ContentType:      aws.String(contentType),
-		Accept:           optString(req.GetAccept()),
-		CustomAttributes: optString(req.GetCustomAttributes()),
+		EndpointName: in.endpointName, Body: in.body, ContentType: in.contentType,
+		Accept: in.accept, CustomAttributes: in.customAttributes,
 	})
 	if err != nil {
-		res.UpstreamRequestID = awsrt.RequestID(err)
-		if ctx.Err() != nil {
-			in := EstimateTokens(len(req.GetBody()))
-			res.Usage = Usage{InputTokens: in, TotalTokens: in, Estimated: true}
-		}
-		return res, c.toConnect(ctx, err)
+		return res, c.refused(ctx, res, p, err)
 	}
 	res.UpstreamRequestID, _ = middleware.GetRequestIDMetadata(out.ResultMetadata)
 	res.Body = out.Body
 	res.ContentType = aws.ToString(out.ContentType)
 	res.InvokedProductionVariant = aws.ToString(out.InvokedProductionVariant)
 	res.CustomAttributes = aws.ToString(out.CustomAttributes)
-	res.Usage = UsageFrom(ReadUsage(out.Body, res.ContentType, lim.Usage), lim, len(req.GetBody()), len(out.Body))
+	res.Usage = UsageFrom(ReadUsage(out.Body, res.ContentType, p.lim.Usage), p.lim, len(in.body), len(out.Body))
 	return res, nil
+}
+
+// refused fills res for a call SageMaker did not start (its request id, and when ctx ended,
+// the estimate of the input alone) and returns err as a *connect.Error.
+func (c *Client) refused(ctx context.Context, res *Result, p *Payload, err error) *connect.Error {
+	res.UpstreamRequestID = awsrt.RequestID(err)
+	if ctx.Err() != nil {
+		in := EstimateTokens(len(p.req.GetBody()))
+		res.Usage = Usage{InputTokens: in, TotalTokens: in, Estimated: true}
+	}
+	return c.toConnect(ctx, err)
 }

@@ -16,6 +16,7 @@ import (
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/services/dev/localaws"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 	"github.com/portico-dev/portico/services/sagemaker"
 )
 
@@ -39,7 +40,7 @@ func newFixture(t testing.TB, cfg localaws.Config) *fixture {
 	srv := localaws.New(cfg)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &fixture{srv: srv, url: ts.URL, client: sagemaker.New(sdkConfig(ts.URL, "portico-dev-secret"), sagemaker.WithMaxBackoff(time.Millisecond))}
+	return &fixture{srv: srv, url: ts.URL, client: sagemaker.New(sdkConfig(ts.URL, "portico-dev-secret"), awsrt.WithMaxBackoff(time.Millisecond))}
 }
 
 func sdkConfig(url, secret string) aws.Config {

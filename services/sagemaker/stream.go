@@ -42,26 +42,29 @@ type SendFunc func(*inferencev1.InvokeEndpointStreamResponse) error
 // stream is closed at once and the usage so far is returned; when the connection is cut
 // mid-way the error is UNAVAILABLE. The Result is never nil.
 func (c *Client) InvokeStream(ctx context.Context, req *inferencev1.InvokeEndpointStreamRequest, lim Limits, send SendFunc) (*Result, error) {
-	res := &Result{}
-	contentType, err := Validate(req, lim)
+	p, err := Check(req, lim)
 	if err != nil {
+		return &Result{}, err
+	}
+	return c.InvokeStreamChecked(ctx, p, send)
+}
+
+// InvokeStreamChecked runs a payload Check made with InvokeEndpointWithResponseStream, as
+// InvokeStream does, without checking it again.
+func (c *Client) InvokeStreamChecked(ctx context.Context, p *Payload, send SendFunc) (*Result, error) {
+	res := &Result{}
+	if err := p.checked(); err != nil {
 		return res, err
 	}
+	req, lim := p.req, p.lim
 	hctx, health := awsrt.WithReadHealth(ctx)
+	in := p.input()
 	out, err := c.rt.InvokeEndpointWithResponseStream(hctx, &sagemakerruntime.InvokeEndpointWithResponseStreamInput{
-		EndpointName:     aws.String(req.GetEndpointName()),
-		Body:             req.GetBody(),
-		ContentType:      aws.String(contentType),
-		Accept:           optString(req.GetAccept()),
-		CustomAttributes: optString(req.GetCustomAttributes()),
+		EndpointName: in.endpointName, Body: in.body, ContentType: in.contentType,
+		Accept: in.accept, CustomAttributes: in.customAttributes,
 	}, ownCodec)
 	if err != nil {
-		res.UpstreamRequestID = awsrt.RequestID(err)
-		if ctx.Err() != nil {
-			in := EstimateTokens(len(req.GetBody()))
-			res.Usage = Usage{InputTokens: in, TotalTokens: in, Estimated: true}
-		}
-		return res, c.toConnect(ctx, err)
+		return res, c.refused(ctx, res, p, err)
 	}
 	res.UpstreamRequestID, _ = middleware.GetRequestIDMetadata(out.ResultMetadata)
 	res.ContentType = aws.ToString(out.ContentType)

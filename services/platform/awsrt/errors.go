@@ -57,3 +57,19 @@ func RequestID(err error) string {
 	}
 	return ""
 }
+
+// AuthFailure reports whether an AWS error code says the service refused the request's
+// credentials or signature: Portico's own configuration failed, not the caller.
+func AuthFailure(code string) bool {
+	switch code {
+	case "UnrecognizedClientException", "InvalidSignatureException", "MissingAuthenticationTokenException", "ExpiredTokenException", "IncompleteSignature":
+		return true
+	}
+	return false
+}
+
+// Throttled reports whether an AWS error code, on an error none of the service's own
+// exception types matched, says the request was throttled.
+func Throttled(code string) bool {
+	return code == "ThrottlingException" || code == "TooManyRequestsException"
+}

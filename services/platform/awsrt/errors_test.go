@@ -68,3 +68,31 @@ func TestToConnect(t *testing.T) {
 		t.Error("ToConnect(nil) != nil")
 	}
 }
+
+func TestErrorCodes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		code            string
+		auth, throttled bool
+	}{
+		{"UnrecognizedClientException", true, false},
+		{"InvalidSignatureException", true, false},
+		{"MissingAuthenticationTokenException", true, false},
+		{"ExpiredTokenException", true, false},
+		{"IncompleteSignature", true, false},
+		{"ThrottlingException", false, true},
+		{"TooManyRequestsException", false, true},
+		{"AccessDeniedException", false, false},
+		{"ValidationException", false, false},
+		{"throttlingexception", false, false},
+		{"", false, false},
+	}
+	for _, tt := range tests {
+		if got := awsrt.AuthFailure(tt.code); got != tt.auth {
+			t.Errorf("AuthFailure(%q) = %v, want %v", tt.code, got, tt.auth)
+		}
+		if got := awsrt.Throttled(tt.code); got != tt.throttled {
+			t.Errorf("Throttled(%q) = %v, want %v", tt.code, got, tt.throttled)
+		}
+	}
+}

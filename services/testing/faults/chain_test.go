@@ -27,6 +27,7 @@ import (
 	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 	"github.com/portico-dev/portico/services/dev/localaws"
 	"github.com/portico-dev/portico/services/inference"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 	"github.com/portico-dev/portico/services/platform/server"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/principal"
@@ -117,7 +118,7 @@ func newChain(t testing.TB, o chainOptions) *chain {
 	svc := inference.NewService(inference.Config{
 		Catalog: cat, Policy: pol, Store: st, Logger: log,
 		TrustedClientIDs: []string{devidp.WebClientID}, // as PORTICO_BFF_CLIENT_IDS in make dev
-		Bedrock:          bedrock.New(awsCfg, bedrock.WithMaxAttempts(1)),
+		Bedrock:          bedrock.New(awsCfg, awsrt.WithMaxAttempts(1)),
 	})
 	verifier := token.NewVerifier(c.idp.Issuer(), token.Cognito{ClientIDs: []string{devidp.WebClientID, devidp.MachineClientID}},
 		token.WithClock(c.clock.now))

@@ -20,6 +20,7 @@ import (
 	"github.com/portico-dev/portico/bff/proxy"
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/services/bedrock"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
 // passGuard lets every request through: FuzzProxyRoute fuzzes routing, not the CSRF guard
@@ -182,7 +183,7 @@ func FuzzBedrockStream(f *testing.F) {
 					Body:   io.NopCloser(bytes.NewReader(body))}, nil
 			})},
 			BaseEndpoint: aws.String("http://bedrock.invalid"),
-		}, bedrock.WithMaxAttempts(1))
+		}, awsrt.WithMaxAttempts(1))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		var events []*inferencev1.ConverseStreamResponse

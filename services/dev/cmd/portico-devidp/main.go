@@ -5,28 +5,18 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/portico-dev/portico/services/dev/devidp"
-	"github.com/portico-dev/portico/services/platform/httpserve"
+	"github.com/portico-dev/portico/services/dev/devserve"
 	"github.com/portico-dev/portico/services/platform/logs"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "portico-devidp:", err)
-		os.Exit(1)
-	}
-}
+func main() { devserve.Main("portico-devidp", run) }
 
-func run() error {
+func run(ctx context.Context) error {
 	cfg, err := fromEnv(os.Getenv)
 	if err != nil {
 		return err
@@ -36,14 +26,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	srv := &http.Server{
-		Handler:           idp,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	return httpserve.ListenAndServe(ctx, srv, cfg.addr, 5*time.Second, func(bound net.Addr) {
+	return devserve.Serve(ctx, cfg.addr, idp, logger, func(bound net.Addr) {
 		logger.Info("dev identity provider listening", "addr", bound.String(), "issuer", idp.Issuer())
 	})
 }

@@ -5,47 +5,30 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
+	"github.com/portico-dev/portico/services/dev/devserve"
 	"github.com/portico-dev/portico/services/dev/localaws"
-	"github.com/portico-dev/portico/services/platform/httpserve"
 	"github.com/portico-dev/portico/services/platform/logs"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "portico-localaws:", err)
-		os.Exit(1)
-	}
-}
+func main() { devserve.Main("portico-localaws", run) }
 
-func run() error {
+func run(ctx context.Context) error {
 	c, err := fromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
 	logger := logs.New(os.Stderr, c.logFormat, slog.LevelInfo)
-	cfg, addr := c.localaws, c.addr
+	cfg := c.localaws
 	cfg.Logger = logger
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	srv := &http.Server{
-		Handler:           localaws.New(cfg),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
 	mode := "built-in generator (development stand-in, not a model)"
 	if cfg.OpenAIURL != "" {
 		mode = "forwarding to an OpenAI-compatible server"
 	}
-	return httpserve.ListenAndServe(ctx, srv, addr, 5*time.Second, func(bound net.Addr) {
+	return devserve.Serve(ctx, c.addr, localaws.New(cfg), logger, func(bound net.Addr) {
 		logger.Info("local AWS endpoint listening", "addr", bound.String(), "mode", mode, "tokensPerSecond", cfg.TokensPerSecond)
 	})
 }
