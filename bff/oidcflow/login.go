@@ -150,12 +150,17 @@ func (f *Flow) Callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, pageExchangeFailed)
 		return
 	}
+	// Break-glass membership is decided on the signed ID token's groups alone, never on what
+	// userinfo adds below.
+	signedGroups := slices.Clone(user.Groups)
 	if err := f.completeFromUserInfo(ctx, p, tok, user); err != nil {
 		f.cfg.Logger.WarnContext(r.Context(), "userinfo refused", "err", err)
 		writePage(w, pageExchangeFailed)
 		return
 	}
-	if f.cfg.BreakGlassGroup != "" && p.cognito && !user.federated && !slices.Contains(user.Groups, f.cfg.BreakGlassGroup) {
+	// Fail closed: with a break-glass group configured, every user who is not federated must be
+	// in it, whatever the provider was recognised as.
+	if f.cfg.BreakGlassGroup != "" && !user.federated && !slices.Contains(signedGroups, f.cfg.BreakGlassGroup) {
 		f.cfg.Logger.InfoContext(r.Context(), "local user outside the break-glass group refused", "subject", user.Subject)
 		writePage(w, pageDenied)
 		return

@@ -118,7 +118,7 @@ func (p *providers) discover(ctx context.Context) (*provider, error) {
 		verifier:       op.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: cfg.Now, SkipIssuerCheck: template != ""}),
 		revokeURL:      meta.RevocationURL,
 		logoutURL:      meta.EndSessionURL,
-		cognito:        meta.EndSessionURL == "" && strings.HasSuffix(meta.AuthorizationURL, "/oauth2/authorize"),
+		cognito:        isCognito(meta, base),
 		issuerTemplate: template,
 	}
 	if np.cognito {
@@ -129,6 +129,15 @@ func (p *providers) discover(ctx context.Context) (*provider, error) {
 	}
 	p.current = np
 	return np, nil
+}
+
+// isCognito reports whether discovery describes an Amazon Cognito user pool's domain: its
+// authorize endpoint is <domain>/oauth2/authorize and its end_session_endpoint, when it
+// advertises one (real pools have since 2024), is <domain>/logout — Cognito's own logout,
+// which takes client_id and logout_uri rather than RP-initiated logout's parameters.
+func isCognito(meta discovery, base string) bool {
+	return strings.HasSuffix(meta.AuthorizationURL, "/oauth2/authorize") &&
+		(meta.EndSessionURL == "" || meta.EndSessionURL == base+"/logout")
 }
 
 func (p *providers) fetch(ctx context.Context) (discovery, error) {

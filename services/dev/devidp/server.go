@@ -214,11 +214,14 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                     iss,
-		"authorization_endpoint":                     iss + "/oauth2/authorize",
-		"token_endpoint":                             iss + "/oauth2/token",
-		"userinfo_endpoint":                          iss + "/oauth2/userInfo",
-		"revocation_endpoint":                        iss + "/oauth2/revoke",
+		"issuer":                 iss,
+		"authorization_endpoint": iss + "/oauth2/authorize",
+		"token_endpoint":         iss + "/oauth2/token",
+		"userinfo_endpoint":      iss + "/oauth2/userInfo",
+		"revocation_endpoint":    iss + "/oauth2/revoke",
+		// Real Cognito advertises its non-standard /logout here (since 2024), though it takes
+		// client_id and logout_uri, not RP-initiated logout's parameters.
+		"end_session_endpoint":                       iss + "/logout",
 		"jwks_uri":                                   iss + "/.well-known/jwks.json",
 		"response_types_supported":                   []string{"code"},
 		"grant_types_supported":                      []string{"authorization_code", "refresh_token", "client_credentials"},
