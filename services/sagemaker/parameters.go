@@ -18,6 +18,18 @@ var maxTokensKeys = [][]string{
 	{"max_completion_tokens"},
 }
 
+// sequenceKeys are the JSON paths of parameters that make a container generate several
+// sequences for one request (OpenAI-compatible servers' n and best_of, TGI's best_of, LMI's
+// num_return_sequences): the reservation covers one sequence of max output, and a container's
+// report may count only the sequence it returns, so Portico refuses any value but 1.
+var sequenceKeys = [][]string{
+	{"n"},
+	{"best_of"},
+	{"parameters", "n"},
+	{"parameters", "best_of"},
+	{"parameters", "num_return_sequences"},
+}
+
 // ReadMaxTokens reads the most output tokens a JSON request body asks for, so that Portico
 // reserves what the container will generate. The body is parsed strictly, the way Portico
 // and the container must agree on it: keys are case-sensitive, and a body with a key twice in
@@ -42,13 +54,16 @@ func ReadMaxTokens(body []byte, limit int64) (int64, error) {
 	if !ok {
 		return 0, nil
 	}
-	if err := refuseVariants(obj, "", "parameters", "max_new_tokens", "max_tokens", "max_completion_tokens"); err != nil {
+	if err := refuseVariants(obj, "", "parameters", "max_new_tokens", "max_tokens", "max_completion_tokens", "n", "best_of", "inputs"); err != nil {
 		return 0, err
 	}
 	if p, ok := obj["parameters"].(map[string]any); ok {
-		if err := refuseVariants(p, "parameters.", "max_new_tokens", "max_tokens"); err != nil {
+		if err := refuseVariants(p, "parameters.", "max_new_tokens", "max_tokens", "n", "best_of", "num_return_sequences"); err != nil {
 			return 0, err
 		}
+	}
+	if err := oneSequence(obj); err != nil {
+		return 0, err
 	}
 	var most int64
 	for _, path := range maxTokensKeys {
@@ -68,6 +83,24 @@ func ReadMaxTokens(body []byte, limit int64) (int64, error) {
 		most = max(most, i)
 	}
 	return most, nil
+}
+
+// oneSequence refuses a request that asks for more than one generated sequence: a
+// sequence-count parameter (see sequenceKeys) other than 1, or a batch of several inputs.
+func oneSequence(obj map[string]any) error {
+	for _, path := range sequenceKeys {
+		v, ok := lookup(obj, path)
+		if !ok || v == nil {
+			continue
+		}
+		if n, isNum := v.(json.Number); !isNum || string(n) != "1" {
+			return invalid("%s: Portico meters one generated sequence per request; leave it out or set it to 1", strings.Join(path, "."))
+		}
+	}
+	if in, ok := obj["inputs"].([]any); ok && len(in) > 1 {
+		return invalid("inputs: a batch of %d inputs is not supported; send one request per input", len(in))
+	}
+	return nil
 }
 
 // refuseVariants refuses a key of obj that differs only in case from one of the keys

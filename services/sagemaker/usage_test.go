@@ -178,7 +178,8 @@ func TestReadMaxTokens(t *testing.T) {
 		{"only the case variant refused", `{"parameters":{"MAX_NEW_TOKENS":100000}}`, 0, `"parameters.MAX_NEW_TOKENS" is not "parameters.max_new_tokens"`},
 		{"parameters object in another case refused", `{"Parameters":{"max_new_tokens":100000}}`, 0, `"Parameters"`},
 		{"top-level case variant refused", `{"Max_Tokens":100000}`, 0, `"Max_Tokens"`},
-		{"other keys in any case", `{"Inputs":"x","parameters":{"Temperature":0.5}}`, 0, ""},
+		{"other keys in any case", `{"Prompt":"x","parameters":{"Temperature":0.5}}`, 0, ""},
+		{"inputs in another case refused (a batch a case-insensitive container would read)", `{"Inputs":["a","b"]}`, 0, `"Inputs" is not "inputs"`},
 		{"zero", `{"parameters":{"max_new_tokens":0}}`, 0, "parameters.max_new_tokens must be a whole number from 1 to 2048"},
 		{"negative", `{"max_tokens":-1}`, 0, "max_tokens must be"},
 		{"above the endpoint's limit", `{"parameters":{"max_new_tokens":2049}}`, 0, "from 1 to 2048"},
@@ -189,6 +190,17 @@ func TestReadMaxTokens(t *testing.T) {
 		{"invalid JSON", `{"parameters":`, 0, "not valid JSON"},
 		{"trailing data", `{"inputs":"x"} {"parameters":{"max_new_tokens":99999}}`, 0, "not valid JSON"},
 		{"too deep", strings.Repeat("[", 600) + strings.Repeat("]", 600), 0, "nested too deeply"},
+		{"n above 1 refused", `{"messages":[],"max_tokens":10,"n":16}`, 0, "n: Portico meters one generated sequence"},
+		{"best_of refused", `{"prompt":"x","max_tokens":10,"best_of":16}`, 0, "best_of: Portico meters one"},
+		{"tgi best_of refused", `{"inputs":"x","parameters":{"max_new_tokens":10,"best_of":2}}`, 0, "parameters.best_of"},
+		{"num_return_sequences refused", `{"inputs":"x","parameters":{"num_return_sequences":4}}`, 0, "parameters.num_return_sequences"},
+		{"parameters.n refused", `{"inputs":"x","parameters":{"n":3}}`, 0, "parameters.n:"},
+		{"n as a string refused", `{"n":"16"}`, 0, "n: Portico meters"},
+		{"n of 1 allowed", `{"messages":[],"max_tokens":10,"n":1,"parameters":{"best_of":1}}`, 10, ""},
+		{"case variant of n refused", `{"N":16}`, 0, `"N" is not "n"`},
+		{"case variant of best_of refused", `{"parameters":{"Best_Of":16}}`, 0, `"parameters.Best_Of"`},
+		{"a batch of inputs refused", `{"inputs":["a","b"],"parameters":{"max_new_tokens":10}}`, 0, "a batch of 2 inputs"},
+		{"one input in a list allowed", `{"inputs":["a"],"parameters":{"max_new_tokens":10}}`, 10, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
