@@ -43,7 +43,7 @@ func (s *Service) metered(ctx context.Context, id string, provider catalog.Provi
 	if err != nil {
 		return nil, nil, withRequestID(err, a.req.RequestID)
 	}
-	defer settleOnPanic(ctx, mc)
+	defer settleOnPanic(ctx, mc, pc.tokens)
 	u, callErr := pc.run(ctx)
 	callErr = normalize(ctx, callErr)
 	metrics := mc.Settle(ctx, u, callErr) // under context.WithoutCancel: a client gone is settled
@@ -70,10 +70,11 @@ func normalize(ctx context.Context, err error) error {
 }
 
 // settleOnPanic settles a call whose provider panicked, then lets the panic go on (the
-// server's recovery turns it into INTERNAL).
-func settleOnPanic(ctx context.Context, mc *metering.Call) {
+// server's recovery turns it into INTERNAL). What the provider used is unknown, so the call
+// is charged what it reserved (its worst case), marked estimated.
+func settleOnPanic(ctx context.Context, mc *metering.Call, reserved int64) {
 	if r := recover(); r != nil {
-		mc.Settle(ctx, metering.Usage{}, connect.NewError(connect.CodeInternal, errors.New("internal error")))
+		mc.Settle(ctx, metering.Usage{InputTokens: reserved, Estimated: true}, connect.NewError(connect.CodeInternal, errors.New("internal error")))
 		panic(r)
 	}
 }

@@ -219,6 +219,54 @@ func (g *gatedBedrock) ConverseStreamChecked(ctx context.Context, conv *bedrock.
 	})
 }
 
+// panickingBedrock panics after the first delta reached the caller, after the model has
+// done (and billed) work Portico cannot count.
+type panickingBedrock struct{ inference.BedrockProvider }
+
+func (p *panickingBedrock) ConverseStreamChecked(ctx context.Context, conv *bedrock.Conversation, send bedrock.SendFunc) (*bedrock.Result, error) {
+	return p.BedrockProvider.ConverseStreamChecked(ctx, conv, func(ev *inferencev1.ConverseStreamResponse) error {
+		if err := send(ev); err != nil {
+			return err
+		}
+		if ev.GetDelta() != nil {
+			panic("provider adapter bug")
+		}
+		return nil
+	})
+}
+
+// TestPanicChargesTheReservation: a provider that panics mid-stream is settled at what the
+// call reserved (its worst case), marked estimated, never at zero reported tokens.
+func TestPanicChargesTheReservation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{policyYAML: quotaPolicy("userTokensPerDay: 1000"),
+		wrapBedrock: func(p inference.BedrockProvider) inference.BedrockProvider { return &panickingBedrock{p} }})
+	req := ask(haiku, "hello there")
+	req.InferenceConfig = &inferencev1.InferenceConfig{MaxTokens: ptr[int32](100)} // holds 108
+	s, err := h.client("alice").ConverseStream(context.Background(), streamOf(req))
+	if err == nil {
+		for s.Receive() {
+		}
+		err = s.Err()
+	}
+	if err == nil {
+		t.Fatal("a panicking provider answered without an error")
+	}
+	var recs []store.Record
+	deadline := time.Now().Add(10 * time.Second)
+	for len(recs) == 0 && time.Now().Before(deadline) {
+		recs = h.records("alice")
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(recs) != 1 {
+		t.Fatalf("%d audit records, want 1", len(recs))
+	}
+	if r := recs[0]; r.InputTokens+r.OutputTokens != 108 || r.UsageSource != store.UsageEstimated {
+		t.Errorf("record = %d+%d tokens, source %q; want the 108 reserved, estimated", r.InputTokens, r.OutputTokens, r.UsageSource)
+	}
+	h.checkLedger("alice", h.limitsOf("MLUsers"))
+}
+
 // TestStreamWithinReservedQuota fills a quota exactly with one stream's worst case: while
 // the stream is in flight another request is refused, and the stream runs to its end (a
 // quota cannot run out mid-stream: the worst case was held before the first token).
