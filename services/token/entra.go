@@ -100,6 +100,11 @@ func (e Entra) Principal(c *Claims) (*principal.Principal, error) {
 	if c.TokenType != "" && c.TokenType != "app" {
 		return nil, fmt.Errorf("%w: idtyp %q without scp", ErrSubject, c.TokenType)
 	}
+	if c.TokenType == "" && c.Subject != c.ObjectID {
+		// idtyp is an optional claim; without it an app-only token is the one whose sub is
+		// the app's own object id. A person's token without scp is never a machine's.
+		return nil, fmt.Errorf("%w: no scp, no idtyp=app, and sub is not oid (not an application token)", ErrSubject)
+	}
 	p.Kind = principal.KindMachine
 	p.Username = client
 	p.Scopes = sortedSet(c.Roles)

@@ -65,6 +65,8 @@ func TestEntraProfile(t *testing.T) {
 	}{
 		{"user", user(nil), nil, principal.KindPerson},
 		{"app", app, nil, principal.KindMachine},
+		{"app without idtyp: sub is its oid", base(tokentest.Claims{"azp": "batch-app", "sub": "sp-oid", "oid": "sp-oid", "roles": []string{"portico/inference"}}), nil, principal.KindMachine},
+		{"a person's token without scp or idtyp is not a machine's", user(tokentest.Claims{"scp": nil}), token.ErrSubject, 0},
 		{"aud array", user(tokentest.Claims{"aud": []string{"x", apiClientID}}), nil, principal.KindPerson},
 		{"user with several scopes", user(tokentest.Claims{"scp": "read access"}), nil, principal.KindPerson},
 		// The bad input of issue 17.
