@@ -152,6 +152,38 @@ func TestKeySetExpiredWhileIssuerDown(t *testing.T) {
 	}
 }
 
+// TestKeySetStalenessBound: while the issuer cannot be reached the keys held keep verifying,
+// but not past MaxKeySetStaleness after the last successful fetch; then the answer is
+// ErrKeySet (Unavailable), and a fetch that succeeds again restores verification.
+func TestKeySetStalenessBound(t *testing.T) {
+	t.Parallel()
+	iss := tokentest.Start(t)
+	clock := newClock(time.Now())
+	v := newVerifier(t, iss, token.WithClock(clock.Now), token.WithCacheSize(0),
+		token.WithKeySetOptions(token.WithJWKSURL(iss.URL+"/.well-known/jwks.json")))
+	ctx := context.Background()
+	claims := iss.PersonClaims("alice", tokentest.WebClientID)
+	claims["exp"] = clock.Now().Add(72 * time.Hour).Unix() // outlives the outage below
+	long := iss.Sign(claims)
+	if _, err := v.Verify(ctx, long); err != nil {
+		t.Fatal(err)
+	}
+	iss.SetDown(true)
+	clock.Advance(token.MaxKeySetStaleness - time.Minute)
+	if _, err := v.Verify(ctx, long); err != nil {
+		t.Fatalf("issuer down, keys within the bound: %v", err)
+	}
+	clock.Advance(2 * time.Minute)
+	if _, err := v.Verify(ctx, long); !errors.Is(err, token.ErrKeySet) {
+		t.Fatalf("issuer down past the bound: err = %v, want ErrKeySet", err)
+	}
+	iss.SetDown(false)
+	clock.Advance(token.DefaultRefreshInterval)
+	if _, err := v.Verify(ctx, long); err != nil {
+		t.Fatalf("issuer back: %v", err)
+	}
+}
+
 // TestKeySetExpiredRefreshCancelled checks that a caller whose context ends while an expired
 // set is refreshed gets ErrKeySet (try again), never the possibly removed key.
 func TestKeySetExpiredRefreshCancelled(t *testing.T) {

@@ -35,6 +35,11 @@ const (
 	DefaultKeySetLifetime = 15 * time.Minute
 )
 
+// MaxKeySetStaleness bounds how long keys are served while the issuer cannot be reached:
+// past it (counted from the last successful fetch) every verification answers ErrKeySet, so
+// a key the issuer removed during an outage does not verify for as long as the outage lasts.
+const MaxKeySetStaleness = 24 * time.Hour
+
 // coldRetryInterval is the least time between fetches while no key set has ever been fetched
 // (the issuer was not up yet when the first token arrived): short, so a service that started
 // before its issuer recovers quickly, and still a bound on the fetch rate.
@@ -135,7 +140,7 @@ func (k *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 		switch {
 		case age < lifetime-lifetime/4:
 			return key, nil
-		case age < lifetime || lastErr != nil:
+		case age < lifetime || (lastErr != nil && age < MaxKeySetStaleness):
 			// Nearly expired, or expired while the issuer fails: refresh without waiting.
 			if wait <= 0 {
 				k.fetches.DoChan(fetchKey, k.fetchOnce(ctx)) // buffered; nobody need read it
@@ -149,7 +154,11 @@ func (k *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 		}
 		k.mu.RLock()
 		key, ok = k.keys[kid]
+		stale, fetchErr := k.now().Sub(k.fetchedAt), k.lastErr
 		k.mu.RUnlock()
+		if fetchErr != nil && stale >= MaxKeySetStaleness {
+			return nil, fmt.Errorf("%w: kid %q: no key set fetched for %s: %w", ErrKeySet, kid, stale.Round(time.Minute), fetchErr)
+		}
 		if !ok {
 			return nil, fmt.Errorf("%w: kid %q is no longer in the issuer's key set", ErrUnknownKey, kid)
 		}
