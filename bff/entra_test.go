@@ -449,6 +449,41 @@ func TestBreakGlassSignIn(t *testing.T) {
 	}
 }
 
+// TestBreakGlassCheckedAtRefresh: a local user's break-glass membership is checked again
+// on every refresh, so one removed from the group loses the session at the next refresh,
+// not when it would have expired.
+func TestBreakGlassCheckedAtRefresh(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		groups     []any // the refreshed ID token's cognito:groups; nil leaves them
+		wantStatus int
+	}{
+		{"still in the group", nil, http.StatusOK},
+		{"removed from the group", []any{"MLUsers"}, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newStack(t, stackOptions{identityProv: "EntraID", breakGlass: "Administrators",
+				idpOpts: []devidp.Option{devidp.WithAccessTokenTTL(5 * time.Minute)}})
+			b := s.browser()
+			if cb := b.signIn("dana", "/"); cb.StatusCode != http.StatusSeeOther {
+				t.Fatalf("local administrator's sign-in: %s", cb.Status)
+			}
+			if tc.groups != nil {
+				rewriteIDToken(t, s, func(c map[string]any) { c["cognito:groups"] = tc.groups })
+			}
+			s.clock.advance(4*time.Minute + 30*time.Second) // inside the refresh skew of the access token
+			if resp, body := b.call(http.MethodPost, getMe, "{}", true); resp.StatusCode != tc.wantStatus {
+				t.Fatalf("call that refreshes: %s, want %d: %s", resp.Status, tc.wantStatus, body)
+			}
+			if n := s.idpRT.refreshes.Load(); n != 1 {
+				t.Fatalf("%d refreshes, want 1", n)
+			}
+		})
+	}
+}
+
 // Entra's multi-tenant issuer: discovery under …/common/v2.0 names …/{tenantid}/v2.0; the
 // BFF accepts it only with a tenant list, and each ID token's issuer must be its own
 // tenant's, that tenant allowed.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -149,6 +150,11 @@ func (f *Flow) redeem(ctx context.Context, s *session.Session) (*session.Session
 		}
 		if user.Subject != s.User.Subject {
 			return nil, fmt.Errorf("%w: refreshed ID token names another subject", errRefreshRefused)
+		}
+		// Break-glass membership holds for the session's life, not only at sign-in: a local
+		// user taken out of the group loses the session at the next refresh.
+		if f.cfg.BreakGlassGroup != "" && !user.federated && !slices.Contains(user.Groups, f.cfg.BreakGlassGroup) {
+			return nil, fmt.Errorf("%w: a local user no longer in the break-glass group", errRefreshRefused)
 		}
 		next.User = refreshedUser(user.User, s.User)
 		if !p.cognito {
