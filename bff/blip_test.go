@@ -274,6 +274,37 @@ func TestSignInWithStoreDown(t *testing.T) {
 	}
 }
 
+// TestSignInEndsThePreviousSession: signing in again ends the browser's previous session on
+// the server; when the store cannot delete it, sign-in answers 503 with Retry-After instead
+// of leaving it valid behind the new cookie (a copy of the old cookie would keep working).
+func TestSignInEndsThePreviousSession(t *testing.T) {
+	t.Parallel()
+	for _, ss := range serverStores {
+		t.Run(ss.name, func(t *testing.T) {
+			t.Parallel()
+			s := newBlipStack(t, ss.name)
+			b := s.browser()
+			if cb := b.signIn("alice", "/"); cb.StatusCode != http.StatusSeeOther {
+				t.Fatalf("first sign-in: %s", cb.Status)
+			}
+			old := b.snapshot()
+			s.store.Fail(sessiontest.OpDelete)
+			cb := b.signIn("alice", "/")
+			if cb.StatusCode != http.StatusServiceUnavailable || cb.Header.Get("Retry-After") != "2" {
+				t.Fatalf("sign-in with the old session undeletable: %s, Retry-After %q", cb.Status, cb.Header.Get("Retry-After"))
+			}
+			s.store.Heal()
+			if cb := b.signIn("alice", "/"); cb.StatusCode != http.StatusSeeOther {
+				t.Fatalf("sign-in once the store is back: %s", cb.Status)
+			}
+			b.restore(old)
+			if resp, body := b.call(http.MethodGet, "/auth/session", "", true); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("the previous session after signing in again: %s %s", resp.Status, body)
+			}
+		})
+	}
+}
+
 // TestLogoutKillsCopiedCookie is the point of server-side sessions: sign in, copy the
 // cookie, log out, and the copy is dead at once, on /auth/session and on /api/, for each
 // server-side store. (In cookie mode a copy keeps working until the access token expires:

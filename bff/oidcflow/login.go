@@ -165,9 +165,14 @@ func (f *Flow) Callback(w http.ResponseWriter, r *http.Request) {
 		writePage(w, pageDenied)
 		return
 	}
-	// Fixation: whatever session the browser had ends here; the new one gets a new id.
+	// Fixation: whatever session the browser had ends here; the new one gets a new id. When
+	// the store cannot delete the old one, sign-in waits for it rather than leave that session
+	// valid on the server behind the new cookie.
 	if err := f.cfg.Sessions.Clear(w, r); err != nil {
-		f.cfg.Logger.WarnContext(r.Context(), "clear previous session", "err", err)
+		f.cfg.Logger.WarnContext(r.Context(), "session store unavailable: previous session not ended at sign-in", "err", err)
+		setRetryAfter(w)
+		writePage(w, pageSessionsUnavailable)
+		return
 	}
 	now := f.cfg.Now()
 	s := &session.Session{
