@@ -1,6 +1,7 @@
 package localaws
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // FaultKind names a fault the server can inject.
@@ -203,4 +205,17 @@ func (s *Server) handleFaults(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "POST, DELETE")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	}
+}
+
+// beforeAnswer applies a unary call's cut and slow faults before anything is answered: a cut
+// aborts the connection, a slow one waits. It reports false when the caller went away
+// during the wait and nothing should be answered.
+func beforeAnswer(ctx context.Context, f Fault) bool {
+	if f.Fault == FaultCut {
+		abortConnection()
+	}
+	if f.Fault == FaultSlow {
+		return sleepCtx(ctx, time.Duration(f.DelayMs)*time.Millisecond) == nil
+	}
+	return true
 }

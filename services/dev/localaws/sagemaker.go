@@ -155,13 +155,8 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if f.Fault == FaultCut {
-		abortConnection()
-	}
-	if f.Fault == FaultSlow {
-		if err := sleepCtx(r.Context(), time.Duration(f.DelayMs)*time.Millisecond); err != nil {
-			return
-		}
+	if !beforeAnswer(r.Context(), f) {
+		return
 	}
 	var text strings.Builder
 	res, err := s.generatorFor(ep).generate(r.Context(), req, func(p string) error {
