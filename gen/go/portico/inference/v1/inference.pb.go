@@ -916,8 +916,13 @@ type ConverseRequest struct {
 	SystemPrompt string `protobuf:"bytes,3,opt,name=system_prompt,json=systemPrompt,proto3" json:"system_prompt,omitempty"`
 	// The generation settings.
 	InferenceConfig *InferenceConfig `protobuf:"bytes,4,opt,name=inference_config,json=inferenceConfig,proto3" json:"inference_config,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// When set, the service keeps the conversation (see portico.conversation.v1): messages
+	// holds only the new user turn, the service supplies the history from the store, stores
+	// the user turn before calling the model and the answer after it, however it ends.
+	// When unset, messages holds the whole conversation and nothing is stored.
+	Conversation  *ConversationRef `protobuf:"bytes,5,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConverseRequest) Reset() {
@@ -978,6 +983,13 @@ func (x *ConverseRequest) GetInferenceConfig() *InferenceConfig {
 	return nil
 }
 
+func (x *ConverseRequest) GetConversation() *ConversationRef {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
 // ConverseResponse is a model's whole answer.
 type ConverseResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -990,7 +1002,9 @@ type ConverseResponse struct {
 	// Usage, timings and estimated cost.
 	Metrics *v1.InvocationMetrics `protobuf:"bytes,4,opt,name=metrics,proto3" json:"metrics,omitempty"`
 	// The id of the guardrail that was applied, when one was.
-	GuardrailId   string `protobuf:"bytes,5,opt,name=guardrail_id,json=guardrailId,proto3" json:"guardrail_id,omitempty"`
+	GuardrailId string `protobuf:"bytes,5,opt,name=guardrail_id,json=guardrailId,proto3" json:"guardrail_id,omitempty"`
+	// For a request with a conversation reference, where the turn was stored.
+	Conversation  *ConversationTurn `protobuf:"bytes,6,opt,name=conversation,proto3" json:"conversation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1060,6 +1074,153 @@ func (x *ConverseResponse) GetGuardrailId() string {
 	return ""
 }
 
+func (x *ConverseResponse) GetConversation() *ConversationTurn {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+// ConversationRef names the server-kept conversation a request continues.
+type ConversationRef struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The conversation to continue; empty starts a new one, whose id the response returns.
+	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// The message the new user turn follows; empty means the conversation's latest message
+	// (and must be empty for a new conversation). Naming an earlier message (to edit and
+	// resend, or to regenerate an answer) replaces every message that followed it.
+	ParentMessageId string `protobuf:"bytes,2,opt,name=parent_message_id,json=parentMessageId,proto3" json:"parent_message_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ConversationRef) Reset() {
+	*x = ConversationRef{}
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConversationRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConversationRef) ProtoMessage() {}
+
+func (x *ConversationRef) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConversationRef.ProtoReflect.Descriptor instead.
+func (*ConversationRef) Descriptor() ([]byte, []int) {
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ConversationRef) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *ConversationRef) GetParentMessageId() string {
+	if x != nil {
+		return x.ParentMessageId
+	}
+	return ""
+}
+
+// ConversationTurn says where a turn of a server-kept conversation was stored.
+type ConversationTurn struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The conversation's id; new when the request started a conversation.
+	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// The id of the stored user turn.
+	UserMessageId string `protobuf:"bytes,2,opt,name=user_message_id,json=userMessageId,proto3" json:"user_message_id,omitempty"`
+	// The id of the stored answer.
+	AssistantMessageId string `protobuf:"bytes,3,opt,name=assistant_message_id,json=assistantMessageId,proto3" json:"assistant_message_id,omitempty"`
+	// The conversation's title.
+	Title string `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
+	// How many of the oldest turns were left out of what was sent to the model because the
+	// conversation no longer fits the model's context window; 0 when all were sent.
+	DroppedTurns  int32 `protobuf:"varint,5,opt,name=dropped_turns,json=droppedTurns,proto3" json:"dropped_turns,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConversationTurn) Reset() {
+	*x = ConversationTurn{}
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConversationTurn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConversationTurn) ProtoMessage() {}
+
+func (x *ConversationTurn) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConversationTurn.ProtoReflect.Descriptor instead.
+func (*ConversationTurn) Descriptor() ([]byte, []int) {
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ConversationTurn) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *ConversationTurn) GetUserMessageId() string {
+	if x != nil {
+		return x.UserMessageId
+	}
+	return ""
+}
+
+func (x *ConversationTurn) GetAssistantMessageId() string {
+	if x != nil {
+		return x.AssistantMessageId
+	}
+	return ""
+}
+
+func (x *ConversationTurn) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ConversationTurn) GetDroppedTurns() int32 {
+	if x != nil {
+		return x.DroppedTurns
+	}
+	return 0
+}
+
 // ConverseStreamRequest is a conversation to continue, with the answer streamed. Its fields
 // mean what they mean in ConverseRequest.
 type ConverseStreamRequest struct {
@@ -1072,13 +1233,18 @@ type ConverseStreamRequest struct {
 	SystemPrompt string `protobuf:"bytes,3,opt,name=system_prompt,json=systemPrompt,proto3" json:"system_prompt,omitempty"`
 	// The generation settings.
 	InferenceConfig *InferenceConfig `protobuf:"bytes,4,opt,name=inference_config,json=inferenceConfig,proto3" json:"inference_config,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// When set, the service keeps the conversation (see portico.conversation.v1): messages
+	// holds only the new user turn, the service supplies the history from the store, stores
+	// the user turn before calling the model and the answer after it, however it ends.
+	// When unset, messages holds the whole conversation and nothing is stored.
+	Conversation  *ConversationRef `protobuf:"bytes,5,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConverseStreamRequest) Reset() {
 	*x = ConverseStreamRequest{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[11]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1256,7 @@ func (x *ConverseStreamRequest) String() string {
 func (*ConverseStreamRequest) ProtoMessage() {}
 
 func (x *ConverseStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[11]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,7 +1269,7 @@ func (x *ConverseStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConverseStreamRequest.ProtoReflect.Descriptor instead.
 func (*ConverseStreamRequest) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{11}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ConverseStreamRequest) GetModelId() string {
@@ -1134,8 +1300,16 @@ func (x *ConverseStreamRequest) GetInferenceConfig() *InferenceConfig {
 	return nil
 }
 
+func (x *ConverseStreamRequest) GetConversation() *ConversationRef {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
 // ConverseStreamResponse is one event of a streamed answer. A successful stream carries one
-// start, any number of deltas, one stop and one metadata event, in that order.
+// start, for a request with a conversation reference one conversation event, any number of
+// deltas, one stop and one metadata event, in that order.
 type ConverseStreamResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The event; exactly one is set.
@@ -1146,6 +1320,7 @@ type ConverseStreamResponse struct {
 	//	*ConverseStreamResponse_Delta
 	//	*ConverseStreamResponse_Stop
 	//	*ConverseStreamResponse_Metadata
+	//	*ConverseStreamResponse_Conversation
 	Event         isConverseStreamResponse_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1153,7 +1328,7 @@ type ConverseStreamResponse struct {
 
 func (x *ConverseStreamResponse) Reset() {
 	*x = ConverseStreamResponse{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[12]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1165,7 +1340,7 @@ func (x *ConverseStreamResponse) String() string {
 func (*ConverseStreamResponse) ProtoMessage() {}
 
 func (x *ConverseStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[12]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1178,7 +1353,7 @@ func (x *ConverseStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConverseStreamResponse.ProtoReflect.Descriptor instead.
 func (*ConverseStreamResponse) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{12}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ConverseStreamResponse) GetEvent() isConverseStreamResponse_Event {
@@ -1224,6 +1399,15 @@ func (x *ConverseStreamResponse) GetMetadata() *StreamMetadata {
 	return nil
 }
 
+func (x *ConverseStreamResponse) GetConversation() *ConversationTurn {
+	if x != nil {
+		if x, ok := x.Event.(*ConverseStreamResponse_Conversation); ok {
+			return x.Conversation
+		}
+	}
+	return nil
+}
+
 type isConverseStreamResponse_Event interface {
 	isConverseStreamResponse_Event()
 }
@@ -1248,6 +1432,12 @@ type ConverseStreamResponse_Metadata struct {
 	Metadata *StreamMetadata `protobuf:"bytes,4,opt,name=metadata,proto3,oneof"`
 }
 
+type ConverseStreamResponse_Conversation struct {
+	// Where the turn is stored, for a request with a conversation reference; sent once,
+	// right after start.
+	Conversation *ConversationTurn `protobuf:"bytes,5,opt,name=conversation,proto3,oneof"`
+}
+
 func (*ConverseStreamResponse_Start) isConverseStreamResponse_Event() {}
 
 func (*ConverseStreamResponse_Delta) isConverseStreamResponse_Event() {}
@@ -1255,6 +1445,8 @@ func (*ConverseStreamResponse_Delta) isConverseStreamResponse_Event() {}
 func (*ConverseStreamResponse_Stop) isConverseStreamResponse_Event() {}
 
 func (*ConverseStreamResponse_Metadata) isConverseStreamResponse_Event() {}
+
+func (*ConverseStreamResponse_Conversation) isConverseStreamResponse_Event() {}
 
 // MessageStart opens a streamed answer.
 type MessageStart struct {
@@ -1271,7 +1463,7 @@ type MessageStart struct {
 
 func (x *MessageStart) Reset() {
 	*x = MessageStart{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[13]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1283,7 +1475,7 @@ func (x *MessageStart) String() string {
 func (*MessageStart) ProtoMessage() {}
 
 func (x *MessageStart) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[13]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1296,7 +1488,7 @@ func (x *MessageStart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageStart.ProtoReflect.Descriptor instead.
 func (*MessageStart) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{13}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MessageStart) GetRequestId() string {
@@ -1333,7 +1525,7 @@ type ContentDelta struct {
 
 func (x *ContentDelta) Reset() {
 	*x = ContentDelta{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[14]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1345,7 +1537,7 @@ func (x *ContentDelta) String() string {
 func (*ContentDelta) ProtoMessage() {}
 
 func (x *ContentDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[14]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1358,7 +1550,7 @@ func (x *ContentDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContentDelta.ProtoReflect.Descriptor instead.
 func (*ContentDelta) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{14}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ContentDelta) GetContentBlockIndex() int32 {
@@ -1388,7 +1580,7 @@ type MessageStop struct {
 
 func (x *MessageStop) Reset() {
 	*x = MessageStop{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[15]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +1592,7 @@ func (x *MessageStop) String() string {
 func (*MessageStop) ProtoMessage() {}
 
 func (x *MessageStop) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[15]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1605,7 @@ func (x *MessageStop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageStop.ProtoReflect.Descriptor instead.
 func (*MessageStop) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{15}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MessageStop) GetStopReason() StopReason {
@@ -1441,7 +1633,7 @@ type StreamMetadata struct {
 
 func (x *StreamMetadata) Reset() {
 	*x = StreamMetadata{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[16]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1453,7 +1645,7 @@ func (x *StreamMetadata) String() string {
 func (*StreamMetadata) ProtoMessage() {}
 
 func (x *StreamMetadata) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[16]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1466,7 +1658,7 @@ func (x *StreamMetadata) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamMetadata.ProtoReflect.Descriptor instead.
 func (*StreamMetadata) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{16}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StreamMetadata) GetMetrics() *v1.InvocationMetrics {
@@ -1496,7 +1688,7 @@ type InvokeEndpointRequest struct {
 
 func (x *InvokeEndpointRequest) Reset() {
 	*x = InvokeEndpointRequest{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[17]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1508,7 +1700,7 @@ func (x *InvokeEndpointRequest) String() string {
 func (*InvokeEndpointRequest) ProtoMessage() {}
 
 func (x *InvokeEndpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[17]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1521,7 +1713,7 @@ func (x *InvokeEndpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvokeEndpointRequest.ProtoReflect.Descriptor instead.
 func (*InvokeEndpointRequest) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{17}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *InvokeEndpointRequest) GetEndpointName() string {
@@ -1580,7 +1772,7 @@ type InvokeEndpointResponse struct {
 
 func (x *InvokeEndpointResponse) Reset() {
 	*x = InvokeEndpointResponse{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[18]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +1784,7 @@ func (x *InvokeEndpointResponse) String() string {
 func (*InvokeEndpointResponse) ProtoMessage() {}
 
 func (x *InvokeEndpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[18]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +1797,7 @@ func (x *InvokeEndpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvokeEndpointResponse.ProtoReflect.Descriptor instead.
 func (*InvokeEndpointResponse) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{18}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *InvokeEndpointResponse) GetRequestId() string {
@@ -1670,7 +1862,7 @@ type InvokeEndpointStreamRequest struct {
 
 func (x *InvokeEndpointStreamRequest) Reset() {
 	*x = InvokeEndpointStreamRequest{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[19]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1682,7 +1874,7 @@ func (x *InvokeEndpointStreamRequest) String() string {
 func (*InvokeEndpointStreamRequest) ProtoMessage() {}
 
 func (x *InvokeEndpointStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[19]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1695,7 +1887,7 @@ func (x *InvokeEndpointStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvokeEndpointStreamRequest.ProtoReflect.Descriptor instead.
 func (*InvokeEndpointStreamRequest) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{19}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *InvokeEndpointStreamRequest) GetEndpointName() string {
@@ -1751,7 +1943,7 @@ type InvokeEndpointStreamResponse struct {
 
 func (x *InvokeEndpointStreamResponse) Reset() {
 	*x = InvokeEndpointStreamResponse{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[20]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1763,7 +1955,7 @@ func (x *InvokeEndpointStreamResponse) String() string {
 func (*InvokeEndpointStreamResponse) ProtoMessage() {}
 
 func (x *InvokeEndpointStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[20]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1776,7 +1968,7 @@ func (x *InvokeEndpointStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvokeEndpointStreamResponse.ProtoReflect.Descriptor instead.
 func (*InvokeEndpointStreamResponse) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{20}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *InvokeEndpointStreamResponse) GetEvent() isInvokeEndpointStreamResponse_Event {
@@ -1853,7 +2045,7 @@ type EndpointStreamStart struct {
 
 func (x *EndpointStreamStart) Reset() {
 	*x = EndpointStreamStart{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[21]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1865,7 +2057,7 @@ func (x *EndpointStreamStart) String() string {
 func (*EndpointStreamStart) ProtoMessage() {}
 
 func (x *EndpointStreamStart) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[21]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1878,7 +2070,7 @@ func (x *EndpointStreamStart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndpointStreamStart.ProtoReflect.Descriptor instead.
 func (*EndpointStreamStart) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{21}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EndpointStreamStart) GetRequestId() string {
@@ -1913,7 +2105,7 @@ type PayloadPart struct {
 
 func (x *PayloadPart) Reset() {
 	*x = PayloadPart{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[22]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1925,7 +2117,7 @@ func (x *PayloadPart) String() string {
 func (*PayloadPart) ProtoMessage() {}
 
 func (x *PayloadPart) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[22]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1938,7 +2130,7 @@ func (x *PayloadPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PayloadPart.ProtoReflect.Descriptor instead.
 func (*PayloadPart) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{22}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PayloadPart) GetBytes() []byte {
@@ -1957,7 +2149,7 @@ type GetUsageRequest struct {
 
 func (x *GetUsageRequest) Reset() {
 	*x = GetUsageRequest{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[23]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1969,7 +2161,7 @@ func (x *GetUsageRequest) String() string {
 func (*GetUsageRequest) ProtoMessage() {}
 
 func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[23]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1982,7 +2174,7 @@ func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageRequest.ProtoReflect.Descriptor instead.
 func (*GetUsageRequest) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{23}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{25}
 }
 
 // GetUsageResponse reports the caller's usage and quotas.
@@ -2004,7 +2196,7 @@ type GetUsageResponse struct {
 
 func (x *GetUsageResponse) Reset() {
 	*x = GetUsageResponse{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[24]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2016,7 +2208,7 @@ func (x *GetUsageResponse) String() string {
 func (*GetUsageResponse) ProtoMessage() {}
 
 func (x *GetUsageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[24]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2029,7 +2221,7 @@ func (x *GetUsageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageResponse.ProtoReflect.Descriptor instead.
 func (*GetUsageResponse) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{24}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetUsageResponse) GetQuotas() []*v1.QuotaStatus {
@@ -2119,12 +2311,13 @@ const file_portico_inference_v1_inference_proto_rawDesc = "" +
 	"\x0estop_sequences\x18\x04 \x03(\tR\rstopSequencesB\r\n" +
 	"\v_max_tokensB\x0e\n" +
 	"\f_temperatureB\b\n" +
-	"\x06_top_p\"\xde\x01\n" +
+	"\x06_top_p\"\xa9\x02\n" +
 	"\x0fConverseRequest\x12\x19\n" +
 	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x129\n" +
 	"\bmessages\x18\x02 \x03(\v2\x1d.portico.inference.v1.MessageR\bmessages\x12#\n" +
 	"\rsystem_prompt\x18\x03 \x01(\tR\fsystemPrompt\x12P\n" +
-	"\x10inference_config\x18\x04 \x01(\v2%.portico.inference.v1.InferenceConfigR\x0finferenceConfig\"\x8c\x02\n" +
+	"\x10inference_config\x18\x04 \x01(\v2%.portico.inference.v1.InferenceConfigR\x0finferenceConfig\x12I\n" +
+	"\fconversation\x18\x05 \x01(\v2%.portico.inference.v1.ConversationRefR\fconversation\"\xd8\x02\n" +
 	"\x10ConverseResponse\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x125\n" +
@@ -2132,17 +2325,29 @@ const file_portico_inference_v1_inference_proto_rawDesc = "" +
 	"\vstop_reason\x18\x03 \x01(\x0e2 .portico.inference.v1.StopReasonR\n" +
 	"stopReason\x12<\n" +
 	"\ametrics\x18\x04 \x01(\v2\".portico.type.v1.InvocationMetricsR\ametrics\x12!\n" +
-	"\fguardrail_id\x18\x05 \x01(\tR\vguardrailId\"\xe4\x01\n" +
+	"\fguardrail_id\x18\x05 \x01(\tR\vguardrailId\x12J\n" +
+	"\fconversation\x18\x06 \x01(\v2&.portico.inference.v1.ConversationTurnR\fconversation\"f\n" +
+	"\x0fConversationRef\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12*\n" +
+	"\x11parent_message_id\x18\x02 \x01(\tR\x0fparentMessageId\"\xd0\x01\n" +
+	"\x10ConversationTurn\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12&\n" +
+	"\x0fuser_message_id\x18\x02 \x01(\tR\ruserMessageId\x120\n" +
+	"\x14assistant_message_id\x18\x03 \x01(\tR\x12assistantMessageId\x12\x14\n" +
+	"\x05title\x18\x04 \x01(\tR\x05title\x12#\n" +
+	"\rdropped_turns\x18\x05 \x01(\x05R\fdroppedTurns\"\xaf\x02\n" +
 	"\x15ConverseStreamRequest\x12\x19\n" +
 	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x129\n" +
 	"\bmessages\x18\x02 \x03(\v2\x1d.portico.inference.v1.MessageR\bmessages\x12#\n" +
 	"\rsystem_prompt\x18\x03 \x01(\tR\fsystemPrompt\x12P\n" +
-	"\x10inference_config\x18\x04 \x01(\v2%.portico.inference.v1.InferenceConfigR\x0finferenceConfig\"\x96\x02\n" +
+	"\x10inference_config\x18\x04 \x01(\v2%.portico.inference.v1.InferenceConfigR\x0finferenceConfig\x12I\n" +
+	"\fconversation\x18\x05 \x01(\v2%.portico.inference.v1.ConversationRefR\fconversation\"\xe4\x02\n" +
 	"\x16ConverseStreamResponse\x12:\n" +
 	"\x05start\x18\x01 \x01(\v2\".portico.inference.v1.MessageStartH\x00R\x05start\x12:\n" +
 	"\x05delta\x18\x02 \x01(\v2\".portico.inference.v1.ContentDeltaH\x00R\x05delta\x127\n" +
 	"\x04stop\x18\x03 \x01(\v2!.portico.inference.v1.MessageStopH\x00R\x04stop\x12B\n" +
-	"\bmetadata\x18\x04 \x01(\v2$.portico.inference.v1.StreamMetadataH\x00R\bmetadataB\a\n" +
+	"\bmetadata\x18\x04 \x01(\v2$.portico.inference.v1.StreamMetadataH\x00R\bmetadata\x12L\n" +
+	"\fconversation\x18\x05 \x01(\v2&.portico.inference.v1.ConversationTurnH\x00R\fconversationB\a\n" +
 	"\x05event\"x\n" +
 	"\fMessageStart\x12\x1d\n" +
 	"\n" +
@@ -2243,7 +2448,7 @@ func file_portico_inference_v1_inference_proto_rawDescGZIP() []byte {
 }
 
 var file_portico_inference_v1_inference_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_portico_inference_v1_inference_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_portico_inference_v1_inference_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_portico_inference_v1_inference_proto_goTypes = []any{
 	(Provider)(0),                        // 0: portico.inference.v1.Provider
 	(Role)(0),                            // 1: portico.inference.v1.Role
@@ -2260,25 +2465,27 @@ var file_portico_inference_v1_inference_proto_goTypes = []any{
 	(*InferenceConfig)(nil),              // 12: portico.inference.v1.InferenceConfig
 	(*ConverseRequest)(nil),              // 13: portico.inference.v1.ConverseRequest
 	(*ConverseResponse)(nil),             // 14: portico.inference.v1.ConverseResponse
-	(*ConverseStreamRequest)(nil),        // 15: portico.inference.v1.ConverseStreamRequest
-	(*ConverseStreamResponse)(nil),       // 16: portico.inference.v1.ConverseStreamResponse
-	(*MessageStart)(nil),                 // 17: portico.inference.v1.MessageStart
-	(*ContentDelta)(nil),                 // 18: portico.inference.v1.ContentDelta
-	(*MessageStop)(nil),                  // 19: portico.inference.v1.MessageStop
-	(*StreamMetadata)(nil),               // 20: portico.inference.v1.StreamMetadata
-	(*InvokeEndpointRequest)(nil),        // 21: portico.inference.v1.InvokeEndpointRequest
-	(*InvokeEndpointResponse)(nil),       // 22: portico.inference.v1.InvokeEndpointResponse
-	(*InvokeEndpointStreamRequest)(nil),  // 23: portico.inference.v1.InvokeEndpointStreamRequest
-	(*InvokeEndpointStreamResponse)(nil), // 24: portico.inference.v1.InvokeEndpointStreamResponse
-	(*EndpointStreamStart)(nil),          // 25: portico.inference.v1.EndpointStreamStart
-	(*PayloadPart)(nil),                  // 26: portico.inference.v1.PayloadPart
-	(*GetUsageRequest)(nil),              // 27: portico.inference.v1.GetUsageRequest
-	(*GetUsageResponse)(nil),             // 28: portico.inference.v1.GetUsageResponse
-	(*v1.Money)(nil),                     // 29: portico.type.v1.Money
-	(*v1.InvocationMetrics)(nil),         // 30: portico.type.v1.InvocationMetrics
-	(*v1.QuotaStatus)(nil),               // 31: portico.type.v1.QuotaStatus
-	(*v1.UsageTotals)(nil),               // 32: portico.type.v1.UsageTotals
-	(*timestamppb.Timestamp)(nil),        // 33: google.protobuf.Timestamp
+	(*ConversationRef)(nil),              // 15: portico.inference.v1.ConversationRef
+	(*ConversationTurn)(nil),             // 16: portico.inference.v1.ConversationTurn
+	(*ConverseStreamRequest)(nil),        // 17: portico.inference.v1.ConverseStreamRequest
+	(*ConverseStreamResponse)(nil),       // 18: portico.inference.v1.ConverseStreamResponse
+	(*MessageStart)(nil),                 // 19: portico.inference.v1.MessageStart
+	(*ContentDelta)(nil),                 // 20: portico.inference.v1.ContentDelta
+	(*MessageStop)(nil),                  // 21: portico.inference.v1.MessageStop
+	(*StreamMetadata)(nil),               // 22: portico.inference.v1.StreamMetadata
+	(*InvokeEndpointRequest)(nil),        // 23: portico.inference.v1.InvokeEndpointRequest
+	(*InvokeEndpointResponse)(nil),       // 24: portico.inference.v1.InvokeEndpointResponse
+	(*InvokeEndpointStreamRequest)(nil),  // 25: portico.inference.v1.InvokeEndpointStreamRequest
+	(*InvokeEndpointStreamResponse)(nil), // 26: portico.inference.v1.InvokeEndpointStreamResponse
+	(*EndpointStreamStart)(nil),          // 27: portico.inference.v1.EndpointStreamStart
+	(*PayloadPart)(nil),                  // 28: portico.inference.v1.PayloadPart
+	(*GetUsageRequest)(nil),              // 29: portico.inference.v1.GetUsageRequest
+	(*GetUsageResponse)(nil),             // 30: portico.inference.v1.GetUsageResponse
+	(*v1.Money)(nil),                     // 31: portico.type.v1.Money
+	(*v1.InvocationMetrics)(nil),         // 32: portico.type.v1.InvocationMetrics
+	(*v1.QuotaStatus)(nil),               // 33: portico.type.v1.QuotaStatus
+	(*v1.UsageTotals)(nil),               // 34: portico.type.v1.UsageTotals
+	(*timestamppb.Timestamp)(nil),        // 35: google.protobuf.Timestamp
 }
 var file_portico_inference_v1_inference_proto_depIdxs = []int32{
 	0,  // 0: portico.inference.v1.ListModelsRequest.provider:type_name -> portico.inference.v1.Provider
@@ -2286,51 +2493,55 @@ var file_portico_inference_v1_inference_proto_depIdxs = []int32{
 	0,  // 2: portico.inference.v1.Model.provider:type_name -> portico.inference.v1.Provider
 	7,  // 3: portico.inference.v1.Model.capabilities:type_name -> portico.inference.v1.Capabilities
 	8,  // 4: portico.inference.v1.Model.pricing:type_name -> portico.inference.v1.Pricing
-	29, // 5: portico.inference.v1.Pricing.input_per_1k_tokens:type_name -> portico.type.v1.Money
-	29, // 6: portico.inference.v1.Pricing.output_per_1k_tokens:type_name -> portico.type.v1.Money
+	31, // 5: portico.inference.v1.Pricing.input_per_1k_tokens:type_name -> portico.type.v1.Money
+	31, // 6: portico.inference.v1.Pricing.output_per_1k_tokens:type_name -> portico.type.v1.Money
 	1,  // 7: portico.inference.v1.Message.role:type_name -> portico.inference.v1.Role
 	10, // 8: portico.inference.v1.Message.content:type_name -> portico.inference.v1.ContentBlock
 	11, // 9: portico.inference.v1.ContentBlock.image:type_name -> portico.inference.v1.Image
 	2,  // 10: portico.inference.v1.Image.format:type_name -> portico.inference.v1.ImageFormat
 	9,  // 11: portico.inference.v1.ConverseRequest.messages:type_name -> portico.inference.v1.Message
 	12, // 12: portico.inference.v1.ConverseRequest.inference_config:type_name -> portico.inference.v1.InferenceConfig
-	9,  // 13: portico.inference.v1.ConverseResponse.output:type_name -> portico.inference.v1.Message
-	3,  // 14: portico.inference.v1.ConverseResponse.stop_reason:type_name -> portico.inference.v1.StopReason
-	30, // 15: portico.inference.v1.ConverseResponse.metrics:type_name -> portico.type.v1.InvocationMetrics
-	9,  // 16: portico.inference.v1.ConverseStreamRequest.messages:type_name -> portico.inference.v1.Message
-	12, // 17: portico.inference.v1.ConverseStreamRequest.inference_config:type_name -> portico.inference.v1.InferenceConfig
-	17, // 18: portico.inference.v1.ConverseStreamResponse.start:type_name -> portico.inference.v1.MessageStart
-	18, // 19: portico.inference.v1.ConverseStreamResponse.delta:type_name -> portico.inference.v1.ContentDelta
-	19, // 20: portico.inference.v1.ConverseStreamResponse.stop:type_name -> portico.inference.v1.MessageStop
-	20, // 21: portico.inference.v1.ConverseStreamResponse.metadata:type_name -> portico.inference.v1.StreamMetadata
-	1,  // 22: portico.inference.v1.MessageStart.role:type_name -> portico.inference.v1.Role
-	3,  // 23: portico.inference.v1.MessageStop.stop_reason:type_name -> portico.inference.v1.StopReason
-	30, // 24: portico.inference.v1.StreamMetadata.metrics:type_name -> portico.type.v1.InvocationMetrics
-	30, // 25: portico.inference.v1.InvokeEndpointResponse.metrics:type_name -> portico.type.v1.InvocationMetrics
-	25, // 26: portico.inference.v1.InvokeEndpointStreamResponse.start:type_name -> portico.inference.v1.EndpointStreamStart
-	26, // 27: portico.inference.v1.InvokeEndpointStreamResponse.part:type_name -> portico.inference.v1.PayloadPart
-	20, // 28: portico.inference.v1.InvokeEndpointStreamResponse.metadata:type_name -> portico.inference.v1.StreamMetadata
-	31, // 29: portico.inference.v1.GetUsageResponse.quotas:type_name -> portico.type.v1.QuotaStatus
-	32, // 30: portico.inference.v1.GetUsageResponse.today:type_name -> portico.type.v1.UsageTotals
-	32, // 31: portico.inference.v1.GetUsageResponse.this_month:type_name -> portico.type.v1.UsageTotals
-	33, // 32: portico.inference.v1.GetUsageResponse.as_of:type_name -> google.protobuf.Timestamp
-	4,  // 33: portico.inference.v1.InferenceService.ListModels:input_type -> portico.inference.v1.ListModelsRequest
-	13, // 34: portico.inference.v1.InferenceService.Converse:input_type -> portico.inference.v1.ConverseRequest
-	15, // 35: portico.inference.v1.InferenceService.ConverseStream:input_type -> portico.inference.v1.ConverseStreamRequest
-	21, // 36: portico.inference.v1.InferenceService.InvokeEndpoint:input_type -> portico.inference.v1.InvokeEndpointRequest
-	23, // 37: portico.inference.v1.InferenceService.InvokeEndpointStream:input_type -> portico.inference.v1.InvokeEndpointStreamRequest
-	27, // 38: portico.inference.v1.InferenceService.GetUsage:input_type -> portico.inference.v1.GetUsageRequest
-	5,  // 39: portico.inference.v1.InferenceService.ListModels:output_type -> portico.inference.v1.ListModelsResponse
-	14, // 40: portico.inference.v1.InferenceService.Converse:output_type -> portico.inference.v1.ConverseResponse
-	16, // 41: portico.inference.v1.InferenceService.ConverseStream:output_type -> portico.inference.v1.ConverseStreamResponse
-	22, // 42: portico.inference.v1.InferenceService.InvokeEndpoint:output_type -> portico.inference.v1.InvokeEndpointResponse
-	24, // 43: portico.inference.v1.InferenceService.InvokeEndpointStream:output_type -> portico.inference.v1.InvokeEndpointStreamResponse
-	28, // 44: portico.inference.v1.InferenceService.GetUsage:output_type -> portico.inference.v1.GetUsageResponse
-	39, // [39:45] is the sub-list for method output_type
-	33, // [33:39] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	15, // 13: portico.inference.v1.ConverseRequest.conversation:type_name -> portico.inference.v1.ConversationRef
+	9,  // 14: portico.inference.v1.ConverseResponse.output:type_name -> portico.inference.v1.Message
+	3,  // 15: portico.inference.v1.ConverseResponse.stop_reason:type_name -> portico.inference.v1.StopReason
+	32, // 16: portico.inference.v1.ConverseResponse.metrics:type_name -> portico.type.v1.InvocationMetrics
+	16, // 17: portico.inference.v1.ConverseResponse.conversation:type_name -> portico.inference.v1.ConversationTurn
+	9,  // 18: portico.inference.v1.ConverseStreamRequest.messages:type_name -> portico.inference.v1.Message
+	12, // 19: portico.inference.v1.ConverseStreamRequest.inference_config:type_name -> portico.inference.v1.InferenceConfig
+	15, // 20: portico.inference.v1.ConverseStreamRequest.conversation:type_name -> portico.inference.v1.ConversationRef
+	19, // 21: portico.inference.v1.ConverseStreamResponse.start:type_name -> portico.inference.v1.MessageStart
+	20, // 22: portico.inference.v1.ConverseStreamResponse.delta:type_name -> portico.inference.v1.ContentDelta
+	21, // 23: portico.inference.v1.ConverseStreamResponse.stop:type_name -> portico.inference.v1.MessageStop
+	22, // 24: portico.inference.v1.ConverseStreamResponse.metadata:type_name -> portico.inference.v1.StreamMetadata
+	16, // 25: portico.inference.v1.ConverseStreamResponse.conversation:type_name -> portico.inference.v1.ConversationTurn
+	1,  // 26: portico.inference.v1.MessageStart.role:type_name -> portico.inference.v1.Role
+	3,  // 27: portico.inference.v1.MessageStop.stop_reason:type_name -> portico.inference.v1.StopReason
+	32, // 28: portico.inference.v1.StreamMetadata.metrics:type_name -> portico.type.v1.InvocationMetrics
+	32, // 29: portico.inference.v1.InvokeEndpointResponse.metrics:type_name -> portico.type.v1.InvocationMetrics
+	27, // 30: portico.inference.v1.InvokeEndpointStreamResponse.start:type_name -> portico.inference.v1.EndpointStreamStart
+	28, // 31: portico.inference.v1.InvokeEndpointStreamResponse.part:type_name -> portico.inference.v1.PayloadPart
+	22, // 32: portico.inference.v1.InvokeEndpointStreamResponse.metadata:type_name -> portico.inference.v1.StreamMetadata
+	33, // 33: portico.inference.v1.GetUsageResponse.quotas:type_name -> portico.type.v1.QuotaStatus
+	34, // 34: portico.inference.v1.GetUsageResponse.today:type_name -> portico.type.v1.UsageTotals
+	34, // 35: portico.inference.v1.GetUsageResponse.this_month:type_name -> portico.type.v1.UsageTotals
+	35, // 36: portico.inference.v1.GetUsageResponse.as_of:type_name -> google.protobuf.Timestamp
+	4,  // 37: portico.inference.v1.InferenceService.ListModels:input_type -> portico.inference.v1.ListModelsRequest
+	13, // 38: portico.inference.v1.InferenceService.Converse:input_type -> portico.inference.v1.ConverseRequest
+	17, // 39: portico.inference.v1.InferenceService.ConverseStream:input_type -> portico.inference.v1.ConverseStreamRequest
+	23, // 40: portico.inference.v1.InferenceService.InvokeEndpoint:input_type -> portico.inference.v1.InvokeEndpointRequest
+	25, // 41: portico.inference.v1.InferenceService.InvokeEndpointStream:input_type -> portico.inference.v1.InvokeEndpointStreamRequest
+	29, // 42: portico.inference.v1.InferenceService.GetUsage:input_type -> portico.inference.v1.GetUsageRequest
+	5,  // 43: portico.inference.v1.InferenceService.ListModels:output_type -> portico.inference.v1.ListModelsResponse
+	14, // 44: portico.inference.v1.InferenceService.Converse:output_type -> portico.inference.v1.ConverseResponse
+	18, // 45: portico.inference.v1.InferenceService.ConverseStream:output_type -> portico.inference.v1.ConverseStreamResponse
+	24, // 46: portico.inference.v1.InferenceService.InvokeEndpoint:output_type -> portico.inference.v1.InvokeEndpointResponse
+	26, // 47: portico.inference.v1.InferenceService.InvokeEndpointStream:output_type -> portico.inference.v1.InvokeEndpointStreamResponse
+	30, // 48: portico.inference.v1.InferenceService.GetUsage:output_type -> portico.inference.v1.GetUsageResponse
+	43, // [43:49] is the sub-list for method output_type
+	37, // [37:43] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_portico_inference_v1_inference_proto_init() }
@@ -2343,13 +2554,14 @@ func file_portico_inference_v1_inference_proto_init() {
 		(*ContentBlock_Image)(nil),
 	}
 	file_portico_inference_v1_inference_proto_msgTypes[8].OneofWrappers = []any{}
-	file_portico_inference_v1_inference_proto_msgTypes[12].OneofWrappers = []any{
+	file_portico_inference_v1_inference_proto_msgTypes[14].OneofWrappers = []any{
 		(*ConverseStreamResponse_Start)(nil),
 		(*ConverseStreamResponse_Delta)(nil),
 		(*ConverseStreamResponse_Stop)(nil),
 		(*ConverseStreamResponse_Metadata)(nil),
+		(*ConverseStreamResponse_Conversation)(nil),
 	}
-	file_portico_inference_v1_inference_proto_msgTypes[20].OneofWrappers = []any{
+	file_portico_inference_v1_inference_proto_msgTypes[22].OneofWrappers = []any{
 		(*InvokeEndpointStreamResponse_Start)(nil),
 		(*InvokeEndpointStreamResponse_Part)(nil),
 		(*InvokeEndpointStreamResponse_Metadata)(nil),
@@ -2360,7 +2572,7 @@ func file_portico_inference_v1_inference_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_inference_v1_inference_proto_rawDesc), len(file_portico_inference_v1_inference_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   25,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

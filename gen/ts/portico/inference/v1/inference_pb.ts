@@ -18,7 +18,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file portico/inference/v1/inference.proto.
  */
 export const file_portico_inference_v1_inference: GenFile = /*@__PURE__*/
-  fileDesc("CiRwb3J0aWNvL2luZmVyZW5jZS92MS9pbmZlcmVuY2UucHJvdG8SFHBvcnRpY28uaW5mZXJlbmNlLnYxIkUKEUxpc3RNb2RlbHNSZXF1ZXN0EjAKCHByb3ZpZGVyGAEgASgOMh4ucG9ydGljby5pbmZlcmVuY2UudjEuUHJvdmlkZXIidAoSTGlzdE1vZGVsc1Jlc3BvbnNlEisKBm1vZGVscxgBIAMoCzIbLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1vZGVsEhsKE3ByaWNlX3RhYmxlX3ZlcnNpb24YAiABKAkSFAoMcHJpY2VzX2FzX29mGAMgASgJIrQCCgVNb2RlbBIKCgJpZBgBIAEoCRIwCghwcm92aWRlchgCIAEoDjIeLnBvcnRpY28uaW5mZXJlbmNlLnYxLlByb3ZpZGVyEg4KBmZhbWlseRgDIAEoCRIUCgxkaXNwbGF5X25hbWUYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkSOAoMY2FwYWJpbGl0aWVzGAYgASgLMiIucG9ydGljby5pbmZlcmVuY2UudjEuQ2FwYWJpbGl0aWVzEhYKDmNvbnRleHRfd2luZG93GAcgASgDEhkKEW1heF9vdXRwdXRfdG9rZW5zGAggASgDEi4KB3ByaWNpbmcYCSABKAsyHS5wb3J0aWNvLmluZmVyZW5jZS52MS5QcmljaW5nEhUKDWNvbnRlbnRfdHlwZXMYCiADKAkidQoMQ2FwYWJpbGl0aWVzEhEKCXN0cmVhbWluZxgBIAEoCBIVCg1zeXN0ZW1fcHJvbXB0GAIgASgIEg4KBmltYWdlcxgDIAEoCBISCgptYXhfaW1hZ2VzGAQgASgFEhcKD21heF9pbWFnZV9ieXRlcxgFIAEoAyJ0CgdQcmljaW5nEjMKE2lucHV0X3Blcl8xa190b2tlbnMYASABKAsyFi5wb3J0aWNvLnR5cGUudjEuTW9uZXkSNAoUb3V0cHV0X3Blcl8xa190b2tlbnMYAiABKAsyFi5wb3J0aWNvLnR5cGUudjEuTW9uZXkiaAoHTWVzc2FnZRIoCgRyb2xlGAEgASgOMhoucG9ydGljby5pbmZlcmVuY2UudjEuUm9sZRIzCgdjb250ZW50GAIgAygLMiIucG9ydGljby5pbmZlcmVuY2UudjEuQ29udGVudEJsb2NrIlUKDENvbnRlbnRCbG9jaxIOCgR0ZXh0GAEgASgJSAASLAoFaW1hZ2UYAiABKAsyGy5wb3J0aWNvLmluZmVyZW5jZS52MS5JbWFnZUgAQgcKBWJsb2NrIkgKBUltYWdlEjEKBmZvcm1hdBgBIAEoDjIhLnBvcnRpY28uaW5mZXJlbmNlLnYxLkltYWdlRm9ybWF0EgwKBGRhdGEYAiABKAwimQEKD0luZmVyZW5jZUNvbmZpZxIXCgptYXhfdG9rZW5zGAEgASgFSACIAQESGAoLdGVtcGVyYXR1cmUYAiABKAJIAYgBARISCgV0b3BfcBgDIAEoAkgCiAEBEhYKDnN0b3Bfc2VxdWVuY2VzGAQgAygJQg0KC19tYXhfdG9rZW5zQg4KDF90ZW1wZXJhdHVyZUIICgZfdG9wX3AirAEKD0NvbnZlcnNlUmVxdWVzdBIQCghtb2RlbF9pZBgBIAEoCRIvCghtZXNzYWdlcxgCIAMoCzIdLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1lc3NhZ2USFQoNc3lzdGVtX3Byb21wdBgDIAEoCRI/ChBpbmZlcmVuY2VfY29uZmlnGAQgASgLMiUucG9ydGljby5pbmZlcmVuY2UudjEuSW5mZXJlbmNlQ29uZmlnItcBChBDb252ZXJzZVJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAkSLQoGb3V0cHV0GAIgASgLMh0ucG9ydGljby5pbmZlcmVuY2UudjEuTWVzc2FnZRI1CgtzdG9wX3JlYXNvbhgDIAEoDjIgLnBvcnRpY28uaW5mZXJlbmNlLnYxLlN0b3BSZWFzb24SMwoHbWV0cmljcxgEIAEoCzIiLnBvcnRpY28udHlwZS52MS5JbnZvY2F0aW9uTWV0cmljcxIUCgxndWFyZHJhaWxfaWQYBSABKAkisgEKFUNvbnZlcnNlU3RyZWFtUmVxdWVzdBIQCghtb2RlbF9pZBgBIAEoCRIvCghtZXNzYWdlcxgCIAMoCzIdLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1lc3NhZ2USFQoNc3lzdGVtX3Byb21wdBgDIAEoCRI/ChBpbmZlcmVuY2VfY29uZmlnGAQgASgLMiUucG9ydGljby5pbmZlcmVuY2UudjEuSW5mZXJlbmNlQ29uZmlnIvgBChZDb252ZXJzZVN0cmVhbVJlc3BvbnNlEjMKBXN0YXJ0GAEgASgLMiIucG9ydGljby5pbmZlcmVuY2UudjEuTWVzc2FnZVN0YXJ0SAASMwoFZGVsdGEYAiABKAsyIi5wb3J0aWNvLmluZmVyZW5jZS52MS5Db250ZW50RGVsdGFIABIxCgRzdG9wGAMgASgLMiEucG9ydGljby5pbmZlcmVuY2UudjEuTWVzc2FnZVN0b3BIABI4CghtZXRhZGF0YRgEIAEoCzIkLnBvcnRpY28uaW5mZXJlbmNlLnYxLlN0cmVhbU1ldGFkYXRhSABCBwoFZXZlbnQiXgoMTWVzc2FnZVN0YXJ0EhIKCnJlcXVlc3RfaWQYASABKAkSKAoEcm9sZRgCIAEoDjIaLnBvcnRpY28uaW5mZXJlbmNlLnYxLlJvbGUSEAoIbW9kZWxfaWQYAyABKAkiOQoMQ29udGVudERlbHRhEhsKE2NvbnRlbnRfYmxvY2tfaW5kZXgYASABKAUSDAoEdGV4dBgCIAEoCSJaCgtNZXNzYWdlU3RvcBI1CgtzdG9wX3JlYXNvbhgBIAEoDjIgLnBvcnRpY28uaW5mZXJlbmNlLnYxLlN0b3BSZWFzb24SFAoMZ3VhcmRyYWlsX2lkGAIgASgJIkUKDlN0cmVhbU1ldGFkYXRhEjMKB21ldHJpY3MYASABKAsyIi5wb3J0aWNvLnR5cGUudjEuSW52b2NhdGlvbk1ldHJpY3MifQoVSW52b2tlRW5kcG9pbnRSZXF1ZXN0EhUKDWVuZHBvaW50X25hbWUYASABKAkSFAoMY29udGVudF90eXBlGAIgASgJEg4KBmFjY2VwdBgDIAEoCRIMCgRib2R5GAQgASgMEhkKEWN1c3RvbV9hdHRyaWJ1dGVzGAUgASgJIsQBChZJbnZva2VFbmRwb2ludFJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAkSDAoEYm9keRgCIAEoDBIUCgxjb250ZW50X3R5cGUYAyABKAkSIgoaaW52b2tlZF9wcm9kdWN0aW9uX3ZhcmlhbnQYBCABKAkSGQoRY3VzdG9tX2F0dHJpYnV0ZXMYBSABKAkSMwoHbWV0cmljcxgGIAEoCzIiLnBvcnRpY28udHlwZS52MS5JbnZvY2F0aW9uTWV0cmljcyKDAQobSW52b2tlRW5kcG9pbnRTdHJlYW1SZXF1ZXN0EhUKDWVuZHBvaW50X25hbWUYASABKAkSFAoMY29udGVudF90eXBlGAIgASgJEg4KBmFjY2VwdBgDIAEoCRIMCgRib2R5GAQgASgMEhkKEWN1c3RvbV9hdHRyaWJ1dGVzGAUgASgJItABChxJbnZva2VFbmRwb2ludFN0cmVhbVJlc3BvbnNlEjoKBXN0YXJ0GAEgASgLMikucG9ydGljby5pbmZlcmVuY2UudjEuRW5kcG9pbnRTdHJlYW1TdGFydEgAEjEKBHBhcnQYAiABKAsyIS5wb3J0aWNvLmluZmVyZW5jZS52MS5QYXlsb2FkUGFydEgAEjgKCG1ldGFkYXRhGAMgASgLMiQucG9ydGljby5pbmZlcmVuY2UudjEuU3RyZWFtTWV0YWRhdGFIAEIHCgVldmVudCJjChNFbmRwb2ludFN0cmVhbVN0YXJ0EhIKCnJlcXVlc3RfaWQYASABKAkSFAoMY29udGVudF90eXBlGAIgASgJEiIKGmludm9rZWRfcHJvZHVjdGlvbl92YXJpYW50GAMgASgJIhwKC1BheWxvYWRQYXJ0Eg0KBWJ5dGVzGAEgASgMIhEKD0dldFVzYWdlUmVxdWVzdCLnAQoQR2V0VXNhZ2VSZXNwb25zZRIsCgZxdW90YXMYASADKAsyHC5wb3J0aWNvLnR5cGUudjEuUXVvdGFTdGF0dXMSKwoFdG9kYXkYAiABKAsyHC5wb3J0aWNvLnR5cGUudjEuVXNhZ2VUb3RhbHMSMAoKdGhpc19tb250aBgDIAEoCzIcLnBvcnRpY28udHlwZS52MS5Vc2FnZVRvdGFscxIpCgVhc19vZhgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGwoTcHJpY2VfdGFibGVfdmVyc2lvbhgFIAEoCSpSCghQcm92aWRlchIYChRQUk9WSURFUl9VTlNQRUNJRklFRBAAEhQKEFBST1ZJREVSX0JFRFJPQ0sQARIWChJQUk9WSURFUl9TQUdFTUFLRVIQAio/CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABINCglST0xFX1VTRVIQARISCg5ST0xFX0FTU0lTVEFOVBACKoUBCgtJbWFnZUZvcm1hdBIcChhJTUFHRV9GT1JNQVRfVU5TUEVDSUZJRUQQABIUChBJTUFHRV9GT1JNQVRfUE5HEAESFQoRSU1BR0VfRk9STUFUX0pQRUcQAhIUChBJTUFHRV9GT1JNQVRfR0lGEAMSFQoRSU1BR0VfRk9STUFUX1dFQlAQBCrgAQoKU3RvcFJlYXNvbhIbChdTVE9QX1JFQVNPTl9VTlNQRUNJRklFRBAAEhgKFFNUT1BfUkVBU09OX0VORF9UVVJOEAESGgoWU1RPUF9SRUFTT05fTUFYX1RPS0VOUxACEh0KGVNUT1BfUkVBU09OX1NUT1BfU0VRVUVOQ0UQAxIkCiBTVE9QX1JFQVNPTl9HVUFSRFJBSUxfSU5URVJWRU5FRBAEEiAKHFNUT1BfUkVBU09OX0NPTlRFTlRfRklMVEVSRUQQBRIYChRTVE9QX1JFQVNPTl9UT09MX1VTRRAGMpAFChBJbmZlcmVuY2VTZXJ2aWNlEmQKCkxpc3RNb2RlbHMSJy5wb3J0aWNvLmluZmVyZW5jZS52MS5MaXN0TW9kZWxzUmVxdWVzdBooLnBvcnRpY28uaW5mZXJlbmNlLnYxLkxpc3RNb2RlbHNSZXNwb25zZSIDkAIBElkKCENvbnZlcnNlEiUucG9ydGljby5pbmZlcmVuY2UudjEuQ29udmVyc2VSZXF1ZXN0GiYucG9ydGljby5pbmZlcmVuY2UudjEuQ29udmVyc2VSZXNwb25zZRJtCg5Db252ZXJzZVN0cmVhbRIrLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNvbnZlcnNlU3RyZWFtUmVxdWVzdBosLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNvbnZlcnNlU3RyZWFtUmVzcG9uc2UwARJrCg5JbnZva2VFbmRwb2ludBIrLnBvcnRpY28uaW5mZXJlbmNlLnYxLkludm9rZUVuZHBvaW50UmVxdWVzdBosLnBvcnRpY28uaW5mZXJlbmNlLnYxLkludm9rZUVuZHBvaW50UmVzcG9uc2USfwoUSW52b2tlRW5kcG9pbnRTdHJlYW0SMS5wb3J0aWNvLmluZmVyZW5jZS52MS5JbnZva2VFbmRwb2ludFN0cmVhbVJlcXVlc3QaMi5wb3J0aWNvLmluZmVyZW5jZS52MS5JbnZva2VFbmRwb2ludFN0cmVhbVJlc3BvbnNlMAESXgoIR2V0VXNhZ2USJS5wb3J0aWNvLmluZmVyZW5jZS52MS5HZXRVc2FnZVJlcXVlc3QaJi5wb3J0aWNvLmluZmVyZW5jZS52MS5HZXRVc2FnZVJlc3BvbnNlIgOQAgFCSFpGZ2l0aHViLmNvbS9wb3J0aWNvLWRldi9wb3J0aWNvL2dlbi9nby9wb3J0aWNvL2luZmVyZW5jZS92MTtpbmZlcmVuY2V2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_portico_type_v1_money, file_portico_type_v1_quota, file_portico_type_v1_usage]);
+  fileDesc("CiRwb3J0aWNvL2luZmVyZW5jZS92MS9pbmZlcmVuY2UucHJvdG8SFHBvcnRpY28uaW5mZXJlbmNlLnYxIkUKEUxpc3RNb2RlbHNSZXF1ZXN0EjAKCHByb3ZpZGVyGAEgASgOMh4ucG9ydGljby5pbmZlcmVuY2UudjEuUHJvdmlkZXIidAoSTGlzdE1vZGVsc1Jlc3BvbnNlEisKBm1vZGVscxgBIAMoCzIbLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1vZGVsEhsKE3ByaWNlX3RhYmxlX3ZlcnNpb24YAiABKAkSFAoMcHJpY2VzX2FzX29mGAMgASgJIrQCCgVNb2RlbBIKCgJpZBgBIAEoCRIwCghwcm92aWRlchgCIAEoDjIeLnBvcnRpY28uaW5mZXJlbmNlLnYxLlByb3ZpZGVyEg4KBmZhbWlseRgDIAEoCRIUCgxkaXNwbGF5X25hbWUYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkSOAoMY2FwYWJpbGl0aWVzGAYgASgLMiIucG9ydGljby5pbmZlcmVuY2UudjEuQ2FwYWJpbGl0aWVzEhYKDmNvbnRleHRfd2luZG93GAcgASgDEhkKEW1heF9vdXRwdXRfdG9rZW5zGAggASgDEi4KB3ByaWNpbmcYCSABKAsyHS5wb3J0aWNvLmluZmVyZW5jZS52MS5QcmljaW5nEhUKDWNvbnRlbnRfdHlwZXMYCiADKAkidQoMQ2FwYWJpbGl0aWVzEhEKCXN0cmVhbWluZxgBIAEoCBIVCg1zeXN0ZW1fcHJvbXB0GAIgASgIEg4KBmltYWdlcxgDIAEoCBISCgptYXhfaW1hZ2VzGAQgASgFEhcKD21heF9pbWFnZV9ieXRlcxgFIAEoAyJ0CgdQcmljaW5nEjMKE2lucHV0X3Blcl8xa190b2tlbnMYASABKAsyFi5wb3J0aWNvLnR5cGUudjEuTW9uZXkSNAoUb3V0cHV0X3Blcl8xa190b2tlbnMYAiABKAsyFi5wb3J0aWNvLnR5cGUudjEuTW9uZXkiaAoHTWVzc2FnZRIoCgRyb2xlGAEgASgOMhoucG9ydGljby5pbmZlcmVuY2UudjEuUm9sZRIzCgdjb250ZW50GAIgAygLMiIucG9ydGljby5pbmZlcmVuY2UudjEuQ29udGVudEJsb2NrIlUKDENvbnRlbnRCbG9jaxIOCgR0ZXh0GAEgASgJSAASLAoFaW1hZ2UYAiABKAsyGy5wb3J0aWNvLmluZmVyZW5jZS52MS5JbWFnZUgAQgcKBWJsb2NrIkgKBUltYWdlEjEKBmZvcm1hdBgBIAEoDjIhLnBvcnRpY28uaW5mZXJlbmNlLnYxLkltYWdlRm9ybWF0EgwKBGRhdGEYAiABKAwimQEKD0luZmVyZW5jZUNvbmZpZxIXCgptYXhfdG9rZW5zGAEgASgFSACIAQESGAoLdGVtcGVyYXR1cmUYAiABKAJIAYgBARISCgV0b3BfcBgDIAEoAkgCiAEBEhYKDnN0b3Bfc2VxdWVuY2VzGAQgAygJQg0KC19tYXhfdG9rZW5zQg4KDF90ZW1wZXJhdHVyZUIICgZfdG9wX3Ai6QEKD0NvbnZlcnNlUmVxdWVzdBIQCghtb2RlbF9pZBgBIAEoCRIvCghtZXNzYWdlcxgCIAMoCzIdLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1lc3NhZ2USFQoNc3lzdGVtX3Byb21wdBgDIAEoCRI/ChBpbmZlcmVuY2VfY29uZmlnGAQgASgLMiUucG9ydGljby5pbmZlcmVuY2UudjEuSW5mZXJlbmNlQ29uZmlnEjsKDGNvbnZlcnNhdGlvbhgFIAEoCzIlLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNvbnZlcnNhdGlvblJlZiKVAgoQQ29udmVyc2VSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEi0KBm91dHB1dBgCIAEoCzIdLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1lc3NhZ2USNQoLc3RvcF9yZWFzb24YAyABKA4yIC5wb3J0aWNvLmluZmVyZW5jZS52MS5TdG9wUmVhc29uEjMKB21ldHJpY3MYBCABKAsyIi5wb3J0aWNvLnR5cGUudjEuSW52b2NhdGlvbk1ldHJpY3MSFAoMZ3VhcmRyYWlsX2lkGAUgASgJEjwKDGNvbnZlcnNhdGlvbhgGIAEoCzImLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNvbnZlcnNhdGlvblR1cm4iRQoPQ29udmVyc2F0aW9uUmVmEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRIZChFwYXJlbnRfbWVzc2FnZV9pZBgCIAEoCSKIAQoQQ29udmVyc2F0aW9uVHVybhIXCg9jb252ZXJzYXRpb25faWQYASABKAkSFwoPdXNlcl9tZXNzYWdlX2lkGAIgASgJEhwKFGFzc2lzdGFudF9tZXNzYWdlX2lkGAMgASgJEg0KBXRpdGxlGAQgASgJEhUKDWRyb3BwZWRfdHVybnMYBSABKAUi7wEKFUNvbnZlcnNlU3RyZWFtUmVxdWVzdBIQCghtb2RlbF9pZBgBIAEoCRIvCghtZXNzYWdlcxgCIAMoCzIdLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1lc3NhZ2USFQoNc3lzdGVtX3Byb21wdBgDIAEoCRI/ChBpbmZlcmVuY2VfY29uZmlnGAQgASgLMiUucG9ydGljby5pbmZlcmVuY2UudjEuSW5mZXJlbmNlQ29uZmlnEjsKDGNvbnZlcnNhdGlvbhgFIAEoCzIlLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNvbnZlcnNhdGlvblJlZiK4AgoWQ29udmVyc2VTdHJlYW1SZXNwb25zZRIzCgVzdGFydBgBIAEoCzIiLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1lc3NhZ2VTdGFydEgAEjMKBWRlbHRhGAIgASgLMiIucG9ydGljby5pbmZlcmVuY2UudjEuQ29udGVudERlbHRhSAASMQoEc3RvcBgDIAEoCzIhLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1lc3NhZ2VTdG9wSAASOAoIbWV0YWRhdGEYBCABKAsyJC5wb3J0aWNvLmluZmVyZW5jZS52MS5TdHJlYW1NZXRhZGF0YUgAEj4KDGNvbnZlcnNhdGlvbhgFIAEoCzImLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNvbnZlcnNhdGlvblR1cm5IAEIHCgVldmVudCJeCgxNZXNzYWdlU3RhcnQSEgoKcmVxdWVzdF9pZBgBIAEoCRIoCgRyb2xlGAIgASgOMhoucG9ydGljby5pbmZlcmVuY2UudjEuUm9sZRIQCghtb2RlbF9pZBgDIAEoCSI5CgxDb250ZW50RGVsdGESGwoTY29udGVudF9ibG9ja19pbmRleBgBIAEoBRIMCgR0ZXh0GAIgASgJIloKC01lc3NhZ2VTdG9wEjUKC3N0b3BfcmVhc29uGAEgASgOMiAucG9ydGljby5pbmZlcmVuY2UudjEuU3RvcFJlYXNvbhIUCgxndWFyZHJhaWxfaWQYAiABKAkiRQoOU3RyZWFtTWV0YWRhdGESMwoHbWV0cmljcxgBIAEoCzIiLnBvcnRpY28udHlwZS52MS5JbnZvY2F0aW9uTWV0cmljcyJ9ChVJbnZva2VFbmRwb2ludFJlcXVlc3QSFQoNZW5kcG9pbnRfbmFtZRgBIAEoCRIUCgxjb250ZW50X3R5cGUYAiABKAkSDgoGYWNjZXB0GAMgASgJEgwKBGJvZHkYBCABKAwSGQoRY3VzdG9tX2F0dHJpYnV0ZXMYBSABKAkixAEKFkludm9rZUVuZHBvaW50UmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRIMCgRib2R5GAIgASgMEhQKDGNvbnRlbnRfdHlwZRgDIAEoCRIiChppbnZva2VkX3Byb2R1Y3Rpb25fdmFyaWFudBgEIAEoCRIZChFjdXN0b21fYXR0cmlidXRlcxgFIAEoCRIzCgdtZXRyaWNzGAYgASgLMiIucG9ydGljby50eXBlLnYxLkludm9jYXRpb25NZXRyaWNzIoMBChtJbnZva2VFbmRwb2ludFN0cmVhbVJlcXVlc3QSFQoNZW5kcG9pbnRfbmFtZRgBIAEoCRIUCgxjb250ZW50X3R5cGUYAiABKAkSDgoGYWNjZXB0GAMgASgJEgwKBGJvZHkYBCABKAwSGQoRY3VzdG9tX2F0dHJpYnV0ZXMYBSABKAki0AEKHEludm9rZUVuZHBvaW50U3RyZWFtUmVzcG9uc2USOgoFc3RhcnQYASABKAsyKS5wb3J0aWNvLmluZmVyZW5jZS52MS5FbmRwb2ludFN0cmVhbVN0YXJ0SAASMQoEcGFydBgCIAEoCzIhLnBvcnRpY28uaW5mZXJlbmNlLnYxLlBheWxvYWRQYXJ0SAASOAoIbWV0YWRhdGEYAyABKAsyJC5wb3J0aWNvLmluZmVyZW5jZS52MS5TdHJlYW1NZXRhZGF0YUgAQgcKBWV2ZW50ImMKE0VuZHBvaW50U3RyZWFtU3RhcnQSEgoKcmVxdWVzdF9pZBgBIAEoCRIUCgxjb250ZW50X3R5cGUYAiABKAkSIgoaaW52b2tlZF9wcm9kdWN0aW9uX3ZhcmlhbnQYAyABKAkiHAoLUGF5bG9hZFBhcnQSDQoFYnl0ZXMYASABKAwiEQoPR2V0VXNhZ2VSZXF1ZXN0IucBChBHZXRVc2FnZVJlc3BvbnNlEiwKBnF1b3RhcxgBIAMoCzIcLnBvcnRpY28udHlwZS52MS5RdW90YVN0YXR1cxIrCgV0b2RheRgCIAEoCzIcLnBvcnRpY28udHlwZS52MS5Vc2FnZVRvdGFscxIwCgp0aGlzX21vbnRoGAMgASgLMhwucG9ydGljby50eXBlLnYxLlVzYWdlVG90YWxzEikKBWFzX29mGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIbChNwcmljZV90YWJsZV92ZXJzaW9uGAUgASgJKlIKCFByb3ZpZGVyEhgKFFBST1ZJREVSX1VOU1BFQ0lGSUVEEAASFAoQUFJPVklERVJfQkVEUk9DSxABEhYKElBST1ZJREVSX1NBR0VNQUtFUhACKj8KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg0KCVJPTEVfVVNFUhABEhIKDlJPTEVfQVNTSVNUQU5UEAIqhQEKC0ltYWdlRm9ybWF0EhwKGElNQUdFX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhQKEElNQUdFX0ZPUk1BVF9QTkcQARIVChFJTUFHRV9GT1JNQVRfSlBFRxACEhQKEElNQUdFX0ZPUk1BVF9HSUYQAxIVChFJTUFHRV9GT1JNQVRfV0VCUBAEKuABCgpTdG9wUmVhc29uEhsKF1NUT1BfUkVBU09OX1VOU1BFQ0lGSUVEEAASGAoUU1RPUF9SRUFTT05fRU5EX1RVUk4QARIaChZTVE9QX1JFQVNPTl9NQVhfVE9LRU5TEAISHQoZU1RPUF9SRUFTT05fU1RPUF9TRVFVRU5DRRADEiQKIFNUT1BfUkVBU09OX0dVQVJEUkFJTF9JTlRFUlZFTkVEEAQSIAocU1RPUF9SRUFTT05fQ09OVEVOVF9GSUxURVJFRBAFEhgKFFNUT1BfUkVBU09OX1RPT0xfVVNFEAYykAUKEEluZmVyZW5jZVNlcnZpY2USZAoKTGlzdE1vZGVscxInLnBvcnRpY28uaW5mZXJlbmNlLnYxLkxpc3RNb2RlbHNSZXF1ZXN0GigucG9ydGljby5pbmZlcmVuY2UudjEuTGlzdE1vZGVsc1Jlc3BvbnNlIgOQAgESWQoIQ29udmVyc2USJS5wb3J0aWNvLmluZmVyZW5jZS52MS5Db252ZXJzZVJlcXVlc3QaJi5wb3J0aWNvLmluZmVyZW5jZS52MS5Db252ZXJzZVJlc3BvbnNlEm0KDkNvbnZlcnNlU3RyZWFtEisucG9ydGljby5pbmZlcmVuY2UudjEuQ29udmVyc2VTdHJlYW1SZXF1ZXN0GiwucG9ydGljby5pbmZlcmVuY2UudjEuQ29udmVyc2VTdHJlYW1SZXNwb25zZTABEmsKDkludm9rZUVuZHBvaW50EisucG9ydGljby5pbmZlcmVuY2UudjEuSW52b2tlRW5kcG9pbnRSZXF1ZXN0GiwucG9ydGljby5pbmZlcmVuY2UudjEuSW52b2tlRW5kcG9pbnRSZXNwb25zZRJ/ChRJbnZva2VFbmRwb2ludFN0cmVhbRIxLnBvcnRpY28uaW5mZXJlbmNlLnYxLkludm9rZUVuZHBvaW50U3RyZWFtUmVxdWVzdBoyLnBvcnRpY28uaW5mZXJlbmNlLnYxLkludm9rZUVuZHBvaW50U3RyZWFtUmVzcG9uc2UwARJeCghHZXRVc2FnZRIlLnBvcnRpY28uaW5mZXJlbmNlLnYxLkdldFVzYWdlUmVxdWVzdBomLnBvcnRpY28uaW5mZXJlbmNlLnYxLkdldFVzYWdlUmVzcG9uc2UiA5ACAUJIWkZnaXRodWIuY29tL3BvcnRpY28tZGV2L3BvcnRpY28vZ2VuL2dvL3BvcnRpY28vaW5mZXJlbmNlL3YxO2luZmVyZW5jZXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_portico_type_v1_money, file_portico_type_v1_quota, file_portico_type_v1_usage]);
 
 /**
  * ListModelsRequest may narrow the list by provider.
@@ -407,6 +407,16 @@ export type ConverseRequest = Message$1<"portico.inference.v1.ConverseRequest"> 
    * @generated from field: portico.inference.v1.InferenceConfig inference_config = 4;
    */
   inferenceConfig?: InferenceConfig | undefined;
+
+  /**
+   * When set, the service keeps the conversation (see portico.conversation.v1): messages
+   * holds only the new user turn, the service supplies the history from the store, stores
+   * the user turn before calling the model and the answer after it, however it ends.
+   * When unset, messages holds the whole conversation and nothing is stored.
+   *
+   * @generated from field: portico.inference.v1.ConversationRef conversation = 5;
+   */
+  conversation?: ConversationRef | undefined;
 };
 
 /**
@@ -456,6 +466,13 @@ export type ConverseResponse = Message$1<"portico.inference.v1.ConverseResponse"
    * @generated from field: string guardrail_id = 5;
    */
   guardrailId: string;
+
+  /**
+   * For a request with a conversation reference, where the turn was stored.
+   *
+   * @generated from field: portico.inference.v1.ConversationTurn conversation = 6;
+   */
+  conversation?: ConversationTurn | undefined;
 };
 
 /**
@@ -464,6 +481,86 @@ export type ConverseResponse = Message$1<"portico.inference.v1.ConverseResponse"
  */
 export const ConverseResponseSchema: GenMessage<ConverseResponse> = /*@__PURE__*/
   messageDesc(file_portico_inference_v1_inference, 10);
+
+/**
+ * ConversationRef names the server-kept conversation a request continues.
+ *
+ * @generated from message portico.inference.v1.ConversationRef
+ */
+export type ConversationRef = Message$1<"portico.inference.v1.ConversationRef"> & {
+  /**
+   * The conversation to continue; empty starts a new one, whose id the response returns.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * The message the new user turn follows; empty means the conversation's latest message
+   * (and must be empty for a new conversation). Naming an earlier message (to edit and
+   * resend, or to regenerate an answer) replaces every message that followed it.
+   *
+   * @generated from field: string parent_message_id = 2;
+   */
+  parentMessageId: string;
+};
+
+/**
+ * Describes the message portico.inference.v1.ConversationRef.
+ * Use `create(ConversationRefSchema)` to create a new message.
+ */
+export const ConversationRefSchema: GenMessage<ConversationRef> = /*@__PURE__*/
+  messageDesc(file_portico_inference_v1_inference, 11);
+
+/**
+ * ConversationTurn says where a turn of a server-kept conversation was stored.
+ *
+ * @generated from message portico.inference.v1.ConversationTurn
+ */
+export type ConversationTurn = Message$1<"portico.inference.v1.ConversationTurn"> & {
+  /**
+   * The conversation's id; new when the request started a conversation.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * The id of the stored user turn.
+   *
+   * @generated from field: string user_message_id = 2;
+   */
+  userMessageId: string;
+
+  /**
+   * The id of the stored answer.
+   *
+   * @generated from field: string assistant_message_id = 3;
+   */
+  assistantMessageId: string;
+
+  /**
+   * The conversation's title.
+   *
+   * @generated from field: string title = 4;
+   */
+  title: string;
+
+  /**
+   * How many of the oldest turns were left out of what was sent to the model because the
+   * conversation no longer fits the model's context window; 0 when all were sent.
+   *
+   * @generated from field: int32 dropped_turns = 5;
+   */
+  droppedTurns: number;
+};
+
+/**
+ * Describes the message portico.inference.v1.ConversationTurn.
+ * Use `create(ConversationTurnSchema)` to create a new message.
+ */
+export const ConversationTurnSchema: GenMessage<ConversationTurn> = /*@__PURE__*/
+  messageDesc(file_portico_inference_v1_inference, 12);
 
 /**
  * ConverseStreamRequest is a conversation to continue, with the answer streamed. Its fields
@@ -499,6 +596,16 @@ export type ConverseStreamRequest = Message$1<"portico.inference.v1.ConverseStre
    * @generated from field: portico.inference.v1.InferenceConfig inference_config = 4;
    */
   inferenceConfig?: InferenceConfig | undefined;
+
+  /**
+   * When set, the service keeps the conversation (see portico.conversation.v1): messages
+   * holds only the new user turn, the service supplies the history from the store, stores
+   * the user turn before calling the model and the answer after it, however it ends.
+   * When unset, messages holds the whole conversation and nothing is stored.
+   *
+   * @generated from field: portico.inference.v1.ConversationRef conversation = 5;
+   */
+  conversation?: ConversationRef | undefined;
 };
 
 /**
@@ -506,11 +613,12 @@ export type ConverseStreamRequest = Message$1<"portico.inference.v1.ConverseStre
  * Use `create(ConverseStreamRequestSchema)` to create a new message.
  */
 export const ConverseStreamRequestSchema: GenMessage<ConverseStreamRequest> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 11);
+  messageDesc(file_portico_inference_v1_inference, 13);
 
 /**
  * ConverseStreamResponse is one event of a streamed answer. A successful stream carries one
- * start, any number of deltas, one stop and one metadata event, in that order.
+ * start, for a request with a conversation reference one conversation event, any number of
+ * deltas, one stop and one metadata event, in that order.
  *
  * @generated from message portico.inference.v1.ConverseStreamResponse
  */
@@ -552,6 +660,15 @@ export type ConverseStreamResponse = Message$1<"portico.inference.v1.ConverseStr
      */
     value: StreamMetadata;
     case: "metadata";
+  } | {
+    /**
+     * Where the turn is stored, for a request with a conversation reference; sent once,
+     * right after start.
+     *
+     * @generated from field: portico.inference.v1.ConversationTurn conversation = 5;
+     */
+    value: ConversationTurn;
+    case: "conversation";
   } | { case: undefined; value?: undefined };
 };
 
@@ -560,7 +677,7 @@ export type ConverseStreamResponse = Message$1<"portico.inference.v1.ConverseStr
  * Use `create(ConverseStreamResponseSchema)` to create a new message.
  */
 export const ConverseStreamResponseSchema: GenMessage<ConverseStreamResponse> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 12);
+  messageDesc(file_portico_inference_v1_inference, 14);
 
 /**
  * MessageStart opens a streamed answer.
@@ -595,7 +712,7 @@ export type MessageStart = Message$1<"portico.inference.v1.MessageStart"> & {
  * Use `create(MessageStartSchema)` to create a new message.
  */
 export const MessageStartSchema: GenMessage<MessageStart> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 13);
+  messageDesc(file_portico_inference_v1_inference, 15);
 
 /**
  * ContentDelta carries the next piece of generated text.
@@ -623,7 +740,7 @@ export type ContentDelta = Message$1<"portico.inference.v1.ContentDelta"> & {
  * Use `create(ContentDeltaSchema)` to create a new message.
  */
 export const ContentDeltaSchema: GenMessage<ContentDelta> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 14);
+  messageDesc(file_portico_inference_v1_inference, 16);
 
 /**
  * MessageStop closes a streamed answer.
@@ -651,7 +768,7 @@ export type MessageStop = Message$1<"portico.inference.v1.MessageStop"> & {
  * Use `create(MessageStopSchema)` to create a new message.
  */
 export const MessageStopSchema: GenMessage<MessageStop> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 15);
+  messageDesc(file_portico_inference_v1_inference, 17);
 
 /**
  * StreamMetadata reports the final usage of a streamed answer.
@@ -672,7 +789,7 @@ export type StreamMetadata = Message$1<"portico.inference.v1.StreamMetadata"> & 
  * Use `create(StreamMetadataSchema)` to create a new message.
  */
 export const StreamMetadataSchema: GenMessage<StreamMetadata> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 16);
+  messageDesc(file_portico_inference_v1_inference, 18);
 
 /**
  * InvokeEndpointRequest is a payload for a SageMaker endpoint.
@@ -722,7 +839,7 @@ export type InvokeEndpointRequest = Message$1<"portico.inference.v1.InvokeEndpoi
  * Use `create(InvokeEndpointRequestSchema)` to create a new message.
  */
 export const InvokeEndpointRequestSchema: GenMessage<InvokeEndpointRequest> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 17);
+  messageDesc(file_portico_inference_v1_inference, 19);
 
 /**
  * InvokeEndpointResponse is an endpoint's response.
@@ -778,7 +895,7 @@ export type InvokeEndpointResponse = Message$1<"portico.inference.v1.InvokeEndpo
  * Use `create(InvokeEndpointResponseSchema)` to create a new message.
  */
 export const InvokeEndpointResponseSchema: GenMessage<InvokeEndpointResponse> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 18);
+  messageDesc(file_portico_inference_v1_inference, 20);
 
 /**
  * InvokeEndpointStreamRequest is a payload for a SageMaker endpoint that streams its
@@ -828,7 +945,7 @@ export type InvokeEndpointStreamRequest = Message$1<"portico.inference.v1.Invoke
  * Use `create(InvokeEndpointStreamRequestSchema)` to create a new message.
  */
 export const InvokeEndpointStreamRequestSchema: GenMessage<InvokeEndpointStreamRequest> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 19);
+  messageDesc(file_portico_inference_v1_inference, 21);
 
 /**
  * InvokeEndpointStreamResponse is one event of a streamed endpoint response: one start, any
@@ -874,7 +991,7 @@ export type InvokeEndpointStreamResponse = Message$1<"portico.inference.v1.Invok
  * Use `create(InvokeEndpointStreamResponseSchema)` to create a new message.
  */
 export const InvokeEndpointStreamResponseSchema: GenMessage<InvokeEndpointStreamResponse> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 20);
+  messageDesc(file_portico_inference_v1_inference, 22);
 
 /**
  * EndpointStreamStart opens a streamed endpoint response.
@@ -909,7 +1026,7 @@ export type EndpointStreamStart = Message$1<"portico.inference.v1.EndpointStream
  * Use `create(EndpointStreamStartSchema)` to create a new message.
  */
 export const EndpointStreamStartSchema: GenMessage<EndpointStreamStart> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 21);
+  messageDesc(file_portico_inference_v1_inference, 23);
 
 /**
  * PayloadPart is a piece of a streamed endpoint response.
@@ -930,7 +1047,7 @@ export type PayloadPart = Message$1<"portico.inference.v1.PayloadPart"> & {
  * Use `create(PayloadPartSchema)` to create a new message.
  */
 export const PayloadPartSchema: GenMessage<PayloadPart> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 22);
+  messageDesc(file_portico_inference_v1_inference, 24);
 
 /**
  * GetUsageRequest has no fields: it reports on the caller.
@@ -945,7 +1062,7 @@ export type GetUsageRequest = Message$1<"portico.inference.v1.GetUsageRequest"> 
  * Use `create(GetUsageRequestSchema)` to create a new message.
  */
 export const GetUsageRequestSchema: GenMessage<GetUsageRequest> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 23);
+  messageDesc(file_portico_inference_v1_inference, 25);
 
 /**
  * GetUsageResponse reports the caller's usage and quotas.
@@ -994,7 +1111,7 @@ export type GetUsageResponse = Message$1<"portico.inference.v1.GetUsageResponse"
  * Use `create(GetUsageResponseSchema)` to create a new message.
  */
 export const GetUsageResponseSchema: GenMessage<GetUsageResponse> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 24);
+  messageDesc(file_portico_inference_v1_inference, 26);
 
 /**
  * Provider is the AWS service that runs a model.
