@@ -36,7 +36,9 @@ type Object struct {
 	Data []byte
 }
 
-// Store keeps attachments. Implementations are safe for concurrent use.
+// Store keeps attachments. Implementations are safe for concurrent use. Every method refuses
+// a key that [Key.Segments] refuses, and Put a content type that [CheckContentType] refuses,
+// with an error matching ErrInvalid, before touching the backing store.
 type Store interface {
 	// Put stores data under key, replacing what was there.
 	Put(ctx context.Context, key Key, contentType string, data []byte) error
