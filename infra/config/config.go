@@ -69,6 +69,41 @@ type Config struct {
 	// AssetDir is the directory holding <name>/bootstrap for every Lambda (make build writes
 	// build/lambda); relative paths are relative to infra/.
 	AssetDir string `yaml:"assetDir"`
+	// Conversations configures the server-kept conversations and their attachments.
+	Conversations Conversations `yaml:"conversations"`
+	// Alerts configures where quota and budget alerts go besides the EventBridge bus.
+	Alerts Alerts `yaml:"alerts"`
+}
+
+// Conversations configures the conversation table and the attachment bucket.
+type Conversations struct {
+	// RetentionDays is how long a conversation's messages and attachments are kept
+	// (PORTICO_CONVERSATION_RETENTION_DAYS: DynamoDB's time to live on expiresAt, and the
+	// attachment bucket's lifecycle expiration); 0 keeps them until their owner deletes them.
+	RetentionDays int `yaml:"retentionDays"`
+}
+
+// MaxRetentionDays is the longest conversation retention accepted (10 years).
+const MaxRetentionDays = 3650
+
+// Alerts configures the notifications of the quota and budget alerts that the services put
+// on the governance event bus (PORTICO_EVENT_BUS).
+type Alerts struct {
+	// Emails subscribe to an SNS topic (encrypted with the environment's key) that an
+	// EventBridge rule feeds with every "Portico Quota Threshold Crossed" event. Empty: no
+	// topic; the events stay on the bus for whatever the operator attaches.
+	Emails []string `yaml:"emails"`
+}
+
+// KnowledgeBase is one Amazon Bedrock knowledge base the services may retrieve from.
+type KnowledgeBase struct {
+	// ID is the knowledge base id (10 upper-case letters and digits).
+	ID string `yaml:"id"`
+	// Region is the knowledge base's region; empty means the environment's. A knowledge base
+	// is retrieved from in its own region and account, which must be the environment's.
+	Region string `yaml:"region"`
+	// AccountID is the knowledge base's account; empty means the environment's.
+	AccountID string `yaml:"accountId"`
 }
 
 // Web configures the CloudFront distribution and the BFF.
@@ -183,6 +218,9 @@ type Models struct {
 	// Guardrails lists Bedrock guardrail ids in Region that the policy may apply
 	// (bedrock:ApplyGuardrail is granted on exactly these).
 	Guardrails []string `yaml:"guardrails"`
+	// KnowledgeBases lists the Bedrock knowledge bases of the deployed catalog
+	// (bedrock:Retrieve is granted on exactly these; none listed, no grant).
+	KnowledgeBases []KnowledgeBase `yaml:"knowledgeBases"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("1h", "720h").
@@ -251,6 +289,8 @@ var (
 	// white space, which neither the cognito:groups claim nor the policy file can carry.
 	groupRE     = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$`)
 	guardrailRE = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
+	// kbRE is a Bedrock knowledge base id.
+	kbRE = regexp.MustCompile(`^[0-9A-Z]{10}$`)
 )
 
 // EntraProviderName is the Cognito identity provider name of the Entra ID federation.
@@ -381,6 +421,30 @@ func (c *Config) Validate() error {
 			bad("models.guardrails", "%q is not a guardrail id", g)
 		}
 	}
+	kbs := map[string]bool{}
+	for _, kb := range c.Models.KnowledgeBases {
+		switch {
+		case !kbRE.MatchString(kb.ID):
+			bad("models.knowledgeBases", "%q is not a knowledge base id (10 upper-case letters and digits)", kb.ID)
+		case kbs[kb.ID]:
+			bad("models.knowledgeBases", "%q is listed twice", kb.ID)
+		}
+		kbs[kb.ID] = true
+		if kb.Region != "" && kb.Region != c.Region {
+			bad("models.knowledgeBases", "%s: region %q is not the environment's %q (the services retrieve in their own region)", kb.ID, kb.Region, c.Region)
+		}
+		if kb.AccountID != "" && kb.AccountID != c.Account {
+			bad("models.knowledgeBases", "%s: account %q is not the environment's (a knowledge base is retrieved from in its own account)", kb.ID, kb.AccountID)
+		}
+	}
+	if d := c.Conversations.RetentionDays; d < 0 || d > MaxRetentionDays {
+		bad("conversations.retentionDays", "%d is outside 0 (keep) ..%d days", d, MaxRetentionDays)
+	}
+	for _, m := range c.Alerts.Emails {
+		if !emailRE.MatchString(m) {
+			bad("alerts.emails", "%q is not an e-mail address", m)
+		}
+	}
 	switch p := filepath.ToSlash(filepath.Clean(c.PolicyFile)); {
 	case strings.TrimSpace(c.PolicyFile) == "":
 		bad("policyFile", "required: the services would otherwise run on their embedded development policy (see config/policies/)")
@@ -427,6 +491,17 @@ func (c *Config) GuardrailARNs() []string {
 	var arns []string
 	for _, g := range c.Models.Guardrails {
 		arns = append(arns, fmt.Sprintf("arn:aws:bedrock:%s:%s:guardrail/%s", c.Region, c.Account, g))
+	}
+	slices.Sort(arns)
+	return slices.Compact(arns)
+}
+
+// KnowledgeBaseARNs lists the ARNs of the configured Bedrock knowledge bases, in the
+// environment's region and account.
+func (c *Config) KnowledgeBaseARNs() []string {
+	var arns []string
+	for _, kb := range c.Models.KnowledgeBases {
+		arns = append(arns, fmt.Sprintf("arn:aws:bedrock:%s:%s:knowledge-base/%s", c.Region, c.Account, kb.ID))
 	}
 	slices.Sort(arns)
 	return slices.Compact(arns)

@@ -58,6 +58,25 @@ func TestValidateRejects(t *testing.T) {
 		{"no policy file", func(c *Config) { c.PolicyFile = "" }, "policyFile: required"},
 		{"blank policy file", func(c *Config) { c.PolicyFile = "  " }, "policyFile: required"},
 		{"dev policy", func(c *Config) { c.PolicyFile = "../services/policy/dev.yaml" }, "development policy"},
+		{"negative retention", func(c *Config) { c.Conversations.RetentionDays = -1 }, "conversations.retentionDays"},
+		{"retention past ten years", func(c *Config) { c.Conversations.RetentionDays = MaxRetentionDays + 1 }, "conversations.retentionDays"},
+		{"bad alert e-mail", func(c *Config) { c.Alerts.Emails = []string{"not-an-address"} }, "alerts.emails"},
+		{"knowledge base id lower case", func(c *Config) {
+			c.Models.KnowledgeBases = []KnowledgeBase{{ID: "abcdefghij"}}
+		}, "models.knowledgeBases"},
+		{"knowledge base ARN instead of id", func(c *Config) {
+			c.Models.KnowledgeBases = []KnowledgeBase{{ID: "arn:aws:bedrock:us-east-1:111111111111:knowledge-base/ABCDEFGHIJ"}}
+		}, "models.knowledgeBases"},
+		{"knowledge base wildcard", func(c *Config) { c.Models.KnowledgeBases = []KnowledgeBase{{ID: "*"}} }, "models.knowledgeBases"},
+		{"knowledge base twice", func(c *Config) {
+			c.Models.KnowledgeBases = []KnowledgeBase{{ID: "ABCDEFGHIJ"}, {ID: "ABCDEFGHIJ"}}
+		}, "listed twice"},
+		{"knowledge base in another account", func(c *Config) {
+			c.Models.KnowledgeBases = []KnowledgeBase{{ID: "ABCDEFGHIJ", AccountID: "999999999999"}}
+		}, "its own account"},
+		{"knowledge base in another region", func(c *Config) {
+			c.Models.KnowledgeBases = []KnowledgeBase{{ID: "ABCDEFGHIJ", Region: "ap-south-1"}}
+		}, "own region"},
 		{"dev policy, roundabout", func(c *Config) { c.PolicyFile = "config/../../services/policy/./dev.yaml" }, "development policy"},
 		{"dev policy, absolute", func(c *Config) { c.PolicyFile = "/src/portico/services/policy/dev.yaml" }, "development policy"},
 		{"no groups", func(c *Config) { c.Identity.Groups = nil; c.Identity.EntraGroups = nil }, "identity.groups: at least one"},
@@ -177,5 +196,29 @@ func TestPublicURL(t *testing.T) {
 	c.Web.PublicURL = "https://portico.example.com/"
 	if got := c.PublicURL(); got != "https://portico.example.com" {
 		t.Errorf("PublicURL() with override = %q", got)
+	}
+}
+
+func TestKnowledgeBaseARNs(t *testing.T) {
+	t.Parallel()
+	c, err := Load("uat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Models.KnowledgeBases = []KnowledgeBase{{ID: "ZZZZZZZZZ1"}, {ID: "AAAAAAAAA1", Region: c.Region, AccountID: c.Account}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got := c.KnowledgeBaseARNs()
+	want := []string{
+		"arn:aws:bedrock:" + c.Region + ":" + c.Account + ":knowledge-base/AAAAAAAAA1",
+		"arn:aws:bedrock:" + c.Region + ":" + c.Account + ":knowledge-base/ZZZZZZZZZ1",
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("KnowledgeBaseARNs = %q, want %q", got, want)
+	}
+	c.Models.KnowledgeBases = nil
+	if got := c.KnowledgeBaseARNs(); len(got) != 0 {
+		t.Errorf("no knowledge bases: ARNs %q", got)
 	}
 }

@@ -27,11 +27,33 @@ var BinaryMediaTypes = []string{
 	"application/octet-stream",
 }
 
-// Service paths: Connect routes /<package.Service>/<Method>.
-var servicePaths = map[string]string{
-	"identity":  "portico.identity.v1.IdentityService",
-	"inference": "portico.inference.v1.InferenceService",
-	"admin":     "portico.admin.v1.AdminService",
+// serviceRoute is one Connect service (routed /<package.Service>/<Method>) and the function
+// (by PORTICO_SERVICE name) that serves it.
+type serviceRoute struct{ path, fn string }
+
+// ServiceRoutes are the Connect services behind API Gateway. The conversations and the API
+// keys are served by the function that mounts inference (PORTICO_SERVICE=inference): it
+// holds their stores and grants.
+var ServiceRoutes = []serviceRoute{
+	{"portico.identity.v1.IdentityService", "identity"},
+	{"portico.inference.v1.InferenceService", "inference"},
+	{"portico.admin.v1.AdminService", "admin"},
+	{"portico.conversation.v1.ConversationService", "inference"},
+	{"portico.apikey.v1.ApiKeyService", "inference"},
+}
+
+// OpenAI-compatible endpoint: its resources under the stage, as the services route them
+// (services: /v1/models, /v1/chat/completions), so its base URL is <stage URL>/v1.
+const (
+	OpenAIModelsPath = "/v1/models"
+	OpenAIChatPath   = "/v1/chat/completions"
+)
+
+// OpenAIRoutes are the OpenAI-compatible endpoint's methods, all served by the inference
+// function behind the same authorizer (which accepts Portico API keys there).
+var OpenAIRoutes = []struct{ path, verb string }{
+	{OpenAIModelsPath, "GET"},
+	{OpenAIChatPath, "POST"},
 }
 
 // accessLogFormat is the stage's JSON access log line: who, what, how it ended, and why the
@@ -181,30 +203,43 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 		ValidateRequestBody:       jsii.Bool(true), // no request models: Connect bodies pass as they are
 	})
 
-	for _, s := range []struct {
-		name string
-		fn   *goFunction
-	}{{"identity", svc.identity}, {"inference", svc.inference}, {"admin", svc.admin}} {
-		res := a.rest.Root().AddResource(jsii.String(servicePaths[s.name]), nil).AddResource(jsii.String("{method}"), nil)
-		// Streamed proxy integration: API Gateway invokes the function with
-		// InvokeWithResponseStream and forwards bytes as they come (server-streaming RPCs).
-		integration := awsapigateway.NewLambdaIntegration(s.fn.fn, &awsapigateway.LambdaIntegrationOptions{
+	fns := map[string]*goFunction{"identity": svc.identity, "inference": svc.inference, "admin": svc.admin}
+	// Streamed proxy integrations, one per function: API Gateway invokes the function with
+	// InvokeWithResponseStream and forwards bytes as they come (server-streaming RPCs and
+	// the OpenAI endpoint's server-sent events).
+	integrations := map[string]awsapigateway.LambdaIntegration{}
+	integration := func(fn string) awsapigateway.LambdaIntegration {
+		if i, ok := integrations[fn]; ok {
+			return i
+		}
+		i := awsapigateway.NewLambdaIntegration(fns[fn].fn, &awsapigateway.LambdaIntegrationOptions{
 			Proxy:                jsii.Bool(true),
 			ResponseTransferMode: awsapigateway.ResponseTransferMode_STREAM,
 			AllowTestInvoke:      jsii.Bool(false),
 		})
+		integrations[fn] = i
+		return i
+	}
+	method := func(res awsapigateway.IResource, verb, fn string) {
+		m := res.AddMethod(jsii.String(verb), integration(fn), &awsapigateway.MethodOptions{
+			AuthorizationType: awsapigateway.AuthorizationType_CUSTOM,
+			Authorizer:        authorizer,
+			RequestValidator:  validator,
+			RequestParameters: &map[string]*bool{"method.request.header." + AuthorizerHeader: jsii.Bool(true)},
+		})
+		// A streamed response may run up to 15 minutes (the L2 caps the timeout at 29 s).
+		cfn := m.Node().DefaultChild().(awsapigateway.CfnMethod)
+		cfn.AddPropertyOverride(jsii.String("Integration.TimeoutInMillis"), jsii.Number(900_000))
+		a.methods = append(a.methods, m)
+	}
+	for _, r := range ServiceRoutes {
+		res := a.rest.Root().AddResource(jsii.String(r.path), nil).AddResource(jsii.String("{method}"), nil)
 		for _, verb := range []string{"GET", "POST"} {
-			m := res.AddMethod(jsii.String(verb), integration, &awsapigateway.MethodOptions{
-				AuthorizationType: awsapigateway.AuthorizationType_CUSTOM,
-				Authorizer:        authorizer,
-				RequestValidator:  validator,
-				RequestParameters: &map[string]*bool{"method.request.header." + AuthorizerHeader: jsii.Bool(true)},
-			})
-			// A streamed response may run up to 15 minutes (the L2 caps the timeout at 29 s).
-			cfn := m.Node().DefaultChild().(awsapigateway.CfnMethod)
-			cfn.AddPropertyOverride(jsii.String("Integration.TimeoutInMillis"), jsii.Number(900_000))
-			a.methods = append(a.methods, m)
+			method(res, verb, r.fn)
 		}
+	}
+	for _, r := range OpenAIRoutes {
+		method(a.rest.Root().ResourceForPath(jsii.String(r.path)), r.verb, "inference")
 	}
 
 	a.webACL = newWebACL(c, "WebAcl", webACLProps{
@@ -223,6 +258,11 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 		WebAclArn:   a.webACL.AttrArn(),
 	})
 	return a
+}
+
+// openAIBaseURL is the OpenAI-compatible endpoint's base URL: the stage URL and /v1.
+func (a *api) openAIBaseURL() *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{a.url(), jsii.String("/v1")})
 }
 
 // url is the stage's invoke URL without a trailing slash (the BFF appends /<Service>/<Method>).

@@ -108,7 +108,10 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 		g.fn.Node().AddDependency(table)
 	}
 	a := e.newAPI(main, svc)
+	caps := e.newCapabilities(main, svc, a.openAIBaseURL())
 	w := e.newWeb(main, id, a, sessions, edgeACL.AttrArn())
+	attachments := e.newAttachmentBucket(main, w.logs)
+	svc.inference.fn.Node().AddDependency(attachments)
 	e.newOps(main, svc, a, w)
 
 	out := func(name, desc string, v *string) {
@@ -139,11 +142,20 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 	out("ApiUrl", "Services behind API Gateway", a.url())
 	out("TableName", "Ledger table", table.TableName())
 	out("SessionTableName", "BFF session table (PORTICO_SESSION_STORE)", sessions.TableName())
+	out("ConversationTableName", "Conversation table (PORTICO_CONVERSATION_STORE)", jsii.String(cfg.Name("conversations")))
+	out("AttachmentBucketName", "Attachment bucket (PORTICO_ATTACHMENT_STORE)", attachments.BucketName())
+	out("KeyTableName", "Personal API key table (PORTICO_KEY_STORE)", jsii.String(cfg.Name("keys")))
+	out("EventBusName", "Governance alert events (PORTICO_EVENT_BUS)", caps.governance.bus.EventBusName())
+	out("OpenAIBaseUrl", "OpenAI-compatible endpoint for API keys (PORTICO_PUBLIC_API_URL)", a.openAIBaseURL())
+	if t := caps.governance.topic; t != nil {
+		out("AlertTopicArn", "E-mail topic of the quota alerts (alerts.emails)", t.TopicArn())
+	}
 
 	parts := nagParts{
 		apiLogsRole:  a.rest.Node().FindChild(jsii.String("CloudWatchRole")),
 		cookieKeys:   id.cookieKeys,
 		distribution: w.distribution,
+		attachments:  svc.inference.role,
 	}
 	for _, g := range append(svc.all(), svc.authorizer, w.bff) {
 		parts.lambdaRoles = append(parts.lambdaRoles, g.role)

@@ -38,6 +38,10 @@ const (
 		"session at once."
 	reasonNoPlusUAT = "This environment (uat) runs on the Essentials feature plan to save the Plus tier's per-user " +
 		"cost; it holds test users only. prod sets identity.threatProtection (Plus, full-function threat protection)."
+	reasonAttachmentObjects = "The attachment objects of one bucket (arn:aws:s3:::portico-<env>-attachments-<account>-<region>/*): " +
+		"each object key is made at run time from the owner's hash, the conversation and the attachment " +
+		"(services/attachment/s3store), so the bucket's objects are the narrowest resource s3:GetObject, " +
+		"s3:PutObject and s3:DeleteObject can name; only the Inference function holds it."
 	reasonNoGeoUAT = "This environment (uat) is not restricted by country (testers travel); the edge WAF, Entra " +
 		"sign-in and the authorizer still apply. prod sets web.allowedCountries."
 )
@@ -45,6 +49,7 @@ const (
 // nagParts are the constructs that carry suppressions.
 type nagParts struct {
 	lambdaRoles   []constructs.IConstruct
+	attachments   constructs.IConstruct // the role that reads and writes attachment objects
 	apiLogsRole   constructs.IConstruct
 	methods       []constructs.IConstruct
 	clientSecrets []constructs.IConstruct
@@ -71,6 +76,7 @@ func applyNag(app awscdk.App, cfg *config.Config, p nagParts) {
 	for _, r := range p.lambdaRoles {
 		suppress(r, true, suppression{"AwsSolutions-IAM5", `/^Resource::arn:aws:logs:[a-z0-9-]+:[0-9]{12}:log-group:\/aws\/lambda\/portico-(uat|prod)-[a-z-]+:log-stream:\*$/`, reasonLogStreams})
 	}
+	suppress(p.attachments, true, suppression{"AwsSolutions-IAM5", `/^Resource::arn:aws:s3:::portico-(uat|prod)-attachments-[0-9]{12}-[a-z0-9-]+\/\*$/`, reasonAttachmentObjects})
 	suppress(p.apiLogsRole, false, suppression{"AwsSolutions-IAM4", `/^Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AmazonAPIGatewayPushToCloudWatchLogs$/`, reasonAPIGatewayLogsRole})
 	authorizer := reasonLambdaAuthorizer
 	if cfg.IsEntra() {

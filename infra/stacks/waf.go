@@ -13,12 +13,16 @@ import (
 const SessionCookie = "__Host-portico-session"
 
 // ChatProcedures are the procedures whose request bodies are prompts (text people write,
-// code, paths, markup and SQL included) and never inspected by the body rules.
+// code, paths, markup and SQL included) and never inspected by the body rules: the chat
+// calls, and the conversation calls that carry a prompt's words (a search for a phrase of
+// an answer, a title, which is the first words of a prompt until renamed).
 var ChatProcedures = []string{
 	"portico.inference.v1.InferenceService/Converse",
 	"portico.inference.v1.InferenceService/ConverseStream",
 	"portico.inference.v1.InferenceService/InvokeEndpoint",
 	"portico.inference.v1.InferenceService/InvokeEndpointStream",
+	"portico.conversation.v1.ConversationService/SearchConversations",
+	"portico.conversation.v1.ConversationService/UpdateConversation",
 }
 
 // EdgeChatPaths are the chat procedures as CloudFront sees them: behind the BFF's /api/.
@@ -30,15 +34,15 @@ func EdgeChatPaths() []string {
 	return out
 }
 
-// APIChatPaths are the chat procedures as the regional web ACL may see them: with the
-// stage (the execute-api URL) and without it. Either form only routes to the Inference
-// function, so neither widens the exception.
+// APIChatPaths are the chat procedures and the OpenAI-compatible chat completions as the
+// regional web ACL may see them: with the stage (the execute-api URL) and without it. Either
+// form only routes to the Inference function, so neither widens the exception.
 func APIChatPaths() []string {
-	out := make([]string, 0, 2*len(ChatProcedures))
+	out := make([]string, 0, 2*len(ChatProcedures)+2)
 	for _, p := range ChatProcedures {
 		out = append(out, "/"+StageName+"/"+p, "/"+p)
 	}
-	return out
+	return append(out, "/"+StageName+OpenAIChatPath, OpenAIChatPath)
 }
 
 // bodyRule is a managed rule that inspects request bodies, and the label it adds.

@@ -157,7 +157,8 @@ func TestWAFLetsPromptsThrough(t *testing.T) {
 			other []string
 		}{
 			{"edge", s.edgeJSON, EdgeChatPaths(), []string{"/auth/callback", "/auth/logout", "/api/portico.admin.v1.AdminService/ListUsage", "/api/portico.inference.v1.InferenceService/GetUsage", "/index.html", "/api/portico.inference.v1.InferenceService/Converse/x"}},
-			{"api", s.mainJSON, APIChatPaths(), []string{"/" + StageName + "/portico.admin.v1.AdminService/ListUsage", "/" + StageName + "/portico.identity.v1.IdentityService/GetMe", "/" + StageName + "/portico.inference.v1.InferenceService/ListModels"}},
+			{"api", s.mainJSON, APIChatPaths(), []string{"/" + StageName + "/portico.admin.v1.AdminService/ListUsage", "/" + StageName + "/portico.identity.v1.IdentityService/GetMe", "/" + StageName + "/portico.inference.v1.InferenceService/ListModels",
+				"/" + StageName + "/portico.apikey.v1.ApiKeyService/CreateApiKey", "/" + StageName + "/v1/models", "/" + StageName + "/v1/chat/completions/x", "/" + StageName + "/portico.conversation.v1.ConversationService/DeleteConversation"}},
 		} {
 			_, acls := c.tmpl.ofType("AWS::WAFv2::WebACL")
 			if len(acls) != 1 {
@@ -183,6 +184,36 @@ func TestWAFLetsPromptsThrough(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestChatPathsCoverPrompts pins, independently of waf.go's lists, the paths whose bodies
+// are prompts: an OpenAI client's chat completion (base URL <stage URL>/v1, so the path
+// carries the stage and /v1), and the conversation search and rename, at the edge and at the
+// API.
+func TestChatPathsCoverPrompts(t *testing.T) {
+	for _, want := range []string{
+		"/v1/v1/chat/completions",
+		"/v1/portico.inference.v1.InferenceService/ConverseStream",
+		"/v1/portico.conversation.v1.ConversationService/SearchConversations",
+		"/v1/portico.conversation.v1.ConversationService/UpdateConversation",
+	} {
+		if !slices.Contains(APIChatPaths(), want) {
+			t.Errorf("the API's chat paths lack %s", want)
+		}
+	}
+	for _, want := range []string{
+		"/api/portico.conversation.v1.ConversationService/SearchConversations",
+		"/api/portico.conversation.v1.ConversationService/UpdateConversation",
+	} {
+		if !slices.Contains(EdgeChatPaths(), want) {
+			t.Errorf("the edge's chat paths lack %s", want)
+		}
+	}
+	for _, p := range append(APIChatPaths(), EdgeChatPaths()...) {
+		if strings.Contains(p, "ApiKeyService") || strings.Contains(p, "AdminService") || strings.HasSuffix(p, "/models") {
+			t.Errorf("%s is exempted from the body rules but carries no prompt", p)
+		}
+	}
 }
 
 // TestWAFEvaluationCanFail: the evaluation above does see a blocking body rule — the web
