@@ -14,6 +14,8 @@ import (
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	"github.com/portico-dev/portico/services/admin"
+	"github.com/portico-dev/portico/services/attachment"
+	"github.com/portico-dev/portico/services/attachment/opener"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/bedrock"
 	"github.com/portico-dev/portico/services/catalog"
@@ -34,6 +36,8 @@ type app struct {
 	server    *server.Server
 	providers *telemetry.Providers
 	store     store.Store // nil unless inference or admin is mounted
+	// attachments keeps the conversations' attachments; nil unless inference is mounted.
+	attachments attachment.Store
 }
 
 // close releases the store; telemetry is shut down by run.
@@ -103,6 +107,11 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		a.store, err = openStore(ctx, cfg.store, loadAWS)
 		if err != nil {
 			return nil, err
+		}
+	}
+	if cfg.attachmentStore != "" {
+		if a.attachments, err = opener.Open(ctx, cfg.attachmentStore, loadAWS); err != nil {
+			return nil, errors.Join(fmt.Errorf("%s=%q: %w", EnvAttachmentStore, cfg.attachmentStore, err), a.close())
 		}
 	}
 	for _, name := range cfg.services {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/portico-dev/portico/services/attachment"
 	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/platform/lambdahttp"
 	"github.com/portico-dev/portico/services/platform/logs"
@@ -33,9 +34,11 @@ const (
 	EnvEntraScope   = "PORTICO_ENTRA_SCOPE"
 	EnvCatalogFile  = catalog.EnvFile
 	EnvStore        = "PORTICO_STORE"
-	EnvLogFormat    = logs.Env
-	EnvRuntimeAPI   = lambdahttp.RuntimeAPIEnv
-	EnvLambdaEvent  = lambdahttp.EventEnv
+	// EnvAttachmentStore names the attachment store (attachment.ParseSpec).
+	EnvAttachmentStore = "PORTICO_ATTACHMENT_STORE"
+	EnvLogFormat       = logs.Env
+	EnvRuntimeAPI      = lambdahttp.RuntimeAPIEnv
+	EnvLambdaEvent     = lambdahttp.EventEnv
 	// EnvLambdaFunction is set by Lambda; it names the function in CloudWatch metrics (EMF).
 	EnvLambdaFunction = "AWS_LAMBDA_FUNCTION_NAME"
 )
@@ -47,6 +50,8 @@ const (
 	defaultClientIDs    = "portico-web,portico-machine"
 	defaultBFFClientIDs = "portico-web"
 	defaultStore        = "sqlite:.data/portico.db"
+	// defaultAttachmentStore is beside the default store.
+	defaultAttachmentStore = "dir:.data/attachments"
 )
 
 // Service names accepted in PORTICO_SERVICE.
@@ -80,6 +85,9 @@ type config struct {
 	// store is sqlite:<path> or dynamodb:<table>; opened only when inference or admin is
 	// mounted.
 	store string
+	// attachmentStore is dir:<path> or s3:<bucket>; opened only when inference is mounted
+	// (the conversations keep their attachments there).
+	attachmentStore string
 	// logFormat is the log format (PORTICO_LOG_FORMAT's one rule).
 	logFormat logs.Format
 	// lambda says whether and how the process runs on Lambda.
@@ -168,6 +176,14 @@ func fromEnv(getenv func(string) string) (*config, error) {
 		if c.store != "" {
 			if err := checkStore(c.store); err != nil {
 				errs = append(errs, err)
+			}
+		}
+	}
+	if slices.Contains(c.services, serviceInference) {
+		c.attachmentStore = devDefault(EnvAttachmentStore, defaultAttachmentStore)
+		if c.attachmentStore != "" {
+			if _, err := attachment.ParseSpec(c.attachmentStore); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", EnvAttachmentStore, c.attachmentStore, err))
 			}
 		}
 	}

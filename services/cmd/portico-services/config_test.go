@@ -16,12 +16,13 @@ import (
 // prodEnv is a complete production environment.
 func prodEnv() map[string]string {
 	return map[string]string{
-		EnvMode:         "production",
-		EnvIssuer:       "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc",
-		EnvClientIDs:    "web123,machine456",
-		EnvBFFClientIDs: "web123",
-		EnvPolicyFile:   "/var/task/policy.yaml",
-		EnvStore:        "dynamodb:portico-ledger",
+		EnvMode:            "production",
+		EnvIssuer:          "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc",
+		EnvClientIDs:       "web123,machine456",
+		EnvBFFClientIDs:    "web123",
+		EnvPolicyFile:      "/var/task/policy.yaml",
+		EnvStore:           "dynamodb:portico-ledger",
+		EnvAttachmentStore: "s3:portico-attachments",
 	}
 }
 
@@ -33,7 +34,7 @@ func getenvOf(env map[string]string) func(string) string {
 // setting with a dev default must be explicit, and the one error names each one missing.
 func TestProductionRefusesDevDefaults(t *testing.T) {
 	t.Parallel()
-	required := []string{EnvIssuer, EnvClientIDs, EnvPolicyFile, EnvStore}
+	required := []string{EnvIssuer, EnvClientIDs, EnvPolicyFile, EnvStore, EnvAttachmentStore}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -45,6 +46,7 @@ func TestProductionRefusesDevDefaults(t *testing.T) {
 		{"nothing set on Lambda", map[string]string{EnvRuntimeAPI: "127.0.0.1:9001"}, required},
 		{"Lambda overrides PORTICO_ENV=development", map[string]string{EnvMode: "development", EnvRuntimeAPI: "127.0.0.1:9001"}, required},
 		{"identity alone needs no store", map[string]string{EnvMode: "production", EnvService: "identity"}, []string{EnvIssuer, EnvClientIDs, EnvPolicyFile}},
+		{"admin alone needs no attachment store", map[string]string{EnvMode: "production", EnvService: "admin"}, []string{EnvIssuer, EnvClientIDs, EnvPolicyFile, EnvStore}},
 		{"blank counts as unset", with(prodEnv(), EnvIssuer, "  "), []string{EnvIssuer}},
 	}
 	for _, name := range required {
@@ -62,7 +64,7 @@ func TestProductionRefusesDevDefaults(t *testing.T) {
 				if err != nil {
 					t.Fatalf("fromEnv: %v", err)
 				}
-				if !c.mode.Production() || c.issuer != tt.env[EnvIssuer] || c.policyFile != tt.env[EnvPolicyFile] || c.store != tt.env[EnvStore] ||
+				if !c.mode.Production() || c.issuer != tt.env[EnvIssuer] || c.policyFile != tt.env[EnvPolicyFile] || c.store != tt.env[EnvStore] || c.attachmentStore != tt.env[EnvAttachmentStore] ||
 					!slices.Equal(c.clientIDs, []string{"web123", "machine456"}) || !slices.Equal(c.bffClientIDs, []string{"web123"}) {
 					t.Errorf("config = %+v", c)
 				}
@@ -117,7 +119,7 @@ func TestDevelopmentDefaults(t *testing.T) {
 	}
 	if c.mode != runmode.Development || c.addr != "localhost:8081" || c.issuer != "http://localhost:9000" ||
 		!slices.Equal(c.clientIDs, []string{"portico-web", "portico-machine"}) || c.policyFile != "" ||
-		c.store != "sqlite:.data/portico.db" || !slices.Equal(c.services, allServices) ||
+		c.store != "sqlite:.data/portico.db" || c.attachmentStore != "dir:.data/attachments" || !slices.Equal(c.services, allServices) ||
 		c.logFormat != logs.Text || c.lambda.OnLambda() || c.lambda.Event != lambdahttp.EventFunctionURL ||
 		c.export.Endpoint != "" || c.lambdaFunction != "" {
 		t.Errorf("defaults = %+v", c)
@@ -154,6 +156,9 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 		{"unknown mode", EnvMode, "staging", EnvMode},
 		{"store kind", EnvStore, "postgres:x", EnvStore},
 		{"store without argument", EnvStore, "sqlite:", EnvStore},
+		{"attachment store kind", EnvAttachmentStore, "sqlite:x", EnvAttachmentStore},
+		{"attachment store without argument", EnvAttachmentStore, "dir:", EnvAttachmentStore},
+		{"attachment bucket not a bucket name", EnvAttachmentStore, "s3:Bucket/prefix", EnvAttachmentStore},
 		{"service list empty", EnvService, ",", EnvService},
 		{"unknown token profile", EnvTokenProfile, "okta", EnvTokenProfile},
 		{"entra without tenant or audience", EnvTokenProfile, "entra", EnvEntraTenant},

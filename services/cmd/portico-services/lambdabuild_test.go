@@ -87,6 +87,7 @@ func TestLambdaBuild(t *testing.T) {
 		"PORTICO_CLIENT_IDS=portico-web,portico-machine",
 		"PORTICO_POLICY_FILE=" + policyFile,
 		"PORTICO_STORE=dynamodb:" + table,
+		"PORTICO_ATTACHMENT_STORE=s3:portico-test-attachments",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + ddb.URL,
 		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + local.URL,
 		"AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=" + local.URL,

@@ -26,13 +26,16 @@
 //	PORTICO_CATALOG_FILE   model catalog (default: the embedded catalog)
 //	PORTICO_STORE          sqlite:<path> or dynamodb:<table> (dev default sqlite:.data/portico.db;
 //	                       opened only when inference or admin is mounted)
+//	PORTICO_ATTACHMENT_STORE dir:<path> or s3:<bucket>, the conversations' attachments (dev
+//	                       default dir:.data/attachments; opened only when inference is mounted)
 //	AWS_REGION, AWS_ENDPOINT_URL, …  the AWS SDK's own settings (Bedrock, SageMaker, DynamoDB)
 //	PORTICO_LOG_FORMAT     text or json (default text; json on Lambda)
 //	OTEL_EXPORTER_OTLP_ENDPOINT, …  OpenTelemetry export over OTLP/HTTP (default: off)
 //
 // In production (PORTICO_ENV=production, or on Lambda) no dev default is used: the process
 // refuses to start, with one error naming every missing variable, unless PORTICO_ISSUER,
-// PORTICO_CLIENT_IDS, PORTICO_POLICY_FILE and (with inference or admin) PORTICO_STORE are set.
+// PORTICO_CLIENT_IDS, PORTICO_POLICY_FILE, (with inference or admin) PORTICO_STORE and (with
+// inference) PORTICO_ATTACHMENT_STORE are set.
 //
 // Reflection and health answer without a token, so this works against a running server:
 //

@@ -73,6 +73,7 @@ func baseEnv(dir string) []string {
 	return []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"PORTICO_STORE=sqlite:" + filepath.Join(dir, "portico.db"),
+		"PORTICO_ATTACHMENT_STORE=dir:" + filepath.Join(dir, "attachments"),
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=portico-dev", "AWS_SECRET_ACCESS_KEY=portico-dev-secret",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=http://127.0.0.1:1",
 	}
@@ -365,6 +366,7 @@ func TestInitErrorOnLambda(t *testing.T) {
 		{"unknown service", []string{"PORTICO_SERVICE=billing"}, false, []string{"billing"}},
 		{"no production settings", nil, true, []string{"PORTICO_ISSUER", "PORTICO_CLIENT_IDS", "PORTICO_POLICY_FILE"}},
 		{"no store", []string{"PORTICO_STORE="}, false, []string{"PORTICO_STORE"}},
+		{"no attachment store", []string{"PORTICO_ATTACHMENT_STORE="}, false, []string{"PORTICO_ATTACHMENT_STORE"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -399,10 +401,10 @@ func TestInitErrorOnLambda(t *testing.T) {
 // missing variable, and starts once they are set.
 func TestProductionRefusesToStart(t *testing.T) {
 	t.Parallel()
-	p := spawn(t, "PORTICO_ENV=production", "PORTICO_STORE=")
+	p := spawn(t, "PORTICO_ENV=production", "PORTICO_STORE=", "PORTICO_ATTACHMENT_STORE=")
 	select {
 	case <-p.done:
-		for _, want := range []string{"PORTICO_ISSUER", "PORTICO_CLIENT_IDS", "PORTICO_POLICY_FILE", "PORTICO_STORE"} {
+		for _, want := range []string{"PORTICO_ISSUER", "PORTICO_CLIENT_IDS", "PORTICO_POLICY_FILE", "PORTICO_STORE", "PORTICO_ATTACHMENT_STORE"} {
 			if !strings.Contains(p.log(), want) {
 				t.Errorf("log does not name %s:\n%s", want, p.log())
 			}

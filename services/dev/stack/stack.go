@@ -86,6 +86,9 @@ func (p Piece) HealthURL() string { return p.URL() + HealthPath }
 // StorePath is the services' SQLite store.
 func (c Config) StorePath() string { return filepath.Join(c.DataDir, "portico.db") }
 
+// AttachmentDir is the folder of the conversations' attachments, beside the store.
+func (c Config) AttachmentDir() string { return filepath.Join(c.DataDir, "attachments") }
+
 // Pieces returns the four pieces in start order: the dev IdP, the local AWS endpoint, the
 // services and the BFF, each needing only those before it.
 func (c Config) Pieces() []Piece {
@@ -102,11 +105,12 @@ func (c Config) Pieces() []Piece {
 			"PORTICO_LOCALAWS_ADDR": c.Addrs.LocalAWS,
 		}},
 		{Name: Services, Pkg: "services/cmd/portico-services", Addr: c.Addrs.Services, Env: map[string]string{
-			"PORTICO_SERVICES_ADDR":  c.Addrs.Services,
-			"PORTICO_ISSUER":         idp,
-			"PORTICO_CLIENT_IDS":     devidp.WebClientID + "," + devidp.MachineClientID,
-			"PORTICO_BFF_CLIENT_IDS": devidp.WebClientID,
-			"PORTICO_STORE":          "sqlite:" + c.StorePath(),
+			"PORTICO_SERVICES_ADDR":    c.Addrs.Services,
+			"PORTICO_ISSUER":           idp,
+			"PORTICO_CLIENT_IDS":       devidp.WebClientID + "," + devidp.MachineClientID,
+			"PORTICO_BFF_CLIENT_IDS":   devidp.WebClientID,
+			"PORTICO_STORE":            "sqlite:" + c.StorePath(),
+			"PORTICO_ATTACHMENT_STORE": "dir:" + c.AttachmentDir(),
 		}},
 		{Name: BFF, Pkg: "bff/cmd/portico-bff", Addr: c.Addrs.BFF, Env: map[string]string{
 			"PORTICO_BFF_ADDR":           c.Addrs.BFF,

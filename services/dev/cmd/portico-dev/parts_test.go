@@ -53,7 +53,7 @@ func TestStackEnvironment(t *testing.T) {
 	checks := map[string]map[string]string{
 		"devidp":   {"PORTICO_IDP_ADDR": "localhost:9000", "PORTICO_IDP_DATA_DIR": "/repo/.data/idp", "PORTICO_IDP_ISSUER": "http://localhost:9000"},
 		"localaws": {"PORTICO_LOCALAWS_ADDR": "localhost:4566"},
-		"services": {"PORTICO_SERVICES_ADDR": "localhost:8081", "PORTICO_STORE": "sqlite:/repo/.data/portico.db", "PORTICO_ISSUER": "http://localhost:9000"},
+		"services": {"PORTICO_SERVICES_ADDR": "localhost:8081", "PORTICO_STORE": "sqlite:/repo/.data/portico.db", "PORTICO_ATTACHMENT_STORE": "dir:/repo/.data/attachments", "PORTICO_ISSUER": "http://localhost:9000"},
 		"bff":      {"PORTICO_BFF_ADDR": "localhost:8080", "PORTICO_COOKIE_KEYS": "dev1:key", "PORTICO_OIDC_CLIENT_ID": "portico-web", "PORTICO_SERVICES_URL": "http://localhost:8081"},
 	}
 	for _, p := range pieces {
