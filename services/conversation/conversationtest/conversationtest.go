@@ -230,8 +230,11 @@ func ownersApart(t *testing.T, s conversation.Store) {
 	title := "mine now"
 	pin := true
 	for name, err := range map[string]error{
-		"get":    func() error { _, _, err := s.Get(ctx, "bob", id); return err }(),
-		"update": func() error { _, err := s.Update(ctx, "bob", id, conversation.Patch{Title: &title, Pinned: &pin, Now: base}); return err }(),
+		"get": func() error { _, _, err := s.Get(ctx, "bob", id); return err }(),
+		"update": func() error {
+			_, err := s.Update(ctx, "bob", id, conversation.Patch{Title: &title, Pinned: &pin, Now: base})
+			return err
+		}(),
 		"delete": s.Delete(ctx, "bob", id),
 		"turn": func() error {
 			_, err := s.AddTurn(ctx, conversation.Turn{Owner: "bob", ConversationID: id, Message: Text(conversation.NewID(base), "", inferencev1.Role_ROLE_USER, "x"), Now: base})
