@@ -111,7 +111,7 @@ func TestHistorySkipsAnswersWithoutText(t *testing.T) {
 		return conversation.Message{Body: b}
 	}
 	u, a := inferencev1.Role_ROLE_USER, inferencev1.Role_ROLE_ASSISTANT
-	got := conversation.History([]conversation.Message{m(u, "one"), m(a, "ok"), m(u, "two"), m(a, ""), m(u, "three"), m(a, "partial")})
+	got, _ := conversation.History([]conversation.Message{m(u, "one"), m(a, "ok"), m(u, "two"), m(a, ""), m(u, "three"), m(a, "partial")})
 	if len(got) != 4 || got[0].GetContent()[0].GetText() != "one" || got[2].GetContent()[0].GetText() != "three" || got[3].GetContent()[0].GetText() != "partial" {
 		t.Fatalf("history %v", got)
 	}

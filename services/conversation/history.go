@@ -14,8 +14,8 @@ import (
 // stopped or failed answer with text). A user message without such an answer (the answer
 // failed before any text, or was never stored) is left out with it. Image blocks are copies
 // without data; the caller fills them in from the attachment store. The result always
-// alternates user, assistant.
-func History(chain []Message) []*inferencev1.Message {
+// alternates user, assistant. ids holds the stored id of each message returned.
+func History(chain []Message) (msgs []*inferencev1.Message, ids []string) {
 	var out []*inferencev1.Message
 	for i := 0; i+1 < len(chain); i++ {
 		u, a := chain[i].Body, chain[i+1].Body
@@ -32,9 +32,10 @@ func History(chain []Message) []*inferencev1.Message {
 			&inferencev1.Message{Role: inferencev1.Role_ROLE_ASSISTANT, Content: []*inferencev1.ContentBlock{
 				{Block: &inferencev1.ContentBlock_Text{Text: text}},
 			}})
+		ids = append(ids, u.GetId(), a.GetId())
 		i++
 	}
-	return out
+	return out, ids
 }
 
 func answerText(blocks []*inferencev1.ContentBlock) string {
