@@ -310,4 +310,3 @@ func imageType(f inferencev1.ImageFormat) string {
 	}
 	return "application/octet-stream"
 }
-
