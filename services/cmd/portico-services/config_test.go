@@ -16,13 +16,14 @@ import (
 // prodEnv is a complete production environment.
 func prodEnv() map[string]string {
 	return map[string]string{
-		EnvMode:            "production",
-		EnvIssuer:          "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc",
-		EnvClientIDs:       "web123,machine456",
-		EnvBFFClientIDs:    "web123",
-		EnvPolicyFile:      "/var/task/policy.yaml",
-		EnvStore:           "dynamodb:portico-ledger",
-		EnvAttachmentStore: "s3:portico-attachments",
+		EnvMode:              "production",
+		EnvIssuer:            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc",
+		EnvClientIDs:         "web123,machine456",
+		EnvBFFClientIDs:      "web123",
+		EnvPolicyFile:        "/var/task/policy.yaml",
+		EnvStore:             "dynamodb:portico-ledger",
+		EnvAttachmentStore:   "s3:portico-attachments",
+		EnvConversationStore: "dynamodb:portico-conversations",
 	}
 }
 
@@ -34,7 +35,7 @@ func getenvOf(env map[string]string) func(string) string {
 // setting with a dev default must be explicit, and the one error names each one missing.
 func TestProductionRefusesDevDefaults(t *testing.T) {
 	t.Parallel()
-	required := []string{EnvIssuer, EnvClientIDs, EnvPolicyFile, EnvStore, EnvAttachmentStore}
+	required := []string{EnvIssuer, EnvClientIDs, EnvPolicyFile, EnvStore, EnvAttachmentStore, EnvConversationStore}
 	tests := []struct {
 		name    string
 		env     map[string]string

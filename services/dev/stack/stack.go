@@ -45,8 +45,8 @@ func DevAddrs() Addrs {
 type Config struct {
 	// Addrs are where the pieces listen.
 	Addrs Addrs
-	// DataDir holds the dev IdP's data (DataDir/idp) and the services' SQLite store
-	// (DataDir/portico.db, StorePath).
+	// DataDir holds the dev IdP's data (DataDir/idp) and the services' SQLite stores
+	// (DataDir/portico.db, StorePath; DataDir/conversations.db, ConversationStorePath).
 	DataDir string
 	// SPADir is the directory the BFF serves the web app from.
 	SPADir string
@@ -89,6 +89,9 @@ func (c Config) StorePath() string { return filepath.Join(c.DataDir, "portico.db
 // AttachmentDir is the folder of the conversations' attachments, beside the store.
 func (c Config) AttachmentDir() string { return filepath.Join(c.DataDir, "attachments") }
 
+// ConversationStorePath is the services' SQLite conversation store.
+func (c Config) ConversationStorePath() string { return filepath.Join(c.DataDir, "conversations.db") }
+
 // Pieces returns the four pieces in start order: the dev IdP, the local AWS endpoint, the
 // services and the BFF, each needing only those before it.
 func (c Config) Pieces() []Piece {
@@ -105,12 +108,13 @@ func (c Config) Pieces() []Piece {
 			"PORTICO_LOCALAWS_ADDR": c.Addrs.LocalAWS,
 		}},
 		{Name: Services, Pkg: "services/cmd/portico-services", Addr: c.Addrs.Services, Env: map[string]string{
-			"PORTICO_SERVICES_ADDR":    c.Addrs.Services,
-			"PORTICO_ISSUER":           idp,
-			"PORTICO_CLIENT_IDS":       devidp.WebClientID + "," + devidp.MachineClientID,
-			"PORTICO_BFF_CLIENT_IDS":   devidp.WebClientID,
-			"PORTICO_STORE":            "sqlite:" + c.StorePath(),
-			"PORTICO_ATTACHMENT_STORE": "dir:" + c.AttachmentDir(),
+			"PORTICO_SERVICES_ADDR":      c.Addrs.Services,
+			"PORTICO_ISSUER":             idp,
+			"PORTICO_CLIENT_IDS":         devidp.WebClientID + "," + devidp.MachineClientID,
+			"PORTICO_BFF_CLIENT_IDS":     devidp.WebClientID,
+			"PORTICO_STORE":              "sqlite:" + c.StorePath(),
+			"PORTICO_ATTACHMENT_STORE":   "dir:" + c.AttachmentDir(),
+			"PORTICO_CONVERSATION_STORE": "sqlite:" + c.ConversationStorePath(),
 		}},
 		{Name: BFF, Pkg: "bff/cmd/portico-bff", Addr: c.Addrs.BFF, Env: map[string]string{
 			"PORTICO_BFF_ADDR":           c.Addrs.BFF,
