@@ -326,3 +326,32 @@ func TestReseed(t *testing.T) {
 		t.Errorf("after an edit the file was imported: version %d", s.Snapshot().Version.Version)
 	}
 }
+
+// TestReadOnly: a read-only source (the authorizer) serves the file while the store is empty,
+// writes nothing, and follows the versions others write.
+func TestReadOnly(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "p.db")
+	st := sqliteStore(t, path)
+	ro, err := livepolicy.Open(t.Context(), livepolicy.Config{Store: st, Seed: withTokensPerDay("7"), ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ro.Close)
+	if n, _ := st.LatestPolicyVersion(t.Context()); n != 0 || tokensPerDay(ro.Policy()) != 7 {
+		t.Fatalf("read-only seeded version %d, serves %d", n, tokensPerDay(ro.Policy()))
+	}
+	if _, err := ro.Update(t.Context(), edit(0, withTokensPerDay("8"))); !errors.Is(err, livepolicy.ErrFileMode) {
+		t.Errorf("read-only Update: %v", err)
+	}
+	w := open(t, sqliteStore(t, path), livepolicy.ModeStore, nil) // seeds the dev policy
+	if _, err := w.Update(t.Context(), edit(1, withTokensPerDay("9"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := ro.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if tokensPerDay(ro.Policy()) != 9 {
+		t.Errorf("read-only did not follow: %d", tokensPerDay(ro.Policy()))
+	}
+}
