@@ -52,7 +52,7 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-func open(t *testing.T, st store.PolicyStore, mode livepolicy.Mode, now func() time.Time) *livepolicy.Source {
+func open(t testing.TB, st store.PolicyStore, mode livepolicy.Mode, now func() time.Time) *livepolicy.Source {
 	t.Helper()
 	s, err := livepolicy.Open(t.Context(), livepolicy.Config{
 		Mode: mode, Store: st, Seed: policy.DefaultYAML(), SeedSource: "dev.yaml",
@@ -65,7 +65,7 @@ func open(t *testing.T, st store.PolicyStore, mode livepolicy.Mode, now func() t
 	return s
 }
 
-func sqliteStore(t *testing.T, path string) *sqlitestore.Store {
+func sqliteStore(t testing.TB, path string) *sqlitestore.Store {
 	t.Helper()
 	st, err := sqlitestore.Open(t.Context(), path, store.Options{})
 	if err != nil {
