@@ -156,6 +156,18 @@ func TestPolicyEditAppliesAcrossProcesses(t *testing.T) {
 				}
 			}
 
+			// Chargeback: alice's requests are recorded under her department (the dev IdP's
+			// custom:department claim), and ListUsage breaks usage down and filters by it.
+			day := time.Now().UTC().Format(time.DateOnly)
+			byDept, err := adminB.ListUsage(withBearer(ctx, dana), &adminv1.ListUsageRequest{StartDay: day, EndDay: day, Department: "Research",
+				GroupBy: []adminv1.UsageDimension{adminv1.UsageDimension_USAGE_DIMENSION_DEPARTMENT, adminv1.UsageDimension_USAGE_DIMENSION_USER}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows := byDept.GetRows(); len(rows) != 1 || rows[0].GetDepartment() != "Research" || rows[0].GetUser() != "alice" || rows[0].GetTotals().GetRequests() < 2 {
+				t.Errorf("usage of Research by user = %v", rows)
+			}
+
 			// GetMe tells dana she may edit, and alice that she may not.
 			identity := identityv1connect.NewIdentityServiceClient(h2cClient(), urlB)
 			for who, want := range map[string]bool{"dana": true, "alice": false} {
