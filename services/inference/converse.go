@@ -99,7 +99,8 @@ func (s *Service) converse(ctx context.Context, msg *inferencev1.ConverseRequest
 			return providerCall{}, err
 		}
 		return providerCall{
-			tokens: metering.EstimateConverse(send.GetSystemPrompt(), send.GetMessages()) + conv.MaxTokens(),
+			tokens:    metering.EstimateConverse(send.GetSystemPrompt(), send.GetMessages()) + conv.MaxTokens(),
+			maxOutput: conv.MaxTokens(),
 			run: func(ctx context.Context) (metering.Usage, error) {
 				if t != nil {
 					if err := s.storeUser(ctx, t); err != nil {

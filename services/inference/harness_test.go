@@ -196,7 +196,7 @@ func newHarness(t testing.TB, o options) *harness {
 		h.conv, h.atts = cs, newMemAttachments()
 	}
 	cfg := inference.Config{
-		Catalog: h.catalog, Policy: h.policy, Store: st,
+		Catalog: h.catalog, Policy: func() *policy.Policy { return h.policy }, Store: st,
 		Bedrock:   br,
 		SageMaker: sagemaker.New(h.awsCfg, awsrt.WithMaxBackoff(time.Millisecond), awsrt.WithMaxAttempts(2)),
 		Logger:    logger,

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/portico-dev/portico/services/store"
 )
@@ -76,8 +77,9 @@ func (e Entitlements) EndpointNames() []string {
 }
 
 // Quotas returns every limit that applies to the caller: its per-user limits (the most
-// generous among its groups that grant anything) and the monthly pool of each such group that
-// has one. Per-user limits come first (minute, day, month), then pools by group name.
+// generous among its groups that grant anything) and the pools (tokens per month, cost per
+// day and month) of each such group that has them. Per-user limits come first (requests per
+// minute, tokens per day and month, cost per day and month), then pools by group name.
 func (e Entitlements) Quotas() []store.Limit {
 	return e.quotas(func(g *grant) bool { return g.grantsAnything() })
 }
@@ -90,38 +92,43 @@ func (e Entitlements) QuotasFor(resource string) []store.Limit {
 }
 
 func (e Entitlements) quotas(match func(*grant) bool) []store.Limit {
-	var users []userLimits
-	var pools []store.Limit
+	// One pass, no intermediate slices: a decision allocates only the result.
+	var user userLimits
+	matched, pools := 0, 0
 	for _, g := range e.grants {
 		if !match(g) {
 			continue
 		}
-		users = append(users, g.user)
-		if g.isGroup && g.groupTokensPerMonth > 0 {
-			pools = append(pools, groupPool(g.name, g.groupTokensPerMonth))
+		if matched == 0 {
+			user = g.user
+		} else {
+			user = user.looser(g.user)
+		}
+		matched++
+		if g.isGroup {
+			pools += g.group.count()
 		}
 	}
-	if len(users) == 0 {
+	if matched == 0 {
 		return nil
 	}
-	slices.SortFunc(pools, func(a, b store.Limit) int {
-		switch {
-		case a.Group < b.Group:
-			return -1
-		case a.Group > b.Group:
-			return 1
+	out := user.appendQuotas(make([]store.Limit, 0, user.count()+pools))
+	first := len(out)
+	for _, g := range e.grants {
+		if g.isGroup && match(g) {
+			out = g.group.appendQuotas(out, g.name)
 		}
-		return 0
-	})
-	return append(mostGenerous(users).quotas(), pools...)
+	}
+	slices.SortStableFunc(out[first:], func(a, b store.Limit) int { return strings.Compare(a.Group, b.Group) })
+	return out
 }
 
-// ChargeGroups returns, sorted, the groups whose monthly pool a request for resource (a model
-// id or an endpoint name) is charged to: every granting group with a pool.
+// ChargeGroups returns, sorted, the groups whose pools (tokens or budgets) a request for
+// resource (a model id or an endpoint name) is charged to: every granting group with a pool.
 func (e Entitlements) ChargeGroups(resource string) []string {
 	var out []string
 	for _, g := range e.grants {
-		if g.isGroup && g.groupTokensPerMonth > 0 && g.allows(resource) {
+		if g.isGroup && g.group.any() && g.allows(resource) {
 			out = append(out, g.name)
 		}
 	}

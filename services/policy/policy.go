@@ -23,7 +23,15 @@ type Policy struct {
 	scopeOrder      []*grant
 	modelGuardrails map[string]Guardrail
 	usageAdmins     []string
+	policyAdmins    []string
 	groupIDs        map[string]string // lower-case object id -> group name
+}
+
+// GroupName returns the group name the groupIds map gives an Entra group object id (lower
+// case), without copying the map.
+func (p *Policy) GroupName(objectID string) (string, bool) {
+	name, ok := p.groupIDs[objectID]
+	return name, ok
 }
 
 // GroupIDs returns the groupIds map: Entra ID group object ids (lower case) to the names of
@@ -32,16 +40,16 @@ func (p *Policy) GroupIDs() map[string]string { return maps.Clone(p.groupIDs) }
 
 // grant is what one group or scope allows.
 type grant struct {
-	name                string
-	isGroup             bool
-	models              map[string]bool
-	modelIDs            []string // sorted
-	endpoints           map[string]bool
-	endpointNames       []string // sorted
-	guardrail           *Guardrail
-	user                userLimits
-	groupTokensPerMonth int64
-	noHistory           bool // history: false
+	name          string
+	isGroup       bool
+	models        map[string]bool
+	modelIDs      []string // sorted
+	endpoints     map[string]bool
+	endpointNames []string // sorted
+	guardrail     *Guardrail
+	user          userLimits
+	group         groupLimits
+	noHistory     bool // history: false
 }
 
 func (g *grant) allows(resource string) bool { return g.models[resource] || g.endpoints[resource] }
@@ -80,6 +88,14 @@ func (p *Policy) IsUsageAdmin(pr *principal.Principal) bool {
 		}
 	}
 	return false
+}
+
+// PolicyAdmins returns the groups whose members may edit the policy (policyAdmins).
+func (p *Policy) PolicyAdmins() []string { return slices.Clone(p.policyAdmins) }
+
+// IsPolicyAdmin reports whether pr may edit the policy: a person in a policy-admin group.
+func (p *Policy) IsPolicyAdmin(pr *principal.Principal) bool {
+	return pr != nil && pr.Kind == principal.KindPerson && slices.ContainsFunc(p.policyAdmins, pr.InGroup)
 }
 
 // Entitlements returns what pr may use: for a person, the union of the grants of the policy

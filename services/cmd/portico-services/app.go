@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/conversation/v1/conversationv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	"github.com/portico-dev/portico/services/admin"
+	"github.com/portico-dev/portico/services/alert"
 	"github.com/portico-dev/portico/services/attachment"
 	"github.com/portico-dev/portico/services/attachment/opener"
 	"github.com/portico-dev/portico/services/authn"
@@ -23,6 +26,7 @@ import (
 	"github.com/portico-dev/portico/services/conversation"
 	"github.com/portico-dev/portico/services/identity"
 	"github.com/portico-dev/portico/services/inference"
+	"github.com/portico-dev/portico/services/livepolicy"
 	"github.com/portico-dev/portico/services/metering"
 	"github.com/portico-dev/portico/services/platform/server"
 	"github.com/portico-dev/portico/services/platform/telemetry"
@@ -37,16 +41,21 @@ import (
 type app struct {
 	server        *server.Server
 	providers     *telemetry.Providers
-	store         store.Store        // nil unless inference or admin is mounted
+	store         store.Store // nil unless needsStore
+	live          *livepolicy.Source
 	conversations conversation.Store // nil unless inference is mounted
 	// attachments keeps the conversations' attachments; nil unless inference is mounted.
 	attachments attachment.Store
 	stopSweep   context.CancelFunc // stops the conversation sweeper, when one runs
 }
 
-// close releases the stores; telemetry is shut down by run.
+// close stops the policy's checks and the sweeper, and releases the stores; telemetry is
+// shut down by run.
 func (a *app) close() error {
 	var errs []error
+	if a.live != nil {
+		a.live.Close()
+	}
 	if a.stopSweep != nil {
 		a.stopSweep()
 	}
@@ -70,40 +79,11 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
-	var models, endpoints []string
-	for _, m := range cat.Models() {
-		if m.Provider == catalog.ProviderSageMaker {
-			endpoints = append(endpoints, m.ID)
-		} else {
-			models = append(models, m.ID)
-		}
-	}
-	polOpts := []policy.Option{policy.WithModelIDs(models...), policy.WithEndpointNames(endpoints...)}
-	var pol *policy.Policy
-	if cfg.policyFile != "" {
-		pol, err = policy.Load(cfg.policyFile, polOpts...)
-	} else { // development only: fromEnv requires the file in production
-		pol, err = policy.Default(polOpts...)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
-	}
 	providers, err := telemetry.NewProviders(ctx, "portico-services", cfg.export)
 	if err != nil {
 		return nil, err
 	}
-	verifier := token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupIDs()))
-	srv, err := server.New(
-		server.WithLogger(log),
-		server.WithTelemetry(providers),
-		server.WithAuth(authn.New(verifier, log)),
-		// The BFF's client ids, as inference.Config.TrustedClientIDs: X-Request-Id adopted.
-		server.WithTrustedCaller(principal.ClientIn(cfg.bffClientIDs...)),
-	)
-	if err != nil {
-		return nil, err
-	}
-	a := &app{server: srv, providers: providers}
+	a := &app{providers: providers}
 	var awsCfg *aws.Config
 	loadAWS := func(ctx context.Context) (aws.Config, error) {
 		if awsCfg == nil {
@@ -126,10 +106,43 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			return nil, errors.Join(fmt.Errorf("%s=%q: %w", EnvAttachmentStore, cfg.attachmentStore, err), a.close())
 		}
 	}
+	gov, _ := a.store.(store.Governance) // both stores are; nil without a store
+	if a.live, err = openPolicy(ctx, cfg, cat, gov, log); err != nil {
+		return nil, errors.Join(err, a.close())
+	}
+	go a.live.Run(ctx)
+	live := a.live
+	verifier := token.NewVerifier(cfg.issuer,
+		cfg.tokens.Build(func(id string) (string, bool) { return live.Policy().GroupName(id) }),
+		token.WithDepartmentClaim(cfg.departmentClaim))
+	srv, err := server.New(
+		server.WithLogger(log),
+		server.WithTelemetry(providers),
+		server.WithAuth(authn.New(verifier, log)),
+		// The BFF's client ids, as inference.Config.TrustedClientIDs: X-Request-Id adopted.
+		server.WithTrustedCaller(principal.ClientIn(cfg.bffClientIDs...)),
+	)
+	if err != nil {
+		return nil, errors.Join(err, a.close())
+	}
+	a.server = srv
+	var alerts metering.Alerts
+	if gov != nil && slices.Contains(cfg.services, serviceInference) {
+		emitter, err := alertEmitter(ctx, cfg, loadAWS, log)
+		if err != nil {
+			return nil, errors.Join(err, a.close())
+		}
+		alerts = alert.New(alert.Config{Store: gov, Emitter: emitter, Logger: log})
+	}
 	for _, name := range cfg.services {
 		switch name {
 		case serviceIdentity:
-			srv.Mount(identityv1connect.NewIdentityServiceHandler(identity.NewService(pol), srv.HandlerOptions()...))
+			var counters store.CounterReader
+			if gov != nil {
+				counters = gov
+			}
+			svc := identity.NewService(identity.Config{Policy: live.Policy, Counters: counters, Logger: log})
+			srv.Mount(identityv1connect.NewIdentityServiceHandler(svc, srv.HandlerOptions()...))
 		case serviceInference:
 			awsc, err := loadAWS(ctx)
 			if err != nil {
@@ -148,11 +161,11 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 				log.LogAttrs(ctx, slog.LevelWarn, "catalog: models that cannot run from this region keep their own ids",
 					slog.String("region", awsc.Region), slog.String("error", err.Error()))
 			}
-			if err := a.mountConversations(ctx, cfg, pol, loadAWS, log); err != nil {
+			if err := a.mountConversations(ctx, cfg, live.Policy, loadAWS, log); err != nil {
 				return nil, errors.Join(err, a.close())
 			}
 			svc := inference.NewService(inference.Config{
-				Catalog: regional, Policy: pol, Store: a.store,
+				Catalog: regional, Policy: live.Policy, Store: a.store, Alerts: alerts,
 				Bedrock: bedrock.New(awsc), SageMaker: sagemaker.New(awsc),
 				Recorder: recorder, Logger: log,
 				TrustedClientIDs: cfg.bffClientIDs,
@@ -161,7 +174,11 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			})
 			srv.Mount(inferencev1connect.NewInferenceServiceHandler(svc, append(srv.HandlerOptions(), inference.HandlerOptions()...)...))
 		case serviceAdmin:
-			svc := admin.NewService(admin.Config{Policy: pol, Store: a.store, Catalog: cat, Logger: log})
+			cfgAdmin := admin.Config{Live: live, Store: a.store, Catalog: cat, Logger: log}
+			if gov != nil {
+				cfgAdmin.Alerts = gov
+			}
+			svc := admin.NewService(cfgAdmin)
 			srv.Mount(adminv1connect.NewAdminServiceHandler(svc, srv.HandlerOptions()...))
 		}
 	}
@@ -171,7 +188,7 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 // mountConversations opens the conversation store and mounts the ConversationService, and
 // with retention on a store without time-to-live (SQLite), starts its sweeper, which deletes
 // the expired conversations' attachments too.
-func (a *app) mountConversations(ctx context.Context, cfg *config, pol *policy.Policy, loadAWS func(context.Context) (aws.Config, error), log *slog.Logger) error {
+func (a *app) mountConversations(ctx context.Context, cfg *config, pol func() *policy.Policy, loadAWS func(context.Context) (aws.Config, error), log *slog.Logger) error {
 	cc := cfg.conversations
 	if cc.store == "" {
 		return errNoConversationStore
@@ -187,9 +204,52 @@ func (a *app) mountConversations(ctx context.Context, cfg *config, pol *policy.P
 		go conversation.Sweep(sctx, sw, a.attachments, conversation.SweepInterval, log)
 	}
 	svc := conversation.NewService(conversation.Config{
-		Store: cs, Attachments: a.attachments, Policy: func() *policy.Policy { return pol },
+		Store: cs, Attachments: a.attachments, Policy: pol,
 		RetentionDays: cc.retentionDays, Logger: log,
 	})
 	a.server.Mount(conversationv1connect.NewConversationServiceHandler(svc, a.server.HandlerOptions()...))
 	return nil
+}
+
+// openPolicy opens the run-time policy: the policy file (or, in development, the embedded
+// policy) seeds the store, or is the policy in file mode.
+func openPolicy(ctx context.Context, cfg *config, cat *catalog.Catalog, gov store.Governance, log *slog.Logger) (*livepolicy.Source, error) {
+	seed, source := policy.DefaultYAML(), "embedded dev.yaml" // development only: fromEnv requires the file in production
+	if cfg.policyFile != "" {
+		b, err := os.ReadFile(cfg.policyFile)
+		if err != nil {
+			return nil, fmt.Errorf("policy: %w", err)
+		}
+		seed, source = b, cfg.policyFile
+	}
+	lc := livepolicy.Config{Mode: cfg.policyMode, Seed: seed, SeedSource: source, Options: livepolicy.CatalogOptions(cat),
+		Refresh: cfg.policyRefresh, Logger: log}
+	if cfg.policyMode == livepolicy.ModeStore {
+		if gov == nil {
+			return nil, errors.New("policy: store mode needs a store that keeps policy versions")
+		}
+		lc.Store = gov
+	}
+	live, err := livepolicy.Open(ctx, lc)
+	if err != nil {
+		return nil, err
+	}
+	if snap := live.Snapshot(); cfg.policyMode == livepolicy.ModeStore && len(snap.Policy.PolicyAdmins()) == 0 {
+		log.LogAttrs(ctx, slog.LevelWarn, "policy: policyAdmins names no group, so nobody can edit the policy in the app",
+			slog.Int64("version", snap.Version.Version))
+	}
+	return live, nil
+}
+
+// alertEmitter returns where quota alerts go: the EventBridge bus PORTICO_EVENT_BUS names, or
+// log events.
+func alertEmitter(ctx context.Context, cfg *config, loadAWS func(context.Context) (aws.Config, error), log *slog.Logger) (alert.Emitter, error) {
+	if cfg.eventBus == "" {
+		return alert.Log{Logger: log}, nil
+	}
+	awsc, err := loadAWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return alert.EventBridge{Client: eventbridge.NewFromConfig(awsc), Bus: cfg.eventBus}, nil
 }
