@@ -187,9 +187,9 @@ func TestPolicyEdit(t *testing.T) {
 	}
 	p := got.GetPolicy()
 	if got.GetYaml() != govPolicy || !got.GetEditable() || got.GetVersion().GetVersion() != 1 ||
-		got.GetVersion().GetKind() != adminv1.PolicyChangeKind_POLICY_CHANGE_KIND_SEED || len(p.GetGroups()) != 2 ||
+		got.GetVersion().GetKind() != adminv1.PolicyChangeKind_POLICY_CHANGE_KIND_SEED || len(p.GetGroups()) != 3 ||
 		p.GetGroups()[0].GetQuotas().GetUserTokensPerDay() != 200000 || !slices.Equal(p.GetPolicyAdmins(), []string{"Administrators"}) ||
-		len(p.GetGroupIds()) != 2 || len(p.GetScopes()) != 2 {
+		len(p.GetGroupIds()) != 3 || len(p.GetScopes()) != 2 {
 		t.Fatalf("GetPolicy = %v", got)
 	}
 
