@@ -31,15 +31,15 @@ var BinaryMediaTypes = []string{
 // (by PORTICO_SERVICE name) that serves it.
 type serviceRoute struct{ path, fn string }
 
-// ServiceRoutes are the Connect services behind API Gateway. The conversations and the API
-// keys are served by the function that mounts inference (PORTICO_SERVICE=inference): it
-// holds their stores and grants.
+// ServiceRoutes are the Connect services behind API Gateway. The conversations are served by
+// the function that mounts inference (PORTICO_SERVICE=inference mounts ConversationService
+// too: it holds the conversation store); the API keys by their own (PORTICO_SERVICE=apikey).
 var ServiceRoutes = []serviceRoute{
 	{"portico.identity.v1.IdentityService", "identity"},
 	{"portico.inference.v1.InferenceService", "inference"},
 	{"portico.admin.v1.AdminService", "admin"},
 	{"portico.conversation.v1.ConversationService", "inference"},
-	{"portico.apikey.v1.ApiKeyService", "inference"},
+	{"portico.apikey.v1.ApiKeyService", "apikey"},
 }
 
 // OpenAI-compatible endpoint: its resources under the stage, as the services route them
@@ -203,7 +203,7 @@ func (e *env) newAPI(scope constructs.Construct, svc *services) *api {
 		ValidateRequestBody:       jsii.Bool(true), // no request models: Connect bodies pass as they are
 	})
 
-	fns := map[string]*goFunction{"identity": svc.identity, "inference": svc.inference, "admin": svc.admin}
+	fns := map[string]*goFunction{"identity": svc.identity, "inference": svc.inference, "admin": svc.admin, "apikey": svc.apikey}
 	// Streamed proxy integrations, one per function: API Gateway invokes the function with
 	// InvokeWithResponseStream and forwards bytes as they come (server-streaming RPCs and
 	// the OpenAI endpoint's server-sent events).

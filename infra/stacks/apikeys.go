@@ -15,30 +15,32 @@ const EnvKeyStore = "PORTICO_KEY_STORE"
 // (docs/contracts.md).
 const EnvPublicAPIURL = "PORTICO_PUBLIC_API_URL"
 
-// Key table layout, as services/apikey's DynamoDB store uses it: string pk and sk, and the
-// index by the SHA-256 of a secret that the services and the authorizer find a key by.
+// Key table layout, as services/apikey/dynamokeys uses it: string pk and sk, no index (a
+// secret is found by two GetItem calls: the item HASH#<sha256> names its key's owner and id).
 const (
 	KeyPartitionKey = "pk"
 	KeySortKey      = "sk"
-	KeyHashIndex    = "byHash"
-	KeyHashAttr     = "hash"
 )
 
-// Actions on the key table: the services create, list, touch and revoke keys and record
-// their owners' sign-ins; the authorizer only finds a key by its hash.
+// Actions on the key table, by what each function does with it (services/apikey/dynamokeys).
 var (
-	keyReadWrite = []string{
-		"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem",
-		"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-	}
-	keyLookup = []string{"dynamodb:GetItem", "dynamodb:Query"}
+	// keyManage: ApiKeyService creates keys (conditional PutItem of the key and its hash
+	// guard, DeleteItem of a guard whose key failed), lists an owner's (Query) and, for
+	// administrators, everyone's (Scan), and revokes them (UpdateItem).
+	keyManage = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan"}
+	// keyUse: every services process resolves a key (GetItem), records its last use
+	// (UpdateItem) and people's sign-ins (PutItem of OWNER#<owner>/SEEN).
+	keyUse = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+	// keyLookup: the authorizer only finds a key (GetItem); the services behind it record
+	// the same uses and sign-ins, so the front door never writes the credential table.
+	keyLookup = []string{"dynamodb:GetItem"}
 )
 
 // newKeyTable creates the table of personal API keys (only the secrets' hashes are stored):
 // on demand, point-in-time recovery, the customer-managed key, deletion protection when the
-// environment is protected, and the byHash index.
+// environment is protected.
 func (e *env) newKeyTable(scope constructs.Construct) awsdynamodb.Table {
-	t := awsdynamodb.NewTable(scope, jsii.String("KeyTable"), &awsdynamodb.TableProps{
+	return awsdynamodb.NewTable(scope, jsii.String("KeyTable"), &awsdynamodb.TableProps{
 		TableName:    jsii.String(e.cfg.Name("keys")),
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(KeyPartitionKey), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:      &awsdynamodb.Attribute{Name: jsii.String(KeySortKey), Type: awsdynamodb.AttributeType_STRING},
@@ -51,16 +53,9 @@ func (e *env) newKeyTable(scope constructs.Construct) awsdynamodb.Table {
 		DeletionProtection: jsii.Bool(e.cfg.Protect),
 		RemovalPolicy:      e.removal(),
 	})
-	t.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-		IndexName:      jsii.String(KeyHashIndex),
-		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(KeyHashAttr), Type: awsdynamodb.AttributeType_STRING},
-		ProjectionType: awsdynamodb.ProjectionType_ALL,
-	})
-	return t
 }
 
-// keyTableARNs are the exact ARNs of the key table and its index.
-func (e *env) keyTableARNs() []string {
-	table := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", e.cfg.Region, e.cfg.Account, e.cfg.Name("keys"))
-	return []string{table, table + "/index/" + KeyHashIndex}
+// keyTableARN is the exact ARN of the key table (no index, no wildcard).
+func (e *env) keyTableARN() string {
+	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", e.cfg.Region, e.cfg.Account, e.cfg.Name("keys"))
 }

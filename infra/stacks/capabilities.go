@@ -14,6 +14,7 @@ const (
 	sidAttachmentObjects = "ReadWriteAttachments"
 	sidAttachmentList    = "ListAttachments"
 	sidKeysReadWrite     = "ReadWriteApiKeys"
+	sidKeysManage        = "ManageApiKeys"
 	sidKeysLookup        = "LookUpApiKeys"
 	sidKeysKey           = "ApiKeysKey"
 	sidKeysKeyRead       = "ApiKeysKeyRead"
@@ -34,17 +35,17 @@ type capabilities struct {
 
 // newCapabilities creates the conversation and key tables and the governance bus, and gives
 // the functions their environment and grants:
-//   - inference (which also serves ConversationService, ApiKeyService and the
-//     OpenAI-compatible /v1 endpoint): the conversation table and the attachment bucket, the
-//     key table read/write, PutEvents on the governance bus, Retrieve on the configured
-//     knowledge bases;
-//   - identity and admin: the key table read/write (a person's last sign-in is recorded
-//     by whichever service sees their token);
-//   - the authorizer: the key table read-only (GetItem, Query on it and its byHash index).
+//   - inference (which also serves ConversationService and the OpenAI-compatible /v1
+//     endpoint): the conversation table and the attachment bucket, PutEvents on the
+//     governance bus, Retrieve on the configured knowledge bases;
+//   - apikey (ApiKeyService): the key table's management calls, and the API's public URL;
+//   - identity, inference and admin: the key table's use (resolve a key, record its last use
+//     and people's sign-ins: every services process records the sign-ins it sees);
+//   - the authorizer: the key table read-only (GetItem).
 //
 // The attachment bucket itself needs the environment's log bucket and is made by
 // newAttachmentBucket; its name is fixed, so the grants here are plain ARNs.
-func (e *env) newCapabilities(scope constructs.Construct, svc *services, apiURL *string) *capabilities {
+func (e *env) newCapabilities(scope constructs.Construct, svc *services, openAIBaseURL *string) *capabilities {
 	c := constructs.NewConstruct(scope, jsii.String("Data"))
 	cfg := e.cfg
 	caps := &capabilities{
@@ -82,20 +83,24 @@ func (e *env) newCapabilities(scope constructs.Construct, svc *services, apiURL 
 		allow(inf, sidRetrieveKnowledge, []string{"bedrock:Retrieve"}, arns...)
 	}
 
-	// Personal API keys.
+	// Personal API keys: the management calls for ApiKeyService's function, the use for
+	// every other services function, a lookup for the authorizer; the key for each (inference
+	// has it through the ledger's statement).
 	keyStore := jsii.String("dynamodb:" + cfg.Name("keys"))
 	for _, g := range svc.all() {
 		g.fn.AddEnvironment(jsii.String(EnvKeyStore), keyStore, nil)
-		allow(g, sidKeysReadWrite, keyReadWrite, e.keyTableARNs()...)
-		if g != inf { // inference has these through the ledger's statement
+		if g == svc.apikey {
+			allow(g, sidKeysManage, keyManage, e.keyTableARN())
+		} else {
+			allow(g, sidKeysReadWrite, keyUse, e.keyTableARN())
+		}
+		if g != inf {
 			allow(g, sidKeysKey, []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, keyARN)
 		}
 	}
-	for _, g := range []*goFunction{svc.identity, svc.inference} {
-		g.fn.AddEnvironment(jsii.String(EnvPublicAPIURL), apiURL, nil)
-	}
+	svc.apikey.fn.AddEnvironment(jsii.String(EnvPublicAPIURL), openAIBaseURL, nil)
 	svc.authorizer.fn.AddEnvironment(jsii.String(EnvKeyStore), keyStore, nil)
-	allow(svc.authorizer, sidKeysLookup, keyLookup, e.keyTableARNs()...)
+	allow(svc.authorizer, sidKeysLookup, keyLookup, e.keyTableARN())
 	allow(svc.authorizer, sidKeysKeyRead, keyReadKMS, keyARN)
 
 	for _, g := range append(svc.all(), svc.authorizer) {

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -105,13 +106,9 @@ func TestKeyTable(t *testing.T) {
 	eachEnv(t, func(t *testing.T, s *synthesized) {
 		r := s.mainJSON.tableNamed(t, s.cfg.Name("keys"))
 		checkEncryptedTable(t, s, s.mainJSON, r)
-		gsis := anyList(r.Properties["GlobalSecondaryIndexes"])
-		if len(gsis) != 1 {
-			t.Fatalf("indexes %v, want byHash", gsis)
-		}
-		g := gsis[0].(map[string]any)
-		if g["IndexName"] != "byHash" || fmt.Sprint(g["KeySchema"]) != "[map[AttributeName:hash KeyType:HASH]]" || fmt.Sprint(g["Projection"]) != "map[ProjectionType:ALL]" {
-			t.Errorf("index %v, want byHash on hash (S), all attributes", g)
+		// services/apikey/dynamokeys finds a key by its hash with GetItem (HASH#<sha256>).
+		if r.Properties["GlobalSecondaryIndexes"] != nil || r.Properties["LocalSecondaryIndexes"] != nil {
+			t.Errorf("indexes %v %v, want none", r.Properties["GlobalSecondaryIndexes"], r.Properties["LocalSecondaryIndexes"])
 		}
 		if r.Properties["TimeToLiveSpecification"] != nil {
 			t.Errorf("time to live %v: keys end by their own expiry, checked by the services", r.Properties["TimeToLiveSpecification"])
@@ -165,8 +162,10 @@ func TestAttachmentBucket(t *testing.T) {
 				expiration = append(expiration, fmt.Sprint(d))
 			}
 		}
-		if want := []string{fmt.Sprint(s.cfg.Conversations.RetentionDays)}; !slices.Equal(expiration, want) {
-			t.Errorf("expiration %v days, want %v (conversations.retentionDays)", expiration, want)
+		// A message is written to expire 1.5 retention periods later
+		// (services/conversation/dynamostore); its attachment lives as long, in whole days.
+		if want := []string{fmt.Sprint(math.Ceil(1.5 * float64(s.cfg.Conversations.RetentionDays)))}; !slices.Equal(expiration, want) {
+			t.Errorf("expiration %v days, want %v (1.5 × conversations.retentionDays, rounded up)", expiration, want)
 		}
 		// TLS only: a Deny for aws:SecureTransport false and one for TLS below 1.2.
 		var denies []string
@@ -184,9 +183,9 @@ func TestAttachmentBucket(t *testing.T) {
 }
 
 // TestCapabilityEnvironment checks the new variables: the stores, retention and bus on the
-// inference function (which mounts inference, conversations, keys and /v1), the key store on
-// every service and the authorizer, the public API URL where the app reads it, and none of
-// them where they do not belong.
+// inference function (which mounts inference, conversations and /v1), the key store on
+// every service and the authorizer, the public API URL on ApiKeyService's function (which
+// tells the app), and none of them where they do not belong.
 func TestCapabilityEnvironment(t *testing.T) {
 	eachEnv(t, func(t *testing.T, s *synthesized) {
 		cfg := s.cfg
@@ -198,9 +197,9 @@ func TestCapabilityEnvironment(t *testing.T) {
 				EnvAttachmentStore:       fmt.Sprintf("s3:portico-%s-attachments-%s-%s", cfg.Env, cfg.Account, cfg.Region),
 				EnvEventBus:              cfg.Name("governance"),
 				EnvKeyStore:              keys,
-				EnvPublicAPIURL:          "<api>/v1",
 			},
-			"identity":   {EnvKeyStore: keys, EnvPublicAPIURL: "<api>/v1"},
+			"apikey":     {EnvKeyStore: keys, EnvPublicAPIURL: "<api>/v1"},
+			"identity":   {EnvKeyStore: keys},
 			"admin":      {EnvKeyStore: keys},
 			"authorizer": {EnvKeyStore: keys},
 			"bff":        {},

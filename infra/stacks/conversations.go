@@ -26,12 +26,21 @@ const (
 	ConversationTTLAttribute = "expiresAt"
 )
 
-// conversationActions are the item calls of the conversation store: reads, conditional
-// writes and deletes of an owner's items, and the transactions built from them (authorised
-// by the item actions). No Scan: every read stays in one owner's partition.
+// conversationActions are exactly the calls of services/conversation/dynamostore (its API
+// interface): reads of an owner's partition, conditional writes, and the batched deletes of
+// a conversation's messages. No Scan: every read names one owner's partition.
 var conversationActions = []string{
-	"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem",
-	"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+	"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
+	"dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+}
+
+// AttachmentExpirationDays is how long after it was written the attachment bucket keeps an
+// object, for a conversation retention of days (0: no expiration). The conversation store
+// writes a message to expire 1.5 retention periods after it is written
+// (services/conversation/dynamostore), and an attachment belongs to one message: the object
+// lives as long as the message it was written with, rounded up to whole days.
+func AttachmentExpirationDays(days int) int {
+	return (3*days + 1) / 2
 }
 
 // attachmentObjectActions and attachmentBucketActions are the S3 calls of
@@ -84,7 +93,7 @@ func (e *env) attachmentBucketARNs() (bucket, objects string) {
 // object), public access blocked, TLS only, ACLs disabled, server access logs to the
 // environment's log bucket. Versioning stays off, so deleting a conversation deletes its
 // attachments at once (no noncurrent copy outlives the delete); with a retention, objects
-// expire that many days after they were written, as the conversation table's items do.
+// expire AttachmentExpirationDays after they were written, with the message they belong to.
 func (e *env) newAttachmentBucket(scope constructs.Construct, logs awss3.IBucket) awss3.Bucket {
 	rules := []*awss3.LifecycleRule{{
 		Id:                                  jsii.String("AbortIncompleteUploads"),
@@ -93,7 +102,7 @@ func (e *env) newAttachmentBucket(scope constructs.Construct, logs awss3.IBucket
 	if d := e.cfg.Conversations.RetentionDays; d > 0 {
 		rules = append(rules, &awss3.LifecycleRule{
 			Id:         jsii.String("Retention"),
-			Expiration: awscdk.Duration_Days(jsii.Number(d)),
+			Expiration: awscdk.Duration_Days(jsii.Number(AttachmentExpirationDays(d))),
 		})
 	}
 	return awss3.NewBucket(scope, jsii.String("AttachmentBucket"), &awss3.BucketProps{

@@ -202,7 +202,7 @@ func TestEveryFunctionInProduction(t *testing.T) {
 			}
 		}
 		var want []string
-		for _, fn := range []string{"identity", "inference", "admin", "authorizer", "bff"} {
+		for _, fn := range []string{"identity", "inference", "admin", "apikey", "authorizer", "bff"} {
 			want = append(want, s.cfg.Name(fn))
 		}
 		if !sameSet(names, want) {

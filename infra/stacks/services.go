@@ -27,14 +27,16 @@ const (
 // (and request id) believed by the services (docs/contracts.md).
 const EnvBFFClientIDs = "PORTICO_BFF_CLIENT_IDS"
 
-// services holds the three service functions (one artifact, PORTICO_SERVICE picks the
+// services holds the four service functions (one artifact, PORTICO_SERVICE picks the
 // service) and the API Gateway authorizer function.
 type services struct {
-	identity, inference, admin, authorizer *goFunction
+	identity, inference, admin, apikey, authorizer *goFunction
 }
 
 // all lists the service functions behind API Gateway.
-func (s *services) all() []*goFunction { return []*goFunction{s.identity, s.inference, s.admin} }
+func (s *services) all() []*goFunction {
+	return []*goFunction{s.identity, s.inference, s.admin, s.apikey}
+}
 
 // Read and write actions on the ledger table. Transactions are authorised by these item
 // actions (DynamoDB has no separate IAM action for TransactWriteItems).
@@ -110,6 +112,15 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		name: "admin", asset: ServicesAsset, description: "Portico AdminService (Connect on API Gateway)",
 		memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(30)), layers: layers,
 		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("admin"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
+	})
+	// ApiKeyService (PORTICO_SERVICE=apikey): people's personal API keys. Its own function,
+	// so that listing everyone's keys (a Scan, for administrators) and deleting them are
+	// granted to it alone.
+	s.apikey = e.newGoFunction(c, "ApiKey", goFunctionProps{
+		name: "apikey", asset: ServicesAsset, description: "Portico ApiKeyService (Connect on API Gateway)",
+		memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(10)), layers: layers,
+		// Like identity, it opens no ledger; PORTICO_STORE stays for the start-up check.
+		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("apikey"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	s.authorizer = e.newGoFunction(c, "Authorizer", goFunctionProps{
 		name: "authorizer", asset: AuthorizerAsset, description: "Portico API Gateway Lambda authorizer (" + tokenKind(cfg) + " access tokens, group policy)",

@@ -366,15 +366,19 @@ func TestLeastPrivilege(t *testing.T) {
 		}
 		conversations := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/portico-%s-conversations", cfg.Region, cfg.Account, cfg.Env)
 		keys := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/portico-%s-keys", cfg.Region, cfg.Account, cfg.Env)
-		keyARNs := []string{keys, keys + "/index/byHash"}
+		keyARNs := []string{keys}
 		bucket := fmt.Sprintf("arn:aws:s3:::portico-%s-attachments-%s-%s", cfg.Env, cfg.Account, cfg.Region)
 		bus := fmt.Sprintf("arn:aws:events:%s:%s:event-bus/portico-%s-governance", cfg.Region, cfg.Account, cfg.Env)
-		keyRW := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+		// Every services process resolves keys and records their use and people's sign-ins;
+		// only ApiKeyService's function lists (Query, Scan) and deletes.
+		keyRW := []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+		keyManage := []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan"}
+		kmsRW := []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}
 		inferenceGrants := map[string]grant{
 			"InvokeCatalogModels":    {[]string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, bedrockARNs},
 			"InvokeCatalogEndpoints": {[]string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, sagemakerARNs},
 			"ReadWriteLedger":        {append(append([]string{}, tableRead...), tableWrite...), tableARNs},
-			"ReadWriteConversations": {[]string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, []string{conversations}},
+			"ReadWriteConversations": {[]string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, []string{conversations}},
 			"ReadWriteAttachments":   {[]string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, []string{bucket + "/*"}},
 			"ListAttachments":        {[]string{"s3:ListBucket"}, []string{bucket}},
 			"PutAlertEvents":         {[]string{"events:PutEvents"}, []string{bus}},
@@ -389,24 +393,29 @@ func TestLeastPrivilege(t *testing.T) {
 			absent []string         // action prefixes the role must not hold
 		}{
 			{"inference", inferenceGrants, []string{"dynamodb:Scan", "s3:ListAllMyBuckets", "s3:DeleteBucket", "s3:PutBucket", "s3:PutObjectAcl"}},
+			// ApiKeyService: the key table's management calls, nothing of the ledger.
+			{"apikey", map[string]grant{
+				"ManageApiKeys": {keyManage, keyARNs},
+				"ApiKeysKey":    {kmsRW, []string{"<key>"}},
+			}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:BatchWriteItem"}},
 			// IdentityService opens no ledger: of the data only the key table (a person's
 			// last sign-in), and the key for it.
 			{"identity", map[string]grant{
 				"ReadWriteApiKeys": {keyRW, keyARNs},
-				"ApiKeysKey":       {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, []string{"<key>"}},
+				"ApiKeysKey":       {kmsRW, []string{"<key>"}},
 			}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:Scan", "dynamodb:BatchWriteItem"}},
 			// AdminService is read-only on the ledger: GetItem and Query on the table and its
 			// indexes; it records sign-ins in the key table.
 			{"admin", map[string]grant{
 				"ReadLedger":       {[]string{"dynamodb:GetItem", "dynamodb:Query"}, tableARNs},
 				"ReadWriteApiKeys": {keyRW, keyARNs},
-				"ApiKeysKey":       {[]string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, []string{"<key>"}},
+				"ApiKeysKey":       {kmsRW, []string{"<key>"}},
 			}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:Scan", "dynamodb:BatchWriteItem"}},
-			// The authorizer finds a key by its hash: GetItem and Query, nothing else.
+			// The authorizer finds a key by its hash (GetItem) and writes nothing.
 			{"authorizer", map[string]grant{
-				"LookUpApiKeys":  {[]string{"dynamodb:GetItem", "dynamodb:Query"}, keyARNs},
+				"LookUpApiKeys":  {[]string{"dynamodb:GetItem"}, keyARNs},
 				"ApiKeysKeyRead": {[]string{"kms:Decrypt", "kms:DescribeKey"}, []string{"<key>"}},
-			}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Batch", "dynamodb:Scan", "kms:Encrypt", "kms:GenerateDataKey"}},
+			}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Batch", "dynamodb:Query", "dynamodb:Scan", "kms:Encrypt", "kms:GenerateDataKey"}},
 			// The BFF: its session table only, with exactly bff/session/dynamosession's calls.
 			{"bff", map[string]grant{"ReadWriteSessions": {sessionActions, []string{sessionTable}}}, []string{"bedrock:", "sagemaker:", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:Batch", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"}},
 			{"entra-groups", nil, []string{"bedrock:", "sagemaker:", "dynamodb:", "secretsmanager:"}},
@@ -559,7 +568,7 @@ func TestServicesArtifact(t *testing.T) {
 		if !strings.Contains(services, ".zip") {
 			t.Fatalf("identity code %s is not an asset", services)
 		}
-		for _, fn := range []string{"inference", "admin"} {
+		for _, fn := range []string{"inference", "admin", "apikey"} {
 			if got := code(fn); got != services {
 				t.Errorf("%s code %s, want the services artifact %s", fn, got, services)
 			}
@@ -570,7 +579,7 @@ func TestServicesArtifact(t *testing.T) {
 			}
 		}
 		roles := map[string]string{}
-		for _, fn := range []string{"identity", "inference", "admin"} {
+		for _, fn := range []string{"identity", "inference", "admin", "apikey"} {
 			p := s.mainJSON.function(t, cfg.Name(fn)).Properties
 			role := getAttID(p["Role"])
 			if other, dup := roles[role]; dup {
@@ -609,15 +618,15 @@ func TestServicesArtifact(t *testing.T) {
 				}
 			}
 		}
-		// Conversations, API keys and the OpenAI-compatible endpoint are the inference
-		// function's: it holds their stores.
+		// Conversations and the OpenAI-compatible endpoint are the inference function's (it
+		// holds their stores); the API keys' service has its own function.
 		want := map[string]string{}
 		for svc, fn := range map[string]string{
 			"portico.identity.v1.IdentityService":         "identity",
 			"portico.inference.v1.InferenceService":       "inference",
 			"portico.admin.v1.AdminService":               "admin",
 			"portico.conversation.v1.ConversationService": "inference",
-			"portico.apikey.v1.ApiKeyService":             "inference",
+			"portico.apikey.v1.ApiKeyService":             "apikey",
 		} {
 			for _, verb := range []string{"GET", "POST"} {
 				want[verb+" /"+svc+"/{method}"] = cfg.Name(fn)
