@@ -95,7 +95,9 @@ func (u userLimits) count() int {
 }
 
 // count is how many of g's pools are set.
-func (g groupLimits) count() int { return set(g.tokensPerMonth) + set(g.costPerDay) + set(g.costPerMonth) }
+func (g groupLimits) count() int {
+	return set(g.tokensPerMonth) + set(g.costPerDay) + set(g.costPerMonth)
+}
 
 func set(n int64) int {
 	if n > 0 {
