@@ -355,3 +355,29 @@ func TestReadOnly(t *testing.T) {
 		t.Errorf("read-only did not follow: %d", tokensPerDay(ro.Policy()))
 	}
 }
+
+// TestRunChecksOnATimer: standalone, Run applies a new version on its own timer, without any
+// request triggering a check (b's clock never moves, so its getter never finds one due).
+func TestRunChecksOnATimer(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "p.db")
+	a := open(t, sqliteStore(t, path), livepolicy.ModeStore, nil)
+	stopped := func() time.Time { return time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC) }
+	b, err := livepolicy.Open(t.Context(), livepolicy.Config{Store: sqliteStore(t, path), Seed: policy.DefaultYAML(),
+		Options: livepolicy.CatalogOptions(catalog.Default()), Refresh: time.Second, Now: stopped})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	go b.Run(t.Context())
+	if _, err := a.Update(t.Context(), edit(1, withTokensPerDay("1000"))); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for tokensPerDay(b.Policy()) != 1000 {
+		if time.Now().After(deadline) {
+			t.Fatal("Run never applied version 2")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
