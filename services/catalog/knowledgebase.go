@@ -111,3 +111,13 @@ func (c *Catalog) InAccount(region, account string) []KnowledgeBase {
 	}
 	return out
 }
+
+// KnowledgeBaseModels maps every knowledge base id to the model that answers from it, the
+// form policy.WithKnowledgeBases takes.
+func (c *Catalog) KnowledgeBaseModels() map[string]string {
+	out := make(map[string]string, len(c.kbs))
+	for _, k := range c.kbs {
+		out[k.ID] = k.ModelID
+	}
+	return out
+}

@@ -38,6 +38,8 @@ type grant struct {
 	modelIDs            []string // sorted
 	endpoints           map[string]bool
 	endpointNames       []string // sorted
+	knowledgeBases      map[string]bool
+	knowledgeBaseIDs    []string // sorted
 	guardrail           *Guardrail
 	user                userLimits
 	groupTokensPerMonth int64

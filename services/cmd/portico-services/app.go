@@ -62,7 +62,8 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			models = append(models, m.ID)
 		}
 	}
-	polOpts := []policy.Option{policy.WithModelIDs(models...), policy.WithEndpointNames(endpoints...)}
+	polOpts := []policy.Option{policy.WithModelIDs(models...), policy.WithEndpointNames(endpoints...),
+		policy.WithKnowledgeBases(cat.KnowledgeBaseModels())}
 	var pol *policy.Policy
 	if cfg.policyFile != "" {
 		pol, err = policy.Load(cfg.policyFile, polOpts...)
