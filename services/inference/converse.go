@@ -33,7 +33,7 @@ func (s *Service) Converse(ctx context.Context, msg *inferencev1.ConverseRequest
 	setResponseHeader(ctx, a.req.RequestID)
 	return &inferencev1.ConverseResponse{
 		RequestId: a.req.RequestID, Output: res.Output, StopReason: res.StopReason, Metrics: metrics,
-		GuardrailId: res.GuardrailID,
+		GuardrailId: res.GuardrailID, Citations: citationsOf(a, res),
 	}, nil
 }
 
@@ -43,7 +43,7 @@ func (s *Service) Converse(ctx context.Context, msg *inferencev1.ConverseRequest
 // was used until then is settled.
 func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseStreamRequest, stream *connect.ServerStream[inferencev1.ConverseStreamResponse]) error {
 	var fw *forwarder[inferencev1.ConverseStreamResponse]
-	_, _, metrics, err := s.converse(ctx, bedrock.StreamConversation(sm), true, func(ctx context.Context, a *admission, conv *bedrock.Conversation) (*bedrock.Result, error) {
+	a, res, metrics, err := s.converse(ctx, bedrock.StreamConversation(sm), true, func(ctx context.Context, a *admission, conv *bedrock.Conversation) (*bedrock.Result, error) {
 		start := &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Start{Start: &inferencev1.MessageStart{
 			RequestId: a.req.RequestID, Role: inferencev1.Role_ROLE_ASSISTANT, ModelId: a.model.ID,
 		}}}
@@ -60,6 +60,9 @@ func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseSt
 	if err != nil {
 		return err
 	}
+	if err := fw.citations(citationsOf(a, res)); err != nil {
+		return err
+	}
 	return fw.finish(&inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Metadata{
 		Metadata: &inferencev1.StreamMetadata{Metrics: metrics},
 	}})
@@ -72,6 +75,11 @@ func (s *Service) converse(ctx context.Context, msg *inferencev1.ConverseRequest
 ) (*admission, *bedrock.Result, *typev1.InvocationMetrics, error) {
 	var res *bedrock.Result
 	a, metrics, err := s.metered(ctx, msg.GetModelId(), catalog.ProviderBedrock, func(a *admission) (providerCall, error) {
+		msg, sources, err := s.ground(ctx, a, msg)
+		if err != nil {
+			return providerCall{}, err
+		}
+		a.sources = sources
 		conv, err := s.converseCall(a, msg, stream)
 		if err != nil {
 			return providerCall{}, err
@@ -104,6 +112,7 @@ func (s *Service) converseCall(a *admission, msg *inferencev1.ConverseRequest, s
 		MaxImages:       int(m.Capabilities.MaxImages),
 		MaxImageBytes:   m.Capabilities.MaxImageBytes,
 	}}
+	call.Limits = withDocuments(call.Limits, m)
 	if stream && !m.Capabilities.Streaming {
 		return nil, invalid("model %q does not stream its answers; call Converse", m.ID)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/metering"
 	"github.com/portico-dev/portico/services/policy"
+	"github.com/portico-dev/portico/services/retrieval"
 	"github.com/portico-dev/portico/services/store"
 )
 
@@ -35,6 +36,12 @@ type Config struct {
 	Bedrock BedrockProvider
 	// SageMaker invokes endpoints; nil answers UNAVAILABLE for SageMaker endpoints.
 	SageMaker SageMakerProvider
+	// KnowledgeBases are the catalog's knowledge bases this deployment can reach
+	// (catalog.Catalog.InAccount); only these are offered and called.
+	KnowledgeBases []catalog.KnowledgeBase
+	// Retriever retrieves from knowledge bases (*retrieval.Client); nil answers UNAVAILABLE
+	// for a request naming one.
+	Retriever retrieval.Retriever
 	// Recorder receives per-model metrics (see metering.NewRecorder); nil records none.
 	Recorder metering.Recorder
 	// Logger receives structured logs without prompts; nil discards them.
@@ -54,6 +61,9 @@ type Service struct {
 	store     store.Store
 	bedrock   BedrockProvider
 	sagemaker SageMakerProvider
+	kbs       map[string]catalog.KnowledgeBase
+	kbList    []catalog.KnowledgeBase
+	retriever retrieval.Retriever
 	meter     *metering.Meter
 	log       *slog.Logger
 	trusted   []string
@@ -68,6 +78,10 @@ func NewService(cfg Config) *Service {
 	s := &Service{
 		catalog: cfg.Catalog, policy: cfg.Policy, store: cfg.Store, bedrock: cfg.Bedrock, sagemaker: cfg.SageMaker,
 		log: cfg.Logger, trusted: slices.Clone(cfg.TrustedClientIDs), now: cfg.Now,
+		kbs: map[string]catalog.KnowledgeBase{}, kbList: slices.Clone(cfg.KnowledgeBases), retriever: cfg.Retriever,
+	}
+	for _, kb := range cfg.KnowledgeBases {
+		s.kbs[kb.ID] = kb
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -100,6 +114,7 @@ func (s *Service) ListModels(ctx context.Context, req *inferencev1.ListModelsReq
 			out.Models = append(out.Models, pm)
 		}
 	}
+	out.KnowledgeBases = s.knowledgeBasesFor(ent)
 	return out, nil
 }
 
