@@ -24,6 +24,7 @@ import (
 	"github.com/portico-dev/portico/services/platform/telemetry"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/principal"
+	"github.com/portico-dev/portico/services/retrieval"
 	"github.com/portico-dev/portico/services/sagemaker"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/token"
@@ -131,6 +132,7 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			svc := inference.NewService(inference.Config{
 				Catalog: regional, Policy: pol, Store: a.store,
 				Bedrock: bedrock.New(awsc), SageMaker: sagemaker.New(awsc),
+				KnowledgeBases: cat.InAccount(awsc.Region, cfg.accountID), Retriever: retrieval.New(awsc),
 				Recorder: recorder, Logger: log,
 				TrustedClientIDs: cfg.bffClientIDs,
 			})

@@ -33,9 +33,12 @@ const (
 	EnvEntraScope   = "PORTICO_ENTRA_SCOPE"
 	EnvCatalogFile  = catalog.EnvFile
 	EnvStore        = "PORTICO_STORE"
-	EnvLogFormat    = logs.Env
-	EnvRuntimeAPI   = lambdahttp.RuntimeAPIEnv
-	EnvLambdaEvent  = lambdahttp.EventEnv
+	// EnvAccountID is the AWS account the services run in: only the catalog's knowledge
+	// bases in this account (and the services' region) are offered and called.
+	EnvAccountID   = "PORTICO_AWS_ACCOUNT_ID"
+	EnvLogFormat   = logs.Env
+	EnvRuntimeAPI  = lambdahttp.RuntimeAPIEnv
+	EnvLambdaEvent = lambdahttp.EventEnv
 	// EnvLambdaFunction is set by Lambda; it names the function in CloudWatch metrics (EMF).
 	EnvLambdaFunction = "AWS_LAMBDA_FUNCTION_NAME"
 )
@@ -47,6 +50,8 @@ const (
 	defaultClientIDs    = "portico-web,portico-machine"
 	defaultBFFClientIDs = "portico-web"
 	defaultStore        = "sqlite:.data/portico.db"
+	// defaultAccountID is the local AWS endpoint's account, where the dev knowledge base is.
+	defaultAccountID = "000000000000"
 )
 
 // Service names accepted in PORTICO_SERVICE.
@@ -88,6 +93,8 @@ type config struct {
 	lambdaFunction string
 	// export says where OpenTelemetry data goes.
 	export telemetry.Export
+	// accountID is the services' AWS account (empty: no knowledge base is used).
+	accountID string
 }
 
 // needsStore reports whether a mounted service keeps data.
@@ -100,6 +107,9 @@ func (c *config) warnings() []string {
 	var w []string
 	if c.mode.Production() && len(c.bffClientIDs) == 0 && slices.Contains(c.services, serviceInference) {
 		w = append(w, EnvBFFClientIDs+" is not set: no client's Portico-Client-* headers are believed, so the audit trail records the BFF's address instead of the user's")
+	}
+	if c.accountID == "" && slices.Contains(c.services, serviceInference) {
+		w = append(w, EnvAccountID+" is not set: no knowledge base of the catalog is offered or called")
 	}
 	return w
 }
@@ -157,6 +167,10 @@ func fromEnv(getenv func(string) string) (*config, error) {
 	c.tokens = token.Settings{Profile: get(EnvTokenProfile), ClientIDs: c.clientIDs,
 		TenantID: get(EnvEntraTenant), Audience: get(EnvEntraAud), Scope: get(EnvEntraScope)}
 	errs = append(errs, c.tokens.Check(c.issuer, tokenSettingNames)...)
+	c.accountID = or(get(EnvAccountID), map[bool]string{false: defaultAccountID}[prod])
+	if c.accountID != "" && !isAccountID(c.accountID) {
+		errs = append(errs, fmt.Errorf("%s=%q is not an AWS account id (12 digits)", EnvAccountID, c.accountID))
+	}
 	if prod {
 		need.Need(EnvPolicyFile, c.policyFile)
 		c.bffClientIDs = splitList(get(EnvBFFClientIDs)) // none unless configured
@@ -228,4 +242,17 @@ func or(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// isAccountID reports whether s is an AWS account id: 12 digits.
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -24,6 +24,13 @@ type converseInput struct {
 					Bytes []byte `json:"bytes"`
 				} `json:"source"`
 			} `json:"image"`
+			Document *struct {
+				Format string `json:"format"`
+				Name   string `json:"name"`
+				Source struct {
+					Bytes []byte `json:"bytes"`
+				} `json:"source"`
+			} `json:"document"`
 		} `json:"content"`
 	} `json:"messages"`
 	System []struct {
@@ -109,6 +116,12 @@ func parseConverse(m Model, body []byte) (genRequest, *converseInput, string, *a
 					return req, &in, all.String(), validationErr("The image at messages.%d.content.%d could not be processed: its bytes are not a valid %s image.", i, j, c.Image.Format)
 				}
 				turn.images = append(turn.images, genImage{format: c.Image.Format, data: c.Image.Source.Bytes})
+			case c.Document != nil:
+				if aerr := checkDocument(m, msg.Role, c.Document.Format, c.Document.Name, c.Document.Source.Bytes, req.docs, i, j); aerr != nil {
+					return req, &in, all.String(), aerr
+				}
+				req.docs = append(req.docs, genDoc{name: c.Document.Name, format: c.Document.Format, bytes: len(c.Document.Source.Bytes)})
+				turn.docs++
 			default:
 				return req, &in, all.String(), validationErr("The ContentBlock object at messages.%d.content.%d has no supported content.", i, j)
 			}

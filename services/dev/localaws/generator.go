@@ -24,6 +24,13 @@ type genTurn struct {
 	role   string // "user" or "assistant"
 	text   string
 	images []genImage
+	docs   int // document blocks
+}
+
+// genDoc is a document a request carried.
+type genDoc struct {
+	name, format string
+	bytes        int
 }
 
 type genImage struct {
@@ -40,6 +47,7 @@ type genRequest struct {
 	temperature *float64
 	topP        *float64
 	stop        []string
+	docs        []genDoc
 }
 
 // genResult is how a generation ended.
@@ -64,6 +72,9 @@ func (r genRequest) inputTokens() int {
 	n := countTokens(r.system)
 	for _, t := range r.turns {
 		n += countTokens(t.text) + tokensPerImage*len(t.images)
+	}
+	for _, d := range r.docs {
+		n += tokensPerDocument + d.bytes/bytesPerDocumentToken
 	}
 	return n
 }
@@ -116,7 +127,7 @@ type builtinGenerator struct {
 
 func (g builtinGenerator) generate(ctx context.Context, req genRequest, emit func(string) error) (genResult, error) {
 	res := genResult{stopReason: stopEndTurn, inputTokens: req.inputTokens()}
-	text := answerFor(req.prompt())
+	text := documentsLine(req.docs) + answerFor(req.prompt()) + sourcesLine(req.prompt())
 	cut := len(text)
 	for _, s := range req.stop {
 		if i := strings.Index(text, s); s != "" && i >= 0 && i < cut {
