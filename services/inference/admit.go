@@ -41,8 +41,6 @@ type admission struct {
 	ent   policy.Entitlements
 	model catalog.Model
 	req   metering.Request
-	// retrieval notes a knowledge-base retrieval (knowledge.go), nil without one.
-	retrieval *retrievalNote
 	// sources are the retrieved passages as citations, nil without a knowledge base.
 	sources []*inferencev1.Citation
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/portico-dev/portico/services/bedrock"
 	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/retrieval"
+	"github.com/portico-dev/portico/services/store"
 )
 
 // knowledgeBase returns the knowledge base a request names, checked like a model: the caller
@@ -44,8 +45,8 @@ func (s *Service) knowledgeBase(a *admission, id string) (catalog.KnowledgeBase,
 // conversation to run instead: msg with the numbered sources put before the last user
 // turn's content, and the citations to return. Retrieval happens before the reservation, so
 // the passages are part of the estimate, and a failed retrieval is a refusal that costs the
-// caller nothing. The retrieval is logged with the knowledge base, the number of passages and
-// its latency, never their text.
+// caller nothing. The retrieval is logged and audited with the knowledge base, the number of
+// passages and its latency, never their text.
 func (s *Service) ground(ctx context.Context, a *admission, msg *inferencev1.ConverseRequest) (*inferencev1.ConverseRequest, []*inferencev1.Citation, error) {
 	id := msg.GetKnowledgeBaseId()
 	if id == "" {
@@ -72,7 +73,8 @@ func (s *Service) ground(ctx context.Context, a *admission, msg *inferencev1.Con
 		return nil, nil, invalid("a question to a knowledge base needs text in the last user turn")
 	}
 	passages, took, err := retrieval.Timed(ctx, s.retriever, kb.ID, query, retrieval.DefaultPassages)
-	a.retrieval = &retrievalNote{knowledgeBase: kb.ID, passages: len(passages), latencyMs: took.Milliseconds(), failed: err != nil}
+	// The audit record notes the retrieval (refused or settled alike), never the passages.
+	a.req.Retrieval = store.Retrieval{KnowledgeBaseID: kb.ID, Passages: len(passages), Latency: took}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "knowledge base retrieval", slog.String("request_id", a.req.RequestID),
 		slog.String("knowledge_base", kb.ID), slog.Int("passages", len(passages)), slog.Int64("retrieval_ms", took.Milliseconds()),
 		slog.String("code", codeName(err)))
@@ -88,14 +90,6 @@ func (s *Service) ground(ctx context.Context, a *admission, msg *inferencev1.Con
 		Messages: append(append([]*inferencev1.Message(nil), msgs[:len(msgs)-1]...), grounded),
 	}
 	return out, retrieval.Citations(passages), nil
-}
-
-// retrievalNote is what the audit notes of a grounded request: never the passages' text.
-type retrievalNote struct {
-	knowledgeBase string
-	passages      int
-	latencyMs     int64
-	failed        bool
 }
 
 func codeName(err error) string {

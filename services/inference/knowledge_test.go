@@ -56,6 +56,8 @@ type refusal struct {
 	code    connect.Code
 	msg     string
 	retryIn bool // a RetryAfter detail is expected
+	// retrieved: the refusal came from Retrieve, which the audit record notes.
+	retrieved bool
 }
 
 // checkRefusals sends each request unary and streamed and expects its exact code and
@@ -109,6 +111,9 @@ func checkRefusals(t *testing.T, h *harness, tests []refusal) {
 			r := h.record(cmp.Or(username, who), id)
 			if r.Outcome != tt.code.String() || r.Tokens() != 0 || r.CostNanos != 0 || r.ErrorMessage == "" {
 				t.Errorf("record = %+v", r)
+			}
+			if tt.retrieved && (r.Retrieval.KnowledgeBaseID != handbook || r.Retrieval.Passages != 0) {
+				t.Errorf("record = %+v, want the failed retrieval noted", r)
 			}
 		})
 	}
@@ -231,12 +236,12 @@ func TestKnowledgeBaseRefusals(t *testing.T) {
 		{name: "hostile id", req: askKB(novaL, "../../x?y=1", "hi"), code: connect.CodePermissionDenied, msg: "is not available to you"},
 		{name: "wrong model", req: askKB(haiku, handbook, "hi"), code: connect.CodeInvalidArgument, msg: `answers with model "amazon.nova-lite-v1:0"`},
 		{name: "no question", req: &inferencev1.ConverseRequest{ModelId: novaL, KnowledgeBaseId: handbook, Messages: []*inferencev1.Message{user(doc(inferencev1.DocumentFormat_DOCUMENT_FORMAT_PDF, "r", pdfBytes))}}, code: connect.CodeInvalidArgument, msg: "needs text"},
-		{name: "retrieve throttled", req: askKB(novaL, handbook, "[[fault:throttle]] quotas"), code: connect.CodeResourceExhausted, msg: "throttling", retryIn: true},
-		{name: "retrieve quota", req: askKB(novaL, handbook, "[[fault:quota]] quotas"), code: connect.CodeResourceExhausted, msg: "quota", retryIn: true},
-		{name: "retrieve access denied", req: askKB(novaL, handbook, "[[fault:accessdenied]] quotas"), code: connect.CodePermissionDenied, msg: "bedrock:Retrieve"},
-		{name: "retrieve missing knowledge base", req: askKB(novaL, handbook, "[[fault:firstuse]] quotas"), code: connect.CodeNotFound, msg: "does not exist"},
-		{name: "retrieve validation", req: askKB(novaL, handbook, "[[fault:validation]] quotas"), code: connect.CodeInvalidArgument, msg: "refused the question"},
-		{name: "retrieve dependency failed", req: askKB(novaL, handbook, "[[fault:unavailable]] quotas"), code: connect.CodeUnavailable, msg: "unavailable", retryIn: true},
+		{name: "retrieve throttled", req: askKB(novaL, handbook, "[[fault:throttle]] quotas"), code: connect.CodeResourceExhausted, msg: "throttling", retryIn: true, retrieved: true},
+		{name: "retrieve quota", req: askKB(novaL, handbook, "[[fault:quota]] quotas"), code: connect.CodeResourceExhausted, msg: "quota", retryIn: true, retrieved: true},
+		{name: "retrieve access denied", req: askKB(novaL, handbook, "[[fault:accessdenied]] quotas"), code: connect.CodePermissionDenied, msg: "bedrock:Retrieve", retrieved: true},
+		{name: "retrieve missing knowledge base", req: askKB(novaL, handbook, "[[fault:firstuse]] quotas"), code: connect.CodeNotFound, msg: "does not exist", retrieved: true},
+		{name: "retrieve validation", req: askKB(novaL, handbook, "[[fault:validation]] quotas"), code: connect.CodeInvalidArgument, msg: "refused the question", retrieved: true},
+		{name: "retrieve dependency failed", req: askKB(novaL, handbook, "[[fault:unavailable]] quotas"), code: connect.CodeUnavailable, msg: "unavailable", retryIn: true, retrieved: true},
 	})
 }
 
@@ -333,8 +338,8 @@ func TestKnowledgeBaseAnswer(t *testing.T) {
 			t.Errorf("source %s: %d %q", docCite.GetLocation(), resp.StatusCode, body)
 		}
 		r := h.record("alice", rid)
-		if r.Outcome != "ok" || r.InputTokens == 0 {
-			t.Errorf("record = %+v", r)
+		if r.Outcome != "ok" || r.InputTokens == 0 || r.Retrieval.KnowledgeBaseID != handbook || r.Retrieval.Passages != len(cites) || r.Retrieval.Latency <= 0 {
+			t.Errorf("record = %+v, want the retrieval noted", r)
 		}
 		logs := h.logs.String()
 		if !strings.Contains(logs, "knowledge base retrieval") || !strings.Contains(logs, "knowledge_base=PORTICOHB1") ||

@@ -74,6 +74,19 @@ type Outcome struct {
 	StopReason string
 	// UpstreamRequestID is the request id the AWS service returned.
 	UpstreamRequestID string
+	// Retrieval notes the request's knowledge-base retrieval, if any.
+	Retrieval Retrieval
+}
+
+// Retrieval notes a knowledge-base retrieval in the audit trail: never the passages' text.
+// The zero value means the request named no knowledge base.
+type Retrieval struct {
+	// KnowledgeBaseID is the knowledge base retrieved from.
+	KnowledgeBaseID string
+	// Passages is how many passages it returned.
+	Passages int
+	// Latency is how long the retrieval took.
+	Latency time.Duration
 }
 
 // Record is one request's ledger entry and audit record. It never holds prompts or
@@ -101,6 +114,8 @@ type Record struct {
 	UpstreamRequestID string
 	SourceIP          string
 	UserAgent         string
+	// Retrieval notes the knowledge-base retrieval, if any.
+	Retrieval Retrieval
 	// Late is true when the request settled after its reservation had expired and been
 	// released.
 	Late bool
@@ -123,7 +138,8 @@ func NewRecord(t Ticket, o Outcome) Record {
 		UsageEstimated: source != UsageReported, UsageSource: source, CostNanos: max(0, o.CostNanos), PriceTableVersion: o.PriceTableVersion,
 		Latency: max(0, o.Latency), TimeToFirstToken: max(0, o.TimeToFirstToken),
 		StopReason: o.StopReason, UpstreamRequestID: o.UpstreamRequestID,
-		SourceIP: r.SourceIP, UserAgent: r.UserAgent,
+		Retrieval: Retrieval{KnowledgeBaseID: o.Retrieval.KnowledgeBaseID, Passages: max(0, o.Retrieval.Passages), Latency: max(0, o.Retrieval.Latency)},
+		SourceIP:  r.SourceIP, UserAgent: r.UserAgent,
 	}
 }
 
@@ -157,6 +173,9 @@ func (r Record) Proto() *adminv1.AuditEvent {
 	}
 	if r.TimeToFirstToken > 0 {
 		e.TimeToFirstToken = durationpb.New(r.TimeToFirstToken)
+	}
+	if k := r.Retrieval; k.KnowledgeBaseID != "" {
+		e.Retrieval = &adminv1.Retrieval{KnowledgeBaseId: k.KnowledgeBaseID, Passages: int32(min(k.Passages, 1<<30)), Latency: durationpb.New(k.Latency)} //nolint:gosec // G115: bounded
 	}
 	return e
 }

@@ -86,6 +86,10 @@ type recordItem struct {
 	SourceIP          string   `dynamodbav:"sourceIp"`
 	UserAgent         string   `dynamodbav:"userAgent"`
 	Late              bool     `dynamodbav:"late"`
+	// The knowledge-base retrieval (store.Retrieval); absent for other requests.
+	KBID        string `dynamodbav:"kbId,omitempty"`
+	KBPassages  int    `dynamodbav:"kbPassages,omitempty"`
+	KBLatencyNs int64  `dynamodbav:"kbLatencyNs,omitempty"`
 }
 
 func toItem(r store.Record) recordItem {
@@ -103,6 +107,7 @@ func toItem(r store.Record) recordItem {
 		UsageEstimated: r.UsageEstimated, UsageSource: string(r.UsageSource), CostNanos: r.CostNanos,
 		PriceTableVersion: r.PriceTableVersion, LatencyNs: int64(r.Latency), TTFTNs: int64(r.TimeToFirstToken), StopReason: r.StopReason,
 		UpstreamRequestID: r.UpstreamRequestID, SourceIP: r.SourceIP, UserAgent: r.UserAgent, Late: r.Late,
+		KBID: r.Retrieval.KnowledgeBaseID, KBPassages: r.Retrieval.Passages, KBLatencyNs: int64(r.Retrieval.Latency),
 	}
 }
 
@@ -119,5 +124,6 @@ func (it recordItem) record() store.Record {
 		CostNanos: it.CostNanos, PriceTableVersion: it.PriceTableVersion,
 		Latency: time.Duration(it.LatencyNs), TimeToFirstToken: time.Duration(it.TTFTNs), StopReason: it.StopReason,
 		UpstreamRequestID: it.UpstreamRequestID, SourceIP: it.SourceIP, UserAgent: it.UserAgent, Late: it.Late,
+		Retrieval: store.Retrieval{KnowledgeBaseID: it.KBID, Passages: it.KBPassages, Latency: time.Duration(it.KBLatencyNs)},
 	}
 }

@@ -1,0 +1,7 @@
+-- The knowledge-base retrieval a request grounded its answer in (store.Retrieval): the
+-- knowledge base, how many passages, how long; never their text. Empty/0 for other requests.
+-- (Numbered 0004 on the docs-kb branch; the integrator renumbers it after governance's 0004
+-- and perf's 0005.)
+ALTER TABLE ledger ADD COLUMN kb_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE ledger ADD COLUMN kb_passages INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ledger ADD COLUMN kb_latency_ns INTEGER NOT NULL DEFAULT 0;
