@@ -15,6 +15,7 @@ import (
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 const handbook = "PORTICOHB1"
@@ -345,6 +346,50 @@ func TestKnowledgeBaseAnswer(t *testing.T) {
 		if !strings.Contains(logs, "knowledge base retrieval") || !strings.Contains(logs, "knowledge_base=PORTICOHB1") ||
 			!strings.Contains(logs, "passages=") || strings.Contains(logs, "paperclip") {
 			t.Errorf("logs do not note the retrieval without its text:\n%s", logs)
+		}
+	})
+}
+
+// TestDocumentCitationsPassedThrough: a model that cites its documents (Claude Sonnet 4 in
+// the catalog) gets CitationsConfig on each document, and the citations it returns reach the
+// caller numbered, with a marker after the cited text, unary and streamed.
+func TestDocumentCitationsPassedThrough(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{})
+	req := &inferencev1.ConverseRequest{ModelId: sonnet, Messages: []*inferencev1.Message{user(
+		doc(inferencev1.DocumentFormat_DOCUMENT_FORMAT_CSV, "sales.csv", csvBytes), text("Which region sold most?"),
+	)}}
+	bothWays(t, "citations", func(t *testing.T, streamed bool) {
+		var answer string
+		var cites []*inferencev1.Citation
+		if streamed {
+			s, err := h.client("dana").ConverseStream(context.Background(), streamOf(req))
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs, err := drain(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range evs {
+				answer += ev.GetDelta().GetText()
+				if c := ev.GetCitations(); c != nil {
+					cites = c.GetCitations()
+				}
+			}
+		} else {
+			res, err := h.client("dana").Converse(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			answer, cites = res.GetOutput().GetContent()[0].GetText(), res.GetCitations()
+		}
+		want := &inferencev1.Citation{Number: 1, Title: "sales", Location: "characters 0-31", Excerpt: "region,revenue\nnorth,10\nsouth,20"}
+		if len(cites) != 1 || !proto.Equal(cites[0], want) {
+			t.Fatalf("citations = %v, want %v", cites, want)
+		}
+		if !strings.Contains(answer, " [1]") {
+			t.Errorf("answer %q has no marker", answer)
 		}
 	})
 }

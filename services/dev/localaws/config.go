@@ -17,6 +17,8 @@ type Model struct {
 	Images bool
 	// Documents tells whether document blocks are accepted.
 	Documents bool
+	// Citations tells whether the model cites documents whose citations are enabled.
+	Citations bool
 }
 
 // Endpoint is a SageMaker endpoint the server answers for.
@@ -34,7 +36,7 @@ type Endpoint struct {
 
 // DefaultModels are the shared development models.
 var DefaultModels = []Model{
-	{ID: "us.anthropic.claude-sonnet-4-20250514-v1:0", MaxOutputTokens: 8192, SystemPrompt: true, Images: true, Documents: true},
+	{ID: "us.anthropic.claude-sonnet-4-20250514-v1:0", MaxOutputTokens: 8192, SystemPrompt: true, Images: true, Documents: true, Citations: true},
 	{ID: "anthropic.claude-3-5-haiku-20241022-v1:0", MaxOutputTokens: 8192, SystemPrompt: true, Documents: true},
 	// The inference profiles the services call from the dev region (us-east-1) for models
 	// that run on demand only elsewhere (services/catalog: onDemandRegions, profiles).

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Document rules the server enforces like Bedrock's Converse (API reference: DocumentBlock,
@@ -77,4 +78,38 @@ func sourcesLine(prompt string) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// citedText is the text of the stand-in's citations content block (Converse's answer).
+const citedText = "The local stand-in cites the documents it was given."
+
+// excerptOf returns the start of a text document (for the stand-in's citations).
+func excerptOf(format string, data []byte) string {
+	switch format {
+	case "csv", "txt", "md", "html":
+		s := string(data[:min(len(data), 80)])
+		if !utf8.ValidString(s) {
+			return ""
+		}
+		return strings.TrimSpace(s)
+	}
+	return ""
+}
+
+// citationsOf returns the stand-in's citations of the documents whose citations are
+// enabled, one each, in Converse's shape (a Citation, or a CitationsDelta in a stream: the
+// same fields), located by character range in the document.
+func citationsOf(docs []genDoc) []map[string]any {
+	var out []map[string]any
+	for i, d := range docs {
+		if !d.cite {
+			continue
+		}
+		out = append(out, map[string]any{
+			"title":         d.name,
+			"sourceContent": []map[string]any{{"text": d.excerpt}},
+			"location":      map[string]any{"documentChar": map[string]any{"documentIndex": i, "start": 0, "end": len(d.excerpt)}},
+		})
+	}
+	return out
 }

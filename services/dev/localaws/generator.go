@@ -31,6 +31,8 @@ type genTurn struct {
 type genDoc struct {
 	name, format string
 	bytes        int
+	cite         bool   // citations enabled
+	excerpt      string // the start of a text document, for citations
 }
 
 type genImage struct {
