@@ -75,8 +75,7 @@ func (s *Service) ground(ctx context.Context, a *admission, msg *inferencev1.Con
 	passages, took, err := retrieval.Timed(ctx, s.retriever, kb.ID, query, retrieval.DefaultPassages)
 	// The audit record notes the retrieval (refused or settled alike), never the passages.
 	a.req.Retrieval = store.Retrieval{KnowledgeBaseID: kb.ID, Passages: len(passages), Latency: took}
-	s.log.LogAttrs(ctx, slog.LevelInfo, "knowledge base retrieval", slog.String("request_id", a.req.RequestID),
-		slog.String("knowledge_base", kb.ID), slog.Int("passages", len(passages)), slog.Int64("retrieval_ms", took.Milliseconds()),
+	s.log.LogAttrs(ctx, slog.LevelInfo, "knowledge base retrieval", slog.String("knowledge_base", kb.ID), slog.Int("passages", len(passages)), slog.Int64("retrieval_ms", took.Milliseconds()),
 		slog.String("code", codeName(err)))
 	if err != nil {
 		return nil, nil, normalize(ctx, err)
