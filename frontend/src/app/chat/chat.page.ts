@@ -83,6 +83,12 @@ export class ChatPage {
   private readonly documents = viewChild(DocumentAttachments);
   protected readonly documentLabel = documentLabel;
   /** Documents in the conversation and pending (Converse counts them all). */
+  /** Bytes of every attachment in the conversation and pending. */
+  protected readonly attachmentBytes = computed(
+    () =>
+      this.store.messages().reduce((n, m) => n + (m.attachments ?? []).reduce((k, a) => k + a.size, 0), 0) +
+      this.pending().reduce((k, a) => k + a.size, 0),
+  );
   protected readonly documentCount = computed(
     () =>
       this.store.messages().reduce((n, m) => n + (m.attachments?.filter((a) => a.kind === 'document').length ?? 0), 0) +

@@ -29,6 +29,8 @@ export class DocumentAttachments {
   readonly model = input<Model | undefined>();
   /** How many documents the conversation already holds (Converse counts them all). */
   readonly already = input(0);
+  /** How many bytes of attachments the conversation already holds (every turn resends them). */
+  readonly alreadyBytes = input(0);
   /** Documents accepted. */
   readonly added = output<Attachment[]>();
   /** Why files were refused, in plain language (empty when none was). */
@@ -46,7 +48,7 @@ export class DocumentAttachments {
   /** Checks and reads files; emits the accepted documents or the problems. */
   async addFiles(files: File[]): Promise<void> {
     if (files.length === 0) return;
-    const problems = checkDocuments(files, this.already(), this.model());
+    const problems = checkDocuments(files, this.already(), this.model(), this.alreadyBytes());
     this.problems.emit(problems);
     if (problems.length > 0) return;
     const out: Attachment[] = [];

@@ -18,6 +18,12 @@ const BY_EXTENSION: Record<string, DocumentFormat> = {
   markdown: DocumentFormat.MD,
 };
 
+/**
+ * The most bytes of attachments a conversation may carry from the browser: every turn sends
+ * the whole conversation, base64 in JSON (4/3 larger), and the BFF reads at most 8 MiB.
+ */
+export const MAX_TOTAL_ATTACHMENT_BYTES = 5_500_000;
+
 /** The file extensions the attach button offers for documents. */
 export const DOCUMENT_ACCEPT = '.pdf,.csv,.doc,.docx,.xls,.xlsx,.html,.htm,.txt,.md,.markdown';
 
@@ -41,6 +47,7 @@ export function checkDocuments(
   files: readonly { name: string; size: number }[],
   already: number,
   model: Model | undefined,
+  alreadyBytes = 0,
 ): string[] {
   const caps = model?.capabilities;
   if (!caps?.documents) {
@@ -52,6 +59,12 @@ export function checkDocuments(
     problems.push($localize`:@@chat.docs.tooMany:This model takes at most ${max}:max: documents per conversation.`);
   }
   const maxBytes = Number(caps.maxDocumentBytes) > 0 ? Number(caps.maxDocumentBytes) : DEFAULT_MAX_DOCUMENT_BYTES;
+  const total = files.reduce((n, f) => n + f.size, alreadyBytes);
+  if (total > MAX_TOTAL_ATTACHMENT_BYTES) {
+    problems.push(
+      $localize`:@@chat.docs.total:Together with the files already in this conversation these come to more than ${(MAX_TOTAL_ATTACHMENT_BYTES / 1_000_000).toFixed(1)}:max: MB, the most one conversation can send; start a new chat for more.`,
+    );
+  }
   for (const f of files) {
     if (documentFormatOf(f.name) === undefined) {
       problems.push(
