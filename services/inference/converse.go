@@ -60,8 +60,13 @@ func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseSt
 	if err != nil {
 		return err
 	}
-	if err := fw.citations(citationsOf(a, res)); err != nil {
-		return err
+	// The sources, after MessageStop and before the metadata.
+	if cs := citationsOf(a, res); len(cs) > 0 {
+		if err := fw.send(&inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Citations{
+			Citations: &inferencev1.Citations{Citations: cs},
+		}}); err != nil {
+			return err
+		}
 	}
 	return fw.finish(&inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Metadata{
 		Metadata: &inferencev1.StreamMetadata{Metrics: metrics},

@@ -2,7 +2,6 @@ package inference
 
 import (
 	"errors"
-	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 
 	"connectrpc.com/connect"
 )
@@ -72,26 +71,4 @@ func (f *forwarder[T]) finish(metadata *T) error {
 		}
 	}
 	return f.stream.Send(metadata)
-}
-
-// citations sends the citations event of a stream (after stop, before metadata), when there
-// are any.
-func (f *forwarder[T]) citations(cs []*inferencev1.Citation) error {
-	if len(cs) == 0 || f == nil {
-		return nil
-	}
-	var ev any = &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Citations{
-		Citations: &inferencev1.Citations{Citations: cs},
-	}}
-	t, ok := ev.(*T)
-	if !ok {
-		return nil
-	}
-	if !f.started {
-		f.started = true
-		if err := f.stream.Send(f.start); err != nil {
-			return err
-		}
-	}
-	return f.stream.Send(t)
 }
