@@ -56,7 +56,7 @@ func (c *Conversation) converseInput() *bedrockruntime.ConverseInput {
 	req, call := c.req, c.call
 	in := &bedrockruntime.ConverseInput{
 		ModelId:         call.target(req),
-		Messages:        sdkMessages(req.GetMessages()),
+		Messages:        sdkMessages(req.GetMessages(), call.Limits.Citations),
 		System:          sdkSystem(req.GetSystemPrompt()),
 		InferenceConfig: sdkInferenceConfig(req.GetInferenceConfig(), call.Limits),
 	}

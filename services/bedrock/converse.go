@@ -47,6 +47,9 @@ type Result struct {
 	ProviderLatency time.Duration
 	// FirstTokenAt is when the first text delta arrived (streams only; zero when none did).
 	FirstTokenAt time.Time
+	// Citations are the sources the model cited in its documents (Limits.Citations), by the
+	// numbers of the markers ("[1]") appended to the cited text; nil when none.
+	Citations []*inferencev1.Citation
 }
 
 func estimatedUsage(req *inferencev1.ConverseRequest, deltas int, text string) Usage {
@@ -107,13 +110,18 @@ func (c *Client) ConverseChecked(ctx context.Context, conv *Conversation) (*Resu
 	}
 	res.UpstreamRequestID, _ = middleware.GetRequestIDMetadata(out.ResultMetadata)
 	var text strings.Builder
+	cites := newCiter()
 	if msg, ok := out.Output.(*types.ConverseOutputMemberMessage); ok {
-		for _, b := range msg.Value.Content {
-			if t, ok := b.(*types.ContentBlockMemberText); ok {
-				text.WriteString(t.Value)
+		for i, b := range msg.Value.Content {
+			switch v := b.(type) {
+			case *types.ContentBlockMemberText:
+				text.WriteString(v.Value)
+			case *types.ContentBlockMemberCitationsContent:
+				text.WriteString(cites.citationsText(int32(i), v.Value)) //nolint:gosec // G115: few blocks
 			}
 		}
 	}
+	res.Citations = cites.citations()
 	res.Output = textMessage(text.String())
 	res.StopReason = stopReason(out.StopReason)
 	if out.Usage != nil {

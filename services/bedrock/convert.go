@@ -35,8 +35,10 @@ func (c Call) target(req *inferencev1.ConverseRequest) *string {
 	return aws.String(req.GetModelId())
 }
 
-// sdkMessages converts the conversation to the SDK's types.
-func sdkMessages(msgs []*inferencev1.Message) []types.Message {
+// sdkMessages converts the conversation to the SDK's types; documents go by their Bedrock
+// names (DocumentNames), with citations on when citations is set.
+func sdkMessages(msgs []*inferencev1.Message, citations bool) []types.Message {
+	names := DocumentNames(msgs)
 	out := make([]types.Message, 0, len(msgs))
 	for _, m := range msgs {
 		role := types.ConversationRoleUser
@@ -53,6 +55,8 @@ func sdkMessages(msgs []*inferencev1.Message) []types.Message {
 					Format: types.ImageFormat(formatName(c.Image.GetFormat())),
 					Source: &types.ImageSourceMemberBytes{Value: c.Image.GetData()},
 				}})
+			case *inferencev1.ContentBlock_Document:
+				blocks = append(blocks, sdkDocument(c.Document, names[c.Document], citations))
 			}
 		}
 		out = append(out, types.Message{Role: role, Content: blocks})

@@ -48,6 +48,15 @@ type Limits struct {
 	MaxImages int
 	// MaxImageBytes is the largest image; 0 means DefaultMaxImageBytes.
 	MaxImageBytes int64
+	// Documents tells whether the model accepts document blocks (documents.go).
+	Documents bool
+	// MaxDocuments is the most documents of one request; 0 means DefaultMaxDocuments.
+	MaxDocuments int
+	// MaxDocumentBytes is the largest document; 0 means DefaultMaxDocumentBytes.
+	MaxDocumentBytes int64
+	// Citations turns on Converse's CitationsConfig for the documents and passes the
+	// model's citations on (citations.go).
+	Citations bool
 }
 
 func invalid(format string, args ...any) error {
@@ -74,7 +83,7 @@ func Validate(req *inferencev1.ConverseRequest, lim Limits) error {
 	if maxImageBytes == 0 {
 		maxImageBytes = DefaultMaxImageBytes
 	}
-	images := 0
+	images, documents := 0, 0
 	for i, m := range msgs {
 		want := inferencev1.Role_ROLE_USER
 		if i%2 == 1 {
@@ -109,6 +118,14 @@ func Validate(req *inferencev1.ConverseRequest, lim Limits) error {
 				}
 				if !imageMatches(c.Image.GetFormat(), data) {
 					return invalid("messages[%d].content[%d]: the bytes are not a valid %s image", i, j, formatName(c.Image.GetFormat()))
+				}
+			case *inferencev1.ContentBlock_Document:
+				if err := checkDocument(c.Document, lim, m.GetRole(), i, j, documents); err != nil {
+					return err
+				}
+				documents++
+				if !hasText(m) {
+					return invalid("messages[%d]: a turn with documents must also hold text (the question about them)", i)
 				}
 			default:
 				return invalid("messages[%d].content[%d] has no content", i, j)
@@ -185,10 +202,10 @@ func formatName(f inferencev1.ImageFormat) string {
 }
 
 // EstimateInputTokens estimates the input tokens of a conversation, for reserving quota
-// before the call: one token per 4 bytes of text (system prompt included, rounded up) plus
-// TokensPerImage per image.
+// before the call: one token per 4 bytes of text and documents (system prompt included,
+// rounded up) plus TokensPerImage per image.
 func EstimateInputTokens(req *inferencev1.ConverseRequest) int64 {
-	n := int64(len(req.GetSystemPrompt()))
+	n := int64(len(req.GetSystemPrompt()) + documentBytes(req))
 	var images int64
 	for _, m := range req.GetMessages() {
 		for _, b := range m.GetContent() {

@@ -54,6 +54,7 @@ func StreamConversation(sreq *inferencev1.ConverseStreamRequest) *inferencev1.Co
 		Messages:        sreq.GetMessages(),
 		SystemPrompt:    sreq.GetSystemPrompt(),
 		InferenceConfig: sreq.GetInferenceConfig(),
+		KnowledgeBaseId: sreq.GetKnowledgeBaseId(),
 	}
 }
 
@@ -77,8 +78,10 @@ func (c *Client) ConverseStreamChecked(ctx context.Context, conv *Conversation, 
 	var text strings.Builder
 	deltas := 0
 	gotMetadata := false
+	cites := newCiter()
 	finish := func(err error) (*Result, error) {
 		res.Output = textMessage(text.String())
+		res.Citations = cites.citations()
 		if !gotMetadata {
 			res.Usage = estimatedUsage(req, deltas, text.String())
 		}
@@ -104,6 +107,10 @@ func (c *Client) ConverseStreamChecked(ctx context.Context, conv *Conversation, 
 				Role: inferencev1.Role_ROLE_ASSISTANT, ModelId: req.GetModelId(),
 			}}}
 		case *types.ConverseStreamOutputMemberContentBlockDelta:
+			if cd, isCitation := v.Value.Delta.(*types.ContentBlockDeltaMemberCitation); isCitation {
+				cites.addDelta(aws.ToInt32(v.Value.ContentBlockIndex), cd.Value)
+				continue
+			}
 			t, isText := v.Value.Delta.(*types.ContentBlockDeltaMemberText)
 			if !isText {
 				continue
@@ -115,6 +122,17 @@ func (c *Client) ConverseStreamChecked(ctx context.Context, conv *Conversation, 
 			text.WriteString(t.Value)
 			msg = &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Delta{Delta: &inferencev1.ContentDelta{
 				ContentBlockIndex: aws.ToInt32(v.Value.ContentBlockIndex), Text: t.Value,
+			}}}
+		case *types.ConverseStreamOutputMemberContentBlockStop:
+			// The markers of the citations made in the block follow its text.
+			block := aws.ToInt32(v.Value.ContentBlockIndex)
+			m := cites.markers(block)
+			if m == "" {
+				continue
+			}
+			text.WriteString(m)
+			msg = &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Delta{Delta: &inferencev1.ContentDelta{
+				ContentBlockIndex: block, Text: m,
 			}}}
 		case *types.ConverseStreamOutputMemberMessageStop:
 			res.StopReason = stopReason(v.Value.StopReason)

@@ -40,6 +40,16 @@ type Capabilities struct {
 	MaxImages int32 `yaml:"maxImages"`
 	// MaxImageBytes is the largest image one request may carry, in bytes.
 	MaxImageBytes int64 `yaml:"maxImageBytes"`
+	// Documents is whether document content blocks are supported.
+	Documents bool `yaml:"documents"`
+	// MaxDocuments is the most documents one request may carry; 0 without document
+	// support.
+	MaxDocuments int32 `yaml:"maxDocuments"`
+	// MaxDocumentBytes is the largest document one request may carry, in bytes.
+	MaxDocumentBytes int64 `yaml:"maxDocumentBytes"`
+	// Citations is whether the model cites the documents it is given (Bedrock's
+	// CitationsConfig); only with documents.
+	Citations bool `yaml:"citations"`
 }
 
 // Price is the estimated on-demand price of a model, in exact nanos of US dollars per 1,000
@@ -113,6 +123,8 @@ type Catalog struct {
 	prices PriceTable
 	models []Model // sorted by provider, then display name
 	byID   map[string]int
+	kbs    []KnowledgeBase // sorted by name
+	kbByID map[string]int
 }
 
 // Lookup returns the model with the given id (a Bedrock model or inference profile id, or a

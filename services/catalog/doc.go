@@ -19,6 +19,14 @@
 // lists what IAM must allow for that call; a model that cannot run from a region is an
 // error, which the CDK app turns into a refused synthesis.
 //
+// Each Bedrock model also says whether it takes Converse document blocks (Capabilities:
+// documents, maxDocuments, maxDocumentBytes, within Converse's 5 documents of 4.5 MB) and
+// whether it cites them (citations). The catalog's knowledgeBases list the Bedrock Knowledge
+// Bases a chat turn may be grounded in ([KnowledgeBase]: id, name, description, the catalog
+// model that answers, region and account); [Catalog.InAccount] keeps those a deployment can
+// reach (Retrieve calls only its own account and region), and [KnowledgeBase.ARN] is what IAM
+// grants bedrock:Retrieve on.
+//
 // Amounts of money are exact: prices and costs are integer billionths (nanos) of a US dollar,
 // so that sums over a ledger never drift. [Catalog.Cost] computes the cost of a request,
 // and the Money helpers ([USD], [Nanos], [AddMoney], [FormatMoney]) convert and print

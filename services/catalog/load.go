@@ -89,7 +89,8 @@ type fileDoc struct {
 		Currency string `yaml:"currency"`
 		Note     string `yaml:"note"`
 	} `yaml:"priceTable"`
-	Models []fileModel `yaml:"models"`
+	Models         []fileModel         `yaml:"models"`
+	KnowledgeBases []fileKnowledgeBase `yaml:"knowledgeBases"`
 }
 
 type fileModel struct {
@@ -170,6 +171,7 @@ func Parse(name string, data []byte) (*Catalog, error) {
 		c.byID[m.ID] = len(c.models)
 		c.models = append(c.models, m)
 	}
+	v.knowledgeBases(c, doc.KnowledgeBases)
 	if len(v.problems) > 0 {
 		return nil, &ValidationError{File: name, Problems: v.problems}
 	}
@@ -304,6 +306,18 @@ func (v *validator) model(p string, fm fileModel) (Model, bool) {
 	} else if caps.MaxImages != 0 || caps.MaxImageBytes != 0 {
 		v.add(p+".capabilities", "maxImages and maxImageBytes are only for models with images")
 	}
+	if caps.Documents {
+		switch {
+		case m.Provider != ProviderBedrock:
+			v.add(p+".capabilities", "documents are only for Bedrock models (Converse document blocks)")
+		case caps.MaxDocuments <= 0 || caps.MaxDocuments > MaxDocuments:
+			v.add(p+".capabilities", fmt.Sprintf("a model with documents needs maxDocuments from 1 to %d (Converse's limit)", MaxDocuments))
+		case caps.MaxDocumentBytes <= 0 || caps.MaxDocumentBytes > MaxDocumentBytes:
+			v.add(p+".capabilities", fmt.Sprintf("a model with documents needs maxDocumentBytes from 1 to %d (Converse's 4.5 MB)", MaxDocumentBytes))
+		}
+	} else if caps.MaxDocuments != 0 || caps.MaxDocumentBytes != 0 || caps.Citations {
+		v.add(p+".capabilities", "maxDocuments, maxDocumentBytes and citations are only for models with documents")
+	}
 	if fm.Price == nil {
 		v.add(p+".price", "price is required")
 	} else {
@@ -322,6 +336,16 @@ func (v *validator) model(p string, fm fileModel) (Model, bool) {
 	}
 	return m, len(v.problems) == before
 }
+
+// Converse's document limits (Bedrock API reference, Message content: "You can include up
+// to five documents. Each document's size must be no more than 4.5 MB"): a catalog may lower
+// them per model, never raise them.
+const (
+	// MaxDocuments is the most documents one Converse request may carry.
+	MaxDocuments = 5
+	// MaxDocumentBytes is the largest document Converse accepts, 4.5 MiB.
+	MaxDocumentBytes = 4_718_592
+)
 
 // profileGeographies are the prefixes of Bedrock's cross-region inference profile ids.
 var profileGeographies = []string{"us", "eu", "apac", "global", "us-gov", "ca", "jp", "au"}

@@ -19,11 +19,14 @@ func (m Model) Proto() *inferencev1.Model {
 		DisplayName: m.DisplayName,
 		Description: m.Description,
 		Capabilities: &inferencev1.Capabilities{
-			Streaming:     m.Capabilities.Streaming,
-			SystemPrompt:  m.Capabilities.SystemPrompt,
-			Images:        m.Capabilities.Images,
-			MaxImages:     m.Capabilities.MaxImages,
-			MaxImageBytes: m.Capabilities.MaxImageBytes,
+			Streaming:        m.Capabilities.Streaming,
+			SystemPrompt:     m.Capabilities.SystemPrompt,
+			Images:           m.Capabilities.Images,
+			MaxImages:        m.Capabilities.MaxImages,
+			MaxImageBytes:    m.Capabilities.MaxImageBytes,
+			Documents:        m.Capabilities.Documents,
+			MaxDocuments:     m.Capabilities.MaxDocuments,
+			MaxDocumentBytes: m.Capabilities.MaxDocumentBytes,
 		},
 		ContextWindow:   m.ContextWindow,
 		MaxOutputTokens: m.MaxOutputTokens,
@@ -33,4 +36,9 @@ func (m Model) Proto() *inferencev1.Model {
 		},
 		ContentTypes: slices.Clone(m.ContentTypes),
 	}
+}
+
+// Proto returns the knowledge base as the API's inferencev1.KnowledgeBase.
+func (k KnowledgeBase) Proto() *inferencev1.KnowledgeBase {
+	return &inferencev1.KnowledgeBase{Id: k.ID, Name: k.Name, Description: k.Description, ModelId: k.ModelID}
 }

@@ -84,7 +84,7 @@ func (m Model) InvokeID() string {
 // still usable (those models keep their own ids), for callers that only warn, such as the
 // development stack whose local endpoint serves every model anywhere. Production refuses.
 func (c *Catalog) InRegion(region string) (*Catalog, error) {
-	out := &Catalog{prices: c.prices, byID: c.byID, models: make([]Model, len(c.models))}
+	out := &Catalog{prices: c.prices, byID: c.byID, models: make([]Model, len(c.models)), kbs: c.kbs, kbByID: c.kbByID}
 	var errs []error
 	for i, m := range c.models {
 		m = m.clone()

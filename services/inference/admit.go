@@ -13,6 +13,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/metering"
@@ -40,6 +41,8 @@ type admission struct {
 	ent   policy.Entitlements
 	model catalog.Model
 	req   metering.Request
+	// sources are the retrieved passages as citations, nil without a knowledge base.
+	sources []*inferencev1.Citation
 }
 
 // admit authorises a request for id (a model id or endpoint name of provider): a verified

@@ -36,7 +36,7 @@ func (s *Service) Converse(ctx context.Context, msg *inferencev1.ConverseRequest
 	setResponseHeader(ctx, a.req.RequestID)
 	out := &inferencev1.ConverseResponse{
 		RequestId: a.req.RequestID, Output: res.Output, StopReason: res.StopReason, Metrics: metrics,
-		GuardrailId: res.GuardrailID,
+		GuardrailId: res.GuardrailID, Citations: citationsOf(a, res),
 	}
 	if t != nil {
 		out.Conversation = t.proto()
@@ -52,7 +52,7 @@ func (s *Service) Converse(ctx context.Context, msg *inferencev1.ConverseRequest
 // answer is written while the final events are sent; the handler returns once it is written.
 func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseStreamRequest, stream *connect.ServerStream[inferencev1.ConverseStreamResponse]) error {
 	var fw *forwarder[inferencev1.ConverseStreamResponse]
-	_, _, metrics, _, wait, err := s.converse(ctx, bedrock.StreamConversation(sm), sm.GetConversation(), true, func(ctx context.Context, a *admission, conv *bedrock.Conversation, t *turn) (*bedrock.Result, error) {
+	a, res, metrics, _, wait, err := s.converse(ctx, bedrock.StreamConversation(sm), sm.GetConversation(), true, func(ctx context.Context, a *admission, conv *bedrock.Conversation, t *turn) (*bedrock.Result, error) {
 		start := &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Start{Start: &inferencev1.MessageStart{
 			RequestId: a.req.RequestID, Role: inferencev1.Role_ROLE_ASSISTANT, ModelId: a.model.ID,
 		}}}
@@ -73,6 +73,14 @@ func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseSt
 	if err != nil {
 		return err
 	}
+	// The sources, after MessageStop and before the metadata.
+	if cs := citationsOf(a, res); len(cs) > 0 {
+		if err := fw.send(&inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Citations{
+			Citations: &inferencev1.Citations{Citations: cs},
+		}}); err != nil {
+			return err
+		}
+	}
 	return fw.finish(&inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Metadata{
 		Metadata: &inferencev1.StreamMetadata{Metrics: metrics},
 	}})
@@ -81,7 +89,8 @@ func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseSt
 // converse runs a conversation as a metered call: msg is checked once (converseCall), its
 // worst case reserved, and call runs the checked conversation. With a conversation reference
 // (ref), the history is loaded and assembled first (prepareTurn), the user turn stored before
-// call runs and the answer after; wait waits for the answer's write.
+// call runs and the answer after; wait waits for the answer's write. With a knowledge base,
+// the turn sent is grounded in its passages (ground); what is stored is the person's turn.
 func (s *Service) converse(ctx context.Context, msg *inferencev1.ConverseRequest, ref *inferencev1.ConversationRef, stream bool,
 	call func(context.Context, *admission, *bedrock.Conversation, *turn) (*bedrock.Result, error),
 ) (a *admission, res *bedrock.Result, metrics *typev1.InvocationMetrics, t *turn, wait func(), err error) {
@@ -94,6 +103,11 @@ func (s *Service) converse(ctx context.Context, msg *inferencev1.ConverseRequest
 			}
 			send = t.request
 		}
+		send, sources, err := s.ground(ctx, a, send)
+		if err != nil {
+			return providerCall{}, err
+		}
+		a.sources = sources
 		conv, err := s.converseCall(a, send, stream)
 		if err != nil {
 			return providerCall{}, err
@@ -136,6 +150,7 @@ func (s *Service) converseCall(a *admission, msg *inferencev1.ConverseRequest, s
 		MaxImages:       int(m.Capabilities.MaxImages),
 		MaxImageBytes:   m.Capabilities.MaxImageBytes,
 	}}
+	call.Limits = withDocuments(call.Limits, m)
 	if stream && !m.Capabilities.Streaming {
 		return nil, invalid("model %q does not stream its answers; call Converse", m.ID)
 	}

@@ -52,6 +52,21 @@
 // Portico's request id) first, then each delta as it arrives, MessageStop, and, once the
 // usage is settled, StreamMetadata with the invocation's metrics.
 //
+// # Documents and knowledge bases
+//
+// Document blocks are checked per model like images (package bedrock: count, size, content
+// type against bytes, user turns with text; names sanitised, never refused) and estimated
+// by metering.EstimateDocument. A request naming a knowledge base (knowledge.go) is checked
+// like a model — PERMISSION_DENIED when the caller is not entitled, whether or not it exists;
+// PERMISSION_DENIED too when the catalog's entry is outside this deployment's account and
+// region (Config.KnowledgeBases) — must name the knowledge base's model, and is grounded
+// before the reservation: package retrieval's Retrieve, the passages as numbered sources
+// before the last user turn, the passages returned as citations (ConverseResponse.citations,
+// or a citations event after MessageStop). A failed retrieval is a refusal (nothing billed);
+// the audit record notes the knowledge base, the number of passages and the retrieval's
+// latency either way, never their text. A model that cites its documents (catalog
+// citations) has its citations passed through the same way.
+//
 // # Client address
 //
 // The audit trail records the caller's address and user agent from the Portico-Client-Ip

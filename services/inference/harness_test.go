@@ -1,6 +1,7 @@
 package inference_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -33,6 +34,7 @@ import (
 	"github.com/portico-dev/portico/services/platform/awsrt"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/principal"
+	"github.com/portico-dev/portico/services/retrieval"
 	"github.com/portico-dev/portico/services/sagemaker"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/store/sqlitestore"
@@ -111,6 +113,9 @@ type options struct {
 	convLimits conversation.Limits
 	// wrapConv, when set, wraps the conversation store the inference service uses.
 	wrapConv func(conversation.Store) conversation.Store
+	// account is the deployment's AWS account the knowledge bases are matched against;
+	// empty means the local endpoint's, 000000000000.
+	account string
 }
 
 type harness struct {
@@ -204,6 +209,9 @@ func newHarness(t testing.TB, o options) *harness {
 		Logger:    logger,
 		Recorder:  o.recorder,
 		Now:       o.now,
+
+		KnowledgeBases: h.catalog.InAccount("us-east-1", cmp.Or(o.account, "000000000000")),
+		Retriever:      retrieval.New(h.awsCfg, awsrt.WithMaxBackoff(time.Millisecond), awsrt.WithMaxAttempts(2)),
 
 		TrustedClientIDs: trusted,
 	}
@@ -347,7 +355,8 @@ func ask(model, prompt string) *inferencev1.ConverseRequest {
 }
 
 func streamOf(r *inferencev1.ConverseRequest) *inferencev1.ConverseStreamRequest {
-	return &inferencev1.ConverseStreamRequest{ModelId: r.ModelId, Messages: r.Messages, SystemPrompt: r.SystemPrompt, InferenceConfig: r.InferenceConfig}
+	return &inferencev1.ConverseStreamRequest{ModelId: r.ModelId, Messages: r.Messages, SystemPrompt: r.SystemPrompt, InferenceConfig: r.InferenceConfig,
+		KnowledgeBaseId: r.KnowledgeBaseId}
 }
 
 // drain reads a stream to its end and returns its events and error.

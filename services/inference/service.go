@@ -15,6 +15,7 @@ import (
 	"github.com/portico-dev/portico/services/conversation"
 	"github.com/portico-dev/portico/services/metering"
 	"github.com/portico-dev/portico/services/policy"
+	"github.com/portico-dev/portico/services/retrieval"
 	"github.com/portico-dev/portico/services/store"
 )
 
@@ -38,6 +39,12 @@ type Config struct {
 	Bedrock BedrockProvider
 	// SageMaker invokes endpoints; nil answers UNAVAILABLE for SageMaker endpoints.
 	SageMaker SageMakerProvider
+	// KnowledgeBases are the catalog's knowledge bases this deployment can reach
+	// (catalog.Catalog.InAccount); only these are offered and called.
+	KnowledgeBases []catalog.KnowledgeBase
+	// Retriever retrieves from knowledge bases (*retrieval.Client); nil answers UNAVAILABLE
+	// for a request naming one.
+	Retriever retrieval.Retriever
 	// Recorder receives per-model metrics (see metering.NewRecorder); nil records none.
 	Recorder metering.Recorder
 	// Logger receives structured logs without prompts; nil discards them.
@@ -69,6 +76,9 @@ type Service struct {
 	store     store.Store
 	bedrock   BedrockProvider
 	sagemaker SageMakerProvider
+	kbs       map[string]catalog.KnowledgeBase
+	kbList    []catalog.KnowledgeBase
+	retriever retrieval.Retriever
 	meter     *metering.Meter
 	log       *slog.Logger
 	trusted   []string
@@ -90,6 +100,10 @@ func NewService(cfg Config) *Service {
 		log: cfg.Logger, trusted: slices.Clone(cfg.TrustedClientIDs), now: cfg.Now,
 		conversations: cfg.Conversations, attachments: cfg.Attachments, convLimits: cfg.ConversationLimits,
 		retentionDays: cfg.RetentionDays,
+		kbs: map[string]catalog.KnowledgeBase{}, kbList: slices.Clone(cfg.KnowledgeBases), retriever: cfg.Retriever,
+	}
+	for _, kb := range cfg.KnowledgeBases {
+		s.kbs[kb.ID] = kb
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -123,6 +137,7 @@ func (s *Service) ListModels(ctx context.Context, req *inferencev1.ListModelsReq
 			out.Models = append(out.Models, pm)
 		}
 	}
+	out.KnowledgeBases = s.knowledgeBasesFor(ent)
 	return out, nil
 }
 

@@ -16,5 +16,6 @@ func CatalogOptions(cat *catalog.Catalog) []policy.Option {
 			models = append(models, m.ID)
 		}
 	}
-	return []policy.Option{policy.WithModelIDs(models...), policy.WithEndpointNames(endpoints...)}
+	return []policy.Option{policy.WithModelIDs(models...), policy.WithEndpointNames(endpoints...),
+		policy.WithKnowledgeBases(cat.KnowledgeBaseModels())}
 }

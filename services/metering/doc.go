@@ -27,8 +27,9 @@
 // # Estimating input tokens
 //
 // [EstimateConverse] counts one token per 3 bytes of UTF-8 text, rounded up, plus 4 tokens
-// per message for the role and framing and [TokensPerImage] per image; [EstimatePayload]
-// counts an endpoint's payload as text. English averages about 4 bytes per token and code about
+// per message for the role and framing, [TokensPerImage] per image and [EstimateDocument] per
+// document (its bytes counted as text, plus a page image per PDF page, plus framing);
+// [EstimatePayload] counts an endpoint's payload as text. English averages about 4 bytes per token and code about
 // 3, so the estimate is above what providers report for almost every request; it decides only
 // how much is held, never what is charged.
 //

@@ -25,7 +25,8 @@ func TextTokens(n int) int64 {
 }
 
 // EstimateConverse estimates the input tokens of a conversation: its system prompt and text
-// blocks by TextTokens, TokensPerMessage per message and TokensPerImage per image.
+// blocks by TextTokens, TokensPerMessage per message, TokensPerImage per image and
+// EstimateDocument per document.
 func EstimateConverse(systemPrompt string, msgs []*inferencev1.Message) int64 {
 	bytes := len(systemPrompt)
 	var n int64
@@ -37,6 +38,8 @@ func EstimateConverse(systemPrompt string, msgs []*inferencev1.Message) int64 {
 				bytes += len(c.Text)
 			case *inferencev1.ContentBlock_Image:
 				n += TokensPerImage
+			case *inferencev1.ContentBlock_Document:
+				n += EstimateDocument(c.Document.GetFormat(), c.Document.GetData())
 			}
 		}
 	}

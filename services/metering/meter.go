@@ -95,6 +95,8 @@ type Request struct {
 	MaxOutput int64
 	// Limits are every limit that applies: the policy's Entitlements.QuotasFor the model.
 	Limits []store.Limit
+	// Retrieval notes the request's knowledge-base retrieval, if any, for the audit record.
+	Retrieval store.Retrieval
 }
 
 func (r Request) reservation() store.Reservation {
@@ -185,7 +187,7 @@ func (m *Meter) Refuse(ctx context.Context, r Request, refusal error) {
 	sctx := context.WithoutCancel(ctx)
 	t, err := m.store.Reserve(sctx, rr)
 	if err == nil {
-		err = m.store.Settle(sctx, t, store.Outcome{Code: code, ErrorMessage: msg, Latency: now.Sub(r.Arrived)})
+		err = m.store.Settle(sctx, t, store.Outcome{Code: code, ErrorMessage: msg, Latency: now.Sub(r.Arrived), Retrieval: r.Retrieval})
 	}
 	if err != nil {
 		m.log.LogAttrs(ctx, slog.LevelWarn, "could not record a refused request", slog.String("request_id", r.RequestID),
@@ -274,6 +276,7 @@ func (c *Call) Settle(ctx context.Context, u Usage, callErr error) *typev1.Invoc
 		Code: code, ErrorMessage: msg, InputTokens: u.InputTokens, OutputTokens: u.OutputTokens,
 		UsageEstimated: u.Estimated || u.Clamped, UsageSource: u.source(), CostNanos: cost, PriceTableVersion: version,
 		Latency: latency, TimeToFirstToken: ttft, StopReason: u.StopReason, UpstreamRequestID: u.UpstreamRequestID,
+		Retrieval: c.req.Retrieval,
 	}
 	for attempt := 1; ; attempt++ {
 		err = c.m.store.Settle(ctx, c.ticket, o)

@@ -65,7 +65,8 @@ func TestDeployedPolicies(t *testing.T) {
 					models = append(models, m.ID)
 				}
 			}
-			p, err := policy.Load(filepath.Join(infra, env.PolicyFile), policy.WithModelIDs(models...), policy.WithEndpointNames(endpoints...))
+			p, err := policy.Load(filepath.Join(infra, env.PolicyFile), policy.WithModelIDs(models...), policy.WithEndpointNames(endpoints...),
+				policy.WithKnowledgeBases(cat.KnowledgeBaseModels()))
 			if err != nil {
 				t.Fatal(err)
 			}

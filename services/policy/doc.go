@@ -1,6 +1,6 @@
-// Package policy decides what each verified caller may use: which Bedrock models and SageMaker
-// endpoints, under which Bedrock guardrail, within which quotas, and whether it may read
-// everyone's usage.
+// Package policy decides what each verified caller may use: which Bedrock models, SageMaker
+// endpoints and Bedrock Knowledge Bases, under which Bedrock guardrail, within which quotas,
+// and whether it may read everyone's usage.
 //
 // A policy is a YAML file (see dev.yaml, the embedded default used in development) that maps
 // Cognito groups (people) and OAuth scopes (machine clients) to grants. With Entra ID as the
@@ -13,11 +13,13 @@
 // not decimal amounts with at most six decimals (ParseAmount), usage-admin and policy-admin
 // groups the file does not define,
 // groupIds keys that are not GUIDs or map to groups the file does not define,
-// and — when the catalog's ids are given with WithModelIDs and WithEndpointNames — models and
-// endpoints the catalog does not know. Each Problem has its line and column and its field
-// path ("groups[1].quotas.userTokensPerDay"). With RequirePolicyAdmin (an edit made at run
-// time, package livepolicy) a policy whose policyAdmins names no group is refused too: it
-// would lock every policy admin out.
+// and — when the catalog's ids are given with WithModelIDs, WithEndpointNames and
+// WithKnowledgeBases — models, endpoints and knowledge bases the catalog does not know, and a
+// knowledge base granted without the model that answers from it (knowledgeBases: under a
+// group or scope). Each Problem has its line and column and its field path
+// ("groups[1].quotas.userTokensPerDay"). With RequirePolicyAdmin (an edit made at run time,
+// package livepolicy) a policy whose policyAdmins names no group is refused too: it would
+// lock every policy admin out.
 //
 // # Decisions
 //

@@ -56,6 +56,27 @@ func (e Entitlements) AllowsEndpoint(name string) bool {
 	return false
 }
 
+// AllowsKnowledgeBase reports whether the caller may ground a conversation in the knowledge
+// base id.
+func (e Entitlements) AllowsKnowledgeBase(id string) bool {
+	for _, g := range e.grants {
+		if g.knowledgeBases[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// KnowledgeBaseIDs returns the knowledge bases the caller may use, sorted.
+func (e Entitlements) KnowledgeBaseIDs() []string {
+	var out []string
+	for _, g := range e.grants {
+		out = append(out, g.knowledgeBaseIDs...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // ModelIDs returns the models the caller may invoke, sorted.
 func (e Entitlements) ModelIDs() []string {
 	var out []string

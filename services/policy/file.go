@@ -33,38 +33,41 @@ type guardrailDoc struct {
 }
 
 type groupDoc struct {
-	Name      string        `yaml:"name"`
-	Models    []string      `yaml:"models"`
-	Endpoints []string      `yaml:"endpoints"`
-	Guardrail *guardrailDoc `yaml:"guardrail"`
-	Quotas    *quotasDoc    `yaml:"quotas"`
+	Name           string        `yaml:"name"`
+	Models         []string      `yaml:"models"`
+	Endpoints      []string      `yaml:"endpoints"`
+	KnowledgeBases []string      `yaml:"knowledgeBases"`
+	Guardrail      *guardrailDoc `yaml:"guardrail"`
+	Quotas         *quotasDoc    `yaml:"quotas"`
 	// History false turns server-kept conversations off for the group's members.
 	History *bool `yaml:"history"`
 }
 
 func (g groupDoc) fields() grantFields {
-	return grantFields{g.Models, g.Endpoints, g.Guardrail, g.Quotas}
+	return grantFields{g.Models, g.Endpoints, g.KnowledgeBases, g.Guardrail, g.Quotas}
 }
 
 type scopeDoc struct {
-	Scope     string        `yaml:"scope"`
-	Models    []string      `yaml:"models"`
-	Endpoints []string      `yaml:"endpoints"`
-	Guardrail *guardrailDoc `yaml:"guardrail"`
-	Quotas    *quotasDoc    `yaml:"quotas"`
+	Scope          string        `yaml:"scope"`
+	Models         []string      `yaml:"models"`
+	Endpoints      []string      `yaml:"endpoints"`
+	KnowledgeBases []string      `yaml:"knowledgeBases"`
+	Guardrail      *guardrailDoc `yaml:"guardrail"`
+	Quotas         *quotasDoc    `yaml:"quotas"`
 }
 
 func (s scopeDoc) fields() grantFields {
-	return grantFields{s.Models, s.Endpoints, s.Guardrail, s.Quotas}
+	return grantFields{s.Models, s.Endpoints, s.KnowledgeBases, s.Guardrail, s.Quotas}
 }
 
 // grantFields are what groups and scopes have in common (goccy/go-yaml cannot inline an
 // unexported struct, hence the copies above).
 type grantFields struct {
-	Models    []string
-	Endpoints []string
-	Guardrail *guardrailDoc
-	Quotas    *quotasDoc
+	Models         []string
+	Endpoints      []string
+	KnowledgeBases []string
+	Guardrail      *guardrailDoc
+	Quotas         *quotasDoc
 }
 
 // quotasDoc holds limits; an omitted limit means no limit.

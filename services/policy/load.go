@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 
@@ -24,6 +25,7 @@ type Option func(*options)
 type options struct {
 	models             map[string]bool
 	endpoints          map[string]bool
+	kbModels           map[string]string // knowledge base id -> the model that answers from it
 	source             string
 	requirePolicyAdmin bool
 }
@@ -52,6 +54,13 @@ func WithEndpointNames(names ...string) Option {
 			o.endpoints[n] = true
 		}
 	}
+}
+
+// WithKnowledgeBases makes validation refuse knowledge base ids outside kbs (the catalog's,
+// mapped to the model that answers from each), and a group or scope that grants a knowledge
+// base without granting its model.
+func WithKnowledgeBases(kbs map[string]string) Option {
+	return func(o *options) { o.kbModels = maps.Clone(kbs) }
 }
 
 // WithSource names the policy's origin in error messages (Load sets the file name).

@@ -40,16 +40,18 @@ func (p *Policy) GroupIDs() map[string]string { return maps.Clone(p.groupIDs) }
 
 // grant is what one group or scope allows.
 type grant struct {
-	name          string
-	isGroup       bool
-	models        map[string]bool
-	modelIDs      []string // sorted
-	endpoints     map[string]bool
-	endpointNames []string // sorted
-	guardrail     *Guardrail
-	user          userLimits
-	group         groupLimits
-	noHistory     bool // history: false
+	name             string
+	isGroup          bool
+	models           map[string]bool
+	modelIDs         []string // sorted
+	endpoints        map[string]bool
+	endpointNames    []string // sorted
+	knowledgeBases   map[string]bool
+	knowledgeBaseIDs []string // sorted
+	guardrail        *Guardrail
+	user             userLimits
+	group            groupLimits
+	noHistory        bool // history: false
 }
 
 func (g *grant) allows(resource string) bool { return g.models[resource] || g.endpoints[resource] }

@@ -163,8 +163,25 @@ func (v *validator) grant(path, name string, isGroup bool, f grantFields) *grant
 		g.endpoints[e] = true
 		g.endpointNames = append(g.endpointNames, e)
 	}
+	g.knowledgeBases = map[string]bool{}
+	for i, kb := range f.KnowledgeBases {
+		kp := fmt.Sprintf("%s.knowledgeBases[%d]", path, i)
+		switch model, known := v.opts.kbModels[kb]; {
+		case kb == "":
+			v.addf(kp, "knowledge base id is empty")
+		case g.knowledgeBases[kb]:
+			v.addf(kp, "knowledge base %q is listed twice", kb)
+		case v.opts.kbModels != nil && !known:
+			v.addf(kp, "knowledge base %q is not in the catalog", kb)
+		case known && !g.models[model]:
+			v.addf(kp, "knowledge base %q answers with model %q, which this entry does not grant", kb, model)
+		}
+		g.knowledgeBases[kb] = true
+		g.knowledgeBaseIDs = append(g.knowledgeBaseIDs, kb)
+	}
 	slices.Sort(g.modelIDs)
 	slices.Sort(g.endpointNames)
+	slices.Sort(g.knowledgeBaseIDs)
 	if f.Guardrail != nil {
 		if gr, ok := v.guardrail(path+".guardrail", f.Guardrail); ok {
 			g.guardrail = &gr

@@ -76,6 +76,19 @@ type Outcome struct {
 	UpstreamRequestID string
 	// Detail says what an administrative action did (a policy change); never a secret.
 	Detail string
+	// Retrieval notes the request's knowledge-base retrieval, if any.
+	Retrieval Retrieval
+}
+
+// Retrieval notes a knowledge-base retrieval in the audit trail: never the passages' text.
+// The zero value means the request named no knowledge base.
+type Retrieval struct {
+	// KnowledgeBaseID is the knowledge base retrieved from.
+	KnowledgeBaseID string
+	// Passages is how many passages it returned.
+	Passages int
+	// Latency is how long the retrieval took.
+	Latency time.Duration
 }
 
 // Record is one request's ledger entry and audit record. It never holds prompts or
@@ -107,6 +120,8 @@ type Record struct {
 	Department string
 	// Detail says what an administrative action did.
 	Detail string
+	// Retrieval notes the knowledge-base retrieval, if any.
+	Retrieval Retrieval
 	// Late is true when the request settled after its reservation had expired and been
 	// released.
 	Late bool
@@ -129,7 +144,8 @@ func NewRecord(t Ticket, o Outcome) Record {
 		UsageEstimated: source != UsageReported, UsageSource: source, CostNanos: max(0, o.CostNanos), PriceTableVersion: o.PriceTableVersion,
 		Latency: max(0, o.Latency), TimeToFirstToken: max(0, o.TimeToFirstToken),
 		StopReason: o.StopReason, UpstreamRequestID: o.UpstreamRequestID,
-		SourceIP: r.SourceIP, UserAgent: r.UserAgent, Department: r.Department, Detail: o.Detail,
+		Retrieval: Retrieval{KnowledgeBaseID: o.Retrieval.KnowledgeBaseID, Passages: max(0, o.Retrieval.Passages), Latency: max(0, o.Retrieval.Latency)},
+		SourceIP:  r.SourceIP, UserAgent: r.UserAgent, Department: r.Department, Detail: o.Detail,
 	}
 }
 
@@ -164,6 +180,9 @@ func (r Record) Proto() *adminv1.AuditEvent {
 	}
 	if r.TimeToFirstToken > 0 {
 		e.TimeToFirstToken = durationpb.New(r.TimeToFirstToken)
+	}
+	if k := r.Retrieval; k.KnowledgeBaseID != "" {
+		e.Retrieval = &adminv1.Retrieval{KnowledgeBaseId: k.KnowledgeBaseID, Passages: int32(min(k.Passages, 1<<30)), Latency: durationpb.New(k.Latency)} //nolint:gosec // G115: bounded
 	}
 	return e
 }

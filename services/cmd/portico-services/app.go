@@ -32,6 +32,7 @@ import (
 	"github.com/portico-dev/portico/services/platform/telemetry"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/principal"
+	"github.com/portico-dev/portico/services/retrieval"
 	"github.com/portico-dev/portico/services/sagemaker"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/token"
@@ -167,6 +168,7 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			svc := inference.NewService(inference.Config{
 				Catalog: regional, Policy: live.Policy, Store: a.store, Alerts: alerts,
 				Bedrock: bedrock.New(awsc), SageMaker: sagemaker.New(awsc),
+				KnowledgeBases: cat.InAccount(awsc.Region, cfg.accountID), Retriever: retrieval.New(awsc),
 				Recorder: recorder, Logger: log,
 				TrustedClientIDs: cfg.bffClientIDs,
 				Conversations:    a.conversations, ConversationLimits: cfg.conversations.limits,

@@ -40,6 +40,9 @@ const (
 	EnvEntraScope      = "PORTICO_ENTRA_SCOPE"
 	EnvCatalogFile     = catalog.EnvFile
 	EnvStore           = "PORTICO_STORE"
+	// EnvAccountID is the AWS account the services run in: only the catalog's knowledge
+	// bases in this account (and the services' region) are offered and called.
+	EnvAccountID = "PORTICO_AWS_ACCOUNT_ID"
 	// EnvAttachmentStore names the attachment store (attachment.ParseSpec).
 	EnvAttachmentStore = "PORTICO_ATTACHMENT_STORE"
 	EnvLogFormat       = logs.Env
@@ -58,6 +61,8 @@ const (
 	defaultStore        = "sqlite:.data/portico.db"
 	// defaultAttachmentStore is beside the default store.
 	defaultAttachmentStore = "dir:.data/attachments"
+	// defaultAccountID is the local AWS endpoint's account, where the dev knowledge base is.
+	defaultAccountID = "000000000000"
 )
 
 // Service names accepted in PORTICO_SERVICE.
@@ -113,6 +118,8 @@ type config struct {
 	export telemetry.Export
 	// conversations configures the conversation store (with inference mounted).
 	conversations conversationConfig
+	// accountID is the services' AWS account (empty: no knowledge base is used).
+	accountID string
 }
 
 // needsStore reports whether a mounted service keeps data: inference and admin always, and
@@ -127,6 +134,9 @@ func (c *config) warnings() []string {
 	var w []string
 	if c.mode.Production() && len(c.bffClientIDs) == 0 && slices.Contains(c.services, serviceInference) {
 		w = append(w, EnvBFFClientIDs+" is not set: no client's Portico-Client-* headers are believed, so the audit trail records the BFF's address instead of the user's")
+	}
+	if c.accountID == "" && slices.Contains(c.services, serviceInference) {
+		w = append(w, EnvAccountID+" is not set: no knowledge base of the catalog is offered or called")
 	}
 	return w
 }
@@ -193,6 +203,10 @@ func fromEnv(getenv func(string) string) (*config, error) {
 	c.tokens = token.Settings{Profile: get(EnvTokenProfile), ClientIDs: c.clientIDs,
 		TenantID: get(EnvEntraTenant), Audience: get(EnvEntraAud), Scope: get(EnvEntraScope)}
 	errs = append(errs, c.tokens.Check(c.issuer, tokenSettingNames)...)
+	c.accountID = or(get(EnvAccountID), map[bool]string{false: defaultAccountID}[prod])
+	if c.accountID != "" && !isAccountID(c.accountID) {
+		errs = append(errs, fmt.Errorf("%s=%q is not an AWS account id (12 digits)", EnvAccountID, c.accountID))
+	}
 	if prod {
 		need.Need(EnvPolicyFile, c.policyFile)
 		c.bffClientIDs = splitList(get(EnvBFFClientIDs)) // none unless configured
@@ -288,4 +302,17 @@ func or(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// isAccountID reports whether s is an AWS account id: 12 digits.
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

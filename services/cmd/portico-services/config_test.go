@@ -103,7 +103,7 @@ func TestProductionTrustsNoBFFByDefault(t *testing.T) {
 	if len(prod.bffClientIDs) != 0 {
 		t.Errorf("production trusts %v with nothing configured", prod.bffClientIDs)
 	}
-	if w := prod.warnings(); len(w) != 1 || !strings.Contains(w[0], EnvBFFClientIDs) {
+	if w := prod.warnings(); len(w) != 2 || !strings.Contains(w[0], EnvBFFClientIDs) || !strings.Contains(w[1], EnvAccountID) {
 		t.Errorf("warnings %v", w)
 	}
 	list, err := fromEnv(getenvOf(with(prodEnv(), EnvBFFClientIDs, " a, ,b ")))
@@ -205,5 +205,28 @@ func TestEntraSettings(t *testing.T) {
 	_, err = fromEnv(getenvOf(with(env, EnvIssuer, "https://login.microsoftonline.com/common/v2.0")))
 	if err == nil || !strings.Contains(err.Error(), EnvIssuer) {
 		t.Fatalf("common issuer accepted: %v", err)
+	}
+}
+
+// TestAccountID: development defaults to the local endpoint's account; production has none
+// unless set (no knowledge base is used, with a warning); a malformed id is refused.
+func TestAccountID(t *testing.T) {
+	t.Parallel()
+	dev, err := fromEnv(getenvOf(nil))
+	if err != nil || dev.accountID != defaultAccountID {
+		t.Errorf("development: %q, %v", dev.accountID, err)
+	}
+	prod, err := fromEnv(getenvOf(prodEnv()))
+	if err != nil || prod.accountID != "" {
+		t.Errorf("production: %q, %v", prod.accountID, err)
+	}
+	set, err := fromEnv(getenvOf(with(prodEnv(), EnvAccountID, "123456789012")))
+	if err != nil || set.accountID != "123456789012" {
+		t.Errorf("set: %q, %v", set.accountID, err)
+	}
+	for _, bad := range []string{"1234", "12345678901a", "000000000000x"} {
+		if _, err := fromEnv(getenvOf(with(prodEnv(), EnvAccountID, bad))); err == nil || !strings.Contains(err.Error(), EnvAccountID) {
+			t.Errorf("%q: err = %v", bad, err)
+		}
 	}
 }

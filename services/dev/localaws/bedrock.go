@@ -24,6 +24,16 @@ type converseInput struct {
 					Bytes []byte `json:"bytes"`
 				} `json:"source"`
 			} `json:"image"`
+			Document *struct {
+				Format    string `json:"format"`
+				Name      string `json:"name"`
+				Citations *struct {
+					Enabled bool `json:"enabled"`
+				} `json:"citations"`
+				Source struct {
+					Bytes []byte `json:"bytes"`
+				} `json:"source"`
+			} `json:"document"`
 		} `json:"content"`
 	} `json:"messages"`
 	System []struct {
@@ -109,6 +119,16 @@ func parseConverse(m Model, body []byte) (genRequest, *converseInput, string, *a
 					return req, &in, all.String(), validationErr("The image at messages.%d.content.%d could not be processed: its bytes are not a valid %s image.", i, j, c.Image.Format)
 				}
 				turn.images = append(turn.images, genImage{format: c.Image.Format, data: c.Image.Source.Bytes})
+			case c.Document != nil:
+				if aerr := checkDocument(m, msg.Role, c.Document.Format, c.Document.Name, c.Document.Source.Bytes, req.docs, i, j); aerr != nil {
+					return req, &in, all.String(), aerr
+				}
+				if c.Document.Citations != nil && c.Document.Citations.Enabled && !m.Citations {
+					return req, &in, all.String(), validationErr("This model doesn't support citations.")
+				}
+				req.docs = append(req.docs, genDoc{name: c.Document.Name, format: c.Document.Format, bytes: len(c.Document.Source.Bytes),
+					cite: c.Document.Citations != nil && c.Document.Citations.Enabled, excerpt: excerptOf(c.Document.Format, c.Document.Source.Bytes)})
+				turn.docs++
 			default:
 				return req, &in, all.String(), validationErr("The ContentBlock object at messages.%d.content.%d has no supported content.", i, j)
 			}
@@ -271,10 +291,17 @@ func (s *Server) handleConverse(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	content := []map[string]any{{"text": text.String()}}
+	if cs := citationsOf(req.docs); len(cs) > 0 {
+		content = append(content, map[string]any{"citationsContent": map[string]any{
+			"content":   []map[string]any{{"text": citedText}},
+			"citations": cs,
+		}})
+	}
 	out := map[string]any{
 		"output": map[string]any{"message": map[string]any{
 			"role":    "assistant",
-			"content": []map[string]any{{"text": text.String()}},
+			"content": content,
 		}},
 		"stopReason": res.stopReason,
 		"usage":      usageJSON{res.inputTokens, res.outputTokens, res.inputTokens + res.outputTokens},
@@ -359,6 +386,12 @@ func (s *Server) handleConverseStream(w http.ResponseWriter, r *http.Request) {
 				_ = ew.exception("modelStreamErrorException", &awsError{code: "ModelStreamErrorException", msg: "The model stream failed."})
 				return
 			}
+			fail(err)
+			return
+		}
+	}
+	for _, c := range citationsOf(req.docs) {
+		if err := send("contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]any{"citation": c}}); err != nil {
 			fail(err)
 			return
 		}

@@ -15,6 +15,10 @@ type Model struct {
 	SystemPrompt bool
 	// Images tells whether image blocks are accepted.
 	Images bool
+	// Documents tells whether document blocks are accepted.
+	Documents bool
+	// Citations tells whether the model cites documents whose citations are enabled.
+	Citations bool
 }
 
 // Endpoint is a SageMaker endpoint the server answers for.
@@ -32,18 +36,18 @@ type Endpoint struct {
 
 // DefaultModels are the shared development models.
 var DefaultModels = []Model{
-	{ID: "us.anthropic.claude-sonnet-4-20250514-v1:0", MaxOutputTokens: 8192, SystemPrompt: true, Images: true},
-	{ID: "anthropic.claude-3-5-haiku-20241022-v1:0", MaxOutputTokens: 8192, SystemPrompt: true},
+	{ID: "us.anthropic.claude-sonnet-4-20250514-v1:0", MaxOutputTokens: 8192, SystemPrompt: true, Images: true, Documents: true, Citations: true},
+	{ID: "anthropic.claude-3-5-haiku-20241022-v1:0", MaxOutputTokens: 8192, SystemPrompt: true, Documents: true},
 	// The inference profiles the services call from the dev region (us-east-1) for models
 	// that run on demand only elsewhere (services/catalog: onDemandRegions, profiles).
-	{ID: "us.anthropic.claude-3-5-haiku-20241022-v1:0", MaxOutputTokens: 8192, SystemPrompt: true},
-	{ID: "us.meta.llama3-1-70b-instruct-v1:0", MaxOutputTokens: 2048, SystemPrompt: true},
-	{ID: "amazon.nova-pro-v1:0", MaxOutputTokens: 5120, SystemPrompt: true, Images: true},
-	{ID: "amazon.nova-lite-v1:0", MaxOutputTokens: 5120, SystemPrompt: true, Images: true},
-	{ID: "amazon.titan-text-express-v1", MaxOutputTokens: 8192},
-	{ID: "meta.llama3-1-70b-instruct-v1:0", MaxOutputTokens: 2048, SystemPrompt: true},
-	{ID: "mistral.mistral-large-2407-v1:0", MaxOutputTokens: 8192, SystemPrompt: true},
-	{ID: "ai21.jamba-1-5-mini-v1:0", MaxOutputTokens: 4096, SystemPrompt: true},
+	{ID: "us.anthropic.claude-3-5-haiku-20241022-v1:0", MaxOutputTokens: 8192, SystemPrompt: true, Documents: true},
+	{ID: "us.meta.llama3-1-70b-instruct-v1:0", MaxOutputTokens: 2048, SystemPrompt: true, Documents: true},
+	{ID: "amazon.nova-pro-v1:0", MaxOutputTokens: 5120, SystemPrompt: true, Images: true, Documents: true},
+	{ID: "amazon.nova-lite-v1:0", MaxOutputTokens: 5120, SystemPrompt: true, Images: true, Documents: true},
+	{ID: "amazon.titan-text-express-v1", MaxOutputTokens: 8192, Documents: true},
+	{ID: "meta.llama3-1-70b-instruct-v1:0", MaxOutputTokens: 2048, SystemPrompt: true, Documents: true},
+	{ID: "mistral.mistral-large-2407-v1:0", MaxOutputTokens: 8192, SystemPrompt: true, Documents: true},
+	{ID: "ai21.jamba-1-5-mini-v1:0", MaxOutputTokens: 4096, SystemPrompt: true, Documents: true},
 }
 
 // DefaultEndpoints are the shared development SageMaker endpoints.
@@ -78,6 +82,9 @@ type Config struct {
 	Models []Model
 	// Endpoints are the SageMaker endpoints served; nil means DefaultEndpoints.
 	Endpoints []Endpoint
+	// KnowledgeBases are the knowledge bases Retrieve serves; nil means
+	// DefaultKnowledgeBases (the Portico handbook).
+	KnowledgeBases []KnowledgeBase
 	// Logger receives request logs (never prompts); nil discards them.
 	Logger *slog.Logger
 	// Now is the clock used for signature dates; nil means time.Now.

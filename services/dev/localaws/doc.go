@@ -1,6 +1,7 @@
 // Package localaws is a local stand-in for the AWS endpoints Portico calls: it speaks the
-// Amazon Bedrock Runtime (Converse, ConverseStream) and Amazon SageMaker Runtime
-// (InvokeEndpoint, InvokeEndpointWithResponseStream) wire protocols, REST-JSON with the AWS
+// Amazon Bedrock Runtime (Converse, ConverseStream), Amazon Bedrock Agent Runtime (Retrieve)
+// and Amazon SageMaker Runtime (InvokeEndpoint, InvokeEndpointWithResponseStream) wire
+// protocols, REST-JSON with the AWS
 // event-stream encoding for streams, and verifies SigV4 signatures, so the real AWS SDK can be
 // pointed at it through its endpoint configuration (AWS_ENDPOINT_URL).
 //
@@ -26,4 +27,16 @@
 // SigV4 service "events"), so that the quota alerts Portico emits go through the real SDK: the
 // events are checked as EventBridge checks them (1 to 10 entries, Source, DetailType and a JSON
 // Detail), kept in memory (Server.Events) and logged, and delivered nowhere.
+//
+// Documents are checked like Bedrock does (formats, count, size, name characters, unique
+// names; documents.go), and the built-in generator's answer starts by naming the documents it
+// received (name, format, size), so that tests and people can see what reached the model.
+//
+// Retrieve is a development stand-in for Amazon Bedrock Knowledge Bases (retrieve.go): the
+// Portico handbook (HandbookID, the Markdown files in corpus/) ranked by BM25 over
+// paragraphs, lexical and deterministic. Results link to the document, served unsigned at
+// GET /_portico/knowledgebases/{id}/documents/{name}, and their metadata says they come from
+// the stand-in. Faults apply to Retrieve too, with the knowledge base id as the target
+// (throttle, accessdenied, validation, quota, internal; unavailable answers
+// DependencyFailedException; firstuse answers ResourceNotFoundException).
 package localaws

@@ -24,6 +24,15 @@ type genTurn struct {
 	role   string // "user" or "assistant"
 	text   string
 	images []genImage
+	docs   int // document blocks
+}
+
+// genDoc is a document a request carried.
+type genDoc struct {
+	name, format string
+	bytes        int
+	cite         bool   // citations enabled
+	excerpt      string // the start of a text document, for citations
 }
 
 type genImage struct {
@@ -40,6 +49,7 @@ type genRequest struct {
 	temperature *float64
 	topP        *float64
 	stop        []string
+	docs        []genDoc
 }
 
 // genResult is how a generation ended.
@@ -64,6 +74,9 @@ func (r genRequest) inputTokens() int {
 	n := countTokens(r.system)
 	for _, t := range r.turns {
 		n += countTokens(t.text) + tokensPerImage*len(t.images)
+	}
+	for _, d := range r.docs {
+		n += tokensPerDocument + d.bytes/bytesPerDocumentToken
 	}
 	return n
 }
@@ -116,7 +129,7 @@ type builtinGenerator struct {
 
 func (g builtinGenerator) generate(ctx context.Context, req genRequest, emit func(string) error) (genResult, error) {
 	res := genResult{stopReason: stopEndTurn, inputTokens: req.inputTokens()}
-	text := answerFor(req.prompt())
+	text := documentsLine(req.docs) + answerFor(req.prompt()) + sourcesLine(req.prompt())
 	cut := len(text)
 	for _, s := range req.stop {
 		if i := strings.Index(text, s); s != "" && i >= 0 && i < cut {

@@ -23,6 +23,7 @@ type Server struct {
 	gen       generator
 	models    map[string]Model
 	endpoints map[string]Endpoint
+	kbs       map[string]*index
 	log       *slog.Logger
 	stats     Stats
 	events    eventLog
@@ -72,6 +73,17 @@ func New(cfg Config) *Server {
 	for _, e := range cfg.Endpoints {
 		s.endpoints[e.Name] = e
 	}
+	if cfg.KnowledgeBases == nil {
+		cfg.KnowledgeBases = DefaultKnowledgeBases
+	}
+	s.kbs = make(map[string]*index)
+	for _, kb := range cfg.KnowledgeBases {
+		ix, err := newIndex(kb.Documents)
+		if err != nil {
+			panic("localaws: knowledge base " + kb.ID + ": " + err.Error())
+		}
+		s.kbs[kb.ID] = ix
+	}
 	s.gen = builtinGenerator{tokensPerSecond: cfg.TokensPerSecond}
 	if cfg.OpenAIURL != "" {
 		s.gen = &openAIGenerator{url: cfg.OpenAIURL, model: cfg.OpenAIModel, client: &http.Client{}}
@@ -81,6 +93,8 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /endpoints/{name}/invocations", s.handleInvoke)
 	s.mux.HandleFunc("POST /endpoints/{name}/invocations-response-stream", s.handleInvokeStream)
 	s.mux.HandleFunc("POST /{$}", s.handleTarget)
+	s.mux.HandleFunc("POST /knowledgebases/{knowledgeBaseId}/retrieve", s.handleRetrieve)
+	s.mux.HandleFunc("GET /_portico/knowledgebases/{knowledgeBaseId}/documents/{name}", s.handleDocument)
 	s.mux.HandleFunc("/_portico/faults", s.handleFaults)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -88,6 +88,10 @@ type recordItem struct {
 	Late              bool     `dynamodbav:"late"`
 	Department        string   `dynamodbav:"department,omitempty"`
 	Detail            string   `dynamodbav:"detail,omitempty"`
+	// The knowledge-base retrieval (store.Retrieval); absent for other requests.
+	KBID        string `dynamodbav:"kbId,omitempty"`
+	KBPassages  int    `dynamodbav:"kbPassages,omitempty"`
+	KBLatencyNs int64  `dynamodbav:"kbLatencyNs,omitempty"`
 }
 
 func toItem(r store.Record) recordItem {
@@ -106,6 +110,7 @@ func toItem(r store.Record) recordItem {
 		PriceTableVersion: r.PriceTableVersion, LatencyNs: int64(r.Latency), TTFTNs: int64(r.TimeToFirstToken), StopReason: r.StopReason,
 		UpstreamRequestID: r.UpstreamRequestID, SourceIP: r.SourceIP, UserAgent: r.UserAgent, Late: r.Late,
 		Department: r.Department, Detail: r.Detail,
+		KBID: r.Retrieval.KnowledgeBaseID, KBPassages: r.Retrieval.Passages, KBLatencyNs: int64(r.Retrieval.Latency),
 	}
 }
 
@@ -123,5 +128,6 @@ func (it recordItem) record() store.Record {
 		Latency: time.Duration(it.LatencyNs), TimeToFirstToken: time.Duration(it.TTFTNs), StopReason: it.StopReason,
 		UpstreamRequestID: it.UpstreamRequestID, SourceIP: it.SourceIP, UserAgent: it.UserAgent, Late: it.Late,
 		Department: it.Department, Detail: it.Detail,
+		Retrieval: store.Retrieval{KnowledgeBaseID: it.KBID, Passages: it.KBPassages, Latency: time.Duration(it.KBLatencyNs)},
 	}
 }

@@ -169,7 +169,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 	}
 	q := `SELECT request_id, time_ns, subject, user, groups, client_id, procedure, model_id, outcome, error_message,
 		input_tokens, output_tokens, usage_estimated, cost_nanos, price_table_version, latency_ns, ttft_ns, stop_reason,
-		upstream_request_id, source_ip, user_agent, late, usage_source, department, detail FROM ledger`
+		upstream_request_id, source_ip, user_agent, late, usage_source, department, detail, kb_id, kb_passages, kb_latency_ns FROM ledger`
 	if len(where) > 0 {
 		// G202: where holds only the constant fragments above; every value is a ? argument.
 		q += ` WHERE ` + strings.Join(where, ` AND `) //nolint:gosec // see above
@@ -190,17 +190,18 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 	var page store.AuditPage
 	for rows.Next() {
 		var r store.Record
-		var tns, lat, ttft int64
+		var tns, lat, ttft, kbLat int64
 		var groups, source string
 		if err := rows.Scan(&r.RequestID, &tns, &r.Subject, &r.User, &groups, &r.ClientID, &r.Procedure, &r.ModelID,
 			&r.Outcome, &r.ErrorMessage, &r.InputTokens, &r.OutputTokens, &r.UsageEstimated, &r.CostNanos,
 			&r.PriceTableVersion, &lat, &ttft, &r.StopReason, &r.UpstreamRequestID, &r.SourceIP, &r.UserAgent, &r.Late,
-			&source, &r.Department, &r.Detail); err != nil {
+			&source, &r.Department, &r.Detail, &r.Retrieval.KnowledgeBaseID, &r.Retrieval.Passages, &kbLat); err != nil {
 			return store.AuditPage{}, store.Unavailable("list audit", err)
 		}
 		r.UsageSource = store.SourceOf(source, r.UsageEstimated)
 		r.Time = time.Unix(0, tns).UTC()
 		r.Latency, r.TimeToFirstToken = time.Duration(lat), time.Duration(ttft)
+		r.Retrieval.Latency = time.Duration(kbLat)
 		if err := json.Unmarshal([]byte(groups), &r.Groups); err != nil {
 			return store.AuditPage{}, store.Unavailable("list audit", err)
 		}

@@ -136,6 +136,7 @@ func testArithmetic(t *testing.T, open Factory) {
 
 	o1 := ok(50, 100)
 	o1.Latency, o1.TimeToFirstToken, o1.StopReason, o1.UpstreamRequestID = 1500*time.Millisecond, 200*time.Millisecond, "end_turn", "up-1"
+	o1.Retrieval = store.Retrieval{KnowledgeBaseID: "PORTICOHB1", Passages: 5, Latency: 42 * time.Millisecond}
 	e.settle(tk1, o1)
 	u = e.usage("alice", limits...)
 	e.wantQuota(u, 0, 150, 200)
@@ -174,11 +175,12 @@ func testArithmetic(t *testing.T, open Factory) {
 		InputTokens: 50, OutputTokens: 100, CostNanos: 60*50 + 240*100, PriceTableVersion: "v1",
 		Latency: 1500 * time.Millisecond, TimeToFirstToken: 200 * time.Millisecond, StopReason: "end_turn",
 		UpstreamRequestID: "up-1", SourceIP: "192.0.2.1", UserAgent: "test", UsageSource: store.UsageReported,
+		Retrieval: store.Retrieval{KnowledgeBaseID: "PORTICOHB1", Passages: 5, Latency: 42 * time.Millisecond},
 	}
 	if fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", wantRec) || !r.Time.Equal(t0) {
 		t.Errorf("record\n got %+v\nwant %+v", r, wantRec)
 	}
-	if recs[0].Outcome != "canceled" || recs[0].ErrorMessage != "client went away" || recs[0].Late {
+	if recs[0].Outcome != "canceled" || recs[0].ErrorMessage != "client went away" || recs[0].Late || recs[0].Retrieval != (store.Retrieval{}) {
 		t.Errorf("record = %+v", recs[0])
 	}
 }

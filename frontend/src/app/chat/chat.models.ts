@@ -1,14 +1,28 @@
 import type { Duration } from '@bufbuild/protobuf/wkt';
 import type { FriendlyError } from '../core/errors';
-import { ImageFormat, type Model } from '@gen/portico/inference/v1/inference_pb';
+import { DocumentFormat, ImageFormat, type Model } from '@gen/portico/inference/v1/inference_pb';
 import type { InvocationMetrics } from '@gen/portico/type/v1/usage_pb';
 
-/** An image attached to a user message, kept as base64 so the conversation can be stored. */
+/** An image or a document attached to a user message, kept as base64 so the conversation can be stored. */
 export interface Attachment {
+  /** 'document' for documents; images leave it unset. */
+  kind?: 'image' | 'document';
   name: string;
-  format: ImageFormat;
+  /** The image format (images). */
+  format?: ImageFormat;
+  /** The document format (documents). */
+  documentFormat?: DocumentFormat;
   size: number;
   base64: string;
+}
+
+/** A source an answer cites. */
+export interface SourceCitation {
+  number: number;
+  title: string;
+  location: string;
+  excerpt: string;
+  score: number;
 }
 
 /** What one answer used, in plain numbers. */
@@ -33,6 +47,8 @@ export interface ChatMessage {
   stopReason?: string;
   metrics?: AnswerMetrics;
   error?: FriendlyError;
+  /** The sources the answer cites (knowledge base or documents). */
+  citations?: SourceCitation[];
 }
 
 /** The settings a conversation is sent with. */

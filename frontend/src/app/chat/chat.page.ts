@@ -20,6 +20,10 @@ import { formatCount, formatMoney } from '../core/money';
 import { ErrorBanner } from '../errors/error-banner';
 import { checkImages, formatBytes, imageFormatOf, toBase64, type Attachment, type ChatMessage } from './chat.models';
 import { ChatStore, FIRST_PAINT_MARK, FIRST_TOKEN_MARK } from './chat.store';
+import { DocumentAttachments } from './attachments/document-attachments';
+import { documentLabel } from './attachments/documents';
+import { Citations } from './citations/citations';
+import { KnowledgeBasePicker } from './knowledge-base-picker/knowledge-base-picker';
 
 const MIME: Partial<Record<ImageFormat, string>> = {
   [ImageFormat.PNG]: 'image/png',
@@ -56,6 +60,9 @@ import { MarkdownView } from './markdown-view';
     Icon,
     ErrorBanner,
     MarkdownView,
+    DocumentAttachments,
+    KnowledgeBasePicker,
+    Citations,
   ],
   templateUrl: './chat.page.html',
   styleUrl: './chat.page.scss',
@@ -73,6 +80,20 @@ export class ChatPage {
 
   private readonly scroller = viewChild<ElementRef<HTMLElement>>('scroller');
   private readonly composer = viewChild<ElementRef<HTMLTextAreaElement>>('composer');
+  private readonly documents = viewChild(DocumentAttachments);
+  protected readonly documentLabel = documentLabel;
+  /** Documents in the conversation and pending (Converse counts them all). */
+  /** Bytes of every attachment in the conversation and pending. */
+  protected readonly attachmentBytes = computed(
+    () =>
+      this.store.messages().reduce((n, m) => n + (m.attachments ?? []).reduce((k, a) => k + a.size, 0), 0) +
+      this.pending().reduce((k, a) => k + a.size, 0),
+  );
+  protected readonly documentCount = computed(
+    () =>
+      this.store.messages().reduce((n, m) => n + (m.attachments?.filter((a) => a.kind === 'document').length ?? 0), 0) +
+      this.pending().filter((a) => a.kind === 'document').length,
+  );
 
   protected readonly canSend = computed(
     () => !this.store.streaming() && !!this.store.model() && (this.draft().trim() !== '' || this.pending().length > 0),
@@ -187,8 +208,9 @@ export class ChatPage {
     input.value = '';
     if (files.length === 0) return;
     // Converse counts every image of the request, so earlier turns' images count too.
-    const earlier = this.store.messages().reduce((n, m) => n + (m.attachments?.length ?? 0), 0);
-    const problems = checkImages(files, earlier + this.pending().length, this.store.model());
+    const images = (list: Attachment[] | undefined) => list?.filter((a) => a.kind !== 'document').length ?? 0;
+    const earlier = this.store.messages().reduce((n, m) => n + images(m.attachments), 0);
+    const problems = checkImages(files, earlier + images(this.pending()), this.store.model());
     this.attachProblems.set(problems);
     if (problems.length > 0) return;
     const added: Attachment[] = [];
@@ -209,9 +231,53 @@ export class ChatPage {
 
   protected onModelChange(id: string): void {
     this.store.modelId.set(id);
-    if (!this.imagesAllowed() && this.pending().length > 0) {
-      this.pending.set([]);
+    if (!this.imagesAllowed() && this.pending().some((a) => a.kind !== 'document')) {
+      this.pending.update((p) => p.filter((a) => a.kind === 'document'));
       this.attachProblems.set([$localize`:@@chat.images.removed:Images were removed: the selected model does not accept them.`]);
+    }
+    if (!this.store.model()?.capabilities?.documents && this.pending().some((a) => a.kind === 'document')) {
+      this.pending.update((p) => p.filter((a) => a.kind !== 'document'));
+      this.attachProblems.set([$localize`:@@chat.docs.removed:Documents were removed: the selected model does not accept them.`]);
+    }
+    const kb = this.store.knowledgeBases().find((k) => k.id === this.store.knowledgeBaseId());
+    if (kb && kb.modelId !== id) this.store.knowledgeBaseId.set('');
+  }
+
+  /** Picks a knowledge base: its answering model becomes the conversation's model. */
+  protected onKnowledgeBase(id: string): void {
+    this.store.knowledgeBaseId.set(id);
+    const kb = this.store.knowledgeBases().find((k) => k.id === id);
+    if (kb && this.store.models().some((m) => m.id === kb.modelId)) this.store.modelId.set(kb.modelId);
+  }
+
+  protected onDocuments(docs: Attachment[]): void {
+    this.pending.update((p) => [...p, ...docs]);
+  }
+
+  /** Files dropped on the composer: images to the image path, the rest as documents. */
+  protected onDrop(ev: DragEvent): void {
+    const files = Array.from(ev.dataTransfer?.files ?? []);
+    if (files.length === 0) return;
+    ev.preventDefault();
+    void this.addDroppedOrPasted(files);
+  }
+
+  /** Files pasted into the composer (text pastes are left alone). */
+  protected onPaste(ev: ClipboardEvent): void {
+    const files = Array.from(ev.clipboardData?.files ?? []);
+    if (files.length === 0) return;
+    ev.preventDefault();
+    void this.addDroppedOrPasted(files);
+  }
+
+  private async addDroppedOrPasted(files: File[]): Promise<void> {
+    const images = files.filter((f) => imageFormatOf(f.type) !== undefined);
+    const docs = files.filter((f) => imageFormatOf(f.type) === undefined);
+    if (docs.length > 0) await this.documents()?.addFiles(docs);
+    if (images.length > 0) {
+      const dt = new DataTransfer();
+      images.forEach((f) => dt.items.add(f));
+      await this.onFiles({ files: dt.files, value: '' } as unknown as HTMLInputElement);
     }
   }
 
@@ -221,7 +287,7 @@ export class ChatPage {
   }
 
   protected dataUrl(a: Attachment): string {
-    return `data:${MIME[a.format] ?? 'image/png'};base64,${a.base64}`;
+    return `data:${(a.format !== undefined && MIME[a.format]) || 'image/png'};base64,${a.base64}`;
   }
 
   protected modelName(id: string | undefined): string {
@@ -233,6 +299,7 @@ export class ChatPage {
     const out: string[] = [];
     if (c?.streaming) out.push($localize`:@@chat.cap.streaming:Streaming`);
     if (c?.images) out.push($localize`:@@chat.cap.images:Images`);
+    if (c?.documents) out.push($localize`:@@chat.cap.documents:Documents`);
     if (c?.systemPrompt) out.push($localize`:@@chat.cap.system:System prompt`);
     return out;
   }

@@ -8,6 +8,7 @@ import {
   Provider,
   Role,
   StopReason,
+  type KnowledgeBase,
   type Message,
   type Model,
 } from '@gen/portico/inference/v1/inference_pb';
@@ -58,6 +59,10 @@ export class ChatStore {
   readonly modelsError = signal<FriendlyError | null>(null);
   readonly priceTableVersion = signal('');
   readonly modelId = signal('');
+  /** The knowledge bases the caller is entitled to (ListModels). */
+  readonly knowledgeBases = signal<KnowledgeBase[]>([]);
+  /** The knowledge base questions are grounded in; "" for none. */
+  readonly knowledgeBaseId = signal('');
   readonly settings = signal<ChatSettings>({ ...DEFAULT_SETTINGS });
   readonly messages = signal<ChatMessage[]>([]);
   readonly error = signal<FriendlyError | null>(null);
@@ -93,6 +98,8 @@ export class ChatStore {
       const models = res.models.filter((m) => m.provider === Provider.BEDROCK || m.provider === Provider.UNSPECIFIED);
       this.models.set(models);
       this.priceTableVersion.set(res.priceTableVersion);
+      this.knowledgeBases.set(res.knowledgeBases);
+      if (!res.knowledgeBases.some((kb) => kb.id === this.knowledgeBaseId())) this.knowledgeBaseId.set('');
       if (!models.some((m) => m.id === this.modelId())) {
         this.modelId.set(models[0]?.id ?? '');
       }
@@ -159,7 +166,11 @@ export class ChatStore {
       if (m.text) content.push(create(ContentBlockSchema, { block: { case: 'text', value: m.text } }));
       for (const a of m.attachments ?? []) {
         content.push(
-          create(ContentBlockSchema, { block: { case: 'image', value: { format: a.format, data: fromBase64(a.base64) } } }),
+          a.kind === 'document'
+            ? create(ContentBlockSchema, {
+                block: { case: 'document', value: { format: a.documentFormat, name: a.name, data: fromBase64(a.base64) } },
+              })
+            : create(ContentBlockSchema, { block: { case: 'image', value: { format: a.format, data: fromBase64(a.base64) } } }),
         );
       }
       if (content.length === 0) continue;
@@ -189,6 +200,7 @@ export class ChatStore {
       messages: this.history(),
       systemPrompt: model.capabilities?.systemPrompt ? settings.systemPrompt.trim() : '',
       inferenceConfig: { maxTokens: this.maxTokens(), temperature: settings.temperature },
+      knowledgeBaseId: this.knowledgeBaseId(),
     });
     const id = newId();
     this.messages.update((list) => [...list, { id, role: 'assistant', text: '', status: 'streaming', modelId: model.id }]);
@@ -213,6 +225,17 @@ export class ChatStore {
           case 'stop': {
             const stopReason = StopReason[ev.event.value.stopReason] ?? '';
             this.patch(id, (m) => ({ ...m, stopReason }));
+            break;
+          }
+          case 'citations': {
+            const citations = ev.event.value.citations.map((c) => ({
+              number: c.number,
+              title: c.title,
+              location: c.location,
+              excerpt: c.excerpt,
+              score: c.score,
+            }));
+            this.patch(id, (m) => ({ ...m, citations }));
             break;
           }
           case 'metadata': {

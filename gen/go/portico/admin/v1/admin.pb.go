@@ -547,7 +547,11 @@ type AuditEvent struct {
 	Department string `protobuf:"bytes,22,opt,name=department,proto3" json:"department,omitempty"`
 	// For an administrative action (procedure of AdminService), what it did, such as
 	// "policy version 7: groups[MLUsers].quotas.userTokensPerDay: 200000 -> 100000".
-	Detail        string `protobuf:"bytes,23,opt,name=detail,proto3" json:"detail,omitempty"`
+	Detail string `protobuf:"bytes,23,opt,name=detail,proto3" json:"detail,omitempty"`
+	// The knowledge-base retrieval the request grounded its answer in, when it named a
+	// knowledge base: which one, how many passages and how long it took; never their text.
+	// (Field 40: numbers below are left to the governance fields.)
+	Retrieval     *Retrieval `protobuf:"bytes,40,opt,name=retrieval,proto3" json:"retrieval,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -743,6 +747,77 @@ func (x *AuditEvent) GetDetail() string {
 	return ""
 }
 
+func (x *AuditEvent) GetRetrieval() *Retrieval {
+	if x != nil {
+		return x.Retrieval
+	}
+	return nil
+}
+
+// Retrieval notes a knowledge-base retrieval in the audit trail, without the passages' text.
+type Retrieval struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The knowledge base id.
+	KnowledgeBaseId string `protobuf:"bytes,1,opt,name=knowledge_base_id,json=knowledgeBaseId,proto3" json:"knowledge_base_id,omitempty"`
+	// How many passages it returned.
+	Passages int32 `protobuf:"varint,2,opt,name=passages,proto3" json:"passages,omitempty"`
+	// How long the retrieval took.
+	Latency       *durationpb.Duration `protobuf:"bytes,3,opt,name=latency,proto3" json:"latency,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Retrieval) Reset() {
+	*x = Retrieval{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Retrieval) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Retrieval) ProtoMessage() {}
+
+func (x *Retrieval) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Retrieval.ProtoReflect.Descriptor instead.
+func (*Retrieval) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Retrieval) GetKnowledgeBaseId() string {
+	if x != nil {
+		return x.KnowledgeBaseId
+	}
+	return ""
+}
+
+func (x *Retrieval) GetPassages() int32 {
+	if x != nil {
+		return x.Passages
+	}
+	return 0
+}
+
+func (x *Retrieval) GetLatency() *durationpb.Duration {
+	if x != nil {
+		return x.Latency
+	}
+	return nil
+}
+
 var File_portico_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_portico_admin_v1_admin_proto_rawDesc = "" +
@@ -782,7 +857,7 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"page_token\x18\x06 \x01(\tR\tpageToken\"w\n" +
 	"\x17ListAuditEventsResponse\x124\n" +
 	"\x06events\x18\x01 \x03(\v2\x1c.portico.admin.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcd\x06\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x88\a\n" +
 	"\n" +
 	"AuditEvent\x12\x1d\n" +
 	"\n" +
@@ -813,7 +888,12 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"department\x18\x16 \x01(\tR\n" +
 	"department\x12\x16\n" +
-	"\x06detail\x18\x17 \x01(\tR\x06detail*\xba\x01\n" +
+	"\x06detail\x18\x17 \x01(\tR\x06detail\x129\n" +
+	"\tretrieval\x18( \x01(\v2\x1b.portico.admin.v1.RetrievalR\tretrieval\"\x88\x01\n" +
+	"\tRetrieval\x12*\n" +
+	"\x11knowledge_base_id\x18\x01 \x01(\tR\x0fknowledgeBaseId\x12\x1a\n" +
+	"\bpassages\x18\x02 \x01(\x05R\bpassages\x123\n" +
+	"\alatency\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\alatency*\xba\x01\n" +
 	"\x0eUsageDimension\x12\x1f\n" +
 	"\x1bUSAGE_DIMENSION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14USAGE_DIMENSION_USER\x10\x01\x12\x19\n" +
@@ -844,7 +924,7 @@ func file_portico_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_portico_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_portico_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_portico_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_portico_admin_v1_admin_proto_goTypes = []any{
 	(UsageDimension)(0),                // 0: portico.admin.v1.UsageDimension
 	(*ListUsageRequest)(nil),           // 1: portico.admin.v1.ListUsageRequest
@@ -853,56 +933,59 @@ var file_portico_admin_v1_admin_proto_goTypes = []any{
 	(*ListAuditEventsRequest)(nil),     // 4: portico.admin.v1.ListAuditEventsRequest
 	(*ListAuditEventsResponse)(nil),    // 5: portico.admin.v1.ListAuditEventsResponse
 	(*AuditEvent)(nil),                 // 6: portico.admin.v1.AuditEvent
-	(*v1.UsageTotals)(nil),             // 7: portico.type.v1.UsageTotals
-	(*timestamppb.Timestamp)(nil),      // 8: google.protobuf.Timestamp
-	(*v1.Money)(nil),                   // 9: portico.type.v1.Money
-	(*durationpb.Duration)(nil),        // 10: google.protobuf.Duration
-	(*GetPolicyRequest)(nil),           // 11: portico.admin.v1.GetPolicyRequest
-	(*ValidatePolicyRequest)(nil),      // 12: portico.admin.v1.ValidatePolicyRequest
-	(*UpdatePolicyRequest)(nil),        // 13: portico.admin.v1.UpdatePolicyRequest
-	(*ListPolicyVersionsRequest)(nil),  // 14: portico.admin.v1.ListPolicyVersionsRequest
-	(*RollbackPolicyRequest)(nil),      // 15: portico.admin.v1.RollbackPolicyRequest
-	(*ListNearLimitRequest)(nil),       // 16: portico.admin.v1.ListNearLimitRequest
-	(*GetPolicyResponse)(nil),          // 17: portico.admin.v1.GetPolicyResponse
-	(*ValidatePolicyResponse)(nil),     // 18: portico.admin.v1.ValidatePolicyResponse
-	(*UpdatePolicyResponse)(nil),       // 19: portico.admin.v1.UpdatePolicyResponse
-	(*ListPolicyVersionsResponse)(nil), // 20: portico.admin.v1.ListPolicyVersionsResponse
-	(*RollbackPolicyResponse)(nil),     // 21: portico.admin.v1.RollbackPolicyResponse
-	(*ListNearLimitResponse)(nil),      // 22: portico.admin.v1.ListNearLimitResponse
+	(*Retrieval)(nil),                  // 7: portico.admin.v1.Retrieval
+	(*v1.UsageTotals)(nil),             // 8: portico.type.v1.UsageTotals
+	(*timestamppb.Timestamp)(nil),      // 9: google.protobuf.Timestamp
+	(*v1.Money)(nil),                   // 10: portico.type.v1.Money
+	(*durationpb.Duration)(nil),        // 11: google.protobuf.Duration
+	(*GetPolicyRequest)(nil),           // 12: portico.admin.v1.GetPolicyRequest
+	(*ValidatePolicyRequest)(nil),      // 13: portico.admin.v1.ValidatePolicyRequest
+	(*UpdatePolicyRequest)(nil),        // 14: portico.admin.v1.UpdatePolicyRequest
+	(*ListPolicyVersionsRequest)(nil),  // 15: portico.admin.v1.ListPolicyVersionsRequest
+	(*RollbackPolicyRequest)(nil),      // 16: portico.admin.v1.RollbackPolicyRequest
+	(*ListNearLimitRequest)(nil),       // 17: portico.admin.v1.ListNearLimitRequest
+	(*GetPolicyResponse)(nil),          // 18: portico.admin.v1.GetPolicyResponse
+	(*ValidatePolicyResponse)(nil),     // 19: portico.admin.v1.ValidatePolicyResponse
+	(*UpdatePolicyResponse)(nil),       // 20: portico.admin.v1.UpdatePolicyResponse
+	(*ListPolicyVersionsResponse)(nil), // 21: portico.admin.v1.ListPolicyVersionsResponse
+	(*RollbackPolicyResponse)(nil),     // 22: portico.admin.v1.RollbackPolicyResponse
+	(*ListNearLimitResponse)(nil),      // 23: portico.admin.v1.ListNearLimitResponse
 }
 var file_portico_admin_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: portico.admin.v1.ListUsageRequest.group_by:type_name -> portico.admin.v1.UsageDimension
 	3,  // 1: portico.admin.v1.ListUsageResponse.rows:type_name -> portico.admin.v1.UsageRow
-	7,  // 2: portico.admin.v1.ListUsageResponse.totals:type_name -> portico.type.v1.UsageTotals
-	7,  // 3: portico.admin.v1.UsageRow.totals:type_name -> portico.type.v1.UsageTotals
-	8,  // 4: portico.admin.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	8,  // 5: portico.admin.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	8,  // 2: portico.admin.v1.ListUsageResponse.totals:type_name -> portico.type.v1.UsageTotals
+	8,  // 3: portico.admin.v1.UsageRow.totals:type_name -> portico.type.v1.UsageTotals
+	9,  // 4: portico.admin.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	9,  // 5: portico.admin.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
 	6,  // 6: portico.admin.v1.ListAuditEventsResponse.events:type_name -> portico.admin.v1.AuditEvent
-	8,  // 7: portico.admin.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	9,  // 8: portico.admin.v1.AuditEvent.estimated_cost:type_name -> portico.type.v1.Money
-	10, // 9: portico.admin.v1.AuditEvent.latency:type_name -> google.protobuf.Duration
-	10, // 10: portico.admin.v1.AuditEvent.time_to_first_token:type_name -> google.protobuf.Duration
-	1,  // 11: portico.admin.v1.AdminService.ListUsage:input_type -> portico.admin.v1.ListUsageRequest
-	4,  // 12: portico.admin.v1.AdminService.ListAuditEvents:input_type -> portico.admin.v1.ListAuditEventsRequest
-	11, // 13: portico.admin.v1.AdminService.GetPolicy:input_type -> portico.admin.v1.GetPolicyRequest
-	12, // 14: portico.admin.v1.AdminService.ValidatePolicy:input_type -> portico.admin.v1.ValidatePolicyRequest
-	13, // 15: portico.admin.v1.AdminService.UpdatePolicy:input_type -> portico.admin.v1.UpdatePolicyRequest
-	14, // 16: portico.admin.v1.AdminService.ListPolicyVersions:input_type -> portico.admin.v1.ListPolicyVersionsRequest
-	15, // 17: portico.admin.v1.AdminService.RollbackPolicy:input_type -> portico.admin.v1.RollbackPolicyRequest
-	16, // 18: portico.admin.v1.AdminService.ListNearLimit:input_type -> portico.admin.v1.ListNearLimitRequest
-	2,  // 19: portico.admin.v1.AdminService.ListUsage:output_type -> portico.admin.v1.ListUsageResponse
-	5,  // 20: portico.admin.v1.AdminService.ListAuditEvents:output_type -> portico.admin.v1.ListAuditEventsResponse
-	17, // 21: portico.admin.v1.AdminService.GetPolicy:output_type -> portico.admin.v1.GetPolicyResponse
-	18, // 22: portico.admin.v1.AdminService.ValidatePolicy:output_type -> portico.admin.v1.ValidatePolicyResponse
-	19, // 23: portico.admin.v1.AdminService.UpdatePolicy:output_type -> portico.admin.v1.UpdatePolicyResponse
-	20, // 24: portico.admin.v1.AdminService.ListPolicyVersions:output_type -> portico.admin.v1.ListPolicyVersionsResponse
-	21, // 25: portico.admin.v1.AdminService.RollbackPolicy:output_type -> portico.admin.v1.RollbackPolicyResponse
-	22, // 26: portico.admin.v1.AdminService.ListNearLimit:output_type -> portico.admin.v1.ListNearLimitResponse
-	19, // [19:27] is the sub-list for method output_type
-	11, // [11:19] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	9,  // 7: portico.admin.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	10, // 8: portico.admin.v1.AuditEvent.estimated_cost:type_name -> portico.type.v1.Money
+	11, // 9: portico.admin.v1.AuditEvent.latency:type_name -> google.protobuf.Duration
+	11, // 10: portico.admin.v1.AuditEvent.time_to_first_token:type_name -> google.protobuf.Duration
+	7,  // 11: portico.admin.v1.AuditEvent.retrieval:type_name -> portico.admin.v1.Retrieval
+	11, // 12: portico.admin.v1.Retrieval.latency:type_name -> google.protobuf.Duration
+	1,  // 13: portico.admin.v1.AdminService.ListUsage:input_type -> portico.admin.v1.ListUsageRequest
+	4,  // 14: portico.admin.v1.AdminService.ListAuditEvents:input_type -> portico.admin.v1.ListAuditEventsRequest
+	12, // 15: portico.admin.v1.AdminService.GetPolicy:input_type -> portico.admin.v1.GetPolicyRequest
+	13, // 16: portico.admin.v1.AdminService.ValidatePolicy:input_type -> portico.admin.v1.ValidatePolicyRequest
+	14, // 17: portico.admin.v1.AdminService.UpdatePolicy:input_type -> portico.admin.v1.UpdatePolicyRequest
+	15, // 18: portico.admin.v1.AdminService.ListPolicyVersions:input_type -> portico.admin.v1.ListPolicyVersionsRequest
+	16, // 19: portico.admin.v1.AdminService.RollbackPolicy:input_type -> portico.admin.v1.RollbackPolicyRequest
+	17, // 20: portico.admin.v1.AdminService.ListNearLimit:input_type -> portico.admin.v1.ListNearLimitRequest
+	2,  // 21: portico.admin.v1.AdminService.ListUsage:output_type -> portico.admin.v1.ListUsageResponse
+	5,  // 22: portico.admin.v1.AdminService.ListAuditEvents:output_type -> portico.admin.v1.ListAuditEventsResponse
+	18, // 23: portico.admin.v1.AdminService.GetPolicy:output_type -> portico.admin.v1.GetPolicyResponse
+	19, // 24: portico.admin.v1.AdminService.ValidatePolicy:output_type -> portico.admin.v1.ValidatePolicyResponse
+	20, // 25: portico.admin.v1.AdminService.UpdatePolicy:output_type -> portico.admin.v1.UpdatePolicyResponse
+	21, // 26: portico.admin.v1.AdminService.ListPolicyVersions:output_type -> portico.admin.v1.ListPolicyVersionsResponse
+	22, // 27: portico.admin.v1.AdminService.RollbackPolicy:output_type -> portico.admin.v1.RollbackPolicyResponse
+	23, // 28: portico.admin.v1.AdminService.ListNearLimit:output_type -> portico.admin.v1.ListNearLimitResponse
+	21, // [21:29] is the sub-list for method output_type
+	13, // [13:21] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_portico_admin_v1_admin_proto_init() }
@@ -917,7 +1000,7 @@ func file_portico_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_admin_v1_admin_proto_rawDesc), len(file_portico_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

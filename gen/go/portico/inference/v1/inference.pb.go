@@ -129,6 +129,87 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{1}
 }
 
+// DocumentFormat is the type of a document, as Bedrock's Converse API names it.
+type DocumentFormat int32
+
+const (
+	// Not set; never valid.
+	DocumentFormat_DOCUMENT_FORMAT_UNSPECIFIED DocumentFormat = 0
+	// PDF.
+	DocumentFormat_DOCUMENT_FORMAT_PDF DocumentFormat = 1
+	// Comma-separated values (UTF-8 text).
+	DocumentFormat_DOCUMENT_FORMAT_CSV DocumentFormat = 2
+	// Microsoft Word 97-2003 (OLE2 compound file).
+	DocumentFormat_DOCUMENT_FORMAT_DOC DocumentFormat = 3
+	// Microsoft Word (Office Open XML, a ZIP archive).
+	DocumentFormat_DOCUMENT_FORMAT_DOCX DocumentFormat = 4
+	// Microsoft Excel 97-2003 (OLE2 compound file).
+	DocumentFormat_DOCUMENT_FORMAT_XLS DocumentFormat = 5
+	// Microsoft Excel (Office Open XML, a ZIP archive).
+	DocumentFormat_DOCUMENT_FORMAT_XLSX DocumentFormat = 6
+	// HTML (UTF-8 text).
+	DocumentFormat_DOCUMENT_FORMAT_HTML DocumentFormat = 7
+	// Plain text (UTF-8).
+	DocumentFormat_DOCUMENT_FORMAT_TXT DocumentFormat = 8
+	// Markdown (UTF-8 text).
+	DocumentFormat_DOCUMENT_FORMAT_MD DocumentFormat = 9
+)
+
+// Enum value maps for DocumentFormat.
+var (
+	DocumentFormat_name = map[int32]string{
+		0: "DOCUMENT_FORMAT_UNSPECIFIED",
+		1: "DOCUMENT_FORMAT_PDF",
+		2: "DOCUMENT_FORMAT_CSV",
+		3: "DOCUMENT_FORMAT_DOC",
+		4: "DOCUMENT_FORMAT_DOCX",
+		5: "DOCUMENT_FORMAT_XLS",
+		6: "DOCUMENT_FORMAT_XLSX",
+		7: "DOCUMENT_FORMAT_HTML",
+		8: "DOCUMENT_FORMAT_TXT",
+		9: "DOCUMENT_FORMAT_MD",
+	}
+	DocumentFormat_value = map[string]int32{
+		"DOCUMENT_FORMAT_UNSPECIFIED": 0,
+		"DOCUMENT_FORMAT_PDF":         1,
+		"DOCUMENT_FORMAT_CSV":         2,
+		"DOCUMENT_FORMAT_DOC":         3,
+		"DOCUMENT_FORMAT_DOCX":        4,
+		"DOCUMENT_FORMAT_XLS":         5,
+		"DOCUMENT_FORMAT_XLSX":        6,
+		"DOCUMENT_FORMAT_HTML":        7,
+		"DOCUMENT_FORMAT_TXT":         8,
+		"DOCUMENT_FORMAT_MD":          9,
+	}
+)
+
+func (x DocumentFormat) Enum() *DocumentFormat {
+	p := new(DocumentFormat)
+	*p = x
+	return p
+}
+
+func (x DocumentFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DocumentFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_portico_inference_v1_inference_proto_enumTypes[2].Descriptor()
+}
+
+func (DocumentFormat) Type() protoreflect.EnumType {
+	return &file_portico_inference_v1_inference_proto_enumTypes[2]
+}
+
+func (x DocumentFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DocumentFormat.Descriptor instead.
+func (DocumentFormat) EnumDescriptor() ([]byte, []int) {
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{2}
+}
+
 // ImageFormat is the encoding of an image.
 type ImageFormat int32
 
@@ -174,11 +255,11 @@ func (x ImageFormat) String() string {
 }
 
 func (ImageFormat) Descriptor() protoreflect.EnumDescriptor {
-	return file_portico_inference_v1_inference_proto_enumTypes[2].Descriptor()
+	return file_portico_inference_v1_inference_proto_enumTypes[3].Descriptor()
 }
 
 func (ImageFormat) Type() protoreflect.EnumType {
-	return &file_portico_inference_v1_inference_proto_enumTypes[2]
+	return &file_portico_inference_v1_inference_proto_enumTypes[3]
 }
 
 func (x ImageFormat) Number() protoreflect.EnumNumber {
@@ -187,7 +268,7 @@ func (x ImageFormat) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ImageFormat.Descriptor instead.
 func (ImageFormat) EnumDescriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{2}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{3}
 }
 
 // StopReason is why a model stopped generating.
@@ -243,11 +324,11 @@ func (x StopReason) String() string {
 }
 
 func (StopReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_portico_inference_v1_inference_proto_enumTypes[3].Descriptor()
+	return file_portico_inference_v1_inference_proto_enumTypes[4].Descriptor()
 }
 
 func (StopReason) Type() protoreflect.EnumType {
-	return &file_portico_inference_v1_inference_proto_enumTypes[3]
+	return &file_portico_inference_v1_inference_proto_enumTypes[4]
 }
 
 func (x StopReason) Number() protoreflect.EnumNumber {
@@ -256,7 +337,7 @@ func (x StopReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StopReason.Descriptor instead.
 func (StopReason) EnumDescriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{3}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{4}
 }
 
 // ListModelsRequest may narrow the list by provider.
@@ -313,9 +394,12 @@ type ListModelsResponse struct {
 	// The version of the price table the prices come from.
 	PriceTableVersion string `protobuf:"bytes,2,opt,name=price_table_version,json=priceTableVersion,proto3" json:"price_table_version,omitempty"`
 	// The day (YYYY-MM-DD) the price table's figures were taken. Prices are estimates.
-	PricesAsOf    string `protobuf:"bytes,3,opt,name=prices_as_of,json=pricesAsOf,proto3" json:"prices_as_of,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PricesAsOf string `protobuf:"bytes,3,opt,name=prices_as_of,json=pricesAsOf,proto3" json:"prices_as_of,omitempty"`
+	// The knowledge bases the caller may ground a conversation in (knowledge_base_id), sorted
+	// by name.
+	KnowledgeBases []*KnowledgeBase `protobuf:"bytes,4,rep,name=knowledge_bases,json=knowledgeBases,proto3" json:"knowledge_bases,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ListModelsResponse) Reset() {
@@ -369,6 +453,87 @@ func (x *ListModelsResponse) GetPricesAsOf() string {
 	return ""
 }
 
+func (x *ListModelsResponse) GetKnowledgeBases() []*KnowledgeBase {
+	if x != nil {
+		return x.KnowledgeBases
+	}
+	return nil
+}
+
+// KnowledgeBase is an Amazon Bedrock Knowledge Base in the catalog.
+type KnowledgeBase struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id to pass as knowledge_base_id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The name to show people.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// A one-line description of what it holds.
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// The model that answers questions grounded in it; a request naming the knowledge base
+	// must name this model.
+	ModelId       string `protobuf:"bytes,4,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KnowledgeBase) Reset() {
+	*x = KnowledgeBase{}
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KnowledgeBase) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KnowledgeBase) ProtoMessage() {}
+
+func (x *KnowledgeBase) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KnowledgeBase.ProtoReflect.Descriptor instead.
+func (*KnowledgeBase) Descriptor() ([]byte, []int) {
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *KnowledgeBase) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *KnowledgeBase) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *KnowledgeBase) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *KnowledgeBase) GetModelId() string {
+	if x != nil {
+		return x.ModelId
+	}
+	return ""
+}
+
 // Model is a Bedrock model (or inference profile) or a SageMaker endpoint in the catalog.
 type Model struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -400,7 +565,7 @@ type Model struct {
 
 func (x *Model) Reset() {
 	*x = Model{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[2]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -412,7 +577,7 @@ func (x *Model) String() string {
 func (*Model) ProtoMessage() {}
 
 func (x *Model) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[2]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -425,7 +590,7 @@ func (x *Model) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Model.ProtoReflect.Descriptor instead.
 func (*Model) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{2}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Model) GetId() string {
@@ -511,13 +676,19 @@ type Capabilities struct {
 	MaxImages int32 `protobuf:"varint,4,opt,name=max_images,json=maxImages,proto3" json:"max_images,omitempty"`
 	// The largest image, in bytes, one request may carry.
 	MaxImageBytes int64 `protobuf:"varint,5,opt,name=max_image_bytes,json=maxImageBytes,proto3" json:"max_image_bytes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Whether document content blocks are supported.
+	Documents bool `protobuf:"varint,6,opt,name=documents,proto3" json:"documents,omitempty"`
+	// The most documents one request may carry; 0 when documents are not supported.
+	MaxDocuments int32 `protobuf:"varint,7,opt,name=max_documents,json=maxDocuments,proto3" json:"max_documents,omitempty"`
+	// The largest document, in bytes, one request may carry.
+	MaxDocumentBytes int64 `protobuf:"varint,8,opt,name=max_document_bytes,json=maxDocumentBytes,proto3" json:"max_document_bytes,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Capabilities) Reset() {
 	*x = Capabilities{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[3]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -529,7 +700,7 @@ func (x *Capabilities) String() string {
 func (*Capabilities) ProtoMessage() {}
 
 func (x *Capabilities) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[3]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -542,7 +713,7 @@ func (x *Capabilities) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Capabilities.ProtoReflect.Descriptor instead.
 func (*Capabilities) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{3}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Capabilities) GetStreaming() bool {
@@ -580,6 +751,27 @@ func (x *Capabilities) GetMaxImageBytes() int64 {
 	return 0
 }
 
+func (x *Capabilities) GetDocuments() bool {
+	if x != nil {
+		return x.Documents
+	}
+	return false
+}
+
+func (x *Capabilities) GetMaxDocuments() int32 {
+	if x != nil {
+		return x.MaxDocuments
+	}
+	return 0
+}
+
+func (x *Capabilities) GetMaxDocumentBytes() int64 {
+	if x != nil {
+		return x.MaxDocumentBytes
+	}
+	return 0
+}
+
 // Pricing is the estimated on-demand price of a model.
 type Pricing struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -593,7 +785,7 @@ type Pricing struct {
 
 func (x *Pricing) Reset() {
 	*x = Pricing{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[4]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -605,7 +797,7 @@ func (x *Pricing) String() string {
 func (*Pricing) ProtoMessage() {}
 
 func (x *Pricing) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[4]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -618,7 +810,7 @@ func (x *Pricing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pricing.ProtoReflect.Descriptor instead.
 func (*Pricing) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{4}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Pricing) GetInputPer_1KTokens() *v1.Money {
@@ -648,7 +840,7 @@ type Message struct {
 
 func (x *Message) Reset() {
 	*x = Message{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[5]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +852,7 @@ func (x *Message) String() string {
 func (*Message) ProtoMessage() {}
 
 func (x *Message) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[5]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +865,7 @@ func (x *Message) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Message.ProtoReflect.Descriptor instead.
 func (*Message) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{5}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Message) GetRole() Role {
@@ -699,6 +891,7 @@ type ContentBlock struct {
 	//
 	//	*ContentBlock_Text
 	//	*ContentBlock_Image
+	//	*ContentBlock_Document
 	Block         isContentBlock_Block `protobuf_oneof:"block"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -706,7 +899,7 @@ type ContentBlock struct {
 
 func (x *ContentBlock) Reset() {
 	*x = ContentBlock{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[6]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -718,7 +911,7 @@ func (x *ContentBlock) String() string {
 func (*ContentBlock) ProtoMessage() {}
 
 func (x *ContentBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[6]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -731,7 +924,7 @@ func (x *ContentBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContentBlock.ProtoReflect.Descriptor instead.
 func (*ContentBlock) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{6}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ContentBlock) GetBlock() isContentBlock_Block {
@@ -759,6 +952,15 @@ func (x *ContentBlock) GetImage() *Image {
 	return nil
 }
 
+func (x *ContentBlock) GetDocument() *DocumentBlock {
+	if x != nil {
+		if x, ok := x.Block.(*ContentBlock_Document); ok {
+			return x.Document
+		}
+	}
+	return nil
+}
+
 type isContentBlock_Block interface {
 	isContentBlock_Block()
 }
@@ -773,9 +975,86 @@ type ContentBlock_Image struct {
 	Image *Image `protobuf:"bytes,2,opt,name=image,proto3,oneof"`
 }
 
+type ContentBlock_Document struct {
+	// A document; only for models whose capabilities include documents, only in user
+	// turns, and only in a turn that also holds text.
+	Document *DocumentBlock `protobuf:"bytes,3,opt,name=document,proto3,oneof"`
+}
+
 func (*ContentBlock_Text) isContentBlock_Block() {}
 
 func (*ContentBlock_Image) isContentBlock_Block() {}
+
+func (*ContentBlock_Document) isContentBlock_Block() {}
+
+// DocumentBlock is a document given to a model.
+type DocumentBlock struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The type; must match the bytes (a PDF starts with %PDF-, DOCX and XLSX are ZIP archives,
+	// DOC and XLS OLE2 compound files, the text formats valid UTF-8), else INVALID_ARGUMENT.
+	Format DocumentFormat `protobuf:"varint,1,opt,name=format,proto3,enum=portico.inference.v1.DocumentFormat" json:"format,omitempty"`
+	// The document's name, shown to the model. Bedrock allows only letters, digits, single
+	// spaces, hyphens, parentheses and square brackets, at most 200 characters: other
+	// characters are replaced (an extension's dot by a space), and the name the model saw is
+	// what the service uses. Names must differ within a request after that; an empty name
+	// becomes "document N".
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The document's bytes, at most the model's max_document_bytes.
+	Data          []byte `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DocumentBlock) Reset() {
+	*x = DocumentBlock{}
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DocumentBlock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DocumentBlock) ProtoMessage() {}
+
+func (x *DocumentBlock) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DocumentBlock.ProtoReflect.Descriptor instead.
+func (*DocumentBlock) Descriptor() ([]byte, []int) {
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *DocumentBlock) GetFormat() DocumentFormat {
+	if x != nil {
+		return x.Format
+	}
+	return DocumentFormat_DOCUMENT_FORMAT_UNSPECIFIED
+}
+
+func (x *DocumentBlock) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DocumentBlock) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
 
 // Image is an image given to a model.
 type Image struct {
@@ -790,7 +1069,7 @@ type Image struct {
 
 func (x *Image) Reset() {
 	*x = Image{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[7]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -802,7 +1081,7 @@ func (x *Image) String() string {
 func (*Image) ProtoMessage() {}
 
 func (x *Image) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[7]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -815,7 +1094,7 @@ func (x *Image) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Image.ProtoReflect.Descriptor instead.
 func (*Image) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{7}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Image) GetFormat() ImageFormat {
@@ -849,7 +1128,7 @@ type InferenceConfig struct {
 
 func (x *InferenceConfig) Reset() {
 	*x = InferenceConfig{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[8]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -861,7 +1140,7 @@ func (x *InferenceConfig) String() string {
 func (*InferenceConfig) ProtoMessage() {}
 
 func (x *InferenceConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[8]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -874,7 +1153,7 @@ func (x *InferenceConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InferenceConfig.ProtoReflect.Descriptor instead.
 func (*InferenceConfig) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{8}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *InferenceConfig) GetMaxTokens() int32 {
@@ -920,14 +1199,19 @@ type ConverseRequest struct {
 	// holds only the new user turn, the service supplies the history from the store, stores
 	// the user turn before calling the model and the answer after it, however it ends.
 	// When unset, messages holds the whole conversation and nothing is stored.
-	Conversation  *ConversationRef `protobuf:"bytes,5,opt,name=conversation,proto3" json:"conversation,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Conversation *ConversationRef `protobuf:"bytes,5,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	// When set, the knowledge base (from ListModels) the answer is grounded in: the service
+	// retrieves passages relevant to the last user turn, gives them to the model as numbered
+	// sources, and returns the citations. The model must be the knowledge base's model_id.
+	// A knowledge base the caller is not entitled to is PERMISSION_DENIED, like a model.
+	KnowledgeBaseId string `protobuf:"bytes,6,opt,name=knowledge_base_id,json=knowledgeBaseId,proto3" json:"knowledge_base_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ConverseRequest) Reset() {
 	*x = ConverseRequest{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[9]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -939,7 +1223,7 @@ func (x *ConverseRequest) String() string {
 func (*ConverseRequest) ProtoMessage() {}
 
 func (x *ConverseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[9]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -952,7 +1236,7 @@ func (x *ConverseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConverseRequest.ProtoReflect.Descriptor instead.
 func (*ConverseRequest) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{9}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ConverseRequest) GetModelId() string {
@@ -990,6 +1274,13 @@ func (x *ConverseRequest) GetConversation() *ConversationRef {
 	return nil
 }
 
+func (x *ConverseRequest) GetKnowledgeBaseId() string {
+	if x != nil {
+		return x.KnowledgeBaseId
+	}
+	return ""
+}
+
 // ConverseResponse is a model's whole answer.
 type ConverseResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1004,14 +1295,18 @@ type ConverseResponse struct {
 	// The id of the guardrail that was applied, when one was.
 	GuardrailId string `protobuf:"bytes,5,opt,name=guardrail_id,json=guardrailId,proto3" json:"guardrail_id,omitempty"`
 	// For a request with a conversation reference, where the turn was stored.
-	Conversation  *ConversationTurn `protobuf:"bytes,6,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	Conversation *ConversationTurn `protobuf:"bytes,6,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	// The sources the answer may cite: for a request with a knowledge_base_id, the passages
+	// retrieved (numbered as the answer's [n] markers); for documents with citations, what
+	// the model cited.
+	Citations     []*Citation `protobuf:"bytes,7,rep,name=citations,proto3" json:"citations,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConverseResponse) Reset() {
 	*x = ConverseResponse{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[10]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1023,7 +1318,7 @@ func (x *ConverseResponse) String() string {
 func (*ConverseResponse) ProtoMessage() {}
 
 func (x *ConverseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[10]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1036,7 +1331,7 @@ func (x *ConverseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConverseResponse.ProtoReflect.Descriptor instead.
 func (*ConverseResponse) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{10}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ConverseResponse) GetRequestId() string {
@@ -1081,6 +1376,143 @@ func (x *ConverseResponse) GetConversation() *ConversationTurn {
 	return nil
 }
 
+func (x *ConverseResponse) GetCitations() []*Citation {
+	if x != nil {
+		return x.Citations
+	}
+	return nil
+}
+
+// Citation is a source an answer cites.
+type Citation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The number the answer uses for the source, as in "[1]"; from 1.
+	Number int32 `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	// The source's title, such as a document name.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// Where the source is: a URI (s3://, https://) or a location inside a document, such as
+	// "page 3". May be empty.
+	Location string `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// The cited text, at most 1,000 characters.
+	Excerpt string `protobuf:"bytes,4,opt,name=excerpt,proto3" json:"excerpt,omitempty"`
+	// The retrieval's relevance score, when the source was retrieved (higher is more
+	// relevant; its scale depends on the knowledge base); 0 otherwise.
+	Score         float64 `protobuf:"fixed64,5,opt,name=score,proto3" json:"score,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Citation) Reset() {
+	*x = Citation{}
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Citation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Citation) ProtoMessage() {}
+
+func (x *Citation) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Citation.ProtoReflect.Descriptor instead.
+func (*Citation) Descriptor() ([]byte, []int) {
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Citation) GetNumber() int32 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *Citation) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Citation) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *Citation) GetExcerpt() string {
+	if x != nil {
+		return x.Excerpt
+	}
+	return ""
+}
+
+func (x *Citation) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+// Citations lists the sources of a streamed answer.
+type Citations struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sources, by number.
+	Citations     []*Citation `protobuf:"bytes,1,rep,name=citations,proto3" json:"citations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Citations) Reset() {
+	*x = Citations{}
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Citations) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Citations) ProtoMessage() {}
+
+func (x *Citations) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Citations.ProtoReflect.Descriptor instead.
+func (*Citations) Descriptor() ([]byte, []int) {
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Citations) GetCitations() []*Citation {
+	if x != nil {
+		return x.Citations
+	}
+	return nil
+}
+
 // ConversationRef names the server-kept conversation a request continues.
 type ConversationRef struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1098,7 +1530,7 @@ type ConversationRef struct {
 
 func (x *ConversationRef) Reset() {
 	*x = ConversationRef{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[11]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1542,7 @@ func (x *ConversationRef) String() string {
 func (*ConversationRef) ProtoMessage() {}
 
 func (x *ConversationRef) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[11]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1555,7 @@ func (x *ConversationRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConversationRef.ProtoReflect.Descriptor instead.
 func (*ConversationRef) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{11}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ConversationRef) GetConversationId() string {
@@ -1162,7 +1594,7 @@ type ConversationTurn struct {
 
 func (x *ConversationTurn) Reset() {
 	*x = ConversationTurn{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[12]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1174,7 +1606,7 @@ func (x *ConversationTurn) String() string {
 func (*ConversationTurn) ProtoMessage() {}
 
 func (x *ConversationTurn) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[12]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1187,7 +1619,7 @@ func (x *ConversationTurn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConversationTurn.ProtoReflect.Descriptor instead.
 func (*ConversationTurn) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{12}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ConversationTurn) GetConversationId() string {
@@ -1241,14 +1673,19 @@ type ConverseStreamRequest struct {
 	// holds only the new user turn, the service supplies the history from the store, stores
 	// the user turn before calling the model and the answer after it, however it ends.
 	// When unset, messages holds the whole conversation and nothing is stored.
-	Conversation  *ConversationRef `protobuf:"bytes,5,opt,name=conversation,proto3" json:"conversation,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Conversation *ConversationRef `protobuf:"bytes,5,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	// When set, the knowledge base (from ListModels) the answer is grounded in: the service
+	// retrieves passages relevant to the last user turn, gives them to the model as numbered
+	// sources, and returns the citations. The model must be the knowledge base's model_id.
+	// A knowledge base the caller is not entitled to is PERMISSION_DENIED, like a model.
+	KnowledgeBaseId string `protobuf:"bytes,6,opt,name=knowledge_base_id,json=knowledgeBaseId,proto3" json:"knowledge_base_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ConverseStreamRequest) Reset() {
 	*x = ConverseStreamRequest{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[13]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1260,7 +1697,7 @@ func (x *ConverseStreamRequest) String() string {
 func (*ConverseStreamRequest) ProtoMessage() {}
 
 func (x *ConverseStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[13]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1273,7 +1710,7 @@ func (x *ConverseStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConverseStreamRequest.ProtoReflect.Descriptor instead.
 func (*ConverseStreamRequest) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{13}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ConverseStreamRequest) GetModelId() string {
@@ -1311,9 +1748,17 @@ func (x *ConverseStreamRequest) GetConversation() *ConversationRef {
 	return nil
 }
 
+func (x *ConverseStreamRequest) GetKnowledgeBaseId() string {
+	if x != nil {
+		return x.KnowledgeBaseId
+	}
+	return ""
+}
+
 // ConverseStreamResponse is one event of a streamed answer. A successful stream carries one
 // start, for a request with a conversation reference one conversation event, any number of
-// deltas, one stop and one metadata event, in that order.
+// deltas, one stop, for a request with a knowledge base (or documents the model cited) one
+// citations event, and one metadata event, in that order.
 type ConverseStreamResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The event; exactly one is set.
@@ -1325,6 +1770,7 @@ type ConverseStreamResponse struct {
 	//	*ConverseStreamResponse_Stop
 	//	*ConverseStreamResponse_Metadata
 	//	*ConverseStreamResponse_Conversation
+	//	*ConverseStreamResponse_Citations
 	Event         isConverseStreamResponse_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1332,7 +1778,7 @@ type ConverseStreamResponse struct {
 
 func (x *ConverseStreamResponse) Reset() {
 	*x = ConverseStreamResponse{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[14]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1344,7 +1790,7 @@ func (x *ConverseStreamResponse) String() string {
 func (*ConverseStreamResponse) ProtoMessage() {}
 
 func (x *ConverseStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[14]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1357,7 +1803,7 @@ func (x *ConverseStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConverseStreamResponse.ProtoReflect.Descriptor instead.
 func (*ConverseStreamResponse) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{14}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ConverseStreamResponse) GetEvent() isConverseStreamResponse_Event {
@@ -1412,6 +1858,15 @@ func (x *ConverseStreamResponse) GetConversation() *ConversationTurn {
 	return nil
 }
 
+func (x *ConverseStreamResponse) GetCitations() *Citations {
+	if x != nil {
+		if x, ok := x.Event.(*ConverseStreamResponse_Citations); ok {
+			return x.Citations
+		}
+	}
+	return nil
+}
+
 type isConverseStreamResponse_Event interface {
 	isConverseStreamResponse_Event()
 }
@@ -1442,6 +1897,11 @@ type ConverseStreamResponse_Conversation struct {
 	Conversation *ConversationTurn `protobuf:"bytes,5,opt,name=conversation,proto3,oneof"`
 }
 
+type ConverseStreamResponse_Citations struct {
+	// The sources the answer cites; sent once, after stop and before metadata.
+	Citations *Citations `protobuf:"bytes,6,opt,name=citations,proto3,oneof"`
+}
+
 func (*ConverseStreamResponse_Start) isConverseStreamResponse_Event() {}
 
 func (*ConverseStreamResponse_Delta) isConverseStreamResponse_Event() {}
@@ -1451,6 +1911,8 @@ func (*ConverseStreamResponse_Stop) isConverseStreamResponse_Event() {}
 func (*ConverseStreamResponse_Metadata) isConverseStreamResponse_Event() {}
 
 func (*ConverseStreamResponse_Conversation) isConverseStreamResponse_Event() {}
+
+func (*ConverseStreamResponse_Citations) isConverseStreamResponse_Event() {}
 
 // MessageStart opens a streamed answer.
 type MessageStart struct {
@@ -1467,7 +1929,7 @@ type MessageStart struct {
 
 func (x *MessageStart) Reset() {
 	*x = MessageStart{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[15]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1479,7 +1941,7 @@ func (x *MessageStart) String() string {
 func (*MessageStart) ProtoMessage() {}
 
 func (x *MessageStart) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[15]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1492,7 +1954,7 @@ func (x *MessageStart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageStart.ProtoReflect.Descriptor instead.
 func (*MessageStart) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{15}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MessageStart) GetRequestId() string {
@@ -1529,7 +1991,7 @@ type ContentDelta struct {
 
 func (x *ContentDelta) Reset() {
 	*x = ContentDelta{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[16]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1541,7 +2003,7 @@ func (x *ContentDelta) String() string {
 func (*ContentDelta) ProtoMessage() {}
 
 func (x *ContentDelta) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[16]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1554,7 +2016,7 @@ func (x *ContentDelta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContentDelta.ProtoReflect.Descriptor instead.
 func (*ContentDelta) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{16}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ContentDelta) GetContentBlockIndex() int32 {
@@ -1584,7 +2046,7 @@ type MessageStop struct {
 
 func (x *MessageStop) Reset() {
 	*x = MessageStop{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[17]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1596,7 +2058,7 @@ func (x *MessageStop) String() string {
 func (*MessageStop) ProtoMessage() {}
 
 func (x *MessageStop) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[17]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1609,7 +2071,7 @@ func (x *MessageStop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageStop.ProtoReflect.Descriptor instead.
 func (*MessageStop) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{17}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *MessageStop) GetStopReason() StopReason {
@@ -1637,7 +2099,7 @@ type StreamMetadata struct {
 
 func (x *StreamMetadata) Reset() {
 	*x = StreamMetadata{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[18]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1649,7 +2111,7 @@ func (x *StreamMetadata) String() string {
 func (*StreamMetadata) ProtoMessage() {}
 
 func (x *StreamMetadata) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[18]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1662,7 +2124,7 @@ func (x *StreamMetadata) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamMetadata.ProtoReflect.Descriptor instead.
 func (*StreamMetadata) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{18}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StreamMetadata) GetMetrics() *v1.InvocationMetrics {
@@ -1692,7 +2154,7 @@ type InvokeEndpointRequest struct {
 
 func (x *InvokeEndpointRequest) Reset() {
 	*x = InvokeEndpointRequest{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[19]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1704,7 +2166,7 @@ func (x *InvokeEndpointRequest) String() string {
 func (*InvokeEndpointRequest) ProtoMessage() {}
 
 func (x *InvokeEndpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[19]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1717,7 +2179,7 @@ func (x *InvokeEndpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvokeEndpointRequest.ProtoReflect.Descriptor instead.
 func (*InvokeEndpointRequest) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{19}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *InvokeEndpointRequest) GetEndpointName() string {
@@ -1776,7 +2238,7 @@ type InvokeEndpointResponse struct {
 
 func (x *InvokeEndpointResponse) Reset() {
 	*x = InvokeEndpointResponse{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[20]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1788,7 +2250,7 @@ func (x *InvokeEndpointResponse) String() string {
 func (*InvokeEndpointResponse) ProtoMessage() {}
 
 func (x *InvokeEndpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[20]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1801,7 +2263,7 @@ func (x *InvokeEndpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvokeEndpointResponse.ProtoReflect.Descriptor instead.
 func (*InvokeEndpointResponse) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{20}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *InvokeEndpointResponse) GetRequestId() string {
@@ -1866,7 +2328,7 @@ type InvokeEndpointStreamRequest struct {
 
 func (x *InvokeEndpointStreamRequest) Reset() {
 	*x = InvokeEndpointStreamRequest{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[21]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1878,7 +2340,7 @@ func (x *InvokeEndpointStreamRequest) String() string {
 func (*InvokeEndpointStreamRequest) ProtoMessage() {}
 
 func (x *InvokeEndpointStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[21]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1891,7 +2353,7 @@ func (x *InvokeEndpointStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvokeEndpointStreamRequest.ProtoReflect.Descriptor instead.
 func (*InvokeEndpointStreamRequest) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{21}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *InvokeEndpointStreamRequest) GetEndpointName() string {
@@ -1947,7 +2409,7 @@ type InvokeEndpointStreamResponse struct {
 
 func (x *InvokeEndpointStreamResponse) Reset() {
 	*x = InvokeEndpointStreamResponse{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[22]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1959,7 +2421,7 @@ func (x *InvokeEndpointStreamResponse) String() string {
 func (*InvokeEndpointStreamResponse) ProtoMessage() {}
 
 func (x *InvokeEndpointStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[22]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1972,7 +2434,7 @@ func (x *InvokeEndpointStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvokeEndpointStreamResponse.ProtoReflect.Descriptor instead.
 func (*InvokeEndpointStreamResponse) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{22}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *InvokeEndpointStreamResponse) GetEvent() isInvokeEndpointStreamResponse_Event {
@@ -2049,7 +2511,7 @@ type EndpointStreamStart struct {
 
 func (x *EndpointStreamStart) Reset() {
 	*x = EndpointStreamStart{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[23]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2061,7 +2523,7 @@ func (x *EndpointStreamStart) String() string {
 func (*EndpointStreamStart) ProtoMessage() {}
 
 func (x *EndpointStreamStart) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[23]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2074,7 +2536,7 @@ func (x *EndpointStreamStart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndpointStreamStart.ProtoReflect.Descriptor instead.
 func (*EndpointStreamStart) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{23}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *EndpointStreamStart) GetRequestId() string {
@@ -2109,7 +2571,7 @@ type PayloadPart struct {
 
 func (x *PayloadPart) Reset() {
 	*x = PayloadPart{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[24]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2121,7 +2583,7 @@ func (x *PayloadPart) String() string {
 func (*PayloadPart) ProtoMessage() {}
 
 func (x *PayloadPart) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[24]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2134,7 +2596,7 @@ func (x *PayloadPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PayloadPart.ProtoReflect.Descriptor instead.
 func (*PayloadPart) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{24}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PayloadPart) GetBytes() []byte {
@@ -2153,7 +2615,7 @@ type GetUsageRequest struct {
 
 func (x *GetUsageRequest) Reset() {
 	*x = GetUsageRequest{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[25]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2165,7 +2627,7 @@ func (x *GetUsageRequest) String() string {
 func (*GetUsageRequest) ProtoMessage() {}
 
 func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[25]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2178,7 +2640,7 @@ func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageRequest.ProtoReflect.Descriptor instead.
 func (*GetUsageRequest) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{25}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{29}
 }
 
 // GetUsageResponse reports the caller's usage and quotas.
@@ -2200,7 +2662,7 @@ type GetUsageResponse struct {
 
 func (x *GetUsageResponse) Reset() {
 	*x = GetUsageResponse{}
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[26]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2212,7 +2674,7 @@ func (x *GetUsageResponse) String() string {
 func (*GetUsageResponse) ProtoMessage() {}
 
 func (x *GetUsageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_inference_v1_inference_proto_msgTypes[26]
+	mi := &file_portico_inference_v1_inference_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2225,7 +2687,7 @@ func (x *GetUsageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageResponse.ProtoReflect.Descriptor instead.
 func (*GetUsageResponse) Descriptor() ([]byte, []int) {
-	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{26}
+	return file_portico_inference_v1_inference_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetUsageResponse) GetQuotas() []*v1.QuotaStatus {
@@ -2269,12 +2731,18 @@ const file_portico_inference_v1_inference_proto_rawDesc = "" +
 	"\n" +
 	"$portico/inference/v1/inference.proto\x12\x14portico.inference.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bportico/type/v1/money.proto\x1a\x1bportico/type/v1/quota.proto\x1a\x1bportico/type/v1/usage.proto\"O\n" +
 	"\x11ListModelsRequest\x12:\n" +
-	"\bprovider\x18\x01 \x01(\x0e2\x1e.portico.inference.v1.ProviderR\bprovider\"\x9b\x01\n" +
+	"\bprovider\x18\x01 \x01(\x0e2\x1e.portico.inference.v1.ProviderR\bprovider\"\xe9\x01\n" +
 	"\x12ListModelsResponse\x123\n" +
 	"\x06models\x18\x01 \x03(\v2\x1b.portico.inference.v1.ModelR\x06models\x12.\n" +
 	"\x13price_table_version\x18\x02 \x01(\tR\x11priceTableVersion\x12 \n" +
 	"\fprices_as_of\x18\x03 \x01(\tR\n" +
-	"pricesAsOf\"\xa9\x03\n" +
+	"pricesAsOf\x12L\n" +
+	"\x0fknowledge_bases\x18\x04 \x03(\v2#.portico.inference.v1.KnowledgeBaseR\x0eknowledgeBases\"p\n" +
+	"\rKnowledgeBase\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x19\n" +
+	"\bmodel_id\x18\x04 \x01(\tR\amodelId\"\xa9\x03\n" +
 	"\x05Model\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12:\n" +
 	"\bprovider\x18\x02 \x01(\x0e2\x1e.portico.inference.v1.ProviderR\bprovider\x12\x16\n" +
@@ -2286,24 +2754,32 @@ const file_portico_inference_v1_inference_proto_rawDesc = "" +
 	"\x11max_output_tokens\x18\b \x01(\x03R\x0fmaxOutputTokens\x127\n" +
 	"\apricing\x18\t \x01(\v2\x1d.portico.inference.v1.PricingR\apricing\x12#\n" +
 	"\rcontent_types\x18\n" +
-	" \x03(\tR\fcontentTypes\"\xb0\x01\n" +
+	" \x03(\tR\fcontentTypes\"\xa1\x02\n" +
 	"\fCapabilities\x12\x1c\n" +
 	"\tstreaming\x18\x01 \x01(\bR\tstreaming\x12#\n" +
 	"\rsystem_prompt\x18\x02 \x01(\bR\fsystemPrompt\x12\x16\n" +
 	"\x06images\x18\x03 \x01(\bR\x06images\x12\x1d\n" +
 	"\n" +
 	"max_images\x18\x04 \x01(\x05R\tmaxImages\x12&\n" +
-	"\x0fmax_image_bytes\x18\x05 \x01(\x03R\rmaxImageBytes\"\x99\x01\n" +
+	"\x0fmax_image_bytes\x18\x05 \x01(\x03R\rmaxImageBytes\x12\x1c\n" +
+	"\tdocuments\x18\x06 \x01(\bR\tdocuments\x12#\n" +
+	"\rmax_documents\x18\a \x01(\x05R\fmaxDocuments\x12,\n" +
+	"\x12max_document_bytes\x18\b \x01(\x03R\x10maxDocumentBytes\"\x99\x01\n" +
 	"\aPricing\x12E\n" +
 	"\x13input_per_1k_tokens\x18\x01 \x01(\v2\x16.portico.type.v1.MoneyR\x10inputPer1kTokens\x12G\n" +
 	"\x14output_per_1k_tokens\x18\x02 \x01(\v2\x16.portico.type.v1.MoneyR\x11outputPer1kTokens\"w\n" +
 	"\aMessage\x12.\n" +
 	"\x04role\x18\x01 \x01(\x0e2\x1a.portico.inference.v1.RoleR\x04role\x12<\n" +
-	"\acontent\x18\x02 \x03(\v2\".portico.inference.v1.ContentBlockR\acontent\"b\n" +
+	"\acontent\x18\x02 \x03(\v2\".portico.inference.v1.ContentBlockR\acontent\"\xa5\x01\n" +
 	"\fContentBlock\x12\x14\n" +
 	"\x04text\x18\x01 \x01(\tH\x00R\x04text\x123\n" +
-	"\x05image\x18\x02 \x01(\v2\x1b.portico.inference.v1.ImageH\x00R\x05imageB\a\n" +
-	"\x05block\"V\n" +
+	"\x05image\x18\x02 \x01(\v2\x1b.portico.inference.v1.ImageH\x00R\x05image\x12A\n" +
+	"\bdocument\x18\x03 \x01(\v2#.portico.inference.v1.DocumentBlockH\x00R\bdocumentB\a\n" +
+	"\x05block\"u\n" +
+	"\rDocumentBlock\x12<\n" +
+	"\x06format\x18\x01 \x01(\x0e2$.portico.inference.v1.DocumentFormatR\x06format\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\"V\n" +
 	"\x05Image\x129\n" +
 	"\x06format\x18\x01 \x01(\x0e2!.portico.inference.v1.ImageFormatR\x06format\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\"\xc6\x01\n" +
@@ -2315,13 +2791,14 @@ const file_portico_inference_v1_inference_proto_rawDesc = "" +
 	"\x0estop_sequences\x18\x04 \x03(\tR\rstopSequencesB\r\n" +
 	"\v_max_tokensB\x0e\n" +
 	"\f_temperatureB\b\n" +
-	"\x06_top_p\"\xa9\x02\n" +
+	"\x06_top_p\"\xd5\x02\n" +
 	"\x0fConverseRequest\x12\x19\n" +
 	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x129\n" +
 	"\bmessages\x18\x02 \x03(\v2\x1d.portico.inference.v1.MessageR\bmessages\x12#\n" +
 	"\rsystem_prompt\x18\x03 \x01(\tR\fsystemPrompt\x12P\n" +
 	"\x10inference_config\x18\x04 \x01(\v2%.portico.inference.v1.InferenceConfigR\x0finferenceConfig\x12I\n" +
-	"\fconversation\x18\x05 \x01(\v2%.portico.inference.v1.ConversationRefR\fconversation\"\xd8\x02\n" +
+	"\fconversation\x18\x05 \x01(\v2%.portico.inference.v1.ConversationRefR\fconversation\x12*\n" +
+	"\x11knowledge_base_id\x18\x06 \x01(\tR\x0fknowledgeBaseId\"\x96\x03\n" +
 	"\x10ConverseResponse\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x125\n" +
@@ -2330,7 +2807,16 @@ const file_portico_inference_v1_inference_proto_rawDesc = "" +
 	"stopReason\x12<\n" +
 	"\ametrics\x18\x04 \x01(\v2\".portico.type.v1.InvocationMetricsR\ametrics\x12!\n" +
 	"\fguardrail_id\x18\x05 \x01(\tR\vguardrailId\x12J\n" +
-	"\fconversation\x18\x06 \x01(\v2&.portico.inference.v1.ConversationTurnR\fconversation\"f\n" +
+	"\fconversation\x18\x06 \x01(\v2&.portico.inference.v1.ConversationTurnR\fconversation\x12<\n" +
+	"\tcitations\x18\a \x03(\v2\x1e.portico.inference.v1.CitationR\tcitations\"\x84\x01\n" +
+	"\bCitation\x12\x16\n" +
+	"\x06number\x18\x01 \x01(\x05R\x06number\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x12\x18\n" +
+	"\aexcerpt\x18\x04 \x01(\tR\aexcerpt\x12\x14\n" +
+	"\x05score\x18\x05 \x01(\x01R\x05score\"I\n" +
+	"\tCitations\x12<\n" +
+	"\tcitations\x18\x01 \x03(\v2\x1e.portico.inference.v1.CitationR\tcitations\"f\n" +
 	"\x0fConversationRef\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12*\n" +
 	"\x11parent_message_id\x18\x02 \x01(\tR\x0fparentMessageId\"\xd0\x01\n" +
@@ -2339,19 +2825,21 @@ const file_portico_inference_v1_inference_proto_rawDesc = "" +
 	"\x0fuser_message_id\x18\x02 \x01(\tR\ruserMessageId\x120\n" +
 	"\x14assistant_message_id\x18\x03 \x01(\tR\x12assistantMessageId\x12\x14\n" +
 	"\x05title\x18\x04 \x01(\tR\x05title\x12#\n" +
-	"\rdropped_turns\x18\x05 \x01(\x05R\fdroppedTurns\"\xaf\x02\n" +
+	"\rdropped_turns\x18\x05 \x01(\x05R\fdroppedTurns\"\xdb\x02\n" +
 	"\x15ConverseStreamRequest\x12\x19\n" +
 	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x129\n" +
 	"\bmessages\x18\x02 \x03(\v2\x1d.portico.inference.v1.MessageR\bmessages\x12#\n" +
 	"\rsystem_prompt\x18\x03 \x01(\tR\fsystemPrompt\x12P\n" +
 	"\x10inference_config\x18\x04 \x01(\v2%.portico.inference.v1.InferenceConfigR\x0finferenceConfig\x12I\n" +
-	"\fconversation\x18\x05 \x01(\v2%.portico.inference.v1.ConversationRefR\fconversation\"\xe4\x02\n" +
+	"\fconversation\x18\x05 \x01(\v2%.portico.inference.v1.ConversationRefR\fconversation\x12*\n" +
+	"\x11knowledge_base_id\x18\x06 \x01(\tR\x0fknowledgeBaseId\"\xa5\x03\n" +
 	"\x16ConverseStreamResponse\x12:\n" +
 	"\x05start\x18\x01 \x01(\v2\".portico.inference.v1.MessageStartH\x00R\x05start\x12:\n" +
 	"\x05delta\x18\x02 \x01(\v2\".portico.inference.v1.ContentDeltaH\x00R\x05delta\x127\n" +
 	"\x04stop\x18\x03 \x01(\v2!.portico.inference.v1.MessageStopH\x00R\x04stop\x12B\n" +
 	"\bmetadata\x18\x04 \x01(\v2$.portico.inference.v1.StreamMetadataH\x00R\bmetadata\x12L\n" +
-	"\fconversation\x18\x05 \x01(\v2&.portico.inference.v1.ConversationTurnH\x00R\fconversationB\a\n" +
+	"\fconversation\x18\x05 \x01(\v2&.portico.inference.v1.ConversationTurnH\x00R\fconversation\x12?\n" +
+	"\tcitations\x18\x06 \x01(\v2\x1f.portico.inference.v1.CitationsH\x00R\tcitationsB\a\n" +
 	"\x05event\"x\n" +
 	"\fMessageStart\x12\x1d\n" +
 	"\n" +
@@ -2414,7 +2902,18 @@ const file_portico_inference_v1_inference_proto_rawDesc = "" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tROLE_USER\x10\x01\x12\x12\n" +
-	"\x0eROLE_ASSISTANT\x10\x02*\x85\x01\n" +
+	"\x0eROLE_ASSISTANT\x10\x02*\x94\x02\n" +
+	"\x0eDocumentFormat\x12\x1f\n" +
+	"\x1bDOCUMENT_FORMAT_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13DOCUMENT_FORMAT_PDF\x10\x01\x12\x17\n" +
+	"\x13DOCUMENT_FORMAT_CSV\x10\x02\x12\x17\n" +
+	"\x13DOCUMENT_FORMAT_DOC\x10\x03\x12\x18\n" +
+	"\x14DOCUMENT_FORMAT_DOCX\x10\x04\x12\x17\n" +
+	"\x13DOCUMENT_FORMAT_XLS\x10\x05\x12\x18\n" +
+	"\x14DOCUMENT_FORMAT_XLSX\x10\x06\x12\x18\n" +
+	"\x14DOCUMENT_FORMAT_HTML\x10\a\x12\x17\n" +
+	"\x13DOCUMENT_FORMAT_TXT\x10\b\x12\x16\n" +
+	"\x12DOCUMENT_FORMAT_MD\x10\t*\x85\x01\n" +
 	"\vImageFormat\x12\x1c\n" +
 	"\x18IMAGE_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10IMAGE_FORMAT_PNG\x10\x01\x12\x15\n" +
@@ -2451,101 +2950,112 @@ func file_portico_inference_v1_inference_proto_rawDescGZIP() []byte {
 	return file_portico_inference_v1_inference_proto_rawDescData
 }
 
-var file_portico_inference_v1_inference_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_portico_inference_v1_inference_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_portico_inference_v1_inference_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_portico_inference_v1_inference_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_portico_inference_v1_inference_proto_goTypes = []any{
 	(Provider)(0),                        // 0: portico.inference.v1.Provider
 	(Role)(0),                            // 1: portico.inference.v1.Role
-	(ImageFormat)(0),                     // 2: portico.inference.v1.ImageFormat
-	(StopReason)(0),                      // 3: portico.inference.v1.StopReason
-	(*ListModelsRequest)(nil),            // 4: portico.inference.v1.ListModelsRequest
-	(*ListModelsResponse)(nil),           // 5: portico.inference.v1.ListModelsResponse
-	(*Model)(nil),                        // 6: portico.inference.v1.Model
-	(*Capabilities)(nil),                 // 7: portico.inference.v1.Capabilities
-	(*Pricing)(nil),                      // 8: portico.inference.v1.Pricing
-	(*Message)(nil),                      // 9: portico.inference.v1.Message
-	(*ContentBlock)(nil),                 // 10: portico.inference.v1.ContentBlock
-	(*Image)(nil),                        // 11: portico.inference.v1.Image
-	(*InferenceConfig)(nil),              // 12: portico.inference.v1.InferenceConfig
-	(*ConverseRequest)(nil),              // 13: portico.inference.v1.ConverseRequest
-	(*ConverseResponse)(nil),             // 14: portico.inference.v1.ConverseResponse
-	(*ConversationRef)(nil),              // 15: portico.inference.v1.ConversationRef
-	(*ConversationTurn)(nil),             // 16: portico.inference.v1.ConversationTurn
-	(*ConverseStreamRequest)(nil),        // 17: portico.inference.v1.ConverseStreamRequest
-	(*ConverseStreamResponse)(nil),       // 18: portico.inference.v1.ConverseStreamResponse
-	(*MessageStart)(nil),                 // 19: portico.inference.v1.MessageStart
-	(*ContentDelta)(nil),                 // 20: portico.inference.v1.ContentDelta
-	(*MessageStop)(nil),                  // 21: portico.inference.v1.MessageStop
-	(*StreamMetadata)(nil),               // 22: portico.inference.v1.StreamMetadata
-	(*InvokeEndpointRequest)(nil),        // 23: portico.inference.v1.InvokeEndpointRequest
-	(*InvokeEndpointResponse)(nil),       // 24: portico.inference.v1.InvokeEndpointResponse
-	(*InvokeEndpointStreamRequest)(nil),  // 25: portico.inference.v1.InvokeEndpointStreamRequest
-	(*InvokeEndpointStreamResponse)(nil), // 26: portico.inference.v1.InvokeEndpointStreamResponse
-	(*EndpointStreamStart)(nil),          // 27: portico.inference.v1.EndpointStreamStart
-	(*PayloadPart)(nil),                  // 28: portico.inference.v1.PayloadPart
-	(*GetUsageRequest)(nil),              // 29: portico.inference.v1.GetUsageRequest
-	(*GetUsageResponse)(nil),             // 30: portico.inference.v1.GetUsageResponse
-	(*v1.Money)(nil),                     // 31: portico.type.v1.Money
-	(*v1.InvocationMetrics)(nil),         // 32: portico.type.v1.InvocationMetrics
-	(*v1.QuotaStatus)(nil),               // 33: portico.type.v1.QuotaStatus
-	(*v1.UsageTotals)(nil),               // 34: portico.type.v1.UsageTotals
-	(*timestamppb.Timestamp)(nil),        // 35: google.protobuf.Timestamp
+	(DocumentFormat)(0),                  // 2: portico.inference.v1.DocumentFormat
+	(ImageFormat)(0),                     // 3: portico.inference.v1.ImageFormat
+	(StopReason)(0),                      // 4: portico.inference.v1.StopReason
+	(*ListModelsRequest)(nil),            // 5: portico.inference.v1.ListModelsRequest
+	(*ListModelsResponse)(nil),           // 6: portico.inference.v1.ListModelsResponse
+	(*KnowledgeBase)(nil),                // 7: portico.inference.v1.KnowledgeBase
+	(*Model)(nil),                        // 8: portico.inference.v1.Model
+	(*Capabilities)(nil),                 // 9: portico.inference.v1.Capabilities
+	(*Pricing)(nil),                      // 10: portico.inference.v1.Pricing
+	(*Message)(nil),                      // 11: portico.inference.v1.Message
+	(*ContentBlock)(nil),                 // 12: portico.inference.v1.ContentBlock
+	(*DocumentBlock)(nil),                // 13: portico.inference.v1.DocumentBlock
+	(*Image)(nil),                        // 14: portico.inference.v1.Image
+	(*InferenceConfig)(nil),              // 15: portico.inference.v1.InferenceConfig
+	(*ConverseRequest)(nil),              // 16: portico.inference.v1.ConverseRequest
+	(*ConverseResponse)(nil),             // 17: portico.inference.v1.ConverseResponse
+	(*Citation)(nil),                     // 18: portico.inference.v1.Citation
+	(*Citations)(nil),                    // 19: portico.inference.v1.Citations
+	(*ConversationRef)(nil),              // 20: portico.inference.v1.ConversationRef
+	(*ConversationTurn)(nil),             // 21: portico.inference.v1.ConversationTurn
+	(*ConverseStreamRequest)(nil),        // 22: portico.inference.v1.ConverseStreamRequest
+	(*ConverseStreamResponse)(nil),       // 23: portico.inference.v1.ConverseStreamResponse
+	(*MessageStart)(nil),                 // 24: portico.inference.v1.MessageStart
+	(*ContentDelta)(nil),                 // 25: portico.inference.v1.ContentDelta
+	(*MessageStop)(nil),                  // 26: portico.inference.v1.MessageStop
+	(*StreamMetadata)(nil),               // 27: portico.inference.v1.StreamMetadata
+	(*InvokeEndpointRequest)(nil),        // 28: portico.inference.v1.InvokeEndpointRequest
+	(*InvokeEndpointResponse)(nil),       // 29: portico.inference.v1.InvokeEndpointResponse
+	(*InvokeEndpointStreamRequest)(nil),  // 30: portico.inference.v1.InvokeEndpointStreamRequest
+	(*InvokeEndpointStreamResponse)(nil), // 31: portico.inference.v1.InvokeEndpointStreamResponse
+	(*EndpointStreamStart)(nil),          // 32: portico.inference.v1.EndpointStreamStart
+	(*PayloadPart)(nil),                  // 33: portico.inference.v1.PayloadPart
+	(*GetUsageRequest)(nil),              // 34: portico.inference.v1.GetUsageRequest
+	(*GetUsageResponse)(nil),             // 35: portico.inference.v1.GetUsageResponse
+	(*v1.Money)(nil),                     // 36: portico.type.v1.Money
+	(*v1.InvocationMetrics)(nil),         // 37: portico.type.v1.InvocationMetrics
+	(*v1.QuotaStatus)(nil),               // 38: portico.type.v1.QuotaStatus
+	(*v1.UsageTotals)(nil),               // 39: portico.type.v1.UsageTotals
+	(*timestamppb.Timestamp)(nil),        // 40: google.protobuf.Timestamp
 }
 var file_portico_inference_v1_inference_proto_depIdxs = []int32{
 	0,  // 0: portico.inference.v1.ListModelsRequest.provider:type_name -> portico.inference.v1.Provider
-	6,  // 1: portico.inference.v1.ListModelsResponse.models:type_name -> portico.inference.v1.Model
-	0,  // 2: portico.inference.v1.Model.provider:type_name -> portico.inference.v1.Provider
-	7,  // 3: portico.inference.v1.Model.capabilities:type_name -> portico.inference.v1.Capabilities
-	8,  // 4: portico.inference.v1.Model.pricing:type_name -> portico.inference.v1.Pricing
-	31, // 5: portico.inference.v1.Pricing.input_per_1k_tokens:type_name -> portico.type.v1.Money
-	31, // 6: portico.inference.v1.Pricing.output_per_1k_tokens:type_name -> portico.type.v1.Money
-	1,  // 7: portico.inference.v1.Message.role:type_name -> portico.inference.v1.Role
-	10, // 8: portico.inference.v1.Message.content:type_name -> portico.inference.v1.ContentBlock
-	11, // 9: portico.inference.v1.ContentBlock.image:type_name -> portico.inference.v1.Image
-	2,  // 10: portico.inference.v1.Image.format:type_name -> portico.inference.v1.ImageFormat
-	9,  // 11: portico.inference.v1.ConverseRequest.messages:type_name -> portico.inference.v1.Message
-	12, // 12: portico.inference.v1.ConverseRequest.inference_config:type_name -> portico.inference.v1.InferenceConfig
-	15, // 13: portico.inference.v1.ConverseRequest.conversation:type_name -> portico.inference.v1.ConversationRef
-	9,  // 14: portico.inference.v1.ConverseResponse.output:type_name -> portico.inference.v1.Message
-	3,  // 15: portico.inference.v1.ConverseResponse.stop_reason:type_name -> portico.inference.v1.StopReason
-	32, // 16: portico.inference.v1.ConverseResponse.metrics:type_name -> portico.type.v1.InvocationMetrics
-	16, // 17: portico.inference.v1.ConverseResponse.conversation:type_name -> portico.inference.v1.ConversationTurn
-	9,  // 18: portico.inference.v1.ConverseStreamRequest.messages:type_name -> portico.inference.v1.Message
-	12, // 19: portico.inference.v1.ConverseStreamRequest.inference_config:type_name -> portico.inference.v1.InferenceConfig
-	15, // 20: portico.inference.v1.ConverseStreamRequest.conversation:type_name -> portico.inference.v1.ConversationRef
-	19, // 21: portico.inference.v1.ConverseStreamResponse.start:type_name -> portico.inference.v1.MessageStart
-	20, // 22: portico.inference.v1.ConverseStreamResponse.delta:type_name -> portico.inference.v1.ContentDelta
-	21, // 23: portico.inference.v1.ConverseStreamResponse.stop:type_name -> portico.inference.v1.MessageStop
-	22, // 24: portico.inference.v1.ConverseStreamResponse.metadata:type_name -> portico.inference.v1.StreamMetadata
-	16, // 25: portico.inference.v1.ConverseStreamResponse.conversation:type_name -> portico.inference.v1.ConversationTurn
-	1,  // 26: portico.inference.v1.MessageStart.role:type_name -> portico.inference.v1.Role
-	3,  // 27: portico.inference.v1.MessageStop.stop_reason:type_name -> portico.inference.v1.StopReason
-	32, // 28: portico.inference.v1.StreamMetadata.metrics:type_name -> portico.type.v1.InvocationMetrics
-	32, // 29: portico.inference.v1.InvokeEndpointResponse.metrics:type_name -> portico.type.v1.InvocationMetrics
-	27, // 30: portico.inference.v1.InvokeEndpointStreamResponse.start:type_name -> portico.inference.v1.EndpointStreamStart
-	28, // 31: portico.inference.v1.InvokeEndpointStreamResponse.part:type_name -> portico.inference.v1.PayloadPart
-	22, // 32: portico.inference.v1.InvokeEndpointStreamResponse.metadata:type_name -> portico.inference.v1.StreamMetadata
-	33, // 33: portico.inference.v1.GetUsageResponse.quotas:type_name -> portico.type.v1.QuotaStatus
-	34, // 34: portico.inference.v1.GetUsageResponse.today:type_name -> portico.type.v1.UsageTotals
-	34, // 35: portico.inference.v1.GetUsageResponse.this_month:type_name -> portico.type.v1.UsageTotals
-	35, // 36: portico.inference.v1.GetUsageResponse.as_of:type_name -> google.protobuf.Timestamp
-	4,  // 37: portico.inference.v1.InferenceService.ListModels:input_type -> portico.inference.v1.ListModelsRequest
-	13, // 38: portico.inference.v1.InferenceService.Converse:input_type -> portico.inference.v1.ConverseRequest
-	17, // 39: portico.inference.v1.InferenceService.ConverseStream:input_type -> portico.inference.v1.ConverseStreamRequest
-	23, // 40: portico.inference.v1.InferenceService.InvokeEndpoint:input_type -> portico.inference.v1.InvokeEndpointRequest
-	25, // 41: portico.inference.v1.InferenceService.InvokeEndpointStream:input_type -> portico.inference.v1.InvokeEndpointStreamRequest
-	29, // 42: portico.inference.v1.InferenceService.GetUsage:input_type -> portico.inference.v1.GetUsageRequest
-	5,  // 43: portico.inference.v1.InferenceService.ListModels:output_type -> portico.inference.v1.ListModelsResponse
-	14, // 44: portico.inference.v1.InferenceService.Converse:output_type -> portico.inference.v1.ConverseResponse
-	18, // 45: portico.inference.v1.InferenceService.ConverseStream:output_type -> portico.inference.v1.ConverseStreamResponse
-	24, // 46: portico.inference.v1.InferenceService.InvokeEndpoint:output_type -> portico.inference.v1.InvokeEndpointResponse
-	26, // 47: portico.inference.v1.InferenceService.InvokeEndpointStream:output_type -> portico.inference.v1.InvokeEndpointStreamResponse
-	30, // 48: portico.inference.v1.InferenceService.GetUsage:output_type -> portico.inference.v1.GetUsageResponse
-	43, // [43:49] is the sub-list for method output_type
-	37, // [37:43] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	8,  // 1: portico.inference.v1.ListModelsResponse.models:type_name -> portico.inference.v1.Model
+	7,  // 2: portico.inference.v1.ListModelsResponse.knowledge_bases:type_name -> portico.inference.v1.KnowledgeBase
+	0,  // 3: portico.inference.v1.Model.provider:type_name -> portico.inference.v1.Provider
+	9,  // 4: portico.inference.v1.Model.capabilities:type_name -> portico.inference.v1.Capabilities
+	10, // 5: portico.inference.v1.Model.pricing:type_name -> portico.inference.v1.Pricing
+	36, // 6: portico.inference.v1.Pricing.input_per_1k_tokens:type_name -> portico.type.v1.Money
+	36, // 7: portico.inference.v1.Pricing.output_per_1k_tokens:type_name -> portico.type.v1.Money
+	1,  // 8: portico.inference.v1.Message.role:type_name -> portico.inference.v1.Role
+	12, // 9: portico.inference.v1.Message.content:type_name -> portico.inference.v1.ContentBlock
+	14, // 10: portico.inference.v1.ContentBlock.image:type_name -> portico.inference.v1.Image
+	13, // 11: portico.inference.v1.ContentBlock.document:type_name -> portico.inference.v1.DocumentBlock
+	2,  // 12: portico.inference.v1.DocumentBlock.format:type_name -> portico.inference.v1.DocumentFormat
+	3,  // 13: portico.inference.v1.Image.format:type_name -> portico.inference.v1.ImageFormat
+	11, // 14: portico.inference.v1.ConverseRequest.messages:type_name -> portico.inference.v1.Message
+	15, // 15: portico.inference.v1.ConverseRequest.inference_config:type_name -> portico.inference.v1.InferenceConfig
+	20, // 16: portico.inference.v1.ConverseRequest.conversation:type_name -> portico.inference.v1.ConversationRef
+	11, // 17: portico.inference.v1.ConverseResponse.output:type_name -> portico.inference.v1.Message
+	4,  // 18: portico.inference.v1.ConverseResponse.stop_reason:type_name -> portico.inference.v1.StopReason
+	37, // 19: portico.inference.v1.ConverseResponse.metrics:type_name -> portico.type.v1.InvocationMetrics
+	21, // 20: portico.inference.v1.ConverseResponse.conversation:type_name -> portico.inference.v1.ConversationTurn
+	18, // 21: portico.inference.v1.ConverseResponse.citations:type_name -> portico.inference.v1.Citation
+	18, // 22: portico.inference.v1.Citations.citations:type_name -> portico.inference.v1.Citation
+	11, // 23: portico.inference.v1.ConverseStreamRequest.messages:type_name -> portico.inference.v1.Message
+	15, // 24: portico.inference.v1.ConverseStreamRequest.inference_config:type_name -> portico.inference.v1.InferenceConfig
+	20, // 25: portico.inference.v1.ConverseStreamRequest.conversation:type_name -> portico.inference.v1.ConversationRef
+	24, // 26: portico.inference.v1.ConverseStreamResponse.start:type_name -> portico.inference.v1.MessageStart
+	25, // 27: portico.inference.v1.ConverseStreamResponse.delta:type_name -> portico.inference.v1.ContentDelta
+	26, // 28: portico.inference.v1.ConverseStreamResponse.stop:type_name -> portico.inference.v1.MessageStop
+	27, // 29: portico.inference.v1.ConverseStreamResponse.metadata:type_name -> portico.inference.v1.StreamMetadata
+	21, // 30: portico.inference.v1.ConverseStreamResponse.conversation:type_name -> portico.inference.v1.ConversationTurn
+	19, // 31: portico.inference.v1.ConverseStreamResponse.citations:type_name -> portico.inference.v1.Citations
+	1,  // 32: portico.inference.v1.MessageStart.role:type_name -> portico.inference.v1.Role
+	4,  // 33: portico.inference.v1.MessageStop.stop_reason:type_name -> portico.inference.v1.StopReason
+	37, // 34: portico.inference.v1.StreamMetadata.metrics:type_name -> portico.type.v1.InvocationMetrics
+	37, // 35: portico.inference.v1.InvokeEndpointResponse.metrics:type_name -> portico.type.v1.InvocationMetrics
+	32, // 36: portico.inference.v1.InvokeEndpointStreamResponse.start:type_name -> portico.inference.v1.EndpointStreamStart
+	33, // 37: portico.inference.v1.InvokeEndpointStreamResponse.part:type_name -> portico.inference.v1.PayloadPart
+	27, // 38: portico.inference.v1.InvokeEndpointStreamResponse.metadata:type_name -> portico.inference.v1.StreamMetadata
+	38, // 39: portico.inference.v1.GetUsageResponse.quotas:type_name -> portico.type.v1.QuotaStatus
+	39, // 40: portico.inference.v1.GetUsageResponse.today:type_name -> portico.type.v1.UsageTotals
+	39, // 41: portico.inference.v1.GetUsageResponse.this_month:type_name -> portico.type.v1.UsageTotals
+	40, // 42: portico.inference.v1.GetUsageResponse.as_of:type_name -> google.protobuf.Timestamp
+	5,  // 43: portico.inference.v1.InferenceService.ListModels:input_type -> portico.inference.v1.ListModelsRequest
+	16, // 44: portico.inference.v1.InferenceService.Converse:input_type -> portico.inference.v1.ConverseRequest
+	22, // 45: portico.inference.v1.InferenceService.ConverseStream:input_type -> portico.inference.v1.ConverseStreamRequest
+	28, // 46: portico.inference.v1.InferenceService.InvokeEndpoint:input_type -> portico.inference.v1.InvokeEndpointRequest
+	30, // 47: portico.inference.v1.InferenceService.InvokeEndpointStream:input_type -> portico.inference.v1.InvokeEndpointStreamRequest
+	34, // 48: portico.inference.v1.InferenceService.GetUsage:input_type -> portico.inference.v1.GetUsageRequest
+	6,  // 49: portico.inference.v1.InferenceService.ListModels:output_type -> portico.inference.v1.ListModelsResponse
+	17, // 50: portico.inference.v1.InferenceService.Converse:output_type -> portico.inference.v1.ConverseResponse
+	23, // 51: portico.inference.v1.InferenceService.ConverseStream:output_type -> portico.inference.v1.ConverseStreamResponse
+	29, // 52: portico.inference.v1.InferenceService.InvokeEndpoint:output_type -> portico.inference.v1.InvokeEndpointResponse
+	31, // 53: portico.inference.v1.InferenceService.InvokeEndpointStream:output_type -> portico.inference.v1.InvokeEndpointStreamResponse
+	35, // 54: portico.inference.v1.InferenceService.GetUsage:output_type -> portico.inference.v1.GetUsageResponse
+	49, // [49:55] is the sub-list for method output_type
+	43, // [43:49] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_portico_inference_v1_inference_proto_init() }
@@ -2553,19 +3063,21 @@ func file_portico_inference_v1_inference_proto_init() {
 	if File_portico_inference_v1_inference_proto != nil {
 		return
 	}
-	file_portico_inference_v1_inference_proto_msgTypes[6].OneofWrappers = []any{
+	file_portico_inference_v1_inference_proto_msgTypes[7].OneofWrappers = []any{
 		(*ContentBlock_Text)(nil),
 		(*ContentBlock_Image)(nil),
+		(*ContentBlock_Document)(nil),
 	}
-	file_portico_inference_v1_inference_proto_msgTypes[8].OneofWrappers = []any{}
-	file_portico_inference_v1_inference_proto_msgTypes[14].OneofWrappers = []any{
+	file_portico_inference_v1_inference_proto_msgTypes[10].OneofWrappers = []any{}
+	file_portico_inference_v1_inference_proto_msgTypes[18].OneofWrappers = []any{
 		(*ConverseStreamResponse_Start)(nil),
 		(*ConverseStreamResponse_Delta)(nil),
 		(*ConverseStreamResponse_Stop)(nil),
 		(*ConverseStreamResponse_Metadata)(nil),
 		(*ConverseStreamResponse_Conversation)(nil),
+		(*ConverseStreamResponse_Citations)(nil),
 	}
-	file_portico_inference_v1_inference_proto_msgTypes[22].OneofWrappers = []any{
+	file_portico_inference_v1_inference_proto_msgTypes[26].OneofWrappers = []any{
 		(*InvokeEndpointStreamResponse_Start)(nil),
 		(*InvokeEndpointStreamResponse_Part)(nil),
 		(*InvokeEndpointStreamResponse_Metadata)(nil),
@@ -2575,8 +3087,8 @@ func file_portico_inference_v1_inference_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_inference_v1_inference_proto_rawDesc), len(file_portico_inference_v1_inference_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   27,
+			NumEnums:      5,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -18,7 +18,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file portico/inference/v1/inference.proto.
  */
 export const file_portico_inference_v1_inference: GenFile = /*@__PURE__*/
-  fileDesc("CiRwb3J0aWNvL2luZmVyZW5jZS92MS9pbmZlcmVuY2UucHJvdG8SFHBvcnRpY28uaW5mZXJlbmNlLnYxIkUKEUxpc3RNb2RlbHNSZXF1ZXN0EjAKCHByb3ZpZGVyGAEgASgOMh4ucG9ydGljby5pbmZlcmVuY2UudjEuUHJvdmlkZXIidAoSTGlzdE1vZGVsc1Jlc3BvbnNlEisKBm1vZGVscxgBIAMoCzIbLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1vZGVsEhsKE3ByaWNlX3RhYmxlX3ZlcnNpb24YAiABKAkSFAoMcHJpY2VzX2FzX29mGAMgASgJIrQCCgVNb2RlbBIKCgJpZBgBIAEoCRIwCghwcm92aWRlchgCIAEoDjIeLnBvcnRpY28uaW5mZXJlbmNlLnYxLlByb3ZpZGVyEg4KBmZhbWlseRgDIAEoCRIUCgxkaXNwbGF5X25hbWUYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkSOAoMY2FwYWJpbGl0aWVzGAYgASgLMiIucG9ydGljby5pbmZlcmVuY2UudjEuQ2FwYWJpbGl0aWVzEhYKDmNvbnRleHRfd2luZG93GAcgASgDEhkKEW1heF9vdXRwdXRfdG9rZW5zGAggASgDEi4KB3ByaWNpbmcYCSABKAsyHS5wb3J0aWNvLmluZmVyZW5jZS52MS5QcmljaW5nEhUKDWNvbnRlbnRfdHlwZXMYCiADKAkidQoMQ2FwYWJpbGl0aWVzEhEKCXN0cmVhbWluZxgBIAEoCBIVCg1zeXN0ZW1fcHJvbXB0GAIgASgIEg4KBmltYWdlcxgDIAEoCBISCgptYXhfaW1hZ2VzGAQgASgFEhcKD21heF9pbWFnZV9ieXRlcxgFIAEoAyJ0CgdQcmljaW5nEjMKE2lucHV0X3Blcl8xa190b2tlbnMYASABKAsyFi5wb3J0aWNvLnR5cGUudjEuTW9uZXkSNAoUb3V0cHV0X3Blcl8xa190b2tlbnMYAiABKAsyFi5wb3J0aWNvLnR5cGUudjEuTW9uZXkiaAoHTWVzc2FnZRIoCgRyb2xlGAEgASgOMhoucG9ydGljby5pbmZlcmVuY2UudjEuUm9sZRIzCgdjb250ZW50GAIgAygLMiIucG9ydGljby5pbmZlcmVuY2UudjEuQ29udGVudEJsb2NrIlUKDENvbnRlbnRCbG9jaxIOCgR0ZXh0GAEgASgJSAASLAoFaW1hZ2UYAiABKAsyGy5wb3J0aWNvLmluZmVyZW5jZS52MS5JbWFnZUgAQgcKBWJsb2NrIkgKBUltYWdlEjEKBmZvcm1hdBgBIAEoDjIhLnBvcnRpY28uaW5mZXJlbmNlLnYxLkltYWdlRm9ybWF0EgwKBGRhdGEYAiABKAwimQEKD0luZmVyZW5jZUNvbmZpZxIXCgptYXhfdG9rZW5zGAEgASgFSACIAQESGAoLdGVtcGVyYXR1cmUYAiABKAJIAYgBARISCgV0b3BfcBgDIAEoAkgCiAEBEhYKDnN0b3Bfc2VxdWVuY2VzGAQgAygJQg0KC19tYXhfdG9rZW5zQg4KDF90ZW1wZXJhdHVyZUIICgZfdG9wX3Ai6QEKD0NvbnZlcnNlUmVxdWVzdBIQCghtb2RlbF9pZBgBIAEoCRIvCghtZXNzYWdlcxgCIAMoCzIdLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1lc3NhZ2USFQoNc3lzdGVtX3Byb21wdBgDIAEoCRI/ChBpbmZlcmVuY2VfY29uZmlnGAQgASgLMiUucG9ydGljby5pbmZlcmVuY2UudjEuSW5mZXJlbmNlQ29uZmlnEjsKDGNvbnZlcnNhdGlvbhgFIAEoCzIlLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNvbnZlcnNhdGlvblJlZiKVAgoQQ29udmVyc2VSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEi0KBm91dHB1dBgCIAEoCzIdLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1lc3NhZ2USNQoLc3RvcF9yZWFzb24YAyABKA4yIC5wb3J0aWNvLmluZmVyZW5jZS52MS5TdG9wUmVhc29uEjMKB21ldHJpY3MYBCABKAsyIi5wb3J0aWNvLnR5cGUudjEuSW52b2NhdGlvbk1ldHJpY3MSFAoMZ3VhcmRyYWlsX2lkGAUgASgJEjwKDGNvbnZlcnNhdGlvbhgGIAEoCzImLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNvbnZlcnNhdGlvblR1cm4iRQoPQ29udmVyc2F0aW9uUmVmEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRIZChFwYXJlbnRfbWVzc2FnZV9pZBgCIAEoCSKIAQoQQ29udmVyc2F0aW9uVHVybhIXCg9jb252ZXJzYXRpb25faWQYASABKAkSFwoPdXNlcl9tZXNzYWdlX2lkGAIgASgJEhwKFGFzc2lzdGFudF9tZXNzYWdlX2lkGAMgASgJEg0KBXRpdGxlGAQgASgJEhUKDWRyb3BwZWRfdHVybnMYBSABKAUi7wEKFUNvbnZlcnNlU3RyZWFtUmVxdWVzdBIQCghtb2RlbF9pZBgBIAEoCRIvCghtZXNzYWdlcxgCIAMoCzIdLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1lc3NhZ2USFQoNc3lzdGVtX3Byb21wdBgDIAEoCRI/ChBpbmZlcmVuY2VfY29uZmlnGAQgASgLMiUucG9ydGljby5pbmZlcmVuY2UudjEuSW5mZXJlbmNlQ29uZmlnEjsKDGNvbnZlcnNhdGlvbhgFIAEoCzIlLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNvbnZlcnNhdGlvblJlZiK4AgoWQ29udmVyc2VTdHJlYW1SZXNwb25zZRIzCgVzdGFydBgBIAEoCzIiLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1lc3NhZ2VTdGFydEgAEjMKBWRlbHRhGAIgASgLMiIucG9ydGljby5pbmZlcmVuY2UudjEuQ29udGVudERlbHRhSAASMQoEc3RvcBgDIAEoCzIhLnBvcnRpY28uaW5mZXJlbmNlLnYxLk1lc3NhZ2VTdG9wSAASOAoIbWV0YWRhdGEYBCABKAsyJC5wb3J0aWNvLmluZmVyZW5jZS52MS5TdHJlYW1NZXRhZGF0YUgAEj4KDGNvbnZlcnNhdGlvbhgFIAEoCzImLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNvbnZlcnNhdGlvblR1cm5IAEIHCgVldmVudCJeCgxNZXNzYWdlU3RhcnQSEgoKcmVxdWVzdF9pZBgBIAEoCRIoCgRyb2xlGAIgASgOMhoucG9ydGljby5pbmZlcmVuY2UudjEuUm9sZRIQCghtb2RlbF9pZBgDIAEoCSI5CgxDb250ZW50RGVsdGESGwoTY29udGVudF9ibG9ja19pbmRleBgBIAEoBRIMCgR0ZXh0GAIgASgJIloKC01lc3NhZ2VTdG9wEjUKC3N0b3BfcmVhc29uGAEgASgOMiAucG9ydGljby5pbmZlcmVuY2UudjEuU3RvcFJlYXNvbhIUCgxndWFyZHJhaWxfaWQYAiABKAkiRQoOU3RyZWFtTWV0YWRhdGESMwoHbWV0cmljcxgBIAEoCzIiLnBvcnRpY28udHlwZS52MS5JbnZvY2F0aW9uTWV0cmljcyJ9ChVJbnZva2VFbmRwb2ludFJlcXVlc3QSFQoNZW5kcG9pbnRfbmFtZRgBIAEoCRIUCgxjb250ZW50X3R5cGUYAiABKAkSDgoGYWNjZXB0GAMgASgJEgwKBGJvZHkYBCABKAwSGQoRY3VzdG9tX2F0dHJpYnV0ZXMYBSABKAkixAEKFkludm9rZUVuZHBvaW50UmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRIMCgRib2R5GAIgASgMEhQKDGNvbnRlbnRfdHlwZRgDIAEoCRIiChppbnZva2VkX3Byb2R1Y3Rpb25fdmFyaWFudBgEIAEoCRIZChFjdXN0b21fYXR0cmlidXRlcxgFIAEoCRIzCgdtZXRyaWNzGAYgASgLMiIucG9ydGljby50eXBlLnYxLkludm9jYXRpb25NZXRyaWNzIoMBChtJbnZva2VFbmRwb2ludFN0cmVhbVJlcXVlc3QSFQoNZW5kcG9pbnRfbmFtZRgBIAEoCRIUCgxjb250ZW50X3R5cGUYAiABKAkSDgoGYWNjZXB0GAMgASgJEgwKBGJvZHkYBCABKAwSGQoRY3VzdG9tX2F0dHJpYnV0ZXMYBSABKAki0AEKHEludm9rZUVuZHBvaW50U3RyZWFtUmVzcG9uc2USOgoFc3RhcnQYASABKAsyKS5wb3J0aWNvLmluZmVyZW5jZS52MS5FbmRwb2ludFN0cmVhbVN0YXJ0SAASMQoEcGFydBgCIAEoCzIhLnBvcnRpY28uaW5mZXJlbmNlLnYxLlBheWxvYWRQYXJ0SAASOAoIbWV0YWRhdGEYAyABKAsyJC5wb3J0aWNvLmluZmVyZW5jZS52MS5TdHJlYW1NZXRhZGF0YUgAQgcKBWV2ZW50ImMKE0VuZHBvaW50U3RyZWFtU3RhcnQSEgoKcmVxdWVzdF9pZBgBIAEoCRIUCgxjb250ZW50X3R5cGUYAiABKAkSIgoaaW52b2tlZF9wcm9kdWN0aW9uX3ZhcmlhbnQYAyABKAkiHAoLUGF5bG9hZFBhcnQSDQoFYnl0ZXMYASABKAwiEQoPR2V0VXNhZ2VSZXF1ZXN0IucBChBHZXRVc2FnZVJlc3BvbnNlEiwKBnF1b3RhcxgBIAMoCzIcLnBvcnRpY28udHlwZS52MS5RdW90YVN0YXR1cxIrCgV0b2RheRgCIAEoCzIcLnBvcnRpY28udHlwZS52MS5Vc2FnZVRvdGFscxIwCgp0aGlzX21vbnRoGAMgASgLMhwucG9ydGljby50eXBlLnYxLlVzYWdlVG90YWxzEikKBWFzX29mGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIbChNwcmljZV90YWJsZV92ZXJzaW9uGAUgASgJKlIKCFByb3ZpZGVyEhgKFFBST1ZJREVSX1VOU1BFQ0lGSUVEEAASFAoQUFJPVklERVJfQkVEUk9DSxABEhYKElBST1ZJREVSX1NBR0VNQUtFUhACKj8KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg0KCVJPTEVfVVNFUhABEhIKDlJPTEVfQVNTSVNUQU5UEAIqhQEKC0ltYWdlRm9ybWF0EhwKGElNQUdFX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhQKEElNQUdFX0ZPUk1BVF9QTkcQARIVChFJTUFHRV9GT1JNQVRfSlBFRxACEhQKEElNQUdFX0ZPUk1BVF9HSUYQAxIVChFJTUFHRV9GT1JNQVRfV0VCUBAEKuABCgpTdG9wUmVhc29uEhsKF1NUT1BfUkVBU09OX1VOU1BFQ0lGSUVEEAASGAoUU1RPUF9SRUFTT05fRU5EX1RVUk4QARIaChZTVE9QX1JFQVNPTl9NQVhfVE9LRU5TEAISHQoZU1RPUF9SRUFTT05fU1RPUF9TRVFVRU5DRRADEiQKIFNUT1BfUkVBU09OX0dVQVJEUkFJTF9JTlRFUlZFTkVEEAQSIAocU1RPUF9SRUFTT05fQ09OVEVOVF9GSUxURVJFRBAFEhgKFFNUT1BfUkVBU09OX1RPT0xfVVNFEAYykAUKEEluZmVyZW5jZVNlcnZpY2USZAoKTGlzdE1vZGVscxInLnBvcnRpY28uaW5mZXJlbmNlLnYxLkxpc3RNb2RlbHNSZXF1ZXN0GigucG9ydGljby5pbmZlcmVuY2UudjEuTGlzdE1vZGVsc1Jlc3BvbnNlIgOQAgESWQoIQ29udmVyc2USJS5wb3J0aWNvLmluZmVyZW5jZS52MS5Db252ZXJzZVJlcXVlc3QaJi5wb3J0aWNvLmluZmVyZW5jZS52MS5Db252ZXJzZVJlc3BvbnNlEm0KDkNvbnZlcnNlU3RyZWFtEisucG9ydGljby5pbmZlcmVuY2UudjEuQ29udmVyc2VTdHJlYW1SZXF1ZXN0GiwucG9ydGljby5pbmZlcmVuY2UudjEuQ29udmVyc2VTdHJlYW1SZXNwb25zZTABEmsKDkludm9rZUVuZHBvaW50EisucG9ydGljby5pbmZlcmVuY2UudjEuSW52b2tlRW5kcG9pbnRSZXF1ZXN0GiwucG9ydGljby5pbmZlcmVuY2UudjEuSW52b2tlRW5kcG9pbnRSZXNwb25zZRJ/ChRJbnZva2VFbmRwb2ludFN0cmVhbRIxLnBvcnRpY28uaW5mZXJlbmNlLnYxLkludm9rZUVuZHBvaW50U3RyZWFtUmVxdWVzdBoyLnBvcnRpY28uaW5mZXJlbmNlLnYxLkludm9rZUVuZHBvaW50U3RyZWFtUmVzcG9uc2UwARJeCghHZXRVc2FnZRIlLnBvcnRpY28uaW5mZXJlbmNlLnYxLkdldFVzYWdlUmVxdWVzdBomLnBvcnRpY28uaW5mZXJlbmNlLnYxLkdldFVzYWdlUmVzcG9uc2UiA5ACAUJIWkZnaXRodWIuY29tL3BvcnRpY28tZGV2L3BvcnRpY28vZ2VuL2dvL3BvcnRpY28vaW5mZXJlbmNlL3YxO2luZmVyZW5jZXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_portico_type_v1_money, file_portico_type_v1_quota, file_portico_type_v1_usage]);
+  fileDesc("CiRwb3J0aWNvL2luZmVyZW5jZS92MS9pbmZlcmVuY2UucHJvdG8SFHBvcnRpY28uaW5mZXJlbmNlLnYxIkUKEUxpc3RNb2RlbHNSZXF1ZXN0EjAKCHByb3ZpZGVyGAEgASgOMh4ucG9ydGljby5pbmZlcmVuY2UudjEuUHJvdmlkZXIisgEKEkxpc3RNb2RlbHNSZXNwb25zZRIrCgZtb2RlbHMYASADKAsyGy5wb3J0aWNvLmluZmVyZW5jZS52MS5Nb2RlbBIbChNwcmljZV90YWJsZV92ZXJzaW9uGAIgASgJEhQKDHByaWNlc19hc19vZhgDIAEoCRI8Cg9rbm93bGVkZ2VfYmFzZXMYBCADKAsyIy5wb3J0aWNvLmluZmVyZW5jZS52MS5Lbm93bGVkZ2VCYXNlIlAKDUtub3dsZWRnZUJhc2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCghtb2RlbF9pZBgEIAEoCSK0AgoFTW9kZWwSCgoCaWQYASABKAkSMAoIcHJvdmlkZXIYAiABKA4yHi5wb3J0aWNvLmluZmVyZW5jZS52MS5Qcm92aWRlchIOCgZmYW1pbHkYAyABKAkSFAoMZGlzcGxheV9uYW1lGAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJEjgKDGNhcGFiaWxpdGllcxgGIAEoCzIiLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNhcGFiaWxpdGllcxIWCg5jb250ZXh0X3dpbmRvdxgHIAEoAxIZChFtYXhfb3V0cHV0X3Rva2VucxgIIAEoAxIuCgdwcmljaW5nGAkgASgLMh0ucG9ydGljby5pbmZlcmVuY2UudjEuUHJpY2luZxIVCg1jb250ZW50X3R5cGVzGAogAygJIrsBCgxDYXBhYmlsaXRpZXMSEQoJc3RyZWFtaW5nGAEgASgIEhUKDXN5c3RlbV9wcm9tcHQYAiABKAgSDgoGaW1hZ2VzGAMgASgIEhIKCm1heF9pbWFnZXMYBCABKAUSFwoPbWF4X2ltYWdlX2J5dGVzGAUgASgDEhEKCWRvY3VtZW50cxgGIAEoCBIVCg1tYXhfZG9jdW1lbnRzGAcgASgFEhoKEm1heF9kb2N1bWVudF9ieXRlcxgIIAEoAyJ0CgdQcmljaW5nEjMKE2lucHV0X3Blcl8xa190b2tlbnMYASABKAsyFi5wb3J0aWNvLnR5cGUudjEuTW9uZXkSNAoUb3V0cHV0X3Blcl8xa190b2tlbnMYAiABKAsyFi5wb3J0aWNvLnR5cGUudjEuTW9uZXkiaAoHTWVzc2FnZRIoCgRyb2xlGAEgASgOMhoucG9ydGljby5pbmZlcmVuY2UudjEuUm9sZRIzCgdjb250ZW50GAIgAygLMiIucG9ydGljby5pbmZlcmVuY2UudjEuQ29udGVudEJsb2NrIo4BCgxDb250ZW50QmxvY2sSDgoEdGV4dBgBIAEoCUgAEiwKBWltYWdlGAIgASgLMhsucG9ydGljby5pbmZlcmVuY2UudjEuSW1hZ2VIABI3Cghkb2N1bWVudBgDIAEoCzIjLnBvcnRpY28uaW5mZXJlbmNlLnYxLkRvY3VtZW50QmxvY2tIAEIHCgVibG9jayJhCg1Eb2N1bWVudEJsb2NrEjQKBmZvcm1hdBgBIAEoDjIkLnBvcnRpY28uaW5mZXJlbmNlLnYxLkRvY3VtZW50Rm9ybWF0EgwKBG5hbWUYAiABKAkSDAoEZGF0YRgDIAEoDCJICgVJbWFnZRIxCgZmb3JtYXQYASABKA4yIS5wb3J0aWNvLmluZmVyZW5jZS52MS5JbWFnZUZvcm1hdBIMCgRkYXRhGAIgASgMIpkBCg9JbmZlcmVuY2VDb25maWcSFwoKbWF4X3Rva2VucxgBIAEoBUgAiAEBEhgKC3RlbXBlcmF0dXJlGAIgASgCSAGIAQESEgoFdG9wX3AYAyABKAJIAogBARIWCg5zdG9wX3NlcXVlbmNlcxgEIAMoCUINCgtfbWF4X3Rva2Vuc0IOCgxfdGVtcGVyYXR1cmVCCAoGX3RvcF9wIoQCCg9Db252ZXJzZVJlcXVlc3QSEAoIbW9kZWxfaWQYASABKAkSLwoIbWVzc2FnZXMYAiADKAsyHS5wb3J0aWNvLmluZmVyZW5jZS52MS5NZXNzYWdlEhUKDXN5c3RlbV9wcm9tcHQYAyABKAkSPwoQaW5mZXJlbmNlX2NvbmZpZxgEIAEoCzIlLnBvcnRpY28uaW5mZXJlbmNlLnYxLkluZmVyZW5jZUNvbmZpZxI7Cgxjb252ZXJzYXRpb24YBSABKAsyJS5wb3J0aWNvLmluZmVyZW5jZS52MS5Db252ZXJzYXRpb25SZWYSGQoRa25vd2xlZGdlX2Jhc2VfaWQYBiABKAkiyAIKEENvbnZlcnNlUmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRItCgZvdXRwdXQYAiABKAsyHS5wb3J0aWNvLmluZmVyZW5jZS52MS5NZXNzYWdlEjUKC3N0b3BfcmVhc29uGAMgASgOMiAucG9ydGljby5pbmZlcmVuY2UudjEuU3RvcFJlYXNvbhIzCgdtZXRyaWNzGAQgASgLMiIucG9ydGljby50eXBlLnYxLkludm9jYXRpb25NZXRyaWNzEhQKDGd1YXJkcmFpbF9pZBgFIAEoCRI8Cgxjb252ZXJzYXRpb24YBiABKAsyJi5wb3J0aWNvLmluZmVyZW5jZS52MS5Db252ZXJzYXRpb25UdXJuEjEKCWNpdGF0aW9ucxgHIAMoCzIeLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNpdGF0aW9uIlsKCENpdGF0aW9uEg4KBm51bWJlchgBIAEoBRINCgV0aXRsZRgCIAEoCRIQCghsb2NhdGlvbhgDIAEoCRIPCgdleGNlcnB0GAQgASgJEg0KBXNjb3JlGAUgASgBIj4KCUNpdGF0aW9ucxIxCgljaXRhdGlvbnMYASADKAsyHi5wb3J0aWNvLmluZmVyZW5jZS52MS5DaXRhdGlvbiJFCg9Db252ZXJzYXRpb25SZWYSFwoPY29udmVyc2F0aW9uX2lkGAEgASgJEhkKEXBhcmVudF9tZXNzYWdlX2lkGAIgASgJIogBChBDb252ZXJzYXRpb25UdXJuEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRIXCg91c2VyX21lc3NhZ2VfaWQYAiABKAkSHAoUYXNzaXN0YW50X21lc3NhZ2VfaWQYAyABKAkSDQoFdGl0bGUYBCABKAkSFQoNZHJvcHBlZF90dXJucxgFIAEoBSKKAgoVQ29udmVyc2VTdHJlYW1SZXF1ZXN0EhAKCG1vZGVsX2lkGAEgASgJEi8KCG1lc3NhZ2VzGAIgAygLMh0ucG9ydGljby5pbmZlcmVuY2UudjEuTWVzc2FnZRIVCg1zeXN0ZW1fcHJvbXB0GAMgASgJEj8KEGluZmVyZW5jZV9jb25maWcYBCABKAsyJS5wb3J0aWNvLmluZmVyZW5jZS52MS5JbmZlcmVuY2VDb25maWcSOwoMY29udmVyc2F0aW9uGAUgASgLMiUucG9ydGljby5pbmZlcmVuY2UudjEuQ29udmVyc2F0aW9uUmVmEhkKEWtub3dsZWRnZV9iYXNlX2lkGAYgASgJIu4CChZDb252ZXJzZVN0cmVhbVJlc3BvbnNlEjMKBXN0YXJ0GAEgASgLMiIucG9ydGljby5pbmZlcmVuY2UudjEuTWVzc2FnZVN0YXJ0SAASMwoFZGVsdGEYAiABKAsyIi5wb3J0aWNvLmluZmVyZW5jZS52MS5Db250ZW50RGVsdGFIABIxCgRzdG9wGAMgASgLMiEucG9ydGljby5pbmZlcmVuY2UudjEuTWVzc2FnZVN0b3BIABI4CghtZXRhZGF0YRgEIAEoCzIkLnBvcnRpY28uaW5mZXJlbmNlLnYxLlN0cmVhbU1ldGFkYXRhSAASPgoMY29udmVyc2F0aW9uGAUgASgLMiYucG9ydGljby5pbmZlcmVuY2UudjEuQ29udmVyc2F0aW9uVHVybkgAEjQKCWNpdGF0aW9ucxgGIAEoCzIfLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNpdGF0aW9uc0gAQgcKBWV2ZW50Il4KDE1lc3NhZ2VTdGFydBISCgpyZXF1ZXN0X2lkGAEgASgJEigKBHJvbGUYAiABKA4yGi5wb3J0aWNvLmluZmVyZW5jZS52MS5Sb2xlEhAKCG1vZGVsX2lkGAMgASgJIjkKDENvbnRlbnREZWx0YRIbChNjb250ZW50X2Jsb2NrX2luZGV4GAEgASgFEgwKBHRleHQYAiABKAkiWgoLTWVzc2FnZVN0b3ASNQoLc3RvcF9yZWFzb24YASABKA4yIC5wb3J0aWNvLmluZmVyZW5jZS52MS5TdG9wUmVhc29uEhQKDGd1YXJkcmFpbF9pZBgCIAEoCSJFCg5TdHJlYW1NZXRhZGF0YRIzCgdtZXRyaWNzGAEgASgLMiIucG9ydGljby50eXBlLnYxLkludm9jYXRpb25NZXRyaWNzIn0KFUludm9rZUVuZHBvaW50UmVxdWVzdBIVCg1lbmRwb2ludF9uYW1lGAEgASgJEhQKDGNvbnRlbnRfdHlwZRgCIAEoCRIOCgZhY2NlcHQYAyABKAkSDAoEYm9keRgEIAEoDBIZChFjdXN0b21fYXR0cmlidXRlcxgFIAEoCSLEAQoWSW52b2tlRW5kcG9pbnRSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBGJvZHkYAiABKAwSFAoMY29udGVudF90eXBlGAMgASgJEiIKGmludm9rZWRfcHJvZHVjdGlvbl92YXJpYW50GAQgASgJEhkKEWN1c3RvbV9hdHRyaWJ1dGVzGAUgASgJEjMKB21ldHJpY3MYBiABKAsyIi5wb3J0aWNvLnR5cGUudjEuSW52b2NhdGlvbk1ldHJpY3MigwEKG0ludm9rZUVuZHBvaW50U3RyZWFtUmVxdWVzdBIVCg1lbmRwb2ludF9uYW1lGAEgASgJEhQKDGNvbnRlbnRfdHlwZRgCIAEoCRIOCgZhY2NlcHQYAyABKAkSDAoEYm9keRgEIAEoDBIZChFjdXN0b21fYXR0cmlidXRlcxgFIAEoCSLQAQocSW52b2tlRW5kcG9pbnRTdHJlYW1SZXNwb25zZRI6CgVzdGFydBgBIAEoCzIpLnBvcnRpY28uaW5mZXJlbmNlLnYxLkVuZHBvaW50U3RyZWFtU3RhcnRIABIxCgRwYXJ0GAIgASgLMiEucG9ydGljby5pbmZlcmVuY2UudjEuUGF5bG9hZFBhcnRIABI4CghtZXRhZGF0YRgDIAEoCzIkLnBvcnRpY28uaW5mZXJlbmNlLnYxLlN0cmVhbU1ldGFkYXRhSABCBwoFZXZlbnQiYwoTRW5kcG9pbnRTdHJlYW1TdGFydBISCgpyZXF1ZXN0X2lkGAEgASgJEhQKDGNvbnRlbnRfdHlwZRgCIAEoCRIiChppbnZva2VkX3Byb2R1Y3Rpb25fdmFyaWFudBgDIAEoCSIcCgtQYXlsb2FkUGFydBINCgVieXRlcxgBIAEoDCIRCg9HZXRVc2FnZVJlcXVlc3Qi5wEKEEdldFVzYWdlUmVzcG9uc2USLAoGcXVvdGFzGAEgAygLMhwucG9ydGljby50eXBlLnYxLlF1b3RhU3RhdHVzEisKBXRvZGF5GAIgASgLMhwucG9ydGljby50eXBlLnYxLlVzYWdlVG90YWxzEjAKCnRoaXNfbW9udGgYAyABKAsyHC5wb3J0aWNvLnR5cGUudjEuVXNhZ2VUb3RhbHMSKQoFYXNfb2YYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhsKE3ByaWNlX3RhYmxlX3ZlcnNpb24YBSABKAkqUgoIUHJvdmlkZXISGAoUUFJPVklERVJfVU5TUEVDSUZJRUQQABIUChBQUk9WSURFUl9CRURST0NLEAESFgoSUFJPVklERVJfU0FHRU1BS0VSEAIqPwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDQoJUk9MRV9VU0VSEAESEgoOUk9MRV9BU1NJU1RBTlQQAiqUAgoORG9jdW1lbnRGb3JtYXQSHwobRE9DVU1FTlRfRk9STUFUX1VOU1BFQ0lGSUVEEAASFwoTRE9DVU1FTlRfRk9STUFUX1BERhABEhcKE0RPQ1VNRU5UX0ZPUk1BVF9DU1YQAhIXChNET0NVTUVOVF9GT1JNQVRfRE9DEAMSGAoURE9DVU1FTlRfRk9STUFUX0RPQ1gQBBIXChNET0NVTUVOVF9GT1JNQVRfWExTEAUSGAoURE9DVU1FTlRfRk9STUFUX1hMU1gQBhIYChRET0NVTUVOVF9GT1JNQVRfSFRNTBAHEhcKE0RPQ1VNRU5UX0ZPUk1BVF9UWFQQCBIWChJET0NVTUVOVF9GT1JNQVRfTUQQCSqFAQoLSW1hZ2VGb3JtYXQSHAoYSU1BR0VfRk9STUFUX1VOU1BFQ0lGSUVEEAASFAoQSU1BR0VfRk9STUFUX1BORxABEhUKEUlNQUdFX0ZPUk1BVF9KUEVHEAISFAoQSU1BR0VfRk9STUFUX0dJRhADEhUKEUlNQUdFX0ZPUk1BVF9XRUJQEAQq4AEKClN0b3BSZWFzb24SGwoXU1RPUF9SRUFTT05fVU5TUEVDSUZJRUQQABIYChRTVE9QX1JFQVNPTl9FTkRfVFVSThABEhoKFlNUT1BfUkVBU09OX01BWF9UT0tFTlMQAhIdChlTVE9QX1JFQVNPTl9TVE9QX1NFUVVFTkNFEAMSJAogU1RPUF9SRUFTT05fR1VBUkRSQUlMX0lOVEVSVkVORUQQBBIgChxTVE9QX1JFQVNPTl9DT05URU5UX0ZJTFRFUkVEEAUSGAoUU1RPUF9SRUFTT05fVE9PTF9VU0UQBjKQBQoQSW5mZXJlbmNlU2VydmljZRJkCgpMaXN0TW9kZWxzEicucG9ydGljby5pbmZlcmVuY2UudjEuTGlzdE1vZGVsc1JlcXVlc3QaKC5wb3J0aWNvLmluZmVyZW5jZS52MS5MaXN0TW9kZWxzUmVzcG9uc2UiA5ACARJZCghDb252ZXJzZRIlLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNvbnZlcnNlUmVxdWVzdBomLnBvcnRpY28uaW5mZXJlbmNlLnYxLkNvbnZlcnNlUmVzcG9uc2USbQoOQ29udmVyc2VTdHJlYW0SKy5wb3J0aWNvLmluZmVyZW5jZS52MS5Db252ZXJzZVN0cmVhbVJlcXVlc3QaLC5wb3J0aWNvLmluZmVyZW5jZS52MS5Db252ZXJzZVN0cmVhbVJlc3BvbnNlMAESawoOSW52b2tlRW5kcG9pbnQSKy5wb3J0aWNvLmluZmVyZW5jZS52MS5JbnZva2VFbmRwb2ludFJlcXVlc3QaLC5wb3J0aWNvLmluZmVyZW5jZS52MS5JbnZva2VFbmRwb2ludFJlc3BvbnNlEn8KFEludm9rZUVuZHBvaW50U3RyZWFtEjEucG9ydGljby5pbmZlcmVuY2UudjEuSW52b2tlRW5kcG9pbnRTdHJlYW1SZXF1ZXN0GjIucG9ydGljby5pbmZlcmVuY2UudjEuSW52b2tlRW5kcG9pbnRTdHJlYW1SZXNwb25zZTABEl4KCEdldFVzYWdlEiUucG9ydGljby5pbmZlcmVuY2UudjEuR2V0VXNhZ2VSZXF1ZXN0GiYucG9ydGljby5pbmZlcmVuY2UudjEuR2V0VXNhZ2VSZXNwb25zZSIDkAIBQkhaRmdpdGh1Yi5jb20vcG9ydGljby1kZXYvcG9ydGljby9nZW4vZ28vcG9ydGljby9pbmZlcmVuY2UvdjE7aW5mZXJlbmNldjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_portico_type_v1_money, file_portico_type_v1_quota, file_portico_type_v1_usage]);
 
 /**
  * ListModelsRequest may narrow the list by provider.
@@ -67,6 +67,14 @@ export type ListModelsResponse = Message$1<"portico.inference.v1.ListModelsRespo
    * @generated from field: string prices_as_of = 3;
    */
   pricesAsOf: string;
+
+  /**
+   * The knowledge bases the caller may ground a conversation in (knowledge_base_id), sorted
+   * by name.
+   *
+   * @generated from field: repeated portico.inference.v1.KnowledgeBase knowledge_bases = 4;
+   */
+  knowledgeBases: KnowledgeBase[];
 };
 
 /**
@@ -75,6 +83,49 @@ export type ListModelsResponse = Message$1<"portico.inference.v1.ListModelsRespo
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
   messageDesc(file_portico_inference_v1_inference, 1);
+
+/**
+ * KnowledgeBase is an Amazon Bedrock Knowledge Base in the catalog.
+ *
+ * @generated from message portico.inference.v1.KnowledgeBase
+ */
+export type KnowledgeBase = Message$1<"portico.inference.v1.KnowledgeBase"> & {
+  /**
+   * The id to pass as knowledge_base_id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The name to show people.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * A one-line description of what it holds.
+   *
+   * @generated from field: string description = 3;
+   */
+  description: string;
+
+  /**
+   * The model that answers questions grounded in it; a request naming the knowledge base
+   * must name this model.
+   *
+   * @generated from field: string model_id = 4;
+   */
+  modelId: string;
+};
+
+/**
+ * Describes the message portico.inference.v1.KnowledgeBase.
+ * Use `create(KnowledgeBaseSchema)` to create a new message.
+ */
+export const KnowledgeBaseSchema: GenMessage<KnowledgeBase> = /*@__PURE__*/
+  messageDesc(file_portico_inference_v1_inference, 2);
 
 /**
  * Model is a Bedrock model (or inference profile) or a SageMaker endpoint in the catalog.
@@ -160,7 +211,7 @@ export type Model = Message$1<"portico.inference.v1.Model"> & {
  * Use `create(ModelSchema)` to create a new message.
  */
 export const ModelSchema: GenMessage<Model> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 2);
+  messageDesc(file_portico_inference_v1_inference, 3);
 
 /**
  * Capabilities describe what a model supports.
@@ -202,6 +253,27 @@ export type Capabilities = Message$1<"portico.inference.v1.Capabilities"> & {
    * @generated from field: int64 max_image_bytes = 5;
    */
   maxImageBytes: bigint;
+
+  /**
+   * Whether document content blocks are supported.
+   *
+   * @generated from field: bool documents = 6;
+   */
+  documents: boolean;
+
+  /**
+   * The most documents one request may carry; 0 when documents are not supported.
+   *
+   * @generated from field: int32 max_documents = 7;
+   */
+  maxDocuments: number;
+
+  /**
+   * The largest document, in bytes, one request may carry.
+   *
+   * @generated from field: int64 max_document_bytes = 8;
+   */
+  maxDocumentBytes: bigint;
 };
 
 /**
@@ -209,7 +281,7 @@ export type Capabilities = Message$1<"portico.inference.v1.Capabilities"> & {
  * Use `create(CapabilitiesSchema)` to create a new message.
  */
 export const CapabilitiesSchema: GenMessage<Capabilities> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 3);
+  messageDesc(file_portico_inference_v1_inference, 4);
 
 /**
  * Pricing is the estimated on-demand price of a model.
@@ -237,7 +309,7 @@ export type Pricing = Message$1<"portico.inference.v1.Pricing"> & {
  * Use `create(PricingSchema)` to create a new message.
  */
 export const PricingSchema: GenMessage<Pricing> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 4);
+  messageDesc(file_portico_inference_v1_inference, 5);
 
 /**
  * Message is one turn of a conversation.
@@ -265,7 +337,7 @@ export type Message = Message$1<"portico.inference.v1.Message"> & {
  * Use `create(MessageSchema)` to create a new message.
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 5);
+  messageDesc(file_portico_inference_v1_inference, 6);
 
 /**
  * ContentBlock is one piece of a message.
@@ -294,6 +366,15 @@ export type ContentBlock = Message$1<"portico.inference.v1.ContentBlock"> & {
      */
     value: Image;
     case: "image";
+  } | {
+    /**
+     * A document; only for models whose capabilities include documents, only in user
+     * turns, and only in a turn that also holds text.
+     *
+     * @generated from field: portico.inference.v1.DocumentBlock document = 3;
+     */
+    value: DocumentBlock;
+    case: "document";
   } | { case: undefined; value?: undefined };
 };
 
@@ -302,7 +383,47 @@ export type ContentBlock = Message$1<"portico.inference.v1.ContentBlock"> & {
  * Use `create(ContentBlockSchema)` to create a new message.
  */
 export const ContentBlockSchema: GenMessage<ContentBlock> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 6);
+  messageDesc(file_portico_inference_v1_inference, 7);
+
+/**
+ * DocumentBlock is a document given to a model.
+ *
+ * @generated from message portico.inference.v1.DocumentBlock
+ */
+export type DocumentBlock = Message$1<"portico.inference.v1.DocumentBlock"> & {
+  /**
+   * The type; must match the bytes (a PDF starts with %PDF-, DOCX and XLSX are ZIP archives,
+   * DOC and XLS OLE2 compound files, the text formats valid UTF-8), else INVALID_ARGUMENT.
+   *
+   * @generated from field: portico.inference.v1.DocumentFormat format = 1;
+   */
+  format: DocumentFormat;
+
+  /**
+   * The document's name, shown to the model. Bedrock allows only letters, digits, single
+   * spaces, hyphens, parentheses and square brackets, at most 200 characters: other
+   * characters are replaced (an extension's dot by a space), and the name the model saw is
+   * what the service uses. Names must differ within a request after that; an empty name
+   * becomes "document N".
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The document's bytes, at most the model's max_document_bytes.
+   *
+   * @generated from field: bytes data = 3;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message portico.inference.v1.DocumentBlock.
+ * Use `create(DocumentBlockSchema)` to create a new message.
+ */
+export const DocumentBlockSchema: GenMessage<DocumentBlock> = /*@__PURE__*/
+  messageDesc(file_portico_inference_v1_inference, 8);
 
 /**
  * Image is an image given to a model.
@@ -330,7 +451,7 @@ export type Image = Message$1<"portico.inference.v1.Image"> & {
  * Use `create(ImageSchema)` to create a new message.
  */
 export const ImageSchema: GenMessage<Image> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 7);
+  messageDesc(file_portico_inference_v1_inference, 9);
 
 /**
  * InferenceConfig holds the generation settings. Unset fields take the model's defaults.
@@ -372,7 +493,7 @@ export type InferenceConfig = Message$1<"portico.inference.v1.InferenceConfig"> 
  * Use `create(InferenceConfigSchema)` to create a new message.
  */
 export const InferenceConfigSchema: GenMessage<InferenceConfig> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 8);
+  messageDesc(file_portico_inference_v1_inference, 10);
 
 /**
  * ConverseRequest is a conversation to continue.
@@ -417,6 +538,16 @@ export type ConverseRequest = Message$1<"portico.inference.v1.ConverseRequest"> 
    * @generated from field: portico.inference.v1.ConversationRef conversation = 5;
    */
   conversation?: ConversationRef | undefined;
+
+  /**
+   * When set, the knowledge base (from ListModels) the answer is grounded in: the service
+   * retrieves passages relevant to the last user turn, gives them to the model as numbered
+   * sources, and returns the citations. The model must be the knowledge base's model_id.
+   * A knowledge base the caller is not entitled to is PERMISSION_DENIED, like a model.
+   *
+   * @generated from field: string knowledge_base_id = 6;
+   */
+  knowledgeBaseId: string;
 };
 
 /**
@@ -424,7 +555,7 @@ export type ConverseRequest = Message$1<"portico.inference.v1.ConverseRequest"> 
  * Use `create(ConverseRequestSchema)` to create a new message.
  */
 export const ConverseRequestSchema: GenMessage<ConverseRequest> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 9);
+  messageDesc(file_portico_inference_v1_inference, 11);
 
 /**
  * ConverseResponse is a model's whole answer.
@@ -473,6 +604,15 @@ export type ConverseResponse = Message$1<"portico.inference.v1.ConverseResponse"
    * @generated from field: portico.inference.v1.ConversationTurn conversation = 6;
    */
   conversation?: ConversationTurn | undefined;
+
+  /**
+   * The sources the answer may cite: for a request with a knowledge_base_id, the passages
+   * retrieved (numbered as the answer's [n] markers); for documents with citations, what
+   * the model cited.
+   *
+   * @generated from field: repeated portico.inference.v1.Citation citations = 7;
+   */
+  citations: Citation[];
 };
 
 /**
@@ -480,7 +620,79 @@ export type ConverseResponse = Message$1<"portico.inference.v1.ConverseResponse"
  * Use `create(ConverseResponseSchema)` to create a new message.
  */
 export const ConverseResponseSchema: GenMessage<ConverseResponse> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 10);
+  messageDesc(file_portico_inference_v1_inference, 12);
+
+/**
+ * Citation is a source an answer cites.
+ *
+ * @generated from message portico.inference.v1.Citation
+ */
+export type Citation = Message$1<"portico.inference.v1.Citation"> & {
+  /**
+   * The number the answer uses for the source, as in "[1]"; from 1.
+   *
+   * @generated from field: int32 number = 1;
+   */
+  number: number;
+
+  /**
+   * The source's title, such as a document name.
+   *
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * Where the source is: a URI (s3://, https://) or a location inside a document, such as
+   * "page 3". May be empty.
+   *
+   * @generated from field: string location = 3;
+   */
+  location: string;
+
+  /**
+   * The cited text, at most 1,000 characters.
+   *
+   * @generated from field: string excerpt = 4;
+   */
+  excerpt: string;
+
+  /**
+   * The retrieval's relevance score, when the source was retrieved (higher is more
+   * relevant; its scale depends on the knowledge base); 0 otherwise.
+   *
+   * @generated from field: double score = 5;
+   */
+  score: number;
+};
+
+/**
+ * Describes the message portico.inference.v1.Citation.
+ * Use `create(CitationSchema)` to create a new message.
+ */
+export const CitationSchema: GenMessage<Citation> = /*@__PURE__*/
+  messageDesc(file_portico_inference_v1_inference, 13);
+
+/**
+ * Citations lists the sources of a streamed answer.
+ *
+ * @generated from message portico.inference.v1.Citations
+ */
+export type Citations = Message$1<"portico.inference.v1.Citations"> & {
+  /**
+   * The sources, by number.
+   *
+   * @generated from field: repeated portico.inference.v1.Citation citations = 1;
+   */
+  citations: Citation[];
+};
+
+/**
+ * Describes the message portico.inference.v1.Citations.
+ * Use `create(CitationsSchema)` to create a new message.
+ */
+export const CitationsSchema: GenMessage<Citations> = /*@__PURE__*/
+  messageDesc(file_portico_inference_v1_inference, 14);
 
 /**
  * ConversationRef names the server-kept conversation a request continues.
@@ -512,7 +724,7 @@ export type ConversationRef = Message$1<"portico.inference.v1.ConversationRef"> 
  * Use `create(ConversationRefSchema)` to create a new message.
  */
 export const ConversationRefSchema: GenMessage<ConversationRef> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 11);
+  messageDesc(file_portico_inference_v1_inference, 15);
 
 /**
  * ConversationTurn says where a turn of a server-kept conversation was stored. When a call
@@ -564,7 +776,7 @@ export type ConversationTurn = Message$1<"portico.inference.v1.ConversationTurn"
  * Use `create(ConversationTurnSchema)` to create a new message.
  */
 export const ConversationTurnSchema: GenMessage<ConversationTurn> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 12);
+  messageDesc(file_portico_inference_v1_inference, 16);
 
 /**
  * ConverseStreamRequest is a conversation to continue, with the answer streamed. Its fields
@@ -610,6 +822,16 @@ export type ConverseStreamRequest = Message$1<"portico.inference.v1.ConverseStre
    * @generated from field: portico.inference.v1.ConversationRef conversation = 5;
    */
   conversation?: ConversationRef | undefined;
+
+  /**
+   * When set, the knowledge base (from ListModels) the answer is grounded in: the service
+   * retrieves passages relevant to the last user turn, gives them to the model as numbered
+   * sources, and returns the citations. The model must be the knowledge base's model_id.
+   * A knowledge base the caller is not entitled to is PERMISSION_DENIED, like a model.
+   *
+   * @generated from field: string knowledge_base_id = 6;
+   */
+  knowledgeBaseId: string;
 };
 
 /**
@@ -617,12 +839,13 @@ export type ConverseStreamRequest = Message$1<"portico.inference.v1.ConverseStre
  * Use `create(ConverseStreamRequestSchema)` to create a new message.
  */
 export const ConverseStreamRequestSchema: GenMessage<ConverseStreamRequest> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 13);
+  messageDesc(file_portico_inference_v1_inference, 17);
 
 /**
  * ConverseStreamResponse is one event of a streamed answer. A successful stream carries one
  * start, for a request with a conversation reference one conversation event, any number of
- * deltas, one stop and one metadata event, in that order.
+ * deltas, one stop, for a request with a knowledge base (or documents the model cited) one
+ * citations event, and one metadata event, in that order.
  *
  * @generated from message portico.inference.v1.ConverseStreamResponse
  */
@@ -673,6 +896,14 @@ export type ConverseStreamResponse = Message$1<"portico.inference.v1.ConverseStr
      */
     value: ConversationTurn;
     case: "conversation";
+  } | {
+    /**
+     * The sources the answer cites; sent once, after stop and before metadata.
+     *
+     * @generated from field: portico.inference.v1.Citations citations = 6;
+     */
+    value: Citations;
+    case: "citations";
   } | { case: undefined; value?: undefined };
 };
 
@@ -681,7 +912,7 @@ export type ConverseStreamResponse = Message$1<"portico.inference.v1.ConverseStr
  * Use `create(ConverseStreamResponseSchema)` to create a new message.
  */
 export const ConverseStreamResponseSchema: GenMessage<ConverseStreamResponse> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 14);
+  messageDesc(file_portico_inference_v1_inference, 18);
 
 /**
  * MessageStart opens a streamed answer.
@@ -716,7 +947,7 @@ export type MessageStart = Message$1<"portico.inference.v1.MessageStart"> & {
  * Use `create(MessageStartSchema)` to create a new message.
  */
 export const MessageStartSchema: GenMessage<MessageStart> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 15);
+  messageDesc(file_portico_inference_v1_inference, 19);
 
 /**
  * ContentDelta carries the next piece of generated text.
@@ -744,7 +975,7 @@ export type ContentDelta = Message$1<"portico.inference.v1.ContentDelta"> & {
  * Use `create(ContentDeltaSchema)` to create a new message.
  */
 export const ContentDeltaSchema: GenMessage<ContentDelta> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 16);
+  messageDesc(file_portico_inference_v1_inference, 20);
 
 /**
  * MessageStop closes a streamed answer.
@@ -772,7 +1003,7 @@ export type MessageStop = Message$1<"portico.inference.v1.MessageStop"> & {
  * Use `create(MessageStopSchema)` to create a new message.
  */
 export const MessageStopSchema: GenMessage<MessageStop> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 17);
+  messageDesc(file_portico_inference_v1_inference, 21);
 
 /**
  * StreamMetadata reports the final usage of a streamed answer.
@@ -793,7 +1024,7 @@ export type StreamMetadata = Message$1<"portico.inference.v1.StreamMetadata"> & 
  * Use `create(StreamMetadataSchema)` to create a new message.
  */
 export const StreamMetadataSchema: GenMessage<StreamMetadata> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 18);
+  messageDesc(file_portico_inference_v1_inference, 22);
 
 /**
  * InvokeEndpointRequest is a payload for a SageMaker endpoint.
@@ -843,7 +1074,7 @@ export type InvokeEndpointRequest = Message$1<"portico.inference.v1.InvokeEndpoi
  * Use `create(InvokeEndpointRequestSchema)` to create a new message.
  */
 export const InvokeEndpointRequestSchema: GenMessage<InvokeEndpointRequest> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 19);
+  messageDesc(file_portico_inference_v1_inference, 23);
 
 /**
  * InvokeEndpointResponse is an endpoint's response.
@@ -899,7 +1130,7 @@ export type InvokeEndpointResponse = Message$1<"portico.inference.v1.InvokeEndpo
  * Use `create(InvokeEndpointResponseSchema)` to create a new message.
  */
 export const InvokeEndpointResponseSchema: GenMessage<InvokeEndpointResponse> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 20);
+  messageDesc(file_portico_inference_v1_inference, 24);
 
 /**
  * InvokeEndpointStreamRequest is a payload for a SageMaker endpoint that streams its
@@ -949,7 +1180,7 @@ export type InvokeEndpointStreamRequest = Message$1<"portico.inference.v1.Invoke
  * Use `create(InvokeEndpointStreamRequestSchema)` to create a new message.
  */
 export const InvokeEndpointStreamRequestSchema: GenMessage<InvokeEndpointStreamRequest> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 21);
+  messageDesc(file_portico_inference_v1_inference, 25);
 
 /**
  * InvokeEndpointStreamResponse is one event of a streamed endpoint response: one start, any
@@ -995,7 +1226,7 @@ export type InvokeEndpointStreamResponse = Message$1<"portico.inference.v1.Invok
  * Use `create(InvokeEndpointStreamResponseSchema)` to create a new message.
  */
 export const InvokeEndpointStreamResponseSchema: GenMessage<InvokeEndpointStreamResponse> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 22);
+  messageDesc(file_portico_inference_v1_inference, 26);
 
 /**
  * EndpointStreamStart opens a streamed endpoint response.
@@ -1030,7 +1261,7 @@ export type EndpointStreamStart = Message$1<"portico.inference.v1.EndpointStream
  * Use `create(EndpointStreamStartSchema)` to create a new message.
  */
 export const EndpointStreamStartSchema: GenMessage<EndpointStreamStart> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 23);
+  messageDesc(file_portico_inference_v1_inference, 27);
 
 /**
  * PayloadPart is a piece of a streamed endpoint response.
@@ -1051,7 +1282,7 @@ export type PayloadPart = Message$1<"portico.inference.v1.PayloadPart"> & {
  * Use `create(PayloadPartSchema)` to create a new message.
  */
 export const PayloadPartSchema: GenMessage<PayloadPart> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 24);
+  messageDesc(file_portico_inference_v1_inference, 28);
 
 /**
  * GetUsageRequest has no fields: it reports on the caller.
@@ -1066,7 +1297,7 @@ export type GetUsageRequest = Message$1<"portico.inference.v1.GetUsageRequest"> 
  * Use `create(GetUsageRequestSchema)` to create a new message.
  */
 export const GetUsageRequestSchema: GenMessage<GetUsageRequest> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 25);
+  messageDesc(file_portico_inference_v1_inference, 29);
 
 /**
  * GetUsageResponse reports the caller's usage and quotas.
@@ -1115,7 +1346,7 @@ export type GetUsageResponse = Message$1<"portico.inference.v1.GetUsageResponse"
  * Use `create(GetUsageResponseSchema)` to create a new message.
  */
 export const GetUsageResponseSchema: GenMessage<GetUsageResponse> = /*@__PURE__*/
-  messageDesc(file_portico_inference_v1_inference, 26);
+  messageDesc(file_portico_inference_v1_inference, 30);
 
 /**
  * Provider is the AWS service that runs a model.
@@ -1186,6 +1417,89 @@ export const RoleSchema: GenEnum<Role> = /*@__PURE__*/
   enumDesc(file_portico_inference_v1_inference, 1);
 
 /**
+ * DocumentFormat is the type of a document, as Bedrock's Converse API names it.
+ *
+ * @generated from enum portico.inference.v1.DocumentFormat
+ */
+export enum DocumentFormat {
+  /**
+   * Not set; never valid.
+   *
+   * @generated from enum value: DOCUMENT_FORMAT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * PDF.
+   *
+   * @generated from enum value: DOCUMENT_FORMAT_PDF = 1;
+   */
+  PDF = 1,
+
+  /**
+   * Comma-separated values (UTF-8 text).
+   *
+   * @generated from enum value: DOCUMENT_FORMAT_CSV = 2;
+   */
+  CSV = 2,
+
+  /**
+   * Microsoft Word 97-2003 (OLE2 compound file).
+   *
+   * @generated from enum value: DOCUMENT_FORMAT_DOC = 3;
+   */
+  DOC = 3,
+
+  /**
+   * Microsoft Word (Office Open XML, a ZIP archive).
+   *
+   * @generated from enum value: DOCUMENT_FORMAT_DOCX = 4;
+   */
+  DOCX = 4,
+
+  /**
+   * Microsoft Excel 97-2003 (OLE2 compound file).
+   *
+   * @generated from enum value: DOCUMENT_FORMAT_XLS = 5;
+   */
+  XLS = 5,
+
+  /**
+   * Microsoft Excel (Office Open XML, a ZIP archive).
+   *
+   * @generated from enum value: DOCUMENT_FORMAT_XLSX = 6;
+   */
+  XLSX = 6,
+
+  /**
+   * HTML (UTF-8 text).
+   *
+   * @generated from enum value: DOCUMENT_FORMAT_HTML = 7;
+   */
+  HTML = 7,
+
+  /**
+   * Plain text (UTF-8).
+   *
+   * @generated from enum value: DOCUMENT_FORMAT_TXT = 8;
+   */
+  TXT = 8,
+
+  /**
+   * Markdown (UTF-8 text).
+   *
+   * @generated from enum value: DOCUMENT_FORMAT_MD = 9;
+   */
+  MD = 9,
+}
+
+/**
+ * Describes the enum portico.inference.v1.DocumentFormat.
+ */
+export const DocumentFormatSchema: GenEnum<DocumentFormat> = /*@__PURE__*/
+  enumDesc(file_portico_inference_v1_inference, 2);
+
+/**
  * ImageFormat is the encoding of an image.
  *
  * @generated from enum portico.inference.v1.ImageFormat
@@ -1231,7 +1545,7 @@ export enum ImageFormat {
  * Describes the enum portico.inference.v1.ImageFormat.
  */
 export const ImageFormatSchema: GenEnum<ImageFormat> = /*@__PURE__*/
-  enumDesc(file_portico_inference_v1_inference, 2);
+  enumDesc(file_portico_inference_v1_inference, 3);
 
 /**
  * StopReason is why a model stopped generating.
@@ -1293,7 +1607,7 @@ export enum StopReason {
  * Describes the enum portico.inference.v1.StopReason.
  */
 export const StopReasonSchema: GenEnum<StopReason> = /*@__PURE__*/
-  enumDesc(file_portico_inference_v1_inference, 3);
+  enumDesc(file_portico_inference_v1_inference, 4);
 
 /**
  * InferenceService runs Amazon Bedrock foundation models and Amazon SageMaker endpoints on
