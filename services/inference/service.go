@@ -100,7 +100,7 @@ func NewService(cfg Config) *Service {
 		log: cfg.Logger, trusted: slices.Clone(cfg.TrustedClientIDs), now: cfg.Now,
 		conversations: cfg.Conversations, attachments: cfg.Attachments, convLimits: cfg.ConversationLimits,
 		retentionDays: cfg.RetentionDays,
-		kbs: map[string]catalog.KnowledgeBase{}, kbList: slices.Clone(cfg.KnowledgeBases), retriever: cfg.Retriever,
+		kbs:           map[string]catalog.KnowledgeBase{}, kbList: slices.Clone(cfg.KnowledgeBases), retriever: cfg.Retriever,
 	}
 	for _, kb := range cfg.KnowledgeBases {
 		s.kbs[kb.ID] = kb
