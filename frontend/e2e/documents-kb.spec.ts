@@ -1,5 +1,6 @@
 import { test as plain } from '@playwright/test';
 import { expect, signIn, test } from './fixtures';
+import { nextAnswer } from './wire';
 
 const NOVA_LITE = 'amazon.nova-lite-v1:0';
 const HANDBOOK = 'PORTICOHB1';
@@ -90,5 +91,28 @@ test.describe('documents and knowledge bases', () => {
     });
     expect(status).toBe(403);
     expect(err.code).toBe('permission_denied');
+  });
+
+  // dana only reads here: her usage and Claude Sonnet 4 belong to dana.spec (playwright.config.ts).
+  test('the audit trail shows the retrieval, never its text', async ({ page, browser }) => {
+    await signIn(page, 'alice', '/chat');
+    await page.getByTestId('kb-select').click();
+    await page.locator(`[data-testid="kb-option"][data-kb-id="${HANDBOOK}"]`).click();
+    const received = nextAnswer(page);
+    await page.getByTestId('composer-input').fill('Where do I see my usage?');
+    await page.getByTestId('send-button').click();
+    const mine = await received;
+
+    const admin = await browser.newContext();
+    const danaPage = await admin.newPage();
+    await signIn(danaPage, 'dana', '/chat');
+    await danaPage.getByTestId('nav-admin').click();
+    await expect(danaPage.getByTestId('admin-usage-page')).toBeVisible();
+    await danaPage.getByRole('tab', { name: 'Audit trail' }).click();
+    const row = danaPage.locator(`[data-testid="audit-row"][data-request-id="${mine.requestId}"]`);
+    await expect(row).toHaveCount(1);
+    await expect(row.getByTestId('audit-retrieval')).toHaveText(/^PORTICOHB1 · [1-5] passages · \d+ ms$/);
+    await expect(row).not.toContainText('Usage page');
+    await admin.close();
   });
 });
