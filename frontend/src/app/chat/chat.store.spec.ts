@@ -181,6 +181,31 @@ describe('ChatStore', () => {
     expect(store.error()).toBeNull();
   });
 
+  it('works statelessly against a deployment that keeps no conversations', async () => {
+    const { store, list, requests } = setup({
+      conv: {
+        listConversations: () => {
+          throw new ConnectError('not here', Code.Unimplemented);
+        },
+      },
+      impl: {
+        // eslint-disable-next-line require-yield
+        async *converseStream(req: ConverseStreamRequest) {
+          requests.push(req);
+          if (req.conversation) throw new ConnectError('this deployment keeps no conversations', Code.FailedPrecondition);
+          yield { event: { case: 'delta', value: { text: 'ok' } } };
+        },
+      },
+    });
+    await store.loadModels();
+    await store.send('Hello');
+    await store.send('Again');
+    expect(requests.map((r) => !!r.conversation)).toEqual([true, false, false]);
+    expect(requests[2]!.messages).toHaveLength(3);
+    expect(list.historyEnabled()).toBe(false);
+    expect(store.messages().map((m) => m.status)).toEqual(['done', 'done', 'done', 'done']);
+  });
+
   it('leaves the system prompt out for models without one', async () => {
     const { store, requests } = setup();
     await store.loadModels();
@@ -237,16 +262,17 @@ describe('ChatStore', () => {
     expect(store.messages().map((m) => m.text)).toEqual(['First', '# Hi\nthere', 'Second, edited', '# Hi\nthere']);
   });
 
-  it('answers the first message again in a fresh conversation that replaces the old one', async () => {
-    const { store, requests, deleted } = setup();
+  it('answers the first message again from the start of the conversation (its own id)', async () => {
+    const { store, requests } = setup();
     await store.loadModels();
     await store.send('First'); // c1
+    await store.regenerate();
+    expect(requests[1]!.conversation).toMatchObject({ conversationId: 'c1', parentMessageId: 'c1' });
     await store.editAndResend(store.messages()[0]!.id, 'First, edited');
-    expect(requests[1]!.conversation).toMatchObject({ conversationId: '', parentMessageId: '' });
-    expect(store.conversationId()).toBe('c2');
-    expect(store.created()).toBe('c2');
-    await new Promise((r) => setTimeout(r, 0));
-    expect(deleted).toEqual(['c1']);
+    expect(requests[2]!.conversation).toMatchObject({ conversationId: 'c1', parentMessageId: 'c1' });
+    expect(requests[2]!.messages[0]!.content[0]!.block).toEqual({ case: 'text', value: 'First, edited' });
+    expect(store.conversationId()).toBe('c1');
+    expect(store.messages()).toHaveLength(2);
   });
 
   it('sends images as Converse image blocks', async () => {

@@ -3,6 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import {
   ContentBlockSchema,
+  ConversationRefSchema,
   ConversationTurnSchema,
   ConverseStreamRequestSchema,
   MessageSchema,
@@ -48,10 +49,11 @@ export type LoadState = 'ready' | 'loading' | 'not-found' | 'error';
 interface Turn {
   /** The local id of the user message the answer follows. */
   userId: string;
-  /** The message the user turn follows on the server; empty for the latest one. */
+  /**
+   * The message the user turn follows on the server: empty for the latest one, the
+   * conversation's own id for its start.
+   */
   parent: string;
-  /** Start a new server conversation rather than continue the open one. */
-  fresh?: boolean;
 }
 
 /**
@@ -223,15 +225,14 @@ export class ChatStore {
   }
 
   /**
-   * Where the user message at i goes when it is sent again: after the message before it. The
-   * API has no way to name "before the first message" (an empty parent means the latest), so
-   * answering the first message again starts a fresh conversation that replaces this one.
+   * Where the user message at i goes when it is sent again (regenerate, edit and resend):
+   * after the answer before it, or at the start of the conversation, which the API names
+   * with the conversation's own id. Everything after that point is replaced on the server.
    */
   private turnAt(list: ChatMessage[], i: number): Turn {
     const userId = list[i]!.id;
-    if (i === 0) return { userId, parent: '', fresh: this.conversationId() !== '' };
-    const prev = list[i - 1]!;
-    return { userId, parent: prev.serverId ?? '' };
+    if (i === 0) return { userId, parent: this.conversationId() };
+    return { userId, parent: list[i - 1]!.serverId ?? '' };
   }
 
   /** Stops the answer in flight; the server stops generating and spending, and keeps the partial answer. */
@@ -268,13 +269,13 @@ export class ChatStore {
     const view = this.view;
     const kept = (await this.list.historyKnown()) !== false;
     if (view !== this.view) return;
-    const replaces = turn.fresh ? this.conversationId() : '';
     const user = this.messages().find((m) => m.id === turn.userId);
     if (!user) return;
     const settings = this.settings();
     let ref: ConversationRef | undefined;
     if (kept) {
-      ref = { $typeName: 'portico.inference.v1.ConversationRef', conversationId: turn.fresh ? '' : this.conversationId(), parentMessageId: turn.fresh ? '' : turn.parent };
+      const conversationId = this.conversationId();
+      ref = create(ConversationRefSchema, { conversationId, parentMessageId: conversationId ? turn.parent : '' });
     }
     const request = create(ConverseStreamRequestSchema, {
       modelId: model.id,
@@ -311,7 +312,6 @@ export class ChatStore {
           }
           case 'conversation':
             applyTurn(ev.event.value);
-            if (replaces && replaces !== ev.event.value.conversationId) void this.list.discard(replaces);
             break;
           case 'delta': {
             const text = ev.event.value.text;
@@ -340,12 +340,14 @@ export class ChatStore {
       if (t && !stored) applyTurn(t);
       if (abort.signal.aborted || ce.code === Code.Canceled) {
         this.patch(id, (m) => ({ ...m, status: 'stopped' }));
-      } else if (kept && ce.code === Code.FailedPrecondition && !stored && this.list.historyEnabled() !== false) {
-        // History was turned off since the list was read: say so and ask again without keeping it.
-        this.messages.update((list) => list.filter((m) => m.id !== id));
+      } else if (kept && ce.code === Code.FailedPrecondition && !stored && !this.conversationId()) {
+        // History is off for this person (turned off since the list was read, or never kept by
+        // this deployment): read the list again, and unless it says history is on, say so and
+        // ask again without keeping the conversation.
         await this.list.load();
-        if (this.list.historyEnabled() === false && view === this.view) {
-          this.conversationId.set('');
+        if (this.list.historyEnabled() !== true && view === this.view) {
+          this.list.markHistoryOff();
+          this.messages.update((list) => list.filter((m) => m.id !== id));
           await this.answer({ userId: turn.userId, parent: '' });
           return;
         }

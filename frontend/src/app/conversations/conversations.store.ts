@@ -4,6 +4,7 @@ import { timestampNow } from '@bufbuild/protobuf/wkt';
 import {
   ConversationSchema,
   DeleteConversationRequestSchema,
+  HistorySettingsSchema,
   type Conversation,
   type HistorySettings,
   type SearchResult,
@@ -115,6 +116,12 @@ export class ConversationsStore {
     }
   }
 
+  /** Notes that the server keeps no history for the caller (it refused a kept turn). */
+  markHistoryOff(): void {
+    this.history.set(create(HistorySettingsSchema, { enabled: false }));
+    this.all.set([]);
+  }
+
   /** Loads the next page. */
   async loadMore(): Promise<void> {
     const token = this.nextPageToken();
@@ -210,16 +217,6 @@ export class ConversationsStore {
     this.hidden.update((s) => new Set(s).add(id));
     this.results.update((list) => list.filter((r) => r.conversation?.id !== id));
     this.undoable.set(c);
-  }
-
-  /** Deletes a conversation at once, without an undo (a conversation another one replaced). */
-  async discard(id: string): Promise<void> {
-    this.all.update((list) => list.filter((c) => c.id !== id));
-    try {
-      await this.api.deleteConversation({ conversationId: id });
-    } catch {
-      // Left on the server; it shows again the next time the list is read.
-    }
   }
 
   /** Brings back a conversation whose deletion is still waiting. */
