@@ -180,7 +180,9 @@ export class ChatStore {
     } catch (err) {
       if (view !== this.view) return;
       const e = describeError(err);
-      if (ConnectError.from(err).code === Code.NotFound) {
+      // An id of no conversation of the caller's, or of no form an id has: nothing at this address.
+      const code = ConnectError.from(err).code;
+      if (code === Code.NotFound || code === Code.InvalidArgument) {
         this.loadState.set('not-found');
       } else {
         this.loadState.set('error');

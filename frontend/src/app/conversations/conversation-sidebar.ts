@@ -1,6 +1,7 @@
 import {
   ChangeDetectionStrategy,
   Component,
+  DestroyRef,
   ElementRef,
   computed,
   effect,
@@ -67,7 +68,10 @@ export class ConversationSidebar {
     void this.store.load();
     // The sections follow the calendar: recompute them every minute.
     const tick = setInterval(() => this.now.set(new Date()), 60_000);
-    effect((onCleanup) => onCleanup(() => clearInterval(tick)));
+    inject(DestroyRef).onDestroy(() => {
+      clearInterval(tick);
+      clearTimeout(this.debounce);
+    });
     effect(() => {
       const el = this.renameBox()?.nativeElement;
       if (el && untracked(this.renamingId)) {
@@ -139,6 +143,8 @@ export class ConversationSidebar {
   protected remove(c: Conversation): void {
     this.store.remove(c.id);
     if (c.id === this.activeId()) void this.router.navigate(['/chat']);
+    // The menu's trigger left with the conversation: keep the keyboard on the way back.
+    setTimeout(() => document.querySelector<HTMLElement>('[data-testid="undo-delete"]')?.focus());
   }
 
   protected onNewChat(): void {

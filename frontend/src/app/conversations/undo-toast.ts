@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { ChangeDetectionStrategy, Component, effect, inject } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
 import { Icon } from '../core/icon';
 import { ConversationsStore } from './conversations.store';
@@ -39,4 +39,21 @@ import { ConversationsStore } from './conversations.store';
 export class UndoToast {
   protected readonly store = inject(ConversationsStore);
   protected readonly untitled = $localize`:@@conversations.untitled:Untitled conversation`;
+
+  constructor() {
+    // When the offer goes away with the keyboard on it, the keyboard goes to the conversation
+    // search (or the message box) rather than to the start of the page.
+    let shown = false;
+    effect(() => {
+      const now = !!this.store.undoable();
+      const closed = shown && !now;
+      shown = now;
+      if (!closed) return;
+      setTimeout(() => {
+        const active = document.activeElement;
+        if (active && active !== document.body) return;
+        document.querySelector<HTMLElement>('#conversation-search, [data-testid="composer-input"]')?.focus();
+      });
+    });
+  }
 }
