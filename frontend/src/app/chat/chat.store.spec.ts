@@ -359,6 +359,19 @@ describe('ChatStore', () => {
     expect(store.conversationId()).toBe('');
   });
 
+  it('reads an address as nothing there when history is off for the person', async () => {
+    const { store, list } = setup({
+      conv: {
+        getConversation: () => {
+          throw new ConnectError('history is off', Code.FailedPrecondition);
+        },
+      },
+    });
+    await store.open('k1');
+    expect(store.loadState()).toBe('not-found');
+    expect(list.historyEnabled()).toBe(false);
+  });
+
   it('opening another conversation while one loads shows only the latest', async () => {
     let release!: () => void;
     const slow = new Promise<void>((r) => (release = r));

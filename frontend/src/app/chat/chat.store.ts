@@ -182,7 +182,9 @@ export class ChatStore {
       const e = describeError(err);
       // An id of no conversation of the caller's, or of no form an id has: nothing at this address.
       const code = ConnectError.from(err).code;
-      if (code === Code.NotFound || code === Code.InvalidArgument) {
+      // History off: nothing is kept for this person, so nothing is at any address.
+      if (code === Code.FailedPrecondition) this.list.markHistoryOff();
+      if (code === Code.NotFound || code === Code.InvalidArgument || code === Code.FailedPrecondition) {
         this.loadState.set('not-found');
       } else {
         this.loadState.set('error');
