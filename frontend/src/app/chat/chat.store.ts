@@ -152,6 +152,14 @@ export class ChatStore {
     this.loadError.set(null);
   }
 
+  /** Reads the open kept conversation again (an answer another tab was still writing). */
+  async reload(): Promise<void> {
+    const id = this.conversationId();
+    if (!id || this.streaming()) return;
+    this.conversationId.set('');
+    await this.open(id);
+  }
+
   /** Opens a kept conversation as it was stored: every message, stopped and failed answers included. */
   async open(id: string): Promise<void> {
     if (id === this.conversationId() && this.loadState() !== 'error') return;
