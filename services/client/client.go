@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
+	"github.com/portico-dev/portico/gen/go/portico/conversation/v1/conversationv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 )
@@ -63,6 +64,9 @@ type Client struct {
 	Inference inferencev1connect.InferenceServiceClient
 	// Admin calls AdminService.
 	Admin adminv1connect.AdminServiceClient
+	// Conversations calls ConversationService. Conversations are kept for people only: a
+	// machine client's calls answer PERMISSION_DENIED.
+	Conversations conversationv1connect.ConversationServiceClient
 
 	tokens   oauth2.TokenSource
 	protocol Protocol
@@ -114,6 +118,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	c.Identity = identityv1connect.NewIdentityServiceClient(cfg.HTTPClient, cfg.BaseURL, opts...)
 	c.Inference = inferencev1connect.NewInferenceServiceClient(cfg.HTTPClient, cfg.BaseURL, opts...)
 	c.Admin = adminv1connect.NewAdminServiceClient(cfg.HTTPClient, cfg.BaseURL, opts...)
+	c.Conversations = conversationv1connect.NewConversationServiceClient(cfg.HTTPClient, cfg.BaseURL, opts...)
 	return c, nil
 }
 

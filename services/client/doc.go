@@ -1,7 +1,8 @@
 // Package client lets internal Go programs call Portico's services as a machine client: it
 // obtains an access token with the OAuth 2.0 client-credentials grant from the issuer's token
 // endpoint (cached and refreshed before it expires by golang.org/x/oauth2), and returns
-// Connect clients of IdentityService, InferenceService and AdminService.
+// Connect clients of IdentityService, InferenceService, AdminService and
+// ConversationService.
 //
 // # Protocols
 //

@@ -2,6 +2,7 @@ package inference_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -215,4 +216,70 @@ func BenchmarkStreamForwarding(b *testing.B) {
 	b.ReportMetric(float64(p.p50.Microseconds()), "delta-p50-µs")
 	b.ReportMetric(float64(p.p99.Microseconds()), "delta-p99-µs")
 	b.ReportMetric(float64(len(lat))/float64(b.N), "deltas/op")
+}
+
+// BenchmarkConversationTurn measures what a kept conversation adds to the time to first
+// token: in the same run, alternately, a stateless ConverseStream carrying a 20-turn history
+// and the new turn, and the same turn sent with a conversation reference to a stored
+// conversation of 20 messages (the service loads the history and stores the user turn before
+// calling). Each kept turn answers from the 20th message, replacing the previous turn, so the
+// history stays at 20. It reports the p50 time to first token of each and their difference.
+func BenchmarkConversationTurn(b *testing.B) {
+	h := newHarness(b, options{
+		policyYAML:    quotaPolicy("userRequestsPerMinute: 1000000000, userTokensPerDay: 1000000000000, userTokensPerMonth: 10000000000000"),
+		aws:           localaws.Config{TokensPerSecond: 1000},
+		conversations: true,
+	})
+	c := h.client("alice")
+	ctx := context.Background()
+	// A stored conversation of 20 messages, and the same history in stateless form.
+	var history []*inferencev1.Message
+	first := ask(haiku, "turn 0: tell me about conversations")
+	first.Conversation = ref("", "")
+	res, err := c.Converse(ctx, first)
+	if err != nil {
+		b.Fatal(err)
+	}
+	conv, parent := res.GetConversation().GetConversationId(), res.GetConversation().GetAssistantMessageId()
+	history = append(history, first.GetMessages()[0], res.GetOutput())
+	for i := 1; i < 10; i++ {
+		next := ask(haiku, fmt.Sprintf("turn %d: and then?", i))
+		next.Conversation = ref(conv, parent)
+		r, err := c.Converse(ctx, next)
+		if err != nil {
+			b.Fatal(err)
+		}
+		parent = r.GetConversation().GetAssistantMessageId()
+		history = append(history, next.GetMessages()[0], r.GetOutput())
+	}
+	h.messagesOf("alice", conv, 20)
+	ttft := func(req *inferencev1.ConverseStreamRequest) time.Duration {
+		start := time.Now()
+		s, err := c.ConverseStream(ctx, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var first time.Duration
+		for s.Receive() {
+			if first == 0 && s.Msg().GetDelta() != nil {
+				first = time.Since(start)
+			}
+		}
+		if err := s.Err(); err != nil {
+			b.Fatal(err)
+		}
+		return first
+	}
+	turn := user(text("the new turn: summarise"))
+	stateless := &inferencev1.ConverseStreamRequest{ModelId: haiku, Messages: append(slices.Clone(history), turn)}
+	kept := &inferencev1.ConverseStreamRequest{ModelId: haiku, Messages: []*inferencev1.Message{turn}, Conversation: ref(conv, parent)}
+	var plain, withConv []time.Duration
+	for b.Loop() {
+		plain = append(plain, ttft(stateless))
+		withConv = append(withConv, ttft(kept))
+	}
+	p, k := percentiles(plain), percentiles(withConv)
+	b.ReportMetric(float64(p.p50.Microseconds()), "stateless-ttft-p50-µs")
+	b.ReportMetric(float64(k.p50.Microseconds()), "kept-ttft-p50-µs")
+	b.ReportMetric(float64((k.p50 - p.p50).Microseconds()), "added-p50-µs")
 }

@@ -22,28 +22,37 @@ import (
 // cannot fit.
 const MaxTextBytes = 1 << 20
 
-// Converse runs a conversation on a Bedrock model and returns the whole answer.
+// Converse runs a conversation on a Bedrock model and returns the whole answer. With a
+// conversation reference, the service supplies the history and stores the turn and its
+// answer (the answer is written before the response is returned).
 func (s *Service) Converse(ctx context.Context, msg *inferencev1.ConverseRequest) (*inferencev1.ConverseResponse, error) {
-	a, res, metrics, err := s.converse(ctx, msg, false, func(ctx context.Context, _ *admission, conv *bedrock.Conversation) (*bedrock.Result, error) {
+	a, res, metrics, t, wait, err := s.converse(ctx, msg, msg.GetConversation(), false, func(ctx context.Context, _ *admission, conv *bedrock.Conversation, _ *turn) (*bedrock.Result, error) {
 		return s.bedrock.ConverseChecked(ctx, conv)
 	})
+	wait()
 	if err != nil {
 		return nil, err
 	}
 	setResponseHeader(ctx, a.req.RequestID)
-	return &inferencev1.ConverseResponse{
+	out := &inferencev1.ConverseResponse{
 		RequestId: a.req.RequestID, Output: res.Output, StopReason: res.StopReason, Metrics: metrics,
 		GuardrailId: res.GuardrailID,
-	}, nil
+	}
+	if t != nil {
+		out.Conversation = t.proto()
+	}
+	return out, nil
 }
 
 // ConverseStream runs a conversation on a Bedrock model and streams the answer: MessageStart
-// with the request id, each delta as it arrives, MessageStop, then, once the usage is
-// settled, StreamMetadata. A client that goes away cancels the upstream call at once; what
-// was used until then is settled.
+// with the request id, for a request with a conversation reference the ConversationTurn
+// event, each delta as it arrives, MessageStop, then, once the usage is settled,
+// StreamMetadata. A client that goes away cancels the upstream call at once; what was used
+// until then is settled, and a kept conversation stores the partial answer as stopped. The
+// answer is written while the final events are sent; the handler returns once it is written.
 func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseStreamRequest, stream *connect.ServerStream[inferencev1.ConverseStreamResponse]) error {
 	var fw *forwarder[inferencev1.ConverseStreamResponse]
-	_, _, metrics, err := s.converse(ctx, bedrock.StreamConversation(sm), true, func(ctx context.Context, a *admission, conv *bedrock.Conversation) (*bedrock.Result, error) {
+	_, _, metrics, _, wait, err := s.converse(ctx, bedrock.StreamConversation(sm), sm.GetConversation(), true, func(ctx context.Context, a *admission, conv *bedrock.Conversation, t *turn) (*bedrock.Result, error) {
 		start := &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Start{Start: &inferencev1.MessageStart{
 			RequestId: a.req.RequestID, Role: inferencev1.Role_ROLE_ASSISTANT, ModelId: a.model.ID,
 		}}}
@@ -54,9 +63,13 @@ func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseSt
 			}
 			return st != nil
 		})
+		if t != nil {
+			fw.afterStart = &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Conversation{Conversation: t.proto()}}
+		}
 		res, err := s.bedrock.ConverseStreamChecked(ctx, conv, fw.send)
 		return res, fw.callError(err)
 	})
+	defer wait()
 	if err != nil {
 		return err
 	}
@@ -66,26 +79,44 @@ func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseSt
 }
 
 // converse runs a conversation as a metered call: msg is checked once (converseCall), its
-// worst case reserved, and call runs the checked conversation.
-func (s *Service) converse(ctx context.Context, msg *inferencev1.ConverseRequest, stream bool,
-	call func(context.Context, *admission, *bedrock.Conversation) (*bedrock.Result, error),
-) (*admission, *bedrock.Result, *typev1.InvocationMetrics, error) {
-	var res *bedrock.Result
-	a, metrics, err := s.metered(ctx, msg.GetModelId(), catalog.ProviderBedrock, func(a *admission) (providerCall, error) {
-		conv, err := s.converseCall(a, msg, stream)
+// worst case reserved, and call runs the checked conversation. With a conversation reference
+// (ref), the history is loaded and assembled first (prepareTurn), the user turn stored before
+// call runs and the answer after; wait waits for the answer's write.
+func (s *Service) converse(ctx context.Context, msg *inferencev1.ConverseRequest, ref *inferencev1.ConversationRef, stream bool,
+	call func(context.Context, *admission, *bedrock.Conversation, *turn) (*bedrock.Result, error),
+) (a *admission, res *bedrock.Result, metrics *typev1.InvocationMetrics, t *turn, wait func(), err error) {
+	a, metrics, err = s.metered(ctx, msg.GetModelId(), catalog.ProviderBedrock, func(a *admission) (providerCall, error) {
+		send := msg
+		if ref != nil {
+			var err error
+			if t, err = s.prepareTurn(ctx, a, msg, ref); err != nil {
+				return providerCall{}, err
+			}
+			send = t.request
+		}
+		conv, err := s.converseCall(a, send, stream)
 		if err != nil {
 			return providerCall{}, err
 		}
 		return providerCall{
-			tokens: metering.EstimateConverse(msg.GetSystemPrompt(), msg.GetMessages()) + conv.MaxTokens(),
+			tokens: metering.EstimateConverse(send.GetSystemPrompt(), send.GetMessages()) + conv.MaxTokens(),
 			run: func(ctx context.Context) (metering.Usage, error) {
+				if t != nil {
+					if err := s.storeUser(ctx, t); err != nil {
+						return metering.Usage{}, err
+					}
+				}
 				var err error
-				res, err = call(ctx, a, conv)
+				res, err = call(ctx, a, conv, t)
 				return bedrockUsage(res), err
 			},
 		}, nil
 	})
-	return a, res, metrics, err
+	wait = func() {}
+	if t != nil {
+		wait = s.storeAnswer(ctx, t, res, metrics, err)
+	}
+	return a, res, metrics, t, wait, withTurn(err, t)
 }
 
 // converseCall checks a conversation for the admitted model, once: streaming on a model that

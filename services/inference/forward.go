@@ -16,6 +16,8 @@ type forwarder[T any] struct {
 	start *T
 	// isStart reports whether ev is a start event, setting its request id to rid.
 	isStart func(ev *T, rid string) bool
+	// afterStart, when set, is sent right after the start event.
+	afterStart *T
 
 	started, gone bool
 }
@@ -33,16 +35,26 @@ func (f *forwarder[T]) send(ev *T) error {
 		if f.started {
 			return nil
 		}
-		f.started = true
-		return f.forward(ev)
+		return f.sendStart(ev)
 	}
 	if !f.started { // the start event always comes first, even if the provider skipped it
-		f.started = true
-		if err := f.forward(f.start); err != nil {
+		if err := f.sendStart(f.start); err != nil {
 			return err
 		}
 	}
 	return f.forward(ev)
+}
+
+// sendStart sends the start event, then afterStart when set.
+func (f *forwarder[T]) sendStart(start *T) error {
+	f.started = true
+	if err := f.forward(start); err != nil {
+		return err
+	}
+	if f.afterStart != nil {
+		return f.forward(f.afterStart)
+	}
+	return nil
 }
 
 // forward sends one event to the client, noting when the client could not be reached (it
@@ -66,7 +78,7 @@ func (f *forwarder[T]) callError(err error) error {
 // finish ends a successful stream: the start event if none was sent, then metadata.
 func (f *forwarder[T]) finish(metadata *T) error {
 	if !f.started {
-		if err := f.stream.Send(f.start); err != nil {
+		if err := f.sendStart(f.start); err != nil {
 			return err
 		}
 	}

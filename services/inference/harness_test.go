@@ -17,12 +17,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/portico-dev/portico/gen/go/portico/conversation/v1/conversationv1connect"
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/bedrock"
 	"github.com/portico-dev/portico/services/catalog"
+	"github.com/portico-dev/portico/services/conversation"
+	convsqlite "github.com/portico-dev/portico/services/conversation/sqlitestore"
 	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 	"github.com/portico-dev/portico/services/dev/localaws"
 	"github.com/portico-dev/portico/services/inference"
@@ -101,6 +104,11 @@ type options struct {
 	wrapBedrock func(inference.BedrockProvider) inference.BedrockProvider
 	// openStore opens the store; nil opens SQLite in t.TempDir().
 	openStore func(t testing.TB, opts store.Options) store.Store
+	// conversations keeps conversations (SQLite in t.TempDir(), attachments in memory) and
+	// mounts the ConversationService too.
+	conversations bool
+	// convLimits are the conversation limits (with conversations).
+	convLimits conversation.Limits
 }
 
 type harness struct {
@@ -114,6 +122,8 @@ type harness struct {
 	policy  *policy.Policy
 	svc     *inference.Service
 	logs    *syncBuffer
+	conv    conversation.Store // with options.conversations
+	atts    *memAttachments    // with options.conversations
 }
 
 type syncBuffer struct {
@@ -177,7 +187,15 @@ func newHarness(t testing.TB, o options) *harness {
 	if trusted == nil {
 		trusted = []string{"portico-web"}
 	}
-	h.svc = inference.NewService(inference.Config{
+	if o.conversations {
+		cs, err := convsqlite.Open(context.Background(), filepath.Join(t.TempDir(), "conversations.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cs.Close() })
+		h.conv, h.atts = cs, newMemAttachments()
+	}
+	cfg := inference.Config{
 		Catalog: h.catalog, Policy: h.policy, Store: st,
 		Bedrock:   br,
 		SageMaker: sagemaker.New(h.awsCfg, awsrt.WithMaxBackoff(time.Millisecond), awsrt.WithMaxAttempts(2)),
@@ -186,13 +204,23 @@ func newHarness(t testing.TB, o options) *harness {
 		Now:       o.now,
 
 		TrustedClientIDs: trusted,
-	})
+	}
+	if h.conv != nil {
+		cfg.Conversations, cfg.Attachments, cfg.ConversationLimits = h.conv, h.atts, o.convLimits
+	}
+	h.svc = inference.NewService(cfg)
 	verifier := token.NewVerifier(idp(t).Issuer(), token.Cognito{ClientIDs: []string{"portico-web", "portico-machine"}})
 	mux := http.NewServeMux()
 	// The options of services/server that matter here: its read limit, and small messages
 	// left uncompressed (gzip on a 200-byte answer cost ~45µs of the benchmarks' CPU).
 	serverOpts := []connect.HandlerOption{connect.WithReadMaxBytes(4 << 20), connect.WithCompressMinBytes(1024)}
 	mux.Handle(inferencev1connect.NewInferenceServiceHandler(h.svc, append(serverOpts, inference.HandlerOptions()...)...))
+	if h.conv != nil {
+		pol := h.policy
+		mux.Handle(conversationv1connect.NewConversationServiceHandler(conversation.NewService(conversation.Config{
+			Store: h.conv, Attachments: h.atts, Policy: func() *policy.Policy { return pol }, Logger: logger,
+		}), serverOpts...))
+	}
 	srv := httptest.NewServer(authn.New(verifier, logger)(mux))
 	t.Cleanup(srv.Close)
 	h.url = srv.URL

@@ -8,9 +8,11 @@ import (
 
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
+	"github.com/portico-dev/portico/services/attachment"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/bedrock"
 	"github.com/portico-dev/portico/services/catalog"
+	"github.com/portico-dev/portico/services/conversation"
 	"github.com/portico-dev/portico/services/metering"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/store"
@@ -45,6 +47,15 @@ type Config struct {
 	TrustedClientIDs []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Conversations keeps server-side conversations (requests with a conversation
+	// reference); nil refuses such requests with FAILED_PRECONDITION.
+	Conversations conversation.Store
+	// Attachments keeps the images of kept conversations; nil refuses images in them.
+	Attachments attachment.Store
+	// ConversationLimits bound what one person keeps; zero fields mean no limit.
+	ConversationLimits conversation.Limits
+	// RetentionDays is how long a conversation is kept after its latest message; 0 keeps it.
+	RetentionDays int
 }
 
 // Service is the InferenceService handler. It is safe for concurrent use.
@@ -58,6 +69,11 @@ type Service struct {
 	log       *slog.Logger
 	trusted   []string
 	now       func() time.Time
+
+	conversations conversation.Store
+	attachments   attachment.Store
+	convLimits    conversation.Limits
+	retentionDays int
 }
 
 var _ inferencev1connect.InferenceServiceHandler = (*Service)(nil)
@@ -68,6 +84,8 @@ func NewService(cfg Config) *Service {
 	s := &Service{
 		catalog: cfg.Catalog, policy: cfg.Policy, store: cfg.Store, bedrock: cfg.Bedrock, sagemaker: cfg.SageMaker,
 		log: cfg.Logger, trusted: slices.Clone(cfg.TrustedClientIDs), now: cfg.Now,
+		conversations: cfg.Conversations, attachments: cfg.Attachments, convLimits: cfg.ConversationLimits,
+		retentionDays: cfg.RetentionDays,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -20,6 +20,12 @@
 // policy does not name grants nothing: unknown groups are denied by default. Members of a
 // usageAdmins group (default: Administrators) may read everyone's usage.
 //
+// # Conversation history
+//
+// A group may say `history: false`: its members' conversations are then never kept on the
+// server (HistoryEnabled). A person in any such group has history off, whatever their other
+// groups say: privacy wins. Machine clients never have history.
+//
 // # Several groups
 //
 // When more than one of a caller's groups grants a model, the caller's per-user limits for

@@ -13,6 +13,22 @@ type Entitlements struct {
 
 	grants          []*grant // the caller's matching groups or scopes, in file order
 	modelGuardrails map[string]Guardrail
+	person          bool
+}
+
+// HistoryEnabled reports whether the caller's conversations may be kept on the server: for a
+// person, unless any of its groups says `history: false` (privacy wins); never for a machine
+// client.
+func (e Entitlements) HistoryEnabled() bool {
+	if !e.person {
+		return false
+	}
+	for _, g := range e.grants {
+		if g.noHistory {
+			return false
+		}
+	}
+	return true
 }
 
 // Known reports whether at least one of the caller's groups (or, for a machine client,

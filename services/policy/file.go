@@ -35,6 +35,8 @@ type groupDoc struct {
 	Endpoints []string      `yaml:"endpoints"`
 	Guardrail *guardrailDoc `yaml:"guardrail"`
 	Quotas    *quotasDoc    `yaml:"quotas"`
+	// History false turns server-kept conversations off for the group's members.
+	History *bool `yaml:"history"`
 }
 
 func (g groupDoc) fields() grantFields {

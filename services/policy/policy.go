@@ -41,6 +41,7 @@ type grant struct {
 	guardrail           *Guardrail
 	user                userLimits
 	groupTokensPerMonth int64
+	noHistory           bool // history: false
 }
 
 func (g *grant) allows(resource string) bool { return g.models[resource] || g.endpoints[resource] }
@@ -92,6 +93,7 @@ func (p *Policy) Entitlements(pr *principal.Principal) Entitlements {
 	e.modelGuardrails = p.modelGuardrails
 	switch pr.Kind {
 	case principal.KindPerson:
+		e.person = true
 		for _, g := range p.groupOrder {
 			if pr.InGroup(g.name) {
 				e.grants = append(e.grants, g)

@@ -257,7 +257,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(p.GroupNames(), []string{"MLUsers", "Administrators"}) || len(p.ScopeNames()) != 2 {
+	if !slices.Equal(p.GroupNames(), []string{"MLUsers", "Administrators", "Contractors"}) || len(p.ScopeNames()) != 2 {
 		t.Errorf("groups %v scopes %v", p.GroupNames(), p.ScopeNames())
 	}
 	if _, err := policy.Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
@@ -290,5 +290,43 @@ func TestGroupIDs(t *testing.T) {
 	got["x"] = "y" // a copy: the policy is immutable
 	if _, ok := p.GroupIDs()["x"]; ok {
 		t.Fatal("GroupIDs returned the policy's own map")
+	}
+}
+
+func TestHistoryEnabled(t *testing.T) {
+	t.Parallel()
+	p, err := policy.Parse([]byte(`version: 1
+groups:
+  - name: MLUsers
+    models: [m1]
+  - name: Contractors
+    models: [m1]
+    history: false
+  - name: Open
+    history: true
+scopes:
+  - scope: portico/inference
+    models: [m1]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		p    *principal.Principal
+		want bool
+	}{
+		{"MLUsers", &principal.Principal{Kind: principal.KindPerson, Groups: []string{"MLUsers"}}, true},
+		{"Contractors", &principal.Principal{Kind: principal.KindPerson, Groups: []string{"Contractors"}}, false},
+		{"both: privacy wins", &principal.Principal{Kind: principal.KindPerson, Groups: []string{"Contractors", "MLUsers", "Open"}}, false},
+		{"no policy group", &principal.Principal{Kind: principal.KindPerson}, true},
+		{"machine", &principal.Principal{Kind: principal.KindMachine, Scopes: []string{"portico/inference"}}, false},
+	} {
+		if got := p.Entitlements(tt.p).HistoryEnabled(); got != tt.want {
+			t.Errorf("%s: HistoryEnabled = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if _, err := policy.Parse([]byte("version: 1\nscopes:\n  - scope: s\n    history: false\n")); err == nil {
+		t.Error("history on a scope was accepted")
 	}
 }

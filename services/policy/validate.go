@@ -40,6 +40,7 @@ func (v *validator) compile(doc *document) *Policy {
 			continue
 		}
 		gr := v.grant(path, g.Name, true, g.fields())
+		gr.noHistory = g.History != nil && !*g.History
 		p.groups[g.Name] = gr
 		p.groupOrder = append(p.groupOrder, gr)
 	}

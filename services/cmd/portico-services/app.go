@@ -11,12 +11,14 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
+	"github.com/portico-dev/portico/gen/go/portico/conversation/v1/conversationv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	"github.com/portico-dev/portico/services/admin"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/bedrock"
 	"github.com/portico-dev/portico/services/catalog"
+	"github.com/portico-dev/portico/services/conversation"
 	"github.com/portico-dev/portico/services/identity"
 	"github.com/portico-dev/portico/services/inference"
 	"github.com/portico-dev/portico/services/metering"
@@ -31,20 +33,30 @@ import (
 
 // app is the assembled process.
 type app struct {
-	server    *server.Server
-	providers *telemetry.Providers
-	store     store.Store // nil unless inference or admin is mounted
+	server        *server.Server
+	providers     *telemetry.Providers
+	store         store.Store        // nil unless inference or admin is mounted
+	conversations conversation.Store // nil unless inference is mounted
+	stopSweep     context.CancelFunc // stops the conversation sweeper, when one runs
 }
 
-// close releases the store; telemetry is shut down by run.
+// close releases the stores; telemetry is shut down by run.
 func (a *app) close() error {
-	if a.store == nil {
-		return nil
+	var errs []error
+	if a.stopSweep != nil {
+		a.stopSweep()
 	}
-	if err := a.store.Close(); err != nil {
-		return fmt.Errorf("store: %w", err)
+	if a.conversations != nil {
+		if err := a.conversations.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("conversation store: %w", err))
+		}
 	}
-	return nil
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // build assembles the server from the configuration: catalog and policy (validated against
@@ -127,11 +139,16 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 				log.LogAttrs(ctx, slog.LevelWarn, "catalog: models that cannot run from this region keep their own ids",
 					slog.String("region", awsc.Region), slog.String("error", err.Error()))
 			}
+			if err := a.mountConversations(ctx, cfg, pol, loadAWS, log); err != nil {
+				return nil, errors.Join(err, a.close())
+			}
 			svc := inference.NewService(inference.Config{
 				Catalog: regional, Policy: pol, Store: a.store,
 				Bedrock: bedrock.New(awsc), SageMaker: sagemaker.New(awsc),
 				Recorder: recorder, Logger: log,
 				TrustedClientIDs: cfg.bffClientIDs,
+				Conversations:    a.conversations, ConversationLimits: cfg.conversations.limits,
+				RetentionDays: cfg.conversations.retentionDays,
 			})
 			srv.Mount(inferencev1connect.NewInferenceServiceHandler(svc, append(srv.HandlerOptions(), inference.HandlerOptions()...)...))
 		case serviceAdmin:
@@ -140,4 +157,30 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		}
 	}
 	return a, nil
+}
+
+// mountConversations opens the conversation store and mounts the ConversationService, and
+// with retention on a store without time-to-live (SQLite), starts its sweeper. Attachments
+// are not wired yet: kept conversations refuse images (FAILED_PRECONDITION) until the
+// attachment store is (PORTICO_ATTACHMENT_STORE).
+func (a *app) mountConversations(ctx context.Context, cfg *config, pol *policy.Policy, loadAWS func(context.Context) (aws.Config, error), log *slog.Logger) error {
+	cc := cfg.conversations
+	if cc.store == "" {
+		return errNoConversationStore
+	}
+	cs, err := openConversations(ctx, cc.store, loadAWS)
+	if err != nil {
+		return err
+	}
+	a.conversations = cs
+	if sw, ok := cs.(conversation.Sweeper); ok && cc.retentionDays > 0 {
+		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		a.stopSweep = cancel
+		go conversation.Sweep(sctx, sw, nil, conversation.SweepInterval, log)
+	}
+	svc := conversation.NewService(conversation.Config{
+		Store: cs, Policy: func() *policy.Policy { return pol }, RetentionDays: cc.retentionDays, Logger: log,
+	})
+	a.server.Mount(conversationv1connect.NewConversationServiceHandler(svc, a.server.HandlerOptions()...))
+	return nil
 }

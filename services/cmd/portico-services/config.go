@@ -88,6 +88,8 @@ type config struct {
 	lambdaFunction string
 	// export says where OpenTelemetry data goes.
 	export telemetry.Export
+	// conversations configures the conversation store (with inference mounted).
+	conversations conversationConfig
 }
 
 // needsStore reports whether a mounted service keeps data.
@@ -170,6 +172,11 @@ func fromEnv(getenv func(string) string) (*config, error) {
 				errs = append(errs, err)
 			}
 		}
+	}
+	if slices.Contains(c.services, serviceInference) {
+		var cerrs []error
+		c.conversations, cerrs = readConversations(get, devDefault)
+		errs = append(errs, cerrs...)
 	}
 	if err := need.Err(); err != nil {
 		errs = append([]error{err}, errs...)

@@ -22,6 +22,8 @@ func prodEnv() map[string]string {
 		EnvBFFClientIDs: "web123",
 		EnvPolicyFile:   "/var/task/policy.yaml",
 		EnvStore:        "dynamodb:portico-ledger",
+
+		EnvConversationStore: "dynamodb:portico-conversations",
 	}
 }
 
@@ -33,7 +35,7 @@ func getenvOf(env map[string]string) func(string) string {
 // setting with a dev default must be explicit, and the one error names each one missing.
 func TestProductionRefusesDevDefaults(t *testing.T) {
 	t.Parallel()
-	required := []string{EnvIssuer, EnvClientIDs, EnvPolicyFile, EnvStore}
+	required := []string{EnvIssuer, EnvClientIDs, EnvPolicyFile, EnvStore, EnvConversationStore}
 	tests := []struct {
 		name    string
 		env     map[string]string

@@ -16,10 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	conversationv1 "github.com/portico-dev/portico/gen/go/portico/conversation/v1"
+	"github.com/portico-dev/portico/gen/go/portico/conversation/v1/conversationv1connect"
 	identityv1 "github.com/portico-dev/portico/gen/go/portico/identity/v1"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
+	convdynamo "github.com/portico-dev/portico/services/conversation/dynamostore"
 	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 	"github.com/portico-dev/portico/services/dev/localaws"
 	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
@@ -71,6 +74,10 @@ func TestLambdaBuild(t *testing.T) {
 	if err := dynamostore.EnsureTable(ctx, ddb.Client, table); err != nil {
 		t.Fatal(err)
 	}
+	convTable := ddb.Table("portico-conversations")
+	if err := convdynamo.EnsureTable(ctx, ddb.Client, convTable); err != nil {
+		t.Fatal(err)
+	}
 	idp := devidptest.Start(t)
 	local := httptest.NewServer(localaws.New(localaws.Config{TokensPerSecond: 1000}))
 	t.Cleanup(local.Close)
@@ -87,6 +94,7 @@ func TestLambdaBuild(t *testing.T) {
 		"PORTICO_CLIENT_IDS=portico-web,portico-machine",
 		"PORTICO_POLICY_FILE=" + policyFile,
 		"PORTICO_STORE=dynamodb:" + table,
+		"PORTICO_CONVERSATION_STORE=dynamodb:" + convTable,
 		"AWS_ENDPOINT_URL_DYNAMODB=" + ddb.URL,
 		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + local.URL,
 		"AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=" + local.URL,
@@ -129,6 +137,18 @@ func TestLambdaBuild(t *testing.T) {
 		}
 		if usage.GetToday().GetRequests() != 1 {
 			t.Errorf("GetUsage today = %v, want the one conversation", usage.GetToday())
+		}
+		// A kept conversation is stored in the conversation table.
+		kept, err := inference.Converse(withBearer(ctx, alice), &inferencev1.ConverseRequest{ModelId: haiku, Messages: []*inferencev1.Message{{
+			Role:    inferencev1.Role_ROLE_USER,
+			Content: []*inferencev1.ContentBlock{{Block: &inferencev1.ContentBlock_Text{Text: "Tell me about geese"}}},
+		}}, Conversation: &inferencev1.ConversationRef{}})
+		if err != nil {
+			t.Fatalf("Converse with a conversation: %v\n%s", err, p.log())
+		}
+		list, err := conversationv1connect.NewConversationServiceClient(client, base).ListConversations(withBearer(ctx, alice), &conversationv1.ListConversationsRequest{})
+		if err != nil || len(list.GetConversations()) != 1 || list.GetConversations()[0].GetId() != kept.GetConversation().GetConversationId() {
+			t.Fatalf("ListConversations: %v, %v", list, err)
 		}
 		// The conversation's records are in the DynamoDB table, not anywhere else.
 		items, err := ddb.Client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table), Select: "COUNT"})

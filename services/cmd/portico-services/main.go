@@ -1,5 +1,6 @@
 // Command portico-services serves Portico's RPC services — IdentityService,
-// InferenceService and AdminService — over Connect, gRPC and gRPC-Web.
+// InferenceService (with ConversationService, mounted with it) and AdminService — over
+// Connect, gRPC and gRPC-Web.
 //
 // One binary hosts all of them. PORTICO_SERVICE (all, identity, inference, admin, or a
 // comma-separated list; default all) selects which are mounted, so each Lambda function runs
@@ -26,13 +27,18 @@
 //	PORTICO_CATALOG_FILE   model catalog (default: the embedded catalog)
 //	PORTICO_STORE          sqlite:<path> or dynamodb:<table> (dev default sqlite:.data/portico.db;
 //	                       opened only when inference or admin is mounted)
+//	PORTICO_CONVERSATION_STORE  sqlite:<path> or dynamodb:<table> (dev default
+//	                       sqlite:.data/conversations.db; opened when inference is mounted)
+//	PORTICO_CONVERSATION_RETENTION_DAYS, PORTICO_CONVERSATIONS_PER_USER,
+//	PORTICO_MESSAGES_PER_CONVERSATION, PORTICO_CONVERSATION_MAX_BYTES  retention and limits
 //	AWS_REGION, AWS_ENDPOINT_URL, …  the AWS SDK's own settings (Bedrock, SageMaker, DynamoDB)
 //	PORTICO_LOG_FORMAT     text or json (default text; json on Lambda)
 //	OTEL_EXPORTER_OTLP_ENDPOINT, …  OpenTelemetry export over OTLP/HTTP (default: off)
 //
 // In production (PORTICO_ENV=production, or on Lambda) no dev default is used: the process
 // refuses to start, with one error naming every missing variable, unless PORTICO_ISSUER,
-// PORTICO_CLIENT_IDS, PORTICO_POLICY_FILE and (with inference or admin) PORTICO_STORE are set.
+// PORTICO_CLIENT_IDS, PORTICO_POLICY_FILE, (with inference or admin) PORTICO_STORE and (with
+// inference) PORTICO_CONVERSATION_STORE are set.
 //
 // Reflection and health answer without a token, so this works against a running server:
 //

@@ -73,6 +73,7 @@ func baseEnv(dir string) []string {
 	return []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"PORTICO_STORE=sqlite:" + filepath.Join(dir, "portico.db"),
+		"PORTICO_CONVERSATION_STORE=sqlite:" + filepath.Join(dir, "conversations.db"),
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=portico-dev", "AWS_SECRET_ACCESS_KEY=portico-dev-secret",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=http://127.0.0.1:1",
 	}
@@ -303,16 +304,18 @@ func TestServiceSelection(t *testing.T) {
 		identity  = "portico.identity.v1.IdentityService"
 		inference = "portico.inference.v1.InferenceService"
 		admin     = "portico.admin.v1.AdminService"
+		// conversation is mounted with inference.
+		conversation = "portico.conversation.v1.ConversationService"
 	)
 	tests := []struct {
 		name    string
 		service string
 		want    []string // the Portico services reflection lists; nil: refuses to start
 	}{
-		{"default is all", "", []string{admin, identity, inference}},
-		{"all", "all", []string{admin, identity, inference}},
+		{"default is all", "", []string{admin, conversation, identity, inference}},
+		{"all", "all", []string{admin, conversation, identity, inference}},
 		{"identity", "identity", []string{identity}},
-		{"inference and admin", "inference, admin", []string{admin, inference}},
+		{"inference and admin", "inference, admin", []string{admin, conversation, inference}},
 		{"unknown", "billing", nil},
 		{"empty list", ",", nil},
 	}

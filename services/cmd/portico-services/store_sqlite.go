@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/portico-dev/portico/services/conversation"
+	convsqlite "github.com/portico-dev/portico/services/conversation/sqlitestore"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/store/sqlitestore"
 )
@@ -22,6 +24,19 @@ func openSQLite(ctx context.Context, path string, opts store.Options) (store.Sto
 	s, err := sqlitestore.Open(ctx, path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: %w", err)
+	}
+	return s, nil
+}
+
+// openConversationSQLite opens the SQLite conversation store at path, creating its
+// directory.
+func openConversationSQLite(ctx context.Context, path string) (conversation.Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("conversation store directory: %w", err)
+	}
+	s, err := convsqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite conversation store: %w", err)
 	}
 	return s, nil
 }

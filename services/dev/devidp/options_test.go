@@ -10,8 +10,8 @@ import (
 func TestDefaultUsers(t *testing.T) {
 	t.Parallel()
 	users := devidp.DefaultUsers()
-	if len(users) != 3 {
-		t.Fatalf("%d default users, want 3", len(users))
+	if len(users) != 4 {
+		t.Fatalf("%d default users, want 4", len(users))
 	}
 	seen := map[string]bool{}
 	for _, u := range users {

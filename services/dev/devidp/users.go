@@ -47,7 +47,7 @@ var defaultUsersYAML []byte
 // subjectNamespace derives stable subjects (UUIDv5) from usernames.
 var subjectNamespace = uuid.MustParse("8f3c1c52-7d0e-4b8e-9a57-52f1d0b7b6a1")
 
-// DefaultUsers returns the embedded dev users alice, dana and bob (password "portico-dev").
+// DefaultUsers returns the embedded dev users alice, dana, bob and carol (password "portico-dev").
 func DefaultUsers() []User {
 	users, err := ParseUsers(defaultUsersYAML)
 	if err != nil {

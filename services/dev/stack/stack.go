@@ -45,8 +45,8 @@ func DevAddrs() Addrs {
 type Config struct {
 	// Addrs are where the pieces listen.
 	Addrs Addrs
-	// DataDir holds the dev IdP's data (DataDir/idp) and the services' SQLite store
-	// (DataDir/portico.db, StorePath).
+	// DataDir holds the dev IdP's data (DataDir/idp) and the services' SQLite stores
+	// (DataDir/portico.db, StorePath; DataDir/conversations.db, ConversationStorePath).
 	DataDir string
 	// SPADir is the directory the BFF serves the web app from.
 	SPADir string
@@ -86,6 +86,9 @@ func (p Piece) HealthURL() string { return p.URL() + HealthPath }
 // StorePath is the services' SQLite store.
 func (c Config) StorePath() string { return filepath.Join(c.DataDir, "portico.db") }
 
+// ConversationStorePath is the services' SQLite conversation store.
+func (c Config) ConversationStorePath() string { return filepath.Join(c.DataDir, "conversations.db") }
+
 // Pieces returns the four pieces in start order: the dev IdP, the local AWS endpoint, the
 // services and the BFF, each needing only those before it.
 func (c Config) Pieces() []Piece {
@@ -107,6 +110,8 @@ func (c Config) Pieces() []Piece {
 			"PORTICO_CLIENT_IDS":     devidp.WebClientID + "," + devidp.MachineClientID,
 			"PORTICO_BFF_CLIENT_IDS": devidp.WebClientID,
 			"PORTICO_STORE":          "sqlite:" + c.StorePath(),
+
+			"PORTICO_CONVERSATION_STORE": "sqlite:" + c.ConversationStorePath(),
 		}},
 		{Name: BFF, Pkg: "bff/cmd/portico-bff", Addr: c.Addrs.BFF, Env: map[string]string{
 			"PORTICO_BFF_ADDR":           c.Addrs.BFF,

@@ -1,0 +1,48 @@
+// Package dynamostore is the conversation.Store on one DynamoDB table, the conversation
+// table (PORTICO_CONVERSATION_STORE=dynamodb:<table>), apart from the quota store's table.
+//
+// # Table
+//
+// Key schema: partition key "pk" (S), sort key "sk" (S); no index. On-demand billing;
+// time-to-live on the attribute "expiresAt" (epoch seconds). CreateTableInput returns the
+// definition (the CDK app creates the table in AWS; EnsureTable creates it for tests and
+// development).
+//
+// Every item of a person is under one partition, pk = "u#" + owner (the token subject), so
+// that every read names the owner's partition and nothing else:
+//
+//	sk = "n"                         the owner's count of conversations ("conversations", N)
+//	sk = "c#" + conversation id      a conversation's summary: title, pinned, created and
+//	                                 updated (Unix nanoseconds), model, count, bytes, a
+//	                                 version "v" for optimistic concurrency, expiresAt
+//	sk = "m#" + conversation id + "#" + message id
+//	                                 a message: "b" its encoded body (protobuf), "bytes", "t"
+//	                                 its lower-cased text for search (at most SearchTextBytes),
+//	                                 expiresAt
+//
+// Messages form a chain by their parent ids; Get returns the chain that ends at the
+// conversation's newest message, so a message a reply replaced is never shown even while its
+// deletion is pending.
+//
+// # Reads and their bounds
+//
+// List reads the owner's summaries (one Query on "c#"; a few hundred bytes each, at most
+// PORTICO_CONVERSATIONS_PER_USER of them, so a bounded number of pages), sorts them in memory
+// and pages by position. Get reads one summary and one conversation's messages.
+//
+// Search reads only the owner's partition: the summaries (titles) and the owner's messages,
+// newest conversations first (conversation ids begin with their creation time), with a
+// filter on the lower-cased text that DynamoDB applies before returning items. It reads at
+// most SearchReadPages pages (1 MB each, so at most 4 MB of the owner's messages per search);
+// older messages beyond that bound are not searched. Matches are then checked word by word
+// (each term a word prefix) and ranked by the number of matching words.
+//
+// # Retention
+//
+// With a retention period R, every write sets the summary's expiresAt to now + R. Messages
+// are written with expiresAt = now + 1.5 R and refreshed (to now + 1.5 R) by a later turn
+// once less than R is left, so a message never expires before its conversation and outlives
+// it by at most R/2, unseen (reads ignore messages whose summary is gone). Reads treat a
+// summary past its expiresAt as gone (DynamoDB deletes expired items within days, not at
+// once).
+package dynamostore
