@@ -260,8 +260,13 @@ test.describe('conversations kept on the server', () => {
       await page.getByTestId('composer-input').press('Enter');
       const answer = answers(page).last();
       await expect(answer.getByTestId('message-content')).toBeVisible({ timeout: 30_000 });
-      await page.getByTestId('stop-button').click();
-      await expect(answer).toHaveAttribute('data-status', 'stopped');
+      // Escape in the message box stops the answer (the Stop button does too).
+      await page.getByTestId('composer-input').press('Escape');
+      await expect(answer).not.toHaveAttribute('data-status', 'streaming');
+      if ((await answer.getAttribute('data-status')) !== 'stopped') {
+        test.info().annotations.push({ type: 'stop-attempt', description: `attempt ${attempt}: the answer ended before the stop` });
+        continue;
+      }
       id = await openId(page);
       shown = await visibleText(answer.getByTestId('message-content'));
       // The server stores the answer once the stream has ended.

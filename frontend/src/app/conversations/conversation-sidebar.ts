@@ -21,7 +21,7 @@ import { Icon } from '../core/icon';
 import { ErrorBanner } from '../errors/error-banner';
 import { ConversationsStore } from './conversations.store';
 import { groupConversations } from './grouping';
-import { snippetParts } from './snippet';
+import { readableParts, snippetParts } from './snippet';
 
 /** How long typing pauses before the search runs. */
 const SEARCH_DEBOUNCE_MS = 250;
@@ -62,7 +62,7 @@ export class ConversationSidebar {
   private readonly renameBox = viewChild<ElementRef<HTMLInputElement>>('renameBox');
   private debounce?: ReturnType<typeof setTimeout>;
 
-  protected readonly snippetParts = snippetParts;
+  protected readonly snippetParts = (s: Parameters<typeof snippetParts>[0]) => readableParts(snippetParts(s));
 
   constructor() {
     void this.store.load();

@@ -1,4 +1,4 @@
-import { snippetParts } from './snippet';
+import { readableParts, snippetParts } from './snippet';
 
 const hl = (start: number, end: number) => ({ start, end }) as never;
 
@@ -54,5 +54,18 @@ describe('snippetParts', () => {
   it('is empty for no snippet', () => {
     expect(snippetParts(undefined)).toEqual([]);
     expect(snippetParts({ text: '', highlights: [hl(0, 1)] })).toEqual([]);
+  });
+});
+
+describe('readableParts', () => {
+  it('drops Markdown marks around a match and keeps the match as marked', () => {
+    const text = '- **Seed:** `77d47f76ff3ec73d`\n## Next';
+    const start = text.indexOf('77d4');
+    const parts = readableParts(snippetParts({ text, highlights: [hl(start, start + 16)] }));
+    expect(parts).toEqual([
+      { text: '- Seed: ', mark: false },
+      { text: '77d47f76ff3ec73d', mark: true },
+      { text: ' Next', mark: false },
+    ]);
   });
 });

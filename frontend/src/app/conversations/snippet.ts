@@ -31,3 +31,17 @@ export function snippetParts(s: Pick<Snippet, 'text' | 'highlights'> | undefined
   if (at < text.length) out.push({ text: text.slice(at), mark: false });
   return out;
 }
+
+/**
+ * The pieces of a snippet as people read them: Markdown emphasis and code marks (`*`, `` ` ``,
+ * heading `#`s) dropped from the unmarked text and white space collapsed. Matched pieces are
+ * left exactly as the server marked them.
+ */
+export function readableParts(parts: SnippetPart[]): SnippetPart[] {
+  const out: SnippetPart[] = [];
+  for (const p of parts) {
+    const text = p.mark ? p.text : p.text.replace(/[*`]+/g, '').replace(/(^|\s)#{1,6}(?=\s)/g, '$1').replace(/\s+/g, ' ');
+    if (text) out.push({ text, mark: p.mark });
+  }
+  return out;
+}

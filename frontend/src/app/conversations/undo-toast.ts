@@ -26,7 +26,7 @@ import { ConversationsStore } from './conversations.store';
     </div>
   `,
   styles: `
-    .region { position: fixed; left: 16px; bottom: 16px; z-index: 1000; }
+    .region { position: fixed; left: 50%; transform: translateX(-50%); bottom: 112px; z-index: 1000; }
     .toast {
       display: flex; align-items: center; gap: 4px; padding: 4px 4px 4px 16px; border-radius: 12px; max-width: min(480px, calc(100vw - 32px));
       background: var(--mat-sys-inverse-surface); color: var(--mat-sys-inverse-on-surface); box-shadow: var(--mat-sys-level3);
