@@ -93,7 +93,15 @@ test('dana (Administrators) sees the admin usage view and the audit trail', asyn
   expect(modelRows.get(SONNET_4), 'Sonnet 4: before + this request').toEqual(show(plus(sonnetBefore, mine.usage)));
   expect([...modelRows.keys()].filter((k) => userRows.has(k)), 'no row key is both a user and a model').toEqual([]);
   expect(show(sum([...modelRows.values()])), 'the models add up to the same totals').toEqual(show(await expectTotals(page, byModel)));
-  expect(show(totalsOf(byModel.totals))).toEqual(show(total));
+  // By model and by user give the same totals. The two pages above were read at two moments,
+  // and another spec's request may land in between, so the pair is read again back to back
+  // until it is taken without one (an accounting error differs every time).
+  if (JSON.stringify(show(totalsOf(byModel.totals))) !== JSON.stringify(show(total))) {
+    await expect(async () => {
+      const [u, m] = [await listUsage([USER]), await listUsage([MODEL])];
+      expect(show(totalsOf(m.totals))).toEqual(show(totalsOf(u.totals)));
+    }).toPass({ timeout: 30_000 });
+  }
 
   // The CSV holds the header and the rows shown, with the same numbers.
   const download = page.waitForEvent('download');

@@ -14,7 +14,7 @@ export const APP = process.env['PORTICO_E2E_URL'] ?? 'http://localhost:8080';
 export const IDP = process.env['PORTICO_E2E_IDP'] ?? 'http://localhost:9000';
 
 /** The dev users' names as services/dev/devidp/users.yaml gives them (given and family name). */
-export const DISPLAY_NAMES: Record<string, string> = { alice: 'Alice Martin', dana: 'Dana Kim', bob: 'Bob Stone' };
+export const DISPLAY_NAMES: Record<string, string> = { alice: 'Alice Martin', dana: 'Dana Kim', bob: 'Bob Stone', carol: 'Carol Reyes' };
 
 /**
  * The browser console errors a test may see, each matched exactly: the 401 of the signed-out
@@ -31,17 +31,26 @@ export function expectedConsoleError(text: string, url: string): boolean {
 
 const statusText: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found' };
 
+/**
+ * Collects a page's console errors (but those above) and uncaught exceptions; check the list
+ * is empty at the end of the test.
+ */
+export function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const where = msg.location().url ?? '';
+    if (expectedConsoleError(msg.text(), where)) return;
+    problems.push(`console error: ${msg.text()} (${where})`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  return problems;
+}
+
 /** A page that fails the test on any console error (but those above) or uncaught exception. */
 export const test = base.extend<{ page: Page }>({
   page: async ({ page }, use) => {
-    const problems: string[] = [];
-    page.on('console', (msg) => {
-      if (msg.type() !== 'error') return;
-      const where = msg.location().url ?? '';
-      if (expectedConsoleError(msg.text(), where)) return;
-      problems.push(`console error: ${msg.text()} (${where})`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    const problems = watchConsole(page);
     await use(page);
     expect(problems, 'no console errors').toEqual([]);
   },

@@ -124,8 +124,8 @@ func (s *Service) GetConversation(ctx context.Context, req *conversationv1.GetCo
 	out := &conversationv1.GetConversationResponse{Conversation: SummaryProto(c)}
 	for _, m := range msgs {
 		body := m.Body
-		if err := FillImages(ctx, s.cfg.Attachments, Owner(p), c.ID, body.GetId(), body.GetContent()); err != nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "an image of a conversation could not be read", slog.String("conversation", c.ID), slog.Any("error", err))
+		if err := FillAttachments(ctx, s.cfg.Attachments, Owner(p), c.ID, body.GetId(), body.GetContent()); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "an attachment of a conversation could not be read", slog.String("conversation", c.ID), slog.Any("error", err))
 		}
 		out.Messages = append(out.Messages, body)
 	}
@@ -246,21 +246,25 @@ func SummaryProto(c Summary) *conversationv1.Conversation {
 	return out
 }
 
-// FillImages reads from the attachment store the bytes of the image blocks of a stored
-// message (blocks, changed in place). Without a store, images stay without data.
-func FillImages(ctx context.Context, st attachment.Store, owner, conv, messageID string, blocks []*inferencev1.ContentBlock) error {
+// FillAttachments reads from the attachment store the bytes of the image and document blocks
+// of a stored message (blocks, changed in place). Without a store, they stay without data.
+func FillAttachments(ctx context.Context, st attachment.Store, owner, conv, messageID string, blocks []*inferencev1.ContentBlock) error {
 	var errs []error
 	for i, b := range blocks {
-		img := b.GetImage()
-		if img == nil || len(img.GetData()) > 0 || st == nil {
+		img, doc := b.GetImage(), b.GetDocument()
+		if st == nil || (img == nil && doc == nil) || len(img.GetData()) > 0 || len(doc.GetData()) > 0 {
 			continue
 		}
 		obj, err := st.Get(ctx, attachment.Key{Owner: owner, Conversation: conv, Name: AttachmentName(messageID, i)})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("image %d of %s: %w", i, messageID, err))
+			errs = append(errs, fmt.Errorf("attachment %d of %s: %w", i, messageID, err))
 			continue
 		}
-		img.Data = obj.Data
+		if img != nil {
+			img.Data = obj.Data
+		} else {
+			doc.Data = obj.Data
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -23,8 +23,9 @@ import (
 // answered (or gone).
 const AnswerWriteTimeout = 10 * time.Second
 
-// imagePart is an image of the new user turn, to put in the attachment store.
-type imagePart struct {
+// attachmentPart is an image or a document of the new user turn, to put in the attachment
+// store.
+type attachmentPart struct {
 	name, contentType string
 	data              []byte
 }
@@ -39,7 +40,7 @@ type turn struct {
 	title       string
 	parentID    string // "" for the start of the conversation
 	user        conversation.Message
-	images      []imagePart
+	attachments []attachmentPart
 	assistantID string
 	request     *inferencev1.ConverseRequest // what is sent to the model
 	dropped     int
@@ -113,14 +114,10 @@ func (s *Service) prepareTurn(ctx context.Context, a *admission, msg *inferencev
 		if m.GetRole() != inferencev1.Role_ROLE_USER {
 			continue
 		}
-		if !a.model.Capabilities.Images {
-			withoutImages(m)
-			continue
+		if err := conversation.FillAttachments(ctx, s.attachments, t.owner, t.convID, kept[i], m.GetContent()); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "an attachment of the history could not be read; it is left out", slog.String("conversation", t.convID), slog.Any("error", err))
 		}
-		if err := conversation.FillImages(ctx, s.attachments, t.owner, t.convID, kept[i], m.GetContent()); err != nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "an image of the history could not be read; it is left out", slog.String("conversation", t.convID), slog.Any("error", err))
-			withoutImages(m)
-		}
+		withoutUnsendable(m, a.model.Capabilities.Images, a.model.Capabilities.Documents)
 	}
 	t.request = proto.CloneOf(msg)
 	t.request.Messages = sent
@@ -128,8 +125,8 @@ func (s *Service) prepareTurn(ctx context.Context, a *admission, msg *inferencev
 	return t, s.prepareUser(t, msgs[0], now)
 }
 
-// prepareUser makes the stored form of the new user turn: its images go to the attachment
-// store, the message keeps their format only.
+// prepareUser makes the stored form of the new user turn: its images and documents go to the
+// attachment store, the message keeps their format (and a document its name) only.
 func (s *Service) prepareUser(t *turn, m *inferencev1.Message, now time.Time) error {
 	id := conversation.NewID(now)
 	body := &conversationv1.ConversationMessage{
@@ -138,17 +135,24 @@ func (s *Service) prepareUser(t *turn, m *inferencev1.Message, now time.Time) er
 	}
 	var size int64
 	for i, b := range m.GetContent() {
-		img := b.GetImage()
-		if img == nil {
+		img, doc := b.GetImage(), b.GetDocument()
+		if img == nil && doc == nil {
 			body.Content = append(body.Content, proto.CloneOf(b))
 			continue
 		}
 		if s.attachments == nil {
-			return connect.NewError(connect.CodeFailedPrecondition, errors.New("this deployment keeps no attachments: images cannot be kept in a conversation; send them without a conversation reference"))
+			return connect.NewError(connect.CodeFailedPrecondition, errors.New("this deployment keeps no attachments: images and documents cannot be kept in a conversation; send them without a conversation reference"))
 		}
-		t.images = append(t.images, imagePart{name: conversation.AttachmentName(id, i), contentType: imageType(img.GetFormat()), data: img.GetData()})
-		size += int64(len(img.GetData()))
-		body.Content = append(body.Content, &inferencev1.ContentBlock{Block: &inferencev1.ContentBlock_Image{Image: &inferencev1.Image{Format: img.GetFormat()}}})
+		part := attachmentPart{name: conversation.AttachmentName(id, i)}
+		if img != nil {
+			part.contentType, part.data = imageType(img.GetFormat()), img.GetData()
+			body.Content = append(body.Content, &inferencev1.ContentBlock{Block: &inferencev1.ContentBlock_Image{Image: &inferencev1.Image{Format: img.GetFormat()}}})
+		} else {
+			part.contentType, part.data = documentType(doc.GetFormat()), doc.GetData()
+			body.Content = append(body.Content, &inferencev1.ContentBlock{Block: &inferencev1.ContentBlock_Document{Document: &inferencev1.DocumentBlock{Format: doc.GetFormat(), Name: doc.GetName()}}})
+		}
+		t.attachments = append(t.attachments, part)
+		size += int64(len(part.data))
 	}
 	n := proto.Size(body)
 	if n > conversation.MaxMessageBytes {
@@ -181,11 +185,11 @@ func chainTo(stored []conversation.Message, parent, convID string) ([]conversati
 	return stored[:i+1], nil
 }
 
-// storeUser stores the new user turn (and its images) before the model is called.
+// storeUser stores the new user turn (and its attachments) before the model is called.
 func (s *Service) storeUser(ctx context.Context, t *turn) error {
-	for _, img := range t.images {
-		if err := s.attachments.Put(ctx, attachment.Key{Owner: t.owner, Conversation: t.convID, Name: img.name}, img.contentType, img.data); err != nil {
-			s.log.LogAttrs(ctx, slog.LevelError, "an image could not be stored", slog.String("conversation", t.convID), slog.Any("error", err))
+	for _, p := range t.attachments {
+		if err := s.attachments.Put(ctx, attachment.Key{Owner: t.owner, Conversation: t.convID, Name: p.name}, p.contentType, p.data); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "an attachment could not be stored", slog.String("conversation", t.convID), slog.Any("error", err))
 			return connect.NewError(connect.CodeUnavailable, errors.New("the attachment store is unavailable; retry later"))
 		}
 	}
@@ -287,14 +291,42 @@ func firstText(m *inferencev1.Message) string {
 	return ""
 }
 
-// withoutImages replaces the image blocks of a history message by a note, for a model that
-// takes no images (or an image that could not be read).
-func withoutImages(m *inferencev1.Message) {
+// withoutUnsendable replaces by a note the image and document blocks of a history message
+// that the model cannot take (images, documents false) or whose bytes could not be read.
+func withoutUnsendable(m *inferencev1.Message, images, documents bool) {
 	for i, b := range m.GetContent() {
-		if b.GetImage() != nil {
+		if img := b.GetImage(); img != nil && (!images || len(img.GetData()) == 0) {
 			m.Content[i] = &inferencev1.ContentBlock{Block: &inferencev1.ContentBlock_Text{Text: "[image]"}}
 		}
+		if doc := b.GetDocument(); doc != nil && (!documents || len(doc.GetData()) == 0) {
+			m.Content[i] = &inferencev1.ContentBlock{Block: &inferencev1.ContentBlock_Text{Text: "[document: " + doc.GetName() + "]"}}
+		}
 	}
+}
+
+// documentType is the MIME type a document is kept under in the attachment store.
+func documentType(f inferencev1.DocumentFormat) string {
+	switch f {
+	case inferencev1.DocumentFormat_DOCUMENT_FORMAT_PDF:
+		return "application/pdf"
+	case inferencev1.DocumentFormat_DOCUMENT_FORMAT_CSV:
+		return "text/csv"
+	case inferencev1.DocumentFormat_DOCUMENT_FORMAT_DOC:
+		return "application/msword"
+	case inferencev1.DocumentFormat_DOCUMENT_FORMAT_DOCX:
+		return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	case inferencev1.DocumentFormat_DOCUMENT_FORMAT_XLS:
+		return "application/vnd.ms-excel"
+	case inferencev1.DocumentFormat_DOCUMENT_FORMAT_XLSX:
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case inferencev1.DocumentFormat_DOCUMENT_FORMAT_HTML:
+		return "text/html"
+	case inferencev1.DocumentFormat_DOCUMENT_FORMAT_TXT:
+		return "text/plain"
+	case inferencev1.DocumentFormat_DOCUMENT_FORMAT_MD:
+		return "text/markdown"
+	}
+	return "application/octet-stream"
 }
 
 func imageType(f inferencev1.ImageFormat) string {

@@ -569,3 +569,40 @@ func TestAnswerWriteOffTheLastChunk(t *testing.T) {
 		t.Fatalf("answer %v", msgs[1])
 	}
 }
+
+// TestConversationDocuments keeps a document of a kept turn in the attachment store (the
+// stored message holds its name and format only), gives it back with GetConversation, sends it
+// to the model again with the next turn, and deletes it with the conversation.
+func TestConversationDocuments(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{conversations: true})
+	ctx := context.Background()
+	notes := []byte("region,revenue\nnorth,12\n")
+	doc := &inferencev1.ContentBlock{Block: &inferencev1.ContentBlock_Document{Document: &inferencev1.DocumentBlock{
+		Format: inferencev1.DocumentFormat_DOCUMENT_FORMAT_CSV, Name: "sales", Data: notes}}}
+	first, err := h.client("alice").Converse(ctx, &inferencev1.ConverseRequest{ModelId: novaL,
+		Messages: []*inferencev1.Message{user(text("sum the revenue"), doc)}, Conversation: ref("", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := first.GetConversation().GetConversationId()
+	msgs := h.messagesOf("alice", id, 2)
+	if d := msgs[0].GetContent()[1].GetDocument(); string(d.GetData()) != string(notes) || d.GetName() != "sales" || h.atts.count() != 1 {
+		t.Fatalf("stored document %v, %d attachments", d, h.atts.count())
+	}
+	next := ask(novaL, "and per region?")
+	next.Conversation = ref(id, first.GetConversation().GetAssistantMessageId())
+	res, err := h.client("alice").Converse(ctx, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.GetOutput().GetContent()[0].GetText(); !strings.Contains(got, "sales (csv") {
+		t.Fatalf("the next turn's answer %q: the document was not sent again", got)
+	}
+	if _, err := h.conversations("alice").DeleteConversation(ctx, &conversationv1.DeleteConversationRequest{ConversationId: id}); err != nil {
+		t.Fatal(err)
+	}
+	if h.atts.count() != 0 {
+		t.Fatalf("%d attachments left after the delete", h.atts.count())
+	}
+}

@@ -1,5 +1,15 @@
-import { Routes } from '@angular/router';
+import { Routes, UrlSegment, UrlMatchResult } from '@angular/router';
 import { authGuard, entitledGuard, signedOutGuard, usageAdminGuard } from './core/guards';
+
+/**
+ * Matches /chat and /chat/<id> with one route, so moving between a new chat and a kept
+ * conversation (or from one conversation to another) keeps the chat page and its stream.
+ */
+export function chatMatcher(segments: UrlSegment[]): UrlMatchResult | null {
+  if (segments[0]?.path !== 'chat' || segments.length > 2) return null;
+  if (segments.length === 1) return { consumed: segments };
+  return { consumed: segments, posParams: { id: segments[1]! } };
+}
 
 export const routes: Routes = [
   {
@@ -25,7 +35,7 @@ export const routes: Routes = [
         loadComponent: () => import('./auth/no-access.page').then((m) => m.NoAccessPage),
       },
       {
-        path: 'chat',
+        matcher: chatMatcher,
         canActivate: [entitledGuard],
         title: $localize`:@@title.chat:Chat · Portico`,
         loadComponent: () => import('./chat/chat.page').then((m) => m.ChatPage),

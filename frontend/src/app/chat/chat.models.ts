@@ -3,7 +3,7 @@ import type { FriendlyError } from '../core/errors';
 import { DocumentFormat, ImageFormat, type Model } from '@gen/portico/inference/v1/inference_pb';
 import type { InvocationMetrics } from '@gen/portico/type/v1/usage_pb';
 
-/** An image or a document attached to a user message, kept as base64 so the conversation can be stored. */
+/** An image or a document attached to a user message, kept as base64 to show and to send again. */
 export interface Attachment {
   /** 'document' for documents; images leave it unset. */
   kind?: 'image' | 'document';
@@ -41,7 +41,15 @@ export interface ChatMessage {
   role: 'user' | 'assistant';
   text: string;
   attachments?: Attachment[];
-  status: 'done' | 'streaming' | 'stopped' | 'error';
+  /**
+   * How the message stands: done, streaming here, stopped by the person, failed, or
+   * `incomplete` (the server still had it as being generated when the conversation was read).
+   */
+  status: 'done' | 'streaming' | 'stopped' | 'error' | 'incomplete';
+  /** The server's id of the message, once the server has stored it. */
+  serverId?: string;
+  /** For an answer, how many of the oldest turns were not sent because they no longer fit. */
+  droppedTurns?: number;
   modelId?: string;
   requestId?: string;
   stopReason?: string;

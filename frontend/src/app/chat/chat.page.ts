@@ -4,10 +4,15 @@ import {
   ElementRef,
   afterRenderEffect,
   computed,
+  effect,
   inject,
+  input,
   signal,
+  untracked,
   viewChild,
 } from '@angular/core';
+import { Title } from '@angular/platform-browser';
+import { Router } from '@angular/router';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
@@ -15,6 +20,8 @@ import { MatSelectModule } from '@angular/material/select';
 import { MatSliderModule } from '@angular/material/slider';
 import { MatTooltipModule } from '@angular/material/tooltip';
 import { ImageFormat, type Model } from '@gen/portico/inference/v1/inference_pb';
+import { ConversationSidebar } from '../conversations/conversation-sidebar';
+import { ConversationsStore } from '../conversations/conversations.store';
 import { Icon } from '../core/icon';
 import { formatCount, formatMoney } from '../core/money';
 import { ErrorBanner } from '../errors/error-banner';
@@ -63,12 +70,22 @@ import { MarkdownView } from './markdown-view';
     DocumentAttachments,
     KnowledgeBasePicker,
     Citations,
+    ConversationSidebar,
   ],
   templateUrl: './chat.page.html',
   styleUrl: './chat.page.scss',
 })
 export class ChatPage {
+  /** The conversation in the address (/chat/<id>); unset for a new chat. */
+  readonly id = input<string>();
+  /** A message to bring into view (a search result's), from ?m=. */
+  readonly focusMessage = input<string | undefined>(undefined, { alias: 'm' });
+
   protected readonly store = inject(ChatStore);
+  protected readonly conversations = inject(ConversationsStore);
+  private readonly router = inject(Router);
+  private readonly titleService = inject(Title);
+  protected readonly sidebarOpen = signal(false);
   protected readonly draft = signal('');
   protected readonly pending = signal<Attachment[]>([]);
   protected readonly attachProblems = signal<string[]>([]);
@@ -96,7 +113,11 @@ export class ChatPage {
   );
 
   protected readonly canSend = computed(
-    () => !this.store.streaming() && !!this.store.model() && (this.draft().trim() !== '' || this.pending().length > 0),
+    () =>
+      !this.store.streaming() &&
+      !!this.store.model() &&
+      this.store.loadState() === 'ready' &&
+      (this.draft().trim() !== '' || this.pending().length > 0),
   );
   protected readonly imagesAllowed = computed(() => !!this.store.model()?.capabilities?.images);
   protected readonly maxOut = computed(() => Number(this.store.model()?.maxOutputTokens ?? 0) || 8192);
@@ -105,12 +126,49 @@ export class ChatPage {
   protected readonly formatCount = formatCount;
   protected readonly formatBytes = formatBytes;
 
+  protected readonly isEmptyNewChat = computed(
+    () => !this.store.conversationId() && this.store.messages().length === 0 && this.store.loadState() === 'ready',
+  );
+  protected readonly historyOff = computed(() => this.conversations.historyEnabled() === false);
+
   constructor() {
     void this.store.loadModels();
+    // The address says which conversation is open: /chat for a new one, /chat/<id> for a kept one.
+    effect(() => {
+      const id = this.id() ?? '';
+      untracked(() => {
+        this.stuckToBottom.set(true);
+        this.editingId.set(null);
+        if (id) void this.store.open(id);
+        else if (this.store.conversationId() || this.store.loadState() !== 'ready') this.store.newChat();
+      });
+    });
+    // A conversation the first answer created gets its own address (replacing /chat in the history).
+    effect(() => {
+      const created = this.store.created();
+      if (!created || created !== this.store.conversationId()) return;
+      untracked(() => {
+        this.store.created.set('');
+        if (this.id() !== created) void this.router.navigate(['/chat', created], { replaceUrl: true });
+      });
+    });
+    effect(() => {
+      const t = this.store.title();
+      this.titleService.setTitle(t ? $localize`:@@title.conversation:${t}:title: · Portico` : $localize`:@@title.chat:Chat · Portico`);
+    });
     afterRenderEffect({
       write: () => {
         this.store.messages();
+        const target = this.focusMessage();
         const el = this.scroller()?.nativeElement;
+        if (target && this.store.loadState() === 'ready') {
+          const found = el?.querySelector(`[data-message-id="${CSS.escape(target)}"]`);
+          if (found) {
+            found.scrollIntoView({ block: 'center' });
+            this.stuckToBottom.set(false);
+            return;
+          }
+        }
         if (el && this.stuckToBottom()) el.scrollTop = el.scrollHeight;
         markFirstPaint();
       },
@@ -199,8 +257,24 @@ export class ChatPage {
   }
 
   protected newChat(): void {
-    this.store.clear();
-    this.composer()?.nativeElement.focus();
+    this.sidebarOpen.set(false);
+    if (this.id()) {
+      void this.router.navigate(['/chat']).then(() => this.composer()?.nativeElement.focus());
+    } else {
+      this.store.newChat();
+      this.composer()?.nativeElement.focus();
+    }
+  }
+
+  protected retryOpen(): void {
+    const id = this.id();
+    if (id) void this.store.open(id);
+  }
+
+  protected droppedLabel(n: number): string {
+    return n === 1
+      ? $localize`:@@chat.dropped.one:The oldest message no longer fits this model's context window and was not sent with this question.`
+      : $localize`:@@chat.dropped.many:The ${n}:count: oldest messages no longer fit this model's context window and were not sent with this question.`;
   }
 
   protected async onFiles(input: HTMLInputElement): Promise<void> {
