@@ -5,6 +5,7 @@ import { MatMenuModule } from '@angular/material/menu';
 import { MatToolbarModule } from '@angular/material/toolbar';
 import { MatTooltipModule } from '@angular/material/tooltip';
 import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { QuotaBanner } from '../alerts/quota-banner';
 import { Icon } from '../core/icon';
 import { SessionService } from '../core/session';
 import { ThemeService } from '../core/theme';
@@ -13,7 +14,7 @@ import { ThemeService } from '../core/theme';
 @Component({
   selector: 'app-shell',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatToolbarModule, MatButtonModule, MatMenuModule, MatDividerModule, MatTooltipModule, Icon],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatToolbarModule, MatButtonModule, MatMenuModule, MatDividerModule, MatTooltipModule, Icon, QuotaBanner],
   templateUrl: './shell.html',
   styleUrl: './shell.scss',
 })
