@@ -34,6 +34,9 @@ type Config struct {
 
 // Service is the AdminService handler. It is safe for concurrent use.
 type Service struct {
+	// The policy RPCs answer UNIMPLEMENTED until their handlers land.
+	adminv1connect.UnimplementedAdminServiceHandler
+
 	policy  *policy.Policy
 	store   store.Store
 	catalog *catalog.Catalog

@@ -38,6 +38,9 @@ const (
 	UsageDimension_USAGE_DIMENSION_MODEL UsageDimension = 3
 	// By UTC day.
 	UsageDimension_USAGE_DIMENSION_DAY UsageDimension = 4
+	// By the caller's department (the identity provider's department claim; empty when it
+	// sent none), for chargeback.
+	UsageDimension_USAGE_DIMENSION_DEPARTMENT UsageDimension = 5
 )
 
 // Enum value maps for UsageDimension.
@@ -48,6 +51,7 @@ var (
 		2: "USAGE_DIMENSION_GROUP",
 		3: "USAGE_DIMENSION_MODEL",
 		4: "USAGE_DIMENSION_DAY",
+		5: "USAGE_DIMENSION_DEPARTMENT",
 	}
 	UsageDimension_value = map[string]int32{
 		"USAGE_DIMENSION_UNSPECIFIED": 0,
@@ -55,6 +59,7 @@ var (
 		"USAGE_DIMENSION_GROUP":       2,
 		"USAGE_DIMENSION_MODEL":       3,
 		"USAGE_DIMENSION_DAY":         4,
+		"USAGE_DIMENSION_DEPARTMENT":  5,
 	}
 )
 
@@ -101,7 +106,9 @@ type ListUsageRequest struct {
 	// Only usage by members of this group, when set.
 	Group string `protobuf:"bytes,5,opt,name=group,proto3" json:"group,omitempty"`
 	// Only usage of this model id or endpoint name, when set.
-	ModelId       string `protobuf:"bytes,6,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
+	ModelId string `protobuf:"bytes,6,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
+	// Only usage by callers of this department, when set.
+	Department    string `protobuf:"bytes,7,opt,name=department,proto3" json:"department,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -174,6 +181,13 @@ func (x *ListUsageRequest) GetGroup() string {
 func (x *ListUsageRequest) GetModelId() string {
 	if x != nil {
 		return x.ModelId
+	}
+	return ""
+}
+
+func (x *ListUsageRequest) GetDepartment() string {
+	if x != nil {
+		return x.Department
 	}
 	return ""
 }
@@ -255,7 +269,9 @@ type UsageRow struct {
 	// The model id or endpoint name.
 	ModelId string `protobuf:"bytes,4,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
 	// The usage for this combination.
-	Totals        *v1.UsageTotals `protobuf:"bytes,5,opt,name=totals,proto3" json:"totals,omitempty"`
+	Totals *v1.UsageTotals `protobuf:"bytes,5,opt,name=totals,proto3" json:"totals,omitempty"`
+	// The department.
+	Department    string `protobuf:"bytes,6,opt,name=department,proto3" json:"department,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -323,6 +339,13 @@ func (x *UsageRow) GetTotals() *v1.UsageTotals {
 		return x.Totals
 	}
 	return nil
+}
+
+func (x *UsageRow) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
 }
 
 // ListAuditEventsRequest selects audit records.
@@ -519,7 +542,12 @@ type AuditEvent struct {
 	// "estimated" (the provider reported none; Portico's estimate from the payload sizes) or
 	// "clamped" (the provider reported a count the request could not have used; replaced by
 	// Portico's estimate).
-	UsageSource   string `protobuf:"bytes,21,opt,name=usage_source,json=usageSource,proto3" json:"usage_source,omitempty"`
+	UsageSource string `protobuf:"bytes,21,opt,name=usage_source,json=usageSource,proto3" json:"usage_source,omitempty"`
+	// The caller's department at the time (the identity provider's department claim).
+	Department string `protobuf:"bytes,22,opt,name=department,proto3" json:"department,omitempty"`
+	// For an administrative action (procedure of AdminService), what it did, such as
+	// "policy version 7: groups[MLUsers].quotas.userTokensPerDay: 200000 -> 100000".
+	Detail        string `protobuf:"bytes,23,opt,name=detail,proto3" json:"detail,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -701,28 +729,48 @@ func (x *AuditEvent) GetUsageSource() string {
 	return ""
 }
 
+func (x *AuditEvent) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
 var File_portico_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1cportico/admin/v1/admin.proto\x12\x10portico.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bportico/type/v1/money.proto\x1a\x1bportico/type/v1/usage.proto\"\xca\x01\n" +
+	"\x1cportico/admin/v1/admin.proto\x12\x10portico.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dportico/admin/v1/policy.proto\x1a\x1bportico/type/v1/money.proto\x1a\x1bportico/type/v1/usage.proto\"\xea\x01\n" +
 	"\x10ListUsageRequest\x12\x1b\n" +
 	"\tstart_day\x18\x01 \x01(\tR\bstartDay\x12\x17\n" +
 	"\aend_day\x18\x02 \x01(\tR\x06endDay\x12;\n" +
 	"\bgroup_by\x18\x03 \x03(\x0e2 .portico.admin.v1.UsageDimensionR\agroupBy\x12\x12\n" +
 	"\x04user\x18\x04 \x01(\tR\x04user\x12\x14\n" +
 	"\x05group\x18\x05 \x01(\tR\x05group\x12\x19\n" +
-	"\bmodel_id\x18\x06 \x01(\tR\amodelId\"\xa9\x01\n" +
+	"\bmodel_id\x18\x06 \x01(\tR\amodelId\x12\x1e\n" +
+	"\n" +
+	"department\x18\a \x01(\tR\n" +
+	"department\"\xa9\x01\n" +
 	"\x11ListUsageResponse\x12.\n" +
 	"\x04rows\x18\x01 \x03(\v2\x1a.portico.admin.v1.UsageRowR\x04rows\x124\n" +
 	"\x06totals\x18\x02 \x01(\v2\x1c.portico.type.v1.UsageTotalsR\x06totals\x12.\n" +
-	"\x13price_table_version\x18\x03 \x01(\tR\x11priceTableVersion\"\x97\x01\n" +
+	"\x13price_table_version\x18\x03 \x01(\tR\x11priceTableVersion\"\xb7\x01\n" +
 	"\bUsageRow\x12\x10\n" +
 	"\x03day\x18\x01 \x01(\tR\x03day\x12\x12\n" +
 	"\x04user\x18\x02 \x01(\tR\x04user\x12\x14\n" +
 	"\x05group\x18\x03 \x01(\tR\x05group\x12\x19\n" +
 	"\bmodel_id\x18\x04 \x01(\tR\amodelId\x124\n" +
-	"\x06totals\x18\x05 \x01(\v2\x1c.portico.type.v1.UsageTotalsR\x06totals\"\xf5\x01\n" +
+	"\x06totals\x18\x05 \x01(\v2\x1c.portico.type.v1.UsageTotalsR\x06totals\x12\x1e\n" +
+	"\n" +
+	"department\x18\x06 \x01(\tR\n" +
+	"department\"\xf5\x01\n" +
 	"\x16ListAuditEventsRequest\x129\n" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
@@ -734,7 +782,7 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"page_token\x18\x06 \x01(\tR\tpageToken\"w\n" +
 	"\x17ListAuditEventsResponse\x124\n" +
 	"\x06events\x18\x01 \x03(\v2\x1c.portico.admin.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x95\x06\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcd\x06\n" +
 	"\n" +
 	"AuditEvent\x12\x1d\n" +
 	"\n" +
@@ -761,16 +809,27 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"user_agent\x18\x13 \x01(\tR\tuserAgent\x12\x1f\n" +
 	"\vstop_reason\x18\x14 \x01(\tR\n" +
 	"stopReason\x12!\n" +
-	"\fusage_source\x18\x15 \x01(\tR\vusageSource*\x9a\x01\n" +
+	"\fusage_source\x18\x15 \x01(\tR\vusageSource\x12\x1e\n" +
+	"\n" +
+	"department\x18\x16 \x01(\tR\n" +
+	"department\x12\x16\n" +
+	"\x06detail\x18\x17 \x01(\tR\x06detail*\xba\x01\n" +
 	"\x0eUsageDimension\x12\x1f\n" +
 	"\x1bUSAGE_DIMENSION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14USAGE_DIMENSION_USER\x10\x01\x12\x19\n" +
 	"\x15USAGE_DIMENSION_GROUP\x10\x02\x12\x19\n" +
 	"\x15USAGE_DIMENSION_MODEL\x10\x03\x12\x17\n" +
-	"\x13USAGE_DIMENSION_DAY\x10\x042\xd6\x01\n" +
+	"\x13USAGE_DIMENSION_DAY\x10\x04\x12\x1e\n" +
+	"\x1aUSAGE_DIMENSION_DEPARTMENT\x10\x052\xb7\x06\n" +
 	"\fAdminService\x12Y\n" +
 	"\tListUsage\x12\".portico.admin.v1.ListUsageRequest\x1a#.portico.admin.v1.ListUsageResponse\"\x03\x90\x02\x01\x12k\n" +
-	"\x0fListAuditEvents\x12(.portico.admin.v1.ListAuditEventsRequest\x1a).portico.admin.v1.ListAuditEventsResponse\"\x03\x90\x02\x01B@Z>github.com/portico-dev/portico/gen/go/portico/admin/v1;adminv1b\x06proto3"
+	"\x0fListAuditEvents\x12(.portico.admin.v1.ListAuditEventsRequest\x1a).portico.admin.v1.ListAuditEventsResponse\"\x03\x90\x02\x01\x12Y\n" +
+	"\tGetPolicy\x12\".portico.admin.v1.GetPolicyRequest\x1a#.portico.admin.v1.GetPolicyResponse\"\x03\x90\x02\x01\x12c\n" +
+	"\x0eValidatePolicy\x12'.portico.admin.v1.ValidatePolicyRequest\x1a(.portico.admin.v1.ValidatePolicyResponse\x12]\n" +
+	"\fUpdatePolicy\x12%.portico.admin.v1.UpdatePolicyRequest\x1a&.portico.admin.v1.UpdatePolicyResponse\x12t\n" +
+	"\x12ListPolicyVersions\x12+.portico.admin.v1.ListPolicyVersionsRequest\x1a,.portico.admin.v1.ListPolicyVersionsResponse\"\x03\x90\x02\x01\x12c\n" +
+	"\x0eRollbackPolicy\x12'.portico.admin.v1.RollbackPolicyRequest\x1a(.portico.admin.v1.RollbackPolicyResponse\x12e\n" +
+	"\rListNearLimit\x12&.portico.admin.v1.ListNearLimitRequest\x1a'.portico.admin.v1.ListNearLimitResponse\"\x03\x90\x02\x01B@Z>github.com/portico-dev/portico/gen/go/portico/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_portico_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -787,17 +846,29 @@ func file_portico_admin_v1_admin_proto_rawDescGZIP() []byte {
 var file_portico_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_portico_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_portico_admin_v1_admin_proto_goTypes = []any{
-	(UsageDimension)(0),             // 0: portico.admin.v1.UsageDimension
-	(*ListUsageRequest)(nil),        // 1: portico.admin.v1.ListUsageRequest
-	(*ListUsageResponse)(nil),       // 2: portico.admin.v1.ListUsageResponse
-	(*UsageRow)(nil),                // 3: portico.admin.v1.UsageRow
-	(*ListAuditEventsRequest)(nil),  // 4: portico.admin.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil), // 5: portico.admin.v1.ListAuditEventsResponse
-	(*AuditEvent)(nil),              // 6: portico.admin.v1.AuditEvent
-	(*v1.UsageTotals)(nil),          // 7: portico.type.v1.UsageTotals
-	(*timestamppb.Timestamp)(nil),   // 8: google.protobuf.Timestamp
-	(*v1.Money)(nil),                // 9: portico.type.v1.Money
-	(*durationpb.Duration)(nil),     // 10: google.protobuf.Duration
+	(UsageDimension)(0),                // 0: portico.admin.v1.UsageDimension
+	(*ListUsageRequest)(nil),           // 1: portico.admin.v1.ListUsageRequest
+	(*ListUsageResponse)(nil),          // 2: portico.admin.v1.ListUsageResponse
+	(*UsageRow)(nil),                   // 3: portico.admin.v1.UsageRow
+	(*ListAuditEventsRequest)(nil),     // 4: portico.admin.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),    // 5: portico.admin.v1.ListAuditEventsResponse
+	(*AuditEvent)(nil),                 // 6: portico.admin.v1.AuditEvent
+	(*v1.UsageTotals)(nil),             // 7: portico.type.v1.UsageTotals
+	(*timestamppb.Timestamp)(nil),      // 8: google.protobuf.Timestamp
+	(*v1.Money)(nil),                   // 9: portico.type.v1.Money
+	(*durationpb.Duration)(nil),        // 10: google.protobuf.Duration
+	(*GetPolicyRequest)(nil),           // 11: portico.admin.v1.GetPolicyRequest
+	(*ValidatePolicyRequest)(nil),      // 12: portico.admin.v1.ValidatePolicyRequest
+	(*UpdatePolicyRequest)(nil),        // 13: portico.admin.v1.UpdatePolicyRequest
+	(*ListPolicyVersionsRequest)(nil),  // 14: portico.admin.v1.ListPolicyVersionsRequest
+	(*RollbackPolicyRequest)(nil),      // 15: portico.admin.v1.RollbackPolicyRequest
+	(*ListNearLimitRequest)(nil),       // 16: portico.admin.v1.ListNearLimitRequest
+	(*GetPolicyResponse)(nil),          // 17: portico.admin.v1.GetPolicyResponse
+	(*ValidatePolicyResponse)(nil),     // 18: portico.admin.v1.ValidatePolicyResponse
+	(*UpdatePolicyResponse)(nil),       // 19: portico.admin.v1.UpdatePolicyResponse
+	(*ListPolicyVersionsResponse)(nil), // 20: portico.admin.v1.ListPolicyVersionsResponse
+	(*RollbackPolicyResponse)(nil),     // 21: portico.admin.v1.RollbackPolicyResponse
+	(*ListNearLimitResponse)(nil),      // 22: portico.admin.v1.ListNearLimitResponse
 }
 var file_portico_admin_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: portico.admin.v1.ListUsageRequest.group_by:type_name -> portico.admin.v1.UsageDimension
@@ -813,10 +884,22 @@ var file_portico_admin_v1_admin_proto_depIdxs = []int32{
 	10, // 10: portico.admin.v1.AuditEvent.time_to_first_token:type_name -> google.protobuf.Duration
 	1,  // 11: portico.admin.v1.AdminService.ListUsage:input_type -> portico.admin.v1.ListUsageRequest
 	4,  // 12: portico.admin.v1.AdminService.ListAuditEvents:input_type -> portico.admin.v1.ListAuditEventsRequest
-	2,  // 13: portico.admin.v1.AdminService.ListUsage:output_type -> portico.admin.v1.ListUsageResponse
-	5,  // 14: portico.admin.v1.AdminService.ListAuditEvents:output_type -> portico.admin.v1.ListAuditEventsResponse
-	13, // [13:15] is the sub-list for method output_type
-	11, // [11:13] is the sub-list for method input_type
+	11, // 13: portico.admin.v1.AdminService.GetPolicy:input_type -> portico.admin.v1.GetPolicyRequest
+	12, // 14: portico.admin.v1.AdminService.ValidatePolicy:input_type -> portico.admin.v1.ValidatePolicyRequest
+	13, // 15: portico.admin.v1.AdminService.UpdatePolicy:input_type -> portico.admin.v1.UpdatePolicyRequest
+	14, // 16: portico.admin.v1.AdminService.ListPolicyVersions:input_type -> portico.admin.v1.ListPolicyVersionsRequest
+	15, // 17: portico.admin.v1.AdminService.RollbackPolicy:input_type -> portico.admin.v1.RollbackPolicyRequest
+	16, // 18: portico.admin.v1.AdminService.ListNearLimit:input_type -> portico.admin.v1.ListNearLimitRequest
+	2,  // 19: portico.admin.v1.AdminService.ListUsage:output_type -> portico.admin.v1.ListUsageResponse
+	5,  // 20: portico.admin.v1.AdminService.ListAuditEvents:output_type -> portico.admin.v1.ListAuditEventsResponse
+	17, // 21: portico.admin.v1.AdminService.GetPolicy:output_type -> portico.admin.v1.GetPolicyResponse
+	18, // 22: portico.admin.v1.AdminService.ValidatePolicy:output_type -> portico.admin.v1.ValidatePolicyResponse
+	19, // 23: portico.admin.v1.AdminService.UpdatePolicy:output_type -> portico.admin.v1.UpdatePolicyResponse
+	20, // 24: portico.admin.v1.AdminService.ListPolicyVersions:output_type -> portico.admin.v1.ListPolicyVersionsResponse
+	21, // 25: portico.admin.v1.AdminService.RollbackPolicy:output_type -> portico.admin.v1.RollbackPolicyResponse
+	22, // 26: portico.admin.v1.AdminService.ListNearLimit:output_type -> portico.admin.v1.ListNearLimitResponse
+	19, // [19:27] is the sub-list for method output_type
+	11, // [11:19] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -827,6 +910,7 @@ func file_portico_admin_v1_admin_proto_init() {
 	if File_portico_admin_v1_admin_proto != nil {
 		return
 	}
+	file_portico_admin_v1_policy_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -119,7 +119,13 @@ type GetMeResponse struct {
 	// Who the caller is.
 	Principal *Principal `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	// What the caller may use.
-	Entitlements  *Entitlements `protobuf:"bytes,2,opt,name=entitlements,proto3" json:"entitlements,omitempty"`
+	Entitlements *Entitlements `protobuf:"bytes,2,opt,name=entitlements,proto3" json:"entitlements,omitempty"`
+	// Whether the caller may edit the policy (a person in a policyAdmins group).
+	PolicyAdmin bool `protobuf:"varint,10,opt,name=policy_admin,json=policyAdmin,proto3" json:"policy_admin,omitempty"`
+	// The caller's quotas and budgets past 80 % or 100 % in their current window (day or
+	// month), for a banner: what, used of limit, what is left and when it resets. Empty when
+	// none is, or when usage could not be read (GetMe then still answers).
+	Alerts        []*v1.QuotaAlert `protobuf:"bytes,11,rep,name=alerts,proto3" json:"alerts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -164,6 +170,20 @@ func (x *GetMeResponse) GetPrincipal() *Principal {
 func (x *GetMeResponse) GetEntitlements() *Entitlements {
 	if x != nil {
 		return x.Entitlements
+	}
+	return nil
+}
+
+func (x *GetMeResponse) GetPolicyAdmin() bool {
+	if x != nil {
+		return x.PolicyAdmin
+	}
+	return false
+}
+
+func (x *GetMeResponse) GetAlerts() []*v1.QuotaAlert {
+	if x != nil {
+		return x.Alerts
 	}
 	return nil
 }
@@ -373,10 +393,13 @@ var File_portico_identity_v1_identity_proto protoreflect.FileDescriptor
 const file_portico_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
 	"\"portico/identity/v1/identity.proto\x12\x13portico.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bportico/type/v1/quota.proto\"\x0e\n" +
-	"\fGetMeRequest\"\x94\x01\n" +
+	"\fGetMeRequest\"\xec\x01\n" +
 	"\rGetMeResponse\x12<\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1e.portico.identity.v1.PrincipalR\tprincipal\x12E\n" +
-	"\fentitlements\x18\x02 \x01(\v2!.portico.identity.v1.EntitlementsR\fentitlements\"\xe9\x02\n" +
+	"\fentitlements\x18\x02 \x01(\v2!.portico.identity.v1.EntitlementsR\fentitlements\x12!\n" +
+	"\fpolicy_admin\x18\n" +
+	" \x01(\bR\vpolicyAdmin\x123\n" +
+	"\x06alerts\x18\v \x03(\v2\x1b.portico.type.v1.QuotaAlertR\x06alerts\"\xe9\x02\n" +
 	"\tPrincipal\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x1a\n" +
 	"\busername\x18\x02 \x01(\tR\busername\x12\x14\n" +
@@ -424,22 +447,24 @@ var file_portico_identity_v1_identity_proto_goTypes = []any{
 	(*GetMeResponse)(nil),         // 2: portico.identity.v1.GetMeResponse
 	(*Principal)(nil),             // 3: portico.identity.v1.Principal
 	(*Entitlements)(nil),          // 4: portico.identity.v1.Entitlements
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
-	(*v1.QuotaLimit)(nil),         // 6: portico.type.v1.QuotaLimit
+	(*v1.QuotaAlert)(nil),         // 5: portico.type.v1.QuotaAlert
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*v1.QuotaLimit)(nil),         // 7: portico.type.v1.QuotaLimit
 }
 var file_portico_identity_v1_identity_proto_depIdxs = []int32{
 	3, // 0: portico.identity.v1.GetMeResponse.principal:type_name -> portico.identity.v1.Principal
 	4, // 1: portico.identity.v1.GetMeResponse.entitlements:type_name -> portico.identity.v1.Entitlements
-	0, // 2: portico.identity.v1.Principal.kind:type_name -> portico.identity.v1.PrincipalKind
-	5, // 3: portico.identity.v1.Principal.session_expires_at:type_name -> google.protobuf.Timestamp
-	6, // 4: portico.identity.v1.Entitlements.quotas:type_name -> portico.type.v1.QuotaLimit
-	1, // 5: portico.identity.v1.IdentityService.GetMe:input_type -> portico.identity.v1.GetMeRequest
-	2, // 6: portico.identity.v1.IdentityService.GetMe:output_type -> portico.identity.v1.GetMeResponse
-	6, // [6:7] is the sub-list for method output_type
-	5, // [5:6] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	5, // 2: portico.identity.v1.GetMeResponse.alerts:type_name -> portico.type.v1.QuotaAlert
+	0, // 3: portico.identity.v1.Principal.kind:type_name -> portico.identity.v1.PrincipalKind
+	6, // 4: portico.identity.v1.Principal.session_expires_at:type_name -> google.protobuf.Timestamp
+	7, // 5: portico.identity.v1.Entitlements.quotas:type_name -> portico.type.v1.QuotaLimit
+	1, // 6: portico.identity.v1.IdentityService.GetMe:input_type -> portico.identity.v1.GetMeRequest
+	2, // 7: portico.identity.v1.IdentityService.GetMe:output_type -> portico.identity.v1.GetMeResponse
+	7, // [7:8] is the sub-list for method output_type
+	6, // [6:7] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_portico_identity_v1_identity_proto_init() }

@@ -142,6 +142,11 @@ const (
 	QuotaUnit_QUOTA_UNIT_TOKENS QuotaUnit = 1
 	// Requests, whatever their size.
 	QuotaUnit_QUOTA_UNIT_REQUESTS QuotaUnit = 2
+	// Estimated cost, in nanos (billionths) of the price table's currency: a budget. Policies
+	// write budgets as decimal amounts ("12.50") with at most six decimals; the counter is kept
+	// in nanos, the unit every request's estimated cost is computed and recorded in, so that
+	// a budget's used figure is exactly the sum of the ledger's costs.
+	QuotaUnit_QUOTA_UNIT_COST QuotaUnit = 3
 )
 
 // Enum value maps for QuotaUnit.
@@ -150,11 +155,13 @@ var (
 		0: "QUOTA_UNIT_UNSPECIFIED",
 		1: "QUOTA_UNIT_TOKENS",
 		2: "QUOTA_UNIT_REQUESTS",
+		3: "QUOTA_UNIT_COST",
 	}
 	QuotaUnit_value = map[string]int32{
 		"QUOTA_UNIT_UNSPECIFIED": 0,
 		"QUOTA_UNIT_TOKENS":      1,
 		"QUOTA_UNIT_REQUESTS":    2,
+		"QUOTA_UNIT_COST":        3,
 	}
 )
 
@@ -461,6 +468,63 @@ func (x *RetryAfter) GetDelayMs() int64 {
 	return 0
 }
 
+// QuotaAlert says that consumption under one limit has reached a threshold (80 % or 100 %) in
+// the limit's current window.
+type QuotaAlert struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The state of the limit: what it is, what is used and held, what remains and when the
+	// window resets.
+	Status *QuotaStatus `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	// The highest threshold reached, in percent of the limit: 80 or 100.
+	ThresholdPercent int32 `protobuf:"varint,2,opt,name=threshold_percent,json=thresholdPercent,proto3" json:"threshold_percent,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *QuotaAlert) Reset() {
+	*x = QuotaAlert{}
+	mi := &file_portico_type_v1_quota_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuotaAlert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuotaAlert) ProtoMessage() {}
+
+func (x *QuotaAlert) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_type_v1_quota_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuotaAlert.ProtoReflect.Descriptor instead.
+func (*QuotaAlert) Descriptor() ([]byte, []int) {
+	return file_portico_type_v1_quota_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *QuotaAlert) GetStatus() *QuotaStatus {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *QuotaAlert) GetThresholdPercent() int32 {
+	if x != nil {
+		return x.ThresholdPercent
+	}
+	return 0
+}
+
 var File_portico_type_v1_quota_proto protoreflect.FileDescriptor
 
 const file_portico_type_v1_quota_proto_rawDesc = "" +
@@ -485,7 +549,11 @@ const file_portico_type_v1_quota_proto_rawDesc = "" +
 	"\n" +
 	"RetryAfter\x125\n" +
 	"\bretry_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\aretryAt\x12\x19\n" +
-	"\bdelay_ms\x18\x02 \x01(\x03R\adelayMs*r\n" +
+	"\bdelay_ms\x18\x02 \x01(\x03R\adelayMs\"o\n" +
+	"\n" +
+	"QuotaAlert\x124\n" +
+	"\x06status\x18\x01 \x01(\v2\x1c.portico.type.v1.QuotaStatusR\x06status\x12+\n" +
+	"\x11threshold_percent\x18\x02 \x01(\x05R\x10thresholdPercent*r\n" +
 	"\vQuotaWindow\x12\x1c\n" +
 	"\x18QUOTA_WINDOW_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13QUOTA_WINDOW_MINUTE\x10\x01\x12\x14\n" +
@@ -494,11 +562,12 @@ const file_portico_type_v1_quota_proto_rawDesc = "" +
 	"\fQuotaSubject\x12\x1d\n" +
 	"\x19QUOTA_SUBJECT_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12QUOTA_SUBJECT_USER\x10\x01\x12\x17\n" +
-	"\x13QUOTA_SUBJECT_GROUP\x10\x02*W\n" +
+	"\x13QUOTA_SUBJECT_GROUP\x10\x02*l\n" +
 	"\tQuotaUnit\x12\x1a\n" +
 	"\x16QUOTA_UNIT_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11QUOTA_UNIT_TOKENS\x10\x01\x12\x17\n" +
-	"\x13QUOTA_UNIT_REQUESTS\x10\x02B>Z<github.com/portico-dev/portico/gen/go/portico/type/v1;typev1b\x06proto3"
+	"\x13QUOTA_UNIT_REQUESTS\x10\x02\x12\x13\n" +
+	"\x0fQUOTA_UNIT_COST\x10\x03B>Z<github.com/portico-dev/portico/gen/go/portico/type/v1;typev1b\x06proto3"
 
 var (
 	file_portico_type_v1_quota_proto_rawDescOnce sync.Once
@@ -513,7 +582,7 @@ func file_portico_type_v1_quota_proto_rawDescGZIP() []byte {
 }
 
 var file_portico_type_v1_quota_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_portico_type_v1_quota_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_portico_type_v1_quota_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_portico_type_v1_quota_proto_goTypes = []any{
 	(QuotaWindow)(0),              // 0: portico.type.v1.QuotaWindow
 	(QuotaSubject)(0),             // 1: portico.type.v1.QuotaSubject
@@ -522,21 +591,23 @@ var file_portico_type_v1_quota_proto_goTypes = []any{
 	(*QuotaStatus)(nil),           // 4: portico.type.v1.QuotaStatus
 	(*QuotaExceeded)(nil),         // 5: portico.type.v1.QuotaExceeded
 	(*RetryAfter)(nil),            // 6: portico.type.v1.RetryAfter
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*QuotaAlert)(nil),            // 7: portico.type.v1.QuotaAlert
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
 }
 var file_portico_type_v1_quota_proto_depIdxs = []int32{
 	1, // 0: portico.type.v1.QuotaLimit.subject:type_name -> portico.type.v1.QuotaSubject
 	0, // 1: portico.type.v1.QuotaLimit.window:type_name -> portico.type.v1.QuotaWindow
 	2, // 2: portico.type.v1.QuotaLimit.unit:type_name -> portico.type.v1.QuotaUnit
 	3, // 3: portico.type.v1.QuotaStatus.limit:type_name -> portico.type.v1.QuotaLimit
-	7, // 4: portico.type.v1.QuotaStatus.resets_at:type_name -> google.protobuf.Timestamp
+	8, // 4: portico.type.v1.QuotaStatus.resets_at:type_name -> google.protobuf.Timestamp
 	4, // 5: portico.type.v1.QuotaExceeded.status:type_name -> portico.type.v1.QuotaStatus
-	7, // 6: portico.type.v1.RetryAfter.retry_at:type_name -> google.protobuf.Timestamp
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	8, // 6: portico.type.v1.RetryAfter.retry_at:type_name -> google.protobuf.Timestamp
+	4, // 7: portico.type.v1.QuotaAlert.status:type_name -> portico.type.v1.QuotaStatus
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_portico_type_v1_quota_proto_init() }
@@ -550,7 +621,7 @@ func file_portico_type_v1_quota_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_type_v1_quota_proto_rawDesc), len(file_portico_type_v1_quota_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

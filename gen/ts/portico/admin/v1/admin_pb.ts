@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { GetPolicyRequestSchema, GetPolicyResponseSchema, ListNearLimitRequestSchema, ListNearLimitResponseSchema, ListPolicyVersionsRequestSchema, ListPolicyVersionsResponseSchema, RollbackPolicyRequestSchema, RollbackPolicyResponseSchema, UpdatePolicyRequestSchema, UpdatePolicyResponseSchema, ValidatePolicyRequestSchema, ValidatePolicyResponseSchema } from "./policy_pb";
+import { file_portico_admin_v1_policy } from "./policy_pb";
 import type { Money } from "../../type/v1/money_pb";
 import { file_portico_type_v1_money } from "../../type/v1/money_pb";
 import type { UsageTotals } from "../../type/v1/usage_pb";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file portico/admin/v1/admin.proto.
  */
 export const file_portico_admin_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chxwb3J0aWNvL2FkbWluL3YxL2FkbWluLnByb3RvEhBwb3J0aWNvLmFkbWluLnYxIpkBChBMaXN0VXNhZ2VSZXF1ZXN0EhEKCXN0YXJ0X2RheRgBIAEoCRIPCgdlbmRfZGF5GAIgASgJEjIKCGdyb3VwX2J5GAMgAygOMiAucG9ydGljby5hZG1pbi52MS5Vc2FnZURpbWVuc2lvbhIMCgR1c2VyGAQgASgJEg0KBWdyb3VwGAUgASgJEhAKCG1vZGVsX2lkGAYgASgJIogBChFMaXN0VXNhZ2VSZXNwb25zZRIoCgRyb3dzGAEgAygLMhoucG9ydGljby5hZG1pbi52MS5Vc2FnZVJvdxIsCgZ0b3RhbHMYAiABKAsyHC5wb3J0aWNvLnR5cGUudjEuVXNhZ2VUb3RhbHMSGwoTcHJpY2VfdGFibGVfdmVyc2lvbhgDIAEoCSJ0CghVc2FnZVJvdxILCgNkYXkYASABKAkSDAoEdXNlchgCIAEoCRINCgVncm91cBgDIAEoCRIQCghtb2RlbF9pZBgEIAEoCRIsCgZ0b3RhbHMYBSABKAsyHC5wb3J0aWNvLnR5cGUudjEuVXNhZ2VUb3RhbHMivQEKFkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QSLgoKc3RhcnRfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHVzZXIYAyABKAkSEAoIbW9kZWxfaWQYBCABKAkSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkiYAoXTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2USLAoGZXZlbnRzGAEgAygLMhwucG9ydGljby5hZG1pbi52MS5BdWRpdEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKiBAoKQXVkaXRFdmVudBISCgpyZXF1ZXN0X2lkGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3N1YmplY3QYAyABKAkSDAoEdXNlchgEIAEoCRIOCgZncm91cHMYBSADKAkSEQoJY2xpZW50X2lkGAYgASgJEhEKCXByb2NlZHVyZRgHIAEoCRIQCghtb2RlbF9pZBgIIAEoCRIPCgdvdXRjb21lGAkgASgJEhUKDWVycm9yX21lc3NhZ2UYCiABKAkSFAoMaW5wdXRfdG9rZW5zGAsgASgDEhUKDW91dHB1dF90b2tlbnMYDCABKAMSLgoOZXN0aW1hdGVkX2Nvc3QYDSABKAsyFi5wb3J0aWNvLnR5cGUudjEuTW9uZXkSFwoPdXNhZ2VfZXN0aW1hdGVkGA4gASgIEioKB2xhdGVuY3kYDyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNgoTdGltZV90b19maXJzdF90b2tlbhgQIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIbChN1cHN0cmVhbV9yZXF1ZXN0X2lkGBEgASgJEhEKCXNvdXJjZV9pcBgSIAEoCRISCgp1c2VyX2FnZW50GBMgASgJEhMKC3N0b3BfcmVhc29uGBQgASgJEhQKDHVzYWdlX3NvdXJjZRgVIAEoCSqaAQoOVXNhZ2VEaW1lbnNpb24SHwobVVNBR0VfRElNRU5TSU9OX1VOU1BFQ0lGSUVEEAASGAoUVVNBR0VfRElNRU5TSU9OX1VTRVIQARIZChVVU0FHRV9ESU1FTlNJT05fR1JPVVAQAhIZChVVU0FHRV9ESU1FTlNJT05fTU9ERUwQAxIXChNVU0FHRV9ESU1FTlNJT05fREFZEAQy1gEKDEFkbWluU2VydmljZRJZCglMaXN0VXNhZ2USIi5wb3J0aWNvLmFkbWluLnYxLkxpc3RVc2FnZVJlcXVlc3QaIy5wb3J0aWNvLmFkbWluLnYxLkxpc3RVc2FnZVJlc3BvbnNlIgOQAgESawoPTGlzdEF1ZGl0RXZlbnRzEigucG9ydGljby5hZG1pbi52MS5MaXN0QXVkaXRFdmVudHNSZXF1ZXN0GikucG9ydGljby5hZG1pbi52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZSIDkAIBQkBaPmdpdGh1Yi5jb20vcG9ydGljby1kZXYvcG9ydGljby9nZW4vZ28vcG9ydGljby9hZG1pbi92MTthZG1pbnYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_portico_type_v1_money, file_portico_type_v1_usage]);
+  fileDesc("Chxwb3J0aWNvL2FkbWluL3YxL2FkbWluLnByb3RvEhBwb3J0aWNvLmFkbWluLnYxIq0BChBMaXN0VXNhZ2VSZXF1ZXN0EhEKCXN0YXJ0X2RheRgBIAEoCRIPCgdlbmRfZGF5GAIgASgJEjIKCGdyb3VwX2J5GAMgAygOMiAucG9ydGljby5hZG1pbi52MS5Vc2FnZURpbWVuc2lvbhIMCgR1c2VyGAQgASgJEg0KBWdyb3VwGAUgASgJEhAKCG1vZGVsX2lkGAYgASgJEhIKCmRlcGFydG1lbnQYByABKAkiiAEKEUxpc3RVc2FnZVJlc3BvbnNlEigKBHJvd3MYASADKAsyGi5wb3J0aWNvLmFkbWluLnYxLlVzYWdlUm93EiwKBnRvdGFscxgCIAEoCzIcLnBvcnRpY28udHlwZS52MS5Vc2FnZVRvdGFscxIbChNwcmljZV90YWJsZV92ZXJzaW9uGAMgASgJIogBCghVc2FnZVJvdxILCgNkYXkYASABKAkSDAoEdXNlchgCIAEoCRINCgVncm91cBgDIAEoCRIQCghtb2RlbF9pZBgEIAEoCRIsCgZ0b3RhbHMYBSABKAsyHC5wb3J0aWNvLnR5cGUudjEuVXNhZ2VUb3RhbHMSEgoKZGVwYXJ0bWVudBgGIAEoCSK9AQoWTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdXNlchgDIAEoCRIQCghtb2RlbF9pZBgEIAEoCRIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJgChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRIsCgZldmVudHMYASADKAsyHC5wb3J0aWNvLmFkbWluLnYxLkF1ZGl0RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIsYECgpBdWRpdEV2ZW50EhIKCnJlcXVlc3RfaWQYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc3ViamVjdBgDIAEoCRIMCgR1c2VyGAQgASgJEg4KBmdyb3VwcxgFIAMoCRIRCgljbGllbnRfaWQYBiABKAkSEQoJcHJvY2VkdXJlGAcgASgJEhAKCG1vZGVsX2lkGAggASgJEg8KB291dGNvbWUYCSABKAkSFQoNZXJyb3JfbWVzc2FnZRgKIAEoCRIUCgxpbnB1dF90b2tlbnMYCyABKAMSFQoNb3V0cHV0X3Rva2VucxgMIAEoAxIuCg5lc3RpbWF0ZWRfY29zdBgNIAEoCzIWLnBvcnRpY28udHlwZS52MS5Nb25leRIXCg91c2FnZV9lc3RpbWF0ZWQYDiABKAgSKgoHbGF0ZW5jeRgPIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI2ChN0aW1lX3RvX2ZpcnN0X3Rva2VuGBAgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhsKE3Vwc3RyZWFtX3JlcXVlc3RfaWQYESABKAkSEQoJc291cmNlX2lwGBIgASgJEhIKCnVzZXJfYWdlbnQYEyABKAkSEwoLc3RvcF9yZWFzb24YFCABKAkSFAoMdXNhZ2Vfc291cmNlGBUgASgJEhIKCmRlcGFydG1lbnQYFiABKAkSDgoGZGV0YWlsGBcgASgJKroBCg5Vc2FnZURpbWVuc2lvbhIfChtVU0FHRV9ESU1FTlNJT05fVU5TUEVDSUZJRUQQABIYChRVU0FHRV9ESU1FTlNJT05fVVNFUhABEhkKFVVTQUdFX0RJTUVOU0lPTl9HUk9VUBACEhkKFVVTQUdFX0RJTUVOU0lPTl9NT0RFTBADEhcKE1VTQUdFX0RJTUVOU0lPTl9EQVkQBBIeChpVU0FHRV9ESU1FTlNJT05fREVQQVJUTUVOVBAFMrcGCgxBZG1pblNlcnZpY2USWQoJTGlzdFVzYWdlEiIucG9ydGljby5hZG1pbi52MS5MaXN0VXNhZ2VSZXF1ZXN0GiMucG9ydGljby5hZG1pbi52MS5MaXN0VXNhZ2VSZXNwb25zZSIDkAIBEmsKD0xpc3RBdWRpdEV2ZW50cxIoLnBvcnRpY28uYWRtaW4udjEuTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBopLnBvcnRpY28uYWRtaW4udjEuTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2UiA5ACARJZCglHZXRQb2xpY3kSIi5wb3J0aWNvLmFkbWluLnYxLkdldFBvbGljeVJlcXVlc3QaIy5wb3J0aWNvLmFkbWluLnYxLkdldFBvbGljeVJlc3BvbnNlIgOQAgESYwoOVmFsaWRhdGVQb2xpY3kSJy5wb3J0aWNvLmFkbWluLnYxLlZhbGlkYXRlUG9saWN5UmVxdWVzdBooLnBvcnRpY28uYWRtaW4udjEuVmFsaWRhdGVQb2xpY3lSZXNwb25zZRJdCgxVcGRhdGVQb2xpY3kSJS5wb3J0aWNvLmFkbWluLnYxLlVwZGF0ZVBvbGljeVJlcXVlc3QaJi5wb3J0aWNvLmFkbWluLnYxLlVwZGF0ZVBvbGljeVJlc3BvbnNlEnQKEkxpc3RQb2xpY3lWZXJzaW9ucxIrLnBvcnRpY28uYWRtaW4udjEuTGlzdFBvbGljeVZlcnNpb25zUmVxdWVzdBosLnBvcnRpY28uYWRtaW4udjEuTGlzdFBvbGljeVZlcnNpb25zUmVzcG9uc2UiA5ACARJjCg5Sb2xsYmFja1BvbGljeRInLnBvcnRpY28uYWRtaW4udjEuUm9sbGJhY2tQb2xpY3lSZXF1ZXN0GigucG9ydGljby5hZG1pbi52MS5Sb2xsYmFja1BvbGljeVJlc3BvbnNlEmUKDUxpc3ROZWFyTGltaXQSJi5wb3J0aWNvLmFkbWluLnYxLkxpc3ROZWFyTGltaXRSZXF1ZXN0GicucG9ydGljby5hZG1pbi52MS5MaXN0TmVhckxpbWl0UmVzcG9uc2UiA5ACAUJAWj5naXRodWIuY29tL3BvcnRpY28tZGV2L3BvcnRpY28vZ2VuL2dvL3BvcnRpY28vYWRtaW4vdjE7YWRtaW52MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_portico_admin_v1_policy, file_portico_type_v1_money, file_portico_type_v1_usage]);
 
 /**
  * ListUsageRequest selects a range of days, filters and a breakdown.
@@ -67,6 +69,13 @@ export type ListUsageRequest = Message<"portico.admin.v1.ListUsageRequest"> & {
    * @generated from field: string model_id = 6;
    */
   modelId: string;
+
+  /**
+   * Only usage by callers of this department, when set.
+   *
+   * @generated from field: string department = 7;
+   */
+  department: string;
 };
 
 /**
@@ -152,6 +161,13 @@ export type UsageRow = Message<"portico.admin.v1.UsageRow"> & {
    * @generated from field: portico.type.v1.UsageTotals totals = 5;
    */
   totals?: UsageTotals | undefined;
+
+  /**
+   * The department.
+   *
+   * @generated from field: string department = 6;
+   */
+  department: string;
 };
 
 /**
@@ -401,6 +417,21 @@ export type AuditEvent = Message<"portico.admin.v1.AuditEvent"> & {
    * @generated from field: string usage_source = 21;
    */
   usageSource: string;
+
+  /**
+   * The caller's department at the time (the identity provider's department claim).
+   *
+   * @generated from field: string department = 22;
+   */
+  department: string;
+
+  /**
+   * For an administrative action (procedure of AdminService), what it did, such as
+   * "policy version 7: groups[MLUsers].quotas.userTokensPerDay: 200000 -> 100000".
+   *
+   * @generated from field: string detail = 23;
+   */
+  detail: string;
 };
 
 /**
@@ -450,6 +481,14 @@ export enum UsageDimension {
    * @generated from enum value: USAGE_DIMENSION_DAY = 4;
    */
   DAY = 4,
+
+  /**
+   * By the caller's department (the identity provider's department claim; empty when it
+   * sent none), for chargeback.
+   *
+   * @generated from enum value: USAGE_DIMENSION_DEPARTMENT = 5;
+   */
+  DEPARTMENT = 5,
 }
 
 /**
@@ -459,10 +498,14 @@ export const UsageDimensionSchema: GenEnum<UsageDimension> = /*@__PURE__*/
   enumDesc(file_portico_admin_v1_admin, 0);
 
 /**
- * AdminService lets usage administrators read everyone's usage and the audit trail.
+ * AdminService lets usage administrators read everyone's usage and the audit trail, and policy
+ * administrators govern the policy at run time.
  *
- * Every method requires the caller to hold the policy's usage-admin grant (by default, the
- * `Administrators` group); others get PERMISSION_DENIED.
+ * ListUsage and ListAuditEvents require the policy's usage-admin grant (by default, the
+ * `Administrators` group). GetPolicy, ListPolicyVersions and ListNearLimit require the
+ * usage-admin or the policy-admin grant; ValidatePolicy, UpdatePolicy and RollbackPolicy the
+ * policy-admin grant (`policyAdmins`). Others get PERMISSION_DENIED; a refused change is
+ * recorded in the audit trail.
  *
  * @generated from service portico.admin.v1.AdminService
  */
@@ -486,6 +529,71 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ListAuditEventsRequestSchema;
     output: typeof ListAuditEventsResponseSchema;
+  },
+  /**
+   * GetPolicy returns the policy in force, structured and as YAML, with its version.
+   *
+   * @generated from rpc portico.admin.v1.AdminService.GetPolicy
+   */
+  getPolicy: {
+    methodKind: "unary";
+    input: typeof GetPolicyRequestSchema;
+    output: typeof GetPolicyResponseSchema;
+  },
+  /**
+   * ValidatePolicy checks a proposed policy without saving it (a dry run), returning every
+   * problem with its field path, and what saving it would change.
+   *
+   * @generated from rpc portico.admin.v1.AdminService.ValidatePolicy
+   */
+  validatePolicy: {
+    methodKind: "unary";
+    input: typeof ValidatePolicyRequestSchema;
+    output: typeof ValidatePolicyResponseSchema;
+  },
+  /**
+   * UpdatePolicy saves a new policy version. An invalid policy answers INVALID_ARGUMENT with
+   * a PolicyInvalid detail listing every problem; a stale base_version FAILED_PRECONDITION;
+   * file mode FAILED_PRECONDITION. Nothing changes on any error.
+   *
+   * @generated from rpc portico.admin.v1.AdminService.UpdatePolicy
+   */
+  updatePolicy: {
+    methodKind: "unary";
+    input: typeof UpdatePolicyRequestSchema;
+    output: typeof UpdatePolicyResponseSchema;
+  },
+  /**
+   * ListPolicyVersions returns the version history, newest first.
+   *
+   * @generated from rpc portico.admin.v1.AdminService.ListPolicyVersions
+   */
+  listPolicyVersions: {
+    methodKind: "unary";
+    input: typeof ListPolicyVersionsRequestSchema;
+    output: typeof ListPolicyVersionsResponseSchema;
+  },
+  /**
+   * RollbackPolicy saves an earlier version's content as a new version, under the same rules
+   * as UpdatePolicy (the content is validated again against today's catalog).
+   *
+   * @generated from rpc portico.admin.v1.AdminService.RollbackPolicy
+   */
+  rollbackPolicy: {
+    methodKind: "unary";
+    input: typeof RollbackPolicyRequestSchema;
+    output: typeof RollbackPolicyResponseSchema;
+  },
+  /**
+   * ListNearLimit lists the people and groups past 80 % or 100 % of a quota or budget in the
+   * current day and month.
+   *
+   * @generated from rpc portico.admin.v1.AdminService.ListNearLimit
+   */
+  listNearLimit: {
+    methodKind: "unary";
+    input: typeof ListNearLimitRequestSchema;
+    output: typeof ListNearLimitResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_portico_admin_v1_admin, 0);

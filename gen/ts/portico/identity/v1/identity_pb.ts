@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { QuotaLimit } from "../../type/v1/quota_pb";
+import type { QuotaAlert, QuotaLimit } from "../../type/v1/quota_pb";
 import { file_portico_type_v1_quota } from "../../type/v1/quota_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file portico/identity/v1/identity.proto.
  */
 export const file_portico_identity_v1_identity: GenFile = /*@__PURE__*/
-  fileDesc("CiJwb3J0aWNvL2lkZW50aXR5L3YxL2lkZW50aXR5LnByb3RvEhNwb3J0aWNvLmlkZW50aXR5LnYxIg4KDEdldE1lUmVxdWVzdCJ7Cg1HZXRNZVJlc3BvbnNlEjEKCXByaW5jaXBhbBgBIAEoCzIeLnBvcnRpY28uaWRlbnRpdHkudjEuUHJpbmNpcGFsEjcKDGVudGl0bGVtZW50cxgCIAEoCzIhLnBvcnRpY28uaWRlbnRpdHkudjEuRW50aXRsZW1lbnRzIoQCCglQcmluY2lwYWwSDwoHc3ViamVjdBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRIUCgxkaXNwbGF5X25hbWUYBCABKAkSEgoKZGVwYXJ0bWVudBgFIAEoCRIOCgZncm91cHMYBiADKAkSMAoEa2luZBgHIAEoDjIiLnBvcnRpY28uaWRlbnRpdHkudjEuUHJpbmNpcGFsS2luZBIRCgljbGllbnRfaWQYCCABKAkSDgoGc2NvcGVzGAkgAygJEjYKEnNlc3Npb25fZXhwaXJlc19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiewoMRW50aXRsZW1lbnRzEhEKCW1vZGVsX2lkcxgBIAMoCRIWCg5lbmRwb2ludF9uYW1lcxgCIAMoCRIrCgZxdW90YXMYAyADKAsyGy5wb3J0aWNvLnR5cGUudjEuUXVvdGFMaW1pdBITCgt1c2FnZV9hZG1pbhgEIAEoCCpmCg1QcmluY2lwYWxLaW5kEh4KGlBSSU5DSVBBTF9LSU5EX1VOU1BFQ0lGSUVEEAASGQoVUFJJTkNJUEFMX0tJTkRfUEVSU09OEAESGgoWUFJJTkNJUEFMX0tJTkRfTUFDSElORRACMmYKD0lkZW50aXR5U2VydmljZRJTCgVHZXRNZRIhLnBvcnRpY28uaWRlbnRpdHkudjEuR2V0TWVSZXF1ZXN0GiIucG9ydGljby5pZGVudGl0eS52MS5HZXRNZVJlc3BvbnNlIgOQAgFCRlpEZ2l0aHViLmNvbS9wb3J0aWNvLWRldi9wb3J0aWNvL2dlbi9nby9wb3J0aWNvL2lkZW50aXR5L3YxO2lkZW50aXR5djFiBnByb3RvMw", [file_google_protobuf_timestamp, file_portico_type_v1_quota]);
+  fileDesc("CiJwb3J0aWNvL2lkZW50aXR5L3YxL2lkZW50aXR5LnByb3RvEhNwb3J0aWNvLmlkZW50aXR5LnYxIg4KDEdldE1lUmVxdWVzdCK+AQoNR2V0TWVSZXNwb25zZRIxCglwcmluY2lwYWwYASABKAsyHi5wb3J0aWNvLmlkZW50aXR5LnYxLlByaW5jaXBhbBI3CgxlbnRpdGxlbWVudHMYAiABKAsyIS5wb3J0aWNvLmlkZW50aXR5LnYxLkVudGl0bGVtZW50cxIUCgxwb2xpY3lfYWRtaW4YCiABKAgSKwoGYWxlcnRzGAsgAygLMhsucG9ydGljby50eXBlLnYxLlF1b3RhQWxlcnQihAIKCVByaW5jaXBhbBIPCgdzdWJqZWN0GAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEg0KBWVtYWlsGAMgASgJEhQKDGRpc3BsYXlfbmFtZRgEIAEoCRISCgpkZXBhcnRtZW50GAUgASgJEg4KBmdyb3VwcxgGIAMoCRIwCgRraW5kGAcgASgOMiIucG9ydGljby5pZGVudGl0eS52MS5QcmluY2lwYWxLaW5kEhEKCWNsaWVudF9pZBgIIAEoCRIOCgZzY29wZXMYCSADKAkSNgoSc2Vzc2lvbl9leHBpcmVzX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ7CgxFbnRpdGxlbWVudHMSEQoJbW9kZWxfaWRzGAEgAygJEhYKDmVuZHBvaW50X25hbWVzGAIgAygJEisKBnF1b3RhcxgDIAMoCzIbLnBvcnRpY28udHlwZS52MS5RdW90YUxpbWl0EhMKC3VzYWdlX2FkbWluGAQgASgIKmYKDVByaW5jaXBhbEtpbmQSHgoaUFJJTkNJUEFMX0tJTkRfVU5TUEVDSUZJRUQQABIZChVQUklOQ0lQQUxfS0lORF9QRVJTT04QARIaChZQUklOQ0lQQUxfS0lORF9NQUNISU5FEAIyZgoPSWRlbnRpdHlTZXJ2aWNlElMKBUdldE1lEiEucG9ydGljby5pZGVudGl0eS52MS5HZXRNZVJlcXVlc3QaIi5wb3J0aWNvLmlkZW50aXR5LnYxLkdldE1lUmVzcG9uc2UiA5ACAUJGWkRnaXRodWIuY29tL3BvcnRpY28tZGV2L3BvcnRpY28vZ2VuL2dvL3BvcnRpY28vaWRlbnRpdHkvdjE7aWRlbnRpdHl2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_portico_type_v1_quota]);
 
 /**
  * GetMeRequest has no fields: the caller is the one named by the access token.
@@ -50,6 +50,22 @@ export type GetMeResponse = Message<"portico.identity.v1.GetMeResponse"> & {
    * @generated from field: portico.identity.v1.Entitlements entitlements = 2;
    */
   entitlements?: Entitlements | undefined;
+
+  /**
+   * Whether the caller may edit the policy (a person in a policyAdmins group).
+   *
+   * @generated from field: bool policy_admin = 10;
+   */
+  policyAdmin: boolean;
+
+  /**
+   * The caller's quotas and budgets past 80 % or 100 % in their current window (day or
+   * month), for a banner: what, used of limit, what is left and when it resets. Empty when
+   * none is, or when usage could not be read (GetMe then still answers).
+   *
+   * @generated from field: repeated portico.type.v1.QuotaAlert alerts = 11;
+   */
+  alerts: QuotaAlert[];
 };
 
 /**

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file portico/type/v1/quota.proto.
  */
 export const file_portico_type_v1_quota: GenFile = /*@__PURE__*/
-  fileDesc("Chtwb3J0aWNvL3R5cGUvdjEvcXVvdGEucHJvdG8SD3BvcnRpY28udHlwZS52MSKyAQoKUXVvdGFMaW1pdBIuCgdzdWJqZWN0GAEgASgOMh0ucG9ydGljby50eXBlLnYxLlF1b3RhU3ViamVjdBINCgVncm91cBgCIAEoCRIsCgZ3aW5kb3cYAyABKA4yHC5wb3J0aWNvLnR5cGUudjEuUXVvdGFXaW5kb3cSKAoEdW5pdBgEIAEoDjIaLnBvcnRpY28udHlwZS52MS5RdW90YVVuaXQSDQoFbGltaXQYBSABKAMimwEKC1F1b3RhU3RhdHVzEioKBWxpbWl0GAEgASgLMhsucG9ydGljby50eXBlLnYxLlF1b3RhTGltaXQSDAoEdXNlZBgCIAEoAxIQCghyZXNlcnZlZBgDIAEoAxIRCglyZW1haW5pbmcYBCABKAMSLQoJcmVzZXRzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJQCg1RdW90YUV4Y2VlZGVkEiwKBnN0YXR1cxgBIAEoCzIcLnBvcnRpY28udHlwZS52MS5RdW90YVN0YXR1cxIRCglyZXF1ZXN0ZWQYAiABKAMiTAoKUmV0cnlBZnRlchIsCghyZXRyeV9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZGVsYXlfbXMYAiABKAMqcgoLUXVvdGFXaW5kb3cSHAoYUVVPVEFfV0lORE9XX1VOU1BFQ0lGSUVEEAASFwoTUVVPVEFfV0lORE9XX01JTlVURRABEhQKEFFVT1RBX1dJTkRPV19EQVkQAhIWChJRVU9UQV9XSU5ET1dfTU9OVEgQAypeCgxRdW90YVN1YmplY3QSHQoZUVVPVEFfU1VCSkVDVF9VTlNQRUNJRklFRBAAEhYKElFVT1RBX1NVQkpFQ1RfVVNFUhABEhcKE1FVT1RBX1NVQkpFQ1RfR1JPVVAQAipXCglRdW90YVVuaXQSGgoWUVVPVEFfVU5JVF9VTlNQRUNJRklFRBAAEhUKEVFVT1RBX1VOSVRfVE9LRU5TEAESFwoTUVVPVEFfVU5JVF9SRVFVRVNUUxACQj5aPGdpdGh1Yi5jb20vcG9ydGljby1kZXYvcG9ydGljby9nZW4vZ28vcG9ydGljby90eXBlL3YxO3R5cGV2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Chtwb3J0aWNvL3R5cGUvdjEvcXVvdGEucHJvdG8SD3BvcnRpY28udHlwZS52MSKyAQoKUXVvdGFMaW1pdBIuCgdzdWJqZWN0GAEgASgOMh0ucG9ydGljby50eXBlLnYxLlF1b3RhU3ViamVjdBINCgVncm91cBgCIAEoCRIsCgZ3aW5kb3cYAyABKA4yHC5wb3J0aWNvLnR5cGUudjEuUXVvdGFXaW5kb3cSKAoEdW5pdBgEIAEoDjIaLnBvcnRpY28udHlwZS52MS5RdW90YVVuaXQSDQoFbGltaXQYBSABKAMimwEKC1F1b3RhU3RhdHVzEioKBWxpbWl0GAEgASgLMhsucG9ydGljby50eXBlLnYxLlF1b3RhTGltaXQSDAoEdXNlZBgCIAEoAxIQCghyZXNlcnZlZBgDIAEoAxIRCglyZW1haW5pbmcYBCABKAMSLQoJcmVzZXRzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJQCg1RdW90YUV4Y2VlZGVkEiwKBnN0YXR1cxgBIAEoCzIcLnBvcnRpY28udHlwZS52MS5RdW90YVN0YXR1cxIRCglyZXF1ZXN0ZWQYAiABKAMiTAoKUmV0cnlBZnRlchIsCghyZXRyeV9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZGVsYXlfbXMYAiABKAMiVQoKUXVvdGFBbGVydBIsCgZzdGF0dXMYASABKAsyHC5wb3J0aWNvLnR5cGUudjEuUXVvdGFTdGF0dXMSGQoRdGhyZXNob2xkX3BlcmNlbnQYAiABKAUqcgoLUXVvdGFXaW5kb3cSHAoYUVVPVEFfV0lORE9XX1VOU1BFQ0lGSUVEEAASFwoTUVVPVEFfV0lORE9XX01JTlVURRABEhQKEFFVT1RBX1dJTkRPV19EQVkQAhIWChJRVU9UQV9XSU5ET1dfTU9OVEgQAypeCgxRdW90YVN1YmplY3QSHQoZUVVPVEFfU1VCSkVDVF9VTlNQRUNJRklFRBAAEhYKElFVT1RBX1NVQkpFQ1RfVVNFUhABEhcKE1FVT1RBX1NVQkpFQ1RfR1JPVVAQAipsCglRdW90YVVuaXQSGgoWUVVPVEFfVU5JVF9VTlNQRUNJRklFRBAAEhUKEVFVT1RBX1VOSVRfVE9LRU5TEAESFwoTUVVPVEFfVU5JVF9SRVFVRVNUUxACEhMKD1FVT1RBX1VOSVRfQ09TVBADQj5aPGdpdGh1Yi5jb20vcG9ydGljby1kZXYvcG9ydGljby9nZW4vZ28vcG9ydGljby90eXBlL3YxO3R5cGV2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * QuotaLimit is one limit that applies to a caller, as the policy defines it.
@@ -171,6 +171,36 @@ export const RetryAfterSchema: GenMessage<RetryAfter> = /*@__PURE__*/
   messageDesc(file_portico_type_v1_quota, 3);
 
 /**
+ * QuotaAlert says that consumption under one limit has reached a threshold (80 % or 100 %) in
+ * the limit's current window.
+ *
+ * @generated from message portico.type.v1.QuotaAlert
+ */
+export type QuotaAlert = Message<"portico.type.v1.QuotaAlert"> & {
+  /**
+   * The state of the limit: what it is, what is used and held, what remains and when the
+   * window resets.
+   *
+   * @generated from field: portico.type.v1.QuotaStatus status = 1;
+   */
+  status?: QuotaStatus | undefined;
+
+  /**
+   * The highest threshold reached, in percent of the limit: 80 or 100.
+   *
+   * @generated from field: int32 threshold_percent = 2;
+   */
+  thresholdPercent: number;
+};
+
+/**
+ * Describes the message portico.type.v1.QuotaAlert.
+ * Use `create(QuotaAlertSchema)` to create a new message.
+ */
+export const QuotaAlertSchema: GenMessage<QuotaAlert> = /*@__PURE__*/
+  messageDesc(file_portico_type_v1_quota, 4);
+
+/**
  * QuotaWindow is the period over which a quota counts.
  *
  * @generated from enum portico.type.v1.QuotaWindow
@@ -271,6 +301,16 @@ export enum QuotaUnit {
    * @generated from enum value: QUOTA_UNIT_REQUESTS = 2;
    */
   REQUESTS = 2,
+
+  /**
+   * Estimated cost, in nanos (billionths) of the price table's currency: a budget. Policies
+   * write budgets as decimal amounts ("12.50") with at most six decimals; the counter is kept
+   * in nanos, the unit every request's estimated cost is computed and recorded in, so that
+   * a budget's used figure is exactly the sum of the ledger's costs.
+   *
+   * @generated from enum value: QUOTA_UNIT_COST = 3;
+   */
+  COST = 3,
 }
 
 /**

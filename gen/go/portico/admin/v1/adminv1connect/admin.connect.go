@@ -38,6 +38,23 @@ const (
 	// AdminServiceListAuditEventsProcedure is the fully-qualified name of the AdminService's
 	// ListAuditEvents RPC.
 	AdminServiceListAuditEventsProcedure = "/portico.admin.v1.AdminService/ListAuditEvents"
+	// AdminServiceGetPolicyProcedure is the fully-qualified name of the AdminService's GetPolicy RPC.
+	AdminServiceGetPolicyProcedure = "/portico.admin.v1.AdminService/GetPolicy"
+	// AdminServiceValidatePolicyProcedure is the fully-qualified name of the AdminService's
+	// ValidatePolicy RPC.
+	AdminServiceValidatePolicyProcedure = "/portico.admin.v1.AdminService/ValidatePolicy"
+	// AdminServiceUpdatePolicyProcedure is the fully-qualified name of the AdminService's UpdatePolicy
+	// RPC.
+	AdminServiceUpdatePolicyProcedure = "/portico.admin.v1.AdminService/UpdatePolicy"
+	// AdminServiceListPolicyVersionsProcedure is the fully-qualified name of the AdminService's
+	// ListPolicyVersions RPC.
+	AdminServiceListPolicyVersionsProcedure = "/portico.admin.v1.AdminService/ListPolicyVersions"
+	// AdminServiceRollbackPolicyProcedure is the fully-qualified name of the AdminService's
+	// RollbackPolicy RPC.
+	AdminServiceRollbackPolicyProcedure = "/portico.admin.v1.AdminService/RollbackPolicy"
+	// AdminServiceListNearLimitProcedure is the fully-qualified name of the AdminService's
+	// ListNearLimit RPC.
+	AdminServiceListNearLimitProcedure = "/portico.admin.v1.AdminService/ListNearLimit"
 )
 
 // AdminServiceClient is a client for the portico.admin.v1.AdminService service.
@@ -46,6 +63,23 @@ type AdminServiceClient interface {
 	ListUsage(context.Context, *v1.ListUsageRequest) (*v1.ListUsageResponse, error)
 	// ListAuditEvents returns audit records, newest first.
 	ListAuditEvents(context.Context, *v1.ListAuditEventsRequest) (*v1.ListAuditEventsResponse, error)
+	// GetPolicy returns the policy in force, structured and as YAML, with its version.
+	GetPolicy(context.Context, *v1.GetPolicyRequest) (*v1.GetPolicyResponse, error)
+	// ValidatePolicy checks a proposed policy without saving it (a dry run), returning every
+	// problem with its field path, and what saving it would change.
+	ValidatePolicy(context.Context, *v1.ValidatePolicyRequest) (*v1.ValidatePolicyResponse, error)
+	// UpdatePolicy saves a new policy version. An invalid policy answers INVALID_ARGUMENT with
+	// a PolicyInvalid detail listing every problem; a stale base_version FAILED_PRECONDITION;
+	// file mode FAILED_PRECONDITION. Nothing changes on any error.
+	UpdatePolicy(context.Context, *v1.UpdatePolicyRequest) (*v1.UpdatePolicyResponse, error)
+	// ListPolicyVersions returns the version history, newest first.
+	ListPolicyVersions(context.Context, *v1.ListPolicyVersionsRequest) (*v1.ListPolicyVersionsResponse, error)
+	// RollbackPolicy saves an earlier version's content as a new version, under the same rules
+	// as UpdatePolicy (the content is validated again against today's catalog).
+	RollbackPolicy(context.Context, *v1.RollbackPolicyRequest) (*v1.RollbackPolicyResponse, error)
+	// ListNearLimit lists the people and groups past 80 % or 100 % of a quota or budget in the
+	// current day and month.
+	ListNearLimit(context.Context, *v1.ListNearLimitRequest) (*v1.ListNearLimitResponse, error)
 }
 
 // NewAdminServiceClient constructs a client for the portico.admin.v1.AdminService service. By
@@ -73,13 +107,58 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getPolicy: connect.NewClient[v1.GetPolicyRequest, v1.GetPolicyResponse](
+			httpClient,
+			baseURL+AdminServiceGetPolicyProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("GetPolicy")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		validatePolicy: connect.NewClient[v1.ValidatePolicyRequest, v1.ValidatePolicyResponse](
+			httpClient,
+			baseURL+AdminServiceValidatePolicyProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ValidatePolicy")),
+			connect.WithClientOptions(opts...),
+		),
+		updatePolicy: connect.NewClient[v1.UpdatePolicyRequest, v1.UpdatePolicyResponse](
+			httpClient,
+			baseURL+AdminServiceUpdatePolicyProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("UpdatePolicy")),
+			connect.WithClientOptions(opts...),
+		),
+		listPolicyVersions: connect.NewClient[v1.ListPolicyVersionsRequest, v1.ListPolicyVersionsResponse](
+			httpClient,
+			baseURL+AdminServiceListPolicyVersionsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListPolicyVersions")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		rollbackPolicy: connect.NewClient[v1.RollbackPolicyRequest, v1.RollbackPolicyResponse](
+			httpClient,
+			baseURL+AdminServiceRollbackPolicyProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("RollbackPolicy")),
+			connect.WithClientOptions(opts...),
+		),
+		listNearLimit: connect.NewClient[v1.ListNearLimitRequest, v1.ListNearLimitResponse](
+			httpClient,
+			baseURL+AdminServiceListNearLimitProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListNearLimit")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // adminServiceClient implements AdminServiceClient.
 type adminServiceClient struct {
-	listUsage       *connect.Client[v1.ListUsageRequest, v1.ListUsageResponse]
-	listAuditEvents *connect.Client[v1.ListAuditEventsRequest, v1.ListAuditEventsResponse]
+	listUsage          *connect.Client[v1.ListUsageRequest, v1.ListUsageResponse]
+	listAuditEvents    *connect.Client[v1.ListAuditEventsRequest, v1.ListAuditEventsResponse]
+	getPolicy          *connect.Client[v1.GetPolicyRequest, v1.GetPolicyResponse]
+	validatePolicy     *connect.Client[v1.ValidatePolicyRequest, v1.ValidatePolicyResponse]
+	updatePolicy       *connect.Client[v1.UpdatePolicyRequest, v1.UpdatePolicyResponse]
+	listPolicyVersions *connect.Client[v1.ListPolicyVersionsRequest, v1.ListPolicyVersionsResponse]
+	rollbackPolicy     *connect.Client[v1.RollbackPolicyRequest, v1.RollbackPolicyResponse]
+	listNearLimit      *connect.Client[v1.ListNearLimitRequest, v1.ListNearLimitResponse]
 }
 
 // ListUsage calls portico.admin.v1.AdminService.ListUsage.
@@ -100,12 +179,83 @@ func (c *adminServiceClient) ListAuditEvents(ctx context.Context, req *v1.ListAu
 	return nil, err
 }
 
+// GetPolicy calls portico.admin.v1.AdminService.GetPolicy.
+func (c *adminServiceClient) GetPolicy(ctx context.Context, req *v1.GetPolicyRequest) (*v1.GetPolicyResponse, error) {
+	response, err := c.getPolicy.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ValidatePolicy calls portico.admin.v1.AdminService.ValidatePolicy.
+func (c *adminServiceClient) ValidatePolicy(ctx context.Context, req *v1.ValidatePolicyRequest) (*v1.ValidatePolicyResponse, error) {
+	response, err := c.validatePolicy.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdatePolicy calls portico.admin.v1.AdminService.UpdatePolicy.
+func (c *adminServiceClient) UpdatePolicy(ctx context.Context, req *v1.UpdatePolicyRequest) (*v1.UpdatePolicyResponse, error) {
+	response, err := c.updatePolicy.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListPolicyVersions calls portico.admin.v1.AdminService.ListPolicyVersions.
+func (c *adminServiceClient) ListPolicyVersions(ctx context.Context, req *v1.ListPolicyVersionsRequest) (*v1.ListPolicyVersionsResponse, error) {
+	response, err := c.listPolicyVersions.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RollbackPolicy calls portico.admin.v1.AdminService.RollbackPolicy.
+func (c *adminServiceClient) RollbackPolicy(ctx context.Context, req *v1.RollbackPolicyRequest) (*v1.RollbackPolicyResponse, error) {
+	response, err := c.rollbackPolicy.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListNearLimit calls portico.admin.v1.AdminService.ListNearLimit.
+func (c *adminServiceClient) ListNearLimit(ctx context.Context, req *v1.ListNearLimitRequest) (*v1.ListNearLimitResponse, error) {
+	response, err := c.listNearLimit.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // AdminServiceHandler is an implementation of the portico.admin.v1.AdminService service.
 type AdminServiceHandler interface {
 	// ListUsage sums usage over a range of days, broken down by the requested dimensions.
 	ListUsage(context.Context, *v1.ListUsageRequest) (*v1.ListUsageResponse, error)
 	// ListAuditEvents returns audit records, newest first.
 	ListAuditEvents(context.Context, *v1.ListAuditEventsRequest) (*v1.ListAuditEventsResponse, error)
+	// GetPolicy returns the policy in force, structured and as YAML, with its version.
+	GetPolicy(context.Context, *v1.GetPolicyRequest) (*v1.GetPolicyResponse, error)
+	// ValidatePolicy checks a proposed policy without saving it (a dry run), returning every
+	// problem with its field path, and what saving it would change.
+	ValidatePolicy(context.Context, *v1.ValidatePolicyRequest) (*v1.ValidatePolicyResponse, error)
+	// UpdatePolicy saves a new policy version. An invalid policy answers INVALID_ARGUMENT with
+	// a PolicyInvalid detail listing every problem; a stale base_version FAILED_PRECONDITION;
+	// file mode FAILED_PRECONDITION. Nothing changes on any error.
+	UpdatePolicy(context.Context, *v1.UpdatePolicyRequest) (*v1.UpdatePolicyResponse, error)
+	// ListPolicyVersions returns the version history, newest first.
+	ListPolicyVersions(context.Context, *v1.ListPolicyVersionsRequest) (*v1.ListPolicyVersionsResponse, error)
+	// RollbackPolicy saves an earlier version's content as a new version, under the same rules
+	// as UpdatePolicy (the content is validated again against today's catalog).
+	RollbackPolicy(context.Context, *v1.RollbackPolicyRequest) (*v1.RollbackPolicyResponse, error)
+	// ListNearLimit lists the people and groups past 80 % or 100 % of a quota or budget in the
+	// current day and month.
+	ListNearLimit(context.Context, *v1.ListNearLimitRequest) (*v1.ListNearLimitResponse, error)
 }
 
 // NewAdminServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -129,12 +279,63 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServiceGetPolicyHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceGetPolicyProcedure,
+		svc.GetPolicy,
+		connect.WithSchema(adminServiceMethods.ByName("GetPolicy")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceValidatePolicyHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceValidatePolicyProcedure,
+		svc.ValidatePolicy,
+		connect.WithSchema(adminServiceMethods.ByName("ValidatePolicy")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceUpdatePolicyHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceUpdatePolicyProcedure,
+		svc.UpdatePolicy,
+		connect.WithSchema(adminServiceMethods.ByName("UpdatePolicy")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListPolicyVersionsHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceListPolicyVersionsProcedure,
+		svc.ListPolicyVersions,
+		connect.WithSchema(adminServiceMethods.ByName("ListPolicyVersions")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceRollbackPolicyHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceRollbackPolicyProcedure,
+		svc.RollbackPolicy,
+		connect.WithSchema(adminServiceMethods.ByName("RollbackPolicy")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListNearLimitHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceListNearLimitProcedure,
+		svc.ListNearLimit,
+		connect.WithSchema(adminServiceMethods.ByName("ListNearLimit")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/portico.admin.v1.AdminService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AdminServiceListUsageProcedure:
 			adminServiceListUsageHandler.ServeHTTP(w, r)
 		case AdminServiceListAuditEventsProcedure:
 			adminServiceListAuditEventsHandler.ServeHTTP(w, r)
+		case AdminServiceGetPolicyProcedure:
+			adminServiceGetPolicyHandler.ServeHTTP(w, r)
+		case AdminServiceValidatePolicyProcedure:
+			adminServiceValidatePolicyHandler.ServeHTTP(w, r)
+		case AdminServiceUpdatePolicyProcedure:
+			adminServiceUpdatePolicyHandler.ServeHTTP(w, r)
+		case AdminServiceListPolicyVersionsProcedure:
+			adminServiceListPolicyVersionsHandler.ServeHTTP(w, r)
+		case AdminServiceRollbackPolicyProcedure:
+			adminServiceRollbackPolicyHandler.ServeHTTP(w, r)
+		case AdminServiceListNearLimitProcedure:
+			adminServiceListNearLimitHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -150,4 +351,28 @@ func (UnimplementedAdminServiceHandler) ListUsage(context.Context, *v1.ListUsage
 
 func (UnimplementedAdminServiceHandler) ListAuditEvents(context.Context, *v1.ListAuditEventsRequest) (*v1.ListAuditEventsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("portico.admin.v1.AdminService.ListAuditEvents is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) GetPolicy(context.Context, *v1.GetPolicyRequest) (*v1.GetPolicyResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("portico.admin.v1.AdminService.GetPolicy is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ValidatePolicy(context.Context, *v1.ValidatePolicyRequest) (*v1.ValidatePolicyResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("portico.admin.v1.AdminService.ValidatePolicy is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) UpdatePolicy(context.Context, *v1.UpdatePolicyRequest) (*v1.UpdatePolicyResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("portico.admin.v1.AdminService.UpdatePolicy is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListPolicyVersions(context.Context, *v1.ListPolicyVersionsRequest) (*v1.ListPolicyVersionsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("portico.admin.v1.AdminService.ListPolicyVersions is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) RollbackPolicy(context.Context, *v1.RollbackPolicyRequest) (*v1.RollbackPolicyResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("portico.admin.v1.AdminService.RollbackPolicy is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListNearLimit(context.Context, *v1.ListNearLimitRequest) (*v1.ListNearLimitResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("portico.admin.v1.AdminService.ListNearLimit is not implemented"))
 }
