@@ -2,13 +2,14 @@ import { DestroyRef, Injectable, Injector, computed, effect, inject, signal, unt
 import { Api } from '../core/api';
 import { MeteredCalls } from '../core/metered';
 import { SessionService } from '../core/session';
-import { loadDismissed, meterOfQuota, quotaAlerts, saveDismissed, type Meter, type QuotaAlert } from './quota-alerts';
+import { loadDismissed, meterOfAlert, quotaAlerts, saveDismissed, type Meter, type QuotaAlert } from './quota-alerts';
 
 /** How often the meters are read again while the page is open and visible. */
 const POLL_MS = 5 * 60_000;
 
 /**
- * Holds the signed-in person's quota alerts: reads their meters when the app starts, after
+ * Holds the signed-in person's quota alerts (GetMe's alerts: the quotas and budgets past 80 %
+ * or 100 % in their current window, as the server counts them): reads them when the app starts, after
  * every call that may have consumed quota, when the tab becomes visible again and every few
  * minutes, and remembers dismissals per threshold and window in this browser.
  */
@@ -69,8 +70,8 @@ export class QuotaAlertsService {
       do {
         this.again = false;
         try {
-          const usage = await this.api.inference.getUsage({});
-          this.meters.set(usage.quotas.map(meterOfQuota));
+          const me = await this.api.identity.getMe({});
+          this.meters.set(me.alerts.map(meterOfAlert));
         } catch {
           // Alerts are a courtesy: a failed read keeps the last meters; pages show their own errors.
         }

@@ -3,9 +3,9 @@ import { TestBed } from '@angular/core/testing';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
-import { GetMeResponseSchema } from '@gen/portico/identity/v1/identity_pb';
+import { GetMeResponseSchema, IdentityService } from '@gen/portico/identity/v1/identity_pb';
 import { InferenceService } from '@gen/portico/inference/v1/inference_pb';
-import { QuotaStatusSchema, QuotaSubject, QuotaUnit, QuotaWindow, type QuotaStatus } from '@gen/portico/type/v1/quota_pb';
+import { QuotaAlertSchema, QuotaStatusSchema, QuotaSubject, QuotaUnit, QuotaWindow, type QuotaStatus } from '@gen/portico/type/v1/quota_pb';
 import { Api } from '../core/api';
 import { MeteredCalls, meteredInterceptor } from '../core/metered';
 import { SessionService } from '../core/session';
@@ -13,6 +13,7 @@ import { TRANSPORT } from '../core/transport';
 import {
   DISMISSED_KEY,
   loadDismissed,
+  meterOfAlert,
   meterOfQuota,
   quotaAlerts,
   saveDismissed,
@@ -130,9 +131,9 @@ describe('quota alerts', () => {
 });
 
 describe('QuotaAlertsService', () => {
-  it('reads the meters at start and again after each metered call ends (never after its own GetUsage)', async () => {
+  it('reads the alerts at start and again after each metered call ends (never after its own GetMe)', async () => {
     let used = 100n;
-    let getUsageCalls = 0;
+    let getMeCalls = 0;
     TestBed.configureTestingModule({
       providers: [
         {
@@ -141,11 +142,14 @@ describe('QuotaAlertsService', () => {
             const metered = inject(MeteredCalls);
             return createRouterTransport(
               ({ service }) => {
-                service(InferenceService, {
-                  getUsage: () => {
-                    getUsageCalls++;
-                    return { quotas: [tokensPerDay(used, 1000n)] };
+                service(IdentityService, {
+                  getMe: () => {
+                    getMeCalls++;
+                    const status = tokensPerDay(used, 1000n);
+                    return { alerts: used >= 800n ? [{ status, thresholdPercent: 80 }] : [] };
                   },
+                });
+                service(InferenceService, {
                   converse: () => {
                     used = 900n;
                     return {};
@@ -164,17 +168,33 @@ describe('QuotaAlertsService', () => {
     const destroyed: (() => void)[] = [];
     alerts.start({ onDestroy: (fn: () => void) => destroyed.push(fn) } as unknown as DestroyRef);
     TestBed.tick();
-    await vi.waitFor(() => expect(getUsageCalls).toBe(1));
+    await vi.waitFor(() => expect(getMeCalls).toBe(1));
     expect(alerts.alerts()).toEqual([]);
 
     await TestBed.inject(Api).inference.converse({ modelId: 'm' });
     TestBed.tick();
     await vi.waitFor(() => expect(alerts.alerts().map((a) => a.threshold)).toEqual([80]));
-    expect(getUsageCalls).toBe(2);
+    expect(getMeCalls).toBe(2);
 
     alerts.dismiss(alerts.alerts()[0]!);
     expect(alerts.alerts()).toEqual([]);
     destroyed.forEach((fn) => fn());
+  });
+});
+
+describe('budget alerts', () => {
+  it('show money left, at the threshold the server reports', () => {
+    const status = create(QuotaStatusSchema, {
+      limit: { subject: QuotaSubject.USER, window: QuotaWindow.MONTH, unit: QuotaUnit.COST, limit: 10_000_000_000n },
+      used: 8_250_000_000n,
+      remaining: 1_750_000_000n,
+    });
+    const [a] = quotaAlerts([meterOfAlert(create(QuotaAlertSchema, { status, thresholdPercent: 80 }))], new Set());
+    expect(alertTitle(a!)).toBe('Your budget per month: 82 % used');
+    expect(alertDetail(a!)).toBe('$1.75 left.');
+    // The server's threshold wins over the figures (it counts at settle time).
+    const [b] = quotaAlerts([meterOfAlert(create(QuotaAlertSchema, { status, thresholdPercent: 100 }))], new Set());
+    expect(b!.threshold).toBe(100);
   });
 });
 

@@ -1,6 +1,6 @@
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { QuotaSubject, QuotaUnit, QuotaWindow, type QuotaStatus } from '@gen/portico/type/v1/quota_pb';
-import { formatCount } from '../core/money';
+import { QuotaSubject, QuotaUnit, QuotaWindow, type QuotaAlert as QuotaAlertProto, type QuotaStatus } from '@gen/portico/type/v1/quota_pb';
+import { formatCount, formatMoney } from '../core/money';
 
 /**
  * The quota alerts a person sees: when their consumption passes 80 % or 100 % of a quota or a
@@ -28,6 +28,8 @@ export interface Meter {
   resetsAt?: Date;
   /** Formats an amount of the unit ("12,000 tokens", "$3.50"). */
   format: (n: bigint) => string;
+  /** The threshold the server says was reached, when it says; else computed from used and limit. */
+  threshold?: Threshold;
 }
 
 /** An alert to show: a meter at or past a threshold. */
@@ -62,8 +64,8 @@ export function alertId(m: Meter, t: Threshold): string {
 export function quotaAlerts(meters: readonly Meter[], dismissed: ReadonlySet<string>): QuotaAlert[] {
   const out: QuotaAlert[] = [];
   for (const m of meters) {
-    const t = thresholdOf(m.used, m.limit);
-    if (t === null) continue;
+    const t = m.threshold ?? thresholdOf(m.used, m.limit);
+    if (t === null || m.limit <= 0n) continue;
     const id = alertId(m, t);
     if (dismissed.has(id)) continue;
     const left = m.remaining ?? (m.limit > m.used ? m.limit - m.used : 0n);
@@ -79,24 +81,53 @@ export function quotaKey(s: QuotaStatus): string {
   return `${QuotaSubject[l?.subject ?? 0]}/${l?.group ?? ''}/${QuotaWindow[l?.window ?? 0]}/${QuotaUnit[l?.unit ?? 0]}`;
 }
 
-/** What a quota counts and for whom, in words for the banner. */
-export function meterLabel(s: QuotaStatus): string {
+/** What a quota counts and for whom, in words for the banner (or, forAdmin, for an admin's list). */
+export function meterLabel(s: QuotaStatus, forAdmin = false): string {
   const l = s.limit;
-  const unit = l?.unit === QuotaUnit.REQUESTS ? $localize`:@@alert.requests:requests` : $localize`:@@alert.tokens:tokens`;
+  const unit =
+    l?.unit === QuotaUnit.REQUESTS
+      ? $localize`:@@alert.requests:requests`
+      : l?.unit === QuotaUnit.COST
+        ? $localize`:@@alert.budget:budget`
+        : $localize`:@@alert.tokens:tokens`;
   const window =
     l?.window === QuotaWindow.MINUTE
       ? $localize`:@@alert.minute:per minute`
       : l?.window === QuotaWindow.MONTH
         ? $localize`:@@alert.month:per month`
         : $localize`:@@alert.day:per day`;
+  if (forAdmin) {
+    return l?.subject === QuotaSubject.GROUP
+      ? $localize`:@@alert.adminGroupLimit:Group ${unit}:unit: ${window}:window:`
+      : $localize`:@@alert.adminUserLimit:Personal ${unit}:unit: ${window}:window:`;
+  }
   return l?.subject === QuotaSubject.GROUP
     ? $localize`:@@alert.groupLimit:Group ${l.group}:group:'s ${unit}:unit: ${window}:window:`
     : $localize`:@@alert.userLimit:Your ${unit}:unit: ${window}:window:`;
 }
 
-/** A meter for a token or request quota as GetUsage reports it. */
+/** The price table's currency (the catalog accepts USD only). */
+const CURRENCY = 'USD';
+
+/** An amount in nanos of the price table's currency, for people. */
+export function formatNanos(n: bigint): string {
+  return formatMoney({ currencyCode: CURRENCY, units: n / 1_000_000_000n, nanos: Number(n % 1_000_000_000n) });
+}
+
+/** A meter for a quota or budget as GetUsage (or an alert) reports it. */
 export function meterOfQuota(s: QuotaStatus): Meter {
   const requests = s.limit?.unit === QuotaUnit.REQUESTS;
+  if (s.limit?.unit === QuotaUnit.COST) {
+    return {
+      key: quotaKey(s),
+      label: meterLabel(s),
+      used: s.used,
+      limit: s.limit.limit,
+      remaining: s.remaining,
+      resetsAt: s.resetsAt ? timestampDate(s.resetsAt) : undefined,
+      format: formatNanos,
+    };
+  }
   return {
     key: quotaKey(s),
     label: meterLabel(s),
@@ -113,6 +144,14 @@ export function meterOfQuota(s: QuotaStatus): Meter {
           ? $localize`:@@alert.oneToken:1 token`
           : $localize`:@@alert.nTokens:${formatCount(n)}:n: tokens`,
   };
+}
+
+/** A meter for an alert as GetMe reports it, at the threshold the server says was reached. */
+export function meterOfAlert(a: QuotaAlertProto): Meter {
+  const m = meterOfQuota(a.status ?? ({} as QuotaStatus));
+  if (a.thresholdPercent >= 100) m.threshold = 100;
+  else if (a.thresholdPercent >= 80) m.threshold = 80;
+  return m;
 }
 
 /** Where dismissed alerts are remembered (this browser, per user). */
