@@ -2,6 +2,7 @@ package policy
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/portico-dev/portico/services/store"
 )
@@ -60,8 +61,9 @@ func (e Entitlements) EndpointNames() []string {
 }
 
 // Quotas returns every limit that applies to the caller: its per-user limits (the most
-// generous among its groups that grant anything) and the monthly pool of each such group that
-// has one. Per-user limits come first (minute, day, month), then pools by group name.
+// generous among its groups that grant anything) and the pools (tokens per month, cost per
+// day and month) of each such group that has them. Per-user limits come first (requests per
+// minute, tokens per day and month, cost per day and month), then pools by group name.
 func (e Entitlements) Quotas() []store.Limit {
 	return e.quotas(func(g *grant) bool { return g.grantsAnything() })
 }
@@ -81,31 +83,23 @@ func (e Entitlements) quotas(match func(*grant) bool) []store.Limit {
 			continue
 		}
 		users = append(users, g.user)
-		if g.isGroup && g.groupTokensPerMonth > 0 {
-			pools = append(pools, groupPool(g.name, g.groupTokensPerMonth))
+		if g.isGroup {
+			pools = append(pools, g.group.quotas(g.name)...)
 		}
 	}
 	if len(users) == 0 {
 		return nil
 	}
-	slices.SortFunc(pools, func(a, b store.Limit) int {
-		switch {
-		case a.Group < b.Group:
-			return -1
-		case a.Group > b.Group:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(pools, func(a, b store.Limit) int { return strings.Compare(a.Group, b.Group) })
 	return append(mostGenerous(users).quotas(), pools...)
 }
 
-// ChargeGroups returns, sorted, the groups whose monthly pool a request for resource (a model
-// id or an endpoint name) is charged to: every granting group with a pool.
+// ChargeGroups returns, sorted, the groups whose pools (tokens or budgets) a request for
+// resource (a model id or an endpoint name) is charged to: every granting group with a pool.
 func (e Entitlements) ChargeGroups(resource string) []string {
 	var out []string
 	for _, g := range e.grants {
-		if g.isGroup && g.groupTokensPerMonth > 0 && g.allows(resource) {
+		if g.isGroup && g.group.any() && g.allows(resource) {
 			out = append(out, g.name)
 		}
 	}

@@ -9,7 +9,10 @@ import (
 // position is unknown).
 type Problem struct {
 	Line, Column int
-	Message      string
+	// Path locates the problem by YAML field names from the document's root, such as
+	// "groups[1].quotas.userTokensPerDay"; empty for the document as a whole.
+	Path    string
+	Message string
 }
 
 // String formats p as "line:column: message".

@@ -7,6 +7,9 @@ type document struct {
 	// UsageAdmins are the groups whose members may read everyone's usage; omitted means
 	// [Administrators].
 	UsageAdmins *[]string `yaml:"usageAdmins"`
+	// PolicyAdmins are the groups whose members may edit the policy at run time; omitted
+	// means nobody may (the policy is then read-only in the app).
+	PolicyAdmins *[]string `yaml:"policyAdmins"`
 	// Guardrails name a Bedrock guardrail per model, whoever calls it.
 	Guardrails []modelGuardrailDoc `yaml:"guardrails"`
 	// Groups grant people, by Cognito group.
@@ -68,4 +71,10 @@ type quotasDoc struct {
 	UserTokensPerMonth    *int64 `yaml:"userTokensPerMonth"`
 	UserRequestsPerMinute *int64 `yaml:"userRequestsPerMinute"`
 	GroupTokensPerMonth   *int64 `yaml:"groupTokensPerMonth"`
+	// Budgets: decimal amounts of the price table's currency, such as "12.50" (see
+	// ParseAmount).
+	UserCostPerDay    *string `yaml:"userCostPerDay"`
+	UserCostPerMonth  *string `yaml:"userCostPerMonth"`
+	GroupCostPerDay   *string `yaml:"groupCostPerDay"`
+	GroupCostPerMonth *string `yaml:"groupCostPerMonth"`
 }

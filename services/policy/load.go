@@ -22,9 +22,16 @@ var DefaultUsageAdmins = []string{"Administrators"}
 type Option func(*options)
 
 type options struct {
-	models    map[string]bool
-	endpoints map[string]bool
-	source    string
+	models             map[string]bool
+	endpoints          map[string]bool
+	source             string
+	requirePolicyAdmin bool
+}
+
+// RequirePolicyAdmin makes validation refuse a policy whose policyAdmins names no group: an
+// edit made at run time must not lock every policy admin out.
+func RequirePolicyAdmin() Option {
+	return func(o *options) { o.requirePolicyAdmin = true }
 }
 
 // WithModelIDs makes validation refuse model ids outside ids (the catalog's).

@@ -23,6 +23,7 @@ type Policy struct {
 	scopeOrder      []*grant
 	modelGuardrails map[string]Guardrail
 	usageAdmins     []string
+	policyAdmins    []string
 	groupIDs        map[string]string // lower-case object id -> group name
 }
 
@@ -32,15 +33,15 @@ func (p *Policy) GroupIDs() map[string]string { return maps.Clone(p.groupIDs) }
 
 // grant is what one group or scope allows.
 type grant struct {
-	name                string
-	isGroup             bool
-	models              map[string]bool
-	modelIDs            []string // sorted
-	endpoints           map[string]bool
-	endpointNames       []string // sorted
-	guardrail           *Guardrail
-	user                userLimits
-	groupTokensPerMonth int64
+	name          string
+	isGroup       bool
+	models        map[string]bool
+	modelIDs      []string // sorted
+	endpoints     map[string]bool
+	endpointNames []string // sorted
+	guardrail     *Guardrail
+	user          userLimits
+	group         groupLimits
 }
 
 func (g *grant) allows(resource string) bool { return g.models[resource] || g.endpoints[resource] }
@@ -74,6 +75,22 @@ func (p *Policy) IsUsageAdmin(pr *principal.Principal) bool {
 		return false
 	}
 	for _, g := range p.usageAdmins {
+		if pr.InGroup(g) {
+			return true
+		}
+	}
+	return false
+}
+
+// PolicyAdmins returns the groups whose members may edit the policy (policyAdmins).
+func (p *Policy) PolicyAdmins() []string { return slices.Clone(p.policyAdmins) }
+
+// IsPolicyAdmin reports whether pr may edit the policy: a person in a policy-admin group.
+func (p *Policy) IsPolicyAdmin(pr *principal.Principal) bool {
+	if pr == nil || pr.Kind != principal.KindPerson {
+		return false
+	}
+	for _, g := range p.policyAdmins {
 		if pr.InGroup(g) {
 			return true
 		}

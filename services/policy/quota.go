@@ -14,22 +14,49 @@ func userLimit(w typev1.QuotaWindow, u typev1.QuotaUnit, n int64) store.Limit {
 	return store.Limit{Subject: typev1.QuotaSubject_QUOTA_SUBJECT_USER, Window: w, Unit: u, Max: n}
 }
 
-// groupPool returns the monthly pool of n tokens of group.
-func groupPool(group string, n int64) store.Limit {
-	return store.Limit{
-		Subject: typev1.QuotaSubject_QUOTA_SUBJECT_GROUP, Group: group,
-		Window: typev1.QuotaWindow_QUOTA_WINDOW_MONTH, Unit: typev1.QuotaUnit_QUOTA_UNIT_TOKENS, Max: n,
-	}
+// groupLimit returns a limit of n units per window shared by the members of group.
+func groupLimit(group string, w typev1.QuotaWindow, u typev1.QuotaUnit, n int64) store.Limit {
+	return store.Limit{Subject: typev1.QuotaSubject_QUOTA_SUBJECT_GROUP, Group: group, Window: w, Unit: u, Max: n}
 }
 
-// userLimits are a grant's per-user limits; zero means no limit.
+// groupLimits are a group's shared pools; zero means no limit. Costs are in nanos.
+type groupLimits struct {
+	tokensPerMonth int64
+	costPerDay     int64
+	costPerMonth   int64
+}
+
+// any reports whether the group has a pool.
+func (g groupLimits) any() bool {
+	return g.tokensPerMonth > 0 || g.costPerDay > 0 || g.costPerMonth > 0
+}
+
+// quotas lists group's pools that are set: tokens per month, cost per day, cost per month.
+func (g groupLimits) quotas(group string) []store.Limit {
+	var qs []store.Limit
+	if g.tokensPerMonth > 0 {
+		qs = append(qs, groupLimit(group, typev1.QuotaWindow_QUOTA_WINDOW_MONTH, typev1.QuotaUnit_QUOTA_UNIT_TOKENS, g.tokensPerMonth))
+	}
+	if g.costPerDay > 0 {
+		qs = append(qs, groupLimit(group, typev1.QuotaWindow_QUOTA_WINDOW_DAY, typev1.QuotaUnit_QUOTA_UNIT_COST, g.costPerDay))
+	}
+	if g.costPerMonth > 0 {
+		qs = append(qs, groupLimit(group, typev1.QuotaWindow_QUOTA_WINDOW_MONTH, typev1.QuotaUnit_QUOTA_UNIT_COST, g.costPerMonth))
+	}
+	return qs
+}
+
+// userLimits are a grant's per-user limits; zero means no limit. Costs are in nanos.
 type userLimits struct {
 	requestsPerMinute int64
 	tokensPerDay      int64
 	tokensPerMonth    int64
+	costPerDay        int64
+	costPerMonth      int64
 }
 
-// quotas lists the limits that are set, minute first.
+// quotas lists the limits that are set: minute, then tokens per day and month, then cost per
+// day and month.
 func (u userLimits) quotas() []store.Limit {
 	var qs []store.Limit
 	if u.requestsPerMinute > 0 {
@@ -40,6 +67,12 @@ func (u userLimits) quotas() []store.Limit {
 	}
 	if u.tokensPerMonth > 0 {
 		qs = append(qs, userLimit(typev1.QuotaWindow_QUOTA_WINDOW_MONTH, typev1.QuotaUnit_QUOTA_UNIT_TOKENS, u.tokensPerMonth))
+	}
+	if u.costPerDay > 0 {
+		qs = append(qs, userLimit(typev1.QuotaWindow_QUOTA_WINDOW_DAY, typev1.QuotaUnit_QUOTA_UNIT_COST, u.costPerDay))
+	}
+	if u.costPerMonth > 0 {
+		qs = append(qs, userLimit(typev1.QuotaWindow_QUOTA_WINDOW_MONTH, typev1.QuotaUnit_QUOTA_UNIT_COST, u.costPerMonth))
 	}
 	return qs
 }
@@ -55,6 +88,8 @@ func mostGenerous(ls []userLimits) userLimits {
 		out.requestsPerMinute = looser(out.requestsPerMinute, l.requestsPerMinute)
 		out.tokensPerDay = looser(out.tokensPerDay, l.tokensPerDay)
 		out.tokensPerMonth = looser(out.tokensPerMonth, l.tokensPerMonth)
+		out.costPerDay = looser(out.costPerDay, l.costPerDay)
+		out.costPerMonth = looser(out.costPerMonth, l.costPerMonth)
 	}
 	return out
 }

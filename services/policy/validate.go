@@ -20,7 +20,12 @@ type validator struct {
 
 func (v *validator) addf(path, format string, args ...any) {
 	line, col := position(v.file, path)
-	v.problems = append(v.problems, Problem{Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+	v.problems = append(v.problems, Problem{Line: line, Column: col, Path: fieldPath(path), Message: fmt.Sprintf(format, args...)})
+}
+
+// fieldPath turns a YAML path ("$.groups[1].quotas") into a Problem's Path ("groups[1].quotas").
+func fieldPath(path string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(path, "$"), ".")
 }
 
 func (v *validator) compile(doc *document) *Policy {
@@ -88,6 +93,22 @@ func (v *validator) compile(doc *document) *Policy {
 			}
 		}
 	}
+	if doc.PolicyAdmins != nil {
+		p.policyAdmins = *doc.PolicyAdmins
+		for i, name := range p.policyAdmins {
+			if _, ok := p.groups[name]; !ok {
+				v.addf(fmt.Sprintf("$.policyAdmins[%d]", i), "policy-admin group %q is not defined under groups", name)
+			}
+		}
+	}
+	// An edit made at run time must leave someone able to make the next one.
+	if v.opts.requirePolicyAdmin && len(p.policyAdmins) == 0 {
+		path := "$.policyAdmins"
+		if doc.PolicyAdmins == nil {
+			path = "$"
+		}
+		v.addf(path, "policyAdmins names no group: nobody could edit the policy again (name at least one group defined under groups)")
+	}
 	return p
 }
 
@@ -150,16 +171,34 @@ func (v *validator) grant(path, name string, isGroup bool, f grantFields) *grant
 	}
 	if q := f.Quotas; q != nil {
 		qp := path + ".quotas"
-		g.user.requestsPerMinute = v.limit(qp+".userRequestsPerMinute", q.UserRequestsPerMinute)
-		g.user.tokensPerDay = v.limit(qp+".userTokensPerDay", q.UserTokensPerDay)
-		g.user.tokensPerMonth = v.limit(qp+".userTokensPerMonth", q.UserTokensPerMonth)
-		g.groupTokensPerMonth = v.limit(qp+".groupTokensPerMonth", q.GroupTokensPerMonth)
-		if !isGroup && q.GroupTokensPerMonth != nil {
-			v.addf(qp+".groupTokensPerMonth", "groupTokensPerMonth applies to groups, not scopes")
-			g.groupTokensPerMonth = 0
+		g.user.requestsPerMinute = v.limit(qp+".userRequestsPerMinute", q.UserRequestsPerMinute, MaxRequestsPerMinute)
+		g.user.tokensPerDay = v.limit(qp+".userTokensPerDay", q.UserTokensPerDay, MaxTokenLimit)
+		g.user.tokensPerMonth = v.limit(qp+".userTokensPerMonth", q.UserTokensPerMonth, MaxTokenLimit)
+		g.user.costPerDay = v.amount(qp+".userCostPerDay", q.UserCostPerDay)
+		g.user.costPerMonth = v.amount(qp+".userCostPerMonth", q.UserCostPerMonth)
+		g.group.tokensPerMonth = v.limit(qp+".groupTokensPerMonth", q.GroupTokensPerMonth, MaxTokenLimit)
+		g.group.costPerDay = v.amount(qp+".groupCostPerDay", q.GroupCostPerDay)
+		g.group.costPerMonth = v.amount(qp+".groupCostPerMonth", q.GroupCostPerMonth)
+		if !isGroup {
+			for name, set := range map[string]bool{
+				"groupTokensPerMonth": q.GroupTokensPerMonth != nil,
+				"groupCostPerDay":     q.GroupCostPerDay != nil,
+				"groupCostPerMonth":   q.GroupCostPerMonth != nil,
+			} {
+				if set {
+					v.addf(qp+"."+name, "%s applies to groups, not scopes", name)
+				}
+			}
+			g.group = groupLimits{}
 		}
 		if d, m := g.user.tokensPerDay, g.user.tokensPerMonth; d > 0 && m > 0 && d > m {
 			v.addf(qp+".userTokensPerDay", "userTokensPerDay (%d) is more than userTokensPerMonth (%d)", d, m)
+		}
+		if d, m := g.user.costPerDay, g.user.costPerMonth; d > 0 && m > 0 && d > m {
+			v.addf(qp+".userCostPerDay", "userCostPerDay (%s) is more than userCostPerMonth (%s)", *q.UserCostPerDay, *q.UserCostPerMonth)
+		}
+		if d, m := g.group.costPerDay, g.group.costPerMonth; d > 0 && m > 0 && d > m {
+			v.addf(qp+".groupCostPerDay", "groupCostPerDay (%s) is more than groupCostPerMonth (%s)", *q.GroupCostPerDay, *q.GroupCostPerMonth)
 		}
 	}
 	return g
@@ -174,7 +213,14 @@ func (v *validator) checkModel(path, id string) {
 	}
 }
 
-func (v *validator) limit(path string, n *int64) int64 {
+// MaxTokenLimit is the largest tokens limit a policy may set (10^15 tokens): more is a typing
+// mistake, not a limit.
+const MaxTokenLimit = 1_000_000_000_000_000
+
+// MaxRequestsPerMinute is the largest requests-per-minute limit a policy may set.
+const MaxRequestsPerMinute = 1_000_000_000
+
+func (v *validator) limit(path string, n *int64, most int64) int64 {
 	if n == nil {
 		return 0
 	}
@@ -182,7 +228,24 @@ func (v *validator) limit(path string, n *int64) int64 {
 		v.addf(path, "limit must be positive (omit it for no limit), got %d", *n)
 		return 0
 	}
+	if *n > most {
+		v.addf(path, "limit %d is absurd: at most %d (omit it for no limit)", *n, most)
+		return 0
+	}
 	return *n
+}
+
+// amount parses a budget (ParseAmount) into nanos.
+func (v *validator) amount(path string, s *string) int64 {
+	if s == nil {
+		return 0
+	}
+	n, err := ParseAmount(*s)
+	if err != nil {
+		v.addf(path, "%v", err)
+		return 0
+	}
+	return n
 }
 
 func (v *validator) guardrail(path string, g *guardrailDoc) (Guardrail, bool) {

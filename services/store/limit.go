@@ -3,9 +3,11 @@ package store
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
+	"github.com/portico-dev/portico/services/catalog"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -25,14 +27,19 @@ type Limit struct {
 	Max int64
 }
 
-// String names the limit, such as "user tokens per day (1000)" or
-// "group MLUsers tokens per month (100000)".
+// String names the limit, such as "user tokens per day (1000)",
+// "group MLUsers tokens per month (100000)" or, for a budget, "user cost per month (12.50)"
+// (in the price table's currency).
 func (l Limit) String() string {
 	who := "user"
 	if l.Subject == typev1.QuotaSubject_QUOTA_SUBJECT_GROUP {
 		who = "group " + l.Group
 	}
-	return fmt.Sprintf("%s %s per %s (%d)", who, unitName(l.Unit), windowName(l.Window), l.Max)
+	amount := strconv.FormatInt(l.Max, 10)
+	if l.Unit == typev1.QuotaUnit_QUOTA_UNIT_COST {
+		amount = catalog.FormatNanos(l.Max)
+	}
+	return fmt.Sprintf("%s %s per %s (%s)", who, unitName(l.Unit), windowName(l.Window), amount)
 }
 
 // Proto returns the limit as the API's QuotaLimit.
@@ -84,6 +91,8 @@ func unitName(u typev1.QuotaUnit) string {
 		return "tokens"
 	case typev1.QuotaUnit_QUOTA_UNIT_REQUESTS:
 		return "requests"
+	case typev1.QuotaUnit_QUOTA_UNIT_COST:
+		return "cost"
 	}
 	return ""
 }
@@ -107,7 +116,8 @@ func Window(w typev1.QuotaWindow, t time.Time) (start, end time.Time) {
 
 // CounterKey returns the key of the counter that limit l of user counts in at time t, and
 // when that counter's window resets. Keys look like "user/alice/tokens/day/2026-11-24",
-// "group/MLUsers/tokens/month/2026-11" and "user/alice/requests/minute/2026-11-24T10:31";
+// "group/MLUsers/tokens/month/2026-11", "user/alice/requests/minute/2026-11-24T10:31" and
+// "user/alice/cost/month/2026-11" (a budget, counted in nanos);
 // names are path-escaped, so no two subjects share a key. The limit's Max is not part of
 // the key.
 func CounterKey(user string, l Limit, t time.Time) (key string, resetsAt time.Time) {

@@ -74,6 +74,8 @@ type Outcome struct {
 	StopReason string
 	// UpstreamRequestID is the request id the AWS service returned.
 	UpstreamRequestID string
+	// Detail says what an administrative action did (a policy change); never a secret.
+	Detail string
 }
 
 // Record is one request's ledger entry and audit record. It never holds prompts or
@@ -101,6 +103,10 @@ type Record struct {
 	UpstreamRequestID string
 	SourceIP          string
 	UserAgent         string
+	// Department is the caller's department, for chargeback.
+	Department string
+	// Detail says what an administrative action did.
+	Detail string
 	// Late is true when the request settled after its reservation had expired and been
 	// released.
 	Late bool
@@ -123,7 +129,7 @@ func NewRecord(t Ticket, o Outcome) Record {
 		UsageEstimated: source != UsageReported, UsageSource: source, CostNanos: max(0, o.CostNanos), PriceTableVersion: o.PriceTableVersion,
 		Latency: max(0, o.Latency), TimeToFirstToken: max(0, o.TimeToFirstToken),
 		StopReason: o.StopReason, UpstreamRequestID: o.UpstreamRequestID,
-		SourceIP: r.SourceIP, UserAgent: r.UserAgent,
+		SourceIP: r.SourceIP, UserAgent: r.UserAgent, Department: r.Department, Detail: o.Detail,
 	}
 }
 
@@ -154,6 +160,7 @@ func (r Record) Proto() *adminv1.AuditEvent {
 		Latency: durationpb.New(r.Latency), UpstreamRequestId: r.UpstreamRequestID,
 		SourceIp: r.SourceIP, UserAgent: r.UserAgent, StopReason: r.StopReason,
 		UsageSource: string(SourceOf(string(r.UsageSource), r.UsageEstimated)),
+		Department:  r.Department, Detail: r.Detail,
 	}
 	if r.TimeToFirstToken > 0 {
 		e.TimeToFirstToken = durationpb.New(r.TimeToFirstToken)

@@ -32,6 +32,13 @@ type Reservation struct {
 	// Tokens is the worst case to hold against tokens limits: the estimated input tokens
 	// plus the request's max_tokens.
 	Tokens int64
+	// Cost is the worst case to hold against cost limits (budgets), in nanos of the price
+	// table's currency: Tokens' cost at the model's prices as the reservation is made (so
+	// that a price table change applies to new requests only).
+	Cost int64
+	// Department is the caller's department (the identity provider's department claim),
+	// recorded for chargeback; may be empty.
+	Department string
 	// Limits are every limit that applies to the request (the policy's quotas for the user
 	// and each group charged). Limits that count in the same counter (same subject, unit
 	// and window) are merged, keeping the smallest Max.
@@ -44,7 +51,7 @@ type Hold struct {
 	Key string
 	// Limit is the limit checked, its Max the smallest among merged limits.
 	Limit Limit
-	// Amount is what is held: the reservation's Tokens, or 1 request.
+	// Amount is what is held: the reservation's Tokens, its Cost, or 1 request.
 	Amount int64
 	// ResetsAt is when the counter's window ends.
 	ResetsAt time.Time
@@ -65,27 +72,30 @@ type Ticket struct {
 	Holds []Hold
 }
 
-// Charge returns what a settled request counts against a counter of unit u: its tokens, or 1
-// request. Negative tokens count as zero.
-func Charge(u typev1.QuotaUnit, tokens int64) int64 {
-	if u == typev1.QuotaUnit_QUOTA_UNIT_REQUESTS {
+// Charge returns what a request counts against a counter of unit u: its tokens, its cost in
+// nanos, or 1 request. Negative figures count as zero.
+func Charge(u typev1.QuotaUnit, tokens, cost int64) int64 {
+	switch u {
+	case typev1.QuotaUnit_QUOTA_UNIT_REQUESTS:
 		return 1
+	case typev1.QuotaUnit_QUOTA_UNIT_COST:
+		return max(0, cost)
 	}
 	return max(0, tokens)
 }
 
 // Settlement returns what settling rec adds to the used figure of the counter h holds on
-// (its Charge). It refuses a negative delta with an ErrInvalid error: settling only ever
+// (its Charge: a budget is charged rec's estimated cost). It refuses a negative delta with an ErrInvalid error: settling only ever
 // raises used, so that no outcome, however reported, can lower a counter and lift a limit.
 // Implementations call it for every hold before writing anything.
 func (h Hold) Settlement(rec Record) (int64, error) {
-	if rec.InputTokens < 0 || rec.OutputTokens < 0 {
-		return 0, Invalid("settle %s: negative usage (%d input, %d output tokens)", rec.RequestID, rec.InputTokens, rec.OutputTokens)
+	if rec.InputTokens < 0 || rec.OutputTokens < 0 || rec.CostNanos < 0 {
+		return 0, Invalid("settle %s: negative usage (%d input, %d output tokens, cost %d)", rec.RequestID, rec.InputTokens, rec.OutputTokens, rec.CostNanos)
 	}
 	if h.Amount < 0 {
 		return 0, Invalid("settle %s: negative hold %d on %s", rec.RequestID, h.Amount, h.Key)
 	}
-	return Charge(h.Limit.Unit, rec.Tokens()), nil
+	return Charge(h.Limit.Unit, rec.Tokens(), rec.CostNanos), nil
 }
 
 // Plan validates r and returns the ticket Reserve grants if every hold fits: holds sorted by
@@ -101,7 +111,9 @@ func Plan(r Reservation, now time.Time, ttl time.Duration) (Ticket, error) {
 		return Ticket{}, Invalid("reservation without a model")
 	case r.Tokens < 0:
 		return Ticket{}, Invalid("reservation of %d tokens", r.Tokens)
-	case len(r.RequestID) > 200 || len(r.User) > 500 || len(r.ModelID) > 500:
+	case r.Cost < 0:
+		return Ticket{}, Invalid("reservation of cost %d", r.Cost)
+	case len(r.RequestID) > 200 || len(r.User) > 500 || len(r.ModelID) > 500 || len(r.Department) > 500:
 		return Ticket{}, Invalid("reservation with an oversized id")
 	}
 	now = now.UTC()
@@ -123,7 +135,7 @@ func Plan(r Reservation, now time.Time, ttl time.Duration) (Ticket, error) {
 			continue
 		}
 		index[key] = len(t.Holds)
-		t.Holds = append(t.Holds, Hold{Key: key, Limit: l, Amount: Charge(l.Unit, r.Tokens), ResetsAt: resets})
+		t.Holds = append(t.Holds, Hold{Key: key, Limit: l, Amount: Charge(l.Unit, r.Tokens, r.Cost), ResetsAt: resets})
 	}
 	slices.SortFunc(t.Holds, func(a, b Hold) int {
 		switch {

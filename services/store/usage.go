@@ -44,8 +44,9 @@ type UsageFilter struct {
 	// GroupBy are the dimensions rows are broken down and sorted by; none gives one row.
 	// Each at most once.
 	GroupBy []adminv1.UsageDimension
-	// User, Group and ModelID narrow the usage to one user, members of one group, one model.
-	User, Group, ModelID string
+	// User, Group, ModelID and Department narrow the usage to one user, members of one
+	// group, one model, callers of one department.
+	User, Group, ModelID, Department string
 }
 
 // Range validates f and returns its first and last days.
@@ -66,7 +67,7 @@ func (f UsageFilter) Range() (start, end time.Time, err error) {
 	}
 	seen := map[adminv1.UsageDimension]bool{}
 	for _, d := range f.GroupBy {
-		if d < adminv1.UsageDimension_USAGE_DIMENSION_USER || d > adminv1.UsageDimension_USAGE_DIMENSION_DAY || seen[d] {
+		if d < adminv1.UsageDimension_USAGE_DIMENSION_USER || d > adminv1.UsageDimension_USAGE_DIMENSION_DEPARTMENT || seen[d] {
 			return start, end, Invalid("bad or repeated dimension %v", d)
 		}
 		seen[d] = true
@@ -77,13 +78,14 @@ func (f UsageFilter) Range() (start, end time.Time, err error) {
 // UsageRow is usage for one combination of the requested dimensions; dimensions not
 // requested are empty.
 type UsageRow struct {
-	Day, User, Group, ModelID string
-	Totals                    Totals
+	Day, User, Group, ModelID, Department string
+	Totals                                Totals
 }
 
 // Proto returns the row as the admin API's UsageRow.
 func (r UsageRow) Proto() *adminv1.UsageRow {
-	return &adminv1.UsageRow{Day: r.Day, User: r.User, Group: r.Group, ModelId: r.ModelID, Totals: r.Totals.Proto()}
+	return &adminv1.UsageRow{Day: r.Day, User: r.User, Group: r.Group, ModelId: r.ModelID, Department: r.Department,
+		Totals: r.Totals.Proto()}
 }
 
 // UsageReport is the answer to ListUsage.
@@ -95,14 +97,15 @@ type UsageReport struct {
 	Totals Totals
 }
 
-// Fact is usage of one (day, user, groups, model) combination, which implementations read
-// from their ledgers and feed to an Aggregator.
+// Fact is usage of one (day, user, groups, model, department) combination, which
+// implementations read from their ledgers and feed to an Aggregator.
 type Fact struct {
-	Day     string
-	User    string
-	Groups  []string
-	ModelID string
-	Totals  Totals
+	Day        string
+	User       string
+	Groups     []string
+	ModelID    string
+	Department string
+	Totals     Totals
 }
 
 // Aggregator turns facts into a UsageReport for a filter. Implementations share it so that
@@ -123,7 +126,8 @@ func NewAggregator(f UsageFilter) *Aggregator {
 func (a *Aggregator) Add(x Fact) {
 	f := a.f
 	if x.Day < f.StartDay || x.Day > f.EndDay || (f.User != "" && x.User != f.User) ||
-		(f.ModelID != "" && x.ModelID != f.ModelID) || (f.Group != "" && !slices.Contains(x.Groups, f.Group)) {
+		(f.ModelID != "" && x.ModelID != f.ModelID) || (f.Group != "" && !slices.Contains(x.Groups, f.Group)) ||
+		(f.Department != "" && x.Department != f.Department) {
 		return
 	}
 	a.totals.Add(x.Totals)
@@ -146,6 +150,8 @@ func (a *Aggregator) Add(x Fact) {
 				k.ModelID = x.ModelID
 			case adminv1.UsageDimension_USAGE_DIMENSION_DAY:
 				k.Day = x.Day
+			case adminv1.UsageDimension_USAGE_DIMENSION_DEPARTMENT:
+				k.Department = x.Department
 			}
 		}
 		t := a.rows[k]
@@ -181,6 +187,8 @@ func (a *Aggregator) Report() UsageReport {
 				c = cmp.Compare(x.ModelID, y.ModelID)
 			case adminv1.UsageDimension_USAGE_DIMENSION_DAY:
 				c = cmp.Compare(x.Day, y.Day)
+			case adminv1.UsageDimension_USAGE_DIMENSION_DEPARTMENT:
+				c = cmp.Compare(x.Department, y.Department)
 			}
 			if c != 0 {
 				return c

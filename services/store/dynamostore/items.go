@@ -86,6 +86,8 @@ type recordItem struct {
 	SourceIP          string   `dynamodbav:"sourceIp"`
 	UserAgent         string   `dynamodbav:"userAgent"`
 	Late              bool     `dynamodbav:"late"`
+	Department        string   `dynamodbav:"department,omitempty"`
+	Detail            string   `dynamodbav:"detail,omitempty"`
 }
 
 func toItem(r store.Record) recordItem {
@@ -103,6 +105,7 @@ func toItem(r store.Record) recordItem {
 		UsageEstimated: r.UsageEstimated, UsageSource: string(r.UsageSource), CostNanos: r.CostNanos,
 		PriceTableVersion: r.PriceTableVersion, LatencyNs: int64(r.Latency), TTFTNs: int64(r.TimeToFirstToken), StopReason: r.StopReason,
 		UpstreamRequestID: r.UpstreamRequestID, SourceIP: r.SourceIP, UserAgent: r.UserAgent, Late: r.Late,
+		Department: r.Department, Detail: r.Detail,
 	}
 }
 
@@ -119,5 +122,6 @@ func (it recordItem) record() store.Record {
 		CostNanos: it.CostNanos, PriceTableVersion: it.PriceTableVersion,
 		Latency: time.Duration(it.LatencyNs), TimeToFirstToken: time.Duration(it.TTFTNs), StopReason: it.StopReason,
 		UpstreamRequestID: it.UpstreamRequestID, SourceIP: it.SourceIP, UserAgent: it.UserAgent, Late: it.Late,
+		Department: it.Department, Detail: it.Detail,
 	}
 }

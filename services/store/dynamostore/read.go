@@ -117,7 +117,7 @@ func (s *Store) ListUsage(ctx context.Context, f store.UsageFilter) (store.Usage
 	}
 	agg := store.NewAggregator(f)
 	add := func(r store.Record) bool {
-		agg.Add(store.Fact{Day: r.Day(), User: r.User, Groups: r.Groups, ModelID: r.ModelID, Totals: r.Totals()})
+		agg.Add(store.Fact{Day: r.Day(), User: r.User, Groups: r.Groups, ModelID: r.ModelID, Department: r.Department, Totals: r.Totals()})
 		return true
 	}
 	lo, hi := timeKey(start), upTo(end.AddDate(0, 0, 1))

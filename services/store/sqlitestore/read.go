@@ -85,7 +85,7 @@ func (s *Store) ListUsage(ctx context.Context, f store.UsageFilter) (store.Usage
 	if err := s.ready("list usage"); err != nil {
 		return store.UsageReport{}, err
 	}
-	q := `SELECT day, user, groups, model_id, count(*), sum(outcome != 'ok'), ` + sumColumns + `
+	q := `SELECT day, user, groups, model_id, department, count(*), sum(outcome != 'ok'), ` + sumColumns + `
 		FROM ledger WHERE day >= ? AND day <= ?`
 	args := []any{f.StartDay, f.EndDay}
 	if f.User != "" {
@@ -96,7 +96,11 @@ func (s *Store) ListUsage(ctx context.Context, f store.UsageFilter) (store.Usage
 		q += ` AND model_id = ?`
 		args = append(args, f.ModelID)
 	}
-	q += ` GROUP BY day, user, groups, model_id`
+	if f.Department != "" {
+		q += ` AND department = ?`
+		args = append(args, f.Department)
+	}
+	q += ` GROUP BY day, user, groups, model_id, department`
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return store.UsageReport{}, store.Unavailable("list usage", err)
@@ -107,7 +111,7 @@ func (s *Store) ListUsage(ctx context.Context, f store.UsageFilter) (store.Usage
 		var x store.Fact
 		var groups string
 		var sums summed
-		if err := rows.Scan(append([]any{&x.Day, &x.User, &groups, &x.ModelID, &x.Totals.Requests, &x.Totals.Errors},
+		if err := rows.Scan(append([]any{&x.Day, &x.User, &groups, &x.ModelID, &x.Department, &x.Totals.Requests, &x.Totals.Errors},
 			sums.dest()...)...); err != nil {
 			return store.UsageReport{}, store.Unavailable("list usage", err)
 		}
@@ -165,7 +169,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 	}
 	q := `SELECT request_id, time_ns, subject, user, groups, client_id, procedure, model_id, outcome, error_message,
 		input_tokens, output_tokens, usage_estimated, cost_nanos, price_table_version, latency_ns, ttft_ns, stop_reason,
-		upstream_request_id, source_ip, user_agent, late, usage_source FROM ledger`
+		upstream_request_id, source_ip, user_agent, late, usage_source, department, detail FROM ledger`
 	if len(where) > 0 {
 		// G202: where holds only the constant fragments above; every value is a ? argument.
 		q += ` WHERE ` + strings.Join(where, ` AND `) //nolint:gosec // see above
@@ -191,7 +195,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 		if err := rows.Scan(&r.RequestID, &tns, &r.Subject, &r.User, &groups, &r.ClientID, &r.Procedure, &r.ModelID,
 			&r.Outcome, &r.ErrorMessage, &r.InputTokens, &r.OutputTokens, &r.UsageEstimated, &r.CostNanos,
 			&r.PriceTableVersion, &lat, &ttft, &r.StopReason, &r.UpstreamRequestID, &r.SourceIP, &r.UserAgent, &r.Late,
-			&source); err != nil {
+			&source, &r.Department, &r.Detail); err != nil {
 			return store.AuditPage{}, store.Unavailable("list audit", err)
 		}
 		r.UsageSource = store.SourceOf(source, r.UsageEstimated)

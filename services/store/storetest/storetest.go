@@ -72,6 +72,7 @@ func Run(t *testing.T, open Factory) {
 		{"SumsNeverOverflow", testSumsNeverOverflow},
 		{"UsageSourceRecorded", testUsageSource},
 	}
+	tests = append(tests, governanceCases...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
