@@ -82,7 +82,8 @@ function type(input: HTMLInputElement, value: string): void {
   input.dispatchEvent(new Event('input'));
 }
 
-describe('PolicyPage', () => {
+// The page renders a real template with fake timers; a busy machine needs more than vitest's 5 s.
+describe('PolicyPage', { timeout: 60_000 }, () => {
   beforeEach(() => vi.useFakeTimers({ shouldAdvanceTime: true }));
   afterEach(() => vi.useRealTimers());
 
