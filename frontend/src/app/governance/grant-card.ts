@@ -66,6 +66,7 @@ export class GrantCard {
   protected readonly quotaValue = quotaValue;
   protected readonly guardrailText = guardrailText;
   protected readonly switchText = switchText;
+  protected readonly noLimit = $localize`:@@grant.noLimitPlaceholder:No limit`;
   protected readonly cardId = computed(() => `${this.kind()}-${this.index()}`);
 
   protected readonly nameLabel = computed(() => (this.kind() === 'group' ? $localize`:@@grant.groupName:Group name` : $localize`:@@grant.scopeName:OAuth scope`));
@@ -76,6 +77,9 @@ export class GrantCard {
     noModels: $localize`:@@grant.noModels:No models`,
     noEndpoints: $localize`:@@grant.noEndpoints:No endpoints`,
     noKbs: $localize`:@@grant.noKbs:No knowledge bases`,
+    addModel: $localize`:@@grant.addModel:Add a model id`,
+    addEndpoint: $localize`:@@grant.addEndpoint:Add an endpoint name`,
+    addKb: $localize`:@@grant.addKb:Add a knowledge base id`,
   };
 
   protected problemsAt(path: string): string[] {

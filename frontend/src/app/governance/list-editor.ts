@@ -13,7 +13,7 @@ let nextId = 0;
   imports: [Icon],
   template: `
     <div class="list" role="group" [attr.aria-labelledby]="id + '-label'" [attr.data-testid]="testid()" [attr.aria-describedby]="problems().length ? id + '-problems' : null">
-      <span class="label" [id]="id + '-label'">{{ label() }}</span>
+      <span class="label" [id]="id + '-label'">{{ label() }}@if (hint()) { <span class="hint">· {{ hint() }}</span> }</span>
       <div class="chips">
         @for (item of items(); track item) {
           <span class="chip" [attr.data-testid]="testid() + '-item'" [attr.data-value]="item">
@@ -31,7 +31,7 @@ let nextId = 0;
       @if (editing()) {
         <div class="add">
           <input type="text" [id]="id + '-input'" [attr.list]="id + '-options'" [value]="draft()" (input)="draft.set($any($event.target).value)"
-                 (keydown.enter)="$event.preventDefault(); add()" [attr.aria-label]="addLabel()" [attr.placeholder]="addLabel()"
+                 (keydown.enter)="$event.preventDefault(); add()" [attr.aria-label]="addLabel()" [attr.placeholder]="placeholder()"
                  [attr.data-testid]="testid() + '-input'" autocomplete="off" [attr.aria-invalid]="problems().length > 0" />
           <datalist [id]="id + '-options'">
             @for (o of suggestions(); track o) { <option [value]="o"></option> }
@@ -49,6 +49,7 @@ let nextId = 0;
   styles: `
     .list { display: flex; flex-direction: column; gap: 6px; }
     .label { font: var(--mat-sys-label-large); color: var(--mat-sys-on-surface-variant); }
+    .hint { font: var(--mat-sys-body-small); margin-left: 4px; }
     .chips { display: flex; flex-wrap: wrap; gap: 6px; }
     .chip { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
     .remove {
@@ -80,6 +81,9 @@ export class ListEditor {
   readonly editing = input(false);
   readonly problems = input<readonly string[]>([]);
   readonly testid = input('list');
+  /** What the list means, after its label ("may edit the policy"). */
+  readonly hint = input('');
+  readonly placeholder = input($localize`:@@list.placeholder:Type a name, then Enter`);
   readonly emptyText = input($localize`:@@list.none:None`);
   /** The whole new list, after an add or a remove. */
   readonly changed = output<string[]>();

@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, effect, inject, input, output, signal, untracked } from '@angular/core';
+import { ChangeDetectionStrategy, Component, ElementRef, effect, inject, input, output, signal, untracked } from '@angular/core';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { MatButtonModule } from '@angular/material/button';
 import { PolicyChangeKind, type PolicyVersion } from '@gen/portico/admin/v1/policy_pb';
@@ -89,7 +89,7 @@ export function versionKind(v: PolicyVersion): string {
               <td class="actions">
                 @if (editable() && v.version !== current()) {
                   @if (confirming() === v.version) {
-                    <div class="confirm" role="group" [attr.aria-label]="confirmLabel(v)" data-testid="rollback-confirm">
+                    <div class="confirm" role="group" [attr.aria-label]="confirmLabel(v)" data-testid="rollback-confirm" (keydown.escape)="confirming.set(null)">
                       <label class="comment-field"><span i18n="@@history.commentLabel">Comment (optional)</span>
                         <input type="text" maxlength="500" [value]="comment()" (input)="comment.set($any($event.target).value)" data-testid="rollback-comment" />
                       </label>
@@ -140,6 +140,7 @@ export function versionKind(v: PolicyVersion): string {
 })
 export class PolicyHistory {
   private readonly api = inject(Api);
+  private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
   /** The version in force. */
   readonly current = input.required<bigint>();
   readonly editable = input(false);
@@ -188,6 +189,7 @@ export class PolicyHistory {
     this.stale.set(false);
     this.comment.set('');
     this.confirming.set(v.version);
+    setTimeout(() => this.host.nativeElement.querySelector<HTMLInputElement>('[data-testid="rollback-comment"]')?.focus());
   }
 
   protected async rollback(v: PolicyVersion): Promise<void> {

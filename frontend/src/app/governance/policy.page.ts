@@ -122,8 +122,11 @@ export class PolicyPage {
   protected readonly versionKind = versionKind;
   protected readonly guardrailText = guardrailText;
   protected readonly L = {
-    policyAdmins: $localize`:@@policy.policyAdmins:Policy admins (may edit the policy)`,
-    usageAdmins: $localize`:@@policy.usageAdmins:Usage admins (may read everyone's usage and the audit trail)`,
+    policyAdmins: $localize`:@@policy.policyAdmins:Policy admins`,
+    policyAdminsHint: $localize`:@@policy.policyAdminsHint:may edit the policy`,
+    usageAdmins: $localize`:@@policy.usageAdmins:Usage admins`,
+    usageAdminsHint: $localize`:@@policy.usageAdminsHint:may read everyone's usage and the audit trail`,
+    groupPlaceholder: $localize`:@@policy.groupPlaceholder:Add a group`,
     noAdmins: $localize`:@@policy.noAdmins:Nobody`,
   };
 
