@@ -27,6 +27,13 @@ type Policy struct {
 	groupIDs        map[string]string // lower-case object id -> group name
 }
 
+// GroupName returns the group name the groupIds map gives an Entra group object id (lower
+// case), without copying the map.
+func (p *Policy) GroupName(objectID string) (string, bool) {
+	name, ok := p.groupIDs[objectID]
+	return name, ok
+}
+
 // GroupIDs returns the groupIds map: Entra ID group object ids (lower case) to the names of
 // the policy's groups.
 func (p *Policy) GroupIDs() map[string]string { return maps.Clone(p.groupIDs) }

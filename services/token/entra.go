@@ -46,7 +46,14 @@ type Entra struct {
 	// GroupIDs maps group object ids, in lower case, to Portico group names (the policy's
 	// groupIds).
 	GroupIDs map[string]string
+	// GroupLookup, when set, replaces GroupIDs: it maps a lower-case group object id to its
+	// group name at each verification, so that a policy changed at run time maps the ids of
+	// the policy in force.
+	GroupLookup GroupLookup
 }
+
+// GroupLookup maps an Entra group object id (lower case) to a Portico group name.
+type GroupLookup func(objectID string) (name string, ok bool)
 
 // Principal implements Profile.
 func (e Entra) Principal(c *Claims) (*principal.Principal, error) {
@@ -93,6 +100,7 @@ func (e Entra) Principal(c *Claims) (*principal.Principal, error) {
 		p.Username = c.PreferredUsername
 		p.Email = c.Email
 		p.DisplayName = c.Name
+		p.Department = c.Department
 		p.Groups = groups
 		p.Scopes = scopes
 		return p, nil
@@ -118,7 +126,13 @@ func (e Entra) groups(c *Claims) ([]string, error) {
 	}
 	out := slices.Clone(c.Roles)
 	for _, id := range c.EntraGroups {
-		name, ok := e.GroupIDs[strings.ToLower(id)]
+		var name string
+		var ok bool
+		if e.GroupLookup != nil {
+			name, ok = e.GroupLookup(strings.ToLower(id))
+		} else {
+			name, ok = e.GroupIDs[strings.ToLower(id)]
+		}
 		if !ok {
 			return nil, fmt.Errorf("%w: group object id %q is not mapped to a group in the policy's groupIds", ErrGroups, id)
 		}

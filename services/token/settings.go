@@ -67,11 +67,11 @@ func (s Settings) Check(issuer string, n SettingNames) []error {
 	return errs
 }
 
-// Build returns the configured Profile; groupIDs maps Entra group object ids to group names
-// (the policy's groupIds). Call Check first.
-func (s Settings) Build(groupIDs map[string]string) Profile {
+// Build returns the configured Profile; groups maps Entra group object ids to group names
+// (the groupIds of the policy in force, looked up at each verification). Call Check first.
+func (s Settings) Build(groups GroupLookup) Profile {
 	if s.Profile == ProfileEntra {
-		return Entra{TenantID: s.TenantID, Audience: s.Audience, ClientIDs: s.ClientIDs, Scope: s.Scope, GroupIDs: groupIDs}
+		return Entra{TenantID: s.TenantID, Audience: s.Audience, ClientIDs: s.ClientIDs, Scope: s.Scope, GroupLookup: groups}
 	}
 	return Cognito{ClientIDs: s.ClientIDs}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -21,16 +22,31 @@ type Verifier struct {
 	profile Profile
 	now     func() time.Time
 	cache   *resultCache
+	// departmentClaim, when set, is where a person's department is read from (the profile
+	// reads custom:department).
+	departmentClaim string
 }
 
 // Option configures a Verifier.
 type Option func(*verifierConfig)
 
 type verifierConfig struct {
-	keys      *KeySet
-	keyOpts   []KeySetOption
-	now       func() time.Time
-	cacheSize int
+	keys            *KeySet
+	keyOpts         []KeySetOption
+	now             func() time.Time
+	cacheSize       int
+	departmentClaim string
+}
+
+// DefaultDepartmentClaim is the claim a person's department is read from unless
+// WithDepartmentClaim names another: Cognito's custom attribute.
+const DefaultDepartmentClaim = "custom:department"
+
+// WithDepartmentClaim reads a person's department from the named claim of the access token
+// (a string; anything else leaves the department empty) instead of custom:department. An
+// empty name keeps the default.
+func WithDepartmentClaim(name string) Option {
+	return func(c *verifierConfig) { c.departmentClaim = name }
 }
 
 // WithKeySet uses ks instead of a KeySet built for the issuer.
@@ -64,13 +80,17 @@ func NewVerifier(issuer string, profile Profile, opts ...Option) *Verifier {
 	if c.keys == nil {
 		c.keys = NewKeySet(issuer, append([]KeySetOption{withClock(c.now)}, c.keyOpts...)...)
 	}
-	return &Verifier{
+	v := &Verifier{
 		issuer:  issuer,
 		keys:    c.keys,
 		profile: profile,
 		now:     c.now,
 		cache:   newResultCache(c.cacheSize),
 	}
+	if c.departmentClaim != DefaultDepartmentClaim {
+		v.departmentClaim = c.departmentClaim
+	}
+	return v
 }
 
 // Issuer returns the issuer the Verifier accepts.
@@ -128,8 +148,25 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*principal.Principal
 	if err != nil {
 		return nil, err
 	}
+	if v.departmentClaim != "" && p.Kind == principal.KindPerson {
+		p.Department = stringClaim(t.Payload, v.departmentClaim)
+	}
 	v.cache.put(key, cacheEntry{p: p, exp: c.Expiry.Time, kid: t.Header.Kid, pub: pub}, now)
 	return p, nil
+}
+
+// stringClaim returns the string claim name of a JWT payload already decoded once (so it is
+// valid JSON), or "" when it is absent or not a string.
+func stringClaim(payload []byte, name string) string {
+	var all map[string]json.RawMessage
+	if json.Unmarshal(payload, &all) != nil {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(all[name], &s) != nil {
+		return ""
+	}
+	return s
 }
 
 func verifyRS256(pub *rsa.PublicKey, signingInput string, sig []byte) error {

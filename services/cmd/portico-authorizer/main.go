@@ -63,6 +63,6 @@ func build(cfg *config, logger *slog.Logger) (*authorizer.Authorizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupIDs()))
+	v := token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupName))
 	return authorizer.New(v, pol, logger), nil
 }

@@ -76,7 +76,7 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	verifier := token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupIDs()))
+	verifier := token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupName))
 	srv, err := server.New(
 		server.WithLogger(log),
 		server.WithTelemetry(providers),

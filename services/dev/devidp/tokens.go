@@ -76,6 +76,12 @@ func (s *Server) userAccessClaims(sess *session, now time.Time) map[string]any {
 	if len(sess.user.Groups) > 0 {
 		claims["cognito:groups"] = sess.user.Groups
 	}
+	// A Cognito pool puts custom attributes in ID tokens only; Portico's chargeback needs the
+	// department in the access token, which a pre token generation trigger (V2) adds. The
+	// dev IdP behaves like a pool with that trigger.
+	if sess.user.Department != "" {
+		claims["custom:department"] = sess.user.Department
+	}
 	return claims
 }
 
