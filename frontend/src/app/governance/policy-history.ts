@@ -10,23 +10,54 @@ import { ErrorBanner } from '../errors/error-banner';
 import { formatTime } from '../usage/usage-format';
 import { QUOTA_FIELDS, grantSubject } from './policy-model';
 
+const LIST_LABELS: Record<string, string> = {
+  models: $localize`:@@policy.f.models:Models`,
+  endpoints: $localize`:@@policy.f.endpoints:Endpoints`,
+  knowledgeBases: $localize`:@@policy.f.kbs:Knowledge bases`,
+};
+
 /**
- * A change line of the server's summary (`groups[MLUsers].quotas.userTokensPerDay: 200000 ->
- * 1000`) in words when it is a quota or budget ("Group MLUsers · Tokens per person per day:
- * was 200,000, now 1,000"); any other line as the server wrote it.
+ * A change line of the server's summary (policy.Changes: `groups[MLUsers].quotas.userTokensPerDay:
+ * 200000 -> 1000`, `... set to 12.50`, `... removed (was 30)`, `groups[MLUsers].models: +a -b`,
+ * `groups[Contractors]: added`) in the words the review uses ("Group MLUsers · Tokens per
+ * person per day: was 200,000, now 1,000"); any other line as the server wrote it.
  */
 export function prettyChange(line: string): string {
-  const m = /^(groups|scopes)\[([^\]]+)\]\.quotas\.(\w+): (.*?) -> (.*)$/.exec(line.trim());
+  const m = /^(groups|scopes)\[([^\]]+)\](?:\.([\w.]+))?: (.*)$/.exec(line.trim());
   if (!m) return line;
-  const field = QUOTA_FIELDS.find((f) => f.key === m[3]);
-  if (!field) return line;
-  const show = (v: string) => {
-    const t = v.trim();
-    if (t === '' || t === '0' || t === 'unset' || t === '<nil>' || t === 'none' || t === '-') return $localize`:@@policy.noLimit:no limit`;
-    return field.kind === 'count' && /^\d+$/.test(t) ? formatCount(BigInt(t)) : t;
-  };
   const subject = grantSubject(m[1] === 'groups' ? 'group' : 'scope', m[2]!);
-  return $localize`:@@policy.diff.was:${subject}:subject: · ${field.label}:field:: was ${show(m[4]!)}:before:, now ${show(m[5]!)}:after:`;
+  const [, , , field, what] = m as unknown as [string, string, string, string | undefined, string];
+  if (!field) {
+    if (what === 'added') return $localize`:@@policy.diff.grantAddedShort:${subject}:subject: added`;
+    if (what === 'removed') return $localize`:@@policy.diff.grantRemoved:${subject}:subject: removed`;
+    return line;
+  }
+  const list = LIST_LABELS[field];
+  if (list) {
+    const items = what.split(/\s+/).filter(Boolean);
+    if (!items.every((x) => x.startsWith('+') || x.startsWith('-'))) return line;
+    const added = items.filter((x) => x.startsWith('+')).map((x) => x.slice(1));
+    const removed = items.filter((x) => x.startsWith('-')).map((x) => x.slice(1));
+    const parts: string[] = [];
+    if (added.length) parts.push($localize`:@@policy.diff.added:added ${added.join(', ')}:items:`);
+    if (removed.length) parts.push($localize`:@@policy.diff.removed:removed ${removed.join(', ')}:items:`);
+    return `${subject} · ${list}: ${parts.join('; ')}`;
+  }
+  const q = /^quotas\.(\w+)$/.exec(field);
+  const f = q ? QUOTA_FIELDS.find((x) => x.key === q[1]) : undefined;
+  if (!f) return line;
+  const show = (v: string) => (f.kind === 'count' && /^\d+$/.test(v.trim()) ? formatCount(BigInt(v.trim())) : v.trim());
+  const noLimit = $localize`:@@policy.noLimit:no limit`;
+  let before: string;
+  let after: string;
+  const arrow = /^(.*?) -> (.*)$/.exec(what);
+  const set = /^set to (.*)$/.exec(what);
+  const gone = /^removed \(was (.*)\)$/.exec(what);
+  if (arrow) [before, after] = [show(arrow[1]!), show(arrow[2]!)];
+  else if (set) [before, after] = [noLimit, show(set[1]!)];
+  else if (gone) [before, after] = [show(gone[1]!), noLimit];
+  else return line;
+  return $localize`:@@policy.diff.was:${subject}:subject: · ${f.label}:field:: was ${before}:before:, now ${after}:after:`;
 }
 
 /** How a version came to be, in words. */

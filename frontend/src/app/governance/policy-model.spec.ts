@@ -1,5 +1,6 @@
 import { clone, create } from '@bufbuild/protobuf';
 import { PolicySchema, type Policy } from '@gen/portico/admin/v1/policy_pb';
+import { prettyChange } from './policy-history';
 import { diffPolicy, knownPaths, parentPath, placeProblems } from './policy-model';
 
 function devPolicy(): Policy {
@@ -125,5 +126,23 @@ describe('placeProblems', () => {
     expect(parentPath('groups[1].quotas')).toBe('groups[1]');
     expect(parentPath('groups[1]')).toBe('groups');
     expect(parentPath('groups')).toBe('');
+  });
+});
+
+describe('prettyChange', () => {
+  it('reads the server’s change lines in the review’s words', () => {
+    const cases: [string, string][] = [
+      ['groups[MLUsers].quotas.userTokensPerDay: 200000 -> 1000', 'Group MLUsers · Tokens per person per day: was 200,000, now 1,000'],
+      ['groups[MLUsers].quotas.userCostPerMonth: set to 12.50', 'Group MLUsers · Budget per person per month: was no limit, now 12.50'],
+      ['scopes[portico/inference].quotas.userRequestsPerMinute: removed (was 60)', 'Machine scope portico/inference · Requests per person per minute: was 60, now no limit'],
+      ['groups[MLUsers].models: +amazon.nova-pro-v1:0 -amazon.titan-text-express-v1', 'Group MLUsers · Models: added amazon.nova-pro-v1:0; removed amazon.titan-text-express-v1'],
+      ['groups[Contractors]: added', 'Group Contractors added'],
+      ['scopes[portico/identity]: removed', 'Machine scope portico/identity removed'],
+      // Anything else stays as the server wrote it.
+      ['usageAdmins: -Administrators', 'usageAdmins: -Administrators'],
+      ['groups[MLUsers].history: true -> false', 'groups[MLUsers].history: true -> false'],
+      ["no change to the policy's content", "no change to the policy's content"],
+    ];
+    for (const [line, want] of cases) expect(prettyChange(line), line).toBe(want);
   });
 });
