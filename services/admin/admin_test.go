@@ -112,7 +112,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := admin.NewService(admin.Config{Policy: pol, Store: st, Catalog: catalog.Default()})
+	svc := admin.NewService(admin.Config{Policy: func() *policy.Policy { return pol }, Store: st, Catalog: catalog.Default()})
 	mux := http.NewServeMux()
 	mux.Handle(adminv1connect.NewAdminServiceHandler(svc))
 	v := token.NewVerifier(idp.Issuer(), token.Cognito{ClientIDs: []string{"portico-web", "portico-machine"}})

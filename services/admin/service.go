@@ -12,6 +12,7 @@ import (
 	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/catalog"
+	"github.com/portico-dev/portico/services/livepolicy"
 	"github.com/portico-dev/portico/services/metering"
 	"github.com/portico-dev/portico/services/policy"
 	"github.com/portico-dev/portico/services/store"
@@ -22,8 +23,14 @@ const MaxRangeDays = 366
 
 // Config configures a Service.
 type Config struct {
-	// Policy decides who is a usage administrator; required.
-	Policy *policy.Policy
+	// Policy returns the policy in force, which decides who is a usage or policy
+	// administrator; called per request. Nil means Live's.
+	Policy func() *policy.Policy
+	// Live is the run-time policy that GetPolicy reads and the edits change; nil answers the
+	// policy RPCs UNIMPLEMENTED.
+	Live *livepolicy.Source
+	// Alerts lists the threshold crossings for ListNearLimit; nil answers it UNIMPLEMENTED.
+	Alerts store.AlertStore
 	// Store holds the ledger and audit trail; required.
 	Store store.Store
 	// Catalog names the price table costs come from; required.
@@ -34,13 +41,13 @@ type Config struct {
 
 // Service is the AdminService handler. It is safe for concurrent use.
 type Service struct {
-	// The policy RPCs answer UNIMPLEMENTED until their handlers land.
-	adminv1connect.UnimplementedAdminServiceHandler
-
-	policy  *policy.Policy
+	policy  func() *policy.Policy
+	live    *livepolicy.Source
+	alerts  store.AlertStore
 	store   store.Store
 	catalog *catalog.Catalog
 	log     *slog.Logger
+	now     func() time.Time
 }
 
 var _ adminv1connect.AdminServiceHandler = (*Service)(nil)
@@ -48,7 +55,10 @@ var _ adminv1connect.AdminServiceHandler = (*Service)(nil)
 // NewService returns an AdminService for cfg. Mount it with
 // adminv1connect.NewAdminServiceHandler behind the authn middleware.
 func NewService(cfg Config) *Service {
-	s := &Service{policy: cfg.Policy, store: cfg.Store, catalog: cfg.Catalog, log: cfg.Logger}
+	s := &Service{policy: cfg.Policy, live: cfg.Live, alerts: cfg.Alerts, store: cfg.Store, catalog: cfg.Catalog, log: cfg.Logger, now: time.Now}
+	if s.policy == nil && s.live != nil {
+		s.policy = s.live.Policy
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -57,12 +67,12 @@ func NewService(cfg Config) *Service {
 
 // ListUsage sums usage over a range of days, broken down by the requested dimensions.
 func (s *Service) ListUsage(ctx context.Context, req *adminv1.ListUsageRequest) (*adminv1.ListUsageResponse, error) {
-	if err := authn.RequireUsageAdmin(ctx, s.policy); err != nil {
+	if err := authn.RequireUsageAdmin(ctx, s.policy()); err != nil {
 		return nil, err
 	}
 	f := store.UsageFilter{
 		StartDay: req.GetStartDay(), EndDay: req.GetEndDay(), GroupBy: req.GetGroupBy(),
-		User: req.GetUser(), Group: req.GetGroup(), ModelID: req.GetModelId(),
+		User: req.GetUser(), Group: req.GetGroup(), ModelID: req.GetModelId(), Department: req.GetDepartment(),
 	}
 	if err := validateUsage(f); err != nil {
 		return nil, err
@@ -108,7 +118,7 @@ func validateUsage(f store.UsageFilter) error {
 
 // ListAuditEvents returns audit records, newest first, a page at a time.
 func (s *Service) ListAuditEvents(ctx context.Context, req *adminv1.ListAuditEventsRequest) (*adminv1.ListAuditEventsResponse, error) {
-	if err := authn.RequireUsageAdmin(ctx, s.policy); err != nil {
+	if err := authn.RequireUsageAdmin(ctx, s.policy()); err != nil {
 		return nil, err
 	}
 	if n := req.GetPageSize(); n < 0 || n > store.MaxPageSize {

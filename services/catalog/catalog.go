@@ -125,6 +125,16 @@ func (c *Catalog) Lookup(id string) (Model, bool) {
 	return c.models[i].clone(), true
 }
 
+// PriceOf returns the price of the model id (without copying the model, for the request
+// path); ok is false when the catalog does not know id.
+func (c *Catalog) PriceOf(id string) (p Price, ok bool) {
+	i, ok := c.byID[id]
+	if !ok {
+		return Price{}, false
+	}
+	return c.models[i].Price, true
+}
+
 // Models returns every model, sorted by provider (Bedrock first), then display name.
 func (c *Catalog) Models() []Model {
 	out := make([]Model, len(c.models))

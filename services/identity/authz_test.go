@@ -60,7 +60,7 @@ func TestAuthz(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(identityv1connect.NewIdentityServiceHandler(identity.NewService(pol)))
+	mux.Handle(identityv1connect.NewIdentityServiceHandler(identity.NewService(identity.Config{Policy: func() *policy.Policy { return pol }})))
 	mux.Handle(adminv1connect.NewAdminServiceHandler(adminStub{pol: pol}))
 	// The real inference service lives elsewhere; the unimplemented one shows what the
 	// middleware lets through (Unimplemented) and what it stops.

@@ -30,7 +30,7 @@ func TestGetMeWithDevIdP(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(identityv1connect.NewIdentityServiceHandler(identity.NewService(pol)))
+	mux.Handle(identityv1connect.NewIdentityServiceHandler(identity.NewService(identity.Config{Policy: func() *policy.Policy { return pol }})))
 	srv := httptest.NewServer(authn.New(v, slog.New(slog.NewTextHandler(io.Discard, nil)))(mux))
 	t.Cleanup(srv.Close)
 	client := identityv1connect.NewIdentityServiceClient(srv.Client(), srv.URL)

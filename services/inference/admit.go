@@ -64,7 +64,7 @@ func (s *Service) admit(ctx context.Context, id string, provider catalog.Provide
 	if rid == "" {
 		rid = telemetry.NewRequestID() // served without services/server (tests, embedding)
 	}
-	a := &admission{p: p, ent: s.policy.Entitlements(p), req: metering.Request{
+	a := &admission{p: p, ent: s.policy().Entitlements(p), req: metering.Request{
 		RequestID: rid, Procedure: spec.Procedure, ModelID: id, Provider: provider,
 		Principal: p, SourceIP: ip, UserAgent: ua, Arrived: arrived,
 	}}

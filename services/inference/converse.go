@@ -77,7 +77,8 @@ func (s *Service) converse(ctx context.Context, msg *inferencev1.ConverseRequest
 			return providerCall{}, err
 		}
 		return providerCall{
-			tokens: metering.EstimateConverse(msg.GetSystemPrompt(), msg.GetMessages()) + conv.MaxTokens(),
+			tokens:    metering.EstimateConverse(msg.GetSystemPrompt(), msg.GetMessages()) + conv.MaxTokens(),
+			maxOutput: conv.MaxTokens(),
 			run: func(ctx context.Context) (metering.Usage, error) {
 				var err error
 				res, err = call(ctx, a, conv)

@@ -5,7 +5,7 @@
 //
 // Wire it with
 //
-//	svc := inference.NewService(inference.Config{Catalog: cat, Policy: pol, Store: st,
+//	svc := inference.NewService(inference.Config{Catalog: cat, Policy: live.Policy, Store: st,
 //		Bedrock: bedrockClient, SageMaker: sagemakerClient, Recorder: rec, Logger: log})
 //	path, h := inferencev1connect.NewInferenceServiceHandler(svc,
 //		append(srv.HandlerOptions(), inference.HandlerOptions()...)...)

@@ -87,7 +87,8 @@ func (s *Service) invoke(ctx context.Context, req endpointRequest, stream bool,
 			return providerCall{}, err
 		}
 		return providerCall{
-			tokens: metering.EstimatePayload(len(req.GetBody())) + maxOut,
+			tokens:    metering.EstimatePayload(len(req.GetBody())) + maxOut,
+			maxOutput: maxOut,
 			run: func(ctx context.Context) (metering.Usage, error) {
 				var err error
 				res, err = call(ctx, a, p)

@@ -178,7 +178,7 @@ func newHarness(t testing.TB, o options) *harness {
 		trusted = []string{"portico-web"}
 	}
 	h.svc = inference.NewService(inference.Config{
-		Catalog: h.catalog, Policy: h.policy, Store: st,
+		Catalog: h.catalog, Policy: func() *policy.Policy { return h.policy }, Store: st,
 		Bedrock:   br,
 		SageMaker: sagemaker.New(h.awsCfg, awsrt.WithMaxBackoff(time.Millisecond), awsrt.WithMaxAttempts(2)),
 		Logger:    logger,

@@ -18,6 +18,8 @@ import (
 type providerCall struct {
 	// tokens is the worst case to reserve: the estimated input plus the most output.
 	tokens int64
+	// maxOutput is the part of tokens that is output, for the worst-case cost.
+	maxOutput int64
 	// run calls the provider once the worst case is held, and returns what it used, even
 	// when it fails.
 	run func(ctx context.Context) (metering.Usage, error)
@@ -38,7 +40,7 @@ func (s *Service) metered(ctx context.Context, id string, provider catalog.Provi
 	if err != nil {
 		return nil, nil, s.refuse(ctx, a, err)
 	}
-	a.req.Tokens = pc.tokens
+	a.req.Tokens, a.req.MaxOutput = pc.tokens, pc.maxOutput
 	mc, err := s.meter.Reserve(ctx, a.req)
 	if err != nil {
 		return nil, nil, withRequestID(err, a.req.RequestID)

@@ -27,8 +27,9 @@ type BedrockProvider interface {
 type Config struct {
 	// Catalog is the model catalog with its price table; required.
 	Catalog *catalog.Catalog
-	// Policy decides entitlements and quotas; required.
-	Policy *policy.Policy
+	// Policy returns the policy in force, which decides entitlements and quotas; it is called
+	// per request (livepolicy.Source.Policy, or a func returning a fixed policy); required.
+	Policy func() *policy.Policy
 	// Store keeps quota counters, the ledger and the audit trail; required.
 	Store store.Store
 	// Bedrock runs conversations; nil answers UNAVAILABLE for Bedrock models.
@@ -45,12 +46,15 @@ type Config struct {
 	TrustedClientIDs []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Alerts checks quota thresholds after each request settles (alert.Watcher); nil checks
+	// none.
+	Alerts metering.Alerts
 }
 
 // Service is the InferenceService handler. It is safe for concurrent use.
 type Service struct {
 	catalog   *catalog.Catalog
-	policy    *policy.Policy
+	policy    func() *policy.Policy
 	store     store.Store
 	bedrock   BedrockProvider
 	sagemaker SageMakerProvider
@@ -75,7 +79,8 @@ func NewService(cfg Config) *Service {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.meter = metering.New(metering.Config{Store: cfg.Store, Catalog: cfg.Catalog, Recorder: cfg.Recorder, Logger: s.log, Now: s.now})
+	s.meter = metering.New(metering.Config{Store: cfg.Store, Catalog: cfg.Catalog, Recorder: cfg.Recorder, Logger: s.log, Now: s.now,
+		Alerts: cfg.Alerts})
 	return s
 }
 
@@ -86,7 +91,7 @@ func (s *Service) ListModels(ctx context.Context, req *inferencev1.ListModelsReq
 	if err != nil {
 		return nil, err
 	}
-	ent := s.policy.Entitlements(p)
+	ent := s.policy().Entitlements(p)
 	want := req.GetProvider()
 	pt := s.catalog.PriceTable()
 	out := &inferencev1.ListModelsResponse{PriceTableVersion: pt.Version, PricesAsOf: pt.AsOf}
@@ -110,7 +115,7 @@ func (s *Service) GetUsage(ctx context.Context, _ *inferencev1.GetUsageRequest) 
 	if err != nil {
 		return nil, err
 	}
-	limits := s.policy.Entitlements(p).Quotas()
+	limits := s.policy().Entitlements(p).Quotas()
 	u, err := s.store.Usage(ctx, p.Account(), limits)
 	if err != nil {
 		return nil, metering.StoreError(ctx, s.log, "read usage", err, metering.BlameHandler)

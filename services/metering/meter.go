@@ -3,7 +3,9 @@ package metering
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -29,6 +31,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Alerts is told about every settled request, to check its limits' thresholds off the
+	// request path (package alert); nil checks none.
+	Alerts Alerts
+}
+
+// Alerts is told when a request has settled; it must return at once (package alert's
+// Watcher checks in the background).
+type Alerts interface {
+	// Settled says that user (of department) settled a request charged to limits.
+	Settled(ctx context.Context, user, department string, limits []store.Limit)
 }
 
 // Meter reserves, settles and records requests. It is safe for concurrent use.
@@ -38,11 +50,12 @@ type Meter struct {
 	recorder Recorder
 	log      *slog.Logger
 	now      func() time.Time
+	alerts   Alerts
 }
 
 // New returns a Meter for cfg.
 func New(cfg Config) *Meter {
-	m := &Meter{store: cfg.Store, catalog: cfg.Catalog, recorder: cfg.Recorder, log: cfg.Logger, now: cfg.Now}
+	m := &Meter{store: cfg.Store, catalog: cfg.Catalog, recorder: cfg.Recorder, log: cfg.Logger, now: cfg.Now, alerts: cfg.Alerts}
 	if m.recorder == nil {
 		m.recorder = multiRecorder(nil)
 	}
@@ -76,6 +89,10 @@ type Request struct {
 	Arrived time.Time
 	// Tokens is the worst case held against tokens limits: estimated input plus max output.
 	Tokens int64
+	// MaxOutput is the part of Tokens that is output (the request's max tokens): the worst
+	// case cost held against budgets is Tokens-MaxOutput input and MaxOutput output tokens at
+	// the model's prices when the request is reserved.
+	MaxOutput int64
 	// Limits are every limit that applies: the policy's Entitlements.QuotasFor the model.
 	Limits []store.Limit
 }
@@ -85,8 +102,37 @@ func (r Request) reservation() store.Reservation {
 	return store.Reservation{
 		RequestID: r.RequestID, User: p.Account(), Subject: p.Subject, Groups: p.Groups, ClientID: p.ClientID,
 		Procedure: r.Procedure, ModelID: r.ModelID, SourceIP: r.SourceIP, UserAgent: r.UserAgent,
-		Tokens: r.Tokens, Limits: r.Limits,
+		Tokens: r.Tokens, Limits: r.Limits, Department: truncate(p.Department, 200),
 	}
+}
+
+// price is the price a call is costed at, fixed when it is reserved: a price table that
+// changes later applies to new requests only.
+type price struct {
+	price   catalog.Price
+	version string
+	known   bool
+}
+
+// priceOf returns the catalog's price of the model id now.
+func (m *Meter) priceOf(id string) price {
+	p, ok := m.catalog.PriceOf(id)
+	return price{price: p, version: m.catalog.PriceTable().Version, known: ok}
+}
+
+// worstCost is the cost held against budgets: what r's worst case costs at p. A worst case
+// that cannot be priced (an unknown model, absurd counts) holds the most a budget can
+// count, so that a budget refuses it.
+func (p price) worstCost(r Request) int64 {
+	out := min(max(0, r.MaxOutput), max(0, r.Tokens))
+	if !p.known {
+		return math.MaxInt64
+	}
+	c, err := p.price.CostNanos(max(0, r.Tokens)-out, out)
+	if err != nil {
+		return math.MaxInt64
+	}
+	return c
 }
 
 // Reserve holds r's worst case against its limits. Its errors are *connect.Error:
@@ -94,9 +140,14 @@ func (r Request) reservation() store.Reservation {
 // refusal is recorded in the audit trail), UNAVAILABLE when the store cannot be reached,
 // INTERNAL for a malformed reservation. Every granted Call must be settled.
 func (m *Meter) Reserve(ctx context.Context, r Request) (*Call, error) {
-	t, err := m.store.Reserve(ctx, r.reservation())
+	pr := m.priceOf(r.ModelID)
+	rv := r.reservation()
+	if costLimited(r.Limits) {
+		rv.Cost = pr.worstCost(r)
+	}
+	t, err := m.store.Reserve(ctx, rv)
 	if err == nil {
-		return &Call{m: m, req: r, ticket: t}, nil
+		return &Call{m: m, req: r, ticket: t, price: pr}, nil
 	}
 	var qe *store.QuotaError
 	if errors.As(err, &qe) {
@@ -107,6 +158,16 @@ func (m *Meter) Reserve(ctx context.Context, r Request) (*Call, error) {
 	ce := StoreError(ctx, m.log, "reserve quota", err, BlameHandler, slog.String("request_id", r.RequestID))
 	m.observe(ctx, r, Usage{}, ce.Code().String(), m.now(), false)
 	return nil, ce
+}
+
+// costLimited reports whether a budget is among ls.
+func costLimited(ls []store.Limit) bool {
+	for _, l := range ls {
+		if l.Unit == typev1.QuotaUnit_QUOTA_UNIT_COST {
+			return true
+		}
+	}
+	return false
 }
 
 // Refuse records a request refused before anything was spent: an audit record with the
@@ -165,6 +226,7 @@ type Call struct {
 	m       *Meter
 	req     Request
 	ticket  store.Ticket
+	price   price
 	settled atomic.Bool
 }
 
@@ -183,7 +245,10 @@ func (c *Call) Settle(ctx context.Context, u Usage, callErr error) *typev1.Invoc
 	now := c.m.now()
 	ctx = context.WithoutCancel(ctx)
 	code, msg := outcomeOf(callErr)
-	cost, err := c.m.catalog.CostNanos(c.req.ModelID, u.InputTokens, u.OutputTokens)
+	cost, err := c.price.price.CostNanos(u.InputTokens, u.OutputTokens)
+	if !c.price.known {
+		err = fmt.Errorf("cost of %q: %w", c.req.ModelID, catalog.ErrUnknownModel)
+	}
 	if err != nil {
 		c.m.log.LogAttrs(ctx, slog.LevelError, "cost", slog.String("request_id", c.req.RequestID), slog.Any("error", err))
 		cost = 0
@@ -193,7 +258,7 @@ func (c *Call) Settle(ctx context.Context, u Usage, callErr error) *typev1.Invoc
 		ttft = max(0, u.FirstTokenAt.Sub(c.req.Arrived))
 	}
 	latency := max(0, now.Sub(c.req.Arrived))
-	version := c.m.catalog.PriceTable().Version
+	version := c.price.version
 	metrics := &typev1.InvocationMetrics{
 		InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, TotalTokens: store.AddSat(u.InputTokens, u.OutputTokens),
 		Latency: durationpb.New(latency), EstimatedCost: catalog.USD(cost), UsageEstimated: u.Estimated || u.Clamped,
@@ -220,6 +285,8 @@ func (c *Call) Settle(ctx context.Context, u Usage, callErr error) *typev1.Invoc
 	if err != nil {
 		c.m.log.LogAttrs(ctx, slog.LevelError, "settle failed; the hold stays until the reservation expires",
 			slog.String("request_id", c.req.RequestID), slog.String("model", c.req.ModelID), slog.Any("error", err))
+	} else if c.m.alerts != nil {
+		c.m.alerts.Settled(ctx, c.ticket.Reservation.User, c.ticket.Reservation.Department, c.req.Limits)
 	}
 	c.m.observe(ctx, c.req, Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, FirstTokenAt: u.FirstTokenAt}, code, now, true)
 	return metrics

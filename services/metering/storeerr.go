@@ -9,6 +9,8 @@ import (
 
 	"connectrpc.com/connect"
 
+	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
+	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/store"
 )
 
@@ -49,6 +51,12 @@ func QuotaExceeded(qe *store.QuotaError, now time.Time) *connect.Error {
 	ce := connect.NewError(connect.CodeResourceExhausted, fmt.Errorf(
 		"quota exceeded: %s: used %d, reserved by requests in flight %d, this request needs up to %d; resets at %s",
 		s.Limit, s.Used, s.Reserved, qe.Requested, s.ResetsAt.UTC().Format(time.RFC3339)))
+	if s.Limit.Unit == typev1.QuotaUnit_QUOTA_UNIT_COST {
+		amount := func(n int64) string { return catalog.FormatNanos(n) + " " + catalog.Currency }
+		ce = connect.NewError(connect.CodeResourceExhausted, fmt.Errorf(
+			"budget exceeded: %s %s: spent %s, held by requests in flight %s, this request may cost up to %s; resets at %s",
+			s.Limit, catalog.Currency, amount(s.Used), amount(s.Reserved), amount(qe.Requested), s.ResetsAt.UTC().Format(time.RFC3339)))
+	}
 	if d, err := connect.NewErrorDetail(qe.Proto()); err == nil {
 		ce.AddDetail(d)
 	}

@@ -24,7 +24,7 @@ var amountSyntax = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,6})?$`)
 // currency symbols and separators are refused.
 func ParseAmount(s string) (int64, error) {
 	if !amountSyntax.MatchString(s) {
-		return 0, fmt.Errorf("budget %q is not a decimal amount such as \"12.50\" (digits, at most %d decimals, no sign or currency)", s, AmountDecimals)
+		return 0, fmt.Errorf("budget %q is not a decimal amount such as \"12.50\" (digits, at most %d decimals, no sign or currency; quote it in YAML)", s, AmountDecimals)
 	}
 	whole, frac, _ := strings.Cut(s, ".")
 	whole = strings.TrimLeft(whole, "0")

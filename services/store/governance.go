@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 )
 
 // Governance is what the run-time policy and the quota alerts need from a store, beside
@@ -164,4 +166,9 @@ func (s QuotaStatus) Threshold() int {
 		return ThresholdNear
 	}
 	return 0
+}
+
+// AlertProto returns s and the threshold it reached as the API's QuotaAlert.
+func (s QuotaStatus) AlertProto(threshold int) *typev1.QuotaAlert {
+	return &typev1.QuotaAlert{Status: s.Proto(), ThresholdPercent: int32(min(max(threshold, 0), 100))} //nolint:gosec // G115: clamped
 }

@@ -6,19 +6,23 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	"github.com/portico-dev/portico/services/admin"
+	"github.com/portico-dev/portico/services/alert"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/bedrock"
 	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/identity"
 	"github.com/portico-dev/portico/services/inference"
+	"github.com/portico-dev/portico/services/livepolicy"
 	"github.com/portico-dev/portico/services/metering"
 	"github.com/portico-dev/portico/services/platform/server"
 	"github.com/portico-dev/portico/services/platform/telemetry"
@@ -33,11 +37,15 @@ import (
 type app struct {
 	server    *server.Server
 	providers *telemetry.Providers
-	store     store.Store // nil unless inference or admin is mounted
+	store     store.Store // nil unless needsStore
+	live      *livepolicy.Source
 }
 
-// close releases the store; telemetry is shut down by run.
+// close stops the policy's checks and releases the store; telemetry is shut down by run.
 func (a *app) close() error {
+	if a.live != nil {
+		a.live.Close()
+	}
 	if a.store == nil {
 		return nil
 	}
@@ -54,40 +62,11 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
-	var models, endpoints []string
-	for _, m := range cat.Models() {
-		if m.Provider == catalog.ProviderSageMaker {
-			endpoints = append(endpoints, m.ID)
-		} else {
-			models = append(models, m.ID)
-		}
-	}
-	polOpts := []policy.Option{policy.WithModelIDs(models...), policy.WithEndpointNames(endpoints...)}
-	var pol *policy.Policy
-	if cfg.policyFile != "" {
-		pol, err = policy.Load(cfg.policyFile, polOpts...)
-	} else { // development only: fromEnv requires the file in production
-		pol, err = policy.Default(polOpts...)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
-	}
 	providers, err := telemetry.NewProviders(ctx, "portico-services", cfg.export)
 	if err != nil {
 		return nil, err
 	}
-	verifier := token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupName))
-	srv, err := server.New(
-		server.WithLogger(log),
-		server.WithTelemetry(providers),
-		server.WithAuth(authn.New(verifier, log)),
-		// The BFF's client ids, as inference.Config.TrustedClientIDs: X-Request-Id adopted.
-		server.WithTrustedCaller(principal.ClientIn(cfg.bffClientIDs...)),
-	)
-	if err != nil {
-		return nil, err
-	}
-	a := &app{server: srv, providers: providers}
+	a := &app{providers: providers}
 	var awsCfg *aws.Config
 	loadAWS := func(ctx context.Context) (aws.Config, error) {
 		if awsCfg == nil {
@@ -105,10 +84,43 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 	}
+	gov, _ := a.store.(store.Governance) // both stores are; nil without a store
+	if a.live, err = openPolicy(ctx, cfg, cat, gov, log); err != nil {
+		return nil, errors.Join(err, a.close())
+	}
+	go a.live.Run(ctx)
+	live := a.live
+	verifier := token.NewVerifier(cfg.issuer,
+		cfg.tokens.Build(func(id string) (string, bool) { return live.Policy().GroupName(id) }),
+		token.WithDepartmentClaim(cfg.departmentClaim))
+	srv, err := server.New(
+		server.WithLogger(log),
+		server.WithTelemetry(providers),
+		server.WithAuth(authn.New(verifier, log)),
+		// The BFF's client ids, as inference.Config.TrustedClientIDs: X-Request-Id adopted.
+		server.WithTrustedCaller(principal.ClientIn(cfg.bffClientIDs...)),
+	)
+	if err != nil {
+		return nil, errors.Join(err, a.close())
+	}
+	a.server = srv
+	var alerts metering.Alerts
+	if gov != nil && slices.Contains(cfg.services, serviceInference) {
+		emitter, err := alertEmitter(ctx, cfg, loadAWS, log)
+		if err != nil {
+			return nil, errors.Join(err, a.close())
+		}
+		alerts = alert.New(alert.Config{Store: gov, Emitter: emitter, Logger: log})
+	}
 	for _, name := range cfg.services {
 		switch name {
 		case serviceIdentity:
-			srv.Mount(identityv1connect.NewIdentityServiceHandler(identity.NewService(pol), srv.HandlerOptions()...))
+			var counters store.CounterReader
+			if gov != nil {
+				counters = gov
+			}
+			svc := identity.NewService(identity.Config{Policy: live.Policy, Counters: counters, Logger: log})
+			srv.Mount(identityv1connect.NewIdentityServiceHandler(svc, srv.HandlerOptions()...))
 		case serviceInference:
 			awsc, err := loadAWS(ctx)
 			if err != nil {
@@ -128,16 +140,63 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 					slog.String("region", awsc.Region), slog.String("error", err.Error()))
 			}
 			svc := inference.NewService(inference.Config{
-				Catalog: regional, Policy: pol, Store: a.store,
+				Catalog: regional, Policy: live.Policy, Store: a.store, Alerts: alerts,
 				Bedrock: bedrock.New(awsc), SageMaker: sagemaker.New(awsc),
 				Recorder: recorder, Logger: log,
 				TrustedClientIDs: cfg.bffClientIDs,
 			})
 			srv.Mount(inferencev1connect.NewInferenceServiceHandler(svc, append(srv.HandlerOptions(), inference.HandlerOptions()...)...))
 		case serviceAdmin:
-			svc := admin.NewService(admin.Config{Policy: pol, Store: a.store, Catalog: cat, Logger: log})
+			cfgAdmin := admin.Config{Live: live, Store: a.store, Catalog: cat, Logger: log}
+			if gov != nil {
+				cfgAdmin.Alerts = gov
+			}
+			svc := admin.NewService(cfgAdmin)
 			srv.Mount(adminv1connect.NewAdminServiceHandler(svc, srv.HandlerOptions()...))
 		}
 	}
 	return a, nil
+}
+
+// openPolicy opens the run-time policy: the policy file (or, in development, the embedded
+// policy) seeds the store, or is the policy in file mode.
+func openPolicy(ctx context.Context, cfg *config, cat *catalog.Catalog, gov store.Governance, log *slog.Logger) (*livepolicy.Source, error) {
+	seed, source := policy.DefaultYAML(), "embedded dev.yaml" // development only: fromEnv requires the file in production
+	if cfg.policyFile != "" {
+		b, err := os.ReadFile(cfg.policyFile)
+		if err != nil {
+			return nil, fmt.Errorf("policy: %w", err)
+		}
+		seed, source = b, cfg.policyFile
+	}
+	lc := livepolicy.Config{Mode: cfg.policyMode, Seed: seed, SeedSource: source, Options: livepolicy.CatalogOptions(cat),
+		Refresh: cfg.policyRefresh, Logger: log}
+	if cfg.policyMode == livepolicy.ModeStore {
+		if gov == nil {
+			return nil, errors.New("policy: store mode needs a store that keeps policy versions")
+		}
+		lc.Store = gov
+	}
+	live, err := livepolicy.Open(ctx, lc)
+	if err != nil {
+		return nil, err
+	}
+	if snap := live.Snapshot(); cfg.policyMode == livepolicy.ModeStore && len(snap.Policy.PolicyAdmins()) == 0 {
+		log.LogAttrs(ctx, slog.LevelWarn, "policy: policyAdmins names no group, so nobody can edit the policy in the app",
+			slog.Int64("version", snap.Version.Version))
+	}
+	return live, nil
+}
+
+// alertEmitter returns where quota alerts go: the EventBridge bus PORTICO_EVENT_BUS names, or
+// log events.
+func alertEmitter(ctx context.Context, cfg *config, loadAWS func(context.Context) (aws.Config, error), log *slog.Logger) (alert.Emitter, error) {
+	if cfg.eventBus == "" {
+		return alert.Log{Logger: log}, nil
+	}
+	awsc, err := loadAWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return alert.EventBridge{Client: eventbridge.NewFromConfig(awsc), Bus: cfg.eventBus}, nil
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/portico-dev/portico/services/catalog"
+	"github.com/portico-dev/portico/services/livepolicy"
 	"github.com/portico-dev/portico/services/platform/lambdahttp"
 	"github.com/portico-dev/portico/services/platform/logs"
 	"github.com/portico-dev/portico/services/platform/runmode"
@@ -20,22 +22,26 @@ import (
 //
 //nolint:gosec // names of environment variables, not credentials
 const (
-	EnvMode         = runmode.Env // development | production
-	EnvService      = "PORTICO_SERVICE"
-	EnvAddr         = "PORTICO_SERVICES_ADDR"
-	EnvIssuer       = "PORTICO_ISSUER"
-	EnvClientIDs    = "PORTICO_CLIENT_IDS"
-	EnvBFFClientIDs = "PORTICO_BFF_CLIENT_IDS"
-	EnvPolicyFile   = "PORTICO_POLICY_FILE"
-	EnvTokenProfile = "PORTICO_TOKEN_PROFILE"
-	EnvEntraTenant  = "PORTICO_ENTRA_TENANT_ID"
-	EnvEntraAud     = "PORTICO_ENTRA_AUDIENCE"
-	EnvEntraScope   = "PORTICO_ENTRA_SCOPE"
-	EnvCatalogFile  = catalog.EnvFile
-	EnvStore        = "PORTICO_STORE"
-	EnvLogFormat    = logs.Env
-	EnvRuntimeAPI   = lambdahttp.RuntimeAPIEnv
-	EnvLambdaEvent  = lambdahttp.EventEnv
+	EnvMode            = runmode.Env // development | production
+	EnvService         = "PORTICO_SERVICE"
+	EnvAddr            = "PORTICO_SERVICES_ADDR"
+	EnvIssuer          = "PORTICO_ISSUER"
+	EnvClientIDs       = "PORTICO_CLIENT_IDS"
+	EnvBFFClientIDs    = "PORTICO_BFF_CLIENT_IDS"
+	EnvPolicyFile      = "PORTICO_POLICY_FILE"
+	EnvPolicyMode      = "PORTICO_POLICY_MODE"
+	EnvPolicyRefresh   = "PORTICO_POLICY_REFRESH"
+	EnvDepartmentClaim = "PORTICO_DEPARTMENT_CLAIM"
+	EnvEventBus        = "PORTICO_EVENT_BUS"
+	EnvTokenProfile    = "PORTICO_TOKEN_PROFILE"
+	EnvEntraTenant     = "PORTICO_ENTRA_TENANT_ID"
+	EnvEntraAud        = "PORTICO_ENTRA_AUDIENCE"
+	EnvEntraScope      = "PORTICO_ENTRA_SCOPE"
+	EnvCatalogFile     = catalog.EnvFile
+	EnvStore           = "PORTICO_STORE"
+	EnvLogFormat       = logs.Env
+	EnvRuntimeAPI      = lambdahttp.RuntimeAPIEnv
+	EnvLambdaEvent     = lambdahttp.EventEnv
 	// EnvLambdaFunction is set by Lambda; it names the function in CloudWatch metrics (EMF).
 	EnvLambdaFunction = "AWS_LAMBDA_FUNCTION_NAME"
 )
@@ -73,8 +79,17 @@ type config struct {
 	tokens token.Settings
 	// bffClientIDs are the clients whose Portico-Client-* headers are believed (the BFF's).
 	bffClientIDs []string
-	// policyFile is the policy (empty: the embedded dev policy, development only).
+	// policyFile is the policy (empty: the embedded dev policy, development only): the
+	// policy itself in file mode, the seed of the store in store mode.
 	policyFile string
+	// policyMode is where the policy is managed (PORTICO_POLICY_MODE: store or file).
+	policyMode livepolicy.Mode
+	// policyRefresh is the interval between policy version checks.
+	policyRefresh time.Duration
+	// departmentClaim is the access token claim a person's department is read from.
+	departmentClaim string
+	// eventBus is the EventBridge bus quota alerts go to (empty: log events only).
+	eventBus string
 	// catalogFile is the model catalog (empty: the embedded catalog).
 	catalogFile string
 	// store is sqlite:<path> or dynamodb:<table>; opened only when inference or admin is
@@ -90,9 +105,11 @@ type config struct {
 	export telemetry.Export
 }
 
-// needsStore reports whether a mounted service keeps data.
+// needsStore reports whether a mounted service keeps data: inference and admin always, and
+// every service in store mode, where the policy is read from the store.
 func (c *config) needsStore() bool {
-	return slices.Contains(c.services, serviceInference) || slices.Contains(c.services, serviceAdmin)
+	return c.policyMode == livepolicy.ModeStore ||
+		slices.Contains(c.services, serviceInference) || slices.Contains(c.services, serviceAdmin)
 }
 
 // warnings are settings worth a log line at start-up.
@@ -110,10 +127,19 @@ func fromEnv(getenv func(string) string) (*config, error) {
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
 	var errs []error
 	c := &config{
-		addr:           or(get(EnvAddr), defaultAddr),
-		policyFile:     get(EnvPolicyFile),
-		catalogFile:    get(EnvCatalogFile),
-		lambdaFunction: get(EnvLambdaFunction),
+		addr:            or(get(EnvAddr), defaultAddr),
+		policyFile:      get(EnvPolicyFile),
+		catalogFile:     get(EnvCatalogFile),
+		lambdaFunction:  get(EnvLambdaFunction),
+		departmentClaim: or(get(EnvDepartmentClaim), token.DefaultDepartmentClaim),
+		eventBus:        get(EnvEventBus),
+	}
+	var err error
+	if c.policyMode, err = livepolicy.ParseMode(get(EnvPolicyMode)); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvPolicyMode, err))
+	}
+	if c.policyRefresh, err = parseRefresh(get(EnvPolicyRefresh)); err != nil {
+		errs = append(errs, err)
 	}
 	event, err := lambdahttp.ParseEvent(get(EnvLambdaEvent))
 	if err != nil {
@@ -203,6 +229,19 @@ func parseServices(v string) ([]string, error) {
 		return nil, fmt.Errorf("%s selects no service", EnvService)
 	}
 	return out, nil
+}
+
+// parseRefresh reads PORTICO_POLICY_REFRESH: a Go duration from 1s to 10m; empty means
+// livepolicy.DefaultRefresh.
+func parseRefresh(v string) (time.Duration, error) {
+	if v == "" {
+		return livepolicy.DefaultRefresh, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second || d > 10*time.Minute {
+		return 0, fmt.Errorf("%s=%q: want a duration from 1s to 10m, such as 5s", EnvPolicyRefresh, v)
+	}
+	return d, nil
 }
 
 // checkStore validates a PORTICO_STORE value (store.ParseSpec); openStore opens it.

@@ -44,7 +44,8 @@ func TestProductionRefusesDevDefaults(t *testing.T) {
 		{"nothing set in production", map[string]string{EnvMode: "production"}, required},
 		{"nothing set on Lambda", map[string]string{EnvRuntimeAPI: "127.0.0.1:9001"}, required},
 		{"Lambda overrides PORTICO_ENV=development", map[string]string{EnvMode: "development", EnvRuntimeAPI: "127.0.0.1:9001"}, required},
-		{"identity alone needs no store", map[string]string{EnvMode: "production", EnvService: "identity"}, []string{EnvIssuer, EnvClientIDs, EnvPolicyFile}},
+		{"identity alone needs the store that holds the policy", map[string]string{EnvMode: "production", EnvService: "identity"}, required},
+		{"identity alone needs no store in file mode", map[string]string{EnvMode: "production", EnvService: "identity", EnvPolicyMode: "file"}, []string{EnvIssuer, EnvClientIDs, EnvPolicyFile}},
 		{"blank counts as unset", with(prodEnv(), EnvIssuer, "  "), []string{EnvIssuer}},
 	}
 	for _, name := range required {

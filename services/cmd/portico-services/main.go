@@ -22,17 +22,22 @@
 //	PORTICO_CLIENT_IDS     accepted client_id values, comma-separated (dev default portico-web,portico-machine)
 //	PORTICO_BFF_CLIENT_IDS clients whose Portico-Client-* headers are believed (dev default
 //	                       portico-web; in production none unless set)
-//	PORTICO_POLICY_FILE    policy file (dev default: the embedded dev policy)
+//	PORTICO_POLICY_FILE    policy file (dev default: the embedded dev policy); seeds the store
+//	PORTICO_POLICY_MODE    store (default: the policy is versioned in the store) or file
+//	PORTICO_POLICY_REFRESH how often the policy's version is checked (default 5s)
+//	PORTICO_DEPARTMENT_CLAIM  the access-token claim holding the department (default custom:department)
+//	PORTICO_EVENT_BUS      EventBridge bus for quota alerts (default: log events)
 //	PORTICO_CATALOG_FILE   model catalog (default: the embedded catalog)
 //	PORTICO_STORE          sqlite:<path> or dynamodb:<table> (dev default sqlite:.data/portico.db;
-//	                       opened only when inference or admin is mounted)
+//	                       opened when inference or admin is mounted, and always in store mode)
 //	AWS_REGION, AWS_ENDPOINT_URL, …  the AWS SDK's own settings (Bedrock, SageMaker, DynamoDB)
 //	PORTICO_LOG_FORMAT     text or json (default text; json on Lambda)
 //	OTEL_EXPORTER_OTLP_ENDPOINT, …  OpenTelemetry export over OTLP/HTTP (default: off)
 //
 // In production (PORTICO_ENV=production, or on Lambda) no dev default is used: the process
 // refuses to start, with one error naming every missing variable, unless PORTICO_ISSUER,
-// PORTICO_CLIENT_IDS, PORTICO_POLICY_FILE and (with inference or admin) PORTICO_STORE are set.
+// PORTICO_CLIENT_IDS, PORTICO_POLICY_FILE and (in store mode, or with inference or admin)
+// PORTICO_STORE are set.
 //
 // Reflection and health answer without a token, so this works against a running server:
 //

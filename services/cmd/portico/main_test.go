@@ -66,7 +66,7 @@ func start(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(identityv1connect.NewIdentityServiceHandler(identity.NewService(pol)))
+	mux.Handle(identityv1connect.NewIdentityServiceHandler(identity.NewService(identity.Config{Policy: func() *policy.Policy { return pol }})))
 	mux.Handle(inferencev1connect.NewInferenceServiceHandler(fakeInference{}))
 	v := token.NewVerifier(iss.URL, token.Cognito{ClientIDs: []string{"portico-machine"}})
 	srv := httptest.NewUnstartedServer(authn.New(v, slog.New(slog.NewTextHandler(io.Discard, nil)))(mux))

@@ -21,4 +21,9 @@
 // POST and DELETE /_portico/faults) or with a marker in the prompt such as
 // "[[fault:throttle]]"; see Fault. A request with a guardrailConfig whose prompt holds
 // "[[guardrail]]" gets a guardrail intervention (stopReason guardrail_intervened).
+//
+// It also accepts Amazon EventBridge PutEvents (POST / with X-Amz-Target AWSEvents.PutEvents,
+// SigV4 service "events"), so that the quota alerts Portico emits go through the real SDK: the
+// events are checked as EventBridge checks them (1 to 10 entries, Source, DetailType and a JSON
+// Detail), kept in memory (Server.Events) and logged, and delivered nowhere.
 package localaws

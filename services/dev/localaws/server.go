@@ -25,6 +25,7 @@ type Server struct {
 	endpoints map[string]Endpoint
 	log       *slog.Logger
 	stats     Stats
+	events    eventLog
 }
 
 // Stats are counters of what the server did, safe to read concurrently.
@@ -79,6 +80,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /model/{modelId}/converse-stream", s.handleConverseStream)
 	s.mux.HandleFunc("POST /endpoints/{name}/invocations", s.handleInvoke)
 	s.mux.HandleFunc("POST /endpoints/{name}/invocations-response-stream", s.handleInvokeStream)
+	s.mux.HandleFunc("POST /{$}", s.handleTarget)
 	s.mux.HandleFunc("/_portico/faults", s.handleFaults)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -116,7 +116,7 @@ func newChain(t testing.TB, o chainOptions) *chain {
 		log = slog.New(slog.DiscardHandler)
 	}
 	svc := inference.NewService(inference.Config{
-		Catalog: cat, Policy: pol, Store: st, Logger: log,
+		Catalog: cat, Policy: func() *policy.Policy { return pol }, Store: st, Logger: log,
 		TrustedClientIDs: []string{devidp.WebClientID}, // as PORTICO_BFF_CLIENT_IDS in make dev
 		Bedrock:          bedrock.New(awsCfg, awsrt.WithMaxAttempts(1)),
 	})
