@@ -102,6 +102,11 @@ export class AdminUsagePage {
     void this.loadUsage();
   }
 
+  /** Whether an audit record is an administrative action (no model, tokens or cost). */
+  protected isAdminCall(e: AuditEvent): boolean {
+    return e.procedure.startsWith('/portico.admin.');
+  }
+
   protected label(r: UsageRow): string {
     return rowLabel(r, this.groupBy());
   }
