@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
-import base from './playwright.config';
+import base, { GOVERNANCE } from './playwright.config';
 
 /**
  * The Entra-mode end-to-end run: the same real stack with `make dev IDENTITY=entra` (the dev
@@ -23,5 +23,8 @@ export default defineConfig({
   },
   outputDir: './test-results/entra-artifacts',
   reporter: [['list']],
-  projects: [{ name: 'entra', testMatch: /.*\.(spec|entra)\.ts/ }],
+  projects: [
+    { name: 'entra', testMatch: /.*\.(spec|entra)\.ts/, testIgnore: GOVERNANCE },
+    { name: 'entra-governance', testMatch: GOVERNANCE, dependencies: ['entra'] },
+  ],
 });

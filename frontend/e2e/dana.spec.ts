@@ -27,7 +27,7 @@ import {
 const SONNET_4 = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 const USER = 'USAGE_DIMENSION_USER';
 const MODEL = 'USAGE_DIMENSION_MODEL';
-const CSV_HEADER = 'day,user,group,model_id,requests,errors,input_tokens,output_tokens,total_tokens,estimated_cost,currency';
+const CSV_HEADER = 'day,user,department,group,model_id,requests,errors,input_tokens,output_tokens,total_tokens,estimated_cost,currency';
 
 interface UsageRowJson {
   day?: string;
@@ -113,9 +113,9 @@ test('dana (Administrators) sees the admin usage view and the audit trail', asyn
   const body = csv.slice(1);
   expect(body.length, 'a CSV line per row shown').toBe(modelRows.size);
   for (const cells of body) {
-    expect(cells, JSON.stringify(cells)).toHaveLength(11);
-    const [day, user, group, modelId, requests, errors, input, output, tokens, cost, currency] = cells as [string, ...string[]];
-    expect([day, user, group], 'only the model is grouped by').toEqual(['', '', '']);
+    expect(cells, JSON.stringify(cells)).toHaveLength(12);
+    const [day, user, department, group, modelId, requests, errors, input, output, tokens, cost, currency] = cells as [string, ...string[]];
+    expect([day, user, department, group], 'only the model is grouped by').toEqual(['', '', '', '']);
     expect(modelRows.get(modelId!), `the CSV row of ${modelId}`).toEqual(
       show({
         requests: BigInt(requests!),

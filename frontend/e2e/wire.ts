@@ -218,3 +218,78 @@ export function parseCsv(text: string): string[][] {
 export function utcDay(daysBack = 0): string {
   return new Date(Date.now() - daysBack * 86_400_000).toISOString().slice(0, 10);
 }
+
+/** The error a Connect stream ended with (its end-stream message), if any. */
+export interface StreamError {
+  code: string;
+  message: string;
+  details: { type: string; value: string }[];
+}
+
+/**
+ * Waits for the page's next ConverseStream response (call before sending; await after) and
+ * returns how it ended: the answer, or the error of its end-stream message.
+ */
+export async function nextOutcome(page: Page): Promise<{ answer?: Answer; error?: StreamError }> {
+  const res = await page.waitForResponse((r) => r.url().endsWith('/portico.inference.v1.InferenceService/ConverseStream'), {
+    timeout: 30_000,
+  });
+  expect(res.status()).toBe(200);
+  const { end } = envelopes(await res.body());
+  const error = (end as { error?: StreamError } | undefined)?.error;
+  if (error) return { error: { code: error.code, message: error.message ?? '', details: error.details ?? [] } };
+  return { answer: await answerOf(res) };
+}
+
+/** The fields of a protobuf message by number: varints as bigint, length-delimited as bytes. */
+export function protoFields(bytes: Uint8Array): Map<number, (bigint | Uint8Array)[]> {
+  const out = new Map<number, (bigint | Uint8Array)[]>();
+  let i = 0;
+  const varint = (): bigint => {
+    let v = 0n;
+    let shift = 0n;
+    for (;;) {
+      expect(i < bytes.length, 'a varint inside the message').toBe(true);
+      const b = bytes[i++]!;
+      v |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return v;
+      shift += 7n;
+    }
+  };
+  while (i < bytes.length) {
+    const key = varint();
+    const field = Number(key >> 3n);
+    const wire = Number(key & 7n);
+    let value: bigint | Uint8Array;
+    if (wire === 0) value = varint();
+    else if (wire === 2) {
+      const len = Number(varint());
+      value = bytes.subarray(i, i + len);
+      i += len;
+    } else if (wire === 1) {
+      value = bytes.subarray(i, i + 8);
+      i += 8;
+    } else if (wire === 5) {
+      value = bytes.subarray(i, i + 4);
+      i += 4;
+    } else throw new Error(`unexpected wire type ${wire}`);
+    out.set(field, [...(out.get(field) ?? []), value]);
+  }
+  return out;
+}
+
+/** The limit and used figures of a QuotaExceeded error detail (portico.type.v1). */
+export function quotaExceededOf(err: StreamError): { limit: bigint; used: bigint; unit: bigint; window: bigint } {
+  const d = err.details.find((x) => x.type === 'portico.type.v1.QuotaExceeded');
+  expect(d, `a QuotaExceeded detail in ${JSON.stringify(err)}`).toBeDefined();
+  const b64 = d!.value.replace(/-/g, '+').replace(/_/g, '/');
+  const bytes = new Uint8Array(Buffer.from(b64 + '='.repeat((4 - (b64.length % 4)) % 4), 'base64'));
+  const status = protoFields((protoFields(bytes).get(1)?.[0] as Uint8Array) ?? new Uint8Array());
+  const limit = protoFields((status.get(1)?.[0] as Uint8Array) ?? new Uint8Array());
+  return {
+    limit: (limit.get(5)?.[0] as bigint) ?? 0n,
+    unit: (limit.get(4)?.[0] as bigint) ?? 0n,
+    window: (limit.get(3)?.[0] as bigint) ?? 0n,
+    used: (status.get(2)?.[0] as bigint) ?? 0n,
+  };
+}

@@ -1,5 +1,5 @@
 import { Routes, UrlSegment, UrlMatchResult } from '@angular/router';
-import { authGuard, entitledGuard, signedOutGuard, usageAdminGuard } from './core/guards';
+import { authGuard, entitledGuard, governanceGuard, signedOutGuard, usageAdminGuard } from './core/guards';
 
 /**
  * Matches /chat and /chat/<id> with one route, so moving between a new chat and a kept
@@ -52,7 +52,14 @@ export const routes: Routes = [
         loadComponent: () => import('./usage/my-usage.page').then((m) => m.MyUsagePage),
       },
       {
+        path: 'admin/policy',
+        canActivate: [governanceGuard],
+        title: $localize`:@@title.policy:Policy · Portico`,
+        loadComponent: () => import('./governance/policy.page').then((m) => m.PolicyPage),
+      },
+      {
         path: 'admin',
+        pathMatch: 'full',
         canActivate: [usageAdminGuard],
         title: $localize`:@@title.admin:Usage admin · Portico`,
         loadComponent: () => import('./usage/admin-usage.page').then((m) => m.AdminUsagePage),

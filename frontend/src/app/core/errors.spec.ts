@@ -1,6 +1,6 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { QuotaExceededSchema, RetryAfterSchema } from '@gen/portico/type/v1/quota_pb';
+import { QuotaExceededSchema, QuotaSubject, QuotaUnit, QuotaWindow, RetryAfterSchema } from '@gen/portico/type/v1/quota_pb';
 import { describeError, isNetworkFailure } from './errors';
 
 describe('describeError', () => {
@@ -14,6 +14,21 @@ describe('describeError', () => {
     expect(f.next).toBe('wait');
     expect(f.at?.getTime()).toBe(resets.getTime());
     expect(f.message).toContain('resets at');
+  });
+
+  it('names the limit that refused the request', () => {
+    const limit = (l: object) =>
+      describeError(new ConnectError('quota', Code.ResourceExhausted, undefined, [{ desc: QuotaExceededSchema, value: { status: { limit: l } } }])).message;
+    expect(limit({ subject: QuotaSubject.USER, window: QuotaWindow.DAY, unit: QuotaUnit.TOKENS, limit: 1234n })).toBe(
+      'You have used your quota of 1,234 tokens per day. Try again later.',
+    );
+    expect(limit({ subject: QuotaSubject.GROUP, group: 'MLUsers', window: QuotaWindow.MINUTE, unit: QuotaUnit.REQUESTS, limit: 30n })).toBe(
+      "You have used your quota of group MLUsers's 30 requests per minute. Try again later.",
+    );
+    expect(limit({ subject: QuotaSubject.USER, window: QuotaWindow.MONTH, unit: QuotaUnit.COST, limit: 12_500_000_000n })).toBe(
+      'You have used your quota of $12.50 per month. Try again later.',
+    );
+    expect(limit({})).toBe('You have used your quota. Try again later.');
   });
 
   it('explains throttling with retry', () => {

@@ -1,7 +1,8 @@
 import type { DescMessage } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { QuotaExceededSchema, RetryAfterSchema } from '@gen/portico/type/v1/quota_pb';
+import { QuotaExceededSchema, QuotaSubject, QuotaUnit, QuotaWindow, RetryAfterSchema, type QuotaLimit } from '@gen/portico/type/v1/quota_pb';
+import { formatCount, formatMoney } from './money';
 
 /** What the user can do about an error. */
 export type NextStep = 'retry' | 'sign-in' | 'change-model' | 'wait' | 'fix-input' | 'none';
@@ -32,6 +33,29 @@ function findDetail<T extends DescMessage>(err: ConnectError, schema: T) {
   return found.length > 0 ? found[0] : undefined;
 }
 
+/**
+ * The limit that refused a request, for people: "200,000 tokens per day", "the group
+ * MLUsers's 50 requests per minute", "$12.50 per month". Empty when the server named none.
+ */
+export function limitText(l: QuotaLimit | undefined): string {
+  if (!l || l.limit <= 0n) return '';
+  const amount =
+    l.unit === QuotaUnit.COST
+      ? formatMoney({ currencyCode: 'USD', units: l.limit / 1_000_000_000n, nanos: Number(l.limit % 1_000_000_000n) })
+      : l.unit === QuotaUnit.REQUESTS
+        ? $localize`:@@error.quota.requests:${formatCount(l.limit)}:n: requests`
+        : $localize`:@@error.quota.tokens:${formatCount(l.limit)}:n: tokens`;
+  const window =
+    l.window === QuotaWindow.MINUTE
+      ? $localize`:@@error.quota.minute:per minute`
+      : l.window === QuotaWindow.MONTH
+        ? $localize`:@@error.quota.month:per month`
+        : $localize`:@@error.quota.day:per day`;
+  return l.subject === QuotaSubject.GROUP
+    ? $localize`:@@error.quota.group:group ${l.group}:group:'s ${amount}:amount: ${window}:window:`
+    : `${amount} ${window}`;
+}
+
 function formatTime(d: Date): string {
   return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
@@ -58,12 +82,16 @@ export function describeError(err: unknown, opts: { streaming?: boolean } = {}):
       const quota = findDetail(ce, QuotaExceededSchema);
       if (quota) {
         const resets = quota.status?.resetsAt ? timestampDate(quota.status.resetsAt) : undefined;
+        const limit = limitText(quota.status?.limit);
+        const used = limit
+          ? $localize`:@@error.quota.usedLimit:You have used your quota of ${limit}:limit:.`
+          : $localize`:@@error.quota.used:You have used your quota.`;
         return {
           kind: 'quota',
           title: $localize`:@@error.quota.title:Quota reached`,
           message: resets
-            ? $localize`:@@error.quota.messageAt:You have used your quota. It resets at ${formatTime(resets)}:time:.`
-            : $localize`:@@error.quota.message:You have used your quota for now.`,
+            ? $localize`:@@error.quota.messageAtLimit:${used}:used: It resets at ${formatTime(resets)}:time:.`
+            : $localize`:@@error.quota.messageLimit:${used}:used: Try again later.`,
           next: 'wait',
           at: resets,
         };

@@ -29,3 +29,9 @@ export const signedOutGuard: CanActivateFn = async () => {
   const s = await inject(SessionService).load();
   return s !== 'signed-in' || inject(Router).createUrlTree(['/']);
 };
+
+/** Lets usage and policy administrators through (the policy page and the near-limit list). */
+export const governanceGuard: CanActivateFn = () => {
+  const session = inject(SessionService);
+  return session.governance() || inject(Router).createUrlTree(['/usage']);
+};

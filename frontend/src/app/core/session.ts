@@ -41,6 +41,10 @@ export class SessionService {
   readonly modelIds = computed(() => this.me()?.entitlements?.modelIds ?? []);
   readonly endpointNames = computed(() => this.me()?.entitlements?.endpointNames ?? []);
   readonly usageAdmin = computed(() => this.me()?.entitlements?.usageAdmin ?? false);
+  /** Whether the caller may edit the policy (a member of a policyAdmins group). */
+  readonly policyAdmin = computed(() => this.me()?.policyAdmin ?? false);
+  /** Whether the caller may read the policy and who is near a limit (usage or policy admins). */
+  readonly governance = computed(() => this.usageAdmin() || this.policyAdmin());
   readonly hasAccess = computed(() => this.modelIds().length > 0 || this.endpointNames().length > 0);
 
   /** Loads the session and GetMe once; later calls share the result. */

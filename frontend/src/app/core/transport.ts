@@ -1,6 +1,7 @@
 import { InjectionToken, Provider, inject } from '@angular/core';
 import { Code, ConnectError, Interceptor, Transport } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-web';
+import { MeteredCalls, meteredInterceptor } from './metered';
 
 /** The header every `/api`, session and logout request carries (the BFF's CSRF check). */
 export const CSRF_HEADER = 'X-CSRF';
@@ -101,6 +102,8 @@ export interface PorticoTransportOptions {
   baseUrl?: string;
   fetch?: typeof fetch;
   onUnauthenticated?: () => void;
+  /** Called when a call that may consume quota has ended (see MeteredCalls). */
+  onMeteredEnd?: () => void;
 }
 
 /** Creates the Connect transport the app talks to the BFF with. */
@@ -109,7 +112,11 @@ export function createPorticoTransport(opts: PorticoTransportOptions = {}): Tran
     baseUrl: opts.baseUrl ?? '/api',
     useHttpGet: true,
     fetch: opts.fetch ? hashingFetch(opts.fetch) : bffFetch,
-    interceptors: [csrfInterceptor, unauthenticatedInterceptor(opts.onUnauthenticated ?? (() => {}))],
+    interceptors: [
+      csrfInterceptor,
+      unauthenticatedInterceptor(opts.onUnauthenticated ?? (() => {})),
+      meteredInterceptor(opts.onMeteredEnd ?? (() => {})),
+    ],
   });
 }
 
@@ -119,7 +126,8 @@ export function provideTransport(): Provider {
     provide: TRANSPORT,
     useFactory: () => {
       const onUnauthenticated = inject(ON_UNAUTHENTICATED);
-      return createPorticoTransport({ onUnauthenticated });
+      const metered = inject(MeteredCalls);
+      return createPorticoTransport({ onUnauthenticated, onMeteredEnd: () => metered.notify() });
     },
   };
 }

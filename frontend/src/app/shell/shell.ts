@@ -6,6 +6,7 @@ import { MatToolbarModule } from '@angular/material/toolbar';
 import { MatTooltipModule } from '@angular/material/tooltip';
 import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { UndoToast } from '../conversations/undo-toast';
+import { QuotaBanner } from '../alerts/quota-banner';
 import { Icon } from '../core/icon';
 import { SessionService } from '../core/session';
 import { ThemeService } from '../core/theme';
@@ -14,7 +15,7 @@ import { ThemeService } from '../core/theme';
 @Component({
   selector: 'app-shell',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatToolbarModule, MatButtonModule, MatMenuModule, MatDividerModule, MatTooltipModule, Icon, UndoToast],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatToolbarModule, MatButtonModule, MatMenuModule, MatDividerModule, MatTooltipModule, Icon, UndoToast, QuotaBanner],
   templateUrl: './shell.html',
   styleUrl: './shell.scss',
 })

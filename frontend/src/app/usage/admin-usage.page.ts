@@ -13,8 +13,9 @@ import { durationMs } from '../chat/chat.models';
 import { UsageChart, type Bar } from './usage-chart';
 import { formatTime, isoDay, toCsv } from './usage-format';
 
-const DIMENSIONS: { dim: UsageDimension; key: 'user' | 'group' | 'modelId' | 'day'; label: string }[] = [
+const DIMENSIONS: { dim: UsageDimension; key: 'user' | 'department' | 'group' | 'modelId' | 'day'; label: string }[] = [
   { dim: UsageDimension.USER, key: 'user', label: $localize`:@@admin.dim.user:User` },
+  { dim: UsageDimension.DEPARTMENT, key: 'department', label: $localize`:@@admin.dim.department:Department` },
   { dim: UsageDimension.GROUP, key: 'group', label: $localize`:@@admin.dim.group:Group` },
   { dim: UsageDimension.MODEL, key: 'modelId', label: $localize`:@@admin.dim.model:Model` },
   { dim: UsageDimension.DAY, key: 'day', label: $localize`:@@admin.dim.day:Day` },
@@ -29,12 +30,13 @@ export function rowLabel(r: UsageRow, dims: readonly UsageDimension[]): string {
 /** The usage rows as CSV. */
 export function usageCsv(rows: readonly UsageRow[]): string {
   return toCsv(
-    ['day', 'user', 'group', 'model_id', 'requests', 'errors', 'input_tokens', 'output_tokens', 'total_tokens', 'estimated_cost', 'currency'],
+    ['day', 'user', 'department', 'group', 'model_id', 'requests', 'errors', 'input_tokens', 'output_tokens', 'total_tokens', 'estimated_cost', 'currency'],
     rows.map((r) => {
       const t = r.totals;
       return [
         r.day,
         r.user,
+        r.department,
         r.group,
         r.modelId,
         t?.requests ?? 0n,
@@ -63,6 +65,8 @@ export class AdminUsagePage {
   protected readonly start = signal(isoDay(new Date(Date.now() - 29 * 86_400_000)));
   protected readonly end = signal(isoDay(new Date()));
   protected readonly groupBy = signal<UsageDimension[]>([UsageDimension.USER]);
+  /** Only usage by callers of this department, when set. */
+  protected readonly department = signal('');
   protected readonly usage = signal<ListUsageResponse | null>(null);
   protected readonly loading = signal(false);
   protected readonly error = signal<FriendlyError | null>(null);
@@ -98,6 +102,11 @@ export class AdminUsagePage {
     void this.loadUsage();
   }
 
+  /** Whether an audit record is an administrative action (no model, tokens or cost). */
+  protected isAdminCall(e: AuditEvent): boolean {
+    return e.procedure.startsWith('/portico.admin.');
+  }
+
   protected label(r: UsageRow): string {
     return rowLabel(r, this.groupBy());
   }
@@ -113,7 +122,12 @@ export class AdminUsagePage {
     this.error.set(null);
     try {
       this.usage.set(
-        await this.api.admin.listUsage({ startDay: this.start(), endDay: this.end(), groupBy: this.groupBy() }),
+        await this.api.admin.listUsage({
+          startDay: this.start(),
+          endDay: this.end(),
+          groupBy: this.groupBy(),
+          department: this.department().trim(),
+        }),
       );
     } catch (err) {
       this.error.set(describeError(err));

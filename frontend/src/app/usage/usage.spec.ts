@@ -10,13 +10,14 @@ describe('usage CSV', () => {
     const row = create(UsageRowSchema, {
       day: '2026-11-24',
       user: 'alice',
+      department: 'Research',
       group: 'ML, Users',
       modelId: 'amazon.nova-lite-v1:0',
       totals: { requests: 2n, totalTokens: 30n, inputTokens: 10n, outputTokens: 20n, estimatedCost: { currencyCode: 'USD', units: 1n, nanos: 4500000 } },
     });
     const lines = usageCsv([row]).trim().split('\r\n');
-    expect(lines[0]).toBe('day,user,group,model_id,requests,errors,input_tokens,output_tokens,total_tokens,estimated_cost,currency');
-    expect(lines[1]).toBe('2026-11-24,alice,"ML, Users",amazon.nova-lite-v1:0,2,0,10,20,30,1.0045,USD');
+    expect(lines[0]).toBe('day,user,department,group,model_id,requests,errors,input_tokens,output_tokens,total_tokens,estimated_cost,currency');
+    expect(lines[1]).toBe('2026-11-24,alice,Research,"ML, Users",amazon.nova-lite-v1:0,2,0,10,20,30,1.0045,USD');
   });
 
   it('defuses spreadsheet formulas', () => {
@@ -24,8 +25,10 @@ describe('usage CSV', () => {
   });
 
   it('labels rows by the chosen dimensions', () => {
-    const row = create(UsageRowSchema, { user: 'alice', modelId: 'm', day: 'd' });
+    const row = create(UsageRowSchema, { user: 'alice', department: 'Research', modelId: 'm', day: 'd' });
     expect(rowLabel(row, [UsageDimension.USER, UsageDimension.MODEL])).toBe('alice · m');
+    expect(rowLabel(row, [UsageDimension.DEPARTMENT])).toBe('Research');
+    expect(rowLabel(create(UsageRowSchema, {}), [UsageDimension.DEPARTMENT])).toBe('—');
     expect(rowLabel(row, [])).toBe('All');
   });
 });
