@@ -66,7 +66,7 @@ func instrKinds(opts options) []instrKind {
 	if opts.smoke {
 		return []instrKind{{name: "GetMe", n: 5}, {name: "Converse", n: 5}, {name: "ConverseStream burst", streams: 5}}
 	}
-	return []instrKind{{name: "GetMe", n: 1000}, {name: "Converse", n: 1000}, {name: "ConverseStream burst", streams: 200}}
+	return []instrKind{{name: "GetMe", n: 1000}, {name: "Converse", n: 1000}, {name: "ConverseStream burst", streams: 100}}
 }
 
 // buildsToCount returns this tree's build and, with -against, the other revision's (built
