@@ -66,8 +66,8 @@ dev: tools ## Run the whole local stack (dev IdP, local AWS, services, BFF + SPA
 test: tools checkgenerate buf-check go-test build fuzz-short bench-smoke infra-test frontend-test ## Run every test: generated code, buf lint/format/breaking, Go (race detector on the concurrent packages, the Lambda build run against the local Runtime API and dynalite), the arm64 Lambda bootstraps, short fuzzing, load-tool smoke, CDK synth, frontend unit and end-to-end.
 
 .PHONY: bench
-bench: tools ## Micro-benchmarks, end-to-end load runs on loopback and the 60 s load test; writes docs/benchmarks.md (~10 min).
-	go run ./services/testing/cmd/portico-bench -out docs/benchmarks.md
+bench: tools ## Micro-benchmarks, instruction counts, end-to-end load runs and the 60 s load test; writes docs/benchmarks.md (~13 min). BENCH_AGAINST=<rev> also counts that revision's build.
+	go run ./services/testing/cmd/portico-bench -out docs/benchmarks.md $(if $(BENCH_AGAINST),-against $(BENCH_AGAINST))
 
 .PHONY: fuzz
 fuzz: ## Run every Go fuzz target under services/ and bff/ for a bounded time each (FUZZTIME, default 20s).

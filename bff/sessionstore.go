@@ -3,8 +3,6 @@ package bff
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,7 +12,6 @@ import (
 
 	"github.com/portico-dev/portico/bff/session"
 	"github.com/portico-dev/portico/bff/session/dynamosession"
-	"github.com/portico-dev/portico/bff/session/sqlitesession"
 )
 
 // WithAWSConfig sets the AWS SDK configuration a "dynamodb:<table>" session store uses
@@ -35,14 +32,7 @@ func openSessionStore(ctx context.Context, spec string, sealer session.Sealer, a
 	case "memory":
 		return session.NewMemoryStore(now), noop, nil
 	case "sqlite":
-		if err := os.MkdirAll(filepath.Dir(arg), 0o700); err != nil {
-			return nil, nil, fmt.Errorf("session store directory: %w", err)
-		}
-		s, err := sqlitesession.Open(ctx, arg, sealer, sqlitesession.Options{Now: now})
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, s.Close, nil
+		return openSQLiteSessions(ctx, arg, sealer, now)
 	case "dynamodb":
 		if awsCfg == nil {
 			c, err := awsconfig.LoadDefaultConfig(ctx)

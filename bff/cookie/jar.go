@@ -43,6 +43,17 @@ func (j *Jar) chunkName(i int) string {
 // Read reassembles and opens the value. It returns ErrNoCookie when the first cookie is
 // absent, and ErrInvalid or ErrUnknownKey when the run does not open.
 func (j *Jar) Read(r *http.Request) ([]byte, error) {
+	sealed, err := j.ReadSealed(r)
+	if err != nil {
+		return nil, err
+	}
+	return j.Open(sealed)
+}
+
+// ReadSealed reassembles the value without opening it: the sealed text that Open opens. It
+// returns ErrNoCookie when the first cookie is absent and ErrInvalid when the run is
+// malformed (a bad count, a missing chunk); a well-formed run may still not open.
+func (j *Jar) ReadSealed(r *http.Request) (string, error) {
 	// One pass over the Cookie header: r.Cookie would parse it again for every chunk.
 	var parts [MaxChunks]string
 	var seen [MaxChunks]bool
@@ -53,29 +64,32 @@ func (j *Jar) Read(r *http.Request) ([]byte, error) {
 		}
 	}
 	if !seen[0] {
-		return nil, ErrNoCookie
+		return "", ErrNoCookie
 	}
 	countText, first, ok := strings.Cut(parts[0], ".")
 	if !ok || len(countText) != 1 {
-		return nil, ErrInvalid
+		return "", ErrInvalid
 	}
 	n := int(countText[0] - '0')
 	if n < 1 || n > MaxChunks {
-		return nil, ErrInvalid
+		return "", ErrInvalid
 	}
 	if n == 1 {
-		return j.Codec.Open(j.Name, first)
+		return first, nil
 	}
 	var b strings.Builder
 	b.WriteString(first)
 	for i := 1; i < n; i++ {
 		if !seen[i] {
-			return nil, ErrInvalid
+			return "", ErrInvalid
 		}
 		b.WriteString(parts[i])
 	}
-	return j.Codec.Open(j.Name, b.String())
+	return b.String(), nil
 }
+
+// Open opens a sealed value ReadSealed returned.
+func (j *Jar) Open(sealed string) ([]byte, error) { return j.Codec.Open(j.Name, sealed) }
 
 // chunkIndex returns i when name is the jar's chunk i (0 for Name itself).
 func (j *Jar) chunkIndex(name string) (int, bool) {

@@ -31,10 +31,11 @@ const DefaultIdleTimeout = 8 * time.Hour
 
 // Manager loads, saves and clears sessions. It is safe for concurrent use.
 type Manager struct {
-	jar   *cookie.Jar
-	store Store
-	idle  time.Duration
-	now   func() time.Time
+	jar    *cookie.Jar
+	store  Store
+	idle   time.Duration
+	now    func() time.Time
+	opened *openedCache // cookie mode only
 }
 
 // Options configure a Manager.
@@ -45,6 +46,9 @@ type Options struct {
 	IdleTimeout time.Duration
 	// Now replaces time.Now in tests.
 	Now func() time.Time
+	// OpenedCacheSize bounds how many cookie sessions (no Store) are kept opened in memory;
+	// zero means DefaultOpenedCacheSize, a negative value keeps none.
+	OpenedCacheSize int
 }
 
 // NewManager returns a Manager that keeps its cookie in jar.
@@ -56,6 +60,11 @@ func NewManager(jar *cookie.Jar, opts Options) *Manager {
 	if m.now == nil {
 		m.now = time.Now
 	}
+	size := opts.OpenedCacheSize
+	if size == 0 {
+		size = DefaultOpenedCacheSize
+	}
+	m.opened = newOpenedCache(size)
 	return m
 }
 
@@ -68,23 +77,33 @@ func (m *Manager) IdleTimeout() time.Duration { return m.idle }
 // Load returns the request's session. A store that fails (rather than answering
 // ErrNotFound) gives ErrUnavailable, never ErrInvalid.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
-	raw, err := m.jar.Read(r)
+	sealed, err := m.jar.ReadSealed(r)
 	if errors.Is(err, cookie.ErrNoCookie) {
 		return nil, ErrNoSession
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	var s *Session
-	if m.store != nil {
-		s, err = m.store.Load(r.Context(), string(raw))
+	s, cached := (*Session)(nil), false
+	if m.store == nil {
+		s, cached = m.opened.get(sealed)
+	}
+	if !cached {
+		raw, err := m.jar.Open(sealed)
 		if err != nil {
-			return nil, storeError(err)
+			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
-	} else {
-		s = new(Session)
-		if err := json.Unmarshal(raw, s); err != nil || s.ID == "" {
-			return nil, ErrInvalid
+		if m.store != nil {
+			s, err = m.store.Load(r.Context(), string(raw))
+			if err != nil {
+				return nil, storeError(err)
+			}
+		} else {
+			s = new(Session)
+			if err := json.Unmarshal(raw, s); err != nil || s.ID == "" {
+				return nil, ErrInvalid
+			}
+			m.opened.put(sealed, s)
 		}
 	}
 	now := m.now()
@@ -150,6 +169,8 @@ func (m *Manager) Clear(w http.ResponseWriter, r *http.Request) error {
 				return fmt.Errorf("delete session: %w: %w", ErrUnavailable, err)
 			}
 		}
+	} else if sealed, err := m.jar.ReadSealed(r); err == nil {
+		m.opened.forget(sealed)
 	}
 	m.jar.Clear(w, r)
 	return nil

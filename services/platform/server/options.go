@@ -19,8 +19,6 @@ const (
 	DefaultMaxRPCTimeout     = 15 * time.Minute
 	DefaultMaxMessageBytes   = 4 << 20
 	DefaultDrainTimeout      = 20 * time.Second
-	// compressMinBytes keeps small messages uncompressed: gzip costs more than it saves there.
-	compressMinBytes = 1024
 )
 
 // Option configures a Server.

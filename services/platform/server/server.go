@@ -78,6 +78,7 @@ func New(opts ...Option) (*Server, error) {
 		connect.WithRecover(s.recoverRPC),
 		connect.WithReadMaxBytes(cfg.maxMessageBytes),
 		connect.WithSendMaxBytes(cfg.maxMessageBytes),
+		fastGzip(),
 		connect.WithCompressMinBytes(compressMinBytes),
 	}, cfg.handlerOptions...)
 

@@ -5,7 +5,8 @@
 // reads: a Reserve checks and raises its counters with no other writer in between, in this
 // process or in any other process sharing the file, so limits hold across processes. A
 // busy timeout makes writers wait for each other instead of failing; within one process,
-// writers also queue on a mutex so that they do not poll the file lock.
+// writers queue and are committed in groups: one transaction for every write waiting, each
+// in its own savepoint, so each keeps its own all-or-nothing outcome (see inTx).
 //
 // Durability: the file runs with synchronous=NORMAL, which in WAL mode means a commit
 // writes the WAL without an fsync; the WAL is synced when it is checkpointed into the
@@ -40,7 +41,8 @@ type Store struct {
 	w      *writer // the write connection, nil until the first write (or after it broke); under write
 	ckpt   *checkpointer
 	opts   store.Options
-	write  sync.Mutex // serialises this process's write transactions
+	write  sync.Mutex // serialises this process's write transactions; its holder commits for the queue
+	group  groupQueue // writes waiting for the next group commit (groupcommit.go)
 	mu     sync.RWMutex
 	closed bool
 	// purged is when (Unix nanos) counters of long-ended windows were last deleted.
@@ -112,60 +114,6 @@ func (s *Store) ready(op string) error {
 	if s.closed {
 		return store.Unavailable(op, errors.New("store is closed"))
 	}
-	return nil
-}
-
-// inTx runs fn in an IMMEDIATE transaction and commits it, or rolls it back on error.
-func (s *Store) inTx(ctx context.Context, op string, fn func(*wtx) error) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if err := s.ready(op); err != nil {
-		return err
-	}
-	s.write.Lock()
-	defer s.write.Unlock()
-	if s.w == nil {
-		w, err := newWriter(ctx, s.db)
-		if err != nil {
-			return store.Unavailable(op, err)
-		}
-		s.w = w
-	}
-	w := s.w
-	// BEGIN waits (up to BusyTimeout) for another process's write lock: that wait ends with
-	// ctx. Nothing after it waits for anything.
-	bg := context.WithoutCancel(ctx)
-	if _, err := w.begin.ExecContext(ctx); err != nil {
-		switch {
-		case errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) ||
-			strings.Contains(err.Error(), "within a transaction"):
-			s.discardWriter()
-		default:
-			// The driver reports a BEGIN that took effect just as ctx ended as ctx's error:
-			// end the transaction it may have left open (with none open, this fails).
-			_, _ = w.rollback.ExecContext(bg)
-		}
-		return store.Unavailable(op, err)
-	}
-	committed := false
-	defer func() {
-		if committed {
-			return
-		}
-		// fn or the COMMIT failed (or fn panicked): roll back. A connection that cannot
-		// is left with no one knows what open: it is closed, never handed to a reader.
-		if _, err := w.rollback.ExecContext(bg); err != nil {
-			s.discardWriter()
-		}
-	}()
-	if err := fn(&wtx{writer: w, ctx: bg}); err != nil {
-		return store.Unavailable(op, err)
-	}
-	if _, err := w.commit.ExecContext(bg); err != nil {
-		return store.Unavailable(op, err)
-	}
-	committed = true
-	s.ckpt.wrote()
 	return nil
 }
 

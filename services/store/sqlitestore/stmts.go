@@ -15,6 +15,8 @@ type writer struct {
 	conn *sql.Conn
 
 	begin, commit, rollback *sql.Stmt
+	// savepoint, rollbackTo and releaseSavepoint bracket one write of a group commit.
+	savepoint, rollbackTo, releaseSavepoint *sql.Stmt
 
 	expired       *sql.Stmt
 	release       *sql.Stmt
@@ -45,6 +47,9 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		{&w.begin, `BEGIN IMMEDIATE`},
 		{&w.commit, `COMMIT`},
 		{&w.rollback, `ROLLBACK`},
+		{&w.savepoint, `SAVEPOINT one_write`},
+		{&w.rollbackTo, `ROLLBACK TO one_write`},
+		{&w.releaseSavepoint, `RELEASE one_write`},
 		{&w.expired, `SELECT request_id, holds FROM reservations WHERE expires_at <= ?`},
 		{&w.release, `UPDATE counters SET reserved = reserved - ? WHERE key = ?`},
 		{&w.deleteRes, `DELETE FROM reservations WHERE request_id = ?`},
@@ -97,7 +102,7 @@ func (w *writer) close() {
 
 // closeStatements closes the prepared statements, while their connection is still open.
 func (w *writer) closeStatements() {
-	for _, s := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.expired, w.release, w.deleteRes, w.duplicate,
+	for _, s := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.savepoint, w.rollbackTo, w.releaseSavepoint, w.expired, w.release, w.deleteRes, w.duplicate,
 		w.counter, w.holdIfFits, w.insertRes, w.takeRes, w.settleCounter, w.settled, w.lateCounter, w.insertLedger, w.purge} {
 		if s != nil {
 			_ = s.Close()

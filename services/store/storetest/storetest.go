@@ -66,6 +66,7 @@ func Run(t *testing.T, open Factory) {
 		{"ListAuditPagination", testListAudit},
 		{"ConcurrentNeverOverspends", testConcurrency},
 		{"ConcurrentSharedGroup", testConcurrentGroup},
+		{"BurstMixedOutcomes", testBurstMixedOutcomes},
 		{"Unavailable", testUnavailable},
 		{"InvalidArguments", testInvalid},
 		{"HugeUsageSaturates", testHugeUsage},

@@ -42,6 +42,9 @@ func describeMachine(ctx context.Context) machine {
 	m.loadBefore = loadAverage()
 	m.goVersion = command(ctx, "go", "version")
 	m.commit = command(ctx, "git", "rev-parse", "--short", "HEAD")
+	if dirty := command(ctx, "git", "status", "--porcelain", "--untracked-files=no"); dirty != "" && dirty != "unknown" {
+		m.commit += " + uncommitted changes"
+	}
 	return m
 }
 

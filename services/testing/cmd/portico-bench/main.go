@@ -13,12 +13,15 @@
 //   - Lambda binary sizes and process start-to-ready times;
 //   - the Go micro-benchmarks of token verification, cookie sealing, policy decisions,
 //     store reserve/settle and kept conversations;
+//   - instructions per request of the services and the BFF (GetMe, Converse, a burst of
+//     streams) counted with callgrind, with the top five functions of each: with -against
+//     <rev>, for this tree and for that revision's build side by side, alternating;
 //   - a load test: 200 concurrent streaming users for 60 s with zero errors, no memory,
 //     file or thread growth afterwards, and quota counters equal to the ledger.
 //
 // Usage:
 //
-//	go run ./services/testing/cmd/portico-bench [-out docs/benchmarks.md] [-runs 3] [-smoke] [-skip micro,binaries,e2e,load]
+//	go run ./services/testing/cmd/portico-bench [-out docs/benchmarks.md] [-runs 3] [-smoke] [-skip micro,binaries,instructions,e2e,load] [-against <rev>] [-profiles dir]
 //	go run ./services/testing/cmd/portico-bench -fuzz 20s
 //
 // -fuzz runs every fuzz target under services/ and bff/ for the given time each instead
@@ -47,7 +50,10 @@ func main() {
 	flag.StringVar(&opts.out, "out", "", "report path (default docs/benchmarks.md, or a temporary file with -smoke)")
 	flag.IntVar(&opts.runs, "runs", 3, "runs per figure (the report gives their median)")
 	flag.BoolVar(&opts.smoke, "smoke", false, "a short end-to-end check of the tool (for make test)")
-	flag.StringVar(&opts.skip, "skip", "", "comma-separated sections to skip: micro,binaries,e2e,load")
+	flag.StringVar(&opts.skip, "skip", "", "comma-separated sections to skip: micro,binaries,instructions,e2e,load")
+	flag.StringVar(&opts.against, "against", "", "also build this git revision's stack and count its instructions per request beside this tree's, alternating the two (make bench BENCH_AGAINST=<rev>)")
+	flag.IntVar(&opts.instrRounds, "instruction-rounds", 2, "rounds of instruction counting per build (the report gives their median)")
+	flag.StringVar(&opts.profiles, "profiles", "", "keep the callgrind profiles of the instruction counts in this directory (callgrind_annotate reads them)")
 	fuzz := flag.Duration("fuzz", 0, "instead of benchmarking, run every fuzz target under services/ and bff/ for this long each (make fuzz)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -64,10 +70,13 @@ func main() {
 }
 
 type options struct {
-	out   string
-	runs  int
-	smoke bool
-	skip  string
+	out         string
+	runs        int
+	smoke       bool
+	skip        string
+	against     string
+	instrRounds int
+	profiles    string
 }
 
 func (o options) skipped(section string) bool {
@@ -109,6 +118,10 @@ func run(ctx context.Context, opts options) error {
 	if !opts.skipped("binaries") {
 		logf("binaries")
 		r.binaries = measureBinaries(ctx, root, dir, opts)
+	}
+	if !opts.smoke && !opts.skipped("instructions") {
+		logf("instructions per request (callgrind)")
+		r.instr = runInstructions(ctx, root, dir, opts, r.machine.commit)
 	}
 	failed := false
 	if !opts.skipped("e2e") || !opts.skipped("load") {

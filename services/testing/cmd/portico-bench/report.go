@@ -19,6 +19,7 @@ type report struct {
 	machine  machine
 	micro    []microSet
 	binaries []binarySize
+	instr    *instrResult
 	e2e      *e2eResult
 }
 
@@ -74,12 +75,17 @@ func (r *report) markdown() string {
 	w("go run ./services/testing/cmd/portico-bench -runs 5   # more runs per figure\n")
 	w("go run ./services/testing/cmd/portico-bench -skip micro,binaries   # end-to-end only\n")
 	w("go run ./services/testing/cmd/portico-bench -smoke    # the check make test runs (< 30 s)\n")
+	w("make bench BENCH_AGAINST=cc904fa                     # also count instructions per request of that revision's build, alternating\n")
+	w("go run ./services/testing/cmd/portico-bench -skip micro,binaries,e2e,load -against cc904fa -profiles /tmp/profiles   # instruction counts only, profiles kept\n")
 	for _, m := range micro {
 		w("%s\n", m.bench.Command())
 	}
 	w("CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -tags lambda.norpc -ldflags='-s -w' -o /tmp/x ./services/cmd/portico-services\n```\n\n")
 	w("The tool builds the binaries, starts the dev IdP, the local AWS endpoint, the services (SQLite store, `services/testing/bench/policy.yaml`: the dev entitlements with quotas no run can reach) and the BFF on free loopback ports with their documented environment, and signs every virtual user in through `/auth/login`, the dev IdP's login form and `/auth/callback` (one session cookie per user, all as `alice`). Loads are open-loop at a constant rate (latency counted from each request's scheduled start, so a stalled server is not flattered), or N concurrent streams released together. Model: `%s`.\n\n", bench.Model)
 
+	if r.instr != nil {
+		r.instr.write(w)
+	}
 	if e := r.e2e; e != nil {
 		r.writeE2E(w, e)
 	} else {
