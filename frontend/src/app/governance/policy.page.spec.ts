@@ -203,6 +203,24 @@ describe('PolicyPage', { timeout: 60_000 }, () => {
     expect(q('policy-review')).toBeNull();
   });
 
+  it('asks before leaving with unsaved changes, and only then', async () => {
+    const { fixture, el, q, settle } = await render({ validated: [], updates: [] });
+    const page = fixture.componentInstance;
+    const asked: string[] = [];
+    const confirm = (m: string) => (asked.push(m), false);
+    expect(page.canLeave(confirm)).toBe(true);
+    q('policy-edit')!.click();
+    await settle();
+    expect(page.canLeave(confirm), 'editing without changes').toBe(true);
+    type(el.querySelector<HTMLInputElement>('[data-testid="quota-userTokensPerDay"]')!, '1000');
+    await settle();
+    expect(page.canLeave(confirm)).toBe(false);
+    expect(asked).toEqual(['You have unsaved changes to the policy. Leave and lose them?']);
+    q('policy-discard')!.click();
+    await settle();
+    expect(page.canLeave(confirm)).toBe(true);
+  });
+
   it('is read-only, with the reason, when the policy is managed by a file', async () => {
     const { q } = await render({ validated: [], updates: [], mode: PolicyMode.FILE, editable: false });
     expect(q('policy-file-mode')!.textContent).toContain('managed by a file');

@@ -46,6 +46,7 @@ interface Stale {
 @Component({
   selector: 'app-policy-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
+  host: { '(window:beforeunload)': 'onBeforeUnload($event)' },
   imports: [MatButtonModule, MatTabsModule, Icon, ErrorBanner, GrantCard, ListEditor, PolicyHistory, NearLimitList],
   templateUrl: './policy.page.html',
   styleUrl: './policy.page.scss',
@@ -344,5 +345,15 @@ export class PolicyPage {
     { key: 'keyMaxIdleDays', label: $localize`:@@policy.keyIdle:API keys stop after this many idle days` },
     { key: 'keyMaxExpiryDays', label: $localize`:@@policy.keyExpiry:Longest API key lifetime (days)` },
   ];
+  /** Whether leaving now would lose edits (the router's canDeactivate asks first). */
+  canLeave(confirm: (message: string) => boolean = (m) => window.confirm(m)): boolean {
+    if (!this.editing() || this.changes().length === 0) return true;
+    return confirm($localize`:@@policy.leave:You have unsaved changes to the policy. Leave and lose them?`);
+  }
+
+  protected onBeforeUnload(e: BeforeUnloadEvent): void {
+    if (this.editing() && this.changes().length > 0) e.preventDefault();
+  }
+
   protected readonly unsetText = $localize`:@@policy.defaultDays:default`;
 }
