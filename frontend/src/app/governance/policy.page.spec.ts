@@ -235,4 +235,19 @@ describe('PolicyPage', { timeout: 60_000 }, () => {
     expect(el.querySelectorAll('input[data-testid^="quota-"]')).toHaveLength(0);
     expect(el.querySelector('[data-testid="group-card"][data-name="MLUsers"] [data-testid="quota-value-userTokensPerDay"]')!.textContent).toContain('200,000');
   });
+
+  it('finds groups and scopes by name or model', async () => {
+    const { el, q, settle } = await render({ validated: [], updates: [] });
+    const shown = () => [...el.querySelectorAll('[data-testid$="-card"]')].map((c) => c.getAttribute('data-name'));
+    expect(shown()).toEqual(['MLUsers', 'Administrators', 'portico/inference']);
+    type(q('policy-filter') as HTMLInputElement, 'mlu');
+    await settle();
+    expect(shown()).toEqual(['MLUsers']);
+    type(q('policy-filter') as HTMLInputElement, 'NOVA-LITE');
+    await settle();
+    expect(shown()).toEqual(['MLUsers', 'Administrators', 'portico/inference']);
+    type(q('policy-filter') as HTMLInputElement, 'inference');
+    await settle();
+    expect(shown()).toEqual(['portico/inference']);
+  });
 });

@@ -110,6 +110,15 @@ export class PolicyPage {
       knowledgeBases: [...new Set(grants.flatMap((g) => g.knowledgeBases))],
     };
   });
+  /** Shows only the groups and scopes whose name, models, endpoints or knowledge bases hold this text. */
+  protected readonly filter = signal('');
+  protected matches(g: Grant): boolean {
+    const f = this.filter().trim().toLowerCase();
+    if (!f) return true;
+    const name = 'scope' in g ? g.scope : g.name;
+    return [name, ...g.models, ...g.endpoints, ...g.knowledgeBases].some((x) => x.toLowerCase().includes(f));
+  }
+
   protected readonly groupNames = computed(() => this.policy()?.groups.map((g) => g.name).filter(Boolean) ?? []);
   protected readonly usageAdmins = computed(() => {
     const p = this.policy();
@@ -208,11 +217,13 @@ export class PolicyPage {
   }
 
   protected addGroup(): void {
+    this.filter.set('');
     this.mutate((p) => void p.groups.push(create(PolicyGroupSchema, { name: '' })));
     this.focusLast('group');
   }
 
   protected addScope(): void {
+    this.filter.set('');
     this.mutate((p) => void p.scopes.push(create(PolicyScopeSchema, { scope: '' })));
     this.focusLast('scope');
   }
