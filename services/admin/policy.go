@@ -158,7 +158,7 @@ func (s *Service) ValidatePolicy(ctx context.Context, req *adminv1.ValidatePolic
 		return nil, err
 	}
 	problems, changes := s.live.Validate(doc)
-	return &adminv1.ValidatePolicyResponse{Problems: problemsProto(problems), Changes: changes, Yaml: string(doc)}, nil
+	return &adminv1.ValidatePolicyResponse{Problems: problemsProto(problems, req.GetPolicy() != nil), Changes: changes, Yaml: string(doc)}, nil
 }
 
 // UpdatePolicy saves a new version.
@@ -177,7 +177,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, req *adminv1.UpdatePolicyReq
 	v, err := s.live.Update(ctx, livepolicy.Edit{Base: req.GetBaseVersion(), YAML: doc, Author: p.Account(),
 		AuthorSubject: p.Subject, Comment: req.GetComment()})
 	if err != nil {
-		return nil, s.editError(ctx, p, err, fmt.Sprintf("update based on version %d", req.GetBaseVersion()))
+		return nil, s.editError(ctx, p, err, fmt.Sprintf("update based on version %d", req.GetBaseVersion()), req.GetPolicy() != nil)
 	}
 	s.audit(ctx, p, nil, changeDetail(v))
 	return &adminv1.UpdatePolicyResponse{Version: versionProto(v)}, nil
@@ -198,20 +198,22 @@ func (s *Service) RollbackPolicy(ctx context.Context, req *adminv1.RollbackPolic
 	v, err := s.live.Rollback(ctx, req.GetVersion(), livepolicy.Edit{Base: req.GetBaseVersion(), Author: p.Account(),
 		AuthorSubject: p.Subject, Comment: req.GetComment()})
 	if err != nil {
-		return nil, s.editError(ctx, p, err, fmt.Sprintf("rollback to version %d based on version %d", req.GetVersion(), req.GetBaseVersion()))
+		return nil, s.editError(ctx, p, err, fmt.Sprintf("rollback to version %d based on version %d", req.GetVersion(), req.GetBaseVersion()), false)
 	}
 	s.audit(ctx, p, nil, changeDetail(v))
 	return &adminv1.RollbackPolicyResponse{Version: versionProto(v)}, nil
 }
 
 // editError maps an edit's error to its Connect error; refusals are audited.
-func (s *Service) editError(ctx context.Context, p *principal.Principal, err error, what string) error {
+// structured says the policy was given in the structured form: its problems' lines and
+// columns, which point into the rendered YAML, are left out.
+func (s *Service) editError(ctx context.Context, p *principal.Principal, err error, what string, structured bool) error {
 	var ie *livepolicy.InvalidError
 	var ce *connect.Error
 	switch {
 	case errors.As(err, &ie):
 		ce = connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("the policy has %d problem(s); nothing was saved", len(ie.Problems)))
-		if d, derr := connect.NewErrorDetail(&adminv1.PolicyInvalid{Problems: problemsProto(ie.Problems)}); derr == nil {
+		if d, derr := connect.NewErrorDetail(&adminv1.PolicyInvalid{Problems: problemsProto(ie.Problems, structured)}); derr == nil {
 			ce.AddDetail(d)
 		}
 	case errors.Is(err, store.ErrStaleVersion):
@@ -277,11 +279,15 @@ func versionProto(v store.PolicyVersion) *adminv1.PolicyVersion {
 	return out
 }
 
-func problemsProto(ps []policy.Problem) []*adminv1.PolicyProblem {
+// problemsProto returns problems in the API's form; for a structured policy without their
+// positions in the YAML it was rendered to.
+func problemsProto(ps []policy.Problem, structured bool) []*adminv1.PolicyProblem {
 	out := make([]*adminv1.PolicyProblem, len(ps))
 	for i, p := range ps {
-		out[i] = &adminv1.PolicyProblem{Path: p.Path, Message: p.Message,
-			Line: int32(min(p.Line, 1<<31-1)), Column: int32(min(p.Column, 1<<31-1))} //nolint:gosec // G115: clamped
+		out[i] = &adminv1.PolicyProblem{Path: p.Path, Message: p.Message}
+		if !structured {
+			out[i].Line, out[i].Column = int32(min(p.Line, 1<<31-1)), int32(min(p.Column, 1<<31-1)) //nolint:gosec // G115: clamped
+		}
 	}
 	return out
 }

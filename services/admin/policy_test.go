@@ -215,6 +215,11 @@ func TestPolicyEdit(t *testing.T) {
 	if got := problemPaths(v.GetProblems()); !slices.Equal(got, want) {
 		t.Errorf("ValidatePolicy paths = %q, want %q", got, want)
 	}
+	for _, pr := range v.GetProblems() {
+		if pr.GetLine() != 0 || pr.GetColumn() != 0 || pr.GetMessage() == "" {
+			t.Errorf("a structured policy's problem points into YAML nobody wrote: %v", pr)
+		}
+	}
 	_, err = dana.UpdatePolicy(ctx, &adminv1.UpdatePolicyRequest{BaseVersion: 1, Source: &adminv1.UpdatePolicyRequest_Policy{Policy: bad}})
 	if connect.CodeOf(err) != connect.CodeInvalidArgument || !slices.Equal(problemPaths(invalidDetail(t, err)), want) {
 		t.Errorf("UpdatePolicy of a bad policy: %v, want invalid_argument with the problems %q", err, want)

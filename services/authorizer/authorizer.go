@@ -31,14 +31,15 @@ var ErrUnavailable = errors.New("authorizer: token signing keys unavailable")
 // Authorizer answers API Gateway authorizer events.
 type Authorizer struct {
 	verifier      authn.TokenVerifier
-	policy        *policy.Policy
+	policy        func() *policy.Policy
 	logger        *slog.Logger
 	serviceScopes map[string]string
 }
 
-// New returns an Authorizer that verifies tokens with v and decides with pol. Machine clients
+// New returns an Authorizer that verifies tokens with v and decides with the policy pol returns
+// (called per request: livepolicy.Source.Policy, or a func returning a fixed policy). Machine clients
 // are allowed the services of authn.DefaultServiceScopes whose scope they hold.
-func New(v authn.TokenVerifier, pol *policy.Policy, logger *slog.Logger) *Authorizer {
+func New(v authn.TokenVerifier, pol func() *policy.Policy, logger *slog.Logger) *Authorizer {
 	return &Authorizer{verifier: v, policy: pol, logger: logger, serviceScopes: authn.DefaultServiceScopes}
 }
 
@@ -139,7 +140,7 @@ func (a *Authorizer) decide(ctx context.Context, raw, methodARN string) (resp ev
 func (a *Authorizer) allowed(p *principal.Principal, stage string) []string {
 	switch p.Kind {
 	case principal.KindPerson:
-		if a.policy.Entitlements(p).Known() {
+		if a.policy().Entitlements(p).Known() {
 			return []string{stage + "/*/*"}
 		}
 	case principal.KindMachine:

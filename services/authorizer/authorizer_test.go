@@ -45,7 +45,7 @@ func newAuthorizerFor(t testing.TB, v authn.TokenVerifier, log io.Writer) *autho
 	if err != nil {
 		t.Fatal(err)
 	}
-	return authorizer.New(v, pol, slog.New(slog.NewTextHandler(log, nil)))
+	return authorizer.New(v, func() *policy.Policy { return pol }, slog.New(slog.NewTextHandler(log, nil)))
 }
 
 // flipFirst returns s with its first character changed.

@@ -82,7 +82,7 @@ func (s *Source) Update(ctx context.Context, e Edit) (store.PolicyVersion, error
 // Rollback saves the content of version target as the next version, under Update's rules
 // (validated again: the catalog may have changed since).
 func (s *Source) Rollback(ctx context.Context, target int64, e Edit) (store.PolicyVersion, error) {
-	if s.cfg.Mode != ModeStore {
+	if s.cfg.Mode != ModeStore || s.cfg.ReadOnly {
 		return store.PolicyVersion{}, ErrFileMode
 	}
 	v, err := s.cfg.Store.PolicyVersion(ctx, target)
@@ -94,7 +94,7 @@ func (s *Source) Rollback(ctx context.Context, target int64, e Edit) (store.Poli
 }
 
 func (s *Source) save(ctx context.Context, e Edit, kind string, restored int64) (store.PolicyVersion, error) {
-	if s.cfg.Mode != ModeStore {
+	if s.cfg.Mode != ModeStore || s.cfg.ReadOnly {
 		return store.PolicyVersion{}, ErrFileMode
 	}
 	if utf8.RuneCountInString(e.Comment) > MaxCommentRunes {

@@ -59,6 +59,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ReadOnly, in ModeStore, reads the store's versions and writes none: an empty store
+	// serves Seed, a changed file is not imported, and edits are refused (ErrFileMode). For
+	// processes that only decide, such as the API Gateway authorizer.
+	ReadOnly bool
 }
 
 // Snapshot is the policy in force and the version it comes from. It is immutable.
@@ -136,6 +140,11 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 		s.cancel()
 		return nil, fmt.Errorf("policy: %w", err)
 	}
+	if latest == 0 && cfg.ReadOnly {
+		s.cur.Store(&Snapshot{Policy: seed, Version: store.PolicyVersion{Kind: store.PolicySeed, YAML: string(cfg.Seed)}})
+		s.next.Store(s.now().Add(s.refresh).UnixNano())
+		return s, nil
+	}
 	if latest == 0 {
 		v := store.PolicyVersion{Version: 1, Time: s.now().UTC(), Kind: store.PolicySeed,
 			Comment: "imported from " + cfg.SeedSource, YAML: string(cfg.Seed)}
@@ -157,9 +166,11 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 		s.cancel()
 		return nil, err
 	}
-	if snap, err = s.reseed(ctx, snap); err != nil {
-		s.cancel()
-		return nil, err
+	if !cfg.ReadOnly {
+		if snap, err = s.reseed(ctx, snap); err != nil {
+			s.cancel()
+			return nil, err
+		}
 	}
 	s.cur.Store(snap)
 	s.next.Store(s.now().Add(s.refresh).UnixNano())

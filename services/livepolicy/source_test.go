@@ -52,7 +52,7 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-func open(t *testing.T, st store.PolicyStore, mode livepolicy.Mode, now func() time.Time) *livepolicy.Source {
+func open(t testing.TB, st store.PolicyStore, mode livepolicy.Mode, now func() time.Time) *livepolicy.Source {
 	t.Helper()
 	s, err := livepolicy.Open(t.Context(), livepolicy.Config{
 		Mode: mode, Store: st, Seed: policy.DefaultYAML(), SeedSource: "dev.yaml",
@@ -65,7 +65,7 @@ func open(t *testing.T, st store.PolicyStore, mode livepolicy.Mode, now func() t
 	return s
 }
 
-func sqliteStore(t *testing.T, path string) *sqlitestore.Store {
+func sqliteStore(t testing.TB, path string) *sqlitestore.Store {
 	t.Helper()
 	st, err := sqlitestore.Open(t.Context(), path, store.Options{})
 	if err != nil {
@@ -324,5 +324,60 @@ func TestReseed(t *testing.T) {
 	}
 	if s = openWith(withTokensPerDay("500")); s.Snapshot().Version.Version != 3 || tokensPerDay(s.Policy()) != 400 {
 		t.Errorf("after an edit the file was imported: version %d", s.Snapshot().Version.Version)
+	}
+}
+
+// TestReadOnly: a read-only source (the authorizer) serves the file while the store is empty,
+// writes nothing, and follows the versions others write.
+func TestReadOnly(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "p.db")
+	st := sqliteStore(t, path)
+	ro, err := livepolicy.Open(t.Context(), livepolicy.Config{Store: st, Seed: withTokensPerDay("7"), ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ro.Close)
+	if n, _ := st.LatestPolicyVersion(t.Context()); n != 0 || tokensPerDay(ro.Policy()) != 7 {
+		t.Fatalf("read-only seeded version %d, serves %d", n, tokensPerDay(ro.Policy()))
+	}
+	if _, err := ro.Update(t.Context(), edit(0, withTokensPerDay("8"))); !errors.Is(err, livepolicy.ErrFileMode) {
+		t.Errorf("read-only Update: %v", err)
+	}
+	w := open(t, sqliteStore(t, path), livepolicy.ModeStore, nil) // seeds the dev policy
+	if _, err := w.Update(t.Context(), edit(1, withTokensPerDay("9"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := ro.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if tokensPerDay(ro.Policy()) != 9 {
+		t.Errorf("read-only did not follow: %d", tokensPerDay(ro.Policy()))
+	}
+}
+
+// TestRunChecksOnATimer: standalone, Run applies a new version on its own timer, without any
+// request triggering a check (b's clock never moves, so its getter never finds one due).
+func TestRunChecksOnATimer(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "p.db")
+	a := open(t, sqliteStore(t, path), livepolicy.ModeStore, nil)
+	stopped := func() time.Time { return time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC) }
+	b, err := livepolicy.Open(t.Context(), livepolicy.Config{Store: sqliteStore(t, path), Seed: policy.DefaultYAML(),
+		Options: livepolicy.CatalogOptions(catalog.Default()), Refresh: time.Second, Now: stopped})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	go b.Run(t.Context())
+	if _, err := a.Update(t.Context(), edit(1, withTokensPerDay("1000"))); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for tokensPerDay(b.Policy()) != 1000 {
+		if time.Now().After(deadline) {
+			t.Fatal("Run never applied version 2")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

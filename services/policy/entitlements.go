@@ -76,22 +76,35 @@ func (e Entitlements) QuotasFor(resource string) []store.Limit {
 }
 
 func (e Entitlements) quotas(match func(*grant) bool) []store.Limit {
-	var users []userLimits
-	var pools []store.Limit
+	// One pass, no intermediate slices: a decision allocates only the result.
+	var user userLimits
+	matched, pools := 0, 0
 	for _, g := range e.grants {
 		if !match(g) {
 			continue
 		}
-		users = append(users, g.user)
+		if matched == 0 {
+			user = g.user
+		} else {
+			user = user.looser(g.user)
+		}
+		matched++
 		if g.isGroup {
-			pools = append(pools, g.group.quotas(g.name)...)
+			pools += g.group.count()
 		}
 	}
-	if len(users) == 0 {
+	if matched == 0 {
 		return nil
 	}
-	slices.SortStableFunc(pools, func(a, b store.Limit) int { return strings.Compare(a.Group, b.Group) })
-	return append(mostGenerous(users).quotas(), pools...)
+	out := user.appendQuotas(make([]store.Limit, 0, user.count()+pools))
+	first := len(out)
+	for _, g := range e.grants {
+		if g.isGroup && match(g) {
+			out = g.group.appendQuotas(out, g.name)
+		}
+	}
+	slices.SortStableFunc(out[first:], func(a, b store.Limit) int { return strings.Compare(a.Group, b.Group) })
+	return out
 }
 
 // ChargeGroups returns, sorted, the groups whose pools (tokens or budgets) a request for

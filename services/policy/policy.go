@@ -94,15 +94,7 @@ func (p *Policy) PolicyAdmins() []string { return slices.Clone(p.policyAdmins) }
 
 // IsPolicyAdmin reports whether pr may edit the policy: a person in a policy-admin group.
 func (p *Policy) IsPolicyAdmin(pr *principal.Principal) bool {
-	if pr == nil || pr.Kind != principal.KindPerson {
-		return false
-	}
-	for _, g := range p.policyAdmins {
-		if pr.InGroup(g) {
-			return true
-		}
-	}
-	return false
+	return pr != nil && pr.Kind == principal.KindPerson && slices.ContainsFunc(p.policyAdmins, pr.InGroup)
 }
 
 // Entitlements returns what pr may use: for a person, the union of the grants of the policy

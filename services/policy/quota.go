@@ -31,9 +31,10 @@ func (g groupLimits) any() bool {
 	return g.tokensPerMonth > 0 || g.costPerDay > 0 || g.costPerMonth > 0
 }
 
-// quotas lists group's pools that are set: tokens per month, cost per day, cost per month.
-func (g groupLimits) quotas(group string) []store.Limit {
-	var qs []store.Limit
+// appendQuotas appends group's pools that are set to qs: tokens per month, cost per day,
+// cost per month (appending, not returning a slice of its own, saves the decision an
+// allocation).
+func (g groupLimits) appendQuotas(qs []store.Limit, group string) []store.Limit {
 	if g.tokensPerMonth > 0 {
 		qs = append(qs, groupLimit(group, typev1.QuotaWindow_QUOTA_WINDOW_MONTH, typev1.QuotaUnit_QUOTA_UNIT_TOKENS, g.tokensPerMonth))
 	}
@@ -55,10 +56,9 @@ type userLimits struct {
 	costPerMonth      int64
 }
 
-// quotas lists the limits that are set: minute, then tokens per day and month, then cost per
-// day and month.
-func (u userLimits) quotas() []store.Limit {
-	var qs []store.Limit
+// appendQuotas appends the limits that are set to qs: minute, then tokens per day and
+// month, then cost per day and month.
+func (u userLimits) appendQuotas(qs []store.Limit) []store.Limit {
 	if u.requestsPerMinute > 0 {
 		qs = append(qs, userLimit(typev1.QuotaWindow_QUOTA_WINDOW_MINUTE, typev1.QuotaUnit_QUOTA_UNIT_REQUESTS, u.requestsPerMinute))
 	}
@@ -77,21 +77,33 @@ func (u userLimits) quotas() []store.Limit {
 	return qs
 }
 
-// mostGenerous combines limits of several grants: per window, unlimited if any is unlimited,
-// else the largest.
-func mostGenerous(ls []userLimits) userLimits {
-	if len(ls) == 0 {
-		return userLimits{}
+// looser combines the limits of two grants: per window, unlimited if either is unlimited,
+// else the larger.
+func (u userLimits) looser(l userLimits) userLimits {
+	return userLimits{
+		requestsPerMinute: looser(u.requestsPerMinute, l.requestsPerMinute),
+		tokensPerDay:      looser(u.tokensPerDay, l.tokensPerDay),
+		tokensPerMonth:    looser(u.tokensPerMonth, l.tokensPerMonth),
+		costPerDay:        looser(u.costPerDay, l.costPerDay),
+		costPerMonth:      looser(u.costPerMonth, l.costPerMonth),
 	}
-	out := ls[0]
-	for _, l := range ls[1:] {
-		out.requestsPerMinute = looser(out.requestsPerMinute, l.requestsPerMinute)
-		out.tokensPerDay = looser(out.tokensPerDay, l.tokensPerDay)
-		out.tokensPerMonth = looser(out.tokensPerMonth, l.tokensPerMonth)
-		out.costPerDay = looser(out.costPerDay, l.costPerDay)
-		out.costPerMonth = looser(out.costPerMonth, l.costPerMonth)
+}
+
+// count is how many of u's limits are set.
+func (u userLimits) count() int {
+	return set(u.requestsPerMinute) + set(u.tokensPerDay) + set(u.tokensPerMonth) + set(u.costPerDay) + set(u.costPerMonth)
+}
+
+// count is how many of g's pools are set.
+func (g groupLimits) count() int {
+	return set(g.tokensPerMonth) + set(g.costPerDay) + set(g.costPerMonth)
+}
+
+func set(n int64) int {
+	if n > 0 {
+		return 1
 	}
-	return out
+	return 0
 }
 
 func looser(a, b int64) int64 {

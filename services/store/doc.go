@@ -45,4 +45,23 @@
 // says where its counts come from ([UsageSource]: reported, estimated or clamped).
 //
 // Money is recorded as integer nanos of US dollars (see package catalog).
+//
+// # Budgets
+//
+// A budget is a limit of unit QUOTA_UNIT_COST, counted in nanos of the price table's currency
+// (counter keys ".../cost/<window>/..."). Reserve holds [Reservation.Cost] (the request's
+// worst-case cost at the prices of the moment) against it, as it holds Tokens against a
+// tokens limit; Settle charges the record's CostNanos, the estimated cost, so that a budget's
+// used figure is exactly the sum of the ledger's costs in its window. Budgets hold under
+// concurrency exactly as token quotas do (the storetest suite races 100 requests against a
+// budget for 10 on both stores).
+//
+// # Governance
+//
+// Both stores also implement [Governance]: the policy's numbered versions ([PolicyStore];
+// version base+1 is written only if base is the latest, across every instance), threshold
+// marks for quota alerts ([AlertStore]; one per counter and threshold), and a side-effect-free
+// read of counters ([CounterReader]). Records carry the caller's department (chargeback:
+// [UsageFilter.Department], the department dimension) and, for administrative actions, a
+// detail.
 package store

@@ -4,26 +4,32 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/portico-dev/portico/services/livepolicy"
 	"github.com/portico-dev/portico/services/platform/lambdahttp"
 	"github.com/portico-dev/portico/services/platform/logs"
 	"github.com/portico-dev/portico/services/platform/runmode"
+	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/token"
 )
 
 // Environment variables (docs/contracts.md). This file is the only place the command reads
 // its environment.
 const (
-	EnvMode         = runmode.Env
-	EnvIssuer       = "PORTICO_ISSUER"
-	EnvClientIDs    = "PORTICO_CLIENT_IDS"
-	EnvPolicyFile   = "PORTICO_POLICY_FILE"
-	EnvTokenProfile = "PORTICO_TOKEN_PROFILE"
-	EnvEntraTenant  = "PORTICO_ENTRA_TENANT_ID"
-	EnvEntraAud     = "PORTICO_ENTRA_AUDIENCE"
-	EnvEntraScope   = "PORTICO_ENTRA_SCOPE"
-	EnvLogFormat    = logs.Env
-	EnvRuntimeAPI   = lambdahttp.RuntimeAPIEnv
+	EnvMode          = runmode.Env
+	EnvIssuer        = "PORTICO_ISSUER"
+	EnvClientIDs     = "PORTICO_CLIENT_IDS"
+	EnvPolicyFile    = "PORTICO_POLICY_FILE"
+	EnvStore         = "PORTICO_STORE"
+	EnvPolicyMode    = "PORTICO_POLICY_MODE"
+	EnvPolicyRefresh = "PORTICO_POLICY_REFRESH"
+	EnvTokenProfile  = "PORTICO_TOKEN_PROFILE"
+	EnvEntraTenant   = "PORTICO_ENTRA_TENANT_ID"
+	EnvEntraAud      = "PORTICO_ENTRA_AUDIENCE"
+	EnvEntraScope    = "PORTICO_ENTRA_SCOPE"
+	EnvLogFormat     = logs.Env
+	EnvRuntimeAPI    = lambdahttp.RuntimeAPIEnv
 )
 
 // Development defaults; production (PORTICO_ENV=production or Lambda) never uses them.
@@ -39,8 +45,12 @@ type config struct {
 	clientIDs  []string
 	tokens     token.Settings // the token profile (Cognito by default, or Entra)
 	policyFile string         // empty: the embedded dev policy (development only)
-	logFormat  logs.Format
-	runtimeAPI string // the Lambda Runtime API; empty off Lambda
+	// table is the DynamoDB table holding the policy's versions (PORTICO_STORE
+	// dynamodb:<table>), read in store mode; empty: the file is the policy.
+	table         string
+	policyRefresh time.Duration
+	logFormat     logs.Format
+	runtimeAPI    string // the Lambda Runtime API; empty off Lambda
 }
 
 // fromEnv reads the configuration through getenv (os.Getenv in main), reporting every
@@ -74,6 +84,29 @@ func fromEnv(getenv func(string) string) (*config, error) {
 	}
 	if clientIDs != "" && len(c.clientIDs) == 0 {
 		errs = append(errs, fmt.Errorf("%s names no client", EnvClientIDs))
+	}
+	mode, err := livepolicy.ParseMode(get(EnvPolicyMode))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvPolicyMode, err))
+	}
+	if spec := get(EnvStore); spec != "" && mode == livepolicy.ModeStore {
+		sp, err := store.ParseSpec(spec)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s=%q: %w", EnvStore, spec, err))
+		case sp.Kind != store.KindDynamoDB:
+			errs = append(errs, fmt.Errorf("%s=%q: the authorizer reads the policy from DynamoDB only (dynamodb:<table>)", EnvStore, spec))
+		default:
+			c.table = sp.Target
+		}
+	}
+	c.policyRefresh = livepolicy.DefaultRefresh
+	if v := get(EnvPolicyRefresh); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > 10*time.Minute {
+			errs = append(errs, fmt.Errorf("%s=%q: want a duration from 1s to 10m, such as 5s", EnvPolicyRefresh, v))
+		}
+		c.policyRefresh = d
 	}
 	c.tokens = token.Settings{Profile: get(EnvTokenProfile), ClientIDs: c.clientIDs,
 		TenantID: get(EnvEntraTenant), Audience: get(EnvEntraAud), Scope: get(EnvEntraScope)}

@@ -8,6 +8,10 @@
 //	PORTICO_ISSUER       the only accepted token issuer (dev default http://localhost:9000)
 //	PORTICO_CLIENT_IDS   accepted client_id values, comma-separated (dev default portico-web,portico-machine)
 //	PORTICO_POLICY_FILE  the policy file (dev default: the embedded dev policy)
+//	PORTICO_STORE        optional dynamodb:<table>: the policy in force is read (never written)
+//	                     from the table's versions, as the services keep it; unset: the file
+//	PORTICO_POLICY_MODE  store (default) or file: in file mode PORTICO_STORE is not read
+//	PORTICO_POLICY_REFRESH  how often the policy's version is checked (default 5s)
 //	PORTICO_LOG_FORMAT   text or json (default text; json on Lambda)
 //
 // In production the three settings above must be explicit: the function refuses to start,
@@ -16,15 +20,21 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/portico-dev/portico/services/authorizer"
+	"github.com/portico-dev/portico/services/livepolicy"
 	"github.com/portico-dev/portico/services/platform/lambdahttp"
 	"github.com/portico-dev/portico/services/platform/logs"
 	"github.com/portico-dev/portico/services/policy"
+	"github.com/portico-dev/portico/services/store"
+	"github.com/portico-dev/portico/services/store/dynamostore"
 	"github.com/portico-dev/portico/services/token"
 )
 
@@ -51,18 +61,31 @@ func main() {
 	lambda.Start(a.Handle)
 }
 
-// build assembles the authorizer from the configuration.
+// build assembles the authorizer from the configuration. With a table, the policy is the
+// services' run-time policy, read only; otherwise the file.
 func build(cfg *config, logger *slog.Logger) (*authorizer.Authorizer, error) {
-	var pol *policy.Policy
-	var err error
+	seed, source := policy.DefaultYAML(), "embedded dev.yaml" // development only: fromEnv requires the file in production
 	if cfg.policyFile != "" {
-		pol, err = policy.Load(cfg.policyFile)
-	} else { // development only: fromEnv requires the file in production
-		pol, err = policy.Default()
+		b, err := os.ReadFile(cfg.policyFile)
+		if err != nil {
+			return nil, fmt.Errorf("policy: %w", err)
+		}
+		seed, source = b, cfg.policyFile
 	}
+	lc := livepolicy.Config{Mode: livepolicy.ModeFile, Seed: seed, SeedSource: source, Refresh: cfg.policyRefresh, Logger: logger}
+	if cfg.table != "" {
+		ctx := context.Background()
+		awsc, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("AWS configuration: %w", err)
+		}
+		lc.Mode, lc.ReadOnly = livepolicy.ModeStore, true
+		lc.Store = dynamostore.New(dynamodb.NewFromConfig(awsc), cfg.table, store.Options{})
+	}
+	live, err := livepolicy.Open(context.Background(), lc)
 	if err != nil {
 		return nil, err
 	}
-	v := token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupName))
-	return authorizer.New(v, pol, logger), nil
+	v := token.NewVerifier(cfg.issuer, cfg.tokens.Build(func(id string) (string, bool) { return live.Policy().GroupName(id) }))
+	return authorizer.New(v, live.Policy, logger), nil
 }

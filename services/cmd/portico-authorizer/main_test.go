@@ -37,6 +37,13 @@ func TestBuild(t *testing.T) {
 		{"entra with a multi-tenant issuer", map[string]string{EnvTokenProfile: "entra", EnvEntraTenant: "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00",
 			EnvEntraAud: "a", EnvIssuer: "https://login.microsoftonline.com/organizations/v2.0"}, false},
 		{"unknown profile", map[string]string{EnvTokenProfile: "okta"}, false},
+		{"policy from a SQLite store", map[string]string{EnvStore: "sqlite:/tmp/p.db"}, false},
+		{"malformed store", map[string]string{EnvStore: "dynamodb"}, false},
+		{"unknown policy mode", map[string]string{EnvPolicyMode: "git"}, false},
+		{"file mode ignores the store", map[string]string{EnvPolicyMode: "file", EnvStore: "sqlite:/tmp/p.db"}, true},
+		{"refresh too short", map[string]string{EnvPolicyRefresh: "10ms"}, false},
+		{"refresh not a duration", map[string]string{EnvPolicyRefresh: "5"}, false},
+		{"refresh", map[string]string{EnvPolicyRefresh: "2s"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -176,6 +176,9 @@ func openPolicy(ctx context.Context, cfg *config, cat *catalog.Catalog, gov stor
 			return nil, errors.New("policy: store mode needs a store that keeps policy versions")
 		}
 		lc.Store = gov
+		// A process serving identity alone only reads the table (its function's role may
+		// only read): it never seeds nor imports the file; inference or admin does.
+		lc.ReadOnly = !slices.Contains(cfg.services, serviceInference) && !slices.Contains(cfg.services, serviceAdmin)
 	}
 	live, err := livepolicy.Open(ctx, lc)
 	if err != nil {

@@ -21,7 +21,9 @@ import (
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/services/dev/devidp/devidptest"
 	"github.com/portico-dev/portico/services/dev/localaws"
+	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/store/dynamostore"
+	"github.com/portico-dev/portico/services/store/sqlitestore"
 	"github.com/portico-dev/portico/services/testing/dynalitetest"
 )
 
@@ -156,6 +158,18 @@ func TestPolicyEditAppliesAcrossProcesses(t *testing.T) {
 				}
 			}
 
+			// Chargeback: alice's requests are recorded under her department (the dev IdP's
+			// custom:department claim), and ListUsage breaks usage down and filters by it.
+			day := time.Now().UTC().Format(time.DateOnly)
+			byDept, err := adminB.ListUsage(withBearer(ctx, dana), &adminv1.ListUsageRequest{StartDay: day, EndDay: day, Department: "Research",
+				GroupBy: []adminv1.UsageDimension{adminv1.UsageDimension_USAGE_DIMENSION_DEPARTMENT, adminv1.UsageDimension_USAGE_DIMENSION_USER}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows := byDept.GetRows(); len(rows) != 1 || rows[0].GetDepartment() != "Research" || rows[0].GetUser() != "alice" || rows[0].GetTotals().GetRequests() < 2 {
+				t.Errorf("usage of Research by user = %v", rows)
+			}
+
 			// GetMe tells dana she may edit, and alice that she may not.
 			identity := identityv1connect.NewIdentityServiceClient(h2cClient(), urlB)
 			for who, want := range map[string]bool{"dana": true, "alice": false} {
@@ -165,5 +179,27 @@ func TestPolicyEditAppliesAcrossProcesses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIdentityAloneNeverWritesThePolicy: a process serving identity alone (its function may
+// only read the table) serves the file while the store is empty, and writes no version.
+func TestIdentityAloneNeverWritesThePolicy(t *testing.T) {
+	t.Parallel()
+	idp := devidptest.Start(t)
+	db := filepath.Join(t.TempDir(), "identity.db")
+	url := spawn(t, "PORTICO_ISSUER="+idp.Issuer(), "PORTICO_SERVICE=identity", "PORTICO_STORE=sqlite:"+db).url(t)
+	identity := identityv1connect.NewIdentityServiceClient(h2cClient(), url)
+	me, err := identity.GetMe(withBearer(context.Background(), idp.AccessToken(t, "dana")), &identityv1.GetMeRequest{})
+	if err != nil || !me.GetPolicyAdmin() || len(me.GetEntitlements().GetModelIds()) == 0 {
+		t.Fatalf("GetMe = %v, %v", me, err)
+	}
+	st, err := sqlitestore.Open(t.Context(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = st.Close() }()
+	if n, err := st.LatestPolicyVersion(t.Context()); n != 0 || err != nil {
+		t.Errorf("identity wrote policy version %d (%v)", n, err)
 	}
 }

@@ -10,11 +10,25 @@
 //	counter       CTR#<counter key>       CTR   -                               -
 //	reservation   RSV#<request id>        RSV   EXPIRY / <expiry>#<id> (*)      -
 //	record        REC#<request id>        REC   AUDIT#<yyyy-mm> / <time>#<id>   AUDITU#<user> / <time>#<id>
+//	policy head   POLICY                  HEAD  -                               -
+//	policy        POLICY                  V#<version, 20 digits>  -             -
+//	alert mark    ALERT#<counter key>#<threshold>  ALERT  ALERTS / <window end>#<counter key>#<threshold>  -
 //
 // <counter key> is store.CounterKey ("user/alice/tokens/day/2026-11-24"); <time> and
 // <expiry> are Unix nanoseconds, zero-padded to 20 digits, so that sort keys order by time.
 // (*) only while the reservation holds: the sparse EXPIRY partition lists the
 // reservations that may need releasing, oldest first.
+//
+// The policy's versions (store.PolicyStore) share the partition POLICY: the head item holds
+// `version`, the number in force, read with one strongly consistent GetItem per version check;
+// each version item holds its YAML text, author, kind, comment and changes. A version is
+// written with PutItem IF attribute_not_exists(PK) (of two editors on the same base, one
+// wins), then the head is moved forward with UpdateItem IF version < :v (never backwards; a
+// head left behind by a writer that died is moved by the next writer, whose put then fails
+// as stale). Alert marks (store.AlertStore) are put IF attribute_not_exists(PK), once per
+// counter and threshold; the sparse GSI1 partition ALERTS lists them by window end, and their
+// `ttl` is a week after the window. Records carry `department` and, for administrative actions,
+// `detail` (absent on records written before them: empty).
 //
 // Records (one per request: the ledger entry and the audit record) are listed newest
 // first from GSI2 for one user, or from GSI1 month by month for everyone (at most

@@ -161,7 +161,12 @@ func (s *Store) MarkAlert(ctx context.Context, m store.AlertMark) (bool, error) 
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		// Marks are written rarely (a threshold crossed): each new one clears the marks of
+		// windows that ended more than CounterRetention ago, as counters are.
+		_, err = s.db.ExecContext(ctx, `DELETE FROM alert_marks WHERE resets_at < ?`, s.opts.Now().Add(-CounterRetention).UnixNano())
 		return err
 	})
 	return n == 1, err

@@ -24,6 +24,8 @@ var micro = []microSet{
 		bench: bench.GoBench{Pkg: "./services/testing/bench", Regexp: "^BenchmarkAESGCM", Count: 5, BenchTime: "300ms"}},
 	{title: "Policy decision (services/policy): entitlements of a two-group user",
 		bench: bench.GoBench{Pkg: "./services/policy", Regexp: "^BenchmarkEntitlements$", Count: 5, BenchTime: "300ms"}},
+	{title: "Policy decision through the run-time getter (services/livepolicy), alone and while another goroutine writes and applies new versions",
+		bench: bench.GoBench{Pkg: "./services/livepolicy", Regexp: "^BenchmarkDecision", Count: 5, BenchTime: "300ms"}},
 	{title: "Store reserve + settle (services/store/sqlitestore), serial and from parallel goroutines",
 		bench: bench.GoBench{Pkg: "./services/store/sqlitestore", Regexp: "^BenchmarkReserveSettle", Count: 5, BenchTime: "300ms"}},
 	{title: "Inference service's own cost per Converse (auth, policy, reserve, settle, audit on SQLite) beside a direct SDK call to the local AWS endpoint in the same run, one at a time and at 500 req/s; per-delta forwarding delay of a stream",

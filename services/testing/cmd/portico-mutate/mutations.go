@@ -153,6 +153,20 @@ var mutations = []mutation{
 			`if pr.InGroup(g) {`,
 			`if pr.InGroup(g) || g != "" {`}},
 	},
+	{
+		name: "policy: every person is a policy admin",
+		pkgs: policyPkgs,
+		edits: []edit{{"services/policy/policy.go",
+			`slices.ContainsFunc(p.policyAdmins, pr.InGroup)`,
+			`len(p.policyAdmins) > 0`}},
+	},
+	{
+		name: "policy: an edit may name no policy admin",
+		pkgs: policyPkgs,
+		edits: []edit{{"services/policy/validate.go",
+			`if v.opts.requirePolicyAdmin && len(p.policyAdmins) == 0 {`,
+			`if false {`}},
+	},
 
 	// The BFF's returnTo validation (open redirects).
 	{
