@@ -54,6 +54,7 @@ export const routes: Routes = [
       {
         path: 'admin/policy',
         canActivate: [governanceGuard],
+        canDeactivate: [(page: { canLeave(): boolean }) => page.canLeave()],
         title: $localize`:@@title.policy:Policy · Portico`,
         loadComponent: () => import('./governance/policy.page').then((m) => m.PolicyPage),
       },

@@ -203,6 +203,24 @@ describe('PolicyPage', { timeout: 60_000 }, () => {
     expect(q('policy-review')).toBeNull();
   });
 
+  it('asks before leaving with unsaved changes, and only then', async () => {
+    const { fixture, el, q, settle } = await render({ validated: [], updates: [] });
+    const page = fixture.componentInstance;
+    const asked: string[] = [];
+    const confirm = (m: string) => (asked.push(m), false);
+    expect(page.canLeave(confirm)).toBe(true);
+    q('policy-edit')!.click();
+    await settle();
+    expect(page.canLeave(confirm), 'editing without changes').toBe(true);
+    type(el.querySelector<HTMLInputElement>('[data-testid="quota-userTokensPerDay"]')!, '1000');
+    await settle();
+    expect(page.canLeave(confirm)).toBe(false);
+    expect(asked).toEqual(['You have unsaved changes to the policy. Leave and lose them?']);
+    q('policy-discard')!.click();
+    await settle();
+    expect(page.canLeave(confirm)).toBe(true);
+  });
+
   it('is read-only, with the reason, when the policy is managed by a file', async () => {
     const { q } = await render({ validated: [], updates: [], mode: PolicyMode.FILE, editable: false });
     expect(q('policy-file-mode')!.textContent).toContain('managed by a file');
@@ -216,5 +234,20 @@ describe('PolicyPage', { timeout: 60_000 }, () => {
     expect(q('policy-edit')).toBeNull();
     expect(el.querySelectorAll('input[data-testid^="quota-"]')).toHaveLength(0);
     expect(el.querySelector('[data-testid="group-card"][data-name="MLUsers"] [data-testid="quota-value-userTokensPerDay"]')!.textContent).toContain('200,000');
+  });
+
+  it('finds groups and scopes by name or model', async () => {
+    const { el, q, settle } = await render({ validated: [], updates: [] });
+    const shown = () => [...el.querySelectorAll('[data-testid$="-card"]')].map((c) => c.getAttribute('data-name'));
+    expect(shown()).toEqual(['MLUsers', 'Administrators', 'portico/inference']);
+    type(q('policy-filter') as HTMLInputElement, 'mlu');
+    await settle();
+    expect(shown()).toEqual(['MLUsers']);
+    type(q('policy-filter') as HTMLInputElement, 'NOVA-LITE');
+    await settle();
+    expect(shown()).toEqual(['MLUsers', 'Administrators', 'portico/inference']);
+    type(q('policy-filter') as HTMLInputElement, 'inference');
+    await settle();
+    expect(shown()).toEqual(['portico/inference']);
   });
 });

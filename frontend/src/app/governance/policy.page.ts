@@ -46,6 +46,7 @@ interface Stale {
 @Component({
   selector: 'app-policy-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
+  host: { '(window:beforeunload)': 'onBeforeUnload($event)' },
   imports: [MatButtonModule, MatTabsModule, Icon, ErrorBanner, GrantCard, ListEditor, PolicyHistory, NearLimitList],
   templateUrl: './policy.page.html',
   styleUrl: './policy.page.scss',
@@ -109,6 +110,15 @@ export class PolicyPage {
       knowledgeBases: [...new Set(grants.flatMap((g) => g.knowledgeBases))],
     };
   });
+  /** Shows only the groups and scopes whose name, models, endpoints or knowledge bases hold this text. */
+  protected readonly filter = signal('');
+  protected matches(g: Grant): boolean {
+    const f = this.filter().trim().toLowerCase();
+    if (!f) return true;
+    const name = 'scope' in g ? g.scope : g.name;
+    return [name, ...g.models, ...g.endpoints, ...g.knowledgeBases].some((x) => x.toLowerCase().includes(f));
+  }
+
   protected readonly groupNames = computed(() => this.policy()?.groups.map((g) => g.name).filter(Boolean) ?? []);
   protected readonly usageAdmins = computed(() => {
     const p = this.policy();
@@ -207,11 +217,13 @@ export class PolicyPage {
   }
 
   protected addGroup(): void {
+    this.filter.set('');
     this.mutate((p) => void p.groups.push(create(PolicyGroupSchema, { name: '' })));
     this.focusLast('group');
   }
 
   protected addScope(): void {
+    this.filter.set('');
     this.mutate((p) => void p.scopes.push(create(PolicyScopeSchema, { scope: '' })));
     this.focusLast('scope');
   }
@@ -344,5 +356,15 @@ export class PolicyPage {
     { key: 'keyMaxIdleDays', label: $localize`:@@policy.keyIdle:API keys stop after this many idle days` },
     { key: 'keyMaxExpiryDays', label: $localize`:@@policy.keyExpiry:Longest API key lifetime (days)` },
   ];
+  /** Whether leaving now would lose edits (the router's canDeactivate asks first). */
+  canLeave(confirm: (message: string) => boolean = (m) => window.confirm(m)): boolean {
+    if (!this.editing() || this.changes().length === 0) return true;
+    return confirm($localize`:@@policy.leave:You have unsaved changes to the policy. Leave and lose them?`);
+  }
+
+  protected onBeforeUnload(e: BeforeUnloadEvent): void {
+    if (this.editing() && this.changes().length > 0) e.preventDefault();
+  }
+
   protected readonly unsetText = $localize`:@@policy.defaultDays:default`;
 }
