@@ -14,9 +14,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"slices"
 	"strings"
@@ -29,6 +31,8 @@ import (
 	"github.com/portico-dev/portico/services/conversation"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/portico-dev/portico/services/platform/sqlitedb"
 )
 
 // BusyTimeout is how long a writer waits for another process's write lock.
@@ -38,7 +42,7 @@ const BusyTimeout = 10 * time.Second
 type Store struct {
 	db    *sql.DB
 	write sync.Mutex // serialises this process's write transactions
-	ckpt  *checkpointer
+	ckpt  *sqlitedb.Checkpointer
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // prepared once, by query text
@@ -117,7 +121,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	params.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	params.Add("_pragma", "journal_mode(WAL)")
 	params.Add("_pragma", "synchronous(NORMAL)")
-	params.Add("_pragma", "wal_autocheckpoint(0)") // checkpointed off the requests' path (checkpoint.go)
+	params.Add("_pragma", "wal_autocheckpoint(0)") // checkpointed off the requests' path (sqlitedb.Checkpointer)
 	params.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+uriPath.Replace(path)+"?"+params.Encode())
 	if err != nil {
@@ -125,11 +129,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	if err := migrate(ctx, db); err != nil {
+	if err := schema.Apply(ctx, db); err != nil {
 		_ = db.Close()
 		return nil, conversation.Unavailable("migrate sqlite", err)
 	}
-	return &Store{db: db, stmts: map[string]*sql.Stmt{}, ckpt: startCheckpointer(db)}, nil //nolint:contextcheck // the checkpointer outlives Open: Close stops it
+	return &Store{db: db, stmts: map[string]*sql.Stmt{}, ckpt: sqlitedb.StartCheckpointer(db)}, nil //nolint:contextcheck // the checkpointer outlives Open: Close stops it
 }
 
 // uriPath escapes what a SQLite URI filename would read as its query, fragment or escapes.
@@ -147,7 +151,7 @@ func (s *Store) Close() error {
 	}
 	s.stmts = nil
 	s.mu.Unlock()
-	s.ckpt.close()
+	s.ckpt.Close()
 	return s.db.Close()
 }
 
@@ -176,7 +180,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(*txq) error) error 
 	if err := tx.Commit(); err != nil {
 		return conversation.Unavailable(op, err)
 	}
-	s.ckpt.wrote()
+	s.ckpt.Wrote()
 	return nil
 }
 
@@ -608,4 +612,21 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) ([]
 		return nil
 	})
 	return out, err
+}
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// schema is the store's migrations, recorded in its own version table.
+var schema = sqlitedb.Migrations{FS: mustSub(migrations, "migrations"), VersionTable: "conversation_schema_version"}
+
+// SchemaVersion is the schema version this package migrates databases to.
+func SchemaVersion() int { return schema.Version() }
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err) // dir is a constant that names an embedded folder
+	}
+	return sub
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-dev/portico/services/platform/sqlitedb"
 	"github.com/portico-dev/portico/services/store"
 )
 
@@ -33,11 +34,11 @@ func TestWALIsCheckpointedInTheBackground(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(20 * CheckpointInterval)
+	deadline := time.Now().Add(20 * sqlitedb.CheckpointInterval)
 	for size() <= before {
 		if time.Now().After(deadline) {
 			t.Fatalf("the database file is still %d bytes: the WAL was not checkpointed", before)
 		}
-		time.Sleep(CheckpointInterval / 10)
+		time.Sleep(sqlitedb.CheckpointInterval / 10)
 	}
 }

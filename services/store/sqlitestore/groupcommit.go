@@ -173,7 +173,7 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 		}
 		return
 	}
-	s.ckpt.wrote()
+	s.ckpt.Wrote()
 	for i, g := range live {
 		if p, ok := results[i].(panicked); ok {
 			g.done <- p

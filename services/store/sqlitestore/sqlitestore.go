@@ -10,7 +10,7 @@
 //
 // Durability: the file runs with synchronous=NORMAL, which in WAL mode means a commit
 // writes the WAL without an fsync; the WAL is synced when it is checkpointed into the
-// database file (see CheckpointInterval), off every request's path. A process crash loses
+// database file (see sqlitedb.CheckpointInterval), off every request's path. A process crash loses
 // nothing that was committed; a power loss or kernel crash may roll back the transactions
 // of the last moments before it (usage and holds of requests then in flight), never corrupt
 // the file. Exactness of the limits does not depend on it: they are checked and raised in
@@ -21,9 +21,11 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"strings"
 	"sync"
@@ -33,13 +35,15 @@ import (
 	"github.com/portico-dev/portico/services/store"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/portico-dev/portico/services/platform/sqlitedb"
 )
 
 // Store is a store.Store on one SQLite file.
 type Store struct {
 	db     *sql.DB
 	w      *writer // the write connection, nil until the first write (or after it broke); under write
-	ckpt   *checkpointer
+	ckpt   *sqlitedb.Checkpointer
 	opts   store.Options
 	write  sync.Mutex // serialises this process's write transactions; its holder commits for the queue
 	group  groupQueue // writes waiting for the next group commit (groupcommit.go)
@@ -69,7 +73,7 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "wal_autocheckpoint(0)") // see CheckpointInterval
+	q.Add("_pragma", "wal_autocheckpoint(0)") // see sqlitedb.CheckpointInterval
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+uriPath.Replace(path)+"?"+q.Encode())
 	if err != nil {
@@ -77,7 +81,7 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	if err := migrate(ctx, db); err != nil {
+	if err := schema.Apply(ctx, db); err != nil {
 		_ = db.Close()
 		return nil, store.Unavailable("migrate sqlite", err)
 	}
@@ -86,7 +90,7 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 		_ = db.Close()
 		return nil, store.Unavailable("prepare sqlite statements", err)
 	}
-	return &Store{db: db, w: w, ckpt: startCheckpointer(db), opts: opts.WithDefaults()}, nil //nolint:contextcheck // the checkpointer outlives Open: Close stops it
+	return &Store{db: db, w: w, ckpt: sqlitedb.StartCheckpointer(db), opts: opts.WithDefaults()}, nil //nolint:contextcheck // the checkpointer outlives Open: Close stops it
 }
 
 // uriPath escapes what a SQLite URI filename would otherwise read as the start of its query
@@ -102,7 +106,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.ckpt.close()
+	s.ckpt.Close()
 	if s.w != nil {
 		s.w.close()
 	}
@@ -328,4 +332,21 @@ func insertRecord(tx *wtx, r store.Record) error {
 		r.SourceIP, r.UserAgent, r.Late, string(r.UsageSource), r.Department, r.Detail,
 		r.Retrieval.KnowledgeBaseID, r.Retrieval.Passages, int64(r.Retrieval.Latency))
 	return err
+}
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// schema is the store's migrations, recorded in its own version table.
+var schema = sqlitedb.Migrations{FS: mustSub(migrations, "migrations"), VersionTable: "schema_version"}
+
+// SchemaVersion is the schema version this package migrates databases to.
+func SchemaVersion() int { return schema.Version() }
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err) // dir is a constant that names an embedded folder
+	}
+	return sub
 }

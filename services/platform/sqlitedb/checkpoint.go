@@ -1,4 +1,4 @@
-package sqlitestore
+package sqlitedb
 
 import (
 	"context"
@@ -6,40 +6,41 @@ import (
 	"time"
 )
 
-// CheckpointInterval is how often, at most, a store copies its committed WAL frames into the
-// database file (a PASSIVE checkpoint, which neither waits for nor blocks readers and
+// CheckpointInterval is how often, at most, a Checkpointer copies committed WAL frames into
+// the database file (a PASSIVE checkpoint, which neither waits for nor blocks readers and
 // writers).
 //
 // SQLite's default runs the checkpoint inside the commit that grows the WAL past 1,000
 // pages: every hundred requests or so, one request waited for the copy and its two fsyncs
-// (milliseconds on a virtual disk). The store turns that automatic checkpoint off on its
-// connections and checkpoints from a goroutine instead, off every request's path.
+// (milliseconds on a virtual disk). A store opens its connections with
+// wal_autocheckpoint(0) and checkpoints from a Checkpointer instead, off every request's path.
 const CheckpointInterval = 100 * time.Millisecond
 
-// checkpointer copies the WAL into the database file every CheckpointInterval after a
-// write, until stop is closed; done is closed when it has returned.
-type checkpointer struct {
+// Checkpointer copies the WAL into the database file CheckpointInterval after a write, from
+// its own goroutine, until Close.
+type Checkpointer struct {
 	db    *sql.DB
 	dirty chan struct{} // holds a token when something was committed since the last checkpoint
 	stop  chan struct{}
 	done  chan struct{}
 }
 
-func startCheckpointer(db *sql.DB) *checkpointer {
-	c := &checkpointer{db: db, dirty: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+// StartCheckpointer starts checkpointing db.
+func StartCheckpointer(db *sql.DB) *Checkpointer {
+	c := &Checkpointer{db: db, dirty: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
 
-// wrote notes a commit; it never blocks.
-func (c *checkpointer) wrote() {
+// Wrote notes a commit; it never blocks.
+func (c *Checkpointer) Wrote() {
 	select {
 	case c.dirty <- struct{}{}:
 	default:
 	}
 }
 
-func (c *checkpointer) run() {
+func (c *Checkpointer) run() {
 	defer close(c.done)
 	t := time.NewTimer(CheckpointInterval)
 	defer t.Stop()
@@ -61,9 +62,9 @@ func (c *checkpointer) run() {
 	}
 }
 
-// close stops the checkpointer and waits for it (the last connection's close checkpoints
+// Close stops the checkpointer and waits for it (the last connection's close checkpoints
 // what is left).
-func (c *checkpointer) close() {
+func (c *Checkpointer) Close() {
 	close(c.stop)
 	<-c.done
 }
