@@ -518,3 +518,54 @@ func TestConversationPrivacy(t *testing.T) {
 		t.Fatalf("rename: %v, %v", upd, err)
 	}
 }
+
+// heldAnswers is a conversation store whose AddAnswer waits for release.
+type heldAnswers struct {
+	conversation.Store
+	writing chan struct{}
+	release chan struct{}
+}
+
+func (h *heldAnswers) AddAnswer(ctx context.Context, a conversation.Answer) error {
+	close(h.writing)
+	<-h.release
+	return h.Store.AddAnswer(ctx, a)
+}
+
+// TestAnswerWriteOffTheLastChunk holds the answer's write: the stream's stop and metadata
+// events still reach the client while it is pending, and the write completes after.
+func TestAnswerWriteOffTheLastChunk(t *testing.T) {
+	t.Parallel()
+	held := &heldAnswers{writing: make(chan struct{}), release: make(chan struct{})}
+	h := newHarness(t, options{conversations: true, wrapConv: func(s conversation.Store) conversation.Store {
+		held.Store = s
+		return held
+	}})
+	req := streamOf(ask(novaL, "hello"))
+	req.Conversation = ref("", "")
+	s, err := h.client("alice").ConverseStream(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var turn *inferencev1.ConversationTurn
+	for s.Receive() {
+		if c := s.Msg().GetConversation(); c != nil {
+			turn = c
+		}
+		if s.Msg().GetMetadata() != nil {
+			break
+		}
+	}
+	if turn == nil || s.Err() != nil {
+		t.Fatalf("no conversation event or metadata: %v", s.Err())
+	}
+	<-held.writing // the write began, and is held: the client has its last event all the same
+	close(held.release)
+	if _, err := drain(s); err != nil {
+		t.Fatal(err)
+	}
+	msgs := h.messagesOf("alice", turn.GetConversationId(), 2)
+	if msgs[1].GetState() != conversationv1.MessageState_MESSAGE_STATE_COMPLETE {
+		t.Fatalf("answer %v", msgs[1])
+	}
+}

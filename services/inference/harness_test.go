@@ -109,6 +109,8 @@ type options struct {
 	conversations bool
 	// convLimits are the conversation limits (with conversations).
 	convLimits conversation.Limits
+	// wrapConv, when set, wraps the conversation store the inference service uses.
+	wrapConv func(conversation.Store) conversation.Store
 }
 
 type harness struct {
@@ -207,6 +209,9 @@ func newHarness(t testing.TB, o options) *harness {
 	}
 	if h.conv != nil {
 		cfg.Conversations, cfg.Attachments, cfg.ConversationLimits = h.conv, h.atts, o.convLimits
+		if o.wrapConv != nil {
+			cfg.Conversations = o.wrapConv(h.conv)
+		}
 	}
 	h.svc = inference.NewService(cfg)
 	verifier := token.NewVerifier(idp(t).Issuer(), token.Cognito{ClientIDs: []string{"portico-web", "portico-machine"}})

@@ -38,7 +38,70 @@ const BusyTimeout = 10 * time.Second
 type Store struct {
 	db    *sql.DB
 	write sync.Mutex // serialises this process's write transactions
+	ckpt  *checkpointer
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared once, by query text
 }
+
+// txq runs the store's queries in one transaction with statements prepared once.
+type txq struct {
+	s   *Store
+	tx  *sql.Tx
+	ctx context.Context
+}
+
+// stmt returns query prepared in the transaction (prepared on the connection once and kept).
+func (q *txq) stmt(query string) (*sql.Stmt, error) {
+	q.s.mu.Lock()
+	st, ok := q.s.stmts[query]
+	q.s.mu.Unlock()
+	if !ok {
+		var err error
+		if st, err = q.s.db.PrepareContext(q.ctx, query); err != nil {
+			return nil, err
+		}
+		q.s.mu.Lock()
+		if prev, dup := q.s.stmts[query]; dup {
+			_ = st.Close()
+			st = prev
+		} else {
+			q.s.stmts[query] = st
+		}
+		q.s.mu.Unlock()
+	}
+	return q.tx.StmtContext(q.ctx, st), nil
+}
+
+func (q *txq) exec(query string, args ...any) (sql.Result, error) {
+	st, err := q.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(q.ctx, args...)
+}
+
+func (q *txq) query(query string, args ...any) (*sql.Rows, error) {
+	st, err := q.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(q.ctx, args...)
+}
+
+// queryRow is QueryRowContext; a failure to prepare comes back from Scan.
+func (q *txq) queryRow(query string, args ...any) scanner {
+	st, err := q.stmt(query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(q.ctx, args...)
+}
+
+// errRow is a row whose Scan fails with err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 var (
 	_ conversation.Store   = (*Store)(nil)
@@ -50,12 +113,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.HasPrefix(path, ":memory:") {
 		return nil, fmt.Errorf("conversation sqlitestore: a file path is required, got %q", path)
 	}
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+uriPath.Replace(path)+"?"+q.Encode())
+	params := url.Values{}
+	params.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	params.Add("_pragma", "journal_mode(WAL)")
+	params.Add("_pragma", "synchronous(NORMAL)")
+	params.Add("_pragma", "wal_autocheckpoint(0)") // checkpointed off the requests' path (checkpoint.go)
+	params.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+uriPath.Replace(path)+"?"+params.Encode())
 	if err != nil {
 		return nil, conversation.Unavailable("open sqlite", err)
 	}
@@ -65,14 +129,27 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		_ = db.Close()
 		return nil, conversation.Unavailable("migrate sqlite", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, stmts: map[string]*sql.Stmt{}, ckpt: startCheckpointer(db)}, nil //nolint:contextcheck // the checkpointer outlives Open: Close stops it
 }
 
 // uriPath escapes what a SQLite URI filename would read as its query, fragment or escapes.
 var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.stmts == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	for _, st := range s.stmts {
+		_ = st.Close()
+	}
+	s.stmts = nil
+	s.mu.Unlock()
+	s.ckpt.close()
+	return s.db.Close()
+}
 
 // ownerToken is the one FTS token that stands for owner in the indexes.
 func ownerToken(owner string) string {
@@ -81,7 +158,7 @@ func ownerToken(owner string) string {
 }
 
 // inTx runs fn in an IMMEDIATE transaction.
-func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+func (s *Store) inTx(ctx context.Context, op string, fn func(*txq) error) error {
 	s.write.Lock()
 	defer s.write.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -89,7 +166,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) err
 		return conversation.Unavailable(op, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if err := fn(tx); err != nil {
+	if err := fn(&txq{s: s, tx: tx, ctx: ctx}); err != nil {
 		var le *conversation.LimitError
 		if errors.Is(err, conversation.ErrNotFound) || errors.As(err, &le) {
 			return err
@@ -99,6 +176,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) err
 	if err := tx.Commit(); err != nil {
 		return conversation.Unavailable(op, err)
 	}
+	s.ckpt.wrote()
 	return nil
 }
 
@@ -171,22 +249,23 @@ func (s *Store) Get(ctx context.Context, owner, id string) (conversation.Summary
 		return conversation.Summary{}, nil, conversation.Unavailable("get", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	c, err := scanSummary(tx.QueryRowContext(ctx, `SELECT `+summaryCols+` FROM conversations WHERE owner = ? AND id = ?`, owner, id))
+	q := &txq{s: s, tx: tx, ctx: ctx}
+	c, err := scanSummary(q.queryRow(`SELECT `+summaryCols+` FROM conversations WHERE owner = ? AND id = ?`, owner, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, nil, conversation.ErrNotFound
 	}
 	if err != nil {
 		return c, nil, conversation.Unavailable("get", err)
 	}
-	msgs, err := messages(ctx, tx, owner, id)
+	msgs, err := messages(q, owner, id)
 	if err != nil {
 		return c, nil, conversation.Unavailable("get", err)
 	}
 	return c, msgs, nil
 }
 
-func messages(ctx context.Context, tx *sql.Tx, owner, id string) ([]conversation.Message, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT body, bytes FROM messages WHERE owner = ? AND conversation = ? ORDER BY seq`, owner, id)
+func messages(q *txq, owner, id string) ([]conversation.Message, error) {
+	rows, err := q.query(`SELECT body, bytes FROM messages WHERE owner = ? AND conversation = ? ORDER BY seq`, owner, id)
 	if err != nil {
 		return nil, err
 	}
@@ -210,70 +289,70 @@ func messages(ctx context.Context, tx *sql.Tx, owner, id string) ([]conversation
 // Update renames or pins a conversation. See conversation.Store.
 func (s *Store) Update(ctx context.Context, owner, id string, p conversation.Patch) (conversation.Summary, error) {
 	var c conversation.Summary
-	err := s.inTx(ctx, "update", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "update", func(q *txq) error {
 		var rowid int64
-		if err := tx.QueryRowContext(ctx, `SELECT rowid FROM conversations WHERE owner = ? AND id = ?`, owner, id).Scan(&rowid); err != nil {
+		if err := q.queryRow(`SELECT rowid FROM conversations WHERE owner = ? AND id = ?`, owner, id).Scan(&rowid); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return conversation.ErrNotFound
 			}
 			return err
 		}
 		if p.Title != nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE conversations SET title = ? WHERE rowid = ?`, *p.Title, rowid); err != nil {
+			if _, err := q.exec(`UPDATE conversations SET title = ? WHERE rowid = ?`, *p.Title, rowid); err != nil {
 				return err
 			}
-			if err := indexTitle(ctx, tx, rowid, owner, *p.Title); err != nil {
+			if err := indexTitle(q, rowid, owner, *p.Title); err != nil {
 				return err
 			}
 		}
 		if p.Pinned != nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE conversations SET pinned = ? WHERE rowid = ?`, *p.Pinned, rowid); err != nil {
+			if _, err := q.exec(`UPDATE conversations SET pinned = ? WHERE rowid = ?`, *p.Pinned, rowid); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET updated = max(updated, ?) WHERE rowid = ?`, p.Now.UnixNano(), rowid); err != nil {
+		if _, err := q.exec(`UPDATE conversations SET updated = max(updated, ?) WHERE rowid = ?`, p.Now.UnixNano(), rowid); err != nil {
 			return err
 		}
 		var err error
-		c, err = scanSummary(tx.QueryRowContext(ctx, `SELECT `+summaryCols+` FROM conversations WHERE rowid = ?`, rowid))
+		c, err = scanSummary(q.queryRow(`SELECT `+summaryCols+` FROM conversations WHERE rowid = ?`, rowid))
 		return err
 	})
 	return c, err
 }
 
-func indexTitle(ctx context.Context, tx *sql.Tx, rowid int64, owner, title string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM title_fts WHERE rowid = ?`, rowid); err != nil {
+func indexTitle(q *txq, rowid int64, owner, title string) error {
+	if _, err := q.exec(`DELETE FROM title_fts WHERE rowid = ?`, rowid); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO title_fts (rowid, owner, title) VALUES (?, ?, ?)`, rowid, ownerToken(owner), title)
+	_, err := q.exec(`INSERT INTO title_fts (rowid, owner, title) VALUES (?, ?, ?)`, rowid, ownerToken(owner), title)
 	return err
 }
 
 // Delete deletes a conversation and its messages. See conversation.Store.
 func (s *Store) Delete(ctx context.Context, owner, id string) error {
-	return s.inTx(ctx, "delete", func(tx *sql.Tx) error { return deleteConversation(ctx, tx, owner, id) })
+	return s.inTx(ctx, "delete", func(q *txq) error { return deleteConversation(q, owner, id) })
 }
 
-func deleteConversation(ctx context.Context, tx *sql.Tx, owner, id string) error {
+func deleteConversation(q *txq, owner, id string) error {
 	var rowid int64
-	if err := tx.QueryRowContext(ctx, `SELECT rowid FROM conversations WHERE owner = ? AND id = ?`, owner, id).Scan(&rowid); err != nil {
+	if err := q.queryRow(`SELECT rowid FROM conversations WHERE owner = ? AND id = ?`, owner, id).Scan(&rowid); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return conversation.ErrNotFound
 		}
 		return err
 	}
-	for _, q := range []string{
+	for _, stmt := range []string{
 		`DELETE FROM message_fts WHERE rowid IN (SELECT rowid FROM messages WHERE owner = ? AND conversation = ?)`,
 		`DELETE FROM messages WHERE owner = ? AND conversation = ?`,
 	} {
-		if _, err := tx.ExecContext(ctx, q, owner, id); err != nil {
+		if _, err := q.exec(stmt, owner, id); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM title_fts WHERE rowid = ?`, rowid); err != nil {
+	if _, err := q.exec(`DELETE FROM title_fts WHERE rowid = ?`, rowid); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM conversations WHERE rowid = ?`, rowid)
+	_, err := q.exec(`DELETE FROM conversations WHERE rowid = ?`, rowid)
 	return err
 }
 
@@ -284,20 +363,20 @@ func (s *Store) AddTurn(ctx context.Context, t conversation.Turn) (conversation.
 		return conversation.Summary{}, fmt.Errorf("encode message: %w", err)
 	}
 	var c conversation.Summary
-	err = s.inTx(ctx, "add turn", func(tx *sql.Tx) error {
+	err = s.inTx(ctx, "add turn", func(q *txq) error {
 		id := t.ConversationID
 		if id == "" {
 			id = t.NewConversationID
 			if lim := t.Limits.ConversationsPerUser; lim > 0 {
 				var n int
-				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations WHERE owner = ?`, t.Owner).Scan(&n); err != nil {
+				if err := q.queryRow(`SELECT count(*) FROM conversations WHERE owner = ?`, t.Owner).Scan(&n); err != nil {
 					return err
 				}
 				if n >= lim {
 					return conversation.ConversationsLimit(lim)
 				}
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO conversations (owner, id, title, created, updated, expires) VALUES (?, ?, ?, ?, ?, ?)`,
+			res, err := q.exec(`INSERT INTO conversations (owner, id, title, created, updated, expires) VALUES (?, ?, ?, ?, ?, ?)`,
 				t.Owner, id, t.Title, t.Now.UnixNano(), t.Now.UnixNano(), nanos(t.Expires))
 			if err != nil {
 				return err
@@ -306,13 +385,13 @@ func (s *Store) AddTurn(ctx context.Context, t conversation.Turn) (conversation.
 			if err != nil {
 				return err
 			}
-			if err := indexTitle(ctx, tx, rowid, t.Owner, t.Title); err != nil {
+			if err := indexTitle(q, rowid, t.Owner, t.Title); err != nil {
 				return err
 			}
 		}
 		var count int
 		var bytes int64
-		if err := tx.QueryRowContext(ctx, `SELECT message_count, bytes FROM conversations WHERE owner = ? AND id = ?`, t.Owner, id).Scan(&count, &bytes); err != nil {
+		if err := q.queryRow(`SELECT message_count, bytes FROM conversations WHERE owner = ? AND id = ?`, t.Owner, id).Scan(&count, &bytes); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return conversation.ErrNotFound
 			}
@@ -321,7 +400,7 @@ func (s *Store) AddTurn(ctx context.Context, t conversation.Turn) (conversation.
 		// The messages after the parent go.
 		after := int64(0)
 		if t.ParentID != "" {
-			if err := tx.QueryRowContext(ctx, `SELECT seq FROM messages WHERE owner = ? AND conversation = ? AND id = ?`, t.Owner, id, t.ParentID).Scan(&after); err != nil {
+			if err := q.queryRow(`SELECT seq FROM messages WHERE owner = ? AND conversation = ? AND id = ?`, t.Owner, id, t.ParentID).Scan(&after); err != nil {
 				if errors.Is(err, sql.ErrNoRows) {
 					return conversation.ErrNotFound
 				}
@@ -330,7 +409,7 @@ func (s *Store) AddTurn(ctx context.Context, t conversation.Turn) (conversation.
 		}
 		var gone int
 		var goneBytes int64
-		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(bytes), 0) FROM messages WHERE owner = ? AND conversation = ? AND seq > ?`,
+		if err := q.queryRow(`SELECT count(*), coalesce(sum(bytes), 0) FROM messages WHERE owner = ? AND conversation = ? AND seq > ?`,
 			t.Owner, id, after).Scan(&gone, &goneBytes); err != nil {
 			return err
 		}
@@ -340,34 +419,34 @@ func (s *Store) AddTurn(ctx context.Context, t conversation.Turn) (conversation.
 			return err
 		}
 		if gone > 0 {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM message_fts WHERE rowid IN (SELECT rowid FROM messages WHERE owner = ? AND conversation = ? AND seq > ?)`, t.Owner, id, after); err != nil {
+			if _, err := q.exec(`DELETE FROM message_fts WHERE rowid IN (SELECT rowid FROM messages WHERE owner = ? AND conversation = ? AND seq > ?)`, t.Owner, id, after); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE owner = ? AND conversation = ? AND seq > ?`, t.Owner, id, after); err != nil {
+			if _, err := q.exec(`DELETE FROM messages WHERE owner = ? AND conversation = ? AND seq > ?`, t.Owner, id, after); err != nil {
 				return err
 			}
 		}
-		if err := insertMessage(ctx, tx, t.Owner, id, t.Message, body); err != nil {
+		if err := insertMessage(q, t.Owner, id, t.Message, body); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET message_count = ?, bytes = ?, updated = ?, expires = ? WHERE owner = ? AND id = ?`,
+		if _, err := q.exec(`UPDATE conversations SET message_count = ?, bytes = ?, updated = ?, expires = ? WHERE owner = ? AND id = ?`,
 			count+1, bytes+t.Message.Bytes, t.Now.UnixNano(), nanos(t.Expires), t.Owner, id); err != nil {
 			return err
 		}
 		var err error
-		c, err = scanSummary(tx.QueryRowContext(ctx, `SELECT `+summaryCols+` FROM conversations WHERE owner = ? AND id = ?`, t.Owner, id))
+		c, err = scanSummary(q.queryRow(`SELECT `+summaryCols+` FROM conversations WHERE owner = ? AND id = ?`, t.Owner, id))
 		return err
 	})
 	return c, err
 }
 
 // insertMessage appends m (encoded as body) to the conversation, with its search text.
-func insertMessage(ctx context.Context, tx *sql.Tx, owner, id string, m conversation.Message, body []byte) error {
+func insertMessage(q *txq, owner, id string, m conversation.Message, body []byte) error {
 	var seq int64
-	if err := tx.QueryRowContext(ctx, `UPDATE conversations SET next_seq = next_seq + 1 WHERE owner = ? AND id = ? RETURNING next_seq - 1`, owner, id).Scan(&seq); err != nil {
+	if err := q.queryRow(`UPDATE conversations SET next_seq = next_seq + 1 WHERE owner = ? AND id = ? RETURNING next_seq - 1`, owner, id).Scan(&seq); err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO messages (owner, conversation, seq, id, body, bytes) VALUES (?, ?, ?, ?, ?, ?)`,
+	res, err := q.exec(`INSERT INTO messages (owner, conversation, seq, id, body, bytes) VALUES (?, ?, ?, ?, ?, ?)`,
 		owner, id, seq, m.ID(), body, m.Bytes)
 	if err != nil {
 		return err
@@ -377,7 +456,7 @@ func insertMessage(ctx context.Context, tx *sql.Tx, owner, id string, m conversa
 		return err
 	}
 	if text := conversation.SearchText(m.Body); text != "" {
-		_, err = tx.ExecContext(ctx, `INSERT INTO message_fts (rowid, owner, text) VALUES (?, ?, ?)`, rowid, ownerToken(owner), text)
+		_, err = q.exec(`INSERT INTO message_fts (rowid, owner, text) VALUES (?, ?, ?)`, rowid, ownerToken(owner), text)
 	}
 	return err
 }
@@ -388,19 +467,19 @@ func (s *Store) AddAnswer(ctx context.Context, a conversation.Answer) error {
 	if err != nil {
 		return fmt.Errorf("encode message: %w", err)
 	}
-	return s.inTx(ctx, "add answer", func(tx *sql.Tx) error {
+	return s.inTx(ctx, "add answer", func(q *txq) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE owner = ? AND conversation = ? AND id = ?`,
+		if err := q.queryRow(`SELECT count(*) FROM messages WHERE owner = ? AND conversation = ? AND id = ?`,
 			a.Owner, a.ConversationID, a.Message.Body.GetParentId()).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
 			return conversation.ErrNotFound
 		}
-		if err := insertMessage(ctx, tx, a.Owner, a.ConversationID, a.Message, body); err != nil {
+		if err := insertMessage(q, a.Owner, a.ConversationID, a.Message, body); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE conversations SET message_count = message_count + 1, bytes = bytes + ?, updated = ?, expires = ?, model_id = ? WHERE owner = ? AND id = ?`,
+		_, err := q.exec(`UPDATE conversations SET message_count = message_count + 1, bytes = bytes + ?, updated = ?, expires = ?, model_id = ? WHERE owner = ? AND id = ?`,
 			a.Message.Bytes, a.Now.UnixNano(), nanos(a.Expires), a.Message.Body.GetModelId(), a.Owner, a.ConversationID)
 		return err
 	})
@@ -424,9 +503,10 @@ func (s *Store) Search(ctx context.Context, owner string, terms []string, limit 
 		return nil, conversation.Unavailable("search", err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	q := &txq{s: s, tx: tx, ctx: ctx}
 	// The best message of each conversation (SQLite takes the bare columns from the row of
 	// min()).
-	rows, err := tx.QueryContext(ctx, `WITH h AS MATERIALIZED (SELECT rowid AS r, text, bm25(message_fts) AS score FROM message_fts WHERE message_fts MATCH ?)
+	rows, err := q.query(`WITH h AS MATERIALIZED (SELECT rowid AS r, text, bm25(message_fts) AS score FROM message_fts WHERE message_fts MATCH ?)
 		SELECT m.conversation, m.id, h.text, min(h.score) AS s FROM h
 		JOIN messages m ON m.rowid = h.r AND m.owner = ?
 		GROUP BY m.conversation ORDER BY s LIMIT ?`, match, owner, limit)
@@ -445,7 +525,7 @@ func (s *Store) Search(ctx context.Context, owner string, terms []string, limit 
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, conversation.Unavailable("search", err)
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT c.id, c.title, bm25(title_fts) AS s
+	rows, err = q.query(`SELECT c.id, c.title, bm25(title_fts) AS s
 		FROM title_fts JOIN conversations c ON c.rowid = title_fts.rowid AND c.owner = ?
 		WHERE title_fts MATCH ? ORDER BY s LIMIT ?`, owner, ftsQuery(owner, terms, "title"), limit)
 	if err != nil {
@@ -479,7 +559,7 @@ func (s *Store) Search(ctx context.Context, owner string, terms []string, limit 
 	}
 	out := make([]conversation.Hit, 0, len(list))
 	for _, r := range list {
-		c, err := scanSummary(tx.QueryRowContext(ctx, `SELECT `+summaryCols+` FROM conversations WHERE owner = ? AND id = ?`, owner, r.hit.Conversation.ID))
+		c, err := scanSummary(q.queryRow(`SELECT `+summaryCols+` FROM conversations WHERE owner = ? AND id = ?`, owner, r.hit.Conversation.ID))
 		if err != nil {
 			return nil, conversation.Unavailable("search", err)
 		}
@@ -504,8 +584,8 @@ func ftsQuery(owner string, terms []string, column string) string {
 // conversation.Sweeper.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) ([]conversation.Expired, error) {
 	var out []conversation.Expired
-	err := s.inTx(ctx, "delete expired", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT owner, id FROM conversations WHERE expires > 0 AND expires <= ? LIMIT ?`, now.UnixNano(), limit)
+	err := s.inTx(ctx, "delete expired", func(q *txq) error {
+		rows, err := q.query(`SELECT owner, id FROM conversations WHERE expires > 0 AND expires <= ? LIMIT ?`, now.UnixNano(), limit)
 		if err != nil {
 			return err
 		}
@@ -521,7 +601,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) ([]
 			return err
 		}
 		for _, e := range out {
-			if err := deleteConversation(ctx, tx, e.Owner, e.ID); err != nil {
+			if err := deleteConversation(q, e.Owner, e.ID); err != nil {
 				return err
 			}
 		}

@@ -11,8 +11,8 @@
 //     500 concurrent streams;
 //   - RSS of the BFF and the services at 0, 100 and 1,000 concurrent streaming users;
 //   - Lambda binary sizes and process start-to-ready times;
-//   - the Go micro-benchmarks of token verification, cookie sealing, policy decisions and
-//     store reserve/settle;
+//   - the Go micro-benchmarks of token verification, cookie sealing, policy decisions,
+//     store reserve/settle and kept conversations;
 //   - a load test: 200 concurrent streaming users for 60 s with zero errors, no memory,
 //     file or thread growth afterwards, and quota counters equal to the ledger.
 //

@@ -1088,7 +1088,9 @@ type ConversationRef struct {
 	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
 	// The message the new user turn follows; empty means the conversation's latest message
 	// (and must be empty for a new conversation). Naming an earlier message (to edit and
-	// resend, or to regenerate an answer) replaces every message that followed it.
+	// resend, or to regenerate an answer) replaces every message that followed it. It names
+	// an answer (a user turn follows an answer), or the conversation's own id for its start
+	// (to edit the first message): every message is then replaced.
 	ParentMessageId string `protobuf:"bytes,2,opt,name=parent_message_id,json=parentMessageId,proto3" json:"parent_message_id,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -1138,7 +1140,9 @@ func (x *ConversationRef) GetParentMessageId() string {
 	return ""
 }
 
-// ConversationTurn says where a turn of a server-kept conversation was stored.
+// ConversationTurn says where a turn of a server-kept conversation was stored. When a call
+// fails after the user turn was stored (the answer is then stored as failed or stopped), the
+// error carries it as a detail.
 type ConversationTurn struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The conversation's id; new when the request started a conversation.

@@ -498,7 +498,9 @@ export type ConversationRef = Message$1<"portico.inference.v1.ConversationRef"> 
   /**
    * The message the new user turn follows; empty means the conversation's latest message
    * (and must be empty for a new conversation). Naming an earlier message (to edit and
-   * resend, or to regenerate an answer) replaces every message that followed it.
+   * resend, or to regenerate an answer) replaces every message that followed it. It names
+   * an answer (a user turn follows an answer), or the conversation's own id for its start
+   * (to edit the first message): every message is then replaced.
    *
    * @generated from field: string parent_message_id = 2;
    */
@@ -513,7 +515,9 @@ export const ConversationRefSchema: GenMessage<ConversationRef> = /*@__PURE__*/
   messageDesc(file_portico_inference_v1_inference, 11);
 
 /**
- * ConversationTurn says where a turn of a server-kept conversation was stored.
+ * ConversationTurn says where a turn of a server-kept conversation was stored. When a call
+ * fails after the user turn was stored (the answer is then stored as failed or stopped), the
+ * error carries it as a detail.
  *
  * @generated from message portico.inference.v1.ConversationTurn
  */
