@@ -72,6 +72,7 @@ import { MarkdownView } from './markdown-view';
     Citations,
     ConversationSidebar,
   ],
+  host: { '(window:keydown)': 'onWindowKeydown($event)' },
   templateUrl: './chat.page.html',
   styleUrl: './chat.page.scss',
 })
@@ -263,6 +264,22 @@ export class ChatPage {
     } else {
       this.store.newChat();
       this.composer()?.nativeElement.focus();
+    }
+  }
+
+  /** Ctrl/⌘+Shift+O starts a new chat, Ctrl/⌘+Shift+F goes to the conversation search. */
+  protected onWindowKeydown(ev: KeyboardEvent): void {
+    if (!(ev.ctrlKey || ev.metaKey) || !ev.shiftKey || ev.altKey) return;
+    const key = ev.key.toLowerCase();
+    if (key === 'o') {
+      ev.preventDefault();
+      this.newChat();
+    } else if (key === 'f') {
+      const search = document.getElementById('conversation-search');
+      if (!search) return;
+      ev.preventDefault();
+      this.sidebarOpen.set(true);
+      search.focus();
     }
   }
 

@@ -88,6 +88,17 @@ describe('ChatPage addresses', () => {
     expect(document.title).toBe('Kept one · Portico');
   });
 
+  it('starts a new chat on Ctrl+Shift+O and goes to the search on Ctrl+Shift+F', async () => {
+    const harness = await RouterTestingHarness.create('/chat/kept1');
+    await settle(harness);
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'F', ctrlKey: true, shiftKey: true }));
+    expect(document.activeElement?.id).toBe('conversation-search');
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'O', ctrlKey: true, shiftKey: true }));
+    await settle(harness);
+    expect(TestBed.inject(Router).url).toBe('/chat');
+    expect(harness.routeNativeElement!.querySelector('[data-testid="chat-empty"]')).not.toBeNull();
+  });
+
   it('says an unknown address holds no conversation', async () => {
     const harness = await RouterTestingHarness.create('/chat/someone-elses');
     await settle(harness);

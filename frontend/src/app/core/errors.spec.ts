@@ -69,6 +69,11 @@ describe('describeError', () => {
     expect(describeError(ConnectError.from(te)).kind).toBe('unreachable');
   });
 
+  it('says plainly what a failed precondition refused', () => {
+    const f = describeError(new ConnectError('this deployment keeps no attachments', Code.FailedPrecondition));
+    expect(f).toMatchObject({ kind: 'invalid', title: 'Not possible here', message: 'this deployment keeps no attachments', next: 'none' });
+  });
+
   it('keeps a server message for invalid arguments', () => {
     const f = describeError(new ConnectError('max_tokens above 8192', Code.InvalidArgument));
     expect(f.kind).toBe('invalid');

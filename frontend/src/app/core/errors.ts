@@ -140,6 +140,13 @@ export function describeError(err: unknown, opts: { streaming?: boolean } = {}):
         message: ce.rawMessage || $localize`:@@error.invalid.message:The request breaks a limit. Change it and try again.`,
         next: 'fix-input',
       };
+    case Code.FailedPrecondition:
+      return {
+        kind: 'invalid',
+        title: $localize`:@@error.precondition.title:Not possible here`,
+        message: ce.rawMessage || $localize`:@@error.precondition.message:This cannot be done with the current settings.`,
+        next: 'none',
+      };
     case Code.NotFound:
       return {
         kind: 'not-found',
