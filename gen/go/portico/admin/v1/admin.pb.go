@@ -519,7 +519,10 @@ type AuditEvent struct {
 	// "estimated" (the provider reported none; Portico's estimate from the payload sizes) or
 	// "clamped" (the provider reported a count the request could not have used; replaced by
 	// Portico's estimate).
-	UsageSource   string `protobuf:"bytes,21,opt,name=usage_source,json=usageSource,proto3" json:"usage_source,omitempty"`
+	UsageSource string `protobuf:"bytes,21,opt,name=usage_source,json=usageSource,proto3" json:"usage_source,omitempty"`
+	// The prefix of the personal API key the call was made with ("portico_sk_" and six more
+	// characters); empty for calls made with a sign-in or client-credentials token.
+	ApiKeyPrefix  string `protobuf:"bytes,40,opt,name=api_key_prefix,json=apiKeyPrefix,proto3" json:"api_key_prefix,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -701,6 +704,13 @@ func (x *AuditEvent) GetUsageSource() string {
 	return ""
 }
 
+func (x *AuditEvent) GetApiKeyPrefix() string {
+	if x != nil {
+		return x.ApiKeyPrefix
+	}
+	return ""
+}
+
 var File_portico_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_portico_admin_v1_admin_proto_rawDesc = "" +
@@ -734,7 +744,7 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"page_token\x18\x06 \x01(\tR\tpageToken\"w\n" +
 	"\x17ListAuditEventsResponse\x124\n" +
 	"\x06events\x18\x01 \x03(\v2\x1c.portico.admin.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x95\x06\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbb\x06\n" +
 	"\n" +
 	"AuditEvent\x12\x1d\n" +
 	"\n" +
@@ -761,7 +771,8 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"user_agent\x18\x13 \x01(\tR\tuserAgent\x12\x1f\n" +
 	"\vstop_reason\x18\x14 \x01(\tR\n" +
 	"stopReason\x12!\n" +
-	"\fusage_source\x18\x15 \x01(\tR\vusageSource*\x9a\x01\n" +
+	"\fusage_source\x18\x15 \x01(\tR\vusageSource\x12$\n" +
+	"\x0eapi_key_prefix\x18( \x01(\tR\fapiKeyPrefix*\x9a\x01\n" +
 	"\x0eUsageDimension\x12\x1f\n" +
 	"\x1bUSAGE_DIMENSION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14USAGE_DIMENSION_USER\x10\x01\x12\x19\n" +
