@@ -85,6 +85,7 @@ type Record struct {
 	User              string
 	Groups            []string // sorted
 	ClientID          string
+	APIKey            string // the personal API key's prefix, if the call was made with one
 	Procedure         string
 	ModelID           string
 	Outcome           string
@@ -117,7 +118,7 @@ func NewRecord(t Ticket, o Outcome) Record {
 	source := SourceOf(string(o.UsageSource), o.UsageEstimated)
 	return Record{
 		RequestID: r.RequestID, Time: t.Time.UTC(), Subject: r.Subject, User: r.User,
-		Groups: slices.Clone(r.Groups), ClientID: r.ClientID, Procedure: r.Procedure, ModelID: r.ModelID,
+		Groups: slices.Clone(r.Groups), ClientID: r.ClientID, APIKey: r.APIKey, Procedure: r.Procedure, ModelID: r.ModelID,
 		Outcome: code, ErrorMessage: o.ErrorMessage,
 		InputTokens: max(0, o.InputTokens), OutputTokens: max(0, o.OutputTokens),
 		UsageEstimated: source != UsageReported, UsageSource: source, CostNanos: max(0, o.CostNanos), PriceTableVersion: o.PriceTableVersion,
@@ -153,7 +154,8 @@ func (r Record) Proto() *adminv1.AuditEvent {
 		EstimatedCost: catalog.USD(r.CostNanos), UsageEstimated: r.UsageEstimated,
 		Latency: durationpb.New(r.Latency), UpstreamRequestId: r.UpstreamRequestID,
 		SourceIp: r.SourceIP, UserAgent: r.UserAgent, StopReason: r.StopReason,
-		UsageSource: string(SourceOf(string(r.UsageSource), r.UsageEstimated)),
+		UsageSource:  string(SourceOf(string(r.UsageSource), r.UsageEstimated)),
+		ApiKeyPrefix: r.APIKey,
 	}
 	if r.TimeToFirstToken > 0 {
 		e.TimeToFirstToken = durationpb.New(r.TimeToFirstToken)

@@ -49,7 +49,8 @@
 // used). A counter read back with a negative, fractional or non-numeric figure is corrupt
 // (store.ErrCorrupt), never zero; a figure past the int64 range reads as math.MaxInt64.
 // Records carry `usageSource` (store.UsageSource); records written before it read as their
-// `usageEstimated` flag implies.
+// `usageEstimated` flag implies. Records of calls made with a personal API key carry
+// `apiKey`, the key's prefix (absent otherwise).
 //
 // DynamoDB's TransactWriteItems would make a reservation one atomic write; this package
 // uses single-item conditional writes instead so that it runs, and is tested, on dynalite,

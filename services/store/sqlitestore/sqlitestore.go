@@ -377,6 +377,6 @@ func insertRecord(tx *wtx, r store.Record) error {
 		r.RequestID, r.Time.UnixNano(), r.Day(), r.Subject, r.User, string(groups), r.ClientID,
 		r.Procedure, r.ModelID, r.Outcome, r.ErrorMessage, r.InputTokens, r.OutputTokens, r.UsageEstimated, r.CostNanos,
 		r.PriceTableVersion, int64(r.Latency), int64(r.TimeToFirstToken), r.StopReason, r.UpstreamRequestID,
-		r.SourceIP, r.UserAgent, r.Late, string(r.UsageSource))
+		r.SourceIP, r.UserAgent, r.Late, string(r.UsageSource), r.APIKey)
 	return err
 }

@@ -71,6 +71,7 @@ func Run(t *testing.T, open Factory) {
 		{"HugeUsageSaturates", testHugeUsage},
 		{"SumsNeverOverflow", testSumsNeverOverflow},
 		{"UsageSourceRecorded", testUsageSource},
+		{"APIKeyRecorded", testAPIKeyRecorded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
