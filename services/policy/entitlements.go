@@ -13,6 +13,9 @@ type Entitlements struct {
 
 	grants          []*grant // the caller's matching groups or scopes, in file order
 	modelGuardrails map[string]Guardrail
+	// only, for an API key limited to some models (principal.KeyModels), holds those: the
+	// caller may use nothing else.
+	only map[string]bool
 }
 
 // Known reports whether at least one of the caller's groups (or, for a machine client,
@@ -21,6 +24,9 @@ func (e Entitlements) Known() bool { return len(e.grants) > 0 }
 
 // AllowsModel reports whether the caller may invoke the Bedrock model or inference profile id.
 func (e Entitlements) AllowsModel(id string) bool {
+	if e.only != nil && !e.only[id] {
+		return false
+	}
 	for _, g := range e.grants {
 		if g.models[id] {
 			return true
@@ -31,6 +37,9 @@ func (e Entitlements) AllowsModel(id string) bool {
 
 // AllowsEndpoint reports whether the caller may invoke the SageMaker endpoint name.
 func (e Entitlements) AllowsEndpoint(name string) bool {
+	if e.only != nil && !e.only[name] {
+		return false
+	}
 	for _, g := range e.grants {
 		if g.endpoints[name] {
 			return true
@@ -46,7 +55,7 @@ func (e Entitlements) ModelIDs() []string {
 		out = append(out, g.modelIDs...)
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	return e.keep(slices.Compact(out))
 }
 
 // EndpointNames returns the SageMaker endpoints the caller may invoke, sorted.
@@ -56,7 +65,7 @@ func (e Entitlements) EndpointNames() []string {
 		out = append(out, g.endpointNames...)
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	return e.keep(slices.Compact(out))
 }
 
 // Quotas returns every limit that applies to the caller: its per-user limits (the most
@@ -70,6 +79,9 @@ func (e Entitlements) Quotas() []store.Limit {
 // name): the most generous per-user limits among the groups that grant it, and the pool of
 // each of those groups that has one. It returns nil when nothing grants resource.
 func (e Entitlements) QuotasFor(resource string) []store.Limit {
+	if e.only != nil && !e.only[resource] {
+		return nil
+	}
 	return e.quotas(func(g *grant) bool { return g.allows(resource) })
 }
 
@@ -129,4 +141,13 @@ func (e Entitlements) Guardrail(modelID string) (id, version string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// keep returns the ids of ids an API key limited to some models may use: all of them when
+// it is not limited.
+func (e Entitlements) keep(ids []string) []string {
+	if e.only == nil {
+		return ids
+	}
+	return slices.DeleteFunc(ids, func(id string) bool { return !e.only[id] })
 }

@@ -24,6 +24,7 @@ type Policy struct {
 	modelGuardrails map[string]Guardrail
 	usageAdmins     []string
 	groupIDs        map[string]string // lower-case object id -> group name
+	keys            keySettings
 }
 
 // GroupIDs returns the groupIds map: Entra ID group object ids (lower case) to the names of
@@ -41,6 +42,7 @@ type grant struct {
 	guardrail           *Guardrail
 	user                userLimits
 	groupTokensPerMonth int64
+	noAPIKeys           bool // apiKeys: false
 }
 
 func (g *grant) allows(resource string) bool { return g.models[resource] || g.endpoints[resource] }
@@ -98,6 +100,15 @@ func (p *Policy) Entitlements(pr *principal.Principal) Entitlements {
 			}
 		}
 		e.UsageAdmin = p.IsUsageAdmin(pr)
+		if pr.APIKey != "" {
+			e.UsageAdmin = false // a key is for inference only
+			if len(pr.KeyModels) > 0 {
+				e.only = make(map[string]bool, len(pr.KeyModels))
+				for _, m := range pr.KeyModels {
+					e.only[m] = true
+				}
+			}
+		}
 	case principal.KindMachine:
 		for _, g := range p.scopeOrder {
 			if pr.HasScope(g.name) {

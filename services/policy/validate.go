@@ -40,6 +40,7 @@ func (v *validator) compile(doc *document) *Policy {
 			continue
 		}
 		gr := v.grant(path, g.Name, true, g.fields())
+		gr.noAPIKeys = g.APIKeys != nil && !*g.APIKeys
 		p.groups[g.Name] = gr
 		p.groupOrder = append(p.groupOrder, gr)
 	}
@@ -79,6 +80,7 @@ func (v *validator) compile(doc *document) *Policy {
 			p.groupIDs[strings.ToLower(id)] = name
 		}
 	}
+	p.keys = v.keySettings(doc)
 	p.usageAdmins = DefaultUsageAdmins
 	if doc.UsageAdmins != nil {
 		p.usageAdmins = *doc.UsageAdmins
