@@ -111,8 +111,8 @@ type seenItem struct {
 }
 
 func ownerPK(owner string) string { return "OWNER#" + owner }
-func keySK(id string) string       { return "KEY#" + id }
-func hashPK(hash string) string    { return "HASH#" + hash }
+func keySK(id string) string      { return "KEY#" + id }
+func hashPK(hash string) string   { return "HASH#" + hash }
 
 const (
 	hashSK = "HASH"
