@@ -42,6 +42,13 @@ func (s *Service) Converse(ctx context.Context, msg *inferencev1.ConverseRequest
 // settled, StreamMetadata. A client that goes away cancels the upstream call at once; what
 // was used until then is settled.
 func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseStreamRequest, stream *connect.ServerStream[inferencev1.ConverseStreamResponse]) error {
+	return s.ConverseStreamTo(ctx, sm, stream)
+}
+
+// ConverseStreamTo is ConverseStream for any sink of events: the same admission, metering
+// and audit, for handlers other than Connect's (the OpenAI-compatible endpoint, which
+// describes its call with WithCall).
+func (s *Service) ConverseStreamTo(ctx context.Context, sm *inferencev1.ConverseStreamRequest, stream StreamSink[inferencev1.ConverseStreamResponse]) error {
 	var fw *forwarder[inferencev1.ConverseStreamResponse]
 	_, _, metrics, err := s.converse(ctx, bedrock.StreamConversation(sm), true, func(ctx context.Context, a *admission, conv *bedrock.Conversation) (*bedrock.Result, error) {
 		start := &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Start{Start: &inferencev1.MessageStart{
