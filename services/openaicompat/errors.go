@@ -72,16 +72,24 @@ func fromConnect(err error, model string) *apiError {
 		// OpenAI answers both with 404 model_not_found.
 		return modelNotFound(model)
 	case connect.CodeResourceExhausted:
+		// A Portico quota carries QuotaExceeded; the provider's throttling does not. Both
+		// say when to retry (RetryAfter).
+		e := &apiError{status: http.StatusTooManyRequests, Message: msg, Type: "rate_limit_error", Code: ptr("rate_limit_exceeded"), retryAfter: throttleRetryAfter}
 		if ce != nil {
 			for _, d := range ce.Details() {
 				v, derr := d.Value()
-				if ra, ok := v.(*typev1.RetryAfter); derr == nil && ok {
-					return &apiError{status: http.StatusTooManyRequests, Message: msg, Type: "insufficient_quota",
-						Code: ptr("insufficient_quota"), retryAfter: time.Duration(ra.GetDelayMs()) * time.Millisecond}
+				if derr != nil {
+					continue
+				}
+				switch v := v.(type) {
+				case *typev1.QuotaExceeded:
+					e.Type, e.Code = "insufficient_quota", ptr("insufficient_quota")
+				case *typev1.RetryAfter:
+					e.retryAfter = time.Duration(v.GetDelayMs()) * time.Millisecond
 				}
 			}
 		}
-		return &apiError{status: http.StatusTooManyRequests, Message: msg, Type: "rate_limit_error", Code: ptr("rate_limit_exceeded"), retryAfter: throttleRetryAfter}
+		return e
 	case connect.CodeUnavailable:
 		return &apiError{status: http.StatusServiceUnavailable, Message: msg, Type: "server_error", retryAfter: throttleRetryAfter}
 	case connect.CodeDeadlineExceeded:
