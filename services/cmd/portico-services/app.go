@@ -11,15 +11,18 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
+	"github.com/portico-dev/portico/gen/go/portico/apikey/v1/apikeyv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	"github.com/portico-dev/portico/services/admin"
+	"github.com/portico-dev/portico/services/apikey"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/bedrock"
 	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/identity"
 	"github.com/portico-dev/portico/services/inference"
 	"github.com/portico-dev/portico/services/metering"
+	"github.com/portico-dev/portico/services/openaicompat"
 	"github.com/portico-dev/portico/services/platform/server"
 	"github.com/portico-dev/portico/services/platform/telemetry"
 	"github.com/portico-dev/portico/services/policy"
@@ -33,18 +36,24 @@ import (
 type app struct {
 	server    *server.Server
 	providers *telemetry.Providers
-	store     store.Store // nil unless inference or admin is mounted
+	store     store.Store  // nil unless inference or admin is mounted
+	keys      apikey.Store // nil when API keys are off
 }
 
-// close releases the store; telemetry is shut down by run.
+// close releases the stores; telemetry is shut down by run.
 func (a *app) close() error {
-	if a.store == nil {
-		return nil
+	var errs []error
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: %w", err))
+		}
 	}
-	if err := a.store.Close(); err != nil {
-		return fmt.Errorf("store: %w", err)
+	if a.keys != nil {
+		if err := a.keys.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("key store: %w", err))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // build assembles the server from the configuration: catalog and policy (validated against
@@ -76,18 +85,8 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	verifier := token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupIDs()))
-	srv, err := server.New(
-		server.WithLogger(log),
-		server.WithTelemetry(providers),
-		server.WithAuth(authn.New(verifier, log)),
-		// The BFF's client ids, as inference.Config.TrustedClientIDs: X-Request-Id adopted.
-		server.WithTrustedCaller(principal.ClientIn(cfg.bffClientIDs...)),
-	)
-	if err != nil {
-		return nil, err
-	}
-	a := &app{server: srv, providers: providers}
+	// Until the policy is reloadable (gov), the getter returns the one loaded.
+	polGet := func() *policy.Policy { return pol }
 	var awsCfg *aws.Config
 	loadAWS := func(ctx context.Context) (aws.Config, error) {
 		if awsCfg == nil {
@@ -99,6 +98,32 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		}
 		return *awsCfg, nil
 	}
+	a := &app{providers: providers}
+	// Personal API keys: the verifier takes keys besides tokens, and records people's
+	// sign-ins (what their keys act with), when a key store is configured.
+	var (
+		resolver *apikey.Resolver
+		seen     *apikey.SeenRecorder
+	)
+	if cfg.keyStore != "" {
+		if a.keys, err = openKeyStore(ctx, cfg.keyStore, loadAWS); err != nil {
+			return nil, err
+		}
+		resolver = apikey.NewResolver(apikey.ResolverConfig{Store: a.keys, Policy: polGet, Logger: log})
+		seen = apikey.NewSeenRecorder(a.keys, nil, log)
+	}
+	verifier := apikey.NewVerifier(token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupIDs())), resolver, seen)
+	srv, err := server.New(
+		server.WithLogger(log),
+		server.WithTelemetry(providers),
+		server.WithAuth(authn.New(verifier, log)),
+		// The BFF's client ids, as inference.Config.TrustedClientIDs: X-Request-Id adopted.
+		server.WithTrustedCaller(principal.ClientIn(cfg.bffClientIDs...)),
+	)
+	if err != nil {
+		return nil, errors.Join(err, a.close())
+	}
+	a.server = srv
 	if cfg.needsStore() {
 		a.store, err = openStore(ctx, cfg.store, loadAWS)
 		if err != nil {
@@ -134,6 +159,17 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 				TrustedClientIDs: cfg.bffClientIDs,
 			})
 			srv.Mount(inferencev1connect.NewInferenceServiceHandler(svc, append(srv.HandlerOptions(), inference.HandlerOptions()...)...))
+			// The OpenAI-compatible endpoint: the same service, metering and audit.
+			srv.HandleHTTP(openaicompat.Prefix, openaicompat.New(openaicompat.Config{Inference: svc, Verifier: verifier, Logger: log}))
+		case serviceAPIKey:
+			if a.keys == nil { // production without PORTICO_KEY_STORE: keys are off
+				continue
+			}
+			svc := apikey.NewService(apikey.ServiceConfig{
+				Store: a.keys, Policy: polGet, Resolver: resolver, Seen: seen,
+				Admin: pol.IsUsageAdmin, APIBaseURL: cfg.publicAPIURL, Logger: log,
+			})
+			srv.Mount(apikeyv1connect.NewApiKeyServiceHandler(svc, srv.HandlerOptions()...))
 		case serviceAdmin:
 			svc := admin.NewService(admin.Config{Policy: pol, Store: a.store, Catalog: cat, Logger: log})
 			srv.Mount(adminv1connect.NewAdminServiceHandler(svc, srv.HandlerOptions()...))

@@ -22,6 +22,7 @@ func prodEnv() map[string]string {
 		EnvBFFClientIDs: "web123",
 		EnvPolicyFile:   "/var/task/policy.yaml",
 		EnvStore:        "dynamodb:portico-ledger",
+		EnvKeyStore:     "dynamodb:portico-keys",
 	}
 }
 
@@ -118,6 +119,7 @@ func TestDevelopmentDefaults(t *testing.T) {
 	if c.mode != runmode.Development || c.addr != "localhost:8081" || c.issuer != "http://localhost:9000" ||
 		!slices.Equal(c.clientIDs, []string{"portico-web", "portico-machine"}) || c.policyFile != "" ||
 		c.store != "sqlite:.data/portico.db" || !slices.Equal(c.services, allServices) ||
+		c.keyStore != "sqlite:.data/keys.db" || c.publicAPIURL != "http://localhost:8081/v1" ||
 		c.logFormat != logs.Text || c.lambda.OnLambda() || c.lambda.Event != lambdahttp.EventFunctionURL ||
 		c.export.Endpoint != "" || c.lambdaFunction != "" {
 		t.Errorf("defaults = %+v", c)
@@ -198,5 +200,34 @@ func TestEntraSettings(t *testing.T) {
 	_, err = fromEnv(getenvOf(with(env, EnvIssuer, "https://login.microsoftonline.com/common/v2.0")))
 	if err == nil || !strings.Contains(err.Error(), EnvIssuer) {
 		t.Fatalf("common issuer accepted: %v", err)
+	}
+}
+
+// TestKeyStoreConfig: production has no key store by default (keys off, with a warning),
+// never the dev SQLite file; a malformed spec, or the apikey service selected without a
+// store, is a configuration error.
+func TestKeyStoreConfig(t *testing.T) {
+	t.Parallel()
+	off, err := fromEnv(getenvOf(with(prodEnv(), EnvKeyStore, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.keyStore != "" || off.publicAPIURL != "" {
+		t.Errorf("production defaults: key store %q, URL %q", off.keyStore, off.publicAPIURL)
+	}
+	if w := off.warnings(); len(w) != 1 || !strings.Contains(w[0], EnvKeyStore) {
+		t.Errorf("warnings %v", w)
+	}
+	on, err := fromEnv(getenvOf(with(with(prodEnv(), EnvPublicAPIURL, "https://api.example.com/v1"), EnvService, "inference,apikey")))
+	if err != nil || on.keyStore != "dynamodb:portico-keys" || on.publicAPIURL != "https://api.example.com/v1" {
+		t.Errorf("configured: %+v, %v", on, err)
+	}
+	for name, env := range map[string]map[string]string{
+		"malformed":            with(prodEnv(), EnvKeyStore, "redis:x"),
+		"apikey without store": with(with(prodEnv(), EnvKeyStore, ""), EnvService, "apikey"),
+	} {
+		if _, err := fromEnv(getenvOf(env)); err == nil || !strings.Contains(err.Error(), EnvKeyStore) {
+			t.Errorf("%s: err = %v", name, err)
+		}
 	}
 }

@@ -303,14 +303,16 @@ func TestServiceSelection(t *testing.T) {
 		identity  = "portico.identity.v1.IdentityService"
 		inference = "portico.inference.v1.InferenceService"
 		admin     = "portico.admin.v1.AdminService"
+		apikey    = "portico.apikey.v1.ApiKeyService"
 	)
 	tests := []struct {
 		name    string
 		service string
 		want    []string // the Portico services reflection lists; nil: refuses to start
 	}{
-		{"default is all", "", []string{admin, identity, inference}},
-		{"all", "all", []string{admin, identity, inference}},
+		{"default is all", "", []string{admin, apikey, identity, inference}},
+		{"all", "all", []string{admin, apikey, identity, inference}},
+		{"apikey", "apikey", []string{apikey}},
 		{"identity", "identity", []string{identity}},
 		{"inference and admin", "inference, admin", []string{admin, inference}},
 		{"unknown", "billing", nil},

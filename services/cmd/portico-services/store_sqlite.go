@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/portico-dev/portico/services/apikey"
+	"github.com/portico-dev/portico/services/apikey/sqlitekeys"
 	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/store/sqlitestore"
 )
@@ -22,6 +24,18 @@ func openSQLite(ctx context.Context, path string, opts store.Options) (store.Sto
 	s, err := sqlitestore.Open(ctx, path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: %w", err)
+	}
+	return s, nil
+}
+
+// openSQLiteKeys opens the SQLite key store at path, creating its directory.
+func openSQLiteKeys(ctx context.Context, path string) (apikey.Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("key store directory: %w", err)
+	}
+	s, err := sqlitekeys.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite key store: %w", err)
 	}
 	return s, nil
 }
