@@ -8,6 +8,7 @@ import (
 	"github.com/portico-dev/portico/services/platform/lambdahttp"
 	"github.com/portico-dev/portico/services/platform/logs"
 	"github.com/portico-dev/portico/services/platform/runmode"
+	"github.com/portico-dev/portico/services/store"
 	"github.com/portico-dev/portico/services/token"
 )
 
@@ -23,7 +24,10 @@ const (
 	EnvEntraAud     = "PORTICO_ENTRA_AUDIENCE"
 	EnvEntraScope   = "PORTICO_ENTRA_SCOPE"
 	EnvLogFormat    = logs.Env
-	EnvRuntimeAPI   = lambdahttp.RuntimeAPIEnv
+	// EnvKeyStore is the DynamoDB table of personal API keys (dynamodb:<table>); unset means
+	// keys are refused.
+	EnvKeyStore   = "PORTICO_KEY_STORE"
+	EnvRuntimeAPI = lambdahttp.RuntimeAPIEnv
 )
 
 // Development defaults; production (PORTICO_ENV=production or Lambda) never uses them.
@@ -41,6 +45,7 @@ type config struct {
 	policyFile string         // empty: the embedded dev policy (development only)
 	logFormat  logs.Format
 	runtimeAPI string // the Lambda Runtime API; empty off Lambda
+	keyTable   string // the DynamoDB table of API keys; empty: keys are refused
 }
 
 // fromEnv reads the configuration through getenv (os.Getenv in main), reporting every
@@ -79,6 +84,17 @@ func fromEnv(getenv func(string) string) (*config, error) {
 		TenantID: get(EnvEntraTenant), Audience: get(EnvEntraAud), Scope: get(EnvEntraScope)}
 	errs = append(errs, c.tokens.Check(c.issuer, token.SettingNames{Profile: EnvTokenProfile, Issuer: EnvIssuer,
 		TenantID: EnvEntraTenant, Audience: EnvEntraAud, Scope: EnvEntraScope})...)
+	if spec := get(EnvKeyStore); spec != "" {
+		sp, err := store.ParseSpec(spec)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s=%q: %w", EnvKeyStore, spec, err))
+		case sp.Kind != store.KindDynamoDB:
+			errs = append(errs, fmt.Errorf("%s=%q: the authorizer reads keys from DynamoDB only (dynamodb:<table>)", EnvKeyStore, spec))
+		default:
+			c.keyTable = sp.Target
+		}
+	}
 	if err := need.Err(); err != nil {
 		errs = append([]error{err}, errs...)
 	}

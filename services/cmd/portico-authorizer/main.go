@@ -9,6 +9,7 @@
 //	PORTICO_CLIENT_IDS   accepted client_id values, comma-separated (dev default portico-web,portico-machine)
 //	PORTICO_POLICY_FILE  the policy file (dev default: the embedded dev policy)
 //	PORTICO_LOG_FORMAT   text or json (default text; json on Lambda)
+//	PORTICO_KEY_STORE    dynamodb:<table> of personal API keys (unset: keys are refused)
 //
 // In production the three settings above must be explicit: the function refuses to start,
 // reporting one init error that names every missing variable.
@@ -16,10 +17,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/portico-dev/portico/services/apikey"
+	"github.com/portico-dev/portico/services/apikey/dynamokeys"
 
 	"github.com/portico-dev/portico/services/authorizer"
 	"github.com/portico-dev/portico/services/platform/lambdahttp"
@@ -63,6 +70,19 @@ func build(cfg *config, logger *slog.Logger) (*authorizer.Authorizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupIDs()))
-	return authorizer.New(v, pol, logger), nil
+	tokens := token.NewVerifier(cfg.issuer, cfg.tokens.Build(pol.GroupIDs()))
+	var (
+		resolver *apikey.Resolver
+		seen     *apikey.SeenRecorder
+	)
+	if cfg.keyTable != "" {
+		awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("AWS configuration: %w", err)
+		}
+		keys := dynamokeys.New(dynamodb.NewFromConfig(awsCfg), cfg.keyTable)
+		resolver = apikey.NewResolver(apikey.ResolverConfig{Store: keys, Policy: func() *policy.Policy { return pol }, Logger: logger})
+		seen = apikey.NewSeenRecorder(keys, nil, logger)
+	}
+	return authorizer.New(apikey.NewVerifier(tokens, resolver, seen), pol, logger), nil
 }

@@ -37,6 +37,9 @@ func TestBuild(t *testing.T) {
 		{"entra with a multi-tenant issuer", map[string]string{EnvTokenProfile: "entra", EnvEntraTenant: "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00",
 			EnvEntraAud: "a", EnvIssuer: "https://login.microsoftonline.com/organizations/v2.0"}, false},
 		{"unknown profile", map[string]string{EnvTokenProfile: "okta"}, false},
+		{"key table", map[string]string{EnvKeyStore: "dynamodb:portico-keys", "AWS_REGION": "us-east-1"}, true},
+		{"keys in SQLite", map[string]string{EnvKeyStore: "sqlite:/tmp/keys.db"}, false},
+		{"malformed key store", map[string]string{EnvKeyStore: "keys"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
