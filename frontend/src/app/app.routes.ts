@@ -42,6 +42,12 @@ export const routes: Routes = [
         loadComponent: () => import('./usage/my-usage.page').then((m) => m.MyUsagePage),
       },
       {
+        path: 'keys',
+        canActivate: [entitledGuard],
+        title: $localize`:@@title.keys:API keys · Portico`,
+        loadComponent: () => import('./keys/keys.page').then((m) => m.KeysPage),
+      },
+      {
         path: 'admin',
         canActivate: [usageAdminGuard],
         title: $localize`:@@title.admin:Usage admin · Portico`,
