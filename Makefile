@@ -36,10 +36,11 @@ FRONTEND_STAMP := frontend/node_modules/.portico-stamp
 # with main on a branch, and the previous commit on main itself (see buf-check).
 BREAKING_AGAINST ?=
 # Packages with concurrency (stores, sessions, the token cache, metering, the BFF and its
-# proxy, inference, the Lambda adapter, the run-time policy, alerts): go-test runs them with
-# the race detector, the rest without.
+# proxy, inference, the Lambda adapter, the run-time policy, alerts, the API key cache, the
+# OpenAI-compatible endpoint): go-test runs them with the race detector, the rest without.
 RACE_PKGS := ./bff ./bff/proxy ./bff/session/... ./services/store/... ./services/token/... \
-  ./services/metering ./services/inference ./services/platform/lambdahttp/... ./services/livepolicy ./services/alert
+  ./services/metering ./services/inference ./services/platform/lambdahttp/... ./services/livepolicy ./services/alert \
+  ./services/apikey/... ./services/openaicompat
 LAMBDA_CMDS := services/cmd/portico-services services/cmd/portico-authorizer bff/cmd/portico-bff
 
 # need_deb CMD,PACKAGE: install Debian's PACKAGE when CMD is not found (as root, with

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
+	"github.com/portico-dev/portico/gen/go/portico/apikey/v1/apikeyv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/conversation/v1/conversationv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
@@ -17,6 +18,7 @@ var Services = []string{
 	identityv1connect.IdentityServiceName,
 	inferencev1connect.InferenceServiceName,
 	adminv1connect.AdminServiceName,
+	apikeyv1connect.ApiKeyServiceName,
 	conversationv1connect.ConversationServiceName,
 }
 

@@ -23,6 +23,8 @@ func TestDefaultAllowlist(t *testing.T) {
 		"/portico.inference.v1.InferenceService/GetUsage",
 		"/portico.admin.v1.AdminService/ListUsage",
 		"/portico.admin.v1.AdminService/ListAuditEvents",
+		"/portico.apikey.v1.ApiKeyService/CreateApiKey",
+		"/portico.apikey.v1.ApiKeyService/AdminRevokeApiKey",
 	} {
 		if !allow[p] {
 			t.Errorf("allowlist lacks %s", p)

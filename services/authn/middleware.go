@@ -13,6 +13,16 @@ import (
 	"github.com/portico-dev/portico/services/token"
 )
 
+// ErrUnavailable is what a TokenVerifier's error wraps when credentials cannot be checked
+// right now (a store that cannot be read): the caller gets Unavailable, like token.ErrKeySet,
+// so that it retries rather than dropping a valid credential.
+var ErrUnavailable = errors.New("authn: credentials cannot be checked right now")
+
+// KeyServices are the services a personal API key (principal.Principal.APIKey) may call:
+// inference only. A key gets PermissionDenied anywhere else (it cannot mint keys, read
+// conversations or act as an administrator).
+var KeyServices = map[string]bool{"portico.inference.v1.InferenceService": true}
+
 // TokenVerifier verifies a bearer token; *token.Verifier is one.
 type TokenVerifier interface {
 	Verify(ctx context.Context, raw string) (*principal.Principal, error)
@@ -74,6 +84,14 @@ func (m *middleware) wrap(next http.Handler) http.Handler {
 			m.refuse(w, r, err)
 			return
 		}
+		if p.APIKey != "" && !KeyServices[serviceOf(r.URL.Path)] {
+			m.logger.LogAttrs(r.Context(), slog.LevelWarn, "permission denied",
+				slog.String("procedure", r.URL.Path), slog.String("user", p.Username), slog.String("api_key", p.APIKey),
+				slog.String("reason", "an API key may call only inference"))
+			_ = m.errW.Write(w, r, connect.NewError(connect.CodePermissionDenied,
+				errors.New("an API key may call only InferenceService and /v1; sign in for anything else")))
+			return
+		}
 		if p.Kind == principal.KindMachine {
 			service := serviceOf(r.URL.Path)
 			scope, ok := m.scopes[service]
@@ -93,7 +111,7 @@ func (m *middleware) wrap(next http.Handler) http.Handler {
 func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	m.logger.LogAttrs(r.Context(), slog.LevelWarn, "unauthenticated",
 		slog.String("procedure", r.URL.Path), slog.String("remote", r.RemoteAddr), slog.String("reason", err.Error()))
-	if errors.Is(err, token.ErrKeySet) {
+	if errors.Is(err, token.ErrKeySet) || errors.Is(err, ErrUnavailable) {
 		_ = m.errW.Write(w, r, connect.NewError(connect.CodeUnavailable, errors.New("cannot verify tokens right now")))
 		return
 	}
@@ -106,8 +124,11 @@ func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	_ = m.errW.Write(w, r, connect.NewError(connect.CodeUnauthenticated, errors.New("invalid bearer token")))
 }
 
-// bearerToken returns the token of the request's single Authorization header, which must use
-// the Bearer scheme (case-insensitive).
+// BearerToken returns the token of the request's single Authorization header, which must use
+// the Bearer scheme (case-insensitive); token.ErrMissing when there is none. Handlers outside
+// the middleware (the OpenAI-compatible endpoint) read credentials with it.
+func BearerToken(r *http.Request) (string, error) { return bearerToken(r) }
+
 func bearerToken(r *http.Request) (string, error) {
 	values := r.Header.Values("Authorization")
 	switch len(values) {

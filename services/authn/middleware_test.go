@@ -20,6 +20,9 @@ func (f fakeVerifier) Verify(_ context.Context, raw string) (*principal.Principa
 	if raw == "down" {
 		return nil, token.ErrKeySet
 	}
+	if raw == "store-down" {
+		return nil, errors.Join(ErrUnavailable, errors.New("dynamodb: timeout"))
+	}
 	if p, ok := f[raw]; ok {
 		return p, nil
 	}
@@ -31,6 +34,7 @@ func TestMiddleware(t *testing.T) {
 	v := fakeVerifier{
 		"alice": {Kind: principal.KindPerson, Username: "alice"},
 		"m-id":  {Kind: principal.KindMachine, ClientID: "m", Scopes: []string{ScopeIdentity}},
+		"key":   {Kind: principal.KindPerson, Username: "alice", APIKey: "portico_sk_abcdef"},
 	}
 	var logs strings.Builder
 	h := New(v, slog.New(slog.NewTextHandler(&logs, nil)))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -60,6 +64,13 @@ func TestMiddleware(t *testing.T) {
 		{"machine without scope", inference, []string{"Bearer m-id"}, 403, ""},
 		{"machine to unmapped service", "/portico.admin.v1.AdminService/ListUsage", []string{"Bearer m-id"}, 403, ""},
 		{"machine, prefixed path", "/api" + identity, []string{"Bearer m-id"}, 200, ""},
+		{"key store unreachable", inference, []string{"Bearer store-down"}, 503, ""},
+		{"API key on inference", inference, []string{"Bearer key"}, 200, ""},
+		{"API key on identity", identity, []string{"Bearer key"}, 403, ""},
+		{"API key on admin", "/portico.admin.v1.AdminService/ListUsage", []string{"Bearer key"}, 403, ""},
+		{"API key minting keys", "/portico.apikey.v1.ApiKeyService/CreateApiKey", []string{"Bearer key"}, 403, ""},
+		{"API key on conversations", "/portico.conversation.v1.ConversationService/ListConversations", []string{"Bearer key"}, 403, ""},
+		{"API key, inference name as a prefix", "/portico.inference.v1.InferenceService/../portico.apikey.v1.ApiKeyService/CreateApiKey", []string{"Bearer key"}, 403, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,9 @@ import (
 	"github.com/portico-dev/portico/services/token"
 )
 
+// inferenceService is the one Connect service a personal API key may call.
+const inferenceService = "portico.inference.v1.InferenceService"
+
 // ErrUnauthorized is the error API Gateway maps to 401; its text must be exactly
 // "Unauthorized".
 var ErrUnauthorized = errors.New("Unauthorized")
@@ -114,7 +117,7 @@ func (a *Authorizer) decide(ctx context.Context, raw, methodARN string) (resp ev
 		return resp, ErrUnauthorized
 	}
 	p, err := a.verifier.Verify(ctx, raw)
-	if errors.Is(err, token.ErrKeySet) {
+	if errors.Is(err, token.ErrKeySet) || errors.Is(err, authn.ErrUnavailable) {
 		a.logger.ErrorContext(ctx, "authorizer: cannot verify tokens", "reason", err.Error())
 		return resp, ErrUnavailable
 	}
@@ -138,6 +141,14 @@ func (a *Authorizer) decide(ctx context.Context, raw, methodARN string) (resp ev
 
 // allowed lists the resources p may call under stage ("arn:…:api/stage").
 func (a *Authorizer) allowed(p *principal.Principal, stage string) []string {
+	if p.APIKey != "" {
+		// A personal API key: inference only, through Connect or the OpenAI-compatible
+		// endpoint (the resolver refused it already if its owner may not hold keys).
+		if !a.policy().Entitlements(p).Known() {
+			return nil
+		}
+		return []string{stage + "/*/" + inferenceService + "/*", stage + "/*/v1/*"}
+	}
 	switch p.Kind {
 	case principal.KindPerson:
 		if a.policy().Entitlements(p).Known() {
@@ -149,6 +160,9 @@ func (a *Authorizer) allowed(p *principal.Principal, stage string) []string {
 			if p.HasScope(scope) {
 				out = append(out, stage+"/*/"+service+"/*")
 			}
+		}
+		if p.HasScope(authn.ScopeInference) { // the OpenAI-compatible endpoint is inference
+			out = append(out, stage+"/*/v1/*")
 		}
 		slices.Sort(out)
 		return out
@@ -175,6 +189,7 @@ func contextOf(p *principal.Principal) map[string]any {
 		"scopes":   strings.Join(p.Scopes, ","),
 		"clientId": p.ClientID,
 		"kind":     p.Kind.String(),
+		"apiKey":   p.APIKey,
 	}
 }
 

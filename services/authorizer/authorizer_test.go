@@ -152,9 +152,9 @@ func TestHandle(t *testing.T) {
 		{"request, unknown group", requestEvent(bearer(iss.AccessToken("eve", "Sales")), methodARN), denyPerson},
 		{"request, group of another case", requestEvent(bearer(iss.AccessToken("eve", "mlusers")), methodARN), denyPerson},
 		{"request, machine with inference", requestEvent(bearer(iss.MachineToken(tokentest.ScopeInference)), methodARN),
-			want{effect: "Allow", resources: []string{stage + "/*/portico.inference.v1.InferenceService/*"}, kind: "machine"}},
+			want{effect: "Allow", resources: []string{stage + "/*/portico.inference.v1.InferenceService/*", stage + "/*/v1/*"}, kind: "machine"}},
 		{"request, machine with both", requestEvent(bearer(iss.MachineToken(tokentest.ScopeInference, tokentest.ScopeIdentity)), methodARN),
-			want{effect: "Allow", resources: []string{stage + "/*/portico.identity.v1.IdentityService/*", stage + "/*/portico.inference.v1.InferenceService/*"}, kind: "machine"}},
+			want{effect: "Allow", resources: []string{stage + "/*/portico.identity.v1.IdentityService/*", stage + "/*/portico.inference.v1.InferenceService/*", stage + "/*/v1/*"}, kind: "machine"}},
 		{"request, machine without scope", requestEvent(bearer(iss.MachineToken()), methodARN), want{effect: "Deny", resources: everything, kind: "machine"}},
 		{"request, machine claiming people's groups", requestEvent(bearer(iss.Sign(func() tokentest.Claims {
 			c := iss.MachineClaims(tokentest.MachineClientID)

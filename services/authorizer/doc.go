@@ -12,7 +12,11 @@
 //     does not cache, so that clients retry rather than sign the user out;
 //   - a person in at least one group the policy names: Allow on every method of the stage;
 //   - a machine client: Allow on the services whose scope its token holds
-//     (authn.DefaultServiceScopes), nothing else;
+//     (authn.DefaultServiceScopes), and on the OpenAI-compatible endpoint (/v1/*) with the
+//     inference scope, nothing else;
+//   - a personal API key (`portico_sk_…`, package apikey: looked up by its SHA-256, with a
+//     30 s cache; refused with "Unauthorized" when unknown, revoked, expired, its owner idle
+//     or keys disabled for the owner's groups): Allow on InferenceService and /v1/* only;
 //   - anyone else (bob, with no ML group; a machine client with no useful scope): an explicit
 //     Deny on every method of the stage, which API Gateway turns into 403.
 //
@@ -25,8 +29,11 @@
 // The services still check entitlements per model and per RPC.
 //
 // The principal's context reaches the integration as
-// $context.authorizer.{sub,username,groups,scopes,clientId,kind}: groups and scopes are
-// comma-joined, kind is "person" or "machine".
+// $context.authorizer.{sub,username,groups,scopes,clientId,kind,apiKey}: groups and scopes
+// are comma-joined, kind is "person" or "machine", apiKey the key's prefix (empty for
+// tokens). API Gateway caches an answer for the authorizer's TTL: a revoked key is refused
+// by the gateway once its cached answer expires, and by the services (which check every key
+// again) within apikey.CacheTTL.
 //
 // The handler never panics and never returns anything but a policy, "Unauthorized" or, while
 // the issuer's keys are unreachable, ErrUnavailable; reasons are logged with slog, tokens never.

@@ -60,6 +60,8 @@ func (s *Service) admit(ctx context.Context, id string, provider catalog.Provide
 	)
 	if ci, ok := connect.CallInfoForHandlerContext(ctx); ok {
 		spec, peer, h = ci.Spec(), ci.Peer(), ci.RequestHeader()
+	} else if c, ok := ctx.Value(callKey{}).(Call); ok {
+		spec.Procedure, peer.Addr, h = c.Procedure, c.PeerAddr, c.Header
 	}
 	ip, ua := s.clientOf(p, peer, h)
 	// The audit record is named by the request's id: the server's, or the BFF's it adopted.

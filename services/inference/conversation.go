@@ -59,6 +59,11 @@ func (t *turn) proto() *inferencev1.ConversationTurn {
 // history along its chain to the parent, and assembles what is sent to the model within its
 // context window. Nothing is stored yet.
 func (s *Service) prepareTurn(ctx context.Context, a *admission, msg *inferencev1.ConverseRequest, ref *inferencev1.ConversationRef) (*turn, error) {
+	if a.p.APIKey != "" {
+		// A key reaches inference only: it may neither read nor write its owner's kept
+		// conversations (their history would come back through the answer).
+		return nil, connect.NewError(connect.CodePermissionDenied, errors.New("an API key cannot use kept conversations; send the whole conversation without a conversation reference"))
+	}
 	if s.conversations == nil {
 		return nil, connect.NewError(connect.CodeFailedPrecondition, errors.New("this deployment keeps no conversations; send the whole conversation without a conversation reference"))
 	}

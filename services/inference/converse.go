@@ -51,6 +51,13 @@ func (s *Service) Converse(ctx context.Context, msg *inferencev1.ConverseRequest
 // until then is settled, and a kept conversation stores the partial answer as stopped. The
 // answer is written while the final events are sent; the handler returns once it is written.
 func (s *Service) ConverseStream(ctx context.Context, sm *inferencev1.ConverseStreamRequest, stream *connect.ServerStream[inferencev1.ConverseStreamResponse]) error {
+	return s.ConverseStreamTo(ctx, sm, stream)
+}
+
+// ConverseStreamTo is ConverseStream for any sink of events: the same admission, metering
+// and audit, for handlers other than Connect's (the OpenAI-compatible endpoint, which
+// describes its call with WithCall).
+func (s *Service) ConverseStreamTo(ctx context.Context, sm *inferencev1.ConverseStreamRequest, stream StreamSink[inferencev1.ConverseStreamResponse]) error {
 	var fw *forwarder[inferencev1.ConverseStreamResponse]
 	a, res, metrics, _, wait, err := s.converse(ctx, bedrock.StreamConversation(sm), sm.GetConversation(), true, func(ctx context.Context, a *admission, conv *bedrock.Conversation, t *turn) (*bedrock.Result, error) {
 		start := &inferencev1.ConverseStreamResponse{Event: &inferencev1.ConverseStreamResponse_Start{Start: &inferencev1.MessageStart{

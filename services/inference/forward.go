@@ -2,15 +2,25 @@ package inference
 
 import (
 	"errors"
+	"net/http"
 
 	"connectrpc.com/connect"
 )
+
+// StreamSink receives a stream's events as they are produced; *connect.ServerStream is one,
+// and so is the OpenAI-compatible endpoint's writer of server-sent events.
+type StreamSink[T any] interface {
+	// Send sends one event; an error means the client went away.
+	Send(ev *T) error
+	// ResponseHeader is the header sent with the first event.
+	ResponseHeader() http.Header
+}
 
 // forwarder sends a provider's stream events to the client as they arrive: the start event
 // first (the provider's own, with the request id set, or start when the provider skipped
 // it), then every other event. It notes when the client could not be reached.
 type forwarder[T any] struct {
-	stream *connect.ServerStream[T]
+	stream StreamSink[T]
 	rid    string
 	// start is the start event sent when the provider sends none; it carries rid.
 	start *T
@@ -24,7 +34,7 @@ type forwarder[T any] struct {
 
 // newForwarder returns a forwarder for a stream whose request id is rid, and sets the
 // request id header.
-func newForwarder[T any](stream *connect.ServerStream[T], rid string, start *T, isStart func(*T, string) bool) *forwarder[T] {
+func newForwarder[T any](stream StreamSink[T], rid string, start *T, isStart func(*T, string) bool) *forwarder[T] {
 	stream.ResponseHeader().Set(RequestIDHeader, rid)
 	return &forwarder[T]{stream: stream, rid: rid, start: start, isStart: isStart}
 }

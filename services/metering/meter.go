@@ -102,7 +102,7 @@ type Request struct {
 func (r Request) reservation() store.Reservation {
 	p := r.Principal
 	return store.Reservation{
-		RequestID: r.RequestID, User: p.Account(), Subject: p.Subject, Groups: p.Groups, ClientID: p.ClientID,
+		RequestID: r.RequestID, User: p.Account(), Subject: p.Subject, Groups: p.Groups, ClientID: p.ClientID, APIKey: p.APIKey,
 		Procedure: r.Procedure, ModelID: r.ModelID, SourceIP: r.SourceIP, UserAgent: r.UserAgent,
 		Tokens: r.Tokens, Limits: r.Limits, Department: truncate(p.Department, 200),
 	}

@@ -15,6 +15,9 @@ type Entitlements struct {
 	grants          []*grant // the caller's matching groups or scopes, in file order
 	modelGuardrails map[string]Guardrail
 	person          bool
+	// only, for an API key limited to some models (principal.KeyModels), holds those: the
+	// caller may use nothing else.
+	only map[string]bool
 }
 
 // HistoryEnabled reports whether the caller's conversations may be kept on the server: for a
@@ -38,6 +41,9 @@ func (e Entitlements) Known() bool { return len(e.grants) > 0 }
 
 // AllowsModel reports whether the caller may invoke the Bedrock model or inference profile id.
 func (e Entitlements) AllowsModel(id string) bool {
+	if e.only != nil && !e.only[id] {
+		return false
+	}
 	for _, g := range e.grants {
 		if g.models[id] {
 			return true
@@ -48,6 +54,9 @@ func (e Entitlements) AllowsModel(id string) bool {
 
 // AllowsEndpoint reports whether the caller may invoke the SageMaker endpoint name.
 func (e Entitlements) AllowsEndpoint(name string) bool {
+	if e.only != nil && !e.only[name] {
+		return false
+	}
 	for _, g := range e.grants {
 		if g.endpoints[name] {
 			return true
@@ -84,7 +93,7 @@ func (e Entitlements) ModelIDs() []string {
 		out = append(out, g.modelIDs...)
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	return e.keep(slices.Compact(out))
 }
 
 // EndpointNames returns the SageMaker endpoints the caller may invoke, sorted.
@@ -94,7 +103,7 @@ func (e Entitlements) EndpointNames() []string {
 		out = append(out, g.endpointNames...)
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	return e.keep(slices.Compact(out))
 }
 
 // Quotas returns every limit that applies to the caller: its per-user limits (the most
@@ -109,6 +118,9 @@ func (e Entitlements) Quotas() []store.Limit {
 // name): the most generous per-user limits among the groups that grant it, and the pool of
 // each of those groups that has one. It returns nil when nothing grants resource.
 func (e Entitlements) QuotasFor(resource string) []store.Limit {
+	if e.only != nil && !e.only[resource] {
+		return nil
+	}
 	return e.quotas(func(g *grant) bool { return g.allows(resource) })
 }
 
@@ -173,4 +185,13 @@ func (e Entitlements) Guardrail(modelID string) (id, version string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// keep returns the ids of ids an API key limited to some models may use: all of them when
+// it is not limited.
+func (e Entitlements) keep(ids []string) []string {
+	if e.only == nil {
+		return ids
+	}
+	return slices.DeleteFunc(ids, func(id string) bool { return !e.only[id] })
 }

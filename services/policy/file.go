@@ -19,6 +19,12 @@ type document struct {
 	// GroupIDs map Entra ID group object ids to the names of groups defined above, for the
 	// Entra token profile (Entra sends group object ids, not names).
 	GroupIDs map[string]string `yaml:"groupIds"`
+	// KeyMaxIdleDays stops a person's API keys once they have not signed in for that many
+	// days; omitted means DefaultKeyMaxIdleDays.
+	KeyMaxIdleDays *int `yaml:"keyMaxIdleDays"`
+	// KeyMaxExpiryDays is the longest an API key may last; omitted means
+	// DefaultKeyMaxExpiryDays.
+	KeyMaxExpiryDays *int `yaml:"keyMaxExpiryDays"`
 }
 
 type modelGuardrailDoc struct {
@@ -41,6 +47,8 @@ type groupDoc struct {
 	Quotas         *quotasDoc    `yaml:"quotas"`
 	// History false turns server-kept conversations off for the group's members.
 	History *bool `yaml:"history"`
+	// APIKeys false disables personal API keys for the group's members; omitted means true.
+	APIKeys *bool `yaml:"apiKeys"`
 }
 
 func (g groupDoc) fields() grantFields {

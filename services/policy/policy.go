@@ -25,6 +25,7 @@ type Policy struct {
 	usageAdmins     []string
 	policyAdmins    []string
 	groupIDs        map[string]string // lower-case object id -> group name
+	keys            keySettings
 }
 
 // GroupName returns the group name the groupIds map gives an Entra group object id (lower
@@ -52,6 +53,7 @@ type grant struct {
 	user             userLimits
 	group            groupLimits
 	noHistory        bool // history: false
+	noAPIKeys        bool // apiKeys: false
 }
 
 func (g *grant) allows(resource string) bool { return g.models[resource] || g.endpoints[resource] }
@@ -118,6 +120,15 @@ func (p *Policy) Entitlements(pr *principal.Principal) Entitlements {
 			}
 		}
 		e.UsageAdmin = p.IsUsageAdmin(pr)
+		if pr.APIKey != "" {
+			e.UsageAdmin = false // a key is for inference only
+			if len(pr.KeyModels) > 0 {
+				e.only = make(map[string]bool, len(pr.KeyModels))
+				for _, m := range pr.KeyModels {
+					e.only[m] = true
+				}
+			}
+		}
 	case principal.KindMachine:
 		for _, g := range p.scopeOrder {
 			if pr.HasScope(g.name) {

@@ -46,6 +46,7 @@ func (v *validator) compile(doc *document) *Policy {
 		}
 		gr := v.grant(path, g.Name, true, g.fields())
 		gr.noHistory = g.History != nil && !*g.History
+		gr.noAPIKeys = g.APIKeys != nil && !*g.APIKeys
 		p.groups[g.Name] = gr
 		p.groupOrder = append(p.groupOrder, gr)
 	}
@@ -85,6 +86,7 @@ func (v *validator) compile(doc *document) *Policy {
 			p.groupIDs[strings.ToLower(id)] = name
 		}
 	}
+	p.keys = v.keySettings(doc)
 	p.usageAdmins = DefaultUsageAdmins
 	if doc.UsageAdmins != nil {
 		p.usageAdmins = *doc.UsageAdmins

@@ -51,6 +51,13 @@ type Principal struct {
 	ExpiresAt time.Time
 	// TokenID is the token's `jti`, when present.
 	TokenID string
+	// APIKey is the prefix of the personal API key the caller authenticated with (package
+	// apikey); empty for sign-in and client-credentials tokens. Such a principal is the key's
+	// owner, a person, with the groups of the owner's last sign-in.
+	APIKey string
+	// KeyModels, for an API key limited to some models, are those models, sorted; empty
+	// means every model the owner may use.
+	KeyModels []string
 }
 
 // InGroup reports whether the principal belongs to group.

@@ -100,6 +100,7 @@ type Record struct {
 	User              string
 	Groups            []string // sorted
 	ClientID          string
+	APIKey            string // the personal API key's prefix, if the call was made with one
 	Procedure         string
 	ModelID           string
 	Outcome           string
@@ -138,7 +139,7 @@ func NewRecord(t Ticket, o Outcome) Record {
 	source := SourceOf(string(o.UsageSource), o.UsageEstimated)
 	return Record{
 		RequestID: r.RequestID, Time: t.Time.UTC(), Subject: r.Subject, User: r.User,
-		Groups: slices.Clone(r.Groups), ClientID: r.ClientID, Procedure: r.Procedure, ModelID: r.ModelID,
+		Groups: slices.Clone(r.Groups), ClientID: r.ClientID, APIKey: r.APIKey, Procedure: r.Procedure, ModelID: r.ModelID,
 		Outcome: code, ErrorMessage: o.ErrorMessage,
 		InputTokens: max(0, o.InputTokens), OutputTokens: max(0, o.OutputTokens),
 		UsageEstimated: source != UsageReported, UsageSource: source, CostNanos: max(0, o.CostNanos), PriceTableVersion: o.PriceTableVersion,
@@ -177,6 +178,7 @@ func (r Record) Proto() *adminv1.AuditEvent {
 		SourceIp: r.SourceIP, UserAgent: r.UserAgent, StopReason: r.StopReason,
 		UsageSource: string(SourceOf(string(r.UsageSource), r.UsageEstimated)),
 		Department:  r.Department, Detail: r.Detail,
+		ApiKeyPrefix: r.APIKey,
 	}
 	if r.TimeToFirstToken > 0 {
 		e.TimeToFirstToken = durationpb.New(r.TimeToFirstToken)

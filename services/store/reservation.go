@@ -22,6 +22,8 @@ type Reservation struct {
 	Groups []string
 	// ClientID is the OAuth client the token was issued to.
 	ClientID string
+	// APIKey is the prefix of the personal API key the call was made with, if any.
+	APIKey string
 	// Procedure is the RPC called, such as "/portico.inference.v1.InferenceService/Converse".
 	Procedure string
 	// ModelID is the model id or endpoint name; required.

@@ -59,6 +59,12 @@ export const routes: Routes = [
         loadComponent: () => import('./governance/policy.page').then((m) => m.PolicyPage),
       },
       {
+        path: 'keys',
+        canActivate: [entitledGuard],
+        title: $localize`:@@title.keys:API keys · Portico`,
+        loadComponent: () => import('./keys/keys.page').then((m) => m.KeysPage),
+      },
+      {
         path: 'admin',
         pathMatch: 'full',
         canActivate: [usageAdminGuard],

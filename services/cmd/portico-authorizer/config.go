@@ -29,7 +29,10 @@ const (
 	EnvEntraAud      = "PORTICO_ENTRA_AUDIENCE"
 	EnvEntraScope    = "PORTICO_ENTRA_SCOPE"
 	EnvLogFormat     = logs.Env
-	EnvRuntimeAPI    = lambdahttp.RuntimeAPIEnv
+	// EnvKeyStore is the DynamoDB table of personal API keys (dynamodb:<table>); unset means
+	// keys are refused.
+	EnvKeyStore   = "PORTICO_KEY_STORE"
+	EnvRuntimeAPI = lambdahttp.RuntimeAPIEnv
 )
 
 // Development defaults; production (PORTICO_ENV=production or Lambda) never uses them.
@@ -51,6 +54,7 @@ type config struct {
 	policyRefresh time.Duration
 	logFormat     logs.Format
 	runtimeAPI    string // the Lambda Runtime API; empty off Lambda
+	keyTable      string // the DynamoDB table of API keys; empty: keys are refused
 }
 
 // fromEnv reads the configuration through getenv (os.Getenv in main), reporting every
@@ -112,6 +116,17 @@ func fromEnv(getenv func(string) string) (*config, error) {
 		TenantID: get(EnvEntraTenant), Audience: get(EnvEntraAud), Scope: get(EnvEntraScope)}
 	errs = append(errs, c.tokens.Check(c.issuer, token.SettingNames{Profile: EnvTokenProfile, Issuer: EnvIssuer,
 		TenantID: EnvEntraTenant, Audience: EnvEntraAud, Scope: EnvEntraScope})...)
+	if spec := get(EnvKeyStore); spec != "" {
+		sp, err := store.ParseSpec(spec)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s=%q: %w", EnvKeyStore, spec, err))
+		case sp.Kind != store.KindDynamoDB:
+			errs = append(errs, fmt.Errorf("%s=%q: the authorizer reads keys from DynamoDB only (dynamodb:<table>)", EnvKeyStore, spec))
+		default:
+			c.keyTable = sp.Target
+		}
+	}
 	if err := need.Err(); err != nil {
 		errs = append([]error{err}, errs...)
 	}

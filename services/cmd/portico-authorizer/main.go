@@ -13,6 +13,7 @@
 //	PORTICO_POLICY_MODE  store (default) or file: in file mode PORTICO_STORE is not read
 //	PORTICO_POLICY_REFRESH  how often the policy's version is checked (default 5s)
 //	PORTICO_LOG_FORMAT   text or json (default text; json on Lambda)
+//	PORTICO_KEY_STORE    dynamodb:<table> of personal API keys (unset: keys are refused)
 //
 // In production the three settings above must be explicit: the function refuses to start,
 // reporting one init error that names every missing variable.
@@ -27,6 +28,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/portico-dev/portico/services/apikey"
+	"github.com/portico-dev/portico/services/apikey/dynamokeys"
 
 	"github.com/portico-dev/portico/services/authorizer"
 	"github.com/portico-dev/portico/services/livepolicy"
@@ -86,6 +90,16 @@ func build(cfg *config, logger *slog.Logger) (*authorizer.Authorizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := token.NewVerifier(cfg.issuer, cfg.tokens.Build(func(id string) (string, bool) { return live.Policy().GroupName(id) }))
-	return authorizer.New(v, live.Policy, logger), nil
+	tokens := token.NewVerifier(cfg.issuer, cfg.tokens.Build(func(id string) (string, bool) { return live.Policy().GroupName(id) }))
+	var resolver *apikey.Resolver
+	if cfg.keyTable != "" {
+		awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("AWS configuration: %w", err)
+		}
+		keys := dynamokeys.New(dynamodb.NewFromConfig(awsCfg), cfg.keyTable)
+		resolver = apikey.NewResolver(apikey.ResolverConfig{Store: keys, Policy: live.Policy, Logger: logger})
+	}
+	// Sign-ins are recorded by the services behind the authorizer (it never writes them).
+	return authorizer.New(apikey.NewVerifier(tokens, resolver, nil), live.Policy, logger), nil
 }

@@ -44,6 +44,9 @@ func TestBuild(t *testing.T) {
 		{"refresh too short", map[string]string{EnvPolicyRefresh: "10ms"}, false},
 		{"refresh not a duration", map[string]string{EnvPolicyRefresh: "5"}, false},
 		{"refresh", map[string]string{EnvPolicyRefresh: "2s"}, true},
+		{"key table", map[string]string{EnvKeyStore: "dynamodb:portico-keys", "AWS_REGION": "us-east-1"}, true},
+		{"keys in SQLite", map[string]string{EnvKeyStore: "sqlite:/tmp/keys.db"}, false},
+		{"malformed key store", map[string]string{EnvKeyStore: "keys"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,11 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
+	"github.com/portico-dev/portico/gen/go/portico/apikey/v1/apikeyv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/conversation/v1/conversationv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/identity/v1/identityv1connect"
 	"github.com/portico-dev/portico/gen/go/portico/inference/v1/inferencev1connect"
 	"github.com/portico-dev/portico/services/admin"
 	"github.com/portico-dev/portico/services/alert"
+	"github.com/portico-dev/portico/services/apikey"
 	"github.com/portico-dev/portico/services/attachment"
 	"github.com/portico-dev/portico/services/attachment/opener"
 	"github.com/portico-dev/portico/services/authn"
@@ -28,6 +30,7 @@ import (
 	"github.com/portico-dev/portico/services/inference"
 	"github.com/portico-dev/portico/services/livepolicy"
 	"github.com/portico-dev/portico/services/metering"
+	"github.com/portico-dev/portico/services/openaicompat"
 	"github.com/portico-dev/portico/services/platform/server"
 	"github.com/portico-dev/portico/services/platform/telemetry"
 	"github.com/portico-dev/portico/services/policy"
@@ -48,6 +51,7 @@ type app struct {
 	// attachments keeps the conversations' attachments; nil unless inference is mounted.
 	attachments attachment.Store
 	stopSweep   context.CancelFunc // stops the conversation sweeper, when one runs
+	keys        apikey.Store       // nil when API keys are off
 }
 
 // close stops the policy's checks and the sweeper, and releases the stores; telemetry is
@@ -68,6 +72,11 @@ func (a *app) close() error {
 	if a.store != nil {
 		if err := a.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("store: %w", err))
+		}
+	}
+	if a.keys != nil {
+		if err := a.keys.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("key store: %w", err))
 		}
 	}
 	return errors.Join(errs...)
@@ -113,9 +122,22 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	go a.live.Run(ctx)
 	live := a.live
-	verifier := token.NewVerifier(cfg.issuer,
+	// Personal API keys: the verifier takes keys besides tokens, and records people's
+	// sign-ins (what their keys act with), when a key store is configured.
+	var (
+		resolver *apikey.Resolver
+		seen     *apikey.SeenRecorder
+	)
+	if cfg.keyStore != "" {
+		if a.keys, err = openKeyStore(ctx, cfg.keyStore, loadAWS); err != nil {
+			return nil, errors.Join(err, a.close())
+		}
+		resolver = apikey.NewResolver(apikey.ResolverConfig{Store: a.keys, Policy: live.Policy, Logger: log})
+		seen = apikey.NewSeenRecorder(a.keys, nil, log)
+	}
+	verifier := apikey.NewVerifier(token.NewVerifier(cfg.issuer,
 		cfg.tokens.Build(func(id string) (string, bool) { return live.Policy().GroupName(id) }),
-		token.WithDepartmentClaim(cfg.departmentClaim))
+		token.WithDepartmentClaim(cfg.departmentClaim)), resolver, seen)
 	srv, err := server.New(
 		server.WithLogger(log),
 		server.WithTelemetry(providers),
@@ -175,6 +197,18 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 				RetentionDays: cfg.conversations.retentionDays, Attachments: a.attachments,
 			})
 			srv.Mount(inferencev1connect.NewInferenceServiceHandler(svc, append(srv.HandlerOptions(), inference.HandlerOptions()...)...))
+			// The OpenAI-compatible endpoint: the same service, metering and audit.
+			srv.HandleHTTP(openaicompat.Prefix, openaicompat.New(openaicompat.Config{Inference: svc, Verifier: verifier, Logger: log}))
+		case serviceAPIKey:
+			if a.keys == nil { // production without PORTICO_KEY_STORE: keys are off
+				continue
+			}
+			svc := apikey.NewService(apikey.ServiceConfig{
+				Store: a.keys, Policy: live.Policy, Resolver: resolver, Seen: seen,
+				Admin:      func(p *principal.Principal) bool { return live.Policy().IsUsageAdmin(p) },
+				APIBaseURL: cfg.publicAPIURL, Logger: log,
+			})
+			srv.Mount(apikeyv1connect.NewApiKeyServiceHandler(svc, srv.HandlerOptions()...))
 		case serviceAdmin:
 			cfgAdmin := admin.Config{Live: live, Store: a.store, Catalog: cat, Logger: log}
 			if gov != nil {

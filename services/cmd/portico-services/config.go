@@ -45,9 +45,14 @@ const (
 	EnvAccountID = "PORTICO_AWS_ACCOUNT_ID"
 	// EnvAttachmentStore names the attachment store (attachment.ParseSpec).
 	EnvAttachmentStore = "PORTICO_ATTACHMENT_STORE"
-	EnvLogFormat       = logs.Env
-	EnvRuntimeAPI      = lambdahttp.RuntimeAPIEnv
-	EnvLambdaEvent     = lambdahttp.EventEnv
+	// EnvKeyStore is where personal API keys live (sqlite:<path> or dynamodb:<table>); unset
+	// in production means API keys are off.
+	EnvKeyStore = "PORTICO_KEY_STORE"
+	// EnvPublicAPIURL is the OpenAI-compatible endpoint's base URL the app shows.
+	EnvPublicAPIURL = "PORTICO_PUBLIC_API_URL"
+	EnvLogFormat    = logs.Env
+	EnvRuntimeAPI   = lambdahttp.RuntimeAPIEnv
+	EnvLambdaEvent  = lambdahttp.EventEnv
 	// EnvLambdaFunction is set by Lambda; it names the function in CloudWatch metrics (EMF).
 	EnvLambdaFunction = "AWS_LAMBDA_FUNCTION_NAME"
 )
@@ -62,7 +67,9 @@ const (
 	// defaultAttachmentStore is beside the default store.
 	defaultAttachmentStore = "dir:.data/attachments"
 	// defaultAccountID is the local AWS endpoint's account, where the dev knowledge base is.
-	defaultAccountID = "000000000000"
+	defaultAccountID    = "000000000000"
+	defaultKeyStore     = "sqlite:.data/keys.db"
+	defaultPublicAPIURL = "http://localhost:8081/v1"
 )
 
 // Service names accepted in PORTICO_SERVICE.
@@ -70,9 +77,10 @@ const (
 	serviceIdentity  = "identity"
 	serviceInference = "inference"
 	serviceAdmin     = "admin"
+	serviceAPIKey    = "apikey"
 )
 
-var allServices = []string{serviceIdentity, serviceInference, serviceAdmin}
+var allServices = []string{serviceIdentity, serviceInference, serviceAdmin, serviceAPIKey}
 
 // config is the command's configuration, read once by fromEnv.
 type config struct {
@@ -108,6 +116,12 @@ type config struct {
 	// attachmentStore is dir:<path> or s3:<bucket>; opened only when inference is mounted
 	// (the conversations keep their attachments there).
 	attachmentStore string
+	// keyStore is sqlite:<path> or dynamodb:<table>, where personal API keys and people's
+	// last sign-in live; empty means API keys are off (ApiKeyService not mounted, keys
+	// refused).
+	keyStore string
+	// publicAPIURL is the /v1 base URL ApiKeyService tells the app.
+	publicAPIURL string
 	// logFormat is the log format (PORTICO_LOG_FORMAT's one rule).
 	logFormat logs.Format
 	// lambda says whether and how the process runs on Lambda.
@@ -132,6 +146,9 @@ func (c *config) needsStore() bool {
 // warnings are settings worth a log line at start-up.
 func (c *config) warnings() []string {
 	var w []string
+	if c.mode.Production() && c.keyStore == "" && slices.Contains(c.services, serviceInference) {
+		w = append(w, EnvKeyStore+" is not set: personal API keys are off (the /v1 endpoint takes sign-in and client-credentials tokens only)")
+	}
 	if c.mode.Production() && len(c.bffClientIDs) == 0 && slices.Contains(c.services, serviceInference) {
 		w = append(w, EnvBFFClientIDs+" is not set: no client's Portico-Client-* headers are believed, so the audit trail records the BFF's address instead of the user's")
 	}
@@ -212,6 +229,17 @@ func fromEnv(getenv func(string) string) (*config, error) {
 		c.bffClientIDs = splitList(get(EnvBFFClientIDs)) // none unless configured
 	} else {
 		c.bffClientIDs = splitList(or(get(EnvBFFClientIDs), defaultBFFClientIDs))
+	}
+	c.keyStore, c.publicAPIURL = get(EnvKeyStore), get(EnvPublicAPIURL)
+	if !prod {
+		c.keyStore, c.publicAPIURL = or(c.keyStore, defaultKeyStore), or(c.publicAPIURL, defaultPublicAPIURL)
+	}
+	if c.keyStore != "" {
+		if _, err := store.ParseSpec(c.keyStore); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", EnvKeyStore, c.keyStore, err))
+		}
+	} else if slices.Contains(c.services, serviceAPIKey) && get(EnvService) != "" && get(EnvService) != "all" {
+		errs = append(errs, fmt.Errorf("%s selects %s, which needs %s", EnvService, serviceAPIKey, EnvKeyStore))
 	}
 	if c.needsStore() {
 		c.store = devDefault(EnvStore, defaultStore)

@@ -24,6 +24,7 @@ func prodEnv() map[string]string {
 		EnvStore:             "dynamodb:portico-ledger",
 		EnvAttachmentStore:   "s3:portico-attachments",
 		EnvConversationStore: "dynamodb:portico-conversations",
+		EnvKeyStore:          "dynamodb:portico-keys",
 	}
 }
 
@@ -122,6 +123,7 @@ func TestDevelopmentDefaults(t *testing.T) {
 	if c.mode != runmode.Development || c.addr != "localhost:8081" || c.issuer != "http://localhost:9000" ||
 		!slices.Equal(c.clientIDs, []string{"portico-web", "portico-machine"}) || c.policyFile != "" ||
 		c.store != "sqlite:.data/portico.db" || c.attachmentStore != "dir:.data/attachments" || !slices.Equal(c.services, allServices) ||
+		c.keyStore != "sqlite:.data/keys.db" || c.publicAPIURL != "http://localhost:8081/v1" ||
 		c.logFormat != logs.Text || c.lambda.OnLambda() || c.lambda.Event != lambdahttp.EventFunctionURL ||
 		c.export.Endpoint != "" || c.lambdaFunction != "" {
 		t.Errorf("defaults = %+v", c)
@@ -227,6 +229,35 @@ func TestAccountID(t *testing.T) {
 	for _, bad := range []string{"1234", "12345678901a", "000000000000x"} {
 		if _, err := fromEnv(getenvOf(with(prodEnv(), EnvAccountID, bad))); err == nil || !strings.Contains(err.Error(), EnvAccountID) {
 			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+}
+
+// TestKeyStoreConfig: production has no key store by default (keys off, with a warning),
+// never the dev SQLite file; a malformed spec, or the apikey service selected without a
+// store, is a configuration error.
+func TestKeyStoreConfig(t *testing.T) {
+	t.Parallel()
+	off, err := fromEnv(getenvOf(with(prodEnv(), EnvKeyStore, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.keyStore != "" || off.publicAPIURL != "" {
+		t.Errorf("production defaults: key store %q, URL %q", off.keyStore, off.publicAPIURL)
+	}
+	if w := off.warnings(); !slices.ContainsFunc(w, func(s string) bool { return strings.Contains(s, EnvKeyStore) }) {
+		t.Errorf("warnings %v", w)
+	}
+	on, err := fromEnv(getenvOf(with(with(prodEnv(), EnvPublicAPIURL, "https://api.example.com/v1"), EnvService, "inference,apikey")))
+	if err != nil || on.keyStore != "dynamodb:portico-keys" || on.publicAPIURL != "https://api.example.com/v1" {
+		t.Errorf("configured: %+v, %v", on, err)
+	}
+	for name, env := range map[string]map[string]string{
+		"malformed":            with(prodEnv(), EnvKeyStore, "redis:x"),
+		"apikey without store": with(with(prodEnv(), EnvKeyStore, ""), EnvService, "apikey"),
+	} {
+		if _, err := fromEnv(getenvOf(env)); err == nil || !strings.Contains(err.Error(), EnvKeyStore) {
+			t.Errorf("%s: err = %v", name, err)
 		}
 	}
 }

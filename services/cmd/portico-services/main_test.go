@@ -305,6 +305,7 @@ func TestServiceSelection(t *testing.T) {
 		identity  = "portico.identity.v1.IdentityService"
 		inference = "portico.inference.v1.InferenceService"
 		admin     = "portico.admin.v1.AdminService"
+		apikey    = "portico.apikey.v1.ApiKeyService"
 		// conversation is mounted with inference.
 		conversation = "portico.conversation.v1.ConversationService"
 	)
@@ -313,8 +314,9 @@ func TestServiceSelection(t *testing.T) {
 		service string
 		want    []string // the Portico services reflection lists; nil: refuses to start
 	}{
-		{"default is all", "", []string{admin, conversation, identity, inference}},
-		{"all", "all", []string{admin, conversation, identity, inference}},
+		{"default is all", "", []string{admin, apikey, conversation, identity, inference}},
+		{"all", "all", []string{admin, apikey, conversation, identity, inference}},
+		{"apikey", "apikey", []string{apikey}},
 		{"identity", "identity", []string{identity}},
 		{"inference and admin", "inference, admin", []string{admin, conversation, inference}},
 		{"unknown", "billing", nil},

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/portico-dev/portico/services/apikey"
 	"github.com/portico-dev/portico/services/conversation"
 	"github.com/portico-dev/portico/services/store"
 )
@@ -18,4 +19,9 @@ func openSQLite(context.Context, string, store.Options) (store.Store, error) {
 // openConversationSQLite refuses: Lambda builds leave SQLite out.
 func openConversationSQLite(context.Context, string) (conversation.Store, error) {
 	return nil, errors.New("PORTICO_CONVERSATION_STORE: SQLite is not in Lambda builds; use dynamodb:<table>")
+}
+
+// openSQLiteKeys refuses: Lambda builds leave SQLite out.
+func openSQLiteKeys(context.Context, string) (apikey.Store, error) {
+	return nil, errors.New("PORTICO_KEY_STORE: SQLite is not in Lambda builds; use dynamodb:<table>")
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/portico-dev/portico/services/apikey"
+	"github.com/portico-dev/portico/services/apikey/sqlitekeys"
 	"github.com/portico-dev/portico/services/conversation"
 	convsqlite "github.com/portico-dev/portico/services/conversation/sqlitestore"
 	"github.com/portico-dev/portico/services/store"
@@ -37,6 +39,18 @@ func openConversationSQLite(ctx context.Context, path string) (conversation.Stor
 	s, err := convsqlite.Open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite conversation store: %w", err)
+	}
+	return s, nil
+}
+
+// openSQLiteKeys opens the SQLite key store at path, creating its directory.
+func openSQLiteKeys(ctx context.Context, path string) (apikey.Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("key store directory: %w", err)
+	}
+	s, err := sqlitekeys.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite key store: %w", err)
 	}
 	return s, nil
 }

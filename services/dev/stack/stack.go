@@ -115,6 +115,8 @@ func (c Config) Pieces() []Piece {
 			"PORTICO_STORE":              "sqlite:" + c.StorePath(),
 			"PORTICO_ATTACHMENT_STORE":   "dir:" + c.AttachmentDir(),
 			"PORTICO_CONVERSATION_STORE": "sqlite:" + c.ConversationStorePath(),
+			"PORTICO_KEY_STORE":          "sqlite:" + filepath.Join(c.DataDir, "keys.db"),
+			"PORTICO_PUBLIC_API_URL":     "http://" + c.Addrs.Services + "/v1",
 		}},
 		{Name: BFF, Pkg: "bff/cmd/portico-bff", Addr: c.Addrs.BFF, Env: map[string]string{
 			"PORTICO_BFF_ADDR":           c.Addrs.BFF,

@@ -38,8 +38,8 @@ func TestPiecesFollowTheConfig(t *testing.T) {
 		{"localaws as fast as possible", withAll, stack.LocalAWS, map[string]string{"PORTICO_LOCALAWS_TOKENS_PER_SECOND": "0"}},
 		{"services", config(), stack.Services, map[string]string{
 			"PORTICO_SERVICES_ADDR": "127.0.0.1:1003", "PORTICO_ISSUER": "http://127.0.0.1:1001", "PORTICO_STORE": "sqlite:/run/d/portico.db",
-			"PORTICO_ATTACHMENT_STORE": "dir:/run/d/attachments",
-			"PORTICO_CLIENT_IDS":       "portico-web,portico-machine", "PORTICO_BFF_CLIENT_IDS": "portico-web", "PORTICO_POLICY_FILE": "",
+			"PORTICO_ATTACHMENT_STORE": "dir:/run/d/attachments", "PORTICO_KEY_STORE": "sqlite:/run/d/keys.db", "PORTICO_PUBLIC_API_URL": "http://127.0.0.1:1003/v1",
+			"PORTICO_CLIENT_IDS": "portico-web,portico-machine", "PORTICO_BFF_CLIENT_IDS": "portico-web", "PORTICO_POLICY_FILE": "",
 		}},
 		{"services with a policy", withAll, stack.Services, map[string]string{"PORTICO_POLICY_FILE": "/run/policy.yaml"}},
 		{"bff", config(), stack.BFF, map[string]string{

@@ -110,6 +110,14 @@ func (s *Server) Mount(path string, h http.Handler) {
 	s.mu.Unlock()
 }
 
+// HandleHTTP serves a plain HTTP handler at pattern (an http.ServeMux pattern such as
+// "/v1/"), outside the authentication middleware, reflection and health: the handler
+// authenticates on its own and answers in its own shape (the OpenAI-compatible endpoint).
+// Request ids and the access log apply as to every route.
+func (s *Server) HandleHTTP(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+}
+
 // Names returns the fully-qualified names of the mounted services, plus health and
 // reflection (grpcreflect.Namer: these are what reflection lists).
 func (s *Server) Names() []string {

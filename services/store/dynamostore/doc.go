@@ -65,6 +65,8 @@
 // Records carry `usageSource` (store.UsageSource); records written before it read as their
 // `usageEstimated` flag implies. A record of a request grounded in a knowledge base carries
 // `kbId`, `kbPassages` and `kbLatencyNs` (store.Retrieval; absent otherwise), never text.
+// Records of calls made with a personal API key carry `apiKey`, the key's prefix (absent
+// otherwise).
 //
 // DynamoDB's TransactWriteItems would make a reservation one atomic write; this package
 // uses single-item conditional writes instead so that it runs, and is tested, on dynalite,

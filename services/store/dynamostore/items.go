@@ -69,6 +69,7 @@ type recordItem struct {
 	User              string   `dynamodbav:"user"`
 	Groups            []string `dynamodbav:"groups"`
 	ClientID          string   `dynamodbav:"clientId"`
+	APIKey            string   `dynamodbav:"apiKey,omitempty"`
 	Procedure         string   `dynamodbav:"procedure"`
 	ModelID           string   `dynamodbav:"modelId"`
 	Outcome           string   `dynamodbav:"outcome"`
@@ -104,7 +105,7 @@ func toItem(r store.Record) recordItem {
 		GSI1PK: monthPK(r.Time), GSI1SK: recordSK(r.Time, r.RequestID),
 		GSI2PK: userPK(r.User), GSI2SK: recordSK(r.Time, r.RequestID),
 		RequestID: r.RequestID, TimeNs: r.Time.UnixNano(), Day: r.Day(), Subject: r.Subject, User: r.User,
-		Groups: groups, ClientID: r.ClientID, Procedure: r.Procedure, ModelID: r.ModelID, Outcome: r.Outcome,
+		Groups: groups, ClientID: r.ClientID, APIKey: r.APIKey, Procedure: r.Procedure, ModelID: r.ModelID, Outcome: r.Outcome,
 		ErrorMessage: r.ErrorMessage, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens,
 		UsageEstimated: r.UsageEstimated, UsageSource: string(r.UsageSource), CostNanos: r.CostNanos,
 		PriceTableVersion: r.PriceTableVersion, LatencyNs: int64(r.Latency), TTFTNs: int64(r.TimeToFirstToken), StopReason: r.StopReason,
@@ -121,7 +122,7 @@ func (it recordItem) record() store.Record {
 	}
 	return store.Record{
 		RequestID: it.RequestID, Time: time.Unix(0, it.TimeNs).UTC(), Subject: it.Subject, User: it.User,
-		Groups: groups, ClientID: it.ClientID, Procedure: it.Procedure, ModelID: it.ModelID, Outcome: it.Outcome,
+		Groups: groups, ClientID: it.ClientID, APIKey: it.APIKey, Procedure: it.Procedure, ModelID: it.ModelID, Outcome: it.Outcome,
 		ErrorMessage: it.ErrorMessage, InputTokens: it.InputTokens, OutputTokens: it.OutputTokens,
 		UsageEstimated: it.UsageEstimated, UsageSource: store.SourceOf(it.UsageSource, it.UsageEstimated),
 		CostNanos: it.CostNanos, PriceTableVersion: it.PriceTableVersion,

@@ -169,7 +169,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 	}
 	q := `SELECT request_id, time_ns, subject, user, groups, client_id, procedure, model_id, outcome, error_message,
 		input_tokens, output_tokens, usage_estimated, cost_nanos, price_table_version, latency_ns, ttft_ns, stop_reason,
-		upstream_request_id, source_ip, user_agent, late, usage_source, department, detail, kb_id, kb_passages, kb_latency_ns FROM ledger`
+		upstream_request_id, source_ip, user_agent, late, usage_source, department, detail, kb_id, kb_passages, kb_latency_ns, api_key FROM ledger`
 	if len(where) > 0 {
 		// G202: where holds only the constant fragments above; every value is a ? argument.
 		q += ` WHERE ` + strings.Join(where, ` AND `) //nolint:gosec // see above
@@ -195,7 +195,7 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 		if err := rows.Scan(&r.RequestID, &tns, &r.Subject, &r.User, &groups, &r.ClientID, &r.Procedure, &r.ModelID,
 			&r.Outcome, &r.ErrorMessage, &r.InputTokens, &r.OutputTokens, &r.UsageEstimated, &r.CostNanos,
 			&r.PriceTableVersion, &lat, &ttft, &r.StopReason, &r.UpstreamRequestID, &r.SourceIP, &r.UserAgent, &r.Late,
-			&source, &r.Department, &r.Detail, &r.Retrieval.KnowledgeBaseID, &r.Retrieval.Passages, &kbLat); err != nil {
+			&source, &r.Department, &r.Detail, &r.Retrieval.KnowledgeBaseID, &r.Retrieval.Passages, &kbLat, &r.APIKey); err != nil {
 			return store.AuditPage{}, store.Unavailable("list audit", err)
 		}
 		r.UsageSource = store.SourceOf(source, r.UsageEstimated)

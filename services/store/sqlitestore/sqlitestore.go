@@ -330,7 +330,7 @@ func insertRecord(tx *wtx, r store.Record) error {
 		r.Procedure, r.ModelID, r.Outcome, r.ErrorMessage, r.InputTokens, r.OutputTokens, r.UsageEstimated, r.CostNanos,
 		r.PriceTableVersion, int64(r.Latency), int64(r.TimeToFirstToken), r.StopReason, r.UpstreamRequestID,
 		r.SourceIP, r.UserAgent, r.Late, string(r.UsageSource), r.Department, r.Detail,
-		r.Retrieval.KnowledgeBaseID, r.Retrieval.Passages, int64(r.Retrieval.Latency))
+		r.Retrieval.KnowledgeBaseID, r.Retrieval.Passages, int64(r.Retrieval.Latency), r.APIKey)
 	return err
 }
 

@@ -79,8 +79,8 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		{&w.insertLedger, `INSERT INTO ledger (request_id, time_ns, day, subject, user, groups, client_id,
 			procedure, model_id, outcome, error_message, input_tokens, output_tokens, usage_estimated, cost_nanos,
 			price_table_version, latency_ns, ttft_ns, stop_reason, upstream_request_id, source_ip, user_agent, late,
-			usage_source, department, detail, kb_id, kb_passages, kb_latency_ns)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			usage_source, department, detail, kb_id, kb_passages, kb_latency_ns, api_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.purge, `DELETE FROM counters WHERE resets_at < ? AND reserved = 0`},
 	} {
 		s, err := conn.PrepareContext(ctx, p.sql) //nolint:sqlclosecheck // closed by writer.closeStatements

@@ -72,6 +72,7 @@ func Run(t *testing.T, open Factory) {
 		{"HugeUsageSaturates", testHugeUsage},
 		{"SumsNeverOverflow", testSumsNeverOverflow},
 		{"UsageSourceRecorded", testUsageSource},
+		{"APIKeyRecorded", testAPIKeyRecorded},
 	}
 	tests = append(tests, governanceCases...)
 	for _, tt := range tests {

@@ -87,6 +87,9 @@ type streamRow struct {
 	// The services called directly (h2c, machine token), to split the added time.
 	svcTTFT50, svcTTFT99 []time.Duration
 	svcErrs              int
+	// The same streams through the OpenAI-compatible endpoint (/v1) of the services.
+	v1TTFT50, v1TTFT99 []time.Duration
+	v1Errs             int
 }
 
 type rssRow struct {
@@ -333,6 +336,7 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 	direct = bench.NewBedrock(stack.AWS.URL)
 	everyone := browserInference(browsers, stack)
 	svcInf := bench.NewInference(svcHTTP, stack.Services.URL, false)
+	svcV1 := bench.NewOpenAI(svcHTTP, stack.Services.URL+"/v1")
 	for _, n := range p.streamSizes {
 		row := streamRow{n: n}
 		for range p.runs {
@@ -345,6 +349,12 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 			sv := bench.Streams(ctx, n, time.Minute, func(ctx context.Context, on func()) error {
 				return svcInf.ConverseStream(ctx, p.streamTokens, on)
 			}, nil)
+			v1 := bench.Streams(ctx, n, time.Minute, func(ctx context.Context, on func()) error {
+				return svcV1.ChatStream(ctx, p.streamTokens, on)
+			}, nil)
+			row.v1TTFT50 = append(row.v1TTFT50, bench.Percentile(v1.TTFT, 0.5))
+			row.v1TTFT99 = append(row.v1TTFT99, bench.Percentile(v1.TTFT, 0.99))
+			row.v1Errs += v1.Errors
 			row.svcTTFT50 = append(row.svcTTFT50, bench.Percentile(sv.TTFT, 0.5))
 			row.svcTTFT99 = append(row.svcTTFT99, bench.Percentile(sv.TTFT, 0.99))
 			row.svcErrs += sv.Errors
@@ -363,12 +373,12 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 			row.directErrs += d.Errors
 			row.bffErrs += b.Errors
 			if row.firstErr == nil {
-				row.firstErr = errors.Join(d.FirstErr, b.FirstErr, sv.FirstErr)
+				row.firstErr = errors.Join(d.FirstErr, b.FirstErr, sv.FirstErr, v1.FirstErr)
 			}
 		}
-		if row.directErrs+row.bffErrs+row.svcErrs > 0 {
+		if row.directErrs+row.bffErrs+row.svcErrs+row.v1Errs > 0 {
 			e.note("%d streams: first error %v", n, row.firstErr)
-			e.smokeErrs = append(e.smokeErrs, fmt.Sprintf("%d streams: %d BFF errors, %d direct errors (%v)", n, row.bffErrs, row.directErrs, row.firstErr))
+			e.smokeErrs = append(e.smokeErrs, fmt.Sprintf("%d streams: %d BFF errors, %d direct errors, %d services errors, %d /v1 errors (%v)", n, row.bffErrs, row.directErrs, row.svcErrs, row.v1Errs, row.firstErr))
 		}
 		e.streams = append(e.streams, row)
 	}

@@ -148,6 +148,11 @@ func (r *report) writeE2E(w func(string, ...any), e *e2eResult) {
 			w("| %d | %s / %s | %s | %s | %d |\n", s.n, med(s.svcTTFT50), med(s.svcTTFT99),
 				medDiff(s.svcTTFT50, s.directTTFT50), medDiff(s.bffTTFT50, s.svcTTFT50), s.svcErrs)
 		}
+		w("\nThe OpenAI-compatible endpoint: the same streams as a streamed chat completion through the services' `/v1` (SSE, the same machine token), against Connect's ConverseStream on the services, in the same run.\n\n")
+		w("| streams | TTFT /v1 p50 / p99 | **/v1 − Connect (p50)** | errors (/v1) |\n|---:|---|---:|---:|\n")
+		for _, s := range e.streams {
+			w("| %d | %s / %s | **%s** | %d |\n", s.n, med(s.v1TTFT50), med(s.v1TTFT99), medDiff(s.v1TTFT50, s.svcTTFT50), s.v1Errs)
+		}
 		w("\n")
 	}
 	w("## Memory (RSS) under concurrent users\n\n")

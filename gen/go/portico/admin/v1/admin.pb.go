@@ -551,7 +551,10 @@ type AuditEvent struct {
 	// The knowledge-base retrieval the request grounded its answer in, when it named a
 	// knowledge base: which one, how many passages and how long it took; never their text.
 	// (Field 40: numbers below are left to the governance fields.)
-	Retrieval     *Retrieval `protobuf:"bytes,40,opt,name=retrieval,proto3" json:"retrieval,omitempty"`
+	Retrieval *Retrieval `protobuf:"bytes,40,opt,name=retrieval,proto3" json:"retrieval,omitempty"`
+	// The prefix of the personal API key the call was made with ("portico_sk_" and six more
+	// characters); empty for calls made with a sign-in or client-credentials token.
+	ApiKeyPrefix  string `protobuf:"bytes,41,opt,name=api_key_prefix,json=apiKeyPrefix,proto3" json:"api_key_prefix,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -754,6 +757,13 @@ func (x *AuditEvent) GetRetrieval() *Retrieval {
 	return nil
 }
 
+func (x *AuditEvent) GetApiKeyPrefix() string {
+	if x != nil {
+		return x.ApiKeyPrefix
+	}
+	return ""
+}
+
 // Retrieval notes a knowledge-base retrieval in the audit trail, without the passages' text.
 type Retrieval struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -857,7 +867,7 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"page_token\x18\x06 \x01(\tR\tpageToken\"w\n" +
 	"\x17ListAuditEventsResponse\x124\n" +
 	"\x06events\x18\x01 \x03(\v2\x1c.portico.admin.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x88\a\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xae\a\n" +
 	"\n" +
 	"AuditEvent\x12\x1d\n" +
 	"\n" +
@@ -889,7 +899,8 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"department\x18\x16 \x01(\tR\n" +
 	"department\x12\x16\n" +
 	"\x06detail\x18\x17 \x01(\tR\x06detail\x129\n" +
-	"\tretrieval\x18( \x01(\v2\x1b.portico.admin.v1.RetrievalR\tretrieval\"\x88\x01\n" +
+	"\tretrieval\x18( \x01(\v2\x1b.portico.admin.v1.RetrievalR\tretrieval\x12$\n" +
+	"\x0eapi_key_prefix\x18) \x01(\tR\fapiKeyPrefix\"\x88\x01\n" +
 	"\tRetrieval\x12*\n" +
 	"\x11knowledge_base_id\x18\x01 \x01(\tR\x0fknowledgeBaseId\x12\x1a\n" +
 	"\bpassages\x18\x02 \x01(\x05R\bpassages\x123\n" +
