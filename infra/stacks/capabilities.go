@@ -85,7 +85,7 @@ func (e *env) newCapabilities(scope constructs.Construct, svc *services, openAIB
 
 	// Personal API keys: the management calls for ApiKeyService's function, the use for
 	// every other services function, a lookup for the authorizer; the key for each (inference
-	// has it through the ledger's statement).
+	// and admin have it through the ledger's statement).
 	keyStore := jsii.String("dynamodb:" + cfg.Name("keys"))
 	for _, g := range svc.all() {
 		g.fn.AddEnvironment(jsii.String(EnvKeyStore), keyStore, nil)
@@ -94,7 +94,7 @@ func (e *env) newCapabilities(scope constructs.Construct, svc *services, openAIB
 		} else {
 			allow(g, sidKeysReadWrite, keyUse, e.keyTableARN())
 		}
-		if g != inf {
+		if g != inf && g != svc.admin {
 			allow(g, sidKeysKey, []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, keyARN)
 		}
 	}
