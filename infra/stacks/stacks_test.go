@@ -19,6 +19,7 @@ import (
 	cdknag "github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/portico-dev/portico/infra/config"
+	"github.com/portico-dev/portico/services/testing/dynalitetest"
 )
 
 // synthesized is one environment, synthesised once per test binary and shared by the tests
@@ -60,6 +61,16 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) (int, error) {
 	defer jsii.Close()
+	defer dynalitetest.Stop() // TestLedgerGrantsSuffice's
+	// dynalitetest looks for the repository's tools next to the nearest go.mod, which here is
+	// infra's: point it at the repository root's (make tools) unless told otherwise.
+	if os.Getenv("PORTICO_DYNALITE") == "" {
+		if p, err := filepath.Abs("../../.tools/dynalite/node_modules/.bin/dynalite"); err == nil {
+			if _, err := os.Stat(p); err == nil {
+				os.Setenv("PORTICO_DYNALITE", p) //nolint:errcheck // best effort: the test names what is missing
+			}
+		}
+	}
 	dir, err := os.MkdirTemp("", "portico-infra-test-")
 	if err != nil {
 		return 0, err
