@@ -103,6 +103,13 @@ func TestLedgerGrantsSuffice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// seedTable writes version 1 as inference or admin would have.
+	seedTable := func(t *testing.T, setup *dynamostore.Store) {
+		t.Helper()
+		if err := setup.AddPolicyVersion(ctx, store.PolicyVersion{Version: 1, Time: time.Now(), Kind: store.PolicySeed, YAML: string(seed)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// audit records an administrative action as AdminService does (a reservation without
 	// limits, settled with its outcome).
 	audit := func(t *testing.T, st *dynamostore.Store, id string) {
@@ -122,27 +129,31 @@ func TestLedgerGrantsSuffice(t *testing.T) {
 		s        *synthesized
 		run      func(t *testing.T, st, setup *dynamostore.Store)
 	}{
-		{"identity seeds, imports a changed file, reads counters", "identity", uat, func(t *testing.T, st, setup *dynamostore.Store) {
-			openPolicy(t, st, seed, false)
-			openPolicy(t, st, changed, false)
+		// A services process mounting neither inference nor admin opens the policy read-only
+		// (services/cmd/portico-services, openPolicy): identity and apikey read an empty
+		// table (the file serves), then a seeded one, with a changed file that they leave.
+		{"identity reads the policy and counters", "identity", uat, func(t *testing.T, st, setup *dynamostore.Store) {
+			openPolicy(t, st, seed, true)
+			seedTable(t, setup)
+			openPolicy(t, st, changed, true)
 			if _, err := st.Counters(ctx, "alice", limits); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"apikey seeds and imports a changed file", "apikey", uat, func(t *testing.T, st, setup *dynamostore.Store) {
-			openPolicy(t, st, seed, false)
-			openPolicy(t, st, changed, false)
+		{"apikey reads the policy", "apikey", uat, func(t *testing.T, st, setup *dynamostore.Store) {
+			openPolicy(t, st, seed, true)
+			seedTable(t, setup)
+			openPolicy(t, st, changed, true)
 		}},
 		{"authorizer reads an empty and a seeded table", "authorizer", uat, func(t *testing.T, st, setup *dynamostore.Store) {
 			openPolicy(t, st, seed, true)
-			if err := setup.AddPolicyVersion(ctx, store.PolicyVersion{Version: 1, Time: time.Now(), Kind: store.PolicySeed, YAML: string(seed)}); err != nil {
-				t.Fatal(err)
-			}
+			seedTable(t, setup)
 			openPolicy(t, st, seed, true)
 		}},
-		{"admin edits the policy, audits, reads", "admin", uat, func(t *testing.T, st, setup *dynamostore.Store) {
+		{"admin seeds and imports the file, edits the policy, audits, reads", "admin", uat, func(t *testing.T, st, setup *dynamostore.Store) {
 			openPolicy(t, st, seed, false)
-			if err := st.AddPolicyVersion(ctx, store.PolicyVersion{Version: 2, Time: time.Now(), Kind: store.PolicyUpdate, Author: "dana", YAML: string(changed)}); err != nil {
+			openPolicy(t, st, changed, false)
+			if err := st.AddPolicyVersion(ctx, store.PolicyVersion{Version: 3, Time: time.Now(), Kind: store.PolicyUpdate, Author: "dana", YAML: string(seed)}); err != nil {
 				t.Fatal(err)
 			}
 			audit(t, st, "req-admin-1")

@@ -72,7 +72,6 @@ const (
 	sidLedgerRead      = "ReadLedger"
 	sidLedgerAudit     = "WriteLedgerAudit"
 	sidPolicyRead      = "ReadPolicy"
-	sidPolicySeed      = "SeedPolicy"
 )
 
 // leadingKeys is the condition that lets a statement reach only the items whose partition
@@ -134,8 +133,8 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		name: "identity", asset: ServicesAsset, description: "Portico IdentityService (Connect on API Gateway)",
 		memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(10)), layers: layers,
 		// With the policy in the store, IdentityService opens the ledger (the policy's
-		// versions, and the counters behind GetMe's alerts); in file mode it opens none and
-		// has no grant on the table, and PORTICO_STORE only satisfies the start-up check.
+		// versions, and the counters behind GetMe's alerts); in file mode it opens none, has
+		// no grant on the table, and does not read PORTICO_STORE.
 		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("identity"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	s.inference = e.newGoFunction(c, "Inference", goFunctionProps{
@@ -179,9 +178,9 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 	//     audit records of administrative actions (refused ones too, in either mode) and, in
 	//     store mode, policy versions: conditional PutItem/UpdateItem on those partitions only;
 	//   - in store mode identity and apikey read the policy (identity also the counters
-	//     behind GetMe's alerts) and may seed it: every services process imports the policy
-	//     file into an empty table, or a changed file while nobody has edited in the app
-	//     (services/livepolicy), so a function that starts first never fails on it;
+	//     behind GetMe's alerts) and write nothing: a process serving neither inference nor
+	//     admin opens the policy read-only (it serves the file until inference or admin has
+	//     seeded the table, and never imports a changed file);
 	//   - in store mode the authorizer reads the policy only (its store is read-only).
 	// The table's key: inference and admin below; identity and apikey hold it for the key
 	// table (newCapabilities), the authorizer its Decrypt and DescribeKey.
@@ -203,9 +202,7 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 	if cfg.PolicyInStore() {
 		allow(s.admin, sidLedgerAudit, ledgerPut, table, leadingKeys(ledgerPolicy, ledgerReservations, ledgerRecords))
 		allow(s.identity, sidPolicyRead, []string{"dynamodb:GetItem"}, table, leadingKeys(ledgerPolicy, ledgerCounters))
-		allow(s.identity, sidPolicySeed, ledgerPut, table, leadingKeys(ledgerPolicy))
 		allow(s.apikey, sidPolicyRead, []string{"dynamodb:GetItem"}, table, leadingKeys(ledgerPolicy))
-		allow(s.apikey, sidPolicySeed, ledgerPut, table, leadingKeys(ledgerPolicy))
 		allow(s.authorizer, sidPolicyRead, []string{"dynamodb:GetItem"}, table, leadingKeys(ledgerPolicy))
 	} else {
 		allow(s.admin, sidLedgerAudit, ledgerPut, table, leadingKeys(ledgerReservations, ledgerRecords))

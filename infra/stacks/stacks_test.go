@@ -436,23 +436,21 @@ func checkLeastPrivilege(t *testing.T, s *synthesized) {
 		}{
 			{"inference", inferenceGrants, []string{"dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "s3:ListAllMyBuckets", "s3:DeleteBucket", "s3:PutBucket", "s3:PutObjectAcl"}},
 			// ApiKeyService: the key table's management calls; of the ledger, in store mode,
-			// the policy's partition (read, and seed from the file).
+			// the policy's partition, read-only.
 			{"apikey", withPolicy(map[string]grant{
 				"ManageApiKeys": {keyManage, keyARNs, nil},
 				"ApiKeysKey":    {kmsRW, []string{"<key>"}, nil},
 			}, map[string]grant{
 				"ReadPolicy": {[]string{"dynamodb:GetItem"}, []string{table}, []string{"POLICY"}},
-				"SeedPolicy": {[]string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, []string{table}, []string{"POLICY"}},
 			}), []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:BatchWriteItem"}},
 			// IdentityService: the key table (a person's last sign-in) and the key for it; in
-			// store mode the policy's partition (read, and seed from the file) and the
-			// counters behind GetMe's alerts (read).
+			// store mode, read-only, the policy's partition and the counters behind GetMe's
+			// alerts.
 			{"identity", withPolicy(map[string]grant{
 				"ReadWriteApiKeys": {keyRW, keyARNs, nil},
 				"ApiKeysKey":       {kmsRW, []string{"<key>"}, nil},
 			}, map[string]grant{
 				"ReadPolicy": {[]string{"dynamodb:GetItem"}, []string{table}, []string{"POLICY", "CTR#*"}},
-				"SeedPolicy": {[]string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, []string{table}, []string{"POLICY"}},
 			}), []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:Scan", "dynamodb:Batch", "dynamodb:DeleteItem", "dynamodb:Query"}},
 			// AdminService reads the ledger (GetItem and Query on the table and its indexes)
 			// and writes only audit records (their reservation and record items) and, in
