@@ -182,7 +182,7 @@ func TestAttachmentBucket(t *testing.T) {
 	})
 }
 
-// TestCapabilityEnvironment checks the new variables: the stores, retention and bus on the
+// TestCapabilityEnvironment checks the new variables: the stores, retention, bus and account on the
 // inference function (which mounts inference, conversations and /v1), the key store on
 // every service and the authorizer, the public API URL on ApiKeyService's function (which
 // tells the app), and none of them where they do not belong.
@@ -197,6 +197,7 @@ func TestCapabilityEnvironment(t *testing.T) {
 				EnvAttachmentStore:       fmt.Sprintf("s3:portico-%s-attachments-%s-%s", cfg.Env, cfg.Account, cfg.Region),
 				EnvEventBus:              cfg.Name("governance"),
 				EnvKeyStore:              keys,
+				EnvAccountID:             cfg.Account,
 			},
 			"apikey":     {EnvKeyStore: keys, EnvPublicAPIURL: "<api>/v1"},
 			"identity":   {EnvKeyStore: keys},
@@ -204,7 +205,7 @@ func TestCapabilityEnvironment(t *testing.T) {
 			"authorizer": {EnvKeyStore: keys},
 			"bff":        {},
 		}
-		vars := []string{EnvConversationStore, EnvConversationRetention, EnvAttachmentStore, EnvEventBus, EnvKeyStore, EnvPublicAPIURL}
+		vars := []string{EnvConversationStore, EnvConversationRetention, EnvAttachmentStore, EnvEventBus, EnvKeyStore, EnvPublicAPIURL, EnvAccountID}
 		for fn, w := range want {
 			env := envOf(t, s, fn)
 			for _, v := range vars {
