@@ -89,9 +89,9 @@ const (
 // Policy configures where the group policy is managed at run time.
 type Policy struct {
 	// Mode is PORTICO_POLICY_MODE on every function that reads the policy: "store" (the
-	// default when empty) or "file". It also decides the grants: in store mode the
-	// functions that read the policy read the ledger table's POLICY items, and the services
-	// functions may seed them from the file.
+	// default when empty) or "file". It also decides the grants: in store mode every
+	// function that reads the policy reads the ledger table's POLICY items, inference and
+	// admin seed them from the file, and admin writes the versions edited in the app.
 	Mode string `yaml:"mode"`
 }
 
