@@ -73,7 +73,38 @@ type Config struct {
 	Conversations Conversations `yaml:"conversations"`
 	// Alerts configures where quota and budget alerts go besides the EventBridge bus.
 	Alerts Alerts `yaml:"alerts"`
+	// Policy says where the group policy is managed at run time.
+	Policy Policy `yaml:"policy"`
 }
+
+// Where the run-time policy is managed (PORTICO_POLICY_MODE).
+const (
+	// PolicyModeStore keeps the policy as numbered versions in the ledger table, seeded from
+	// PolicyFile and edited by policy administrators in the app.
+	PolicyModeStore = "store"
+	// PolicyModeFile makes PolicyFile the policy: read-only in the app, changed by redeploying.
+	PolicyModeFile = "file"
+)
+
+// Policy configures where the group policy is managed at run time.
+type Policy struct {
+	// Mode is PORTICO_POLICY_MODE on every function that reads the policy: "store" (the
+	// default when empty) or "file". It also decides the grants: in store mode every
+	// function that reads the policy reads the ledger table's POLICY items, inference and
+	// admin seed them from the file, and admin writes the versions edited in the app.
+	Mode string `yaml:"mode"`
+}
+
+// PolicyMode returns the configured policy mode, PolicyModeStore when unset.
+func (c *Config) PolicyMode() string {
+	if c.Policy.Mode == "" {
+		return PolicyModeStore
+	}
+	return c.Policy.Mode
+}
+
+// PolicyInStore reports whether the policy is kept in the ledger table (PolicyModeStore).
+func (c *Config) PolicyInStore() bool { return c.PolicyMode() == PolicyModeStore }
 
 // Conversations configures the conversation table and the attachment bucket.
 type Conversations struct {
@@ -444,6 +475,9 @@ func (c *Config) Validate() error {
 		if !emailRE.MatchString(m) {
 			bad("alerts.emails", "%q is not an e-mail address", m)
 		}
+	}
+	if m := c.Policy.Mode; m != "" && m != PolicyModeStore && m != PolicyModeFile {
+		bad("policy.mode", "%q is not store or file", m)
 	}
 	switch p := filepath.ToSlash(filepath.Clean(c.PolicyFile)); {
 	case strings.TrimSpace(c.PolicyFile) == "":

@@ -61,6 +61,8 @@ func TestValidateRejects(t *testing.T) {
 		{"negative retention", func(c *Config) { c.Conversations.RetentionDays = -1 }, "conversations.retentionDays"},
 		{"retention past ten years", func(c *Config) { c.Conversations.RetentionDays = MaxRetentionDays + 1 }, "conversations.retentionDays"},
 		{"bad alert e-mail", func(c *Config) { c.Alerts.Emails = []string{"not-an-address"} }, "alerts.emails"},
+		{"unknown policy mode", func(c *Config) { c.Policy.Mode = "git" }, "policy.mode"},
+		{"policy mode in capitals", func(c *Config) { c.Policy.Mode = "Store" }, "policy.mode"},
 		{"knowledge base id lower case", func(c *Config) {
 			c.Models.KnowledgeBases = []KnowledgeBase{{ID: "abcdefghij"}}
 		}, "models.knowledgeBases"},

@@ -22,6 +22,10 @@ const (
 	sidRetrieveKnowledge = "RetrieveKnowledgeBases"
 )
 
+// EnvAccountID is the AWS account the services run in (docs/contracts.md): only the
+// catalog's knowledge bases in this account and region are offered and called.
+const EnvAccountID = "PORTICO_AWS_ACCOUNT_ID"
+
 // keyReadKMS are the key actions for reading a table encrypted with the environment's key.
 var keyReadKMS = []string{"kms:Decrypt", "kms:DescribeKey"}
 
@@ -78,14 +82,17 @@ func (e *env) newCapabilities(scope constructs.Construct, svc *services, openAIB
 	inf.fn.AddEnvironment(jsii.String(EnvEventBus), jsii.String(cfg.Name("governance")), nil)
 	allow(inf, sidAlertEvents, []string{"events:PutEvents"}, e.eventBusARN())
 
-	// Knowledge bases: Retrieve on exactly the configured ones; none, no statement.
+	// Knowledge bases: Retrieve on exactly the configured ones; none, no statement. The
+	// services offer only the catalog's knowledge bases in their own account, which they are
+	// told (unset, they use none).
+	inf.fn.AddEnvironment(jsii.String(EnvAccountID), jsii.String(cfg.Account), nil)
 	if arns := cfg.KnowledgeBaseARNs(); len(arns) > 0 {
 		allow(inf, sidRetrieveKnowledge, []string{"bedrock:Retrieve"}, arns...)
 	}
 
 	// Personal API keys: the management calls for ApiKeyService's function, the use for
 	// every other services function, a lookup for the authorizer; the key for each (inference
-	// has it through the ledger's statement).
+	// and admin have it through the ledger's statement).
 	keyStore := jsii.String("dynamodb:" + cfg.Name("keys"))
 	for _, g := range svc.all() {
 		g.fn.AddEnvironment(jsii.String(EnvKeyStore), keyStore, nil)
@@ -94,7 +101,7 @@ func (e *env) newCapabilities(scope constructs.Construct, svc *services, openAIB
 		} else {
 			allow(g, sidKeysReadWrite, keyUse, e.keyTableARN())
 		}
-		if g != inf {
+		if g != inf && g != svc.admin {
 			allow(g, sidKeysKey, []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, keyARN)
 		}
 	}

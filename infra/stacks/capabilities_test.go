@@ -182,7 +182,7 @@ func TestAttachmentBucket(t *testing.T) {
 	})
 }
 
-// TestCapabilityEnvironment checks the new variables: the stores, retention and bus on the
+// TestCapabilityEnvironment checks the new variables: the stores, retention, bus and account on the
 // inference function (which mounts inference, conversations and /v1), the key store on
 // every service and the authorizer, the public API URL on ApiKeyService's function (which
 // tells the app), and none of them where they do not belong.
@@ -197,6 +197,7 @@ func TestCapabilityEnvironment(t *testing.T) {
 				EnvAttachmentStore:       fmt.Sprintf("s3:portico-%s-attachments-%s-%s", cfg.Env, cfg.Account, cfg.Region),
 				EnvEventBus:              cfg.Name("governance"),
 				EnvKeyStore:              keys,
+				EnvAccountID:             cfg.Account,
 			},
 			"apikey":     {EnvKeyStore: keys, EnvPublicAPIURL: "<api>/v1"},
 			"identity":   {EnvKeyStore: keys},
@@ -204,7 +205,7 @@ func TestCapabilityEnvironment(t *testing.T) {
 			"authorizer": {EnvKeyStore: keys},
 			"bff":        {},
 		}
-		vars := []string{EnvConversationStore, EnvConversationRetention, EnvAttachmentStore, EnvEventBus, EnvKeyStore, EnvPublicAPIURL}
+		vars := []string{EnvConversationStore, EnvConversationRetention, EnvAttachmentStore, EnvEventBus, EnvKeyStore, EnvPublicAPIURL, EnvAccountID}
 		for fn, w := range want {
 			env := envOf(t, s, fn)
 			for _, v := range vars {
@@ -357,4 +358,41 @@ func TestNoKnowledgeBasesNoRetrieve(t *testing.T) {
 			t.Error("bedrock:Retrieve granted without a configured knowledge base")
 		}
 	})
+}
+
+// TestPolicyModeEnvironment: PORTICO_POLICY_MODE is the configured mode on every function
+// that reads the policy (the four services and the authorizer, not the BFF), and the
+// authorizer is told the ledger (PORTICO_STORE) only in store mode, where it reads the
+// policy's versions from it; in file mode it decides by the file alone.
+func TestPolicyModeEnvironment(t *testing.T) {
+	fileCfg, fileTmpl := synthVariant(t, func(c *config.Config) { c.Policy.Mode = config.PolicyModeFile })
+	cases := []*synthesized{envs["uat"], envs["prod"], envs[EntraExample], {cfg: fileCfg, mainJSON: fileTmpl}}
+	if !cases[0].cfg.PolicyInStore() || !cases[1].cfg.PolicyInStore() {
+		t.Error("the shipped environments no longer keep the policy in the store (the default)")
+	}
+	for _, s := range cases {
+		cfg := s.cfg
+		t.Run(cfg.Env+"-"+cfg.PolicyMode(), func(t *testing.T) {
+			ledger := "dynamodb:" + cfg.Name("ledger")
+			for _, fn := range []string{"identity", "inference", "admin", "apikey", "authorizer", "bff"} {
+				env := envOf(t, s, fn)
+				mode, has := env[EnvPolicyMode]
+				switch {
+				case fn == "bff" && has:
+					t.Errorf("bff: %s = %v, want unset (the BFF reads no policy)", EnvPolicyMode, mode)
+				case fn != "bff" && mode != cfg.PolicyMode():
+					t.Errorf("%s: %s = %v, want %s", fn, EnvPolicyMode, mode, cfg.PolicyMode())
+				}
+				store, has := env["PORTICO_STORE"]
+				switch {
+				case fn == "bff" && has:
+					t.Errorf("bff: PORTICO_STORE = %v, want unset", store)
+				case fn == "authorizer" && !cfg.PolicyInStore() && has:
+					t.Errorf("authorizer in file mode: PORTICO_STORE = %v, want unset (it reads the file)", store)
+				case fn != "bff" && (fn != "authorizer" || cfg.PolicyInStore()) && store != ledger:
+					t.Errorf("%s: PORTICO_STORE = %v, want %s", fn, store, ledger)
+				}
+			}
+		})
+	}
 }

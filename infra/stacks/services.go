@@ -27,6 +27,10 @@ const (
 // (and request id) believed by the services (docs/contracts.md).
 const EnvBFFClientIDs = "PORTICO_BFF_CLIENT_IDS"
 
+// EnvPolicyMode says where the policy is managed (store or file; config.Policy), on every
+// function that reads the policy (docs/contracts.md).
+const EnvPolicyMode = "PORTICO_POLICY_MODE"
+
 // services holds the four service functions (one artifact, PORTICO_SERVICE picks the
 // service) and the API Gateway authorizer function.
 type services struct {
@@ -38,14 +42,43 @@ func (s *services) all() []*goFunction {
 	return []*goFunction{s.identity, s.inference, s.admin, s.apikey}
 }
 
-// Read and write actions on the ledger table. Transactions are authorised by these item
-// actions (DynamoDB has no separate IAM action for TransactWriteItems).
+// The ledger's calls: exactly those of services/store/dynamostore (its API interface:
+// single-item conditional writes, no transaction, no batch, no Scan). Which function may make
+// which call, and on which items, is newServices' ledger grant.
 var (
-	tableRead  = []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"}
-	tableWrite = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
-	// tableLookup is all the read-only AdminService does (store/dynamostore: GetItem, Query).
-	tableLookup = []string{"dynamodb:GetItem", "dynamodb:Query"}
+	// ledgerReadWrite is what the inference function does: reserve and settle quotas and
+	// budgets (counters, reservations, records), mark alerts, seed the policy.
+	ledgerReadWrite = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"}
+	// ledgerRead is AdminService's reading (usage, audit, policy versions, alert marks).
+	ledgerRead = []string{"dynamodb:GetItem", "dynamodb:Query"}
+	// ledgerPut are the conditional writes of a policy version (PutItem of the version,
+	// UpdateItem of the head) and of an audit record (PutItem and UpdateItem of its
+	// reservation, PutItem of the record).
+	ledgerPut = []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}
 )
+
+// The ledger's partitions the functions other than inference may touch (the key schema of
+// services/store/dynamostore), matched against dynamodb:LeadingKeys.
+const (
+	ledgerPolicy       = "POLICY" // the policy's head and versions
+	ledgerCounters     = "CTR#*"  // quota and budget counters
+	ledgerReservations = "RSV#*"  // reservations (an audit record is reserved, then settled)
+	ledgerRecords      = "REC#*"  // usage and audit records
+)
+
+// Statement ids of the ledger grants.
+const (
+	sidLedgerReadWrite = "ReadWriteLedger"
+	sidLedgerRead      = "ReadLedger"
+	sidLedgerAudit     = "WriteLedgerAudit"
+	sidPolicyRead      = "ReadPolicy"
+)
+
+// leadingKeys is the condition that lets a statement reach only the items whose partition
+// key matches one of keys.
+func leadingKeys(keys ...string) map[string]any {
+	return map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": keys}}
+}
 
 func (e *env) newServices(scope constructs.Construct, id *identity, tableName *string, infraDir string) (*services, error) {
 	c := constructs.NewConstruct(scope, jsii.String("Services"))
@@ -72,6 +105,7 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		"PORTICO_CLIENT_IDS":   awscdk.Fn_Join(jsii.String(","), &id.clientIDs),
 		"PORTICO_LAMBDA_EVENT": jsii.String("api-gateway"),
 		"PORTICO_POLICY_FILE":  jsii.String(LayerPolicyPath),
+		EnvPolicyMode:          jsii.String(cfg.PolicyMode()),
 	}
 	for k, v := range id.tokenEnv {
 		common[k] = v
@@ -98,9 +132,9 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 	s.identity = e.newGoFunction(c, "Identity", goFunctionProps{
 		name: "identity", asset: ServicesAsset, description: "Portico IdentityService (Connect on API Gateway)",
 		memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(10)), layers: layers,
-		// IdentityService opens no store (services/cmd/portico-services: only inference and
-		// admin do) and has no grant on the table; PORTICO_STORE stays so a production
-		// start-up check that asks for it everywhere passes.
+		// With the policy in the store, IdentityService opens the ledger (the policy's
+		// versions, and the counters behind GetMe's alerts); in file mode it opens none, has
+		// no grant on the table, and does not read PORTICO_STORE.
 		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("identity"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	s.inference = e.newGoFunction(c, "Inference", goFunctionProps{
@@ -119,43 +153,75 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 	s.apikey = e.newGoFunction(c, "ApiKey", goFunctionProps{
 		name: "apikey", asset: ServicesAsset, description: "Portico ApiKeyService (Connect on API Gateway)",
 		memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(10)), layers: layers,
-		// Like identity, it opens no ledger; PORTICO_STORE stays for the start-up check.
+		// Like identity, it opens the ledger only for the policy in store mode.
 		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("apikey"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
+	// The authorizer decides by the policy in force: in store mode it reads the versions from
+	// the ledger (never writes; cmd/portico-authorizer), so a group added in the app is let
+	// through at API Gateway; in file mode it reads the file and opens no table.
+	var authorizerEnv map[string]*string
+	if cfg.PolicyInStore() {
+		authorizerEnv = map[string]*string{"PORTICO_STORE": store}
+	}
 	s.authorizer = e.newGoFunction(c, "Authorizer", goFunctionProps{
 		name: "authorizer", asset: AuthorizerAsset, description: "Portico API Gateway Lambda authorizer (" + tokenKind(cfg) + " access tokens, group policy)",
 		memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(10)), layers: layers,
-		environment: with(nil),
+		environment: with(authorizerEnv),
 	})
 
-	// DynamoDB: the ledger table and its indexes only. Admin only looks up (GetItem, Query);
-	// Inference reserves and settles quotas and writes the audit trail; Identity takes no
-	// store, so it gets neither the table nor its key.
+	// DynamoDB: the ledger table and its indexes only, each function exactly the calls its
+	// store makes (services/cmd/portico-services opens the ledger for inference and admin,
+	// and for every service when the policy is in the store).
+	//   - inference reserves and settles quotas and budgets, writes the audit trail and
+	//     alert marks, and may seed the policy: every call of the store, on every item;
+	//   - admin reads everything (usage, audit, policy versions, alert marks) and writes
+	//     audit records of administrative actions (refused ones too, in either mode) and, in
+	//     store mode, policy versions: conditional PutItem/UpdateItem on those partitions only;
+	//   - in store mode identity and apikey read the policy (identity also the counters
+	//     behind GetMe's alerts) and write nothing: a process serving neither inference nor
+	//     admin opens the policy read-only (it serves the file until inference or admin has
+	//     seeded the table, and never imports a changed file);
+	//   - in store mode the authorizer reads the policy only (its store is read-only).
+	// The table's key: inference and admin below; identity and apikey hold it for the key
+	// table (newCapabilities), the authorizer its Decrypt and DescribeKey.
 	tableARNs := e.tableARNs()
-	allow := func(g *goFunction, sid string, actions []string, resources []*string) {
-		g.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	table := tableARNs[:1]
+	allow := func(g *goFunction, sid string, actions []string, resources []*string, cond map[string]any) {
+		props := &awsiam.PolicyStatementProps{
 			Sid:       jsii.String(sid),
 			Actions:   jsii.Strings(actions...),
 			Resources: &resources,
-		}))
+		}
+		if cond != nil {
+			props.Conditions = &cond
+		}
+		g.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(props))
 	}
-	allow(s.admin, "ReadLedger", tableLookup, tableARNs)
-	allow(s.inference, "ReadWriteLedger", append(append([]string{}, tableRead...), tableWrite...), tableARNs)
+	allow(s.inference, sidLedgerReadWrite, ledgerReadWrite, tableARNs, nil)
+	allow(s.admin, sidLedgerRead, ledgerRead, tableARNs, nil)
+	if cfg.PolicyInStore() {
+		allow(s.admin, sidLedgerAudit, ledgerPut, table, leadingKeys(ledgerPolicy, ledgerReservations, ledgerRecords))
+		allow(s.identity, sidPolicyRead, []string{"dynamodb:GetItem"}, table, leadingKeys(ledgerPolicy, ledgerCounters))
+		allow(s.apikey, sidPolicyRead, []string{"dynamodb:GetItem"}, table, leadingKeys(ledgerPolicy))
+		allow(s.authorizer, sidPolicyRead, []string{"dynamodb:GetItem"}, table, leadingKeys(ledgerPolicy))
+	} else {
+		allow(s.admin, sidLedgerAudit, ledgerPut, table, leadingKeys(ledgerReservations, ledgerRecords))
+	}
 	keyARN := []*string{e.key.KeyArn()}
-	allow(s.admin, "LedgerKeyRead", []string{"kms:Decrypt", "kms:DescribeKey"}, keyARN)
-	allow(s.inference, "LedgerKeyReadWrite", []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, keyARN)
+	allow(s.admin, "LedgerKeyReadWrite", []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, keyARN, nil)
+	allow(s.inference, "LedgerKeyReadWrite", []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, keyARN, nil)
 
 	// Bedrock and SageMaker: exactly the catalog's models, each the way it runs in this
 	// region (the profile and its routing regions where it is not on demand), and endpoints.
 	// No aws-marketplace action: model access is an operator's step (docs/deploy.md).
 	if arns := bedrockARNs; len(arns) > 0 {
-		allow(s.inference, "InvokeCatalogModels", []string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, *jsii.Strings(arns...))
+		allow(s.inference, "InvokeCatalogModels", []string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, *jsii.Strings(arns...), nil)
 	}
 	if arns := cfg.GuardrailARNs(); len(arns) > 0 {
-		allow(s.inference, "ApplyCatalogGuardrails", []string{"bedrock:ApplyGuardrail"}, *jsii.Strings(arns...))
+		allow(s.inference, "ApplyCatalogGuardrails", []string{"bedrock:ApplyGuardrail"}, *jsii.Strings(arns...), nil)
 	}
 	if arns := sagemakerARNs; len(arns) > 0 {
-		allow(s.inference, "InvokeCatalogEndpoints", []string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, *jsii.Strings(arns...))
+		allow(s.inference, "InvokeCatalogEndpoints", []string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, *jsii.Strings(arns...), nil)
 	}
 	return s, nil
 }

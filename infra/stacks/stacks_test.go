@@ -3,6 +3,7 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	cdknag "github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/portico-dev/portico/infra/config"
+	"github.com/portico-dev/portico/services/testing/dynalitetest"
 )
 
 // synthesized is one environment, synthesised once per test binary and shared by the tests
@@ -59,6 +61,16 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) (int, error) {
 	defer jsii.Close()
+	defer dynalitetest.Stop() // TestLedgerGrantsSuffice's
+	// dynalitetest looks for the repository's tools next to the nearest go.mod, which here is
+	// infra's: point it at the repository root's (make tools) unless told otherwise.
+	if os.Getenv("PORTICO_DYNALITE") == "" {
+		if p, err := filepath.Abs("../../.tools/dynalite/node_modules/.bin/dynalite"); err == nil {
+			if _, err := os.Stat(p); err == nil {
+				os.Setenv("PORTICO_DYNALITE", p) //nolint:errcheck // best effort: the test names what is missing
+			}
+		}
+	}
 	dir, err := os.MkdirTemp("", "portico-infra-test-")
 	if err != nil {
 		return 0, err
@@ -189,6 +201,7 @@ type statement struct {
 	Sid       string
 	Actions   []string
 	Resources []any
+	Condition map[string]any
 }
 
 // roleStatements returns every statement of every inline policy attached to the function's
@@ -219,6 +232,7 @@ func (t template) roleStatements(tt *testing.T, fn resource) (resource, []statem
 			sm := s.(map[string]any)
 			st := statement{Actions: strList(sm["Action"]), Resources: anyList(sm["Resource"])}
 			st.Sid, _ = sm["Sid"].(string)
+			st.Condition, _ = sm["Condition"].(map[string]any)
 			out = append(out, st)
 		}
 	}
@@ -347,7 +361,21 @@ var logStreamsRE = regexp.MustCompile(`^arn:aws:logs:[a-z0-9-]+:[0-9]{12}:log-gr
 // resource, wildcards only in the function's own log streams, and exactly the catalog's
 // Bedrock and SageMaker ARNs and the ledger table for the services.
 func TestLeastPrivilege(t *testing.T) {
-	eachEnv(t, func(t *testing.T, s *synthesized) {
+	eachEnv(t, checkLeastPrivilege)
+}
+
+// TestLeastPrivilegeFileMode: with the policy managed by file (policy.mode file) no function
+// but inference and admin reaches the ledger, and admin writes audit records only.
+func TestLeastPrivilegeFileMode(t *testing.T) {
+	cfg, tmpl := synthVariant(t, func(c *config.Config) { c.Policy.Mode = config.PolicyModeFile })
+	checkLeastPrivilege(t, &synthesized{cfg: cfg, mainJSON: tmpl})
+}
+
+// checkLeastPrivilege checks every function's role in a synthesised environment: exactly the
+// wanted data and model statements (actions, resources and the ledger's partition
+// conditions), nothing else reaching data or models, no wildcard.
+func checkLeastPrivilege(t *testing.T, s *synthesized) {
+	{
 		cfg := s.cfg
 		cat, err := cfg.Catalog("..")
 		if err != nil {
@@ -363,6 +391,9 @@ func TestLeastPrivilege(t *testing.T) {
 		type grant struct {
 			actions   []string
 			resources []string
+			// leading are the ledger partitions the statement is limited to
+			// (dynamodb:LeadingKeys); nil: the statement has no condition.
+			leading []string
 		}
 		conversations := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/portico-%s-conversations", cfg.Region, cfg.Account, cfg.Env)
 		keys := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/portico-%s-keys", cfg.Region, cfg.Account, cfg.Env)
@@ -374,50 +405,72 @@ func TestLeastPrivilege(t *testing.T) {
 		keyRW := []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 		keyManage := []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan"}
 		kmsRW := []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}
+		// withPolicy adds the store mode's policy grants to a function's.
+		withPolicy := func(base, policyGrants map[string]grant) map[string]grant {
+			if cfg.PolicyInStore() {
+				maps.Copy(base, policyGrants)
+			}
+			return base
+		}
+		adminWrites := []string{"RSV#*", "REC#*"}
+		if cfg.PolicyInStore() {
+			adminWrites = append(adminWrites, "POLICY")
+		}
 		inferenceGrants := map[string]grant{
-			"InvokeCatalogModels":    {[]string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, bedrockARNs},
-			"InvokeCatalogEndpoints": {[]string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, sagemakerARNs},
-			"ReadWriteLedger":        {append(append([]string{}, tableRead...), tableWrite...), tableARNs},
-			"ReadWriteConversations": {[]string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, []string{conversations}},
-			"ReadWriteAttachments":   {[]string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, []string{bucket + "/*"}},
-			"ListAttachments":        {[]string{"s3:ListBucket"}, []string{bucket}},
-			"PutAlertEvents":         {[]string{"events:PutEvents"}, []string{bus}},
-			"ReadWriteApiKeys":       {keyRW, keyARNs},
+			"InvokeCatalogModels":    {[]string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, bedrockARNs, nil},
+			"InvokeCatalogEndpoints": {[]string{"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"}, sagemakerARNs, nil},
+			"ReadWriteLedger":        {[]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"}, tableARNs, nil},
+			"ReadWriteConversations": {[]string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, []string{conversations}, nil},
+			"ReadWriteAttachments":   {[]string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, []string{bucket + "/*"}, nil},
+			"ListAttachments":        {[]string{"s3:ListBucket"}, []string{bucket}, nil},
+			"PutAlertEvents":         {[]string{"events:PutEvents"}, []string{bus}, nil},
+			"ReadWriteApiKeys":       {keyRW, keyARNs, nil},
 		}
 		if arns := cfg.KnowledgeBaseARNs(); len(arns) > 0 {
-			inferenceGrants["RetrieveKnowledgeBases"] = grant{[]string{"bedrock:Retrieve"}, arns}
+			inferenceGrants["RetrieveKnowledgeBases"] = grant{[]string{"bedrock:Retrieve"}, arns, nil}
 		}
 		tests := []struct {
 			fn     string
 			want   map[string]grant // by Sid; the log and environment statements are checked for all
 			absent []string         // action prefixes the role must not hold
 		}{
-			{"inference", inferenceGrants, []string{"dynamodb:Scan", "s3:ListAllMyBuckets", "s3:DeleteBucket", "s3:PutBucket", "s3:PutObjectAcl"}},
-			// ApiKeyService: the key table's management calls, nothing of the ledger.
-			{"apikey", map[string]grant{
-				"ManageApiKeys": {keyManage, keyARNs},
-				"ApiKeysKey":    {kmsRW, []string{"<key>"}},
-			}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:BatchWriteItem"}},
-			// IdentityService opens no ledger: of the data only the key table (a person's
-			// last sign-in), and the key for it.
-			{"identity", map[string]grant{
-				"ReadWriteApiKeys": {keyRW, keyARNs},
-				"ApiKeysKey":       {kmsRW, []string{"<key>"}},
-			}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:Scan", "dynamodb:BatchWriteItem"}},
-			// AdminService is read-only on the ledger: GetItem and Query on the table and its
-			// indexes; it records sign-ins in the key table.
+			{"inference", inferenceGrants, []string{"dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "s3:ListAllMyBuckets", "s3:DeleteBucket", "s3:PutBucket", "s3:PutObjectAcl"}},
+			// ApiKeyService: the key table's management calls; of the ledger, in store mode,
+			// the policy's partition, read-only.
+			{"apikey", withPolicy(map[string]grant{
+				"ManageApiKeys": {keyManage, keyARNs, nil},
+				"ApiKeysKey":    {kmsRW, []string{"<key>"}, nil},
+			}, map[string]grant{
+				"ReadPolicy": {[]string{"dynamodb:GetItem"}, []string{table}, []string{"POLICY"}},
+			}), []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:BatchWriteItem"}},
+			// IdentityService: the key table (a person's last sign-in) and the key for it; in
+			// store mode, read-only, the policy's partition and the counters behind GetMe's
+			// alerts.
+			{"identity", withPolicy(map[string]grant{
+				"ReadWriteApiKeys": {keyRW, keyARNs, nil},
+				"ApiKeysKey":       {kmsRW, []string{"<key>"}, nil},
+			}, map[string]grant{
+				"ReadPolicy": {[]string{"dynamodb:GetItem"}, []string{table}, []string{"POLICY", "CTR#*"}},
+			}), []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:Scan", "dynamodb:Batch", "dynamodb:DeleteItem", "dynamodb:Query"}},
+			// AdminService reads the ledger (GetItem and Query on the table and its indexes)
+			// and writes only audit records (their reservation and record items) and, in
+			// store mode, policy versions; it records sign-ins in the key table.
 			{"admin", map[string]grant{
-				"ReadLedger":       {[]string{"dynamodb:GetItem", "dynamodb:Query"}, tableARNs},
-				"ReadWriteApiKeys": {keyRW, keyARNs},
-				"ApiKeysKey":       {kmsRW, []string{"<key>"}},
-			}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:Scan", "dynamodb:BatchWriteItem"}},
-			// The authorizer finds a key by its hash (GetItem) and writes nothing.
-			{"authorizer", map[string]grant{
-				"LookUpApiKeys":  {[]string{"dynamodb:GetItem"}, keyARNs},
-				"ApiKeysKeyRead": {[]string{"kms:Decrypt", "kms:DescribeKey"}, []string{"<key>"}},
-			}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Batch", "dynamodb:Query", "dynamodb:Scan", "kms:Encrypt", "kms:GenerateDataKey"}},
+				"ReadLedger":         {[]string{"dynamodb:GetItem", "dynamodb:Query"}, tableARNs, nil},
+				"WriteLedgerAudit":   {[]string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, []string{table}, adminWrites},
+				"LedgerKeyReadWrite": {kmsRW, []string{"<key>"}, nil},
+				"ReadWriteApiKeys":   {keyRW, keyARNs, nil},
+			}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:Scan", "dynamodb:Batch", "dynamodb:DeleteItem"}},
+			// The authorizer finds a key by its hash (GetItem) and, in store mode, reads the
+			// policy's partition; it writes nothing.
+			{"authorizer", withPolicy(map[string]grant{
+				"LookUpApiKeys":  {[]string{"dynamodb:GetItem"}, keyARNs, nil},
+				"ApiKeysKeyRead": {[]string{"kms:Decrypt", "kms:DescribeKey"}, []string{"<key>"}, nil},
+			}, map[string]grant{
+				"ReadPolicy": {[]string{"dynamodb:GetItem"}, []string{table}, []string{"POLICY"}},
+			}), []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Batch", "dynamodb:Query", "dynamodb:Scan", "kms:Encrypt", "kms:GenerateDataKey"}},
 			// The BFF: its session table only, with exactly bff/session/dynamosession's calls.
-			{"bff", map[string]grant{"ReadWriteSessions": {sessionActions, []string{sessionTable}}}, []string{"bedrock:", "sagemaker:", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:Batch", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"}},
+			{"bff", map[string]grant{"ReadWriteSessions": {sessionActions, []string{sessionTable}, nil}}, []string{"bedrock:", "sagemaker:", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:Batch", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"}},
 			{"entra-groups", nil, []string{"bedrock:", "sagemaker:", "dynamodb:", "secretsmanager:"}},
 		}
 		if cfg.IsEntra() {
@@ -488,6 +541,9 @@ func TestLeastPrivilege(t *testing.T) {
 					if !sameSet(st.Actions, g.actions) {
 						t.Errorf("%s actions = %v, want %v", sid, st.Actions, g.actions)
 					}
+					if got := leadingKeysOf(t, st); !sameSet(got, g.leading) || (g.leading == nil) != (st.Condition == nil) {
+						t.Errorf("%s condition = %v, want dynamodb:LeadingKeys %v", sid, st.Condition, g.leading)
+					}
 					got := strList(st.Resources)
 					if slices.Equal(g.resources, []string{"<key>"}) && len(got) == 1 && s.isKeyARN(st.Resources[0]) {
 						continue
@@ -498,7 +554,23 @@ func TestLeastPrivilege(t *testing.T) {
 				}
 			})
 		}
-	})
+	}
+}
+
+// leadingKeysOf returns the partitions a statement's condition limits it to: the values of
+// its only condition, ForAllValues:StringLike on dynamodb:LeadingKeys (nil without a
+// condition; a test failure for any other condition).
+func leadingKeysOf(t *testing.T, st statement) []string {
+	t.Helper()
+	if st.Condition == nil {
+		return nil
+	}
+	op, ok := st.Condition["ForAllValues:StringLike"].(map[string]any)
+	if len(st.Condition) != 1 || !ok || len(op) != 1 || op["dynamodb:LeadingKeys"] == nil {
+		t.Errorf("%s: condition %v is not ForAllValues:StringLike on dynamodb:LeadingKeys alone", st.Sid, st.Condition)
+		return nil
+	}
+	return strList(op["dynamodb:LeadingKeys"])
 }
 
 func toAny(ss []string) []any {
