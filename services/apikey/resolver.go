@@ -38,6 +38,8 @@ type Resolver struct {
 	now    func() time.Time
 	log    *slog.Logger
 	ttl    time.Duration
+	// readOnly: never record a key's last use (ResolverConfig.ReadOnly).
+	readOnly bool
 
 	mu      sync.Mutex
 	entries map[string]*entry // by hash
@@ -64,11 +66,14 @@ type ResolverConfig struct {
 	Now func() time.Time
 	// CacheTTL replaces the package's CacheTTL when positive.
 	CacheTTL time.Duration
+	// ReadOnly resolves keys without recording their last use: the authorizer's setting,
+	// whose role may only read the key table (the services behind it record the use).
+	ReadOnly bool
 }
 
 // NewResolver returns a Resolver for cfg.
 func NewResolver(cfg ResolverConfig) *Resolver {
-	r := &Resolver{store: cfg.Store, policy: cfg.Policy, now: cfg.Now, log: cfg.Logger, ttl: cfg.CacheTTL, entries: map[string]*entry{}}
+	r := &Resolver{store: cfg.Store, policy: cfg.Policy, now: cfg.Now, log: cfg.Logger, ttl: cfg.CacheTTL, readOnly: cfg.ReadOnly, entries: map[string]*entry{}}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -172,6 +177,9 @@ func (r *Resolver) lookup(ctx context.Context, hash string, now time.Time) (entr
 // touch records the key's use at most every TouchInterval per instance (and not when the
 // stored last use is that recent). A failed write is logged: it never fails the call.
 func (r *Resolver) touch(ctx context.Context, hash string, e entry, now time.Time) {
+	if r.readOnly {
+		return
+	}
 	if now.Sub(e.touched) < TouchInterval || now.Sub(e.key.LastUsed) < TouchInterval {
 		return
 	}

@@ -337,3 +337,22 @@ func TestVerifierRecordsSignIns(t *testing.T) {
 		t.Error("unknown token accepted")
 	}
 }
+
+// TestReadOnlyNeverWrites: the authorizer's resolver (ReadOnly) resolves keys without
+// recording their use, however often and however long apart.
+func TestReadOnlyNeverWrites(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.seen(t, "alice", t0, "MLUsers")
+	secret := e.add(t, "alice", "0000000000000001", nil)
+	ro := apikey.NewResolver(apikey.ResolverConfig{Store: e.store, Policy: func() *policy.Policy { return e.pol }, Now: e.clock.Now, ReadOnly: true})
+	for range 3 {
+		if _, err := ro.Resolve(t.Context(), secret); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(2 * apikey.TouchInterval)
+	}
+	if n := e.store.touches.Load(); n != 0 {
+		t.Errorf("a read-only resolver touched the key %d times", n)
+	}
+}

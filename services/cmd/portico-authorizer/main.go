@@ -98,8 +98,9 @@ func build(cfg *config, logger *slog.Logger) (*authorizer.Authorizer, error) {
 			return nil, fmt.Errorf("AWS configuration: %w", err)
 		}
 		keys := dynamokeys.New(dynamodb.NewFromConfig(awsCfg), cfg.keyTable)
-		resolver = apikey.NewResolver(apikey.ResolverConfig{Store: keys, Policy: live.Policy, Logger: logger})
+		resolver = apikey.NewResolver(apikey.ResolverConfig{Store: keys, Policy: live.Policy, Logger: logger, ReadOnly: true})
 	}
-	// Sign-ins are recorded by the services behind the authorizer (it never writes them).
+	// The authorizer only reads the key table: key uses and sign-ins are recorded by the
+	// services behind it.
 	return authorizer.New(apikey.NewVerifier(tokens, resolver, nil), live.Policy, logger), nil
 }
