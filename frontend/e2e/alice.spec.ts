@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { DISPLAY_NAMES, expect, signIn, snap, test } from './fixtures';
+import { DISPLAY_NAMES, chooseModel, expect, signIn, snap, test } from './fixtures';
 import { callApi, countOf, expectMoney, leadingCount, nextAnswer, plus, show, totalsOf, visibleText, type Totals } from './wire';
 
 const SONNET_4 = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
@@ -120,8 +120,7 @@ test.describe('alice (MLUsers)', () => {
 
   test('attaches an image for an image-capable model and refuses a wrong file', async ({ page }) => {
     await signIn(page, 'alice', '/chat');
-    await page.getByTestId('model-select').click();
-    await page.locator('[data-testid="model-option"][data-model-id="amazon.nova-lite-v1:0"]').click();
+    await chooseModel(page, 'amazon.nova-lite-v1:0');
     const input = page.getByTestId('attach-input');
     await input.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
     await expect(page.getByTestId('attach-problems')).toContainText('not a PNG, JPEG, GIF or WebP');

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Locator, Page, Response } from '@playwright/test';
-import { DISPLAY_NAMES, expect, signIn, snap, test } from './fixtures';
+import { DISPLAY_NAMES, chooseModel, expect, signIn, snap, test } from './fixtures';
 import {
   callApi,
   countOf,
@@ -58,8 +58,7 @@ test('dana (Administrators) sees the admin usage view and the audit trail', asyn
   const danaBefore = rowOf(await listUsage([USER]), 'user', dana);
   const sonnetBefore = rowOf(await listUsage([MODEL]), 'modelId', SONNET_4);
 
-  await page.getByTestId('model-select').click();
-  await page.locator(`[data-testid="model-option"][data-model-id="${SONNET_4}"]`).click();
+  await chooseModel(page, SONNET_4);
   const received = nextAnswer(page);
   await page.getByTestId('composer-input').fill('Hello from dana');
   await page.getByTestId('composer-input').press('Enter');

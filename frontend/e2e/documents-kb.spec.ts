@@ -1,5 +1,5 @@
 import { test as plain } from '@playwright/test';
-import { expect, signIn, test } from './fixtures';
+import { chooseModel, expect, signIn, test } from './fixtures';
 import { nextAnswer } from './wire';
 
 const NOVA_LITE = 'amazon.nova-lite-v1:0';
@@ -29,8 +29,7 @@ async function post(page: import('@playwright/test').Page, procedure: string, bo
 test.describe('documents and knowledge bases', () => {
   test('alice attaches a PDF and a CSV and the answer names them; a wrong file is refused', async ({ page }) => {
     await signIn(page, 'alice', '/chat');
-    await page.getByTestId('model-select').click();
-    await page.locator(`[data-testid="model-option"][data-model-id="${NOVA_LITE}"]`).click();
+    await chooseModel(page, NOVA_LITE);
     const input = page.getByTestId('attach-document-input');
     await input.setInputFiles({ name: 'archive.zip', mimeType: 'application/zip', buffer: Buffer.from('PK') });
     await expect(page.getByTestId('attach-problems')).toContainText('is not a document this model reads');

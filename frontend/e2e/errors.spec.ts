@@ -1,4 +1,4 @@
-import { expect, signIn, snap, test } from './fixtures';
+import { chooseModel, expect, signIn, snap, test } from './fixtures';
 import { visibleText } from './wire';
 
 /**
@@ -18,8 +18,7 @@ test.describe('errors in plain language', () => {
   });
 
   async function chooseTitan(page: import('@playwright/test').Page) {
-    await page.getByTestId('model-select').click();
-    await page.locator(`[data-testid="model-option"][data-model-id="${MODEL}"]`).click();
+    await chooseModel(page, MODEL);
   }
 
   test('throttling says to try again, and trying again works', async ({ page, request }) => {

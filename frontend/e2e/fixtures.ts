@@ -77,3 +77,17 @@ export async function signIn(page: Page, username: string, path = '/'): Promise<
 export async function snap(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
+
+/**
+ * Picks a model in the chat's model picker. The picker is disabled while the chat loads its
+ * models and conversation, and a click then opens nothing: the click is repeated until the
+ * option shows.
+ */
+export async function chooseModel(page: Page, modelId: string): Promise<void> {
+  const option = page.locator(`[data-testid="model-option"][data-model-id="${modelId}"]`);
+  await expect(async () => {
+    if (!(await option.isVisible())) await page.getByTestId('model-select').click();
+    await expect(option).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
+  await option.click();
+}
