@@ -67,12 +67,13 @@ func (p *proc) log() string {
 	return p.logs.String()
 }
 
-// baseEnv is a minimal environment: a store under dir, and AWS settings that never reach
+// baseEnv is a minimal environment: the stores under dir, and AWS settings that never reach
 // AWS (the dev credentials localaws accepts, no instance metadata).
 func baseEnv(dir string) []string {
 	return []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"PORTICO_STORE=sqlite:" + filepath.Join(dir, "portico.db"),
+		"PORTICO_KEY_STORE=sqlite:" + filepath.Join(dir, "keys.db"),
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=portico-dev", "AWS_SECRET_ACCESS_KEY=portico-dev-secret",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=http://127.0.0.1:1",
 	}
