@@ -67,13 +67,12 @@ func (p *proc) log() string {
 	return p.logs.String()
 }
 
-// baseEnv is a minimal environment: the stores under dir, and AWS settings that never reach
+// baseEnv is a minimal environment: a store under dir, and AWS settings that never reach
 // AWS (the dev credentials localaws accepts, no instance metadata).
 func baseEnv(dir string) []string {
 	return []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"PORTICO_STORE=sqlite:" + filepath.Join(dir, "portico.db"),
-		"PORTICO_KEY_STORE=sqlite:" + filepath.Join(dir, "keys.db"),
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=portico-dev", "AWS_SECRET_ACCESS_KEY=portico-dev-secret",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=http://127.0.0.1:1",
 	}
@@ -93,7 +92,10 @@ func productionSettings(t testing.TB) []string {
 // spawn starts the binary with env (on top of a minimal environment) and JSON logs.
 func spawn(t testing.TB, env ...string) *proc {
 	t.Helper()
-	return spawnBinary(t, binary, env...)
+	// The development key store (PORTICO_KEY_STORE's default is relative to the working
+	// directory) goes to the test's temporary folder; env may override it.
+	keys := "PORTICO_KEY_STORE=sqlite:" + filepath.Join(t.TempDir(), "keys.db")
+	return spawnBinary(t, binary, append([]string{keys}, env...)...)
 }
 
 // spawnBinary is spawn for another build of the command.
