@@ -14,6 +14,12 @@
 // opens, gets PermissionDenied before any decoding. People need no scope: what they may use is
 // decided by their groups, in package policy.
 //
+// Personal API keys reach the middleware through the verifier (apikey.Verifier resolves
+// `portico_sk_…` secrets to their owners): a key's principal (principal.Principal.APIKey set)
+// may call only the services of KeyServices (inference) and gets PermissionDenied anywhere
+// else. A verifier error wrapping ErrUnavailable (a key store that cannot be read) is
+// answered Unavailable, like the issuer's keys being unreachable.
+//
 // Unauthenticated means "who are you?" (no, malformed, expired or untrusted token);
 // PermissionDenied means "I know who you are and you may not" (RequireUsageAdmin,
 // RequireScope, and the policy checks of the handlers).

@@ -73,4 +73,11 @@
 // and Portico-Client-User-Agent headers only when the token was issued to a trusted front
 // door (Config.TrustedClientIDs, configured by portico-services from PORTICO_BFF_CLIENT_IDS;
 // empty trusts nobody); otherwise the peer address and the User-Agent header.
+//
+// # Other front ends
+//
+// Handlers other than Connect's (the OpenAI-compatible endpoint, package openaicompat) call
+// Converse and ConverseStreamTo (ConverseStream for any StreamSink) directly, describing
+// their call with WithCall (procedure, peer address, header) for the audit trail: the same
+// admission, reservation, settlement and audit as the Connect API.
 package inference

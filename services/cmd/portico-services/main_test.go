@@ -94,7 +94,10 @@ func productionSettings(t testing.TB) []string {
 // spawn starts the binary with env (on top of a minimal environment) and JSON logs.
 func spawn(t testing.TB, env ...string) *proc {
 	t.Helper()
-	return spawnBinary(t, binary, env...)
+	// The development key store (PORTICO_KEY_STORE's default is relative to the working
+	// directory) goes to the test's temporary folder; env may override it.
+	keys := "PORTICO_KEY_STORE=sqlite:" + filepath.Join(t.TempDir(), "keys.db")
+	return spawnBinary(t, binary, append([]string{keys}, env...)...)
 }
 
 // spawnBinary is spawn for another build of the command.
