@@ -73,7 +73,7 @@ func (s *Service) ListConversationCounts(ctx context.Context, req *adminv1.ListC
 	out := &adminv1.ListConversationCountsResponse{}
 	for _, c := range page {
 		out.People = append(out.People, &adminv1.ConversationCount{
-			Subject: c.Owner, Conversations: c.Conversations, Messages: c.Messages, Bytes: c.Bytes, People: 1,
+			Subject: c.Owner, User: c.Name, Conversations: c.Conversations, Messages: c.Messages, Bytes: c.Bytes, People: 1,
 		})
 		tok.People++
 		tok.Conversations += c.Conversations

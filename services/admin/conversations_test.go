@@ -193,7 +193,12 @@ func TestConversationCounts(t *testing.T) {
 	if err := f.conv.Delete(ctx, "sub-bob", gone); err != nil {
 		t.Fatal(err)
 	}
-	start("sub-carol", "Only one", "hello")
+	carol := conversation.NewID(at)
+	if _, err := f.conv.AddTurn(ctx, conversation.Turn{Owner: "sub-carol", OwnerName: "carol.c", NewConversationID: carol, Title: "Only one",
+		Message: conversationtest.Text(conversation.NewID(at), "", inferencev1.Role_ROLE_USER, "hello"), Now: at}); err != nil {
+		t.Fatal(err)
+	}
+	secrets = append(secrets, carol, "Only one")
 
 	want := map[string][3]int64{
 		"sub-alice": {2, 3, int64(len("draft the bluebird memo") + len("what should carol earn") + len("the memo text for bluebird"))},
@@ -205,6 +210,9 @@ func TestConversationCounts(t *testing.T) {
 		got := map[string][3]int64{}
 		for _, p := range people {
 			got[p.GetSubject()] = [3]int64{p.GetConversations(), p.GetMessages(), p.GetBytes()}
+			if wantUser := map[string]string{"sub-carol": "carol.c"}[p.GetSubject()]; p.GetUser() != wantUser {
+				t.Errorf("page size %d: %s user %q, want %q", size, p.GetSubject(), p.GetUser(), wantUser)
+			}
 			if p.GetPeople() != 1 {
 				t.Errorf("page size %d: %s people = %d", size, p.GetSubject(), p.GetPeople())
 			}

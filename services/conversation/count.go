@@ -9,6 +9,9 @@ import (
 type OwnerCount struct {
 	// Owner is the owner (the token subject).
 	Owner string
+	// Name is the user name the owner last created a conversation with (Turn.OwnerName);
+	// empty when the store has none.
+	Name string
 	// Conversations is the number of conversations; Messages the number of messages in them.
 	Conversations, Messages int64
 	// Bytes is what the conversations hold, attachments included.

@@ -105,6 +105,9 @@ func (m Message) ID() string { return m.Body.GetId() }
 type Turn struct {
 	// Owner is the person whose conversation it is.
 	Owner string
+	// OwnerName is the owner's user name, kept when a conversation is created (the last one
+	// given wins) for the administrators' counts; empty keeps the name the store has.
+	OwnerName string
 	// ConversationID names an existing conversation; empty creates one with NewConversationID.
 	ConversationID string
 	// NewConversationID and Title are the id and title of the conversation to create.

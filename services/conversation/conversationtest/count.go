@@ -71,7 +71,11 @@ func countOwners(t *testing.T, s conversation.Store) {
 		t.Fatalf("an empty store counts %+v", got)
 	}
 	Start(t, s, "alice", "first", "hello there", base)
-	a2 := Start(t, s, "alice", "second", "a longer prompt of alice", base.Add(time.Second))
+	a2 := conversation.NewID(base.Add(time.Second))
+	if _, err := s.AddTurn(ctx, conversation.Turn{Owner: "alice", OwnerName: "alice.a", NewConversationID: a2, Title: "second",
+		Message: Text(conversation.NewID(base), "", inferencev1.Role_ROLE_USER, "a longer prompt of alice"), Now: base.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
 	_, msgs, err := s.Get(ctx, "alice", a2)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +102,11 @@ func countOwners(t *testing.T, s conversation.Store) {
 	for _, owner := range []string{"alice", "bob", "dave", "erin"} {
 		want[owner] = held(t, s, owner)
 	}
-	if w := want["alice"]; w.Conversations != 2 || w.Messages != 3 || w.Bytes != int64(len("hello there")+len("a longer prompt of alice")+len("an answer")) {
+	// alice's name is the one she created a conversation with; the others gave none.
+	w := want["alice"]
+	w.Name = "alice.a"
+	want["alice"] = w
+	if w.Conversations != 2 || w.Messages != 3 || w.Bytes != int64(len("hello there")+len("a longer prompt of alice")+len("an answer")) {
 		t.Fatalf("alice holds %+v", w)
 	}
 	for _, size := range []int{1, 2, 3, 500} {

@@ -16,13 +16,14 @@ const CountScanPages = 8
 
 // CountOwners returns a page of owners' counts, in the table's order. See
 // conversation.Store and the package documentation: a Scan that returns only the owners'
-// count items (sk = "n", projected to their key), then per owner a Query of its summaries
+// count items (sk = "n", projected to their key and the owner's name), then per owner a Query of its summaries
 // projected to their numbers.
 func (s *Store) CountOwners(ctx context.Context, size int, token string) ([]conversation.OwnerCount, string, error) {
 	in := &dynamodb.ScanInput{
 		TableName:                 aws.String(s.table),
 		FilterExpression:          aws.String("sk = :n"),
-		ProjectionExpression:      aws.String("pk, sk"),
+		ProjectionExpression:      aws.String("pk, sk, #name"),
+		ExpressionAttributeNames:  map[string]string{"#name": "name"},
 		ExpressionAttributeValues: item{":n": str("n")},
 	}
 	if token != "" {
@@ -47,6 +48,7 @@ func (s *Store) CountOwners(ctx context.Context, size int, token string) ([]conv
 			if err != nil {
 				return nil, "", conversation.Unavailable("count owners", err)
 			}
+			c.Name = getStr(it, "name")
 			if c.Conversations == 0 {
 				continue
 			}

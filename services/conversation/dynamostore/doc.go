@@ -12,6 +12,8 @@
 // that every read names the owner's partition and nothing else:
 //
 //	sk = "n"                         the owner's count of conversations ("conversations", N)
+//	                                 and user name ("name", S, for the administrators'
+//	                                 counts: set when a conversation is created)
 //	sk = "c#" + conversation id      a conversation's summary: title, pinned, created and
 //	                                 updated (Unix nanoseconds), model, count, bytes, a
 //	                                 version "v" for optimistic concurrency, expiresAt
@@ -41,7 +43,7 @@
 //
 // CountOwners (AdminService.ListConversationCounts, for usage administrators) is the one read
 // that is not of one owner's partition. It is a paged Scan whose filter keeps only the owners'
-// count items (sk = "n") and whose projection keeps only their key, then, per owner found, a
+// count items (sk = "n") and whose projection keeps only their key and the owner's name, then, per owner found, a
 // Query of that owner's summaries projected to "count", "bytes" and "expiresAt": the counts
 // are exact (a summary past its expiry is left out, as every read does, although the count
 // item still counts it until DynamoDB deletes it) and no title or content is read. A Scan

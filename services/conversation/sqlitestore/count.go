@@ -7,8 +7,8 @@ import (
 )
 
 // CountOwners returns a page of owners' counts, by owner. See conversation.Store. One
-// grouped read of the conversations table (its (owner, id) index), no message read: the
-// summaries hold each conversation's messages and bytes.
+// grouped read of the conversations table (its (owner, id) index) with each owner's name,
+// no message read: the summaries hold each conversation's messages and bytes.
 func (s *Store) CountOwners(ctx context.Context, size int, token string) ([]conversation.OwnerCount, string, error) {
 	after := ""
 	if token != "" {
@@ -18,8 +18,9 @@ func (s *Store) CountOwners(ctx context.Context, size int, token string) ([]conv
 		}
 		after = parts[0]
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT owner, COUNT(*), SUM(message_count), SUM(bytes) FROM conversations
-		WHERE owner > ? GROUP BY owner ORDER BY owner LIMIT ?`, after, size+1)
+	rows, err := s.db.QueryContext(ctx, `SELECT c.owner, COALESCE((SELECT name FROM owner_names WHERE owner = c.owner), ''),
+		COUNT(*), SUM(c.message_count), SUM(c.bytes) FROM conversations c
+		WHERE c.owner > ? GROUP BY c.owner ORDER BY c.owner LIMIT ?`, after, size+1)
 	if err != nil {
 		return nil, "", conversation.Unavailable("count owners", err)
 	}
@@ -27,7 +28,7 @@ func (s *Store) CountOwners(ctx context.Context, size int, token string) ([]conv
 	var out []conversation.OwnerCount
 	for rows.Next() {
 		var c conversation.OwnerCount
-		if err := rows.Scan(&c.Owner, &c.Conversations, &c.Messages, &c.Bytes); err != nil {
+		if err := rows.Scan(&c.Owner, &c.Name, &c.Conversations, &c.Messages, &c.Bytes); err != nil {
 			return nil, "", conversation.Unavailable("count owners", err)
 		}
 		out = append(out, c)

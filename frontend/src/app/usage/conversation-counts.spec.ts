@@ -20,7 +20,7 @@ function transport(server: Server) {
         if (server.fail !== undefined) throw new ConnectError('no conversation store here', server.fail);
         return req.pageToken === ''
           ? {
-              people: [{ subject: 'sub-alice', conversations: 2n, messages: 5n, bytes: 2_500n, people: 1n }],
+              people: [{ subject: 'sub-alice', user: 'alice', conversations: 2n, messages: 5n, bytes: 2_500n, people: 1n }],
               totals: { people: 1n, conversations: 2n, messages: 5n, bytes: 2_500n },
               nextPageToken: 'page-2',
             }
@@ -54,6 +54,7 @@ describe('ConversationCounts', () => {
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]!.pageSize).toBe(COUNTS_PAGE_SIZE);
     expect(text('conv-subject')).toEqual(['sub-alice']);
+    expect(text('conv-user')).toEqual(['alice']);
     expect(text('conv-conversations')).toEqual(['2']);
     expect(text('conv-messages')).toEqual(['5']);
     expect(text('conv-bytes')).toEqual(['3 kB']);
@@ -63,6 +64,7 @@ describe('ConversationCounts', () => {
     await settle(fixture, () => expect(text('conv-subject')).toHaveLength(2));
     expect(server.requests.map((r) => r.pageToken)).toEqual(['', 'page-2']);
     expect(text('conv-subject')).toEqual(['sub-alice', 'sub-bob']);
+    expect(text('conv-user')).toEqual(['alice']); // bob's name is not known
     expect(text('conv-total-people')).toEqual(['2']);
     expect(text('conv-total-conversations')).toEqual(['3']);
     expect(text('conv-total-messages')).toEqual(['6']);

@@ -41,7 +41,7 @@ export const COUNTS_PAGE_SIZE = 100;
             <caption class="visually-hidden" i18n="@@admin.conv.caption">Conversations kept per person</caption>
             <thead>
               <tr>
-                <th scope="col" i18n="@@admin.conv.col.person">Person (subject)</th>
+                <th scope="col" i18n="@@admin.conv.col.person">Person</th>
                 <th scope="col" class="num" i18n="@@admin.conv.col.conversations">Conversations</th>
                 <th scope="col" class="num" i18n="@@admin.conv.col.messages">Messages</th>
                 <th scope="col" class="num" i18n="@@admin.conv.col.size">Size</th>
@@ -50,7 +50,10 @@ export const COUNTS_PAGE_SIZE = 100;
             <tbody>
               @for (p of people(); track p.subject) {
                 <tr data-testid="conv-row">
-                  <td data-testid="conv-subject">{{ p.subject }}</td>
+                  <td>
+                    @if (p.user) {<span data-testid="conv-user">{{ p.user }}</span><br>}
+                    <span class="muted small" data-testid="conv-subject">{{ p.subject }}</span>
+                  </td>
                   <td class="num" data-testid="conv-conversations">{{ formatCount(p.conversations) }}</td>
                   <td class="num" data-testid="conv-messages">{{ formatCount(p.messages) }}</td>
                   <td class="num" data-testid="conv-bytes">{{ formatBytes(Number(p.bytes)) }}</td>

@@ -963,7 +963,10 @@ type ConversationCount struct {
 	// Their size in bytes, attachments included.
 	Bytes int64 `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
 	// In totals, the number of people; 1 for a person.
-	People        int64 `protobuf:"varint,5,opt,name=people,proto3" json:"people,omitempty"`
+	People int64 `protobuf:"varint,5,opt,name=people,proto3" json:"people,omitempty"`
+	// The person's user name as they last created a conversation with it; empty when the
+	// store has none (conversations created before it was kept) and in totals.
+	User          string `protobuf:"bytes,6,opt,name=user,proto3" json:"user,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1031,6 +1034,13 @@ func (x *ConversationCount) GetPeople() int64 {
 		return x.People
 	}
 	return 0
+}
+
+func (x *ConversationCount) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
 }
 
 var File_portico_admin_v1_admin_proto protoreflect.FileDescriptor
@@ -1117,13 +1127,14 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\x1eListConversationCountsResponse\x12;\n" +
 	"\x06people\x18\x01 \x03(\v2#.portico.admin.v1.ConversationCountR\x06people\x12;\n" +
 	"\x06totals\x18\x02 \x01(\v2#.portico.admin.v1.ConversationCountR\x06totals\x12&\n" +
-	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"\x9d\x01\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"\xb1\x01\n" +
 	"\x11ConversationCount\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12$\n" +
 	"\rconversations\x18\x02 \x01(\x03R\rconversations\x12\x1a\n" +
 	"\bmessages\x18\x03 \x01(\x03R\bmessages\x12\x14\n" +
 	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\x12\x16\n" +
-	"\x06people\x18\x05 \x01(\x03R\x06people*\xba\x01\n" +
+	"\x06people\x18\x05 \x01(\x03R\x06people\x12\x12\n" +
+	"\x04user\x18\x06 \x01(\tR\x04user*\xba\x01\n" +
 	"\x0eUsageDimension\x12\x1f\n" +
 	"\x1bUSAGE_DIMENSION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14USAGE_DIMENSION_USER\x10\x01\x12\x19\n" +
