@@ -31,7 +31,8 @@ func TestAdminCountsConversations(t *testing.T) {
 	if err := cs.Close(); err != nil {
 		t.Fatal(err)
 	}
-	url := spawn(t, "PORTICO_SERVICE=admin", "PORTICO_ISSUER="+idp.Issuer(), "PORTICO_CONVERSATION_STORE=sqlite:"+path).url(t)
+	keys := "PORTICO_KEY_STORE=sqlite:" + filepath.Join(t.TempDir(), "keys.db") // not the dev default under this directory
+	url := spawn(t, "PORTICO_SERVICE=admin", "PORTICO_ISSUER="+idp.Issuer(), "PORTICO_CONVERSATION_STORE=sqlite:"+path, keys).url(t)
 	c := adminv1connect.NewAdminServiceClient(h2cClient(), url)
 	res, err := c.ListConversationCounts(withBearer(t.Context(), idp.AccessToken(t, "dana")), &adminv1.ListConversationCountsRequest{})
 	if err != nil {
@@ -42,7 +43,7 @@ func TestAdminCountsConversations(t *testing.T) {
 	}
 
 	prod := spawn(t, append(productionSettings(t), "PORTICO_ENV=production", "PORTICO_ISSUER=https://issuer.example",
-		"PORTICO_SERVICE=admin", "PORTICO_CONVERSATION_STORE=")...)
+		"PORTICO_SERVICE=admin", "PORTICO_CONVERSATION_STORE=", keys)...)
 	_ = prod.url(t)
 	if strings.Contains(prod.log(), "PORTICO_CONVERSATION_STORE") {
 		t.Errorf("an admin-only process asked for the conversation store:\n%s", prod.log())
