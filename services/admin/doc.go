@@ -16,6 +16,17 @@
 // 500 (0 means 50), a start before its end, and only page tokens it issued for the same
 // filter.
 //
+// # Conversation counts
+//
+// ListConversationCounts (usage-admin grant; a refusal is an audit record with model_id
+// "conversations") pages through what the conversation store keeps per person: the subject
+// and the number of conversations, messages and bytes, with the totals of the pages read so
+// far (over everyone on the last page; the page token carries them), and the user name the
+// person last created a conversation with, when the store has it. It never returns a
+// title, an id or content: only the owner reads, changes or finds a conversation. Without a
+// conversation store (Config.Conversations nil: in AWS the admin function is not given the
+// conversation table) it answers FAILED_PRECONDITION.
+//
 // # The policy
 //
 // GetPolicy, ListPolicyVersions and ListNearLimit need the usage-admin or the policy-admin

@@ -63,6 +63,12 @@ func (s *Service) needLive() error {
 // audit records a policy action in the audit trail (the ledger, with no usage): who, when,
 // the outcome, and detail. It is best effort: a store failure is logged.
 func (s *Service) audit(ctx context.Context, p *principal.Principal, outcome error, detail string) {
+	s.auditAs(ctx, p, outcome, AuditModel, detail)
+}
+
+// auditAs records an administrative action in the audit trail under model (the audit
+// record's model_id), as audit does.
+func (s *Service) auditAs(ctx context.Context, p *principal.Principal, outcome error, model, detail string) {
 	rid := telemetry.RequestIDFromContext(ctx)
 	if rid == "" {
 		rid = telemetry.NewRequestID()
@@ -78,13 +84,13 @@ func (s *Service) audit(ctx context.Context, p *principal.Principal, outcome err
 	sctx := context.WithoutCancel(ctx)
 	t, err := s.store.Reserve(sctx, store.Reservation{
 		RequestID: rid, User: p.Account(), Subject: p.Subject, Groups: p.Groups, ClientID: p.ClientID,
-		Procedure: procedure, ModelID: AuditModel, SourceIP: ip, UserAgent: truncate(ua, 512), Department: truncate(p.Department, 200),
+		Procedure: procedure, ModelID: model, SourceIP: ip, UserAgent: truncate(ua, 512), Department: truncate(p.Department, 200),
 	})
 	if err == nil {
 		err = s.store.Settle(sctx, t, o)
 	}
 	if err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "could not record a policy action in the audit trail", slog.String("request_id", rid),
+		s.log.LogAttrs(ctx, slog.LevelError, "could not record an administrative action in the audit trail", slog.String("request_id", rid),
 			slog.String("outcome", o.Code), slog.Any("error", err))
 	}
 }

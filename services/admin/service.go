@@ -12,6 +12,7 @@ import (
 	"github.com/portico-dev/portico/gen/go/portico/admin/v1/adminv1connect"
 	"github.com/portico-dev/portico/services/authn"
 	"github.com/portico-dev/portico/services/catalog"
+	"github.com/portico-dev/portico/services/conversation"
 	"github.com/portico-dev/portico/services/livepolicy"
 	"github.com/portico-dev/portico/services/metering"
 	"github.com/portico-dev/portico/services/policy"
@@ -31,6 +32,9 @@ type Config struct {
 	Live *livepolicy.Source
 	// Alerts lists the threshold crossings for ListNearLimit; nil answers it UNIMPLEMENTED.
 	Alerts store.AlertStore
+	// Conversations is the conversation store ListConversationCounts counts; nil answers it
+	// FAILED_PRECONDITION (a deployment whose admin service is not given the store).
+	Conversations conversation.Store
 	// Store holds the ledger and audit trail; required.
 	Store store.Store
 	// Catalog names the price table costs come from; required.
@@ -41,13 +45,14 @@ type Config struct {
 
 // Service is the AdminService handler. It is safe for concurrent use.
 type Service struct {
-	policy  func() *policy.Policy
-	live    *livepolicy.Source
-	alerts  store.AlertStore
-	store   store.Store
-	catalog *catalog.Catalog
-	log     *slog.Logger
-	now     func() time.Time
+	policy        func() *policy.Policy
+	live          *livepolicy.Source
+	alerts        store.AlertStore
+	store         store.Store
+	conversations conversation.Store
+	catalog       *catalog.Catalog
+	log           *slog.Logger
+	now           func() time.Time
 }
 
 var _ adminv1connect.AdminServiceHandler = (*Service)(nil)
@@ -55,7 +60,7 @@ var _ adminv1connect.AdminServiceHandler = (*Service)(nil)
 // NewService returns an AdminService for cfg. Mount it with
 // adminv1connect.NewAdminServiceHandler behind the authn middleware.
 func NewService(cfg Config) *Service {
-	s := &Service{policy: cfg.Policy, live: cfg.Live, alerts: cfg.Alerts, store: cfg.Store, catalog: cfg.Catalog, log: cfg.Logger, now: time.Now}
+	s := &Service{policy: cfg.Policy, live: cfg.Live, alerts: cfg.Alerts, store: cfg.Store, conversations: cfg.Conversations, catalog: cfg.Catalog, log: cfg.Logger, now: time.Now}
 	if s.policy == nil && s.live != nil {
 		s.policy = s.live.Policy
 	}

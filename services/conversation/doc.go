@@ -5,7 +5,9 @@
 //
 // A conversation is private to its owner (the person's token subject): every store method
 // takes the owner and acts on that owner's data only, so another person's id is not found,
-// exactly like an id that never existed. Messages form one chain; answering from an earlier
+// exactly like an id that never existed. The one exception is CountOwners, for usage
+// administrators (AdminService.ListConversationCounts): numbers per owner (conversations,
+// messages, bytes) and the owner's user name, never a title, an id or content. Messages form one chain; answering from an earlier
 // message deletes the messages after it. Images are kept in the attachment store
 // (services/attachment), under the conversation, and deleted with it.
 //

@@ -105,6 +105,9 @@ func (m Message) ID() string { return m.Body.GetId() }
 type Turn struct {
 	// Owner is the person whose conversation it is.
 	Owner string
+	// OwnerName is the owner's user name, kept when a conversation is created (the last one
+	// given wins) for the administrators' counts; empty keeps the name the store has.
+	OwnerName string
 	// ConversationID names an existing conversation; empty creates one with NewConversationID.
 	ConversationID string
 	// NewConversationID and Title are the id and title of the conversation to create.
@@ -171,6 +174,13 @@ type Store interface {
 	// AddAnswer stores an answer. It returns ErrNotFound when the conversation or the user
 	// message it answers is gone (deleted, or replaced by a later turn).
 	AddAnswer(ctx context.Context, a Answer) error
+	// CountOwners returns up to size owners' counts (what each keeps, in numbers only), for
+	// usage administrators, in an order of the store's choosing, after the position token
+	// names ("" for the first page), and the token of the next page ("" on the last). Owners
+	// holding no conversation are left out; a page may hold fewer than size owners (even
+	// none) before the last. Unlike every other method it reads every owner's data, and
+	// returns no title, id or content.
+	CountOwners(ctx context.Context, size int, token string) ([]OwnerCount, string, error)
 	// Close releases the store.
 	Close() error
 }

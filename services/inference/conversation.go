@@ -203,7 +203,7 @@ func (s *Service) storeUser(ctx context.Context, t *turn) error {
 		Owner: t.owner, ParentID: t.parentID, Message: t.user, Limits: s.convLimits, Now: now, Expires: s.expiry(now),
 	}
 	if t.isNew {
-		ct.NewConversationID, ct.Title = t.convID, t.title
+		ct.NewConversationID, ct.Title, ct.OwnerName = t.convID, t.title, t.a.p.Account()
 	} else {
 		ct.ConversationID = t.convID
 	}

@@ -153,6 +153,10 @@ func TestConversationTurns(t *testing.T) {
 		msgs[1].GetStopReason() != inferencev1.StopReason_STOP_REASON_END_TURN {
 		t.Fatalf("stored messages %v", msgs)
 	}
+	// The new conversation keeps its owner's user name for the administrators' counts.
+	if counts, _, err := h.conv.CountOwners(ctx, 10, ""); err != nil || len(counts) != 1 || counts[0].Name != "alice" || counts[0].Conversations != 1 {
+		t.Fatalf("owner counts %+v, %v", counts, err)
+	}
 	// The second turn, streamed: the conversation event follows start; the history is sent.
 	second := streamOf(ask(novaL, "And in autumn?"))
 	second.Conversation = ref(turn.GetConversationId(), "")

@@ -47,7 +47,7 @@ type app struct {
 	providers     *telemetry.Providers
 	store         store.Store // nil unless needsStore
 	live          *livepolicy.Source
-	conversations conversation.Store // nil unless inference is mounted
+	conversations conversation.Store // nil unless inference, or admin with the store configured, is mounted
 	// attachments keeps the conversations' attachments; nil unless inference is mounted.
 	attachments attachment.Store
 	stopSweep   context.CancelFunc // stops the conversation sweeper, when one runs
@@ -210,7 +210,12 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			})
 			srv.Mount(apikeyv1connect.NewApiKeyServiceHandler(svc, srv.HandlerOptions()...))
 		case serviceAdmin:
-			cfgAdmin := admin.Config{Live: live, Store: a.store, Catalog: cat, Logger: log}
+			if cfg.conversations.store != "" { // counted for usage admins, never read
+				if err := a.openConversationStore(ctx, cfg, loadAWS); err != nil {
+					return nil, errors.Join(err, a.close())
+				}
+			}
+			cfgAdmin := admin.Config{Live: live, Store: a.store, Catalog: cat, Conversations: a.conversations, Logger: log}
 			if gov != nil {
 				cfgAdmin.Alerts = gov
 			}
@@ -226,14 +231,10 @@ func build(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 // the expired conversations' attachments too.
 func (a *app) mountConversations(ctx context.Context, cfg *config, pol func() *policy.Policy, loadAWS func(context.Context) (aws.Config, error), log *slog.Logger) error {
 	cc := cfg.conversations
-	if cc.store == "" {
-		return errNoConversationStore
-	}
-	cs, err := openConversations(ctx, cc.store, loadAWS)
-	if err != nil {
+	if err := a.openConversationStore(ctx, cfg, loadAWS); err != nil {
 		return err
 	}
-	a.conversations = cs
+	cs := a.conversations
 	if sw, ok := cs.(conversation.Sweeper); ok && cc.retentionDays > 0 {
 		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		a.stopSweep = cancel
@@ -244,6 +245,23 @@ func (a *app) mountConversations(ctx context.Context, cfg *config, pol func() *p
 		RetentionDays: cc.retentionDays, Logger: log,
 	})
 	a.server.Mount(conversationv1connect.NewConversationServiceHandler(svc, a.server.HandlerOptions()...))
+	return nil
+}
+
+// openConversationStore opens the conversation store once, for inference and the
+// ConversationService, or for the admin service's counts, whichever is mounted first.
+func (a *app) openConversationStore(ctx context.Context, cfg *config, loadAWS func(context.Context) (aws.Config, error)) error {
+	if a.conversations != nil {
+		return nil
+	}
+	if cfg.conversations.store == "" {
+		return errNoConversationStore
+	}
+	cs, err := openConversations(ctx, cfg.conversations.store, loadAWS)
+	if err != nil {
+		return err
+	}
+	a.conversations = cs
 	return nil
 }
 

@@ -130,7 +130,8 @@ type config struct {
 	lambdaFunction string
 	// export says where OpenTelemetry data goes.
 	export telemetry.Export
-	// conversations configures the conversation store (with inference mounted).
+	// conversations configures the conversation store (with inference mounted; with admin
+	// mounted without inference, its store is optional).
 	conversations conversationConfig
 	// accountID is the services' AWS account (empty: no knowledge base is used).
 	accountID string
@@ -258,6 +259,18 @@ func fromEnv(getenv func(string) string) (*config, error) {
 		}
 		var cerrs []error
 		c.conversations, cerrs = readConversations(get, devDefault)
+		errs = append(errs, cerrs...)
+	} else if slices.Contains(c.services, serviceAdmin) {
+		// The admin service counts conversations when it is given their store; in production
+		// that is optional (without it, ListConversationCounts answers FAILED_PRECONDITION).
+		optional := func(name, def string) string {
+			if prod {
+				return get(name)
+			}
+			return or(get(name), def)
+		}
+		var cerrs []error
+		c.conversations, cerrs = readConversations(get, optional)
 		errs = append(errs, cerrs...)
 	}
 	if err := need.Err(); err != nil {

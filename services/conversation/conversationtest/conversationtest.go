@@ -52,6 +52,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Search", func(t *testing.T) { t.Parallel(); search(t, f(t)) })
 	t.Run("Limits", func(t *testing.T) { t.Parallel(); limits(t, f(t)) })
 	t.Run("AnswerAfterDelete", func(t *testing.T) { t.Parallel(); answerAfterDelete(t, f(t)) })
+	t.Run("CountOwners", func(t *testing.T) { t.Parallel(); countOwners(t, f(t)) })
 }
 
 func closeAtEnd(t *testing.T, s conversation.Store) {

@@ -12,6 +12,8 @@
 // that every read names the owner's partition and nothing else:
 //
 //	sk = "n"                         the owner's count of conversations ("conversations", N)
+//	                                 and user name ("name", S, for the administrators'
+//	                                 counts: set when a conversation is created)
 //	sk = "c#" + conversation id      a conversation's summary: title, pinned, created and
 //	                                 updated (Unix nanoseconds), model, count, bytes, a
 //	                                 version "v" for optimistic concurrency, expiresAt
@@ -36,6 +38,19 @@
 // most SearchReadPages pages (1 MB each, so at most 4 MB of the owner's messages per search);
 // older messages beyond that bound are not searched. Matches are then checked word by word
 // (each term a word prefix) and ranked by the number of matching words.
+//
+// # The administrators' counts
+//
+// CountOwners (AdminService.ListConversationCounts, for usage administrators) is the one read
+// that is not of one owner's partition. It is a paged Scan whose filter keeps only the owners'
+// count items (sk = "n") and whose projection keeps only their key and the owner's name, then, per owner found, a
+// Query of that owner's summaries projected to "count", "bytes" and "expiresAt": the counts
+// are exact (a summary past its expiry is left out, as every read does, although the count
+// item still counts it until DynamoDB deletes it) and no title or content is read. A Scan
+// consumes read capacity for every item it looks at, messages included (a filter does not
+// make it cheaper); that is acceptable for an administrator's occasional report, and each
+// call reads at most CountScanPages pages of 1 MB before it returns with a page token. The
+// process that serves it needs dynamodb:Scan and dynamodb:Query on the table.
 //
 // # Retention
 //

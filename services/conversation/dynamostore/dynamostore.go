@@ -38,6 +38,7 @@ type API interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
@@ -372,7 +373,7 @@ func (s *Store) Delete(ctx context.Context, owner, id string) error {
 	if err != nil {
 		return conversation.Unavailable("delete", err)
 	}
-	if err := s.count(ctx, owner, -1, 0); err != nil {
+	if err := s.count(ctx, owner, -1, 0, ""); err != nil {
 		return conversation.Unavailable("delete", err)
 	}
 	var keys []item
@@ -462,10 +463,16 @@ func (s *Store) AddTurn(ctx context.Context, t conversation.Turn) (conversation.
 var errConflict = errors.New("the conversation changed meanwhile")
 
 // count adds delta to the owner's count of conversations; with limit > 0, only while the
-// count is below limit (else a condition failure).
-func (s *Store) count(ctx context.Context, owner string, delta int64, limit int) error {
+// count is below limit (else a condition failure). A non-empty name is kept on the item (the
+// owner's user name, for the administrators' counts).
+func (s *Store) count(ctx context.Context, owner string, delta int64, limit int, name string) error {
 	in := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(owner, "n"),
 		UpdateExpression: aws.String("ADD conversations :d"), ExpressionAttributeValues: item{":d": num(delta)}}
+	if name != "" {
+		in.UpdateExpression = aws.String("ADD conversations :d SET #name = :name")
+		in.ExpressionAttributeNames = map[string]string{"#name": "name"}
+		in.ExpressionAttributeValues[":name"] = str(name)
+	}
 	if limit > 0 {
 		in.ConditionExpression = aws.String("attribute_not_exists(conversations) OR conversations < :lim")
 		in.ExpressionAttributeValues[":lim"] = num(int64(limit))
@@ -493,7 +500,7 @@ func (s *Store) create(ctx context.Context, t conversation.Turn) (conversation.S
 	if !t.Expires.IsZero() {
 		sum["expiresAt"] = expiresAt(t.Expires)
 	}
-	if err := s.count(ctx, t.Owner, 1, t.Limits.ConversationsPerUser); err != nil {
+	if err := s.count(ctx, t.Owner, 1, t.Limits.ConversationsPerUser, t.OwnerName); err != nil {
 		if isConditionFailed(err) {
 			return conversation.Summary{}, conversation.ConversationsLimit(t.Limits.ConversationsPerUser)
 		}
@@ -504,7 +511,7 @@ func (s *Store) create(ctx context.Context, t conversation.Turn) (conversation.S
 		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: sum, ConditionExpression: aws.String("attribute_not_exists(sk)")})
 	}
 	if err != nil {
-		_ = s.count(context.WithoutCancel(ctx), t.Owner, -1, 0)
+		_ = s.count(context.WithoutCancel(ctx), t.Owner, -1, 0, "")
 		return conversation.Summary{}, conversation.Unavailable("create", err)
 	}
 	return summaryOf(sum), nil

@@ -77,3 +77,31 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("an expired conversation is listed")
 	}
 }
+
+// TestCountOwnersSkipsExpired checks that the administrators' counts leave out a
+// conversation past its expiry before DynamoDB's time-to-live deletes it (the owner's count
+// item still counts it), as every other read does.
+func TestCountOwnersSkipsExpired(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	clock := now
+	s, _ := newStore(t, func() time.Time { return clock })
+	ctx := context.Background()
+	for i, exp := range []time.Time{now.Add(time.Hour), now.Add(48 * time.Hour)} {
+		if _, err := s.AddTurn(ctx, conversation.Turn{Owner: "alice", NewConversationID: conversation.NewID(now), Title: "t",
+			Message: conversationtest.Text(conversation.NewID(now), "", 1, strconv.Itoa(i)+"-hello"), Now: now, Expires: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := conversationtest.AllCounts(t, s, 10)["alice"]; got.Conversations != 2 || got.Messages != 2 || got.Bytes != 14 {
+		t.Fatalf("before expiry: %+v", got)
+	}
+	clock = now.Add(2 * time.Hour)
+	if got := conversationtest.AllCounts(t, s, 10)["alice"]; got.Conversations != 1 || got.Messages != 1 || got.Bytes != 7 {
+		t.Fatalf("after the first expired: %+v", got)
+	}
+	clock = now.Add(72 * time.Hour)
+	if got := conversationtest.AllCounts(t, s, 10); len(got) != 0 {
+		t.Fatalf("after both expired: %+v", got)
+	}
+}

@@ -392,6 +392,12 @@ func (s *Store) AddTurn(ctx context.Context, t conversation.Turn) (conversation.
 			if err := indexTitle(q, rowid, t.Owner, t.Title); err != nil {
 				return err
 			}
+			if t.OwnerName != "" {
+				if _, err := q.exec(`INSERT INTO owner_names (owner, name) VALUES (?, ?)
+					ON CONFLICT (owner) DO UPDATE SET name = excluded.name WHERE name <> excluded.name`, t.Owner, t.OwnerName); err != nil {
+					return err
+				}
+			}
 		}
 		var count int
 		var bytes int64

@@ -10,6 +10,7 @@ import { Icon } from '../core/icon';
 import { formatCount, formatMoney, moneyToNumber } from '../core/money';
 import { ErrorBanner } from '../errors/error-banner';
 import { durationMs } from '../chat/chat.models';
+import { ConversationCounts } from './conversation-counts';
 import { UsageChart, type Bar } from './usage-chart';
 import { formatTime, isoDay, toCsv } from './usage-format';
 
@@ -51,11 +52,11 @@ export function usageCsv(rows: readonly UsageRow[]): string {
   );
 }
 
-/** Usage across everyone (for usage administrators) and the audit trail. */
+/** Usage across everyone (for usage administrators), the audit trail and the conversations kept (counts only). */
 @Component({
   selector: 'app-admin-usage-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatButtonModule, MatCheckboxModule, MatTabsModule, Icon, ErrorBanner, UsageChart],
+  imports: [MatButtonModule, MatCheckboxModule, MatTabsModule, Icon, ErrorBanner, UsageChart, ConversationCounts],
   templateUrl: './admin-usage.page.html',
   styleUrl: './admin-usage.page.scss',
 })

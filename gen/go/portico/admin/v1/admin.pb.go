@@ -828,6 +828,221 @@ func (x *Retrieval) GetLatency() *durationpb.Duration {
 	return nil
 }
 
+// ListConversationCountsRequest selects a page of the people's conversation counts.
+type ListConversationCountsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most people to return, from 1 to 500; 0 means 50.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous response, to continue from it.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConversationCountsRequest) Reset() {
+	*x = ListConversationCountsRequest{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConversationCountsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConversationCountsRequest) ProtoMessage() {}
+
+func (x *ListConversationCountsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConversationCountsRequest.ProtoReflect.Descriptor instead.
+func (*ListConversationCountsRequest) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListConversationCountsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListConversationCountsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListConversationCountsResponse holds a page of people's conversation counts.
+type ListConversationCountsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The people who keep at least one conversation, in the store's order (by subject in
+	// SQLite, the table's order in DynamoDB). A page may hold fewer than page_size people,
+	// even none, before the last.
+	People []*ConversationCount `protobuf:"bytes,1,rep,name=people,proto3" json:"people,omitempty"`
+	// The sums over the people of this page and of every page before it: on the last page
+	// (empty next_page_token), over everyone.
+	Totals *ConversationCount `protobuf:"bytes,2,opt,name=totals,proto3" json:"totals,omitempty"`
+	// Pass as page_token to get the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,3,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConversationCountsResponse) Reset() {
+	*x = ListConversationCountsResponse{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConversationCountsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConversationCountsResponse) ProtoMessage() {}
+
+func (x *ListConversationCountsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConversationCountsResponse.ProtoReflect.Descriptor instead.
+func (*ListConversationCountsResponse) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ListConversationCountsResponse) GetPeople() []*ConversationCount {
+	if x != nil {
+		return x.People
+	}
+	return nil
+}
+
+func (x *ListConversationCountsResponse) GetTotals() *ConversationCount {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+func (x *ListConversationCountsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ConversationCount is what the service keeps for one person (or, as totals, for everyone),
+// in numbers only.
+type ConversationCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The person's token subject (empty in totals).
+	Subject string `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// The number of conversations.
+	Conversations int64 `protobuf:"varint,2,opt,name=conversations,proto3" json:"conversations,omitempty"`
+	// The number of messages in them.
+	Messages int64 `protobuf:"varint,3,opt,name=messages,proto3" json:"messages,omitempty"`
+	// Their size in bytes, attachments included.
+	Bytes int64 `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// In totals, the number of people; 1 for a person.
+	People int64 `protobuf:"varint,5,opt,name=people,proto3" json:"people,omitempty"`
+	// The person's user name as they last created a conversation with it; empty when the
+	// store has none (conversations created before it was kept) and in totals.
+	User          string `protobuf:"bytes,6,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConversationCount) Reset() {
+	*x = ConversationCount{}
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConversationCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConversationCount) ProtoMessage() {}
+
+func (x *ConversationCount) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_admin_v1_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConversationCount.ProtoReflect.Descriptor instead.
+func (*ConversationCount) Descriptor() ([]byte, []int) {
+	return file_portico_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ConversationCount) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *ConversationCount) GetConversations() int64 {
+	if x != nil {
+		return x.Conversations
+	}
+	return 0
+}
+
+func (x *ConversationCount) GetMessages() int64 {
+	if x != nil {
+		return x.Messages
+	}
+	return 0
+}
+
+func (x *ConversationCount) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *ConversationCount) GetPeople() int64 {
+	if x != nil {
+		return x.People
+	}
+	return 0
+}
+
+func (x *ConversationCount) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
 var File_portico_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_portico_admin_v1_admin_proto_rawDesc = "" +
@@ -904,14 +1119,29 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\tRetrieval\x12*\n" +
 	"\x11knowledge_base_id\x18\x01 \x01(\tR\x0fknowledgeBaseId\x12\x1a\n" +
 	"\bpassages\x18\x02 \x01(\x05R\bpassages\x123\n" +
-	"\alatency\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\alatency*\xba\x01\n" +
+	"\alatency\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\alatency\"[\n" +
+	"\x1dListConversationCountsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\xc2\x01\n" +
+	"\x1eListConversationCountsResponse\x12;\n" +
+	"\x06people\x18\x01 \x03(\v2#.portico.admin.v1.ConversationCountR\x06people\x12;\n" +
+	"\x06totals\x18\x02 \x01(\v2#.portico.admin.v1.ConversationCountR\x06totals\x12&\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"\xb1\x01\n" +
+	"\x11ConversationCount\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12$\n" +
+	"\rconversations\x18\x02 \x01(\x03R\rconversations\x12\x1a\n" +
+	"\bmessages\x18\x03 \x01(\x03R\bmessages\x12\x14\n" +
+	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\x12\x16\n" +
+	"\x06people\x18\x05 \x01(\x03R\x06people\x12\x12\n" +
+	"\x04user\x18\x06 \x01(\tR\x04user*\xba\x01\n" +
 	"\x0eUsageDimension\x12\x1f\n" +
 	"\x1bUSAGE_DIMENSION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14USAGE_DIMENSION_USER\x10\x01\x12\x19\n" +
 	"\x15USAGE_DIMENSION_GROUP\x10\x02\x12\x19\n" +
 	"\x15USAGE_DIMENSION_MODEL\x10\x03\x12\x17\n" +
 	"\x13USAGE_DIMENSION_DAY\x10\x04\x12\x1e\n" +
-	"\x1aUSAGE_DIMENSION_DEPARTMENT\x10\x052\xb7\x06\n" +
+	"\x1aUSAGE_DIMENSION_DEPARTMENT\x10\x052\xba\a\n" +
 	"\fAdminService\x12Y\n" +
 	"\tListUsage\x12\".portico.admin.v1.ListUsageRequest\x1a#.portico.admin.v1.ListUsageResponse\"\x03\x90\x02\x01\x12k\n" +
 	"\x0fListAuditEvents\x12(.portico.admin.v1.ListAuditEventsRequest\x1a).portico.admin.v1.ListAuditEventsResponse\"\x03\x90\x02\x01\x12Y\n" +
@@ -920,7 +1150,8 @@ const file_portico_admin_v1_admin_proto_rawDesc = "" +
 	"\fUpdatePolicy\x12%.portico.admin.v1.UpdatePolicyRequest\x1a&.portico.admin.v1.UpdatePolicyResponse\x12t\n" +
 	"\x12ListPolicyVersions\x12+.portico.admin.v1.ListPolicyVersionsRequest\x1a,.portico.admin.v1.ListPolicyVersionsResponse\"\x03\x90\x02\x01\x12c\n" +
 	"\x0eRollbackPolicy\x12'.portico.admin.v1.RollbackPolicyRequest\x1a(.portico.admin.v1.RollbackPolicyResponse\x12e\n" +
-	"\rListNearLimit\x12&.portico.admin.v1.ListNearLimitRequest\x1a'.portico.admin.v1.ListNearLimitResponse\"\x03\x90\x02\x01B@Z>github.com/portico-dev/portico/gen/go/portico/admin/v1;adminv1b\x06proto3"
+	"\rListNearLimit\x12&.portico.admin.v1.ListNearLimitRequest\x1a'.portico.admin.v1.ListNearLimitResponse\"\x03\x90\x02\x01\x12\x80\x01\n" +
+	"\x16ListConversationCounts\x12/.portico.admin.v1.ListConversationCountsRequest\x1a0.portico.admin.v1.ListConversationCountsResponse\"\x03\x90\x02\x01B@Z>github.com/portico-dev/portico/gen/go/portico/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_portico_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -935,68 +1166,75 @@ func file_portico_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_portico_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_portico_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_portico_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_portico_admin_v1_admin_proto_goTypes = []any{
-	(UsageDimension)(0),                // 0: portico.admin.v1.UsageDimension
-	(*ListUsageRequest)(nil),           // 1: portico.admin.v1.ListUsageRequest
-	(*ListUsageResponse)(nil),          // 2: portico.admin.v1.ListUsageResponse
-	(*UsageRow)(nil),                   // 3: portico.admin.v1.UsageRow
-	(*ListAuditEventsRequest)(nil),     // 4: portico.admin.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),    // 5: portico.admin.v1.ListAuditEventsResponse
-	(*AuditEvent)(nil),                 // 6: portico.admin.v1.AuditEvent
-	(*Retrieval)(nil),                  // 7: portico.admin.v1.Retrieval
-	(*v1.UsageTotals)(nil),             // 8: portico.type.v1.UsageTotals
-	(*timestamppb.Timestamp)(nil),      // 9: google.protobuf.Timestamp
-	(*v1.Money)(nil),                   // 10: portico.type.v1.Money
-	(*durationpb.Duration)(nil),        // 11: google.protobuf.Duration
-	(*GetPolicyRequest)(nil),           // 12: portico.admin.v1.GetPolicyRequest
-	(*ValidatePolicyRequest)(nil),      // 13: portico.admin.v1.ValidatePolicyRequest
-	(*UpdatePolicyRequest)(nil),        // 14: portico.admin.v1.UpdatePolicyRequest
-	(*ListPolicyVersionsRequest)(nil),  // 15: portico.admin.v1.ListPolicyVersionsRequest
-	(*RollbackPolicyRequest)(nil),      // 16: portico.admin.v1.RollbackPolicyRequest
-	(*ListNearLimitRequest)(nil),       // 17: portico.admin.v1.ListNearLimitRequest
-	(*GetPolicyResponse)(nil),          // 18: portico.admin.v1.GetPolicyResponse
-	(*ValidatePolicyResponse)(nil),     // 19: portico.admin.v1.ValidatePolicyResponse
-	(*UpdatePolicyResponse)(nil),       // 20: portico.admin.v1.UpdatePolicyResponse
-	(*ListPolicyVersionsResponse)(nil), // 21: portico.admin.v1.ListPolicyVersionsResponse
-	(*RollbackPolicyResponse)(nil),     // 22: portico.admin.v1.RollbackPolicyResponse
-	(*ListNearLimitResponse)(nil),      // 23: portico.admin.v1.ListNearLimitResponse
+	(UsageDimension)(0),                    // 0: portico.admin.v1.UsageDimension
+	(*ListUsageRequest)(nil),               // 1: portico.admin.v1.ListUsageRequest
+	(*ListUsageResponse)(nil),              // 2: portico.admin.v1.ListUsageResponse
+	(*UsageRow)(nil),                       // 3: portico.admin.v1.UsageRow
+	(*ListAuditEventsRequest)(nil),         // 4: portico.admin.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),        // 5: portico.admin.v1.ListAuditEventsResponse
+	(*AuditEvent)(nil),                     // 6: portico.admin.v1.AuditEvent
+	(*Retrieval)(nil),                      // 7: portico.admin.v1.Retrieval
+	(*ListConversationCountsRequest)(nil),  // 8: portico.admin.v1.ListConversationCountsRequest
+	(*ListConversationCountsResponse)(nil), // 9: portico.admin.v1.ListConversationCountsResponse
+	(*ConversationCount)(nil),              // 10: portico.admin.v1.ConversationCount
+	(*v1.UsageTotals)(nil),                 // 11: portico.type.v1.UsageTotals
+	(*timestamppb.Timestamp)(nil),          // 12: google.protobuf.Timestamp
+	(*v1.Money)(nil),                       // 13: portico.type.v1.Money
+	(*durationpb.Duration)(nil),            // 14: google.protobuf.Duration
+	(*GetPolicyRequest)(nil),               // 15: portico.admin.v1.GetPolicyRequest
+	(*ValidatePolicyRequest)(nil),          // 16: portico.admin.v1.ValidatePolicyRequest
+	(*UpdatePolicyRequest)(nil),            // 17: portico.admin.v1.UpdatePolicyRequest
+	(*ListPolicyVersionsRequest)(nil),      // 18: portico.admin.v1.ListPolicyVersionsRequest
+	(*RollbackPolicyRequest)(nil),          // 19: portico.admin.v1.RollbackPolicyRequest
+	(*ListNearLimitRequest)(nil),           // 20: portico.admin.v1.ListNearLimitRequest
+	(*GetPolicyResponse)(nil),              // 21: portico.admin.v1.GetPolicyResponse
+	(*ValidatePolicyResponse)(nil),         // 22: portico.admin.v1.ValidatePolicyResponse
+	(*UpdatePolicyResponse)(nil),           // 23: portico.admin.v1.UpdatePolicyResponse
+	(*ListPolicyVersionsResponse)(nil),     // 24: portico.admin.v1.ListPolicyVersionsResponse
+	(*RollbackPolicyResponse)(nil),         // 25: portico.admin.v1.RollbackPolicyResponse
+	(*ListNearLimitResponse)(nil),          // 26: portico.admin.v1.ListNearLimitResponse
 }
 var file_portico_admin_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: portico.admin.v1.ListUsageRequest.group_by:type_name -> portico.admin.v1.UsageDimension
 	3,  // 1: portico.admin.v1.ListUsageResponse.rows:type_name -> portico.admin.v1.UsageRow
-	8,  // 2: portico.admin.v1.ListUsageResponse.totals:type_name -> portico.type.v1.UsageTotals
-	8,  // 3: portico.admin.v1.UsageRow.totals:type_name -> portico.type.v1.UsageTotals
-	9,  // 4: portico.admin.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	9,  // 5: portico.admin.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	11, // 2: portico.admin.v1.ListUsageResponse.totals:type_name -> portico.type.v1.UsageTotals
+	11, // 3: portico.admin.v1.UsageRow.totals:type_name -> portico.type.v1.UsageTotals
+	12, // 4: portico.admin.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	12, // 5: portico.admin.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
 	6,  // 6: portico.admin.v1.ListAuditEventsResponse.events:type_name -> portico.admin.v1.AuditEvent
-	9,  // 7: portico.admin.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	10, // 8: portico.admin.v1.AuditEvent.estimated_cost:type_name -> portico.type.v1.Money
-	11, // 9: portico.admin.v1.AuditEvent.latency:type_name -> google.protobuf.Duration
-	11, // 10: portico.admin.v1.AuditEvent.time_to_first_token:type_name -> google.protobuf.Duration
+	12, // 7: portico.admin.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	13, // 8: portico.admin.v1.AuditEvent.estimated_cost:type_name -> portico.type.v1.Money
+	14, // 9: portico.admin.v1.AuditEvent.latency:type_name -> google.protobuf.Duration
+	14, // 10: portico.admin.v1.AuditEvent.time_to_first_token:type_name -> google.protobuf.Duration
 	7,  // 11: portico.admin.v1.AuditEvent.retrieval:type_name -> portico.admin.v1.Retrieval
-	11, // 12: portico.admin.v1.Retrieval.latency:type_name -> google.protobuf.Duration
-	1,  // 13: portico.admin.v1.AdminService.ListUsage:input_type -> portico.admin.v1.ListUsageRequest
-	4,  // 14: portico.admin.v1.AdminService.ListAuditEvents:input_type -> portico.admin.v1.ListAuditEventsRequest
-	12, // 15: portico.admin.v1.AdminService.GetPolicy:input_type -> portico.admin.v1.GetPolicyRequest
-	13, // 16: portico.admin.v1.AdminService.ValidatePolicy:input_type -> portico.admin.v1.ValidatePolicyRequest
-	14, // 17: portico.admin.v1.AdminService.UpdatePolicy:input_type -> portico.admin.v1.UpdatePolicyRequest
-	15, // 18: portico.admin.v1.AdminService.ListPolicyVersions:input_type -> portico.admin.v1.ListPolicyVersionsRequest
-	16, // 19: portico.admin.v1.AdminService.RollbackPolicy:input_type -> portico.admin.v1.RollbackPolicyRequest
-	17, // 20: portico.admin.v1.AdminService.ListNearLimit:input_type -> portico.admin.v1.ListNearLimitRequest
-	2,  // 21: portico.admin.v1.AdminService.ListUsage:output_type -> portico.admin.v1.ListUsageResponse
-	5,  // 22: portico.admin.v1.AdminService.ListAuditEvents:output_type -> portico.admin.v1.ListAuditEventsResponse
-	18, // 23: portico.admin.v1.AdminService.GetPolicy:output_type -> portico.admin.v1.GetPolicyResponse
-	19, // 24: portico.admin.v1.AdminService.ValidatePolicy:output_type -> portico.admin.v1.ValidatePolicyResponse
-	20, // 25: portico.admin.v1.AdminService.UpdatePolicy:output_type -> portico.admin.v1.UpdatePolicyResponse
-	21, // 26: portico.admin.v1.AdminService.ListPolicyVersions:output_type -> portico.admin.v1.ListPolicyVersionsResponse
-	22, // 27: portico.admin.v1.AdminService.RollbackPolicy:output_type -> portico.admin.v1.RollbackPolicyResponse
-	23, // 28: portico.admin.v1.AdminService.ListNearLimit:output_type -> portico.admin.v1.ListNearLimitResponse
-	21, // [21:29] is the sub-list for method output_type
-	13, // [13:21] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	14, // 12: portico.admin.v1.Retrieval.latency:type_name -> google.protobuf.Duration
+	10, // 13: portico.admin.v1.ListConversationCountsResponse.people:type_name -> portico.admin.v1.ConversationCount
+	10, // 14: portico.admin.v1.ListConversationCountsResponse.totals:type_name -> portico.admin.v1.ConversationCount
+	1,  // 15: portico.admin.v1.AdminService.ListUsage:input_type -> portico.admin.v1.ListUsageRequest
+	4,  // 16: portico.admin.v1.AdminService.ListAuditEvents:input_type -> portico.admin.v1.ListAuditEventsRequest
+	15, // 17: portico.admin.v1.AdminService.GetPolicy:input_type -> portico.admin.v1.GetPolicyRequest
+	16, // 18: portico.admin.v1.AdminService.ValidatePolicy:input_type -> portico.admin.v1.ValidatePolicyRequest
+	17, // 19: portico.admin.v1.AdminService.UpdatePolicy:input_type -> portico.admin.v1.UpdatePolicyRequest
+	18, // 20: portico.admin.v1.AdminService.ListPolicyVersions:input_type -> portico.admin.v1.ListPolicyVersionsRequest
+	19, // 21: portico.admin.v1.AdminService.RollbackPolicy:input_type -> portico.admin.v1.RollbackPolicyRequest
+	20, // 22: portico.admin.v1.AdminService.ListNearLimit:input_type -> portico.admin.v1.ListNearLimitRequest
+	8,  // 23: portico.admin.v1.AdminService.ListConversationCounts:input_type -> portico.admin.v1.ListConversationCountsRequest
+	2,  // 24: portico.admin.v1.AdminService.ListUsage:output_type -> portico.admin.v1.ListUsageResponse
+	5,  // 25: portico.admin.v1.AdminService.ListAuditEvents:output_type -> portico.admin.v1.ListAuditEventsResponse
+	21, // 26: portico.admin.v1.AdminService.GetPolicy:output_type -> portico.admin.v1.GetPolicyResponse
+	22, // 27: portico.admin.v1.AdminService.ValidatePolicy:output_type -> portico.admin.v1.ValidatePolicyResponse
+	23, // 28: portico.admin.v1.AdminService.UpdatePolicy:output_type -> portico.admin.v1.UpdatePolicyResponse
+	24, // 29: portico.admin.v1.AdminService.ListPolicyVersions:output_type -> portico.admin.v1.ListPolicyVersionsResponse
+	25, // 30: portico.admin.v1.AdminService.RollbackPolicy:output_type -> portico.admin.v1.RollbackPolicyResponse
+	26, // 31: portico.admin.v1.AdminService.ListNearLimit:output_type -> portico.admin.v1.ListNearLimitResponse
+	9,  // 32: portico.admin.v1.AdminService.ListConversationCounts:output_type -> portico.admin.v1.ListConversationCountsResponse
+	24, // [24:33] is the sub-list for method output_type
+	15, // [15:24] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_portico_admin_v1_admin_proto_init() }
@@ -1011,7 +1249,7 @@ func file_portico_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_admin_v1_admin_proto_rawDesc), len(file_portico_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   7,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file portico/admin/v1/admin.proto.
  */
 export const file_portico_admin_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chxwb3J0aWNvL2FkbWluL3YxL2FkbWluLnByb3RvEhBwb3J0aWNvLmFkbWluLnYxIq0BChBMaXN0VXNhZ2VSZXF1ZXN0EhEKCXN0YXJ0X2RheRgBIAEoCRIPCgdlbmRfZGF5GAIgASgJEjIKCGdyb3VwX2J5GAMgAygOMiAucG9ydGljby5hZG1pbi52MS5Vc2FnZURpbWVuc2lvbhIMCgR1c2VyGAQgASgJEg0KBWdyb3VwGAUgASgJEhAKCG1vZGVsX2lkGAYgASgJEhIKCmRlcGFydG1lbnQYByABKAkiiAEKEUxpc3RVc2FnZVJlc3BvbnNlEigKBHJvd3MYASADKAsyGi5wb3J0aWNvLmFkbWluLnYxLlVzYWdlUm93EiwKBnRvdGFscxgCIAEoCzIcLnBvcnRpY28udHlwZS52MS5Vc2FnZVRvdGFscxIbChNwcmljZV90YWJsZV92ZXJzaW9uGAMgASgJIogBCghVc2FnZVJvdxILCgNkYXkYASABKAkSDAoEdXNlchgCIAEoCRINCgVncm91cBgDIAEoCRIQCghtb2RlbF9pZBgEIAEoCRIsCgZ0b3RhbHMYBSABKAsyHC5wb3J0aWNvLnR5cGUudjEuVXNhZ2VUb3RhbHMSEgoKZGVwYXJ0bWVudBgGIAEoCSK9AQoWTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdXNlchgDIAEoCRIQCghtb2RlbF9pZBgEIAEoCRIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJgChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRIsCgZldmVudHMYASADKAsyHC5wb3J0aWNvLmFkbWluLnYxLkF1ZGl0RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIo4FCgpBdWRpdEV2ZW50EhIKCnJlcXVlc3RfaWQYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc3ViamVjdBgDIAEoCRIMCgR1c2VyGAQgASgJEg4KBmdyb3VwcxgFIAMoCRIRCgljbGllbnRfaWQYBiABKAkSEQoJcHJvY2VkdXJlGAcgASgJEhAKCG1vZGVsX2lkGAggASgJEg8KB291dGNvbWUYCSABKAkSFQoNZXJyb3JfbWVzc2FnZRgKIAEoCRIUCgxpbnB1dF90b2tlbnMYCyABKAMSFQoNb3V0cHV0X3Rva2VucxgMIAEoAxIuCg5lc3RpbWF0ZWRfY29zdBgNIAEoCzIWLnBvcnRpY28udHlwZS52MS5Nb25leRIXCg91c2FnZV9lc3RpbWF0ZWQYDiABKAgSKgoHbGF0ZW5jeRgPIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI2ChN0aW1lX3RvX2ZpcnN0X3Rva2VuGBAgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhsKE3Vwc3RyZWFtX3JlcXVlc3RfaWQYESABKAkSEQoJc291cmNlX2lwGBIgASgJEhIKCnVzZXJfYWdlbnQYEyABKAkSEwoLc3RvcF9yZWFzb24YFCABKAkSFAoMdXNhZ2Vfc291cmNlGBUgASgJEhIKCmRlcGFydG1lbnQYFiABKAkSDgoGZGV0YWlsGBcgASgJEi4KCXJldHJpZXZhbBgoIAEoCzIbLnBvcnRpY28uYWRtaW4udjEuUmV0cmlldmFsEhYKDmFwaV9rZXlfcHJlZml4GCkgASgJImQKCVJldHJpZXZhbBIZChFrbm93bGVkZ2VfYmFzZV9pZBgBIAEoCRIQCghwYXNzYWdlcxgCIAEoBRIqCgdsYXRlbmN5GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uKroBCg5Vc2FnZURpbWVuc2lvbhIfChtVU0FHRV9ESU1FTlNJT05fVU5TUEVDSUZJRUQQABIYChRVU0FHRV9ESU1FTlNJT05fVVNFUhABEhkKFVVTQUdFX0RJTUVOU0lPTl9HUk9VUBACEhkKFVVTQUdFX0RJTUVOU0lPTl9NT0RFTBADEhcKE1VTQUdFX0RJTUVOU0lPTl9EQVkQBBIeChpVU0FHRV9ESU1FTlNJT05fREVQQVJUTUVOVBAFMrcGCgxBZG1pblNlcnZpY2USWQoJTGlzdFVzYWdlEiIucG9ydGljby5hZG1pbi52MS5MaXN0VXNhZ2VSZXF1ZXN0GiMucG9ydGljby5hZG1pbi52MS5MaXN0VXNhZ2VSZXNwb25zZSIDkAIBEmsKD0xpc3RBdWRpdEV2ZW50cxIoLnBvcnRpY28uYWRtaW4udjEuTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBopLnBvcnRpY28uYWRtaW4udjEuTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2UiA5ACARJZCglHZXRQb2xpY3kSIi5wb3J0aWNvLmFkbWluLnYxLkdldFBvbGljeVJlcXVlc3QaIy5wb3J0aWNvLmFkbWluLnYxLkdldFBvbGljeVJlc3BvbnNlIgOQAgESYwoOVmFsaWRhdGVQb2xpY3kSJy5wb3J0aWNvLmFkbWluLnYxLlZhbGlkYXRlUG9saWN5UmVxdWVzdBooLnBvcnRpY28uYWRtaW4udjEuVmFsaWRhdGVQb2xpY3lSZXNwb25zZRJdCgxVcGRhdGVQb2xpY3kSJS5wb3J0aWNvLmFkbWluLnYxLlVwZGF0ZVBvbGljeVJlcXVlc3QaJi5wb3J0aWNvLmFkbWluLnYxLlVwZGF0ZVBvbGljeVJlc3BvbnNlEnQKEkxpc3RQb2xpY3lWZXJzaW9ucxIrLnBvcnRpY28uYWRtaW4udjEuTGlzdFBvbGljeVZlcnNpb25zUmVxdWVzdBosLnBvcnRpY28uYWRtaW4udjEuTGlzdFBvbGljeVZlcnNpb25zUmVzcG9uc2UiA5ACARJjCg5Sb2xsYmFja1BvbGljeRInLnBvcnRpY28uYWRtaW4udjEuUm9sbGJhY2tQb2xpY3lSZXF1ZXN0GigucG9ydGljby5hZG1pbi52MS5Sb2xsYmFja1BvbGljeVJlc3BvbnNlEmUKDUxpc3ROZWFyTGltaXQSJi5wb3J0aWNvLmFkbWluLnYxLkxpc3ROZWFyTGltaXRSZXF1ZXN0GicucG9ydGljby5hZG1pbi52MS5MaXN0TmVhckxpbWl0UmVzcG9uc2UiA5ACAUJAWj5naXRodWIuY29tL3BvcnRpY28tZGV2L3BvcnRpY28vZ2VuL2dvL3BvcnRpY28vYWRtaW4vdjE7YWRtaW52MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_portico_admin_v1_policy, file_portico_type_v1_money, file_portico_type_v1_usage]);
+  fileDesc("Chxwb3J0aWNvL2FkbWluL3YxL2FkbWluLnByb3RvEhBwb3J0aWNvLmFkbWluLnYxIq0BChBMaXN0VXNhZ2VSZXF1ZXN0EhEKCXN0YXJ0X2RheRgBIAEoCRIPCgdlbmRfZGF5GAIgASgJEjIKCGdyb3VwX2J5GAMgAygOMiAucG9ydGljby5hZG1pbi52MS5Vc2FnZURpbWVuc2lvbhIMCgR1c2VyGAQgASgJEg0KBWdyb3VwGAUgASgJEhAKCG1vZGVsX2lkGAYgASgJEhIKCmRlcGFydG1lbnQYByABKAkiiAEKEUxpc3RVc2FnZVJlc3BvbnNlEigKBHJvd3MYASADKAsyGi5wb3J0aWNvLmFkbWluLnYxLlVzYWdlUm93EiwKBnRvdGFscxgCIAEoCzIcLnBvcnRpY28udHlwZS52MS5Vc2FnZVRvdGFscxIbChNwcmljZV90YWJsZV92ZXJzaW9uGAMgASgJIogBCghVc2FnZVJvdxILCgNkYXkYASABKAkSDAoEdXNlchgCIAEoCRINCgVncm91cBgDIAEoCRIQCghtb2RlbF9pZBgEIAEoCRIsCgZ0b3RhbHMYBSABKAsyHC5wb3J0aWNvLnR5cGUudjEuVXNhZ2VUb3RhbHMSEgoKZGVwYXJ0bWVudBgGIAEoCSK9AQoWTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdXNlchgDIAEoCRIQCghtb2RlbF9pZBgEIAEoCRIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJgChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRIsCgZldmVudHMYASADKAsyHC5wb3J0aWNvLmFkbWluLnYxLkF1ZGl0RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIo4FCgpBdWRpdEV2ZW50EhIKCnJlcXVlc3RfaWQYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc3ViamVjdBgDIAEoCRIMCgR1c2VyGAQgASgJEg4KBmdyb3VwcxgFIAMoCRIRCgljbGllbnRfaWQYBiABKAkSEQoJcHJvY2VkdXJlGAcgASgJEhAKCG1vZGVsX2lkGAggASgJEg8KB291dGNvbWUYCSABKAkSFQoNZXJyb3JfbWVzc2FnZRgKIAEoCRIUCgxpbnB1dF90b2tlbnMYCyABKAMSFQoNb3V0cHV0X3Rva2VucxgMIAEoAxIuCg5lc3RpbWF0ZWRfY29zdBgNIAEoCzIWLnBvcnRpY28udHlwZS52MS5Nb25leRIXCg91c2FnZV9lc3RpbWF0ZWQYDiABKAgSKgoHbGF0ZW5jeRgPIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI2ChN0aW1lX3RvX2ZpcnN0X3Rva2VuGBAgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhsKE3Vwc3RyZWFtX3JlcXVlc3RfaWQYESABKAkSEQoJc291cmNlX2lwGBIgASgJEhIKCnVzZXJfYWdlbnQYEyABKAkSEwoLc3RvcF9yZWFzb24YFCABKAkSFAoMdXNhZ2Vfc291cmNlGBUgASgJEhIKCmRlcGFydG1lbnQYFiABKAkSDgoGZGV0YWlsGBcgASgJEi4KCXJldHJpZXZhbBgoIAEoCzIbLnBvcnRpY28uYWRtaW4udjEuUmV0cmlldmFsEhYKDmFwaV9rZXlfcHJlZml4GCkgASgJImQKCVJldHJpZXZhbBIZChFrbm93bGVkZ2VfYmFzZV9pZBgBIAEoCRIQCghwYXNzYWdlcxgCIAEoBRIqCgdsYXRlbmN5GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkYKHUxpc3RDb252ZXJzYXRpb25Db3VudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIqMBCh5MaXN0Q29udmVyc2F0aW9uQ291bnRzUmVzcG9uc2USMwoGcGVvcGxlGAEgAygLMiMucG9ydGljby5hZG1pbi52MS5Db252ZXJzYXRpb25Db3VudBIzCgZ0b3RhbHMYAiABKAsyIy5wb3J0aWNvLmFkbWluLnYxLkNvbnZlcnNhdGlvbkNvdW50EhcKD25leHRfcGFnZV90b2tlbhgDIAEoCSJ6ChFDb252ZXJzYXRpb25Db3VudBIPCgdzdWJqZWN0GAEgASgJEhUKDWNvbnZlcnNhdGlvbnMYAiABKAMSEAoIbWVzc2FnZXMYAyABKAMSDQoFYnl0ZXMYBCABKAMSDgoGcGVvcGxlGAUgASgDEgwKBHVzZXIYBiABKAkqugEKDlVzYWdlRGltZW5zaW9uEh8KG1VTQUdFX0RJTUVOU0lPTl9VTlNQRUNJRklFRBAAEhgKFFVTQUdFX0RJTUVOU0lPTl9VU0VSEAESGQoVVVNBR0VfRElNRU5TSU9OX0dST1VQEAISGQoVVVNBR0VfRElNRU5TSU9OX01PREVMEAMSFwoTVVNBR0VfRElNRU5TSU9OX0RBWRAEEh4KGlVTQUdFX0RJTUVOU0lPTl9ERVBBUlRNRU5UEAUyugcKDEFkbWluU2VydmljZRJZCglMaXN0VXNhZ2USIi5wb3J0aWNvLmFkbWluLnYxLkxpc3RVc2FnZVJlcXVlc3QaIy5wb3J0aWNvLmFkbWluLnYxLkxpc3RVc2FnZVJlc3BvbnNlIgOQAgESawoPTGlzdEF1ZGl0RXZlbnRzEigucG9ydGljby5hZG1pbi52MS5MaXN0QXVkaXRFdmVudHNSZXF1ZXN0GikucG9ydGljby5hZG1pbi52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZSIDkAIBElkKCUdldFBvbGljeRIiLnBvcnRpY28uYWRtaW4udjEuR2V0UG9saWN5UmVxdWVzdBojLnBvcnRpY28uYWRtaW4udjEuR2V0UG9saWN5UmVzcG9uc2UiA5ACARJjCg5WYWxpZGF0ZVBvbGljeRInLnBvcnRpY28uYWRtaW4udjEuVmFsaWRhdGVQb2xpY3lSZXF1ZXN0GigucG9ydGljby5hZG1pbi52MS5WYWxpZGF0ZVBvbGljeVJlc3BvbnNlEl0KDFVwZGF0ZVBvbGljeRIlLnBvcnRpY28uYWRtaW4udjEuVXBkYXRlUG9saWN5UmVxdWVzdBomLnBvcnRpY28uYWRtaW4udjEuVXBkYXRlUG9saWN5UmVzcG9uc2USdAoSTGlzdFBvbGljeVZlcnNpb25zEisucG9ydGljby5hZG1pbi52MS5MaXN0UG9saWN5VmVyc2lvbnNSZXF1ZXN0GiwucG9ydGljby5hZG1pbi52MS5MaXN0UG9saWN5VmVyc2lvbnNSZXNwb25zZSIDkAIBEmMKDlJvbGxiYWNrUG9saWN5EicucG9ydGljby5hZG1pbi52MS5Sb2xsYmFja1BvbGljeVJlcXVlc3QaKC5wb3J0aWNvLmFkbWluLnYxLlJvbGxiYWNrUG9saWN5UmVzcG9uc2USZQoNTGlzdE5lYXJMaW1pdBImLnBvcnRpY28uYWRtaW4udjEuTGlzdE5lYXJMaW1pdFJlcXVlc3QaJy5wb3J0aWNvLmFkbWluLnYxLkxpc3ROZWFyTGltaXRSZXNwb25zZSIDkAIBEoABChZMaXN0Q29udmVyc2F0aW9uQ291bnRzEi8ucG9ydGljby5hZG1pbi52MS5MaXN0Q29udmVyc2F0aW9uQ291bnRzUmVxdWVzdBowLnBvcnRpY28uYWRtaW4udjEuTGlzdENvbnZlcnNhdGlvbkNvdW50c1Jlc3BvbnNlIgOQAgFCQFo+Z2l0aHViLmNvbS9wb3J0aWNvLWRldi9wb3J0aWNvL2dlbi9nby9wb3J0aWNvL2FkbWluL3YxO2FkbWludjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_portico_admin_v1_policy, file_portico_type_v1_money, file_portico_type_v1_usage]);
 
 /**
  * ListUsageRequest selects a range of days, filters and a breakdown.
@@ -494,6 +494,130 @@ export const RetrievalSchema: GenMessage<Retrieval> = /*@__PURE__*/
   messageDesc(file_portico_admin_v1_admin, 6);
 
 /**
+ * ListConversationCountsRequest selects a page of the people's conversation counts.
+ *
+ * @generated from message portico.admin.v1.ListConversationCountsRequest
+ */
+export type ListConversationCountsRequest = Message<"portico.admin.v1.ListConversationCountsRequest"> & {
+  /**
+   * The most people to return, from 1 to 500; 0 means 50.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * The next_page_token of a previous response, to continue from it.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message portico.admin.v1.ListConversationCountsRequest.
+ * Use `create(ListConversationCountsRequestSchema)` to create a new message.
+ */
+export const ListConversationCountsRequestSchema: GenMessage<ListConversationCountsRequest> = /*@__PURE__*/
+  messageDesc(file_portico_admin_v1_admin, 7);
+
+/**
+ * ListConversationCountsResponse holds a page of people's conversation counts.
+ *
+ * @generated from message portico.admin.v1.ListConversationCountsResponse
+ */
+export type ListConversationCountsResponse = Message<"portico.admin.v1.ListConversationCountsResponse"> & {
+  /**
+   * The people who keep at least one conversation, in the store's order (by subject in
+   * SQLite, the table's order in DynamoDB). A page may hold fewer than page_size people,
+   * even none, before the last.
+   *
+   * @generated from field: repeated portico.admin.v1.ConversationCount people = 1;
+   */
+  people: ConversationCount[];
+
+  /**
+   * The sums over the people of this page and of every page before it: on the last page
+   * (empty next_page_token), over everyone.
+   *
+   * @generated from field: portico.admin.v1.ConversationCount totals = 2;
+   */
+  totals?: ConversationCount | undefined;
+
+  /**
+   * Pass as page_token to get the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 3;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message portico.admin.v1.ListConversationCountsResponse.
+ * Use `create(ListConversationCountsResponseSchema)` to create a new message.
+ */
+export const ListConversationCountsResponseSchema: GenMessage<ListConversationCountsResponse> = /*@__PURE__*/
+  messageDesc(file_portico_admin_v1_admin, 8);
+
+/**
+ * ConversationCount is what the service keeps for one person (or, as totals, for everyone),
+ * in numbers only.
+ *
+ * @generated from message portico.admin.v1.ConversationCount
+ */
+export type ConversationCount = Message<"portico.admin.v1.ConversationCount"> & {
+  /**
+   * The person's token subject (empty in totals).
+   *
+   * @generated from field: string subject = 1;
+   */
+  subject: string;
+
+  /**
+   * The number of conversations.
+   *
+   * @generated from field: int64 conversations = 2;
+   */
+  conversations: bigint;
+
+  /**
+   * The number of messages in them.
+   *
+   * @generated from field: int64 messages = 3;
+   */
+  messages: bigint;
+
+  /**
+   * Their size in bytes, attachments included.
+   *
+   * @generated from field: int64 bytes = 4;
+   */
+  bytes: bigint;
+
+  /**
+   * In totals, the number of people; 1 for a person.
+   *
+   * @generated from field: int64 people = 5;
+   */
+  people: bigint;
+
+  /**
+   * The person's user name as they last created a conversation with it; empty when the
+   * store has none (conversations created before it was kept) and in totals.
+   *
+   * @generated from field: string user = 6;
+   */
+  user: string;
+};
+
+/**
+ * Describes the message portico.admin.v1.ConversationCount.
+ * Use `create(ConversationCountSchema)` to create a new message.
+ */
+export const ConversationCountSchema: GenMessage<ConversationCount> = /*@__PURE__*/
+  messageDesc(file_portico_admin_v1_admin, 9);
+
+/**
  * UsageDimension is a way to break usage down.
  *
  * @generated from enum portico.admin.v1.UsageDimension
@@ -646,6 +770,19 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ListNearLimitRequestSchema;
     output: typeof ListNearLimitResponseSchema;
+  },
+  /**
+   * ListConversationCounts returns, per person, how many conversations and messages the
+   * service keeps for them and their size: numbers only, never a title, an id or content.
+   * It requires the usage-admin grant (a refusal is recorded in the audit trail);
+   * FAILED_PRECONDITION when this deployment's admin service has no conversation store.
+   *
+   * @generated from rpc portico.admin.v1.AdminService.ListConversationCounts
+   */
+  listConversationCounts: {
+    methodKind: "unary";
+    input: typeof ListConversationCountsRequestSchema;
+    output: typeof ListConversationCountsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_portico_admin_v1_admin, 0);

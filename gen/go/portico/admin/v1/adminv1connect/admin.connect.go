@@ -55,6 +55,9 @@ const (
 	// AdminServiceListNearLimitProcedure is the fully-qualified name of the AdminService's
 	// ListNearLimit RPC.
 	AdminServiceListNearLimitProcedure = "/portico.admin.v1.AdminService/ListNearLimit"
+	// AdminServiceListConversationCountsProcedure is the fully-qualified name of the AdminService's
+	// ListConversationCounts RPC.
+	AdminServiceListConversationCountsProcedure = "/portico.admin.v1.AdminService/ListConversationCounts"
 )
 
 // AdminServiceClient is a client for the portico.admin.v1.AdminService service.
@@ -80,6 +83,11 @@ type AdminServiceClient interface {
 	// ListNearLimit lists the people and groups past 80 % or 100 % of a quota or budget in the
 	// current day and month.
 	ListNearLimit(context.Context, *v1.ListNearLimitRequest) (*v1.ListNearLimitResponse, error)
+	// ListConversationCounts returns, per person, how many conversations and messages the
+	// service keeps for them and their size: numbers only, never a title, an id or content.
+	// It requires the usage-admin grant (a refusal is recorded in the audit trail);
+	// FAILED_PRECONDITION when this deployment's admin service has no conversation store.
+	ListConversationCounts(context.Context, *v1.ListConversationCountsRequest) (*v1.ListConversationCountsResponse, error)
 }
 
 // NewAdminServiceClient constructs a client for the portico.admin.v1.AdminService service. By
@@ -146,19 +154,27 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		listConversationCounts: connect.NewClient[v1.ListConversationCountsRequest, v1.ListConversationCountsResponse](
+			httpClient,
+			baseURL+AdminServiceListConversationCountsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListConversationCounts")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // adminServiceClient implements AdminServiceClient.
 type adminServiceClient struct {
-	listUsage          *connect.Client[v1.ListUsageRequest, v1.ListUsageResponse]
-	listAuditEvents    *connect.Client[v1.ListAuditEventsRequest, v1.ListAuditEventsResponse]
-	getPolicy          *connect.Client[v1.GetPolicyRequest, v1.GetPolicyResponse]
-	validatePolicy     *connect.Client[v1.ValidatePolicyRequest, v1.ValidatePolicyResponse]
-	updatePolicy       *connect.Client[v1.UpdatePolicyRequest, v1.UpdatePolicyResponse]
-	listPolicyVersions *connect.Client[v1.ListPolicyVersionsRequest, v1.ListPolicyVersionsResponse]
-	rollbackPolicy     *connect.Client[v1.RollbackPolicyRequest, v1.RollbackPolicyResponse]
-	listNearLimit      *connect.Client[v1.ListNearLimitRequest, v1.ListNearLimitResponse]
+	listUsage              *connect.Client[v1.ListUsageRequest, v1.ListUsageResponse]
+	listAuditEvents        *connect.Client[v1.ListAuditEventsRequest, v1.ListAuditEventsResponse]
+	getPolicy              *connect.Client[v1.GetPolicyRequest, v1.GetPolicyResponse]
+	validatePolicy         *connect.Client[v1.ValidatePolicyRequest, v1.ValidatePolicyResponse]
+	updatePolicy           *connect.Client[v1.UpdatePolicyRequest, v1.UpdatePolicyResponse]
+	listPolicyVersions     *connect.Client[v1.ListPolicyVersionsRequest, v1.ListPolicyVersionsResponse]
+	rollbackPolicy         *connect.Client[v1.RollbackPolicyRequest, v1.RollbackPolicyResponse]
+	listNearLimit          *connect.Client[v1.ListNearLimitRequest, v1.ListNearLimitResponse]
+	listConversationCounts *connect.Client[v1.ListConversationCountsRequest, v1.ListConversationCountsResponse]
 }
 
 // ListUsage calls portico.admin.v1.AdminService.ListUsage.
@@ -233,6 +249,15 @@ func (c *adminServiceClient) ListNearLimit(ctx context.Context, req *v1.ListNear
 	return nil, err
 }
 
+// ListConversationCounts calls portico.admin.v1.AdminService.ListConversationCounts.
+func (c *adminServiceClient) ListConversationCounts(ctx context.Context, req *v1.ListConversationCountsRequest) (*v1.ListConversationCountsResponse, error) {
+	response, err := c.listConversationCounts.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // AdminServiceHandler is an implementation of the portico.admin.v1.AdminService service.
 type AdminServiceHandler interface {
 	// ListUsage sums usage over a range of days, broken down by the requested dimensions.
@@ -256,6 +281,11 @@ type AdminServiceHandler interface {
 	// ListNearLimit lists the people and groups past 80 % or 100 % of a quota or budget in the
 	// current day and month.
 	ListNearLimit(context.Context, *v1.ListNearLimitRequest) (*v1.ListNearLimitResponse, error)
+	// ListConversationCounts returns, per person, how many conversations and messages the
+	// service keeps for them and their size: numbers only, never a title, an id or content.
+	// It requires the usage-admin grant (a refusal is recorded in the audit trail);
+	// FAILED_PRECONDITION when this deployment's admin service has no conversation store.
+	ListConversationCounts(context.Context, *v1.ListConversationCountsRequest) (*v1.ListConversationCountsResponse, error)
 }
 
 // NewAdminServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -318,6 +348,13 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServiceListConversationCountsHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceListConversationCountsProcedure,
+		svc.ListConversationCounts,
+		connect.WithSchema(adminServiceMethods.ByName("ListConversationCounts")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/portico.admin.v1.AdminService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AdminServiceListUsageProcedure:
@@ -336,6 +373,8 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 			adminServiceRollbackPolicyHandler.ServeHTTP(w, r)
 		case AdminServiceListNearLimitProcedure:
 			adminServiceListNearLimitHandler.ServeHTTP(w, r)
+		case AdminServiceListConversationCountsProcedure:
+			adminServiceListConversationCountsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -375,4 +414,8 @@ func (UnimplementedAdminServiceHandler) RollbackPolicy(context.Context, *v1.Roll
 
 func (UnimplementedAdminServiceHandler) ListNearLimit(context.Context, *v1.ListNearLimitRequest) (*v1.ListNearLimitResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("portico.admin.v1.AdminService.ListNearLimit is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListConversationCounts(context.Context, *v1.ListConversationCountsRequest) (*v1.ListConversationCountsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("portico.admin.v1.AdminService.ListConversationCounts is not implemented"))
 }
