@@ -41,7 +41,7 @@ BREAKING_AGAINST ?=
 RACE_PKGS := ./bff ./bff/proxy ./bff/session/... ./services/store/... ./services/token/... \
   ./services/metering ./services/inference ./services/platform/lambdahttp/... ./services/livepolicy ./services/alert \
   ./services/apikey/... ./services/openaicompat
-LAMBDA_CMDS := services/cmd/portico-services services/cmd/portico-authorizer bff/cmd/portico-bff
+LAMBDA_CMDS := services/cmd/portico-services services/cmd/portico-authorizer services/cmd/portico-pretoken bff/cmd/portico-bff
 
 # need_deb CMD,PACKAGE: install Debian's PACKAGE when CMD is not found (as root, with
 # apt-get); otherwise stop with the command to run.
