@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/portico-dev/portico/services/platform/lambdahttp"
+	"github.com/portico-dev/portico/services/platform/logs"
 )
 
 // Environment variables (docs/contracts.md). This file is the only place the command reads
@@ -16,6 +17,8 @@ const (
 	EnvEntraGroups = "PORTICO_ENTRA_GROUPS"
 	// EnvAccessTokenDepartment says whether custom:department is copied into access tokens.
 	EnvAccessTokenDepartment = "PORTICO_ACCESS_TOKEN_DEPARTMENT"
+	// EnvLogFormat is the one log format rule of every binary (json on Lambda).
+	EnvLogFormat = logs.Env
 	// EnvRuntimeAPI is set by Lambda: the Runtime API the init error is reported to.
 	EnvRuntimeAPI = lambdahttp.RuntimeAPIEnv
 )
@@ -26,6 +29,7 @@ type config struct {
 	entraGroups map[string]string
 	// department copies the custom:department attribute into the access token.
 	department bool
+	logFormat  logs.Format
 }
 
 // fromEnv reads the configuration through getenv (os.Getenv in main), reporting every
@@ -33,6 +37,11 @@ type config struct {
 func fromEnv(getenv func(string) string) (*config, error) {
 	cfg := &config{entraGroups: map[string]string{}, department: true}
 	var errs []error
+	format, err := logs.ParseFormat(getenv(EnvLogFormat), getenv(EnvRuntimeAPI) != "")
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cfg.logFormat = format
 	if v := getenv(EnvEntraGroups); v != "" {
 		if err := json.Unmarshal([]byte(v), &cfg.entraGroups); err != nil || cfg.entraGroups == nil {
 			errs = append(errs, fmt.Errorf("%s: want a JSON object of group id to group name: %v", EnvEntraGroups, err))

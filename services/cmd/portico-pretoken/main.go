@@ -19,7 +19,9 @@
 //
 //	PORTICO_ENTRA_GROUPS             JSON object: Entra group object id → Portico group (default {})
 //	PORTICO_ACCESS_TOKEN_DEPARTMENT  true (default) or false: copy custom:department into access tokens
+//	PORTICO_LOG_FORMAT               text or json (default text; json on Lambda)
 //
+// It has no development defaults, so it reads no PORTICO_ENV.
 // A value it cannot parse makes it refuse to start, reporting one init error.
 package main
 
@@ -35,8 +37,12 @@ import (
 )
 
 func main() {
-	logger := logs.New(os.Stderr, logs.JSON, slog.LevelInfo) // it runs on Lambda only
 	cfg, err := fromEnv(os.Getenv)
+	format := logs.JSON // the trigger runs on Lambda
+	if cfg != nil {
+		format = cfg.logFormat
+	}
+	logger := logs.New(os.Stderr, format, slog.LevelInfo)
 	if err != nil {
 		logger.Error("portico-pretoken: configuration", "err", err)
 		if api := os.Getenv(EnvRuntimeAPI); api != "" {

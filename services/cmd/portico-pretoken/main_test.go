@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/portico-dev/portico/services/platform/lambdahttp/runtimeapitest"
+	"github.com/portico-dev/portico/services/platform/logs"
 )
 
 // TestFromEnv reads the configuration, refusing what it cannot parse with every problem named.
@@ -33,15 +34,16 @@ func TestFromEnv(t *testing.T) {
 		{"an empty id", map[string]string{EnvEntraGroups: `{"":"MLUsers"}`}, nil, false, []string{EnvEntraGroups}},
 		{"an empty group", map[string]string{EnvEntraGroups: `{"g-ml":""}`}, nil, false, []string{EnvEntraGroups}},
 		{"not a boolean", map[string]string{EnvAccessTokenDepartment: "yes please"}, nil, false, []string{EnvAccessTokenDepartment}},
-		{"both wrong, both named", map[string]string{EnvEntraGroups: `[`, EnvAccessTokenDepartment: "maybe"}, nil, false,
-			[]string{EnvEntraGroups, EnvAccessTokenDepartment}},
+		{"an unknown log format", map[string]string{EnvLogFormat: "xml"}, nil, false, []string{EnvLogFormat}},
+		{"all wrong, all named", map[string]string{EnvEntraGroups: `[`, EnvAccessTokenDepartment: "maybe", EnvLogFormat: "xml"}, nil, false,
+			[]string{EnvEntraGroups, EnvAccessTokenDepartment, EnvLogFormat}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			cfg, err := fromEnv(func(k string) string { return tt.env[k] })
 			if tt.wantErr == nil {
-				if err != nil || !maps.Equal(cfg.entraGroups, tt.groups) || cfg.department != tt.department {
+				if err != nil || !maps.Equal(cfg.entraGroups, tt.groups) || cfg.department != tt.department || cfg.logFormat != logs.Text {
 					t.Errorf("fromEnv = %+v, %v; want groups %v, department %v", cfg, err, tt.groups, tt.department)
 				}
 				return
@@ -55,6 +57,25 @@ func TestFromEnv(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLogFormat: the trigger follows the one PORTICO_LOG_FORMAT rule (json on Lambda).
+func TestLogFormat(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		env  map[string]string
+		want logs.Format
+	}{
+		{nil, logs.Text},
+		{map[string]string{EnvLogFormat: "json"}, logs.JSON},
+		{map[string]string{EnvRuntimeAPI: "127.0.0.1:9001"}, logs.JSON},
+		{map[string]string{EnvRuntimeAPI: "127.0.0.1:9001", EnvLogFormat: "text"}, logs.Text},
+	} {
+		cfg, err := fromEnv(func(k string) string { return tt.env[k] })
+		if err != nil || cfg.logFormat != tt.want {
+			t.Errorf("%v: %+v, %v; want %s", tt.env, cfg, err, tt.want)
+		}
 	}
 }
 
