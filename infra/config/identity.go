@@ -76,6 +76,13 @@ func (c *Config) BreakGlassGroup() string {
 	return DefaultBreakGlassGroup
 }
 
+// DepartmentClaim reports whether Cognito's access tokens carry the department
+// (identity.departmentClaim, true unless set false). False with Entra ID directly, where the
+// stack configures no token: the department is an optional claim of the app registration.
+func (c *Config) DepartmentClaim() bool {
+	return !c.IsEntra() && (c.Identity.DepartmentClaim == nil || *c.Identity.DepartmentClaim)
+}
+
 // EntraIssuer is the issuer of the tenant's v2.0 tokens, exactly as the services and the BFF
 // expect it (never a multi-tenant alias).
 func (c *Config) EntraIssuer() string { return EntraLogin + "/" + c.Identity.Entra.TenantID + "/v2.0" }
@@ -147,10 +154,11 @@ func (c *Config) validateEntra(bad func(field, format string, args ...any)) {
 		"identity.accessTokenTtl":   id.AccessTokenTTL.Duration != 0,
 		"identity.refreshTokenTtl":  id.RefreshTokenTTL.Duration != 0,
 		"identity.breakGlassGroup":  id.BreakGlassGroup != "",
+		"identity.departmentClaim":  id.DepartmentClaim != nil,
 	}
 	for _, field := range slices.Sorted(maps.Keys(cognitoOnly)) {
 		if cognitoOnly[field] {
-			bad(field, "applies to identity.mode %s only: with Entra ID directly there is no Cognito (group mapping: the policy's groupIds; token lifetimes: Entra's)", IdentityCognito)
+			bad(field, "applies to identity.mode %s only: with Entra ID directly there is no Cognito (group mapping: the policy's groupIds; token lifetimes: Entra's; the department: an optional claim of the app registration)", IdentityCognito)
 		}
 	}
 	guid := func(field, v, what string) {

@@ -31,7 +31,7 @@ func TestEntraDirect(t *testing.T) {
 			t.Errorf("%s: %s deployed with Entra ID directly", id, r.Type)
 		}
 		if r.Type == "AWS::Lambda::Function" && r.Properties["Runtime"] != "provided.al2023" && !strings.Contains(id, "CustomResourceProvider") {
-			t.Errorf("%s: function %v (runtime %v) is not Portico's: the groups trigger needs Cognito", id, r.Properties["FunctionName"], r.Properties["Runtime"])
+			t.Errorf("%s: function %v (runtime %v) is not Portico's: only CDK's helpers may be", id, r.Properties["FunctionName"], r.Properties["Runtime"])
 		}
 	}
 	_, secrets := s.mainJSON.ofType("AWS::SecretsManager::Secret")
