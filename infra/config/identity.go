@@ -47,6 +47,10 @@ type Entra struct {
 	// account and region, that holds the web app's client secret (created by the operator;
 	// the BFF's PORTICO_OIDC_CLIENT_SECRET_ARN, the only client secret the BFF may read).
 	ClientSecretARN string `yaml:"clientSecretArn"`
+	// DepartmentClaim is the access token claim carrying a person's department, as the API
+	// app registration is configured to send it (docs/deploy.md, Chargeback): the services'
+	// PORTICO_DEPARTMENT_CLAIM. Empty leaves the services' default, custom:department.
+	DepartmentClaim string `yaml:"departmentClaim"`
 }
 
 var (
@@ -55,6 +59,9 @@ var (
 	// scopeValueRE is a scope's value as tokens carry it in scp (no white space, no "/"),
 	// never .default (which names no delegated scope of its own).
 	scopeValueRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
+	// claimNameRE is an access token claim's name: letters, digits and . _ : / - (a URI-named
+	// claim included), at most 128 characters.
+	claimNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$`)
 	// secretARNRE is a complete Secrets Manager secret ARN (with the six characters Secrets
 	// Manager appends to the name), so an IAM grant on it names exactly that secret.
 	secretARNRE = regexp.MustCompile(`^arn:aws:secretsmanager:([a-z0-9-]+):([0-9]{12}):secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
@@ -194,9 +201,12 @@ func (c *Config) validateEntra(bad func(field, format string, args ...any)) {
 	} else if m[1] != c.Region || m[2] != c.Account {
 		bad("identity.entra.clientSecretArn", "%q is not in the environment's account %s and region %s", e.ClientSecretARN, c.Account, c.Region)
 	}
+	if e.DepartmentClaim != "" && !claimNameRE.MatchString(e.DepartmentClaim) {
+		bad("identity.entra.departmentClaim", "%q is not a claim name (letters, digits and . _ : / -, at most 128)", e.DepartmentClaim)
+	}
 }
 
 // isZeroEntra reports whether no Entra setting is set.
 func isZeroEntra(e Entra) bool {
-	return e.TenantID == "" && e.APIClientID == "" && e.Scope == "" && e.WebClientID == "" && len(e.MachineClientIDs) == 0 && e.ClientSecretARN == ""
+	return e.TenantID == "" && e.APIClientID == "" && e.Scope == "" && e.WebClientID == "" && len(e.MachineClientIDs) == 0 && e.ClientSecretARN == "" && e.DepartmentClaim == ""
 }

@@ -58,7 +58,10 @@ func TestEntraDirect(t *testing.T) {
 	}
 
 	clients := strings.Join(append([]string{ent.WebClientID}, ent.MachineClientIDs...), ",")
-	for _, fn := range []string{"identity", "inference", "admin", "authorizer"} {
+	if ent.DepartmentClaim == "" {
+		t.Fatal("the Entra example names no identity.entra.departmentClaim: nothing below checks it")
+	}
+	for _, fn := range []string{"identity", "inference", "admin", "apikey", "authorizer"} {
 		env := envOf(t, s, fn)
 		want := map[string]string{
 			EnvTokenProfile:  "entra",
@@ -69,6 +72,10 @@ func TestEntraDirect(t *testing.T) {
 		}
 		if fn != "authorizer" {
 			want[EnvBFFClientIDs] = ent.WebClientID
+			// The services record the department from the claim the API app sends.
+			want[EnvDepartmentClaim] = ent.DepartmentClaim
+		} else if v, ok := env[EnvDepartmentClaim]; ok {
+			t.Errorf("authorizer: %s = %v, which it does not read", EnvDepartmentClaim, v)
 		}
 		for k, w := range want {
 			if env[k] != w {

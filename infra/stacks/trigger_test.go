@@ -112,6 +112,12 @@ func TestPreTokenTrigger(t *testing.T) {
 			return
 		}
 		checkPreToken(t, s.cfg, s.mainJSON, "true")
+		// The services read the claim the trigger writes: their default, custom:department.
+		for _, fn := range []string{"identity", "inference", "admin", "apikey"} {
+			if v, ok := envOf(t, s, fn)[EnvDepartmentClaim]; ok {
+				t.Errorf("%s: %s = %v, not the trigger's custom:department", fn, EnvDepartmentClaim, v)
+			}
+		}
 	})
 }
 
