@@ -4,7 +4,7 @@
 # npm registry (a pinned Node 22 for linux-x64 when the system Node is too old for Angular,
 # dynalite, Go tools) and into frontend/node_modules (which carries buf and protoc-gen-es);
 # and, as root, Debian packages with apt-get when a command is missing (gcc for the race
-# detector, python3 for the Cognito trigger test, chromium for the end-to-end tests). Not as
+# detector, chromium for the end-to-end tests). Not as
 # root, they stop with the apt-get command to run.
 
 SHELL := bash
@@ -41,7 +41,7 @@ BREAKING_AGAINST ?=
 RACE_PKGS := ./bff ./bff/proxy ./bff/session/... ./services/store/... ./services/token/... \
   ./services/metering ./services/inference ./services/platform/lambdahttp/... ./services/livepolicy ./services/alert \
   ./services/apikey/... ./services/openaicompat
-LAMBDA_CMDS := services/cmd/portico-services services/cmd/portico-authorizer bff/cmd/portico-bff
+LAMBDA_CMDS := services/cmd/portico-services services/cmd/portico-authorizer services/cmd/portico-pretoken bff/cmd/portico-bff
 
 # need_deb CMD,PACKAGE: install Debian's PACKAGE when CMD is not found (as root, with
 # apt-get); otherwise stop with the command to run.
@@ -148,7 +148,6 @@ lint: tools $(TOOLS)/bin/golangci-lint ## golangci-lint (see .golangci.yml) and 
 .PHONY: infra-test
 infra-test: ## CDK app (infra/, its own Go module): assertion and cdk-nag tests, cdk synth for uat and prod.
 	@if [ ! -f infra/go.mod ]; then echo "infra: not present yet"; exit 0; fi; \
-	$(call need_deb,python3,python3); \
 	cd infra && npm install --no-audit --no-fund --loglevel=error && go test -count=1 ./... && \
 	out=$$(mktemp -d) && for env in uat prod; do npx cdk synth --quiet -c env=$$env -c placeholderAssets=true -o "$$out/$$env" >/dev/null && echo "cdk synth $$env: ok"; done; rm -rf "$$out"
 

@@ -184,6 +184,11 @@ type Identity struct {
 	EntraGroups map[string]string `yaml:"entraGroups"`
 	// ThreatProtection turns on Cognito threat protection (Plus feature plan, full function).
 	ThreatProtection bool `yaml:"threatProtection"`
+	// DepartmentClaim says whether the pre token generation trigger copies the user's
+	// custom:department attribute into access tokens, where the services read it for
+	// chargeback (PORTICO_DEPARTMENT_CLAIM). Unset means true; false leaves every recorded
+	// department empty. Cognito only (see Config.DepartmentClaim).
+	DepartmentClaim *bool `yaml:"departmentClaim"`
 	// AccessTokenTTL is the access (and ID) token lifetime, 5m to 24h.
 	AccessTokenTTL Duration `yaml:"accessTokenTtl"`
 	// RefreshTokenTTL is the refresh token lifetime, 1h to 10 years.

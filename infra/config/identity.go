@@ -47,6 +47,10 @@ type Entra struct {
 	// account and region, that holds the web app's client secret (created by the operator;
 	// the BFF's PORTICO_OIDC_CLIENT_SECRET_ARN, the only client secret the BFF may read).
 	ClientSecretARN string `yaml:"clientSecretArn"`
+	// DepartmentClaim is the access token claim carrying a person's department, as the API
+	// app registration is configured to send it (docs/deploy.md, Chargeback): the services'
+	// PORTICO_DEPARTMENT_CLAIM. Empty leaves the services' default, custom:department.
+	DepartmentClaim string `yaml:"departmentClaim"`
 }
 
 var (
@@ -55,6 +59,9 @@ var (
 	// scopeValueRE is a scope's value as tokens carry it in scp (no white space, no "/"),
 	// never .default (which names no delegated scope of its own).
 	scopeValueRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
+	// claimNameRE is an access token claim's name: letters, digits and . _ : / - (a URI-named
+	// claim included), at most 128 characters.
+	claimNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$`)
 	// secretARNRE is a complete Secrets Manager secret ARN (with the six characters Secrets
 	// Manager appends to the name), so an IAM grant on it names exactly that secret.
 	secretARNRE = regexp.MustCompile(`^arn:aws:secretsmanager:([a-z0-9-]+):([0-9]{12}):secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
@@ -74,6 +81,13 @@ func (c *Config) BreakGlassGroup() string {
 		return c.Identity.BreakGlassGroup
 	}
 	return DefaultBreakGlassGroup
+}
+
+// DepartmentClaim reports whether Cognito's access tokens carry the department
+// (identity.departmentClaim, true unless set false). False with Entra ID directly, where the
+// stack configures no token: the department is an optional claim of the app registration.
+func (c *Config) DepartmentClaim() bool {
+	return !c.IsEntra() && (c.Identity.DepartmentClaim == nil || *c.Identity.DepartmentClaim)
 }
 
 // EntraIssuer is the issuer of the tenant's v2.0 tokens, exactly as the services and the BFF
@@ -147,10 +161,11 @@ func (c *Config) validateEntra(bad func(field, format string, args ...any)) {
 		"identity.accessTokenTtl":   id.AccessTokenTTL.Duration != 0,
 		"identity.refreshTokenTtl":  id.RefreshTokenTTL.Duration != 0,
 		"identity.breakGlassGroup":  id.BreakGlassGroup != "",
+		"identity.departmentClaim":  id.DepartmentClaim != nil,
 	}
 	for _, field := range slices.Sorted(maps.Keys(cognitoOnly)) {
 		if cognitoOnly[field] {
-			bad(field, "applies to identity.mode %s only: with Entra ID directly there is no Cognito (group mapping: the policy's groupIds; token lifetimes: Entra's)", IdentityCognito)
+			bad(field, "applies to identity.mode %s only: with Entra ID directly there is no Cognito (group mapping: the policy's groupIds; token lifetimes: Entra's; the department: an optional claim of the app registration)", IdentityCognito)
 		}
 	}
 	guid := func(field, v, what string) {
@@ -186,9 +201,12 @@ func (c *Config) validateEntra(bad func(field, format string, args ...any)) {
 	} else if m[1] != c.Region || m[2] != c.Account {
 		bad("identity.entra.clientSecretArn", "%q is not in the environment's account %s and region %s", e.ClientSecretARN, c.Account, c.Region)
 	}
+	if e.DepartmentClaim != "" && !claimNameRE.MatchString(e.DepartmentClaim) {
+		bad("identity.entra.departmentClaim", "%q is not a claim name (letters, digits and . _ : / -, at most 128)", e.DepartmentClaim)
+	}
 }
 
 // isZeroEntra reports whether no Entra setting is set.
 func isZeroEntra(e Entra) bool {
-	return e.TenantID == "" && e.APIClientID == "" && e.Scope == "" && e.WebClientID == "" && len(e.MachineClientIDs) == 0 && e.ClientSecretARN == ""
+	return e.TenantID == "" && e.APIClientID == "" && e.Scope == "" && e.WebClientID == "" && len(e.MachineClientIDs) == 0 && e.ClientSecretARN == "" && e.DepartmentClaim == ""
 }

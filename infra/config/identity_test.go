@@ -71,6 +71,10 @@ func TestValidateRejectsIdentity(t *testing.T) {
 		{"Cognito token lifetime with Entra", true, func(c *Config) { c.Identity.RefreshTokenTTL.Duration = time.Hour }, "identity.refreshTokenTtl: applies to identity.mode cognito only"},
 		{"break-glass with Entra", true, func(c *Config) { c.Identity.BreakGlassGroup = "Administrators" }, "identity.breakGlassGroup: applies to identity.mode cognito only"},
 		{"threat protection with Entra", true, func(c *Config) { c.Identity.ThreatProtection = true }, "identity.threatProtection: applies"},
+		{"a department claim with spaces", true, func(c *Config) { c.Identity.Entra.DepartmentClaim = "my department" }, "identity.entra.departmentClaim"},
+		{"an empty-looking department claim", true, func(c *Config) { c.Identity.Entra.DepartmentClaim = ":" }, "identity.entra.departmentClaim"},
+		{"the Entra department claim with Cognito", false, func(c *Config) { c.Identity.Entra.DepartmentClaim = "department" }, "identity.entra: applies to identity.mode entra only"},
+		{"the department trigger switch with Entra", true, func(c *Config) { c.Identity.DepartmentClaim = new(false) }, "identity.departmentClaim: applies to identity.mode cognito only"},
 		{"no groups with Entra", true, func(c *Config) { c.Identity.Groups = nil }, "identity.groups: at least one"},
 		{"no tenant", true, func(c *Config) { c.Identity.Entra.TenantID = "" }, "identity.entra.tenantId"},
 		{"tenant as a domain name", true, func(c *Config) { c.Identity.Entra.TenantID = "contoso.onmicrosoft.com" }, "identity.entra.tenantId"},
@@ -128,6 +132,28 @@ func TestValidateRejectsIdentity(t *testing.T) {
 
 // TestCheckPolicyEntra: with Entra ID directly the policy maps group object ids to
 // configured groups (groupIds, required); with Cognito it must not (identity.entraGroups).
+// TestDepartmentClaim: Cognito's access tokens carry the department unless
+// identity.departmentClaim is false; with Entra ID directly the stack configures none.
+func TestDepartmentClaim(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		mode string
+		set  *bool
+		want bool
+	}{
+		{"Cognito, unset", IdentityCognito, nil, true},
+		{"Cognito, true", IdentityCognito, new(true), true},
+		{"Cognito, false", IdentityCognito, new(false), false},
+		{"Entra ID directly", IdentityEntra, nil, false},
+	} {
+		c := &Config{Identity: Identity{Mode: tt.mode, DepartmentClaim: tt.set}}
+		if got := c.DepartmentClaim(); got != tt.want {
+			t.Errorf("%s: DepartmentClaim() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestCheckPolicyEntra(t *testing.T) {
 	t.Parallel()
 	ent := loadEntra(t)

@@ -163,7 +163,7 @@ func New(app awscdk.App, cfg *config.Config, opts Options) (*Portico, error) {
 	if p := id.cognito; p != nil {
 		parts.clientSecrets = []constructs.IConstruct{p.webSecret, p.machineSecret}
 		parts.userPool = p.pool
-		parts.lambdaRoles = append(parts.lambdaRoles, p.groupsTriggerRole)
+		parts.lambdaRoles = append(parts.lambdaRoles, p.preToken.role)
 	}
 	for _, m := range a.methods {
 		parts.methods = append(parts.methods, m)

@@ -20,11 +20,13 @@ import (
 const (
 	ServicesAsset   = "portico-services"
 	AuthorizerAsset = "portico-authorizer"
+	PretokenAsset   = "portico-pretoken"
 	BFFAsset        = "portico-bff"
 )
 
-// Assets lists every Lambda artifact the stacks deploy.
-var Assets = []string{ServicesAsset, AuthorizerAsset, BFFAsset}
+// Assets lists every Lambda artifact the stacks deploy (the pre token generation trigger's
+// with Cognito only; make build builds them all).
+var Assets = []string{ServicesAsset, AuthorizerAsset, PretokenAsset, BFFAsset}
 
 // CheckAssets reports a missing bootstrap binary under dir with the command that builds it.
 func CheckAssets(dir string) error {
@@ -110,6 +112,9 @@ type goFunctionProps struct {
 	layers      []awslambda.ILayerVersion
 	// reserved is the function's reserved concurrency; 0 reserves none.
 	reserved int
+	// modeless marks a binary without development defaults, which reads no PORTICO_ENV
+	// (the pre token generation trigger): it is not given one.
+	modeless bool
 }
 
 // EnvProduction is PORTICO_ENV of every deployed Portico binary: production refuses to start
@@ -118,13 +123,16 @@ const EnvProduction = "production"
 
 // newGoFunction creates the function, an execution role allowed nothing but writing its own
 // log streams and decrypting its environment, and a KMS-encrypted log group. Every function
-// runs with PORTICO_ENV=production and JSON logs.
+// runs with JSON logs, and with PORTICO_ENV=production unless it is modeless.
 func (e *env) newGoFunction(scope constructs.Construct, id string, p goFunctionProps) *goFunction {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	name := e.cfg.Name(p.name)
 	lg := e.logGroup(c, "Logs", "/aws/lambda/"+name)
 	role := e.bareRole(c, "Role", name)
-	environment := map[string]*string{"PORTICO_LOG_FORMAT": jsii.String("json"), "PORTICO_ENV": jsii.String(EnvProduction)}
+	environment := map[string]*string{"PORTICO_LOG_FORMAT": jsii.String("json")}
+	if !p.modeless {
+		environment["PORTICO_ENV"] = jsii.String(EnvProduction)
+	}
 	for k, v := range p.environment {
 		environment[k] = v
 	}

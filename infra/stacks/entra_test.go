@@ -31,7 +31,7 @@ func TestEntraDirect(t *testing.T) {
 			t.Errorf("%s: %s deployed with Entra ID directly", id, r.Type)
 		}
 		if r.Type == "AWS::Lambda::Function" && r.Properties["Runtime"] != "provided.al2023" && !strings.Contains(id, "CustomResourceProvider") {
-			t.Errorf("%s: function %v (runtime %v) is not Portico's: the groups trigger needs Cognito", id, r.Properties["FunctionName"], r.Properties["Runtime"])
+			t.Errorf("%s: function %v (runtime %v) is not Portico's: only CDK's helpers may be", id, r.Properties["FunctionName"], r.Properties["Runtime"])
 		}
 	}
 	_, secrets := s.mainJSON.ofType("AWS::SecretsManager::Secret")
@@ -58,7 +58,10 @@ func TestEntraDirect(t *testing.T) {
 	}
 
 	clients := strings.Join(append([]string{ent.WebClientID}, ent.MachineClientIDs...), ",")
-	for _, fn := range []string{"identity", "inference", "admin", "authorizer"} {
+	if ent.DepartmentClaim == "" {
+		t.Fatal("the Entra example names no identity.entra.departmentClaim: nothing below checks it")
+	}
+	for _, fn := range []string{"identity", "inference", "admin", "apikey", "authorizer"} {
 		env := envOf(t, s, fn)
 		want := map[string]string{
 			EnvTokenProfile:  "entra",
@@ -69,6 +72,10 @@ func TestEntraDirect(t *testing.T) {
 		}
 		if fn != "authorizer" {
 			want[EnvBFFClientIDs] = ent.WebClientID
+			// The services record the department from the claim the API app sends.
+			want[EnvDepartmentClaim] = ent.DepartmentClaim
+		} else if v, ok := env[EnvDepartmentClaim]; ok {
+			t.Errorf("authorizer: %s = %v, which it does not read", EnvDepartmentClaim, v)
 		}
 		for k, w := range want {
 			if env[k] != w {

@@ -3,13 +3,14 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -36,8 +37,9 @@ const (
 	claimGroups     = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
 )
 
-// User pool custom attributes the Entra mapping writes (custom:groups feeds the groups
-// trigger, so whoever could write it could choose their groups).
+// User pool custom attributes the Entra mapping writes. Both feed the pre token generation
+// trigger, so whoever could write custom:groups could choose their groups, and
+// custom:department the department their usage is charged to.
 const (
 	AttrDepartment = "custom:department"
 	AttrGroups     = "custom:groups"
@@ -86,13 +88,15 @@ type identity struct {
 
 // cognitoPool is the Cognito side: user pool, Entra SAML federation, groups, clients, secrets.
 type cognitoPool struct {
-	pool              awscognito.UserPool
-	domain            awscognito.UserPoolDomain
-	webClient         awscognito.UserPoolClient
-	machineClient     awscognito.UserPoolClient
-	webSecret         awssecretsmanager.Secret
-	machineSecret     awssecretsmanager.Secret
-	groupsTriggerRole awsiam.Role
+	pool          awscognito.UserPool
+	domain        awscognito.UserPoolDomain
+	webClient     awscognito.UserPoolClient
+	machineClient awscognito.UserPoolClient
+	webSecret     awssecretsmanager.Secret
+	machineSecret awssecretsmanager.Secret
+	// preToken is the pre token generation trigger (V2_0): Entra groups to Cognito groups,
+	// and the department into access tokens.
+	preToken *goFunction
 }
 
 // Token profile settings of the services and the authorizer (services/token).
@@ -129,26 +133,11 @@ func FormActionOrigin(cfg *config.Config) string {
 	return "https://cognito-idp." + cfg.Region + ".amazonaws.com"
 }
 
-// groupsTriggerCode maps the Entra groups SAML attribute (custom:groups, a bracketed list of
-// object ids) to Cognito groups in the tokens' cognito:groups claim, through the
-// configuration's entraGroups table. Users keep the groups an administrator gave them in
-// Cognito; unmapped Entra groups confer nothing.
-const groupsTriggerCode = `import json, os
-
-GROUPS = json.loads(os.environ["PORTICO_ENTRA_GROUPS"])
-
-
-def handler(event, context):
-    request = event.get("request", {})
-    raw = request.get("userAttributes", {}).get("custom:groups", "")
-    ids = [g.strip() for g in raw.strip("[]").split(",") if g.strip()]
-    current = request.get("groupConfiguration", {}).get("groupsToOverride", []) or []
-    groups = sorted(set(current) | {GROUPS[i] for i in ids if i in GROUPS})
-    event["response"]["claimsAndScopeOverrideDetails"] = {
-        "groupOverrideDetails": {"groupsToOverride": groups},
-    }
-    return event
-`
+// Environment of the pre token generation trigger (services/cmd/portico-pretoken).
+const (
+	EnvEntraGroups           = "PORTICO_ENTRA_GROUPS"
+	EnvAccessTokenDepartment = "PORTICO_ACCESS_TOKEN_DEPARTMENT"
+)
 
 // newIdentity creates the BFF's cookie keys and, with Cognito, the user pool and its parts.
 // With Entra ID directly the stack creates nothing at the provider: the app registrations and
@@ -279,26 +268,28 @@ func (e *env) newCognito(c constructs.Construct) *cognitoPool {
 		})
 	}
 
-	groups, err := json.Marshal(cfg.Identity.EntraGroups)
+	// One pre token generation trigger per pool, event version V2_0 (the Essentials or Plus
+	// plan above): the only version whose response reaches the access token, where the
+	// services read groups and the department. Its role may write its logs and nothing else.
+	entraGroups := map[string]string{}
+	maps.Copy(entraGroups, cfg.Identity.EntraGroups)
+	groups, err := json.Marshal(entraGroups)
 	if err != nil {
 		panic(err) // a map[string]string always marshals
 	}
-	id.groupsTriggerRole = e.bareRole(c, "GroupsTriggerRole", cfg.Name("entra-groups"))
-	trigger := awslambda.NewFunction(c, jsii.String("GroupsTrigger"), &awslambda.FunctionProps{
-		FunctionName:          jsii.String(cfg.Name("entra-groups")),
-		Description:           jsii.String("Pre token generation: Entra group ids to Portico groups"),
-		Runtime:               awslambda.Runtime_PYTHON_3_14(),
-		Architecture:          awslambda.Architecture_ARM_64(),
-		Handler:               jsii.String("index.handler"),
-		Code:                  awslambda.Code_FromInline(jsii.String(groupsTriggerCode)),
-		MemorySize:            jsii.Number(128),
-		Timeout:               awscdk.Duration_Seconds(jsii.Number(5)),
-		Environment:           &map[string]*string{"PORTICO_ENTRA_GROUPS": jsii.String(string(groups))},
-		EnvironmentEncryption: e.key,
-		Role:                  id.groupsTriggerRole,
-		LogGroup:              e.logGroup(c, "GroupsTriggerLogs", "/aws/lambda/"+cfg.Name("entra-groups")),
+	id.preToken = e.newGoFunction(c, "PreToken", goFunctionProps{
+		name:        "pretoken",
+		asset:       PretokenAsset,
+		description: "Cognito pre token generation (V2_0): Entra groups to Portico groups, the department into access tokens",
+		memory:      128,
+		timeout:     awscdk.Duration_Seconds(jsii.Number(5)),
+		environment: map[string]*string{
+			EnvEntraGroups:           jsii.String(string(groups)),
+			EnvAccessTokenDepartment: jsii.String(strconv.FormatBool(cfg.DepartmentClaim())),
+		},
+		modeless: true,
 	})
-	id.pool.AddTrigger(awscognito.UserPoolOperation_PRE_TOKEN_GENERATION_CONFIG(), trigger, awscognito.LambdaVersion_V2_0)
+	id.pool.AddTrigger(awscognito.UserPoolOperation_PRE_TOKEN_GENERATION_CONFIG(), id.preToken.fn, awscognito.LambdaVersion_V2_0)
 
 	id.domain = id.pool.AddDomain(jsii.String("Domain"), &awscognito.UserPoolDomainOptions{
 		CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: jsii.String(cfg.Identity.DomainPrefix)},

@@ -27,6 +27,10 @@ const (
 // (and request id) believed by the services (docs/contracts.md).
 const EnvBFFClientIDs = "PORTICO_BFF_CLIENT_IDS"
 
+// EnvDepartmentClaim names the access token claim the services read a person's department
+// from (docs/contracts.md); unset, custom:department.
+const EnvDepartmentClaim = "PORTICO_DEPARTMENT_CLAIM"
+
 // EnvPolicyMode says where the policy is managed (store or file; config.Policy), on every
 // function that reads the policy (docs/contracts.md).
 const EnvPolicyMode = "PORTICO_POLICY_MODE"
@@ -124,6 +128,17 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		}
 		return m
 	}
+	// The services (not the authorizer) record a person's department from the access token:
+	// with Entra ID directly, from the claim the API app is configured to send when it is not
+	// the default custom:department.
+	service := func(name string, extra map[string]*string) map[string]*string {
+		m := with(extra)
+		m["PORTICO_SERVICE"] = jsii.String(name)
+		if d := cfg.Identity.Entra.DepartmentClaim; d != "" {
+			m[EnvDepartmentClaim] = jsii.String(d)
+		}
+		return m
+	}
 	store := jsii.String("dynamodb:" + *tableName)
 	// Only the BFF's web client gets its Portico-Client-* headers believed: the machine
 	// clients' callers are not behind the BFF.
@@ -135,17 +150,17 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		// With the policy in the store, IdentityService opens the ledger (the policy's
 		// versions, and the counters behind GetMe's alerts); in file mode it opens none, has
 		// no grant on the table, and does not read PORTICO_STORE.
-		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("identity"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
+		environment: service("identity", map[string]*string{"PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	s.inference = e.newGoFunction(c, "Inference", goFunctionProps{
 		name: "inference", asset: ServicesAsset, description: "Portico InferenceService (Connect on API Gateway, streamed)",
 		memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(15)), layers: layers, reserved: cfg.Concurrency.Inference,
-		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("inference"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
+		environment: service("inference", map[string]*string{"PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	s.admin = e.newGoFunction(c, "Admin", goFunctionProps{
 		name: "admin", asset: ServicesAsset, description: "Portico AdminService (Connect on API Gateway)",
 		memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(30)), layers: layers,
-		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("admin"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
+		environment: service("admin", map[string]*string{"PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	// ApiKeyService (PORTICO_SERVICE=apikey): people's personal API keys. Its own function,
 	// so that listing everyone's keys (a Scan, for administrators) and deleting them are
@@ -154,7 +169,7 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 		name: "apikey", asset: ServicesAsset, description: "Portico ApiKeyService (Connect on API Gateway)",
 		memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(10)), layers: layers,
 		// Like identity, it opens the ledger only for the policy in store mode.
-		environment: with(map[string]*string{"PORTICO_SERVICE": jsii.String("apikey"), "PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
+		environment: service("apikey", map[string]*string{"PORTICO_STORE": store, EnvBFFClientIDs: bffClients}),
 	})
 	// The authorizer decides by the policy in force: in store mode it reads the versions from
 	// the ledger (never writes; cmd/portico-authorizer), so a group added in the app is let

@@ -471,15 +471,16 @@ func checkLeastPrivilege(t *testing.T, s *synthesized) {
 			}), []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Batch", "dynamodb:Query", "dynamodb:Scan", "kms:Encrypt", "kms:GenerateDataKey"}},
 			// The BFF: its session table only, with exactly bff/session/dynamosession's calls.
 			{"bff", map[string]grant{"ReadWriteSessions": {sessionActions, []string{sessionTable}, nil}}, []string{"bedrock:", "sagemaker:", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:Batch", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"}},
-			{"entra-groups", nil, []string{"bedrock:", "sagemaker:", "dynamodb:", "secretsmanager:"}},
+			// The pre token generation trigger: its logs only (TestPreTokenTrigger lists them).
+			{"pretoken", nil, []string{"bedrock:", "sagemaker:", "dynamodb:", "secretsmanager:", "s3:", "events:", "cognito-idp:", "kms:Encrypt", "kms:GenerateDataKey"}},
 		}
 		if cfg.IsEntra() {
-			// No Cognito, so no groups trigger: its function must be gone, not merely unchecked.
+			// No Cognito, so no trigger: its function must be gone, not merely unchecked.
 			tests = tests[:len(tests)-1]
 			_, fns := s.mainJSON.ofType("AWS::Lambda::Function")
 			for _, f := range fns {
-				if f.Properties["FunctionName"] == cfg.Name("entra-groups") {
-					t.Error("the Cognito groups trigger is deployed without Cognito")
+				if f.Properties["FunctionName"] == cfg.Name("pretoken") {
+					t.Error("the Cognito pre token generation trigger is deployed without Cognito")
 				}
 			}
 		}
