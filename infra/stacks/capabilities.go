@@ -11,6 +11,7 @@ import (
 // Statement ids of the grants below, named so the tests and a reviewer find them.
 const (
 	sidConversations     = "ReadWriteConversations"
+	sidConversationCount = "CountConversations"
 	sidAttachmentObjects = "ReadWriteAttachments"
 	sidAttachmentList    = "ListAttachments"
 	sidKeysReadWrite     = "ReadWriteApiKeys"
@@ -74,6 +75,11 @@ func (e *env) newCapabilities(scope constructs.Construct, svc *services, openAIB
 	inf.fn.AddEnvironment(jsii.String(EnvConversationRetention), jsii.String(strconv.Itoa(cfg.Conversations.RetentionDays)), nil)
 	inf.fn.AddEnvironment(jsii.String(EnvAttachmentStore), jsii.String("s3:"+e.attachmentBucketName()), nil)
 	allow(inf, sidConversations, conversationActions, e.conversationTableARN())
+	// AdminService's counts of what each person keeps (ListConversationCounts): a Scan that
+	// keeps only the per-owner count items, and a Query of one owner's partition; never
+	// content (services/admin).
+	svc.admin.fn.AddEnvironment(jsii.String(EnvConversationStore), jsii.String("dynamodb:"+cfg.Name("conversations")), nil)
+	allow(svc.admin, sidConversationCount, conversationCountActions, e.conversationTableARN())
 	bucket, objects := e.attachmentBucketARNs()
 	allow(inf, sidAttachmentObjects, attachmentObjectActions, objects)
 	allow(inf, sidAttachmentList, attachmentBucketActions, bucket)

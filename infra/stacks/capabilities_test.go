@@ -201,7 +201,7 @@ func TestCapabilityEnvironment(t *testing.T) {
 			},
 			"apikey":     {EnvKeyStore: keys, EnvPublicAPIURL: "<api>/v1"},
 			"identity":   {EnvKeyStore: keys},
-			"admin":      {EnvKeyStore: keys},
+			"admin":      {EnvKeyStore: keys, EnvConversationStore: "dynamodb:" + cfg.Name("conversations")},
 			"authorizer": {EnvKeyStore: keys},
 			"bff":        {},
 		}

@@ -26,13 +26,18 @@ const (
 	ConversationTTLAttribute = "expiresAt"
 )
 
-// conversationActions are exactly the calls of services/conversation/dynamostore (its API
-// interface): reads of an owner's partition, conditional writes, and the batched deletes of
-// a conversation's messages. No Scan: every read names one owner's partition.
+// conversationActions are exactly the calls services/conversation/dynamostore makes for the
+// inference function: reads of an owner's partition, conditional writes, and the batched
+// deletes of a conversation's messages. No Scan: every read the function makes names one
+// owner's partition.
 var conversationActions = []string{
 	"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
 	"dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
 }
+
+// conversationCountActions are the admin function's: the store's CountOwners scans for the
+// per-owner count items and queries each owner's partition for its counts; nothing else.
+var conversationCountActions = []string{"dynamodb:Scan", "dynamodb:Query"}
 
 // AttachmentExpirationDays is how long after it was written the attachment bucket keeps an
 // object, for a conversation retention of days (0: no expiration). The conversation store

@@ -460,7 +460,8 @@ func checkLeastPrivilege(t *testing.T, s *synthesized) {
 				"WriteLedgerAudit":   {[]string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, []string{table}, adminWrites},
 				"LedgerKeyReadWrite": {kmsRW, []string{"<key>"}, nil},
 				"ReadWriteApiKeys":   {keyRW, keyARNs, nil},
-			}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:Scan", "dynamodb:Batch", "dynamodb:DeleteItem"}},
+				"CountConversations": {[]string{"dynamodb:Scan", "dynamodb:Query"}, []string{conversations}, nil},
+			}, []string{"bedrock:", "sagemaker:", "secretsmanager:", "s3:", "events:", "dynamodb:Batch", "dynamodb:DeleteItem"}},
 			// The authorizer finds a key by its hash (GetItem) and, in store mode, reads the
 			// policy's partition; it writes nothing.
 			{"authorizer", withPolicy(map[string]grant{
