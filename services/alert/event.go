@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"cmp"
 	"time"
 
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
@@ -52,7 +53,7 @@ type Detail struct {
 func DetailOf(m store.AlertMark) Detail {
 	d := Detail{
 		Subject: "user", User: m.User, Department: m.Department, Group: m.Limit.Group,
-		Unit: unitName(m.Limit.Unit), Window: windowName(m.Limit.Window), Threshold: m.Threshold,
+		Unit: cmp.Or(m.Limit.UnitName(), "unknown"), Window: cmp.Or(m.Limit.WindowName(), "unknown"), Threshold: m.Threshold,
 		Used: m.Used, Limit: m.Limit.Max, ResetsAt: m.ResetsAt.UTC(), CrossedAt: m.Time.UTC(), Key: m.Key,
 	}
 	if m.Limit.Subject == typev1.QuotaSubject_QUOTA_SUBJECT_GROUP {
@@ -62,28 +63,4 @@ func DetailOf(m store.AlertMark) Detail {
 		d.UsedAmount, d.LimitAmount, d.Currency = catalog.FormatNanos(m.Used), catalog.FormatNanos(m.Limit.Max), catalog.Currency
 	}
 	return d
-}
-
-func unitName(u typev1.QuotaUnit) string {
-	switch u {
-	case typev1.QuotaUnit_QUOTA_UNIT_TOKENS:
-		return "tokens"
-	case typev1.QuotaUnit_QUOTA_UNIT_REQUESTS:
-		return "requests"
-	case typev1.QuotaUnit_QUOTA_UNIT_COST:
-		return "cost"
-	}
-	return "unknown"
-}
-
-func windowName(w typev1.QuotaWindow) string {
-	switch w {
-	case typev1.QuotaWindow_QUOTA_WINDOW_DAY:
-		return "day"
-	case typev1.QuotaWindow_QUOTA_WINDOW_MONTH:
-		return "month"
-	case typev1.QuotaWindow_QUOTA_WINDOW_MINUTE:
-		return "minute"
-	}
-	return "unknown"
 }

@@ -73,6 +73,12 @@ func (l Limit) Validate() error {
 	return nil
 }
 
+// WindowName is the limit's window as a word ("minute", "day", "month"); "" for none.
+func (l Limit) WindowName() string { return windowName(l.Window) }
+
+// UnitName is the limit's unit as a word ("tokens", "requests", "cost"); "" for none.
+func (l Limit) UnitName() string { return unitName(l.Unit) }
+
 func windowName(w typev1.QuotaWindow) string {
 	switch w {
 	case typev1.QuotaWindow_QUOTA_WINDOW_MINUTE:
