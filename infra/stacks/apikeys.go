@@ -40,19 +40,7 @@ var (
 // on demand, point-in-time recovery, the customer-managed key, deletion protection when the
 // environment is protected.
 func (e *env) newKeyTable(scope constructs.Construct) awsdynamodb.Table {
-	return awsdynamodb.NewTable(scope, jsii.String("KeyTable"), &awsdynamodb.TableProps{
-		TableName:    jsii.String(e.cfg.Name("keys")),
-		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(KeyPartitionKey), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:      &awsdynamodb.Attribute{Name: jsii.String(KeySortKey), Type: awsdynamodb.AttributeType_STRING},
-		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
-		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
-			PointInTimeRecoveryEnabled: jsii.Bool(true),
-		},
-		Encryption:         awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
-		EncryptionKey:      e.key,
-		DeletionProtection: jsii.Bool(e.cfg.Protect),
-		RemovalPolicy:      e.removal(),
-	})
+	return awsdynamodb.NewTable(scope, jsii.String("KeyTable"), e.itemTableProps("keys", KeyPartitionKey, KeySortKey, ""))
 }
 
 // keyTableARN is the exact ARN of the key table (no index, no wildcard).

@@ -60,20 +60,8 @@ var (
 // point-in-time recovery, the customer-managed key, time to live on expiresAt (the
 // retention), deletion protection when the environment is protected.
 func (e *env) newConversationTable(scope constructs.Construct) awsdynamodb.Table {
-	return awsdynamodb.NewTable(scope, jsii.String("ConversationTable"), &awsdynamodb.TableProps{
-		TableName:    jsii.String(e.cfg.Name("conversations")),
-		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(ConversationPartitionKey), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:      &awsdynamodb.Attribute{Name: jsii.String(ConversationSortKey), Type: awsdynamodb.AttributeType_STRING},
-		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
-		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
-			PointInTimeRecoveryEnabled: jsii.Bool(true),
-		},
-		Encryption:          awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
-		EncryptionKey:       e.key,
-		DeletionProtection:  jsii.Bool(e.cfg.Protect),
-		RemovalPolicy:       e.removal(),
-		TimeToLiveAttribute: jsii.String(ConversationTTLAttribute),
-	})
+	return awsdynamodb.NewTable(scope, jsii.String("ConversationTable"),
+		e.itemTableProps("conversations", ConversationPartitionKey, ConversationSortKey, ConversationTTLAttribute))
 }
 
 // conversationTableARN is the exact ARN of the conversation table (no index, no wildcard).

@@ -115,19 +115,33 @@ var sessionKeyActions = []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt"
 // the customer-managed key, point-in-time recovery, time-to-live on ttl; deletion protection
 // when the environment is protected.
 func (e *env) newSessionTable(scope constructs.Construct) awsdynamodb.Table {
-	return awsdynamodb.NewTable(scope, jsii.String("SessionTable"), &awsdynamodb.TableProps{
-		TableName:    jsii.String(e.cfg.Name("sessions")),
-		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(SessionPartitionKey), Type: awsdynamodb.AttributeType_STRING},
+	return awsdynamodb.NewTable(scope, jsii.String("SessionTable"), e.itemTableProps("sessions", SessionPartitionKey, "", SessionTTLAttribute))
+}
+
+// itemTableProps are the properties every item table of the application shares (sessions,
+// conversations, keys): the environment's name, string keys (sk "" for none), on demand,
+// point-in-time recovery, the customer-managed key, deletion protection when the environment
+// is protected, the environment's removal policy, and time to live on ttl ("" for none).
+func (e *env) itemTableProps(name, pk, sk, ttl string) *awsdynamodb.TableProps {
+	p := &awsdynamodb.TableProps{
+		TableName:    jsii.String(e.cfg.Name(name)),
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(pk), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
-		Encryption:          awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
-		EncryptionKey:       e.key,
-		DeletionProtection:  jsii.Bool(e.cfg.Protect),
-		RemovalPolicy:       e.removal(),
-		TimeToLiveAttribute: jsii.String(SessionTTLAttribute),
-	})
+		Encryption:         awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey:      e.key,
+		DeletionProtection: jsii.Bool(e.cfg.Protect),
+		RemovalPolicy:      e.removal(),
+	}
+	if sk != "" {
+		p.SortKey = &awsdynamodb.Attribute{Name: jsii.String(sk), Type: awsdynamodb.AttributeType_STRING}
+	}
+	if ttl != "" {
+		p.TimeToLiveAttribute = jsii.String(ttl)
+	}
+	return p
 }
 
 // sessionTableARN is the exact ARN of the session table (no index, no wildcard).
