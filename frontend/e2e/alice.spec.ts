@@ -152,6 +152,7 @@ test.describe('alice (MLUsers)', () => {
       if (await page.getByTestId('new-chat').isEnabled()) await page.getByTestId('new-chat').click();
       const received = nextAnswer(page);
       await page.getByTestId('composer-input').fill(`How much did question ${attempt} cost?`);
+      await expect(page.getByTestId('send-button')).toBeEnabled();
       await page.getByTestId('composer-input').press('Enter');
       const mine = (await received).usage;
       await expect(page.locator('[data-testid="chat-message"][data-role="assistant"]').last()).toHaveAttribute('data-status', 'done');

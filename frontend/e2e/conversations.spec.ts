@@ -69,6 +69,8 @@ async function chat(page: Page, prompt: string): Promise<string> {
   const before = await answers(page).count();
   const received = nextAnswer(page);
   await page.getByTestId('composer-input').fill(prompt);
+  // Enter sends only once the chat has loaded (the Send button says when).
+  await expect(page.getByTestId('send-button')).toBeEnabled();
   await page.getByTestId('composer-input').press('Enter');
   const got = await received;
   await expect(answers(page)).toHaveCount(before + 1);
@@ -257,6 +259,7 @@ test.describe('conversations kept on the server', () => {
       const word = uniqueWord();
       if (await page.getByTestId('new-chat').isEnabled()) await page.getByTestId('new-chat').click();
       await page.getByTestId('composer-input').fill(`${word} write a long essay about rivers`);
+      await expect(page.getByTestId('send-button')).toBeEnabled();
       await page.getByTestId('composer-input').press('Enter');
       const answer = answers(page).last();
       await expect(answer.getByTestId('message-content')).toBeVisible({ timeout: 30_000 });
@@ -298,6 +301,7 @@ test.describe('conversations kept on the server', () => {
     await other.page.getByTestId('new-chat').click();
     // The marker makes the local endpoint fail this one request; it is no word of the answer.
     await other.page.getByTestId('composer-input').fill(`${word} summarise the minutes [[fault:streamerror:8]]`);
+    await expect(other.page.getByTestId('send-button')).toBeEnabled();
     await other.page.getByTestId('composer-input').press('Enter');
     const failed = answers(other.page).last();
     await expect(failed).toHaveAttribute('data-status', 'error', { timeout: 30_000 });

@@ -61,6 +61,7 @@ test('dana (Administrators) sees the admin usage view and the audit trail', asyn
   await chooseModel(page, SONNET_4);
   const received = nextAnswer(page);
   await page.getByTestId('composer-input').fill('Hello from dana');
+  await expect(page.getByTestId('send-button')).toBeEnabled();
   await page.getByTestId('composer-input').press('Enter');
   const mine = await received;
   expect(mine.modelId).toBe(SONNET_4);

@@ -27,6 +27,7 @@ test.describe('errors in plain language', () => {
     await signIn(page, 'alice', '/chat');
     await chooseTitan(page);
     await page.getByTestId('composer-input').fill('Hello while busy');
+    await expect(page.getByTestId('send-button')).toBeEnabled();
     await page.getByTestId('composer-input').press('Enter');
     const banner = page.getByTestId('error-banner').last();
     await expect(banner).toHaveAttribute('data-kind', 'throttled', { timeout: 30_000 });
@@ -53,6 +54,7 @@ test.describe('errors in plain language', () => {
     await signIn(page, 'alice', '/chat');
     await chooseTitan(page);
     await page.getByTestId('composer-input').fill('Tell me about dropped connections');
+    await expect(page.getByTestId('send-button')).toBeEnabled();
     await page.getByTestId('composer-input').press('Enter');
     const answer = page.locator('[data-testid="chat-message"][data-role="assistant"]').last();
     await expect(answer).toHaveAttribute('data-status', 'error', { timeout: 30_000 });

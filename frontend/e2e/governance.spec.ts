@@ -55,6 +55,7 @@ async function openAs(browser: Browser, user: string, path: string, problems: st
 async function ask(page: Page, text: string): Promise<{ ok: boolean; error?: StreamError }> {
   const outcome = nextOutcome(page);
   await page.getByTestId('composer-input').fill(text);
+  await expect(page.getByTestId('send-button')).toBeEnabled();
   await page.getByTestId('composer-input').press('Enter');
   const o = await outcome;
   const last = page.locator('[data-testid="chat-message"][data-role="assistant"]').last();
