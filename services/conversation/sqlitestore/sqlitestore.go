@@ -18,7 +18,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"slices"
 	"strings"
@@ -624,15 +623,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) ([]
 var migrations embed.FS
 
 // schema is the store's migrations, recorded in its own version table.
-var schema = sqlitedb.Migrations{FS: mustSub(migrations, "migrations"), VersionTable: "conversation_schema_version"}
+var schema = sqlitedb.Migrations{FS: migrations, Dir: "migrations", VersionTable: "conversation_schema_version"}
 
 // SchemaVersion is the schema version this package migrates databases to.
 func SchemaVersion() int { return schema.Version() }
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err) // dir is a constant that names an embedded folder
-	}
-	return sub
-}

@@ -11,11 +11,13 @@ import (
 	"strings"
 )
 
-// Migrations are a store's numbered schema changes: files named "<n>_<what>.sql" in the root
-// of an fs.FS (usually an embed.FS narrowed with fs.Sub), numbered 1, 2, 3, ... without a gap.
+// Migrations are a store's numbered schema changes: files named "<n>_<what>.sql" in folder Dir
+// of an fs.FS (usually the store's embed.FS), numbered 1, 2, 3, ... without a gap.
 type Migrations struct {
 	// FS holds the migration files.
 	FS fs.FS
+	// Dir is the folder of FS that holds them; "" or "." for its root.
+	Dir string
 	// VersionTable names the table that records which migrations a database has; it must be
 	// a plain identifier, distinct for each store sharing a file.
 	VersionTable string
@@ -33,7 +35,15 @@ func (m Migrations) load() ([]migration, error) {
 	if !identifier.MatchString(m.VersionTable) {
 		return nil, fmt.Errorf("migrations: version table %q is not a plain identifier", m.VersionTable)
 	}
-	names, err := fs.Glob(m.FS, "*.sql")
+	fsys := m.FS
+	if m.Dir != "" && m.Dir != "." {
+		sub, err := fs.Sub(m.FS, m.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("migrations: %w", err)
+		}
+		fsys = sub
+	}
+	names, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +54,7 @@ func (m Migrations) load() ([]migration, error) {
 		if !ok || err != nil || v <= 0 {
 			return nil, fmt.Errorf("migration %s: name must start with its number", n)
 		}
-		b, err := fs.ReadFile(m.FS, n)
+		b, err := fs.ReadFile(fsys, n)
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"strings"
 	"sync"
@@ -338,15 +337,7 @@ func insertRecord(tx *wtx, r store.Record) error {
 var migrations embed.FS
 
 // schema is the store's migrations, recorded in its own version table.
-var schema = sqlitedb.Migrations{FS: mustSub(migrations, "migrations"), VersionTable: "schema_version"}
+var schema = sqlitedb.Migrations{FS: migrations, Dir: "migrations", VersionTable: "schema_version"}
 
 // SchemaVersion is the schema version this package migrates databases to.
 func SchemaVersion() int { return schema.Version() }
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err) // dir is a constant that names an embedded folder
-	}
-	return sub
-}
