@@ -96,8 +96,9 @@ func (w *Watcher) Settled(ctx context.Context, user, department string, limits [
 }
 
 // Check reads the counters of user's limits and, for each that has reached a threshold in its
-// current window, marks every threshold reached and emits one alert for the highest one it
-// marked first. It returns the first error; the marks it made stand.
+// current window, marks the thresholds reached from the highest down and emits one alert for
+// the highest; it stops at the first threshold already marked, whose marker alerts instead. It
+// returns the first error; the marks it made stand.
 func (w *Watcher) Check(ctx context.Context, user, department string, limits []store.Limit) error {
 	limits = Alerting(limits)
 	if len(limits) == 0 {
@@ -127,7 +128,13 @@ func (w *Watcher) Check(ctx context.Context, user, department string, limits []s
 				first = firstOf(first, err)
 				break
 			}
-			if fresh && emit == nil {
+			if !fresh {
+				// Another check marked this threshold first; it marks the lower ones too
+				// and sends the one alert, so this check stops here (otherwise two racing
+				// checks of a jump past 100 % would alert at 100 % and at 80 %).
+				break
+			}
+			if emit == nil {
 				emit = &m
 			}
 		}
