@@ -53,11 +53,11 @@ func (s *Store) Usage(ctx context.Context, user string, limits []store.Limit) (s
 		}
 		u.Quotas[i] = q
 	}
-	day, dayEnd := store.Window(typev1.QuotaWindow_QUOTA_WINDOW_DAY, now)
+	day, _ := store.Window(typev1.QuotaWindow_QUOTA_WINDOW_DAY, now)
 	month, monthEnd := store.Window(typev1.QuotaWindow_QUOTA_WINDOW_MONTH, now)
 	var err2 error
-	if u.Today, err2 = s.totals(ctx, user, day, dayEnd); err2 == nil {
-		u.ThisMonth, err2 = s.totals(ctx, user, month, monthEnd)
+	if u.Today, err2 = s.totals(ctx, user, day, day); err2 == nil {
+		u.ThisMonth, err2 = s.totals(ctx, user, month, monthEnd.AddDate(0, 0, -1))
 	}
 	if err2 != nil {
 		return store.Usage{}, store.Unavailable("usage", err2)
@@ -65,17 +65,16 @@ func (s *Store) Usage(ctx context.Context, user string, limits []store.Limit) (s
 	return u, nil
 }
 
-func (s *Store) totals(ctx context.Context, user string, from, to time.Time) (store.Totals, error) {
-	var t store.Totals
+// totals sums user's usage summaries from day first to day last, inclusive: at most one row
+// per day and (groups, model, department) combination, however many requests were made.
+func (s *Store) totals(ctx context.Context, user string, first, last time.Time) (store.Totals, error) {
 	var sums summed
-	err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(outcome != 'ok'), 0), `+sumColumns+`
-		FROM ledger WHERE user = ? AND time_ns >= ? AND time_ns < ?`, user, from.UnixNano(), to.UnixNano()).
-		Scan(append([]any{&t.Requests, &t.Errors}, sums.dest()...)...)
-	sums.into(&t)
-	return t, err
+	err := s.db.QueryRowContext(ctx, `SELECT `+sumColumns+` FROM usage_daily WHERE user = ? AND day >= ? AND day <= ?`,
+		user, first.Format(time.DateOnly), last.Format(time.DateOnly)).Scan(sums.dest()...)
+	return sums.totals(), err
 }
 
-// ListUsage sums the ledger over a range of days. See store.Store.
+// ListUsage sums the usage summaries of a range of days. See store.Store.
 func (s *Store) ListUsage(ctx context.Context, f store.UsageFilter) (store.UsageReport, error) {
 	if _, _, err := f.Range(); err != nil {
 		return store.UsageReport{}, err
@@ -85,8 +84,8 @@ func (s *Store) ListUsage(ctx context.Context, f store.UsageFilter) (store.Usage
 	if err := s.ready("list usage"); err != nil {
 		return store.UsageReport{}, err
 	}
-	q := `SELECT day, user, groups, model_id, department, count(*), sum(outcome != 'ok'), ` + sumColumns + `
-		FROM ledger WHERE day >= ? AND day <= ?`
+	q := `SELECT day, user, groups, model_id, department, requests, errors, input_tokens, output_tokens, cost_nanos
+		FROM usage_daily WHERE day >= ? AND day <= ?`
 	args := []any{f.StartDay, f.EndDay}
 	if f.User != "" {
 		q += ` AND user = ?`
@@ -100,7 +99,6 @@ func (s *Store) ListUsage(ctx context.Context, f store.UsageFilter) (store.Usage
 		q += ` AND department = ?`
 		args = append(args, f.Department)
 	}
-	q += ` GROUP BY day, user, groups, model_id, department`
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return store.UsageReport{}, store.Unavailable("list usage", err)
@@ -110,12 +108,11 @@ func (s *Store) ListUsage(ctx context.Context, f store.UsageFilter) (store.Usage
 	for rows.Next() {
 		var x store.Fact
 		var groups string
-		var sums summed
-		if err := rows.Scan(append([]any{&x.Day, &x.User, &groups, &x.ModelID, &x.Department, &x.Totals.Requests, &x.Totals.Errors},
-			sums.dest()...)...); err != nil {
+		t := &x.Totals
+		if err := rows.Scan(&x.Day, &x.User, &groups, &x.ModelID, &x.Department,
+			&t.Requests, &t.Errors, &t.InputTokens, &t.OutputTokens, &t.CostNanos); err != nil {
 			return store.UsageReport{}, store.Unavailable("list usage", err)
 		}
-		sums.into(&x.Totals)
 		if err := json.Unmarshal([]byte(groups), &x.Groups); err != nil {
 			return store.UsageReport{}, store.Unavailable("list usage", err)
 		}

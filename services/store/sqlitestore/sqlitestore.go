@@ -319,6 +319,7 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 	})
 }
 
+// insertRecord adds r to the ledger and to its usage summary, in the same transaction.
 func insertRecord(tx *wtx, r store.Record) error {
 	groups, _ := json.Marshal(r.Groups)
 	if r.Groups == nil {
@@ -330,6 +331,12 @@ func insertRecord(tx *wtx, r store.Record) error {
 		r.PriceTableVersion, int64(r.Latency), int64(r.TimeToFirstToken), r.StopReason, r.UpstreamRequestID,
 		r.SourceIP, r.UserAgent, r.Late, string(r.UsageSource), r.Department, r.Detail,
 		r.Retrieval.KnowledgeBaseID, r.Retrieval.Passages, int64(r.Retrieval.Latency), r.APIKey)
+	if err != nil {
+		return err
+	}
+	t := r.Totals()
+	_, err = tx.exec(tx.addUsage, r.Day(), r.User, string(groups), r.ModelID, r.Department,
+		t.Errors, t.InputTokens, t.OutputTokens, t.CostNanos)
 	return err
 }
 

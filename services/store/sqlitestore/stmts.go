@@ -30,6 +30,7 @@ type writer struct {
 	settled       *sql.Stmt
 	lateCounter   *sql.Stmt
 	insertLedger  *sql.Stmt
+	addUsage      *sql.Stmt
 	purge         *sql.Stmt
 }
 
@@ -81,6 +82,19 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 			price_table_version, latency_ns, ttft_ns, stop_reason, upstream_request_id, source_ip, user_agent, late,
 			usage_source, department, detail, kb_id, kb_passages, kb_latency_ns, api_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		// addUsage adds one ledger row to its usage summary (0007_usage_daily.sql), each
+		// figure saturating at the largest integer.
+		{&w.addUsage, `INSERT INTO usage_daily (day, user, groups, model_id, department, requests, errors,
+			input_tokens, output_tokens, cost_nanos) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+			ON CONFLICT (day, user, groups, model_id, department) DO UPDATE SET
+			requests = CASE WHEN requests > 9223372036854775806 THEN 9223372036854775807 ELSE requests + 1 END,
+			errors = CASE WHEN errors > 9223372036854775807 - excluded.errors THEN 9223372036854775807 ELSE errors + excluded.errors END,
+			input_tokens = CASE WHEN input_tokens > 9223372036854775807 - excluded.input_tokens
+				THEN 9223372036854775807 ELSE input_tokens + excluded.input_tokens END,
+			output_tokens = CASE WHEN output_tokens > 9223372036854775807 - excluded.output_tokens
+				THEN 9223372036854775807 ELSE output_tokens + excluded.output_tokens END,
+			cost_nanos = CASE WHEN cost_nanos > 9223372036854775807 - excluded.cost_nanos
+				THEN 9223372036854775807 ELSE cost_nanos + excluded.cost_nanos END`},
 		{&w.purge, `DELETE FROM counters WHERE resets_at < ? AND reserved = 0`},
 	} {
 		s, err := conn.PrepareContext(ctx, p.sql) //nolint:sqlclosecheck // closed by writer.closeStatements
@@ -103,7 +117,7 @@ func (w *writer) close() {
 // closeStatements closes the prepared statements, while their connection is still open.
 func (w *writer) closeStatements() {
 	for _, s := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.savepoint, w.rollbackTo, w.releaseSavepoint, w.expired, w.release, w.deleteRes, w.duplicate,
-		w.counter, w.holdIfFits, w.insertRes, w.takeRes, w.settleCounter, w.settled, w.lateCounter, w.insertLedger, w.purge} {
+		w.counter, w.holdIfFits, w.insertRes, w.takeRes, w.settleCounter, w.settled, w.lateCounter, w.insertLedger, w.addUsage, w.purge} {
 		if s != nil {
 			_ = s.Close()
 		}

@@ -67,6 +67,7 @@ func Run(t *testing.T, open Factory) {
 		{"ConcurrentNeverOverspends", testConcurrency},
 		{"ConcurrentSharedGroup", testConcurrentGroup},
 		{"BurstMixedOutcomes", testBurstMixedOutcomes},
+		{"SummariesMatchLedger", testSummariesMatchLedger},
 		{"Unavailable", testUnavailable},
 		{"InvalidArguments", testInvalid},
 		{"HugeUsageSaturates", testHugeUsage},
