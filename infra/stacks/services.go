@@ -57,17 +57,18 @@ var (
 	ledgerRead = []string{"dynamodb:GetItem", "dynamodb:Query"}
 	// ledgerPut are the conditional writes of a policy version (PutItem of the version,
 	// UpdateItem of the head) and of an audit record (PutItem and UpdateItem of its
-	// reservation, PutItem of the record).
+	// reservation, PutItem of the record, UpdateItem of its usage summary).
 	ledgerPut = []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}
 )
 
 // The ledger's partitions the functions other than inference may touch (the key schema of
 // services/store/dynamostore), matched against dynamodb:LeadingKeys.
 const (
-	ledgerPolicy       = "POLICY" // the policy's head and versions
-	ledgerCounters     = "CTR#*"  // quota and budget counters
-	ledgerReservations = "RSV#*"  // reservations (an audit record is reserved, then settled)
-	ledgerRecords      = "REC#*"  // usage and audit records
+	ledgerPolicy       = "POLICY"  // the policy's head and versions
+	ledgerCounters     = "CTR#*"   // quota and budget counters
+	ledgerReservations = "RSV#*"   // reservations (an audit record is reserved, then settled)
+	ledgerRecords      = "REC#*"   // usage and audit records
+	ledgerSummaries    = "USAGE#*" // usage summaries (a record is added to its day's summary)
 )
 
 // Statement ids of the ledger grants.
@@ -215,12 +216,12 @@ func (e *env) newServices(scope constructs.Construct, id *identity, tableName *s
 	allow(s.inference, sidLedgerReadWrite, ledgerReadWrite, tableARNs, nil)
 	allow(s.admin, sidLedgerRead, ledgerRead, tableARNs, nil)
 	if cfg.PolicyInStore() {
-		allow(s.admin, sidLedgerAudit, ledgerPut, table, leadingKeys(ledgerPolicy, ledgerReservations, ledgerRecords))
+		allow(s.admin, sidLedgerAudit, ledgerPut, table, leadingKeys(ledgerPolicy, ledgerReservations, ledgerRecords, ledgerSummaries))
 		allow(s.identity, sidPolicyRead, []string{"dynamodb:GetItem"}, table, leadingKeys(ledgerPolicy, ledgerCounters))
 		allow(s.apikey, sidPolicyRead, []string{"dynamodb:GetItem"}, table, leadingKeys(ledgerPolicy))
 		allow(s.authorizer, sidPolicyRead, []string{"dynamodb:GetItem"}, table, leadingKeys(ledgerPolicy))
 	} else {
-		allow(s.admin, sidLedgerAudit, ledgerPut, table, leadingKeys(ledgerReservations, ledgerRecords))
+		allow(s.admin, sidLedgerAudit, ledgerPut, table, leadingKeys(ledgerReservations, ledgerRecords, ledgerSummaries))
 	}
 	keyARN := []*string{e.key.KeyArn()}
 	allow(s.admin, "LedgerKeyReadWrite", []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}, keyARN, nil)

@@ -412,7 +412,7 @@ func checkLeastPrivilege(t *testing.T, s *synthesized) {
 			}
 			return base
 		}
-		adminWrites := []string{"RSV#*", "REC#*"}
+		adminWrites := []string{"RSV#*", "REC#*", "USAGE#*"}
 		if cfg.PolicyInStore() {
 			adminWrites = append(adminWrites, "POLICY")
 		}

@@ -22,7 +22,9 @@ type Store interface {
 	// Usage reports, for user, the state of each limit in limits in its current window, and
 	// the user's usage totals today and this month (UTC).
 	Usage(ctx context.Context, user string, limits []Limit) (Usage, error)
-	// ListUsage sums the ledger over a range of days, broken down as f asks.
+	// ListUsage sums the ledger over a range of days, broken down as f asks. Its cost, like
+	// that of Usage's totals, does not grow with the number of requests (implementations keep
+	// per-day summaries).
 	ListUsage(ctx context.Context, f UsageFilter) (UsageReport, error)
 	// ListAudit returns records newest first (by time, then request id), one page at a time.
 	ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)

@@ -13,6 +13,8 @@
 //	policy head   POLICY                  HEAD  -                               -
 //	policy        POLICY                  V#<version, 20 digits>  -             -
 //	alert mark    ALERT#<counter key>#<threshold>  ALERT  ALERTS / <window end>#<counter key>#<threshold>  -
+//	usage summary USAGE#<user>            D#<day>#<facet>  USAGEM#<yyyy-mm> / <day>#<user>#<facet>  -
+//	summaries' start  USAGE#              SINCE -                               -
 //
 // <counter key> is store.CounterKey ("user/alice/tokens/day/2026-11-24"); <time> and
 // <expiry> are Unix nanoseconds, zero-padded to 20 digits, so that sort keys order by time.
@@ -32,10 +34,19 @@
 //
 // Records (one per request: the ledger entry and the audit record) are listed newest
 // first from GSI2 for one user, or from GSI1 month by month for everyone (at most
-// AuditHorizonMonths back when no start time is given). Usage totals and ListUsage read the
-// same indexes. Counters, reservations and records carry a `ttl` attribute (Unix seconds)
-// for DynamoDB's time-to-live to delete them: counters a week after their window ends,
-// finished reservations after 30 days; records never expire.
+// AuditHorizonMonths back when no start time is given). Counters, reservations and records
+// carry a `ttl` attribute (Unix seconds) for DynamoDB's time-to-live to delete them:
+// counters a week after their window ends, finished reservations after 30 days; records
+// never expire, nor do usage summaries.
+//
+// Usage totals and ListUsage read usage summaries, not records: one item per UTC day, user
+// and facet (a hash of the model, the department and the groups, which the item also holds)
+// with `requests`, `errors`, `inputTokens`, `outputTokens` and `costNanos`, so that a read
+// costs as many items as the range has combinations, whatever the number of requests. A
+// user's summaries are one partition of the table (read strongly consistent); everyone's
+// are listed from GSI1 month by month. The item USAGE# / SINCE names the day from which
+// summaries are complete, for tables that held records before summaries existed: the
+// days up to it read records as before (see since.go).
 //
 // # Conditional writes
 //
@@ -48,6 +59,12 @@
 //	release: ADD reserved -:n, consumed -:n DELETE holds :id              IF contains(holds, :id)
 //	late:    ADD used :a, consumed :a, lateSettled :id                    IF NOT contains(lateSettled, :id)
 //
+// A usage summary takes the same marks: Reserve adds the request id to its `pending` set
+// (beside the counter holds, in parallel), Settle adds the request's totals and deletes the
+// id IF the set contains it, a release deletes it, and a late settle adds IF NOT
+// contains(late, :id), adding the id to `late`. A summary of refused or released requests
+// only holds zero totals, and reads skip it.
+//
 // The `holds` marker makes every counter write idempotent: a retried settle or release of a
 // hold applies once. A late settle (its reservation expired and was released first) has no
 // hold to convert; `lateSettled`, the set of request ids charged late, does the same for it. Reserve writes the reservation item (with its holds and expiry)
@@ -55,9 +72,9 @@
 // ones already raised are released before Reserve returns, and if the process dies in
 // between, the reservation's expiry releases them. Other requests may be refused for a few
 // milliseconds while a refused reservation unwinds; no request is ever let past a limit.
-// Settle claims the reservation (state holding → settling), settles each hold, writes the
-// record (IF attribute_not_exists), and marks the reservation settled; every step can be
-// retried. The reservation's state decides between a settle and a release racing for it.
+// Settle claims the reservation (state holding → settling), settles each hold and the
+// usage summary, writes the record (IF attribute_not_exists), and marks the reservation
+// settled; every step can be retried. The reservation's state decides between a settle and a release racing for it.
 //
 // Every figure only grows by what store.Hold.Settlement allows (never a negative delta to
 // used). A counter read back with a negative, fractional or non-numeric figure is corrupt

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +31,10 @@ type Store struct {
 	table  string
 	opts   store.Options
 	closed atomic.Bool
+	// since caches the SINCE day of usage summaries once known (since.go); sinceMu
+	// serialises this instance's first write of it.
+	since   atomic.Pointer[string]
+	sinceMu sync.Mutex
 }
 
 var _ store.Store = (*Store)(nil)

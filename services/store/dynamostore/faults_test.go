@@ -111,8 +111,23 @@ func TestReserveFailureUnwinds(t *testing.T) {
 	}
 	clock.Advance(time.Minute)
 	wantHeld(t, s, 0, 0)
-	if _, err := s.Reserve(t.Context(), reservation("c", 1000)); err != nil {
+
+	// When the usage summary's pending mark is lost, the counters already raised are unwound.
+	f.set(func(op, expr string) bool { return op == "UpdateItem" && strings.Contains(expr, "ADD #p") })
+	if _, err := s.Reserve(t.Context(), reservation("d", 100)); !errors.Is(err, store.ErrUnavailable) || !errors.Is(err, errInjected) {
+		t.Fatalf("Reserve err = %v, want ErrUnavailable wrapping the fault", err)
+	}
+	f.set(nil)
+	wantHeld(t, s, 0, 0)
+	tk, err := s.Reserve(t.Context(), reservation("c", 1000))
+	if err != nil {
 		t.Fatalf("after release: %v", err)
+	}
+	if err := s.Settle(t.Context(), tk, store.Outcome{InputTokens: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := s.Usage(t.Context(), "alice", nil); err != nil || u.Today.Requests != 1 || u.Today.InputTokens != 10 {
+		t.Errorf("usage = %+v, %v; want the one settled request", u, err)
 	}
 }
 
@@ -134,8 +149,9 @@ func TestSettleFailureRetried(t *testing.T) {
 				return op == "UpdateItem" && strings.HasPrefix(expr, "ADD #u") && n.Add(1) == 2
 			}
 		}(),
-		func(op, expr string) bool { return op == "PutItem" && expr == "REC" },                       // the record
-		func(op, expr string) bool { return op == "UpdateItem" && strings.Contains(expr, "REMOVE") }, // marking it settled
+		func(op, expr string) bool { return op == "PutItem" && expr == "REC" },                         // the record
+		func(op, expr string) bool { return op == "UpdateItem" && strings.Contains(expr, "REMOVE") },   // marking it settled
+		func(op, expr string) bool { return op == "UpdateItem" && strings.Contains(expr, "ADD #req") }, // the usage summary
 	}
 	for i, fault := range faults {
 		f.set(fault)
@@ -181,8 +197,9 @@ func TestLateSettleFailureRetried(t *testing.T) {
 				return op == "UpdateItem" && strings.HasPrefix(expr, "ADD #u") && n.Add(1) == 2
 			}
 		}(),
-		func(op, expr string) bool { return op == "PutItem" && expr == "REC" },                       // the record
-		func(op, expr string) bool { return op == "UpdateItem" && strings.Contains(expr, "REMOVE") }, // marking it settled
+		func(op, expr string) bool { return op == "PutItem" && expr == "REC" },                         // the record
+		func(op, expr string) bool { return op == "UpdateItem" && strings.Contains(expr, "REMOVE") },   // marking it settled
+		func(op, expr string) bool { return op == "UpdateItem" && strings.Contains(expr, "ADD #req") }, // the usage summary
 	}
 	for i, fault := range faults {
 		f.set(fault)

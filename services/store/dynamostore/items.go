@@ -53,6 +53,10 @@ type reservationItem struct {
 	ExpiresAt int64      `dynamodbav:"expiresAt"`
 	GSI1PK    string     `dynamodbav:"GSI1PK,omitempty"`
 	GSI1SK    string     `dynamodbav:"GSI1SK,omitempty"`
+	// UsagePK and UsageSK are the key of the usage summary the reservation is pending on
+	// (absent on reservations written before summaries).
+	UsagePK string `dynamodbav:"usagePK,omitempty"`
+	UsageSK string `dynamodbav:"usageSK,omitempty"`
 }
 
 type recordItem struct {

@@ -12,8 +12,9 @@ import (
 	"github.com/portico-dev/portico/services/store"
 )
 
-// Usage reports user's quota states and totals. See store.Store. Totals come from GSI2,
-// whose reads are eventually consistent: a request settled a moment ago may be missing.
+// Usage reports user's quota states and totals. See store.Store. Totals come from the user's
+// usage summaries, read strongly consistent (or, for days before summaries, from GSI2,
+// whose reads are eventually consistent).
 func (s *Store) Usage(ctx context.Context, user string, limits []store.Limit) (store.Usage, error) {
 	if err := s.ready("usage"); err != nil {
 		return store.Usage{}, err
@@ -42,19 +43,72 @@ func (s *Store) Usage(ctx context.Context, user string, limits []store.Limit) (s
 		}
 		u.Quotas[i] = store.QuotaStatus{Limit: l, Used: used, Reserved: reserved, ResetsAt: resets}
 	}
-	dayStart, _ := store.Window(typev1.QuotaWindow_QUOTA_WINDOW_DAY, now)
 	monthStart, monthEnd := store.Window(typev1.QuotaWindow_QUOTA_WINDOW_MONTH, now)
-	err := s.queryRecords(ctx, "GSI2", userPK(user), timeKey(monthStart), upTo(monthEnd), nil, "", 0, func(r store.Record) bool {
-		u.ThisMonth.Add(r.Totals())
-		if !r.Time.Before(dayStart) {
-			u.Today.Add(r.Totals())
+	today := now.Format(time.DateOnly)
+	err := s.usageFacts(ctx, user, monthStart.Format(time.DateOnly), monthEnd.AddDate(0, 0, -1).Format(time.DateOnly), func(f store.Fact) {
+		u.ThisMonth.Add(f.Totals)
+		if f.Day == today {
+			u.Today.Add(f.Totals)
 		}
-		return true
 	})
 	if err != nil {
 		return store.Usage{}, err
 	}
 	return u, nil
+}
+
+// usageFacts calls fn with the usage of the days first to last (YYYY-MM-DD) of user, or of
+// everyone when user is empty: from the records for the days up to the SINCE day (since.go),
+// from the summaries for the days after it.
+func (s *Store) usageFacts(ctx context.Context, user, first, last string, fn func(store.Fact)) error {
+	since, err := s.summariesSince(ctx)
+	if err != nil {
+		return err
+	}
+	if first <= since {
+		if err := s.recordFacts(ctx, user, first, min(last, since), fn); err != nil {
+			return err
+		}
+	}
+	if last <= since {
+		return nil
+	}
+	fromSummaries := func(f store.Fact) {
+		if f.Day > since {
+			fn(f)
+		}
+	}
+	if user != "" {
+		return s.userSummaries(ctx, user, first, last, fromSummaries)
+	}
+	return s.allSummaries(ctx, first, last, fromSummaries)
+}
+
+// recordFacts calls fn with each record of the days first to last, of user (GSI2) or of
+// everyone (GSI1, month by month), as a fact.
+func (s *Store) recordFacts(ctx context.Context, user, first, last string, fn func(store.Fact)) error {
+	start, err := time.Parse(time.DateOnly, first)
+	if err != nil {
+		return store.Invalid("day %q is not YYYY-MM-DD", first)
+	}
+	end, err := time.Parse(time.DateOnly, last)
+	if err != nil {
+		return store.Invalid("day %q is not YYYY-MM-DD", last)
+	}
+	add := func(r store.Record) bool {
+		fn(store.Fact{Day: r.Day(), User: r.User, Groups: r.Groups, ModelID: r.ModelID, Department: r.Department, Totals: r.Totals()})
+		return true
+	}
+	lo, hi := timeKey(start), upTo(end.AddDate(0, 0, 1))
+	if user != "" {
+		return s.queryRecords(ctx, "GSI2", userPK(user), lo, hi, nil, "", 0, add)
+	}
+	for m := firstOfMonth(start); !m.After(end); m = m.AddDate(0, 1, 0) {
+		if err := s.queryRecords(ctx, "GSI1", monthPK(m), lo, hi, nil, "", 0, add); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // queryRecords calls fn for each record in one index partition with lo <= sort key <= hi,
@@ -105,30 +159,18 @@ func (s *Store) queryRecords(ctx context.Context, index, pk, lo, hi string, afte
 	}
 }
 
-// ListUsage sums the records of a range of days, reading GSI2 for one user or GSI1 month by
-// month. See store.Store.
+// ListUsage sums the usage summaries of a range of days (one user's from the base table, or
+// everyone's from GSI1 month by month) and the records of days before summaries. See
+// store.Store.
 func (s *Store) ListUsage(ctx context.Context, f store.UsageFilter) (store.UsageReport, error) {
-	start, end, err := f.Range()
-	if err != nil {
+	if _, _, err := f.Range(); err != nil {
 		return store.UsageReport{}, err
 	}
 	if err := s.ready("list usage"); err != nil {
 		return store.UsageReport{}, err
 	}
 	agg := store.NewAggregator(f)
-	add := func(r store.Record) bool {
-		agg.Add(store.Fact{Day: r.Day(), User: r.User, Groups: r.Groups, ModelID: r.ModelID, Department: r.Department, Totals: r.Totals()})
-		return true
-	}
-	lo, hi := timeKey(start), upTo(end.AddDate(0, 0, 1))
-	if f.User != "" {
-		err = s.queryRecords(ctx, "GSI2", userPK(f.User), lo, hi, nil, f.ModelID, 0, add)
-	} else {
-		for m := firstOfMonth(start); !m.After(end) && err == nil; m = m.AddDate(0, 1, 0) {
-			err = s.queryRecords(ctx, "GSI1", monthPK(m), lo, hi, nil, f.ModelID, 0, add)
-		}
-	}
-	if err != nil {
+	if err := s.usageFacts(ctx, f.User, f.StartDay, f.EndDay, agg.Add); err != nil {
 		return store.UsageReport{}, err
 	}
 	return agg.Report(), nil

@@ -34,9 +34,11 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 	for i, h := range t.Holds {
 		holds[i] = holdItem{Key: h.Key, Amount: h.Amount, ResetsAt: h.ResetsAt.UnixNano()}
 	}
+	sum := summaryFor(t)
 	item, err := attributevalue.MarshalMap(reservationItem{
 		PK: reservationPK(r.RequestID), SK: "RSV", State: stateHolding, Holds: holds,
 		ExpiresAt: t.ExpiresAt.UnixNano(), GSI1PK: expiryPartition, GSI1SK: timeKey(t.ExpiresAt) + "#" + r.RequestID,
+		UsagePK: sum.PK, UsageSK: sum.SK,
 	})
 	if err != nil {
 		return store.Ticket{}, err
@@ -51,10 +53,53 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 		return store.Ticket{}, store.Unavailable("reserve", err)
 	}
 
+	// The summary's pending mark is written beside the counter holds, not after them.
+	summaryDone := make(chan error, 1)
+	go func() {
+		err := s.summariesBegin(ctx)
+		if err == nil {
+			err = s.holdSummary(ctx, r.RequestID, sum)
+		}
+		summaryDone <- err
+	}()
+	err = s.holdAll(ctx, t, now)
+	if serr := <-summaryDone; err == nil {
+		err = serr
+	}
+	if err == nil {
+		return t, nil
+	}
+	// Unwind with a context that survives the caller's cancellation; if this fails too, the
+	// reservation's expiry releases what is left.
+	uctx, cancel := s.opts.SettleContext(ctx)
+	uerr := s.release(uctx, r.RequestID, stateHolding)
+	cancel()
+	if uerr != nil {
+		return store.Ticket{}, store.Unavailable("reserve", errors.Join(err, uerr))
+	}
+	if errors.Is(err, store.ErrQuotaExceeded) {
+		// A refused request leaves no trace: its id may be used again.
+		uctx, cancel := s.opts.SettleContext(ctx)
+		_, derr := s.db.DeleteItem(uctx, &dynamodb.DeleteItemInput{
+			TableName: s.tableName(), Key: key(reservationPK(r.RequestID), "RSV"),
+			ConditionExpression:       aws.String("#s = :released"),
+			ExpressionAttributeNames:  map[string]string{"#s": "state"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":released": str(stateReleased)},
+		})
+		cancel()
+		if derr != nil && !isConditionFailed(derr) {
+			return store.Ticket{}, store.Unavailable("reserve", derr)
+		}
+	}
+	return store.Ticket{}, err
+}
+
+// holdAll raises t's counters one by one in key order, sweeping abandoned reservations once
+// when a limit refuses; it returns the first refusal or failure.
+func (s *Store) holdAll(ctx context.Context, t store.Ticket, now time.Time) error {
 	swept := false
 	for i := 0; i < len(t.Holds); i++ {
-		h := t.Holds[i]
-		err := s.hold(ctx, r.RequestID, h, now)
+		err := s.hold(ctx, t.Reservation.RequestID, t.Holds[i], now)
 		if err == nil {
 			continue
 		}
@@ -67,31 +112,9 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation) (store.Ticket,
 				continue
 			}
 		}
-		// Unwind with a context that survives the caller's cancellation; if this fails
-		// too, the reservation's expiry releases what is left.
-		uctx, cancel := s.opts.SettleContext(ctx)
-		uerr := s.release(uctx, r.RequestID, stateHolding)
-		cancel()
-		if uerr != nil {
-			return store.Ticket{}, store.Unavailable("reserve", errors.Join(err, uerr))
-		}
-		if errors.Is(err, store.ErrQuotaExceeded) {
-			// A refused request leaves no trace: its id may be used again.
-			uctx, cancel := s.opts.SettleContext(ctx)
-			_, derr := s.db.DeleteItem(uctx, &dynamodb.DeleteItemInput{
-				TableName: s.tableName(), Key: key(reservationPK(r.RequestID), "RSV"),
-				ConditionExpression:       aws.String("#s = :released"),
-				ExpressionAttributeNames:  map[string]string{"#s": "state"},
-				ExpressionAttributeValues: map[string]types.AttributeValue{":released": str(stateReleased)},
-			})
-			cancel()
-			if derr != nil && !isConditionFailed(derr) {
-				return store.Ticket{}, store.Unavailable("reserve", derr)
-			}
-		}
-		return store.Ticket{}, err
+		return err
 	}
-	return t, nil
+	return nil
 }
 
 // hold raises one counter by h.Amount if it stays within its limit; otherwise it returns a
@@ -177,6 +200,11 @@ func (s *Store) release(ctx context.Context, id, from string) error {
 		})
 		if err != nil && !isConditionFailed(err) {
 			return store.Unavailable("release", err)
+		}
+	}
+	if it.UsagePK != "" {
+		if err := s.releaseSummary(ctx, id, it.UsagePK, it.UsageSK); err != nil {
+			return err
 		}
 	}
 	return s.finish(ctx, id, stateReleased)

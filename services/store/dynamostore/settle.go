@@ -109,6 +109,31 @@ func (s *Store) claim(ctx context.Context, id string) (string, error) {
 // the record and marks the reservation settled. Retrying it after a failure is safe.
 func (s *Store) settleHolds(ctx context.Context, t store.Ticket, rec store.Record) error {
 	id := rec.RequestID
+	done := s.goSettleSummary(ctx, t, rec)
+	if err := s.settleCounters(ctx, t, rec); err != nil {
+		<-done
+		return err
+	}
+	if err := <-done; err != nil {
+		return err
+	}
+	if err := s.putRecord(ctx, rec); err != nil {
+		return err
+	}
+	return s.finish(ctx, id, stateSettled)
+}
+
+// goSettleSummary adds rec to its usage summary beside the counter writes; the channel
+// yields the outcome.
+func (s *Store) goSettleSummary(ctx context.Context, t store.Ticket, rec store.Record) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- s.settleSummary(ctx, t, rec) }()
+	return done
+}
+
+// settleCounters converts each of t's holds into rec's usage.
+func (s *Store) settleCounters(ctx context.Context, t store.Ticket, rec store.Record) error {
+	id := rec.RequestID
 	for _, h := range t.Holds {
 		a, err := h.Settlement(rec)
 		if err != nil {
@@ -128,16 +153,29 @@ func (s *Store) settleHolds(ctx context.Context, t store.Ticket, rec store.Recor
 			return store.Unavailable("settle", err)
 		}
 	}
-	if err := s.putRecord(ctx, rec); err != nil {
-		return err
-	}
-	return s.finish(ctx, id, stateSettled)
+	return nil
 }
 
 // settleLate records a request whose holds were already released: its usage is added to
 // the counters without a hold to convert. Each counter remembers the request ids it was
 // charged late (lateSettled, kept as long as the counter), so a retry applies each once.
 func (s *Store) settleLate(ctx context.Context, t store.Ticket, rec store.Record) error {
+	done := s.goSettleSummary(ctx, t, rec)
+	if err := s.settleLateCounters(ctx, t, rec); err != nil {
+		<-done
+		return err
+	}
+	if err := <-done; err != nil {
+		return err
+	}
+	if err := s.putRecord(ctx, rec); err != nil {
+		return err
+	}
+	return s.finish(ctx, rec.RequestID, stateSettled)
+}
+
+// settleLateCounters adds rec's usage to each of t's counters once (lateSettled).
+func (s *Store) settleLateCounters(ctx context.Context, t store.Ticket, rec store.Record) error {
 	for _, h := range t.Holds {
 		a, err := h.Settlement(rec)
 		if err != nil {
@@ -158,10 +196,7 @@ func (s *Store) settleLate(ctx context.Context, t store.Ticket, rec store.Record
 			return store.Unavailable("settle", err)
 		}
 	}
-	if err := s.putRecord(ctx, rec); err != nil {
-		return err
-	}
-	return s.finish(ctx, rec.RequestID, stateSettled)
+	return nil
 }
 
 func (s *Store) putRecord(ctx context.Context, rec store.Record) error {
