@@ -37,9 +37,9 @@ func (r *reading) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...fu
 	return out, err
 }
 
-// UsageReads settles n requests of one user (one model, one group set, spread over two days)
+// usageReads settles n requests of one user (one model, one group set, spread over two days)
 // and returns how many items Usage and ListUsage (everyone's, by day, user and model) read.
-func usageReads(t testing.TB, n int) (usage, list int64) {
+func usageReads(t testing.TB, n int) (usage, list int64, took time.Duration) {
 	t.Helper()
 	db := client(t)
 	r := &reading{API: db}
@@ -67,6 +67,7 @@ func usageReads(t testing.TB, n int) (usage, list int64) {
 	}
 	wg.Wait()
 	r.items.Store(0)
+	start := time.Now()
 	u, err := s.Usage(context.Background(), "alice", nil)
 	if err != nil || u.ThisMonth.Requests != int64(n) {
 		t.Fatalf("usage = %+v, %v; want %d requests", u, err, n)
@@ -77,17 +78,35 @@ func usageReads(t testing.TB, n int) (usage, list int64) {
 	if err != nil || rep.Totals.Requests != int64(n) || len(rep.Rows) != 2 {
 		t.Fatalf("ListUsage = %+v, %v; want %d requests in two rows", rep, err, n)
 	}
-	return usage, r.items.Load()
+	return usage, r.items.Load(), time.Since(start)
 }
 
 // TestUsageReadsDoNotGrowWithHistory: Usage and ListUsage read as many items after 400
 // requests as after 10 (one summary per day and combination, not one record per request).
 func TestUsageReadsDoNotGrowWithHistory(t *testing.T) {
 	t.Parallel()
-	u10, l10 := usageReads(t, 10)
-	u400, l400 := usageReads(t, 400)
+	u10, l10, _ := usageReads(t, 10)
+	u400, l400, _ := usageReads(t, 400)
 	t.Logf("items read: Usage %d after 10 requests, %d after 400; ListUsage %d and %d", u10, u400, l10, l400)
 	if u10 != u400 || l10 != l400 || u10 > 4 || l10 > 4 {
 		t.Errorf("items read: Usage %d after 10 requests, %d after 400; ListUsage %d and %d; want the same few", u10, u400, l10, l400)
+	}
+}
+
+// BenchmarkUsageReads reports the items Usage and ListUsage read (items-usage/op,
+// items-list/op) after 10 and after 2,000 requests of one person on DynamoDB (dynalite, which
+// settles about a hundred requests a second here: 100,000 would take a quarter of an hour).
+func BenchmarkUsageReads(b *testing.B) {
+	for _, n := range []int{10, 2000} {
+		b.Run(fmt.Sprintf("requests=%d", n), func(b *testing.B) {
+			var u, l int64
+			var took time.Duration
+			for b.Loop() {
+				u, l, took = usageReads(b, n)
+			}
+			b.ReportMetric(float64(took.Nanoseconds()), "ns/op") // the reads, not the history's writes
+			b.ReportMetric(float64(u), "items-usage/op")
+			b.ReportMetric(float64(l), "items-list/op")
+		})
 	}
 }
