@@ -72,9 +72,11 @@
 // ones already raised are released before Reserve returns, and if the process dies in
 // between, the reservation's expiry releases them. Other requests may be refused for a few
 // milliseconds while a refused reservation unwinds; no request is ever let past a limit.
-// Settle claims the reservation (state holding → settling), settles each hold and the
-// usage summary, writes the record (IF attribute_not_exists), and marks the reservation
-// settled; every step can be retried. The reservation's state decides between a settle and a release racing for it.
+// Settle claims the reservation (state holding → settling); settles each hold, adds to the
+// usage summary and writes the record (IF attribute_not_exists), these writes all at once
+// (each is idempotent on its own, so their order does not matter); and marks the
+// reservation settled: three round trips whatever the number of counters. Every step can
+// be retried. The reservation's state decides between a settle and a release racing for it.
 //
 // Every figure only grows by what store.Hold.Settlement allows (never a negative delta to
 // used). A counter read back with a negative, fractional or non-numeric figure is corrupt

@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -105,36 +106,45 @@ func (s *Store) claim(ctx context.Context, id string) (string, error) {
 	return getStr(out.Item, "state"), nil
 }
 
-// settleHolds converts each hold into used (each once, thanks to the holds marker), writes
-// the record and marks the reservation settled. Retrying it after a failure is safe.
+// settleHolds converts each hold into used (each once, thanks to the holds marker), adds the
+// record to its usage summary and writes it, all at once, then marks the reservation
+// settled. Retrying it after a failure is safe.
 func (s *Store) settleHolds(ctx context.Context, t store.Ticket, rec store.Record) error {
-	id := rec.RequestID
-	done := s.goSettleSummary(ctx, t, rec)
-	if err := s.settleCounters(ctx, t, rec); err != nil {
-		<-done
+	err := parallel(
+		func() error { return s.settleCounters(ctx, t, rec) },
+		func() error { return s.settleSummary(ctx, t, rec) },
+		func() error { return s.putRecord(ctx, rec) },
+	)
+	if err != nil {
 		return err
 	}
-	if err := <-done; err != nil {
-		return err
-	}
-	if err := s.putRecord(ctx, rec); err != nil {
-		return err
-	}
-	return s.finish(ctx, id, stateSettled)
+	return s.finish(ctx, rec.RequestID, stateSettled)
 }
 
-// goSettleSummary adds rec to its usage summary beside the counter writes; the channel
-// yields the outcome.
-func (s *Store) goSettleSummary(ctx context.Context, t store.Ticket, rec store.Record) <-chan error {
-	done := make(chan error, 1)
-	go func() { done <- s.settleSummary(ctx, t, rec) }()
-	return done
+// parallel runs fns at once and returns the first error, in fns' order, once all are done.
+// Settle's writes are independent of one another (each is idempotent on its own), so they
+// cost one round trip instead of one each; only marking the reservation settled waits for
+// all of them.
+func parallel(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns[1:] {
+		wg.Go(func() { errs[i+1] = fn() })
+	}
+	errs[0] = fns[0]()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // settleCounters converts each of t's holds into rec's usage.
 func (s *Store) settleCounters(ctx context.Context, t store.Ticket, rec store.Record) error {
 	id := rec.RequestID
-	for _, h := range t.Holds {
+	return s.eachHold(t, func(h store.Hold) error {
 		a, err := h.Settlement(rec)
 		if err != nil {
 			return err
@@ -152,23 +162,32 @@ func (s *Store) settleCounters(ctx context.Context, t store.Ticket, rec store.Re
 		if err != nil && !isConditionFailed(err) {
 			return store.Unavailable("settle", err)
 		}
+		return nil
+	})
+}
+
+// eachHold runs fn for every hold of t at once and returns the first error, in t's order.
+func (s *Store) eachHold(t store.Ticket, fn func(store.Hold) error) error {
+	fns := make([]func() error, len(t.Holds))
+	for i, h := range t.Holds {
+		fns[i] = func() error { return fn(h) }
 	}
-	return nil
+	if len(fns) == 0 {
+		return nil
+	}
+	return parallel(fns...)
 }
 
 // settleLate records a request whose holds were already released: its usage is added to
 // the counters without a hold to convert. Each counter remembers the request ids it was
 // charged late (lateSettled, kept as long as the counter), so a retry applies each once.
 func (s *Store) settleLate(ctx context.Context, t store.Ticket, rec store.Record) error {
-	done := s.goSettleSummary(ctx, t, rec)
-	if err := s.settleLateCounters(ctx, t, rec); err != nil {
-		<-done
-		return err
-	}
-	if err := <-done; err != nil {
-		return err
-	}
-	if err := s.putRecord(ctx, rec); err != nil {
+	err := parallel(
+		func() error { return s.settleLateCounters(ctx, t, rec) },
+		func() error { return s.settleSummary(ctx, t, rec) },
+		func() error { return s.putRecord(ctx, rec) },
+	)
+	if err != nil {
 		return err
 	}
 	return s.finish(ctx, rec.RequestID, stateSettled)
@@ -176,7 +195,7 @@ func (s *Store) settleLate(ctx context.Context, t store.Ticket, rec store.Record
 
 // settleLateCounters adds rec's usage to each of t's counters once (lateSettled).
 func (s *Store) settleLateCounters(ctx context.Context, t store.Ticket, rec store.Record) error {
-	for _, h := range t.Holds {
+	return s.eachHold(t, func(h store.Hold) error {
 		a, err := h.Settlement(rec)
 		if err != nil {
 			return err
@@ -195,8 +214,8 @@ func (s *Store) settleLateCounters(ctx context.Context, t store.Ticket, rec stor
 		if err != nil && !isConditionFailed(err) {
 			return store.Unavailable("settle", err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (s *Store) putRecord(ctx context.Context, rec store.Record) error {
