@@ -6,13 +6,15 @@ import { ChatPage } from './chat.page';
 
 describe('ChatPage', () => {
   let requests: ConverseStreamRequest[];
+  let modelsGate: Promise<void>;
 
   beforeEach(() => {
     sessionStorage.clear();
     requests = [];
+    modelsGate = Promise.resolve();
     const transport = createRouterTransport(({ service }) => {
       service(InferenceService, {
-        listModels: () => ({
+        listModels: async () => (await modelsGate, {
           models: [
             {
               id: 'amazon.nova-lite-v1:0',
@@ -59,6 +61,32 @@ describe('ChatPage', () => {
     expect(info).toContain('Streaming');
     expect(el.querySelector('[data-testid="model-prices"]')!.textContent).toContain('estimate');
     expect(el.querySelector('[data-testid="chat-empty"]')).not.toBeNull();
+  });
+
+  it('sends a message entered while the chat loads once it has loaded, and Esc keeps it a draft', async () => {
+    let release!: () => void;
+    modelsGate = new Promise((r) => (release = r));
+    const fixture = TestBed.createComponent(ChatPage);
+    await settle(fixture);
+    const el = fixture.nativeElement as HTMLElement;
+    const input = el.querySelector<HTMLTextAreaElement>('[data-testid="composer-input"]')!;
+    input.value = 'Early';
+    input.dispatchEvent(new Event('input'));
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+    await settle(fixture);
+    expect(requests).toHaveLength(0);
+    expect(el.querySelector('[data-testid="send-queued"]')).not.toBeNull();
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }));
+    await settle(fixture);
+    expect(el.querySelector('[data-testid="send-queued"]')).toBeNull();
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+    await settle(fixture);
+    expect(requests).toHaveLength(0);
+    release();
+    await settle(fixture);
+    expect(requests).toHaveLength(1);
+    expect(el.querySelector('[data-testid="send-queued"]')).toBeNull();
+    expect(input.value).toBe('');
   });
 
   it('sends on Enter, keeps Shift+Enter for new lines, and renders the answer safely', async () => {

@@ -120,6 +120,13 @@ export class ChatPage {
       this.store.loadState() === 'ready' &&
       (this.draft().trim() !== '' || this.pending().length > 0),
   );
+  /** The chat is still loading its models or the conversation: nothing can be sent yet. */
+  protected readonly loadingChat = computed(() => this.store.modelsLoading() || this.store.loadState() === 'loading');
+  /** Enter (or Send) was pressed while the chat loaded: the message goes as soon as it can. */
+  protected readonly sendQueued = signal(false);
+  protected readonly canQueue = computed(
+    () => this.loadingChat() && !this.store.streaming() && (this.draft().trim() !== '' || this.pending().length > 0),
+  );
   protected readonly imagesAllowed = computed(() => !!this.store.model()?.capabilities?.images);
   protected readonly maxOut = computed(() => Number(this.store.model()?.maxOutputTokens ?? 0) || 8192);
 
@@ -151,6 +158,21 @@ export class ChatPage {
       untracked(() => {
         this.store.created.set('');
         if (this.id() !== created) void this.router.navigate(['/chat', created], { replaceUrl: true });
+      });
+    });
+    // A message queued while the chat loaded is sent once it has; if loading ends in a state
+    // that cannot send (an error, an emptied draft), the queue is dropped and the text stays.
+    effect(() => {
+      if (!this.sendQueued()) return;
+      const ready = this.canSend();
+      const loading = this.loadingChat();
+      untracked(() => {
+        if (ready) {
+          this.sendQueued.set(false);
+          this.send();
+        } else if (!loading) {
+          this.sendQueued.set(false);
+        }
       });
     });
     effect(() => {
@@ -194,6 +216,11 @@ export class ChatPage {
       this.stop();
       return;
     }
+    if (ev.key === 'Escape' && this.sendQueued()) {
+      ev.preventDefault();
+      this.sendQueued.set(false);
+      return;
+    }
     if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
       ev.preventDefault();
       this.send();
@@ -201,7 +228,10 @@ export class ChatPage {
   }
 
   protected send(): void {
-    if (!this.canSend()) return;
+    if (!this.canSend()) {
+      if (this.canQueue()) this.sendQueued.set(true);
+      return;
+    }
     const text = this.draft();
     const attachments = this.pending();
     this.draft.set('');
