@@ -35,6 +35,11 @@ const (
 	GraphAudience = "00000003-0000-0000-c000-000000000000"
 	// ScopeOfflineAccess asks for a refresh token (Entra issues none without it).
 	ScopeOfflineAccess = "offline_access"
+	// EntraDepartmentClaim is the claim of the API's access tokens that holds a person's
+	// department, as a claims mapping policy emits a directory extension attribute in Entra
+	// (which has no optional claim for it); the dev stack points PORTICO_DEPARTMENT_CLAIM at
+	// it.
+	EntraDepartmentClaim = "extn.department"
 )
 
 // entraConfig is the Entra-shaped mode's configuration.
@@ -157,6 +162,9 @@ func (s *Server) entraUserAccessClaims(sess *session, now time.Time) map[string]
 	}
 	if len(u.Groups) > 0 {
 		claims["groups"] = groupIDs(u.Groups)
+	}
+	if aud == EntraAPIClientID && u.Department != "" {
+		claims[EntraDepartmentClaim] = u.Department
 	}
 	return claims
 }

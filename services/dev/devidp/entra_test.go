@@ -49,7 +49,7 @@ func TestEntraShapedTokens(t *testing.T) {
 	api := idp.SignInScopes(t, "dana", "n1", "openid", "profile", "email", devidp.ScopeOfflineAccess, devidp.EntraAPIScope)
 	at := claimsOf(t, api.AccessToken)
 	for k, want := range map[string]any{"aud": devidp.EntraAPIClientID, "scp": "access", "tid": devidp.DevTenantID, "ver": "2.0",
-		"azp": devidp.WebClientID, "preferred_username": "dana@example.com", "iss": idp.Issuer()} {
+		"azp": devidp.WebClientID, "preferred_username": "dana@example.com", "iss": idp.Issuer(), devidp.EntraDepartmentClaim: "Platform"} {
 		if at[k] != want {
 			t.Errorf("access token %s = %v, want %v", k, at[k], want)
 		}

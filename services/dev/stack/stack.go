@@ -151,7 +151,7 @@ const (
 // WithIdentity returns copies of pieces set up for identity. For IdentityEntra the dev IdP
 // runs Entra-shaped (PORTICO_IDP_PROFILE=entra), the services verify Entra v2.0 tokens (the
 // dev tenant, the API app's client id as audience, scope "access", group object ids mapped by
-// the dev policy's groupIds) and the BFF asks for offline_access and the API's scope, all at
+// the dev policy's groupIds, the department from devidp.EntraDepartmentClaim) and the BFF asks for offline_access and the API's scope, all at
 // the tenant's issuer. IdentityCognito (or "") leaves pieces as they are.
 func WithIdentity(pieces []Piece, identity string) []Piece {
 	if identity != IdentityEntra {
@@ -169,6 +169,7 @@ func WithIdentity(pieces []Piece, identity string) []Piece {
 			env["PORTICO_ENTRA_TENANT_ID"] = devidp.DevTenantID
 			env["PORTICO_ENTRA_AUDIENCE"] = devidp.EntraAPIClientID
 			env["PORTICO_ENTRA_SCOPE"] = "access"
+			env["PORTICO_DEPARTMENT_CLAIM"] = devidp.EntraDepartmentClaim
 		case BFF:
 			env["PORTICO_OIDC_ISSUER"] = env["PORTICO_OIDC_ISSUER"] + "/" + devidp.DevTenantID + "/v2.0"
 			env["PORTICO_OIDC_SCOPES"] = "openid email profile " + devidp.ScopeOfflineAccess + " " + devidp.EntraAPIScope
