@@ -230,10 +230,10 @@ test('dana governs the policy at run time; alice feels it within seconds', async
   }
 
   // 5. Usage by department: rows per department, a filter, and the CSV's department column.
-  // The department comes from the IdP's claim (custom:department in Cognito mode); an IdP that
-  // sends none (the Entra-shaped dev IdP today) meters everyone under the empty department.
+  // The department comes from the IdP's claim: custom:department in Cognito mode,
+  // extn.department from the Entra-shaped dev IdP (PORTICO_DEPARTMENT_CLAIM).
   const department = aliceMe.principal?.department ?? '';
-  if (!department) test.info().annotations.push({ type: 'department', description: 'the IdP sent alice no department claim' });
+  expect(department, "the IdP shares alice's department").toBe('Research');
   await dana.getByTestId('nav-admin').click();
   await expect(dana.getByTestId('admin-usage-page')).toBeVisible();
   const byDepartment = waitForListUsage(dana, (m) => JSON.stringify(m.groupBy ?? []) === '["USAGE_DIMENSION_DEPARTMENT"]');
