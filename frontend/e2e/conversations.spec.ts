@@ -104,6 +104,11 @@ test.describe('conversations kept on the server', () => {
     const prompt = `${word} explains how queues differ from topics`;
     await signIn(page, 'alice', '/chat');
     await expect(page.getByTestId('conversation-sidebar')).toBeVisible();
+    // Her system prompt goes with the conversation, to any device.
+    const system = `Answer as a patient tutor (${word}).`;
+    await page.getByTestId('settings-toggle').click();
+    await page.getByTestId('system-prompt').fill(system);
+    await page.getByTestId('settings-close').click();
     const first = await chat(page, prompt);
     // The first answer gave the conversation its own address and a place in the list, titled by the prompt.
     const id = await openId(page);
@@ -125,8 +130,11 @@ test.describe('conversations kept on the server', () => {
     await expect(answers(p2)).toHaveCount(1);
     await expect(answers(p2).last()).toHaveAttribute('data-status', 'done');
     expect(await visibleText(answers(p2).last().getByTestId('message-content'))).toBe(answerText);
-    // Its usage line came back too.
+    // Its usage line came back too, and the settings it was sent with.
     await expect(answers(p2).last().getByTestId('message-metrics')).toContainText('out tokens');
+    await p2.getByTestId('settings-toggle').click();
+    await expect(p2.getByTestId('system-prompt')).toHaveValue(system);
+    await p2.getByTestId('settings-close').click();
     expect(first).toContain("Portico's local development stand-in");
 
     // She continues it there: the second turn joins the same conversation.

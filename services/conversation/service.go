@@ -121,9 +121,10 @@ func (s *Service) GetConversation(ctx context.Context, req *conversationv1.GetCo
 	if err != nil {
 		return nil, s.storeError(ctx, "read a conversation", err)
 	}
-	out := &conversationv1.GetConversationResponse{Conversation: SummaryProto(c)}
+	out := &conversationv1.GetConversationResponse{Conversation: SummaryProto(c), Settings: LatestSettings(msgs)}
 	for _, m := range msgs {
 		body := m.Body
+		body.Settings = nil // in the response's settings, whole
 		if err := FillAttachments(ctx, s.cfg.Attachments, Owner(p), c.ID, body.GetId(), body.GetContent()); err != nil {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "an attachment of a conversation could not be read", slog.String("conversation", c.ID), slog.Any("error", err))
 		}

@@ -44,7 +44,8 @@ type turn struct {
 	assistantID string
 	request     *inferencev1.ConverseRequest // what is sent to the model
 	dropped     int
-	stored      bool // the user turn is stored: an answer follows, whatever happens
+	settings    *conversationv1.TurnSettings // what the user turn keeps of the request's settings
+	stored      bool                         // the user turn is stored: an answer follows, whatever happens
 }
 
 // proto returns where the turn is stored.
@@ -127,6 +128,8 @@ func (s *Service) prepareTurn(ctx context.Context, a *admission, msg *inferencev
 	t.request = proto.CloneOf(msg)
 	t.request.Messages = sent
 	t.request.Conversation = nil
+	t.settings = conversation.StoredSettings(conversation.SettingsOf(msg.GetModelId(), msg.GetSystemPrompt(), msg.GetInferenceConfig(),
+		msg.GetKnowledgeBaseId()), conversation.LatestSettings(chain))
 	return t, s.prepareUser(t, msgs[0], now)
 }
 
@@ -162,6 +165,14 @@ func (s *Service) prepareUser(t *turn, m *inferencev1.Message, now time.Time) er
 	n := proto.Size(body)
 	if n > conversation.MaxMessageBytes {
 		return invalid("the new turn holds %d bytes of text; a kept conversation's message holds at most %d", n, conversation.MaxMessageBytes)
+	}
+	// The settings go with the turn; a system prompt that would take the message past its
+	// size is not kept (the turn is still sent with it).
+	body.Settings = t.settings
+	if n = proto.Size(body); n > conversation.MaxMessageBytes && body.GetSettings().GetSystemPrompt() != "" {
+		body.Settings = proto.CloneOf(t.settings)
+		body.Settings.SystemPrompt, body.Settings.SystemPromptNotKept = "", true
+		n = proto.Size(body)
 	}
 	t.user = conversation.Message{Body: body, Bytes: int64(n) + size}
 	return nil

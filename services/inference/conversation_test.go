@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	conversationv1 "github.com/portico-dev/portico/gen/go/portico/conversation/v1"
@@ -608,5 +609,63 @@ func TestConversationDocuments(t *testing.T) {
 	}
 	if h.atts.count() != 0 {
 		t.Fatalf("%d attachments left after the delete", h.atts.count())
+	}
+}
+
+// TestConversationSettings: each kept user turn keeps what it was sent with (the system
+// prompt once while it does not change), GetConversation returns the latest whole, and the
+// messages it returns carry none.
+func TestConversationSettings(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{conversations: true})
+	ctx := context.Background()
+	c := h.client("alice")
+	first := ask(novaL, "Summarise the plan")
+	first.SystemPrompt = "Answer as a travel agent."
+	first.InferenceConfig = &inferencev1.InferenceConfig{Temperature: proto.Float32(0.2), MaxTokens: proto.Int32(300)}
+	first.Conversation = ref("", "")
+	res, err := c.Converse(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.GetConversation().GetConversationId()
+	second := streamOf(ask(novaL, "Shorter, please"))
+	second.SystemPrompt = first.SystemPrompt
+	second.InferenceConfig = &inferencev1.InferenceConfig{Temperature: proto.Float32(0.7)}
+	second.Conversation = ref(id, "")
+	s, err := c.ConverseStream(ctx, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := drain(s); err != nil {
+		t.Fatal(err)
+	}
+	h.messagesOf("alice", id, 4)
+	got, err := h.conversations("alice").GetConversation(ctx, &conversationv1.GetConversationRequest{ConversationId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &conversationv1.TurnSettings{ModelId: novaL, SystemPrompt: "Answer as a travel agent.",
+		InferenceConfig: &inferencev1.InferenceConfig{Temperature: proto.Float32(0.7)}}
+	if !proto.Equal(got.GetSettings(), want) {
+		t.Errorf("settings %v, want %v", got.GetSettings(), want)
+	}
+	for _, m := range got.GetMessages() {
+		if m.GetSettings() != nil {
+			t.Errorf("message %s carries settings in the response", m.GetId())
+		}
+	}
+	// As stored: the second turn does not repeat the system prompt.
+	owners, _, err := h.conv.CountOwners(ctx, 10, "")
+	if err != nil || len(owners) != 1 {
+		t.Fatalf("owners %v, %v", owners, err)
+	}
+	_, stored, err := h.conv.Get(ctx, owners[0].Owner, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s0, s2 := stored[0].Body.GetSettings(), stored[2].Body.GetSettings(); s0.GetSystemPrompt() != first.SystemPrompt || s0.GetInferenceConfig().GetMaxTokens() != 300 ||
+		s2.GetSystemPrompt() != "" || !s2.GetSystemPromptAsBefore() {
+		t.Errorf("stored settings %v and %v", s0, s2)
 	}
 }

@@ -344,6 +344,41 @@ describe('ChatStore', () => {
     expect(list.find('k1')?.title).toBe('Kept');
   });
 
+  it('restores the settings the latest turn was sent with, and keeps the person’s own for what was not kept', async () => {
+    const turns: Record<string, object | undefined> = {
+      s1: {
+        modelId: 'amazon.titan-text-express-v1',
+        systemPrompt: 'Answer as a travel agent.',
+        inferenceConfig: { temperature: 0.30000001192092896, maxTokens: 300 },
+      },
+      s2: { modelId: 'amazon.nova-lite-v1:0', systemPromptNotKept: true, inferenceConfig: { temperature: 0.9 } },
+      s3: undefined, // kept before settings were
+    };
+    const { store } = setup({
+      conv: {
+        getConversation: (req) => ({
+          conversation: { id: req.conversationId, title: 'Kept', modelId: 'amazon.nova-lite-v1:0' },
+          messages: [{ id: 'm1', role: Role.USER, content: [text('Q1')], state: MessageState.COMPLETE }],
+          settings: turns[req.conversationId],
+        }),
+      },
+    });
+    await store.loadModels();
+    store.updateSettings({ systemPrompt: 'Mine', temperature: 0.5, maxTokens: 1000 });
+    await store.open('s1');
+    expect(store.modelId()).toBe('amazon.titan-text-express-v1');
+    expect(store.settings()).toEqual({ systemPrompt: 'Answer as a travel agent.', temperature: 0.3, maxTokens: 300 });
+    expect(store.systemPromptNotKept()).toBe(false);
+    store.updateSettings({ systemPrompt: 'Mine again' });
+    await store.open('s2');
+    expect(store.modelId()).toBe('amazon.nova-lite-v1:0');
+    expect(store.settings()).toEqual({ systemPrompt: 'Mine again', temperature: 0.9, maxTokens: 300 });
+    expect(store.systemPromptNotKept()).toBe(true);
+    await store.open('s3');
+    expect(store.settings()).toEqual({ systemPrompt: 'Mine again', temperature: 0.9, maxTokens: 300 });
+    expect(store.systemPromptNotKept()).toBe(false);
+  });
+
   it('says a conversation that is not the caller’s was not found', async () => {
     const { store, gets } = setup();
     await store.open('someone-elses');

@@ -23,6 +23,7 @@ import { ConversationApi } from '../conversations/conversation-api';
 import { ConversationsStore } from '../conversations/conversations.store';
 import { DEFAULT_SETTINGS, fromBase64, toAnswerMetrics, type Attachment, type ChatMessage, type ChatSettings } from './chat.models';
 import { fromStored } from './stored-messages';
+import type { TurnSettings } from '@gen/portico/conversation/v1/conversation_pb';
 
 /** Performance marks of the first-token benchmark (e2e/first-token.bench.ts). */
 export const FIRST_TOKEN_MARK = 'portico:first-token-received';
@@ -84,6 +85,8 @@ export class ChatStore {
   /** The knowledge base questions are grounded in; "" for none. */
   readonly knowledgeBaseId = signal('');
   readonly settings = signal<ChatSettings>({ ...DEFAULT_SETTINGS });
+  /** The open conversation's system prompt was too long for the server to keep. */
+  readonly systemPromptNotKept = signal(false);
   readonly messages = signal<ChatMessage[]>([]);
   readonly error = signal<FriendlyError | null>(null);
 
@@ -151,6 +154,7 @@ export class ChatStore {
     if (this.list.historyEnabled() !== true) this.stop();
     this.view++;
     this.conversationId.set('');
+    this.systemPromptNotKept.set(false);
     this.title.set('');
     this.created.set('');
     this.messages.set([]);
@@ -186,7 +190,9 @@ export class ChatStore {
         this.title.set(res.conversation.title);
         this.list.remember(res.conversation);
       }
-      const model = res.conversation?.modelId || [...res.messages].reverse().find((m) => m.modelId)?.modelId || '';
+      this.restoreSettings(res.settings);
+      const model =
+        res.settings?.modelId || res.conversation?.modelId || [...res.messages].reverse().find((m) => m.modelId)?.modelId || '';
       if (model) {
         this.preferredModel = model;
         if (this.models().some((m) => m.id === model)) this.modelId.set(model);
@@ -206,6 +212,25 @@ export class ChatStore {
         this.loadError.set(e);
       }
     }
+  }
+
+  /**
+   * Takes the settings the conversation's latest turn was sent with (kept by the server, so
+   * they follow the person to any device); a conversation kept before settings were leaves
+   * the current ones.
+   */
+  private restoreSettings(s: TurnSettings | undefined): void {
+    this.systemPromptNotKept.set(!!s?.systemPromptNotKept);
+    if (!s) return;
+    const cfg = s.inferenceConfig;
+    this.settings.update((cur) => ({
+      systemPrompt: s.systemPromptNotKept ? cur.systemPrompt : s.systemPrompt,
+      // float32 on the wire: 0.7 comes back as 0.699999988.
+      temperature: cfg?.temperature !== undefined ? Math.round(cfg.temperature * 100) / 100 : cur.temperature,
+      maxTokens: cfg?.maxTokens ?? cur.maxTokens,
+    }));
+    const kbs = this.knowledgeBases();
+    this.knowledgeBaseId.set(kbs.length === 0 || kbs.some((kb) => kb.id === s.knowledgeBaseId) ? s.knowledgeBaseId : '');
   }
 
   /** Sends a user message and streams the answer. */

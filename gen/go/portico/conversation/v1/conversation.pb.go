@@ -221,7 +221,11 @@ type ConversationMessage struct {
 	// For an answer, the id of the request that generated it (its audit record).
 	RequestId string `protobuf:"bytes,10,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// For an answer, why the model stopped.
-	StopReason    v1.StopReason `protobuf:"varint,11,opt,name=stop_reason,json=stopReason,proto3,enum=portico.inference.v1.StopReason" json:"stop_reason,omitempty"`
+	StopReason v1.StopReason `protobuf:"varint,11,opt,name=stop_reason,json=stopReason,proto3,enum=portico.inference.v1.StopReason" json:"stop_reason,omitempty"`
+	// For a user message, what it was sent with, as the service keeps it (a system prompt the
+	// same as the previous user message's is not repeated). Responses leave it unset:
+	// GetConversationResponse.settings holds the latest, whole.
+	Settings      *TurnSettings `protobuf:"bytes,12,opt,name=settings,proto3" json:"settings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -333,6 +337,105 @@ func (x *ConversationMessage) GetStopReason() v1.StopReason {
 	return v1.StopReason(0)
 }
 
+func (x *ConversationMessage) GetSettings() *TurnSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+// TurnSettings are what a user turn was sent with besides its content: an app restores them
+// when the conversation is continued, on any device.
+type TurnSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The model or inference profile the turn was sent to.
+	ModelId string `protobuf:"bytes,1,opt,name=model_id,json=modelId,proto3" json:"model_id,omitempty"`
+	// The system prompt; empty for none.
+	SystemPrompt string `protobuf:"bytes,2,opt,name=system_prompt,json=systemPrompt,proto3" json:"system_prompt,omitempty"`
+	// The generation settings.
+	InferenceConfig *v1.InferenceConfig `protobuf:"bytes,3,opt,name=inference_config,json=inferenceConfig,proto3" json:"inference_config,omitempty"`
+	// The knowledge base the answer was grounded in; empty for none.
+	KnowledgeBaseId string `protobuf:"bytes,4,opt,name=knowledge_base_id,json=knowledgeBaseId,proto3" json:"knowledge_base_id,omitempty"`
+	// The system prompt was longer than a conversation keeps (64 KiB) and is not here.
+	SystemPromptNotKept bool `protobuf:"varint,5,opt,name=system_prompt_not_kept,json=systemPromptNotKept,proto3" json:"system_prompt_not_kept,omitempty"`
+	// In a stored message only: the system prompt is the previous user message's.
+	SystemPromptAsBefore bool `protobuf:"varint,6,opt,name=system_prompt_as_before,json=systemPromptAsBefore,proto3" json:"system_prompt_as_before,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *TurnSettings) Reset() {
+	*x = TurnSettings{}
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TurnSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TurnSettings) ProtoMessage() {}
+
+func (x *TurnSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TurnSettings.ProtoReflect.Descriptor instead.
+func (*TurnSettings) Descriptor() ([]byte, []int) {
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *TurnSettings) GetModelId() string {
+	if x != nil {
+		return x.ModelId
+	}
+	return ""
+}
+
+func (x *TurnSettings) GetSystemPrompt() string {
+	if x != nil {
+		return x.SystemPrompt
+	}
+	return ""
+}
+
+func (x *TurnSettings) GetInferenceConfig() *v1.InferenceConfig {
+	if x != nil {
+		return x.InferenceConfig
+	}
+	return nil
+}
+
+func (x *TurnSettings) GetKnowledgeBaseId() string {
+	if x != nil {
+		return x.KnowledgeBaseId
+	}
+	return ""
+}
+
+func (x *TurnSettings) GetSystemPromptNotKept() bool {
+	if x != nil {
+		return x.SystemPromptNotKept
+	}
+	return false
+}
+
+func (x *TurnSettings) GetSystemPromptAsBefore() bool {
+	if x != nil {
+		return x.SystemPromptAsBefore
+	}
+	return false
+}
+
 // HistorySettings say whether and how long the caller's conversations are kept.
 type HistorySettings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -347,7 +450,7 @@ type HistorySettings struct {
 
 func (x *HistorySettings) Reset() {
 	*x = HistorySettings{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[2]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -359,7 +462,7 @@ func (x *HistorySettings) String() string {
 func (*HistorySettings) ProtoMessage() {}
 
 func (x *HistorySettings) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[2]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -372,7 +475,7 @@ func (x *HistorySettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistorySettings.ProtoReflect.Descriptor instead.
 func (*HistorySettings) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{2}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *HistorySettings) GetEnabled() bool {
@@ -402,7 +505,7 @@ type ListConversationsRequest struct {
 
 func (x *ListConversationsRequest) Reset() {
 	*x = ListConversationsRequest{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[3]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -414,7 +517,7 @@ func (x *ListConversationsRequest) String() string {
 func (*ListConversationsRequest) ProtoMessage() {}
 
 func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[3]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -427,7 +530,7 @@ func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsRequest.ProtoReflect.Descriptor instead.
 func (*ListConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{3}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListConversationsRequest) GetPageSize() int32 {
@@ -459,7 +562,7 @@ type ListConversationsResponse struct {
 
 func (x *ListConversationsResponse) Reset() {
 	*x = ListConversationsResponse{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[4]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +574,7 @@ func (x *ListConversationsResponse) String() string {
 func (*ListConversationsResponse) ProtoMessage() {}
 
 func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[4]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +587,7 @@ func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsResponse.ProtoReflect.Descriptor instead.
 func (*ListConversationsResponse) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{4}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListConversationsResponse) GetConversations() []*Conversation {
@@ -519,7 +622,7 @@ type GetConversationRequest struct {
 
 func (x *GetConversationRequest) Reset() {
 	*x = GetConversationRequest{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[5]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +634,7 @@ func (x *GetConversationRequest) String() string {
 func (*GetConversationRequest) ProtoMessage() {}
 
 func (x *GetConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[5]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +647,7 @@ func (x *GetConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConversationRequest.ProtoReflect.Descriptor instead.
 func (*GetConversationRequest) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{5}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetConversationRequest) GetConversationId() string {
@@ -560,14 +663,17 @@ type GetConversationResponse struct {
 	// The summary.
 	Conversation *Conversation `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
 	// The messages of the current branch, oldest first: each follows the one before it.
-	Messages      []*ConversationMessage `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
+	Messages []*ConversationMessage `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
+	// What the latest user message was sent with; unset when it was kept before settings
+	// were (or the conversation has no user message).
+	Settings      *TurnSettings `protobuf:"bytes,3,opt,name=settings,proto3" json:"settings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetConversationResponse) Reset() {
 	*x = GetConversationResponse{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[6]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -579,7 +685,7 @@ func (x *GetConversationResponse) String() string {
 func (*GetConversationResponse) ProtoMessage() {}
 
 func (x *GetConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[6]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -592,7 +698,7 @@ func (x *GetConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConversationResponse.ProtoReflect.Descriptor instead.
 func (*GetConversationResponse) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{6}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetConversationResponse) GetConversation() *Conversation {
@@ -605,6 +711,13 @@ func (x *GetConversationResponse) GetConversation() *Conversation {
 func (x *GetConversationResponse) GetMessages() []*ConversationMessage {
 	if x != nil {
 		return x.Messages
+	}
+	return nil
+}
+
+func (x *GetConversationResponse) GetSettings() *TurnSettings {
+	if x != nil {
+		return x.Settings
 	}
 	return nil
 }
@@ -622,7 +735,7 @@ type UpdateConversationRequest struct {
 
 func (x *UpdateConversationRequest) Reset() {
 	*x = UpdateConversationRequest{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[7]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +747,7 @@ func (x *UpdateConversationRequest) String() string {
 func (*UpdateConversationRequest) ProtoMessage() {}
 
 func (x *UpdateConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[7]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +760,7 @@ func (x *UpdateConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateConversationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateConversationRequest) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{7}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UpdateConversationRequest) GetConversation() *Conversation {
@@ -675,7 +788,7 @@ type UpdateConversationResponse struct {
 
 func (x *UpdateConversationResponse) Reset() {
 	*x = UpdateConversationResponse{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[8]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -687,7 +800,7 @@ func (x *UpdateConversationResponse) String() string {
 func (*UpdateConversationResponse) ProtoMessage() {}
 
 func (x *UpdateConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[8]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -700,7 +813,7 @@ func (x *UpdateConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateConversationResponse.ProtoReflect.Descriptor instead.
 func (*UpdateConversationResponse) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{8}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateConversationResponse) GetConversation() *Conversation {
@@ -721,7 +834,7 @@ type DeleteConversationRequest struct {
 
 func (x *DeleteConversationRequest) Reset() {
 	*x = DeleteConversationRequest{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[9]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -733,7 +846,7 @@ func (x *DeleteConversationRequest) String() string {
 func (*DeleteConversationRequest) ProtoMessage() {}
 
 func (x *DeleteConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[9]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -746,7 +859,7 @@ func (x *DeleteConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteConversationRequest.ProtoReflect.Descriptor instead.
 func (*DeleteConversationRequest) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{9}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteConversationRequest) GetConversationId() string {
@@ -765,7 +878,7 @@ type DeleteConversationResponse struct {
 
 func (x *DeleteConversationResponse) Reset() {
 	*x = DeleteConversationResponse{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[10]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -777,7 +890,7 @@ func (x *DeleteConversationResponse) String() string {
 func (*DeleteConversationResponse) ProtoMessage() {}
 
 func (x *DeleteConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[10]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -790,7 +903,7 @@ func (x *DeleteConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteConversationResponse.ProtoReflect.Descriptor instead.
 func (*DeleteConversationResponse) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{10}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{11}
 }
 
 // SearchConversationsRequest is a search over the caller's conversations.
@@ -807,7 +920,7 @@ type SearchConversationsRequest struct {
 
 func (x *SearchConversationsRequest) Reset() {
 	*x = SearchConversationsRequest{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[11]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -819,7 +932,7 @@ func (x *SearchConversationsRequest) String() string {
 func (*SearchConversationsRequest) ProtoMessage() {}
 
 func (x *SearchConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[11]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -832,7 +945,7 @@ func (x *SearchConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchConversationsRequest.ProtoReflect.Descriptor instead.
 func (*SearchConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{11}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SearchConversationsRequest) GetQuery() string {
@@ -860,7 +973,7 @@ type SearchConversationsResponse struct {
 
 func (x *SearchConversationsResponse) Reset() {
 	*x = SearchConversationsResponse{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[12]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -872,7 +985,7 @@ func (x *SearchConversationsResponse) String() string {
 func (*SearchConversationsResponse) ProtoMessage() {}
 
 func (x *SearchConversationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[12]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -885,7 +998,7 @@ func (x *SearchConversationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchConversationsResponse.ProtoReflect.Descriptor instead.
 func (*SearchConversationsResponse) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{12}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SearchConversationsResponse) GetResults() []*SearchResult {
@@ -910,7 +1023,7 @@ type SearchResult struct {
 
 func (x *SearchResult) Reset() {
 	*x = SearchResult{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[13]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +1035,7 @@ func (x *SearchResult) String() string {
 func (*SearchResult) ProtoMessage() {}
 
 func (x *SearchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[13]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +1048,7 @@ func (x *SearchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchResult.ProtoReflect.Descriptor instead.
 func (*SearchResult) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{13}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SearchResult) GetConversation() *Conversation {
@@ -973,7 +1086,7 @@ type Snippet struct {
 
 func (x *Snippet) Reset() {
 	*x = Snippet{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[14]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1098,7 @@ func (x *Snippet) String() string {
 func (*Snippet) ProtoMessage() {}
 
 func (x *Snippet) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[14]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1111,7 @@ func (x *Snippet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snippet.ProtoReflect.Descriptor instead.
 func (*Snippet) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{14}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Snippet) GetText() string {
@@ -1029,7 +1142,7 @@ type Highlight struct {
 
 func (x *Highlight) Reset() {
 	*x = Highlight{}
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[15]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1041,7 +1154,7 @@ func (x *Highlight) String() string {
 func (*Highlight) ProtoMessage() {}
 
 func (x *Highlight) ProtoReflect() protoreflect.Message {
-	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[15]
+	mi := &file_portico_conversation_v1_conversation_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1054,7 +1167,7 @@ func (x *Highlight) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Highlight.ProtoReflect.Descriptor instead.
 func (*Highlight) Descriptor() ([]byte, []int) {
-	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{15}
+	return file_portico_conversation_v1_conversation_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Highlight) GetStart() int32 {
@@ -1087,7 +1200,7 @@ const file_portico_conversation_v1_conversation_proto_rawDesc = "" +
 	"\bmodel_id\x18\x06 \x01(\tR\amodelId\x12#\n" +
 	"\rmessage_count\x18\a \x01(\x05R\fmessageCount\x12;\n" +
 	"\vexpire_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\"\x84\x04\n" +
+	"expireTime\"\xc7\x04\n" +
 	"\x13ConversationMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\tR\bparentId\x12.\n" +
@@ -1104,7 +1217,15 @@ const file_portico_conversation_v1_conversation_proto_rawDesc = "" +
 	"request_id\x18\n" +
 	" \x01(\tR\trequestId\x12A\n" +
 	"\vstop_reason\x18\v \x01(\x0e2 .portico.inference.v1.StopReasonR\n" +
-	"stopReason\"R\n" +
+	"stopReason\x12A\n" +
+	"\bsettings\x18\f \x01(\v2%.portico.conversation.v1.TurnSettingsR\bsettings\"\xb8\x02\n" +
+	"\fTurnSettings\x12\x19\n" +
+	"\bmodel_id\x18\x01 \x01(\tR\amodelId\x12#\n" +
+	"\rsystem_prompt\x18\x02 \x01(\tR\fsystemPrompt\x12P\n" +
+	"\x10inference_config\x18\x03 \x01(\v2%.portico.inference.v1.InferenceConfigR\x0finferenceConfig\x12*\n" +
+	"\x11knowledge_base_id\x18\x04 \x01(\tR\x0fknowledgeBaseId\x123\n" +
+	"\x16system_prompt_not_kept\x18\x05 \x01(\bR\x13systemPromptNotKept\x125\n" +
+	"\x17system_prompt_as_before\x18\x06 \x01(\bR\x14systemPromptAsBefore\"R\n" +
 	"\x0fHistorySettings\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12%\n" +
 	"\x0eretention_days\x18\x02 \x01(\x05R\rretentionDays\"V\n" +
@@ -1117,10 +1238,11 @@ const file_portico_conversation_v1_conversation_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12B\n" +
 	"\ahistory\x18\x03 \x01(\v2(.portico.conversation.v1.HistorySettingsR\ahistory\"A\n" +
 	"\x16GetConversationRequest\x12'\n" +
-	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\"\xae\x01\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\"\xf1\x01\n" +
 	"\x17GetConversationResponse\x12I\n" +
 	"\fconversation\x18\x01 \x01(\v2%.portico.conversation.v1.ConversationR\fconversation\x12H\n" +
-	"\bmessages\x18\x02 \x03(\v2,.portico.conversation.v1.ConversationMessageR\bmessages\"\xa3\x01\n" +
+	"\bmessages\x18\x02 \x03(\v2,.portico.conversation.v1.ConversationMessageR\bmessages\x12A\n" +
+	"\bsettings\x18\x03 \x01(\v2%.portico.conversation.v1.TurnSettingsR\bsettings\"\xa3\x01\n" +
 	"\x19UpdateConversationRequest\x12I\n" +
 	"\fconversation\x18\x01 \x01(\v2%.portico.conversation.v1.ConversationR\fconversation\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
@@ -1174,68 +1296,73 @@ func file_portico_conversation_v1_conversation_proto_rawDescGZIP() []byte {
 }
 
 var file_portico_conversation_v1_conversation_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_portico_conversation_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_portico_conversation_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_portico_conversation_v1_conversation_proto_goTypes = []any{
 	(MessageState)(0),                   // 0: portico.conversation.v1.MessageState
 	(*Conversation)(nil),                // 1: portico.conversation.v1.Conversation
 	(*ConversationMessage)(nil),         // 2: portico.conversation.v1.ConversationMessage
-	(*HistorySettings)(nil),             // 3: portico.conversation.v1.HistorySettings
-	(*ListConversationsRequest)(nil),    // 4: portico.conversation.v1.ListConversationsRequest
-	(*ListConversationsResponse)(nil),   // 5: portico.conversation.v1.ListConversationsResponse
-	(*GetConversationRequest)(nil),      // 6: portico.conversation.v1.GetConversationRequest
-	(*GetConversationResponse)(nil),     // 7: portico.conversation.v1.GetConversationResponse
-	(*UpdateConversationRequest)(nil),   // 8: portico.conversation.v1.UpdateConversationRequest
-	(*UpdateConversationResponse)(nil),  // 9: portico.conversation.v1.UpdateConversationResponse
-	(*DeleteConversationRequest)(nil),   // 10: portico.conversation.v1.DeleteConversationRequest
-	(*DeleteConversationResponse)(nil),  // 11: portico.conversation.v1.DeleteConversationResponse
-	(*SearchConversationsRequest)(nil),  // 12: portico.conversation.v1.SearchConversationsRequest
-	(*SearchConversationsResponse)(nil), // 13: portico.conversation.v1.SearchConversationsResponse
-	(*SearchResult)(nil),                // 14: portico.conversation.v1.SearchResult
-	(*Snippet)(nil),                     // 15: portico.conversation.v1.Snippet
-	(*Highlight)(nil),                   // 16: portico.conversation.v1.Highlight
-	(*timestamppb.Timestamp)(nil),       // 17: google.protobuf.Timestamp
-	(v1.Role)(0),                        // 18: portico.inference.v1.Role
-	(*v1.ContentBlock)(nil),             // 19: portico.inference.v1.ContentBlock
-	(*v11.InvocationMetrics)(nil),       // 20: portico.type.v1.InvocationMetrics
-	(v1.StopReason)(0),                  // 21: portico.inference.v1.StopReason
-	(*fieldmaskpb.FieldMask)(nil),       // 22: google.protobuf.FieldMask
+	(*TurnSettings)(nil),                // 3: portico.conversation.v1.TurnSettings
+	(*HistorySettings)(nil),             // 4: portico.conversation.v1.HistorySettings
+	(*ListConversationsRequest)(nil),    // 5: portico.conversation.v1.ListConversationsRequest
+	(*ListConversationsResponse)(nil),   // 6: portico.conversation.v1.ListConversationsResponse
+	(*GetConversationRequest)(nil),      // 7: portico.conversation.v1.GetConversationRequest
+	(*GetConversationResponse)(nil),     // 8: portico.conversation.v1.GetConversationResponse
+	(*UpdateConversationRequest)(nil),   // 9: portico.conversation.v1.UpdateConversationRequest
+	(*UpdateConversationResponse)(nil),  // 10: portico.conversation.v1.UpdateConversationResponse
+	(*DeleteConversationRequest)(nil),   // 11: portico.conversation.v1.DeleteConversationRequest
+	(*DeleteConversationResponse)(nil),  // 12: portico.conversation.v1.DeleteConversationResponse
+	(*SearchConversationsRequest)(nil),  // 13: portico.conversation.v1.SearchConversationsRequest
+	(*SearchConversationsResponse)(nil), // 14: portico.conversation.v1.SearchConversationsResponse
+	(*SearchResult)(nil),                // 15: portico.conversation.v1.SearchResult
+	(*Snippet)(nil),                     // 16: portico.conversation.v1.Snippet
+	(*Highlight)(nil),                   // 17: portico.conversation.v1.Highlight
+	(*timestamppb.Timestamp)(nil),       // 18: google.protobuf.Timestamp
+	(v1.Role)(0),                        // 19: portico.inference.v1.Role
+	(*v1.ContentBlock)(nil),             // 20: portico.inference.v1.ContentBlock
+	(*v11.InvocationMetrics)(nil),       // 21: portico.type.v1.InvocationMetrics
+	(v1.StopReason)(0),                  // 22: portico.inference.v1.StopReason
+	(*v1.InferenceConfig)(nil),          // 23: portico.inference.v1.InferenceConfig
+	(*fieldmaskpb.FieldMask)(nil),       // 24: google.protobuf.FieldMask
 }
 var file_portico_conversation_v1_conversation_proto_depIdxs = []int32{
-	17, // 0: portico.conversation.v1.Conversation.create_time:type_name -> google.protobuf.Timestamp
-	17, // 1: portico.conversation.v1.Conversation.update_time:type_name -> google.protobuf.Timestamp
-	17, // 2: portico.conversation.v1.Conversation.expire_time:type_name -> google.protobuf.Timestamp
-	18, // 3: portico.conversation.v1.ConversationMessage.role:type_name -> portico.inference.v1.Role
-	19, // 4: portico.conversation.v1.ConversationMessage.content:type_name -> portico.inference.v1.ContentBlock
+	18, // 0: portico.conversation.v1.Conversation.create_time:type_name -> google.protobuf.Timestamp
+	18, // 1: portico.conversation.v1.Conversation.update_time:type_name -> google.protobuf.Timestamp
+	18, // 2: portico.conversation.v1.Conversation.expire_time:type_name -> google.protobuf.Timestamp
+	19, // 3: portico.conversation.v1.ConversationMessage.role:type_name -> portico.inference.v1.Role
+	20, // 4: portico.conversation.v1.ConversationMessage.content:type_name -> portico.inference.v1.ContentBlock
 	0,  // 5: portico.conversation.v1.ConversationMessage.state:type_name -> portico.conversation.v1.MessageState
-	20, // 6: portico.conversation.v1.ConversationMessage.metrics:type_name -> portico.type.v1.InvocationMetrics
-	17, // 7: portico.conversation.v1.ConversationMessage.create_time:type_name -> google.protobuf.Timestamp
-	21, // 8: portico.conversation.v1.ConversationMessage.stop_reason:type_name -> portico.inference.v1.StopReason
-	1,  // 9: portico.conversation.v1.ListConversationsResponse.conversations:type_name -> portico.conversation.v1.Conversation
-	3,  // 10: portico.conversation.v1.ListConversationsResponse.history:type_name -> portico.conversation.v1.HistorySettings
-	1,  // 11: portico.conversation.v1.GetConversationResponse.conversation:type_name -> portico.conversation.v1.Conversation
-	2,  // 12: portico.conversation.v1.GetConversationResponse.messages:type_name -> portico.conversation.v1.ConversationMessage
-	1,  // 13: portico.conversation.v1.UpdateConversationRequest.conversation:type_name -> portico.conversation.v1.Conversation
-	22, // 14: portico.conversation.v1.UpdateConversationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,  // 15: portico.conversation.v1.UpdateConversationResponse.conversation:type_name -> portico.conversation.v1.Conversation
-	14, // 16: portico.conversation.v1.SearchConversationsResponse.results:type_name -> portico.conversation.v1.SearchResult
-	1,  // 17: portico.conversation.v1.SearchResult.conversation:type_name -> portico.conversation.v1.Conversation
-	15, // 18: portico.conversation.v1.SearchResult.snippet:type_name -> portico.conversation.v1.Snippet
-	16, // 19: portico.conversation.v1.Snippet.highlights:type_name -> portico.conversation.v1.Highlight
-	4,  // 20: portico.conversation.v1.ConversationService.ListConversations:input_type -> portico.conversation.v1.ListConversationsRequest
-	6,  // 21: portico.conversation.v1.ConversationService.GetConversation:input_type -> portico.conversation.v1.GetConversationRequest
-	8,  // 22: portico.conversation.v1.ConversationService.UpdateConversation:input_type -> portico.conversation.v1.UpdateConversationRequest
-	10, // 23: portico.conversation.v1.ConversationService.DeleteConversation:input_type -> portico.conversation.v1.DeleteConversationRequest
-	12, // 24: portico.conversation.v1.ConversationService.SearchConversations:input_type -> portico.conversation.v1.SearchConversationsRequest
-	5,  // 25: portico.conversation.v1.ConversationService.ListConversations:output_type -> portico.conversation.v1.ListConversationsResponse
-	7,  // 26: portico.conversation.v1.ConversationService.GetConversation:output_type -> portico.conversation.v1.GetConversationResponse
-	9,  // 27: portico.conversation.v1.ConversationService.UpdateConversation:output_type -> portico.conversation.v1.UpdateConversationResponse
-	11, // 28: portico.conversation.v1.ConversationService.DeleteConversation:output_type -> portico.conversation.v1.DeleteConversationResponse
-	13, // 29: portico.conversation.v1.ConversationService.SearchConversations:output_type -> portico.conversation.v1.SearchConversationsResponse
-	25, // [25:30] is the sub-list for method output_type
-	20, // [20:25] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	21, // 6: portico.conversation.v1.ConversationMessage.metrics:type_name -> portico.type.v1.InvocationMetrics
+	18, // 7: portico.conversation.v1.ConversationMessage.create_time:type_name -> google.protobuf.Timestamp
+	22, // 8: portico.conversation.v1.ConversationMessage.stop_reason:type_name -> portico.inference.v1.StopReason
+	3,  // 9: portico.conversation.v1.ConversationMessage.settings:type_name -> portico.conversation.v1.TurnSettings
+	23, // 10: portico.conversation.v1.TurnSettings.inference_config:type_name -> portico.inference.v1.InferenceConfig
+	1,  // 11: portico.conversation.v1.ListConversationsResponse.conversations:type_name -> portico.conversation.v1.Conversation
+	4,  // 12: portico.conversation.v1.ListConversationsResponse.history:type_name -> portico.conversation.v1.HistorySettings
+	1,  // 13: portico.conversation.v1.GetConversationResponse.conversation:type_name -> portico.conversation.v1.Conversation
+	2,  // 14: portico.conversation.v1.GetConversationResponse.messages:type_name -> portico.conversation.v1.ConversationMessage
+	3,  // 15: portico.conversation.v1.GetConversationResponse.settings:type_name -> portico.conversation.v1.TurnSettings
+	1,  // 16: portico.conversation.v1.UpdateConversationRequest.conversation:type_name -> portico.conversation.v1.Conversation
+	24, // 17: portico.conversation.v1.UpdateConversationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,  // 18: portico.conversation.v1.UpdateConversationResponse.conversation:type_name -> portico.conversation.v1.Conversation
+	15, // 19: portico.conversation.v1.SearchConversationsResponse.results:type_name -> portico.conversation.v1.SearchResult
+	1,  // 20: portico.conversation.v1.SearchResult.conversation:type_name -> portico.conversation.v1.Conversation
+	16, // 21: portico.conversation.v1.SearchResult.snippet:type_name -> portico.conversation.v1.Snippet
+	17, // 22: portico.conversation.v1.Snippet.highlights:type_name -> portico.conversation.v1.Highlight
+	5,  // 23: portico.conversation.v1.ConversationService.ListConversations:input_type -> portico.conversation.v1.ListConversationsRequest
+	7,  // 24: portico.conversation.v1.ConversationService.GetConversation:input_type -> portico.conversation.v1.GetConversationRequest
+	9,  // 25: portico.conversation.v1.ConversationService.UpdateConversation:input_type -> portico.conversation.v1.UpdateConversationRequest
+	11, // 26: portico.conversation.v1.ConversationService.DeleteConversation:input_type -> portico.conversation.v1.DeleteConversationRequest
+	13, // 27: portico.conversation.v1.ConversationService.SearchConversations:input_type -> portico.conversation.v1.SearchConversationsRequest
+	6,  // 28: portico.conversation.v1.ConversationService.ListConversations:output_type -> portico.conversation.v1.ListConversationsResponse
+	8,  // 29: portico.conversation.v1.ConversationService.GetConversation:output_type -> portico.conversation.v1.GetConversationResponse
+	10, // 30: portico.conversation.v1.ConversationService.UpdateConversation:output_type -> portico.conversation.v1.UpdateConversationResponse
+	12, // 31: portico.conversation.v1.ConversationService.DeleteConversation:output_type -> portico.conversation.v1.DeleteConversationResponse
+	14, // 32: portico.conversation.v1.ConversationService.SearchConversations:output_type -> portico.conversation.v1.SearchConversationsResponse
+	28, // [28:33] is the sub-list for method output_type
+	23, // [23:28] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_portico_conversation_v1_conversation_proto_init() }
@@ -1249,7 +1376,7 @@ func file_portico_conversation_v1_conversation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portico_conversation_v1_conversation_proto_rawDesc), len(file_portico_conversation_v1_conversation_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

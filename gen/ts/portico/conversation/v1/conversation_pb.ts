@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { ContentBlock, Role, StopReason } from "../../inference/v1/inference_pb";
+import type { ContentBlock, InferenceConfig, Role, StopReason } from "../../inference/v1/inference_pb";
 import { file_portico_inference_v1_inference } from "../../inference/v1/inference_pb";
 import type { InvocationMetrics } from "../../type/v1/usage_pb";
 import { file_portico_type_v1_usage } from "../../type/v1/usage_pb";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file portico/conversation/v1/conversation.proto.
  */
 export const file_portico_conversation_v1_conversation: GenFile = /*@__PURE__*/
-  fileDesc("Cipwb3J0aWNvL2NvbnZlcnNhdGlvbi92MS9jb252ZXJzYXRpb24ucHJvdG8SF3BvcnRpY28uY29udmVyc2F0aW9uLnYxIvUBCgxDb252ZXJzYXRpb24SCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSDgoGcGlubmVkGAMgASgIEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbW9kZWxfaWQYBiABKAkSFQoNbWVzc2FnZV9jb3VudBgHIAEoBRIvCgtleHBpcmVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAioAMKE0NvbnZlcnNhdGlvbk1lc3NhZ2USCgoCaWQYASABKAkSEQoJcGFyZW50X2lkGAIgASgJEigKBHJvbGUYAyABKA4yGi5wb3J0aWNvLmluZmVyZW5jZS52MS5Sb2xlEjMKB2NvbnRlbnQYBCADKAsyIi5wb3J0aWNvLmluZmVyZW5jZS52MS5Db250ZW50QmxvY2sSEAoIbW9kZWxfaWQYBSABKAkSNAoFc3RhdGUYBiABKA4yJS5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5NZXNzYWdlU3RhdGUSEgoKZXJyb3JfY29kZRgHIAEoCRIzCgdtZXRyaWNzGAggASgLMiIucG9ydGljby50eXBlLnYxLkludm9jYXRpb25NZXRyaWNzEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAogASgJEjUKC3N0b3BfcmVhc29uGAsgASgOMiAucG9ydGljby5pbmZlcmVuY2UudjEuU3RvcFJlYXNvbiI6Cg9IaXN0b3J5U2V0dGluZ3MSDwoHZW5hYmxlZBgBIAEoCBIWCg5yZXRlbnRpb25fZGF5cxgCIAEoBSJBChhMaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkirQEKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2USPAoNY29udmVyc2F0aW9ucxgBIAMoCzIlLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLkNvbnZlcnNhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSOQoHaGlzdG9yeRgDIAEoCzIoLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLkhpc3RvcnlTZXR0aW5ncyIxChZHZXRDb252ZXJzYXRpb25SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCSKWAQoXR2V0Q29udmVyc2F0aW9uUmVzcG9uc2USOwoMY29udmVyc2F0aW9uGAEgASgLMiUucG9ydGljby5jb252ZXJzYXRpb24udjEuQ29udmVyc2F0aW9uEj4KCG1lc3NhZ2VzGAIgAygLMiwucG9ydGljby5jb252ZXJzYXRpb24udjEuQ29udmVyc2F0aW9uTWVzc2FnZSKJAQoZVXBkYXRlQ29udmVyc2F0aW9uUmVxdWVzdBI7Cgxjb252ZXJzYXRpb24YASABKAsyJS5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5Db252ZXJzYXRpb24SLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIlkKGlVwZGF0ZUNvbnZlcnNhdGlvblJlc3BvbnNlEjsKDGNvbnZlcnNhdGlvbhgBIAEoCzIlLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLkNvbnZlcnNhdGlvbiI0ChlEZWxldGVDb252ZXJzYXRpb25SZXF1ZXN0EhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCSIcChpEZWxldGVDb252ZXJzYXRpb25SZXNwb25zZSI+ChpTZWFyY2hDb252ZXJzYXRpb25zUmVxdWVzdBINCgVxdWVyeRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUiVQobU2VhcmNoQ29udmVyc2F0aW9uc1Jlc3BvbnNlEjYKB3Jlc3VsdHMYASADKAsyJS5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5TZWFyY2hSZXN1bHQikgEKDFNlYXJjaFJlc3VsdBI7Cgxjb252ZXJzYXRpb24YASABKAsyJS5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5Db252ZXJzYXRpb24SEgoKbWVzc2FnZV9pZBgCIAEoCRIxCgdzbmlwcGV0GAMgASgLMiAucG9ydGljby5jb252ZXJzYXRpb24udjEuU25pcHBldCJPCgdTbmlwcGV0EgwKBHRleHQYASABKAkSNgoKaGlnaGxpZ2h0cxgCIAMoCzIiLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLkhpZ2hsaWdodCInCglIaWdobGlnaHQSDQoFc3RhcnQYASABKAUSCwoDZW5kGAIgASgFKpsBCgxNZXNzYWdlU3RhdGUSHQoZTUVTU0FHRV9TVEFURV9VTlNQRUNJRklFRBAAEhoKFk1FU1NBR0VfU1RBVEVfQ09NUExFVEUQARIbChdNRVNTQUdFX1NUQVRFX1NUUkVBTUlORxACEhkKFU1FU1NBR0VfU1RBVEVfU1RPUFBFRBADEhgKFE1FU1NBR0VfU1RBVEVfRkFJTEVEEAQyowUKE0NvbnZlcnNhdGlvblNlcnZpY2USfwoRTGlzdENvbnZlcnNhdGlvbnMSMS5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5MaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QaMi5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5MaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlIgOQAgESeQoPR2V0Q29udmVyc2F0aW9uEi8ucG9ydGljby5jb252ZXJzYXRpb24udjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdBowLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLkdldENvbnZlcnNhdGlvblJlc3BvbnNlIgOQAgESggEKElVwZGF0ZUNvbnZlcnNhdGlvbhIyLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLlVwZGF0ZUNvbnZlcnNhdGlvblJlcXVlc3QaMy5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5VcGRhdGVDb252ZXJzYXRpb25SZXNwb25zZSIDkAICEoIBChJEZWxldGVDb252ZXJzYXRpb24SMi5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5EZWxldGVDb252ZXJzYXRpb25SZXF1ZXN0GjMucG9ydGljby5jb252ZXJzYXRpb24udjEuRGVsZXRlQ29udmVyc2F0aW9uUmVzcG9uc2UiA5ACAhKFAQoTU2VhcmNoQ29udmVyc2F0aW9ucxIzLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLlNlYXJjaENvbnZlcnNhdGlvbnNSZXF1ZXN0GjQucG9ydGljby5jb252ZXJzYXRpb24udjEuU2VhcmNoQ29udmVyc2F0aW9uc1Jlc3BvbnNlIgOQAgFCTlpMZ2l0aHViLmNvbS9wb3J0aWNvLWRldi9wb3J0aWNvL2dlbi9nby9wb3J0aWNvL2NvbnZlcnNhdGlvbi92MTtjb252ZXJzYXRpb252MWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_portico_inference_v1_inference, file_portico_type_v1_usage]);
+  fileDesc("Cipwb3J0aWNvL2NvbnZlcnNhdGlvbi92MS9jb252ZXJzYXRpb24ucHJvdG8SF3BvcnRpY28uY29udmVyc2F0aW9uLnYxIvUBCgxDb252ZXJzYXRpb24SCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSDgoGcGlubmVkGAMgASgIEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbW9kZWxfaWQYBiABKAkSFQoNbWVzc2FnZV9jb3VudBgHIAEoBRIvCgtleHBpcmVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2QMKE0NvbnZlcnNhdGlvbk1lc3NhZ2USCgoCaWQYASABKAkSEQoJcGFyZW50X2lkGAIgASgJEigKBHJvbGUYAyABKA4yGi5wb3J0aWNvLmluZmVyZW5jZS52MS5Sb2xlEjMKB2NvbnRlbnQYBCADKAsyIi5wb3J0aWNvLmluZmVyZW5jZS52MS5Db250ZW50QmxvY2sSEAoIbW9kZWxfaWQYBSABKAkSNAoFc3RhdGUYBiABKA4yJS5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5NZXNzYWdlU3RhdGUSEgoKZXJyb3JfY29kZRgHIAEoCRIzCgdtZXRyaWNzGAggASgLMiIucG9ydGljby50eXBlLnYxLkludm9jYXRpb25NZXRyaWNzEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAogASgJEjUKC3N0b3BfcmVhc29uGAsgASgOMiAucG9ydGljby5pbmZlcmVuY2UudjEuU3RvcFJlYXNvbhI3CghzZXR0aW5ncxgMIAEoCzIlLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLlR1cm5TZXR0aW5ncyLUAQoMVHVyblNldHRpbmdzEhAKCG1vZGVsX2lkGAEgASgJEhUKDXN5c3RlbV9wcm9tcHQYAiABKAkSPwoQaW5mZXJlbmNlX2NvbmZpZxgDIAEoCzIlLnBvcnRpY28uaW5mZXJlbmNlLnYxLkluZmVyZW5jZUNvbmZpZxIZChFrbm93bGVkZ2VfYmFzZV9pZBgEIAEoCRIeChZzeXN0ZW1fcHJvbXB0X25vdF9rZXB0GAUgASgIEh8KF3N5c3RlbV9wcm9tcHRfYXNfYmVmb3JlGAYgASgIIjoKD0hpc3RvcnlTZXR0aW5ncxIPCgdlbmFibGVkGAEgASgIEhYKDnJldGVudGlvbl9kYXlzGAIgASgFIkEKGExpc3RDb252ZXJzYXRpb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSKtAQoZTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRI8Cg1jb252ZXJzYXRpb25zGAEgAygLMiUucG9ydGljby5jb252ZXJzYXRpb24udjEuQ29udmVyc2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRI5CgdoaXN0b3J5GAMgASgLMigucG9ydGljby5jb252ZXJzYXRpb24udjEuSGlzdG9yeVNldHRpbmdzIjEKFkdldENvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgJIs8BChdHZXRDb252ZXJzYXRpb25SZXNwb25zZRI7Cgxjb252ZXJzYXRpb24YASABKAsyJS5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5Db252ZXJzYXRpb24SPgoIbWVzc2FnZXMYAiADKAsyLC5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5Db252ZXJzYXRpb25NZXNzYWdlEjcKCHNldHRpbmdzGAMgASgLMiUucG9ydGljby5jb252ZXJzYXRpb24udjEuVHVyblNldHRpbmdzIokBChlVcGRhdGVDb252ZXJzYXRpb25SZXF1ZXN0EjsKDGNvbnZlcnNhdGlvbhgBIAEoCzIlLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLkNvbnZlcnNhdGlvbhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siWQoaVXBkYXRlQ29udmVyc2F0aW9uUmVzcG9uc2USOwoMY29udmVyc2F0aW9uGAEgASgLMiUucG9ydGljby5jb252ZXJzYXRpb24udjEuQ29udmVyc2F0aW9uIjQKGURlbGV0ZUNvbnZlcnNhdGlvblJlcXVlc3QSFwoPY29udmVyc2F0aW9uX2lkGAEgASgJIhwKGkRlbGV0ZUNvbnZlcnNhdGlvblJlc3BvbnNlIj4KGlNlYXJjaENvbnZlcnNhdGlvbnNSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBSJVChtTZWFyY2hDb252ZXJzYXRpb25zUmVzcG9uc2USNgoHcmVzdWx0cxgBIAMoCzIlLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLlNlYXJjaFJlc3VsdCKSAQoMU2VhcmNoUmVzdWx0EjsKDGNvbnZlcnNhdGlvbhgBIAEoCzIlLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLkNvbnZlcnNhdGlvbhISCgptZXNzYWdlX2lkGAIgASgJEjEKB3NuaXBwZXQYAyABKAsyIC5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5TbmlwcGV0Ik8KB1NuaXBwZXQSDAoEdGV4dBgBIAEoCRI2CgpoaWdobGlnaHRzGAIgAygLMiIucG9ydGljby5jb252ZXJzYXRpb24udjEuSGlnaGxpZ2h0IicKCUhpZ2hsaWdodBINCgVzdGFydBgBIAEoBRILCgNlbmQYAiABKAUqmwEKDE1lc3NhZ2VTdGF0ZRIdChlNRVNTQUdFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWTUVTU0FHRV9TVEFURV9DT01QTEVURRABEhsKF01FU1NBR0VfU1RBVEVfU1RSRUFNSU5HEAISGQoVTUVTU0FHRV9TVEFURV9TVE9QUEVEEAMSGAoUTUVTU0FHRV9TVEFURV9GQUlMRUQQBDKjBQoTQ29udmVyc2F0aW9uU2VydmljZRJ/ChFMaXN0Q29udmVyc2F0aW9ucxIxLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLkxpc3RDb252ZXJzYXRpb25zUmVxdWVzdBoyLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLkxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2UiA5ACARJ5Cg9HZXRDb252ZXJzYXRpb24SLy5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0GjAucG9ydGljby5jb252ZXJzYXRpb24udjEuR2V0Q29udmVyc2F0aW9uUmVzcG9uc2UiA5ACARKCAQoSVXBkYXRlQ29udmVyc2F0aW9uEjIucG9ydGljby5jb252ZXJzYXRpb24udjEuVXBkYXRlQ29udmVyc2F0aW9uUmVxdWVzdBozLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLlVwZGF0ZUNvbnZlcnNhdGlvblJlc3BvbnNlIgOQAgISggEKEkRlbGV0ZUNvbnZlcnNhdGlvbhIyLnBvcnRpY28uY29udmVyc2F0aW9uLnYxLkRlbGV0ZUNvbnZlcnNhdGlvblJlcXVlc3QaMy5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5EZWxldGVDb252ZXJzYXRpb25SZXNwb25zZSIDkAICEoUBChNTZWFyY2hDb252ZXJzYXRpb25zEjMucG9ydGljby5jb252ZXJzYXRpb24udjEuU2VhcmNoQ29udmVyc2F0aW9uc1JlcXVlc3QaNC5wb3J0aWNvLmNvbnZlcnNhdGlvbi52MS5TZWFyY2hDb252ZXJzYXRpb25zUmVzcG9uc2UiA5ACAUJOWkxnaXRodWIuY29tL3BvcnRpY28tZGV2L3BvcnRpY28vZ2VuL2dvL3BvcnRpY28vY29udmVyc2F0aW9uL3YxO2NvbnZlcnNhdGlvbnYxYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_portico_inference_v1_inference, file_portico_type_v1_usage]);
 
 /**
  * Conversation is the summary of one conversation.
@@ -172,6 +172,15 @@ export type ConversationMessage = Message<"portico.conversation.v1.ConversationM
    * @generated from field: portico.inference.v1.StopReason stop_reason = 11;
    */
   stopReason: StopReason;
+
+  /**
+   * For a user message, what it was sent with, as the service keeps it (a system prompt the
+   * same as the previous user message's is not repeated). Responses leave it unset:
+   * GetConversationResponse.settings holds the latest, whole.
+   *
+   * @generated from field: portico.conversation.v1.TurnSettings settings = 12;
+   */
+  settings?: TurnSettings | undefined;
 };
 
 /**
@@ -180,6 +189,63 @@ export type ConversationMessage = Message<"portico.conversation.v1.ConversationM
  */
 export const ConversationMessageSchema: GenMessage<ConversationMessage> = /*@__PURE__*/
   messageDesc(file_portico_conversation_v1_conversation, 1);
+
+/**
+ * TurnSettings are what a user turn was sent with besides its content: an app restores them
+ * when the conversation is continued, on any device.
+ *
+ * @generated from message portico.conversation.v1.TurnSettings
+ */
+export type TurnSettings = Message<"portico.conversation.v1.TurnSettings"> & {
+  /**
+   * The model or inference profile the turn was sent to.
+   *
+   * @generated from field: string model_id = 1;
+   */
+  modelId: string;
+
+  /**
+   * The system prompt; empty for none.
+   *
+   * @generated from field: string system_prompt = 2;
+   */
+  systemPrompt: string;
+
+  /**
+   * The generation settings.
+   *
+   * @generated from field: portico.inference.v1.InferenceConfig inference_config = 3;
+   */
+  inferenceConfig?: InferenceConfig | undefined;
+
+  /**
+   * The knowledge base the answer was grounded in; empty for none.
+   *
+   * @generated from field: string knowledge_base_id = 4;
+   */
+  knowledgeBaseId: string;
+
+  /**
+   * The system prompt was longer than a conversation keeps (64 KiB) and is not here.
+   *
+   * @generated from field: bool system_prompt_not_kept = 5;
+   */
+  systemPromptNotKept: boolean;
+
+  /**
+   * In a stored message only: the system prompt is the previous user message's.
+   *
+   * @generated from field: bool system_prompt_as_before = 6;
+   */
+  systemPromptAsBefore: boolean;
+};
+
+/**
+ * Describes the message portico.conversation.v1.TurnSettings.
+ * Use `create(TurnSettingsSchema)` to create a new message.
+ */
+export const TurnSettingsSchema: GenMessage<TurnSettings> = /*@__PURE__*/
+  messageDesc(file_portico_conversation_v1_conversation, 2);
 
 /**
  * HistorySettings say whether and how long the caller's conversations are kept.
@@ -208,7 +274,7 @@ export type HistorySettings = Message<"portico.conversation.v1.HistorySettings">
  * Use `create(HistorySettingsSchema)` to create a new message.
  */
 export const HistorySettingsSchema: GenMessage<HistorySettings> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 2);
+  messageDesc(file_portico_conversation_v1_conversation, 3);
 
 /**
  * ListConversationsRequest asks for a page of the caller's conversations.
@@ -236,7 +302,7 @@ export type ListConversationsRequest = Message<"portico.conversation.v1.ListConv
  * Use `create(ListConversationsRequestSchema)` to create a new message.
  */
 export const ListConversationsRequestSchema: GenMessage<ListConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 3);
+  messageDesc(file_portico_conversation_v1_conversation, 4);
 
 /**
  * ListConversationsResponse is a page of conversations.
@@ -271,7 +337,7 @@ export type ListConversationsResponse = Message<"portico.conversation.v1.ListCon
  * Use `create(ListConversationsResponseSchema)` to create a new message.
  */
 export const ListConversationsResponseSchema: GenMessage<ListConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 4);
+  messageDesc(file_portico_conversation_v1_conversation, 5);
 
 /**
  * GetConversationRequest names a conversation.
@@ -292,7 +358,7 @@ export type GetConversationRequest = Message<"portico.conversation.v1.GetConvers
  * Use `create(GetConversationRequestSchema)` to create a new message.
  */
 export const GetConversationRequestSchema: GenMessage<GetConversationRequest> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 5);
+  messageDesc(file_portico_conversation_v1_conversation, 6);
 
 /**
  * GetConversationResponse is a conversation with its messages.
@@ -313,6 +379,14 @@ export type GetConversationResponse = Message<"portico.conversation.v1.GetConver
    * @generated from field: repeated portico.conversation.v1.ConversationMessage messages = 2;
    */
   messages: ConversationMessage[];
+
+  /**
+   * What the latest user message was sent with; unset when it was kept before settings
+   * were (or the conversation has no user message).
+   *
+   * @generated from field: portico.conversation.v1.TurnSettings settings = 3;
+   */
+  settings?: TurnSettings | undefined;
 };
 
 /**
@@ -320,7 +394,7 @@ export type GetConversationResponse = Message<"portico.conversation.v1.GetConver
  * Use `create(GetConversationResponseSchema)` to create a new message.
  */
 export const GetConversationResponseSchema: GenMessage<GetConversationResponse> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 6);
+  messageDesc(file_portico_conversation_v1_conversation, 7);
 
 /**
  * UpdateConversationRequest changes a conversation.
@@ -348,7 +422,7 @@ export type UpdateConversationRequest = Message<"portico.conversation.v1.UpdateC
  * Use `create(UpdateConversationRequestSchema)` to create a new message.
  */
 export const UpdateConversationRequestSchema: GenMessage<UpdateConversationRequest> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 7);
+  messageDesc(file_portico_conversation_v1_conversation, 8);
 
 /**
  * UpdateConversationResponse is the changed conversation.
@@ -369,7 +443,7 @@ export type UpdateConversationResponse = Message<"portico.conversation.v1.Update
  * Use `create(UpdateConversationResponseSchema)` to create a new message.
  */
 export const UpdateConversationResponseSchema: GenMessage<UpdateConversationResponse> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 8);
+  messageDesc(file_portico_conversation_v1_conversation, 9);
 
 /**
  * DeleteConversationRequest names the conversation to delete.
@@ -390,7 +464,7 @@ export type DeleteConversationRequest = Message<"portico.conversation.v1.DeleteC
  * Use `create(DeleteConversationRequestSchema)` to create a new message.
  */
 export const DeleteConversationRequestSchema: GenMessage<DeleteConversationRequest> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 9);
+  messageDesc(file_portico_conversation_v1_conversation, 10);
 
 /**
  * DeleteConversationResponse has no fields.
@@ -405,7 +479,7 @@ export type DeleteConversationResponse = Message<"portico.conversation.v1.Delete
  * Use `create(DeleteConversationResponseSchema)` to create a new message.
  */
 export const DeleteConversationResponseSchema: GenMessage<DeleteConversationResponse> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 10);
+  messageDesc(file_portico_conversation_v1_conversation, 11);
 
 /**
  * SearchConversationsRequest is a search over the caller's conversations.
@@ -434,7 +508,7 @@ export type SearchConversationsRequest = Message<"portico.conversation.v1.Search
  * Use `create(SearchConversationsRequestSchema)` to create a new message.
  */
 export const SearchConversationsRequestSchema: GenMessage<SearchConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 11);
+  messageDesc(file_portico_conversation_v1_conversation, 12);
 
 /**
  * SearchConversationsResponse lists the matches.
@@ -455,7 +529,7 @@ export type SearchConversationsResponse = Message<"portico.conversation.v1.Searc
  * Use `create(SearchConversationsResponseSchema)` to create a new message.
  */
 export const SearchConversationsResponseSchema: GenMessage<SearchConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 12);
+  messageDesc(file_portico_conversation_v1_conversation, 13);
 
 /**
  * SearchResult is one matching conversation.
@@ -490,7 +564,7 @@ export type SearchResult = Message<"portico.conversation.v1.SearchResult"> & {
  * Use `create(SearchResultSchema)` to create a new message.
  */
 export const SearchResultSchema: GenMessage<SearchResult> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 13);
+  messageDesc(file_portico_conversation_v1_conversation, 14);
 
 /**
  * Snippet is an excerpt with the matched words marked. Clients render it as text, never as
@@ -519,7 +593,7 @@ export type Snippet = Message<"portico.conversation.v1.Snippet"> & {
  * Use `create(SnippetSchema)` to create a new message.
  */
 export const SnippetSchema: GenMessage<Snippet> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 14);
+  messageDesc(file_portico_conversation_v1_conversation, 15);
 
 /**
  * Highlight is a range of a snippet's text, in UTF-16 code units (the unit of JavaScript
@@ -548,7 +622,7 @@ export type Highlight = Message<"portico.conversation.v1.Highlight"> & {
  * Use `create(HighlightSchema)` to create a new message.
  */
 export const HighlightSchema: GenMessage<Highlight> = /*@__PURE__*/
-  messageDesc(file_portico_conversation_v1_conversation, 15);
+  messageDesc(file_portico_conversation_v1_conversation, 16);
 
 /**
  * MessageState is how a stored message ended.
