@@ -35,12 +35,12 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 		}
 		switch state {
 		case stateSettling:
-			return s.settleHolds(ctx, t, rec)
+			return s.settleWith(ctx, t, rec, s.settleCounters)
 		case stateSettled:
 			return nil
 		case stateLate:
 			rec.Late = true
-			return s.settleLate(ctx, t, rec)
+			return s.settleWith(ctx, t, rec, s.settleLateCounters)
 		case stateReleasing:
 			if attempt == 6 {
 				return store.Unavailable("settle", context.DeadlineExceeded)
@@ -106,12 +106,17 @@ func (s *Store) claim(ctx context.Context, id string) (string, error) {
 	return getStr(out.Item, "state"), nil
 }
 
-// settleHolds converts each hold into used (each once, thanks to the holds marker), adds the
-// record to its usage summary and writes it, all at once, then marks the reservation
-// settled. Retrying it after a failure is safe.
-func (s *Store) settleHolds(ctx context.Context, t store.Ticket, rec store.Record) error {
+// settleWith writes a settle's three independent parts at once (the counters with
+// counters, the usage summary, the record), then marks the reservation settled. Each part is
+// idempotent on its own, so retrying after a failure is safe. For a reservation that held,
+// counters is settleCounters: each hold becomes used once, thanks to the holds marker. For
+// one whose holds were already released, it is settleLateCounters: the usage is added with
+// no hold to convert, and each counter remembers the request ids it was charged late
+// (lateSettled, kept as long as the counter), so a retry applies each once.
+func (s *Store) settleWith(ctx context.Context, t store.Ticket, rec store.Record,
+	counters func(context.Context, store.Ticket, store.Record) error) error {
 	err := parallel(
-		func() error { return s.settleCounters(ctx, t, rec) },
+		func() error { return counters(ctx, t, rec) },
 		func() error { return s.settleSummary(ctx, t, rec) },
 		func() error { return s.putRecord(ctx, rec) },
 	)
@@ -176,21 +181,6 @@ func (s *Store) eachHold(t store.Ticket, fn func(store.Hold) error) error {
 		return nil
 	}
 	return parallel(fns...)
-}
-
-// settleLate records a request whose holds were already released: its usage is added to
-// the counters without a hold to convert. Each counter remembers the request ids it was
-// charged late (lateSettled, kept as long as the counter), so a retry applies each once.
-func (s *Store) settleLate(ctx context.Context, t store.Ticket, rec store.Record) error {
-	err := parallel(
-		func() error { return s.settleLateCounters(ctx, t, rec) },
-		func() error { return s.settleSummary(ctx, t, rec) },
-		func() error { return s.putRecord(ctx, rec) },
-	)
-	if err != nil {
-		return err
-	}
-	return s.finish(ctx, rec.RequestID, stateSettled)
 }
 
 // settleLateCounters adds rec's usage to each of t's counters once (lateSettled).
