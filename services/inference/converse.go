@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"connectrpc.com/connect"
 
@@ -27,7 +28,9 @@ const MaxTextBytes = 1 << 20
 // answer (the answer is written before the response is returned).
 func (s *Service) Converse(ctx context.Context, msg *inferencev1.ConverseRequest) (*inferencev1.ConverseResponse, error) {
 	a, res, metrics, t, wait, err := s.converse(ctx, msg, msg.GetConversation(), false, func(ctx context.Context, _ *admission, conv *bedrock.Conversation, _ *turn) (*bedrock.Result, error) {
-		return s.bedrock.ConverseChecked(ctx, conv)
+		callCtx, cancel := unaryCallContext(ctx)
+		defer cancel()
+		return s.bedrock.ConverseChecked(callCtx, conv)
 	})
 	wait()
 	if err != nil {
@@ -219,4 +222,22 @@ func bedrockUsage(res *bedrock.Result) metering.Usage {
 		u.StopReason = strings.ToLower(strings.TrimPrefix(res.StopReason.String(), "STOP_REASON_"))
 	}
 	return u
+}
+
+// MaxUnaryCall bounds a unary Converse that runs on after its caller went away (a request
+// with a deadline keeps it).
+const MaxUnaryCall = 10 * time.Minute
+
+// unaryCallContext is ctx without the caller's cancellation, keeping its deadline (or
+// MaxUnaryCall). Once a unary Converse is sent, Bedrock generates, and bills, the whole
+// answer whether or not the caller still waits for it: the call runs to its end so that it is
+// settled with the usage Bedrock reports rather than an estimate of the input alone (a caller
+// could otherwise cancel every call to be charged for its prompt only). A stream, which the
+// person can stop, ends with its caller.
+func unaryCallContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	c := context.WithoutCancel(ctx)
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(c, d)
+	}
+	return context.WithTimeout(c, MaxUnaryCall)
 }

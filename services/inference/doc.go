@@ -46,7 +46,10 @@
 // Each admitted request is metered by package metering: its worst case (estimated input
 // plus max_tokens, or for an endpoint its parameters.max_new_tokens or the endpoint's
 // max_output_tokens) is reserved before the call, and what the provider reported is settled
-// after it, on success, error and cancel alike. Refused requests (not entitled, invalid, over
+// after it, on success, error and cancel alike. A unary Converse whose caller goes away once
+// it is sent runs to its end (Bedrock bills the whole answer) and is settled with the usage
+// Bedrock reports; a stream ends with its caller and is settled with the usage so far
+// (estimated when Bedrock sent none). Refused requests (not entitled, invalid, over
 // quota) are recorded in the audit trail with zero usage; a request that names no model or
 // endpoint is refused without a record, having nothing to be attributed to. A stream sends MessageStart (with
 // Portico's request id) first, then each delta as it arrives, MessageStop, and, once the

@@ -9,6 +9,8 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/portico-dev/portico/services/store"
+
 	inferencev1 "github.com/portico-dev/portico/gen/go/portico/inference/v1"
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
 	"github.com/portico-dev/portico/services/dev/localaws"
@@ -237,6 +239,34 @@ func TestInvokeEndpoint(t *testing.T) {
 	}
 	if r := h.record("alice", requestID(err)); r.Outcome != "unavailable" {
 		t.Errorf("record = %+v", r)
+	}
+	h.checkLedger("alice", h.limitsOf("MLUsers"))
+}
+
+// TestClientCancelUnaryIsSettledExactly cancels a unary Converse while the model generates: the
+// call runs to its end (Bedrock bills the whole answer either way) and is settled with the
+// usage Bedrock reported, not an estimate of the prompt alone.
+func TestClientCancelUnaryIsSettledExactly(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{aws: localaws.Config{TokensPerSecond: 200}})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(150*time.Millisecond, cancel)
+	prompt := "a very long answer please"
+	if _, err := h.client("alice").Converse(ctx, ask(haiku, prompt)); connect.CodeOf(err) != connect.CodeCanceled {
+		t.Fatalf("err = %v, want canceled", err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var recs []store.Record
+	for len(recs) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		recs = h.records("alice")
+	}
+	if len(recs) != 1 {
+		t.Fatalf("%d records, want 1", len(recs))
+	}
+	r := recs[0]
+	if r.Outcome != "ok" || r.UsageEstimated || r.OutputTokens < int64(len(strings.Fields(localaws.AnswerFor(prompt)))) {
+		t.Errorf("record = %+v, want the whole answer as Bedrock reported it", r)
 	}
 	h.checkLedger("alice", h.limitsOf("MLUsers"))
 }
