@@ -16,7 +16,9 @@ import (
 func TestSettingsKeptOnce(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("x", conversation.MaxSystemPromptBytes+1)
-	temp := func(v float32) *inferencev1.InferenceConfig { return &inferencev1.InferenceConfig{Temperature: proto.Float32(v)} }
+	temp := func(v float32) *inferencev1.InferenceConfig {
+		return &inferencev1.InferenceConfig{Temperature: proto.Float32(v)}
+	}
 	tests := []struct {
 		name    string
 		prompts []string // one user turn each, with an answer after it
