@@ -36,6 +36,6 @@ func Grow() { _ = grow(Bytes) }
 //go:noinline
 func grow(i int) byte {
 	var buf [Bytes / 2]byte
-	buf[i%len(buf)] = byte(i)
+	buf[i%len(buf)] = 1
 	return buf[(i+1)%len(buf)]
 }
