@@ -8,9 +8,10 @@
 // collects every few requests: callgrind counted the marking (runtime.scanObjectsSmall,
 // tryDeferToSpanScan, findObject) as the largest part of the services' instructions per
 // streamed answer. The marking costs in proportion to what survives, and cycles come in
-// proportion to percent, so percent 400 does about a quarter of the marking: measured on
-// the local stack with callgrind, the services' instructions per request fell 19 % for
-// GetMe, 12 % for Converse and 27 % for a burst of streams (docs/benchmarks.md).
+// proportion to percent, so percent 400 does about a quarter of the marking: with the
+// percent set to 400 for the experiment, portico-bench's callgrind counts on the local stack
+// fell 19 % for GetMe, 12 % for Converse and 27 % for a burst of streams (services'
+// instructions per request; the local stack itself runs with Go's default).
 //
 // The price is memory: the heap may grow to (1 + percent/100) times what survives. On Lambda
 // the function's memory is reserved for the one request an execution environment serves at
