@@ -6,6 +6,7 @@ import (
 	"time"
 
 	typev1 "github.com/portico-dev/portico/gen/go/portico/type/v1"
+	"github.com/portico-dev/portico/services/platform/gostack"
 	"github.com/portico-dev/portico/services/store"
 )
 
@@ -87,6 +88,7 @@ func (w *Watcher) Settled(ctx context.Context, user, department string, limits [
 	}
 	go func() {
 		defer func() { <-w.slots }()
+		gostack.Grow() // the store read goes deep: one stack growth instead of several
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.Timeout)
 		defer cancel()
 		if err := w.Check(cctx, user, department, limits); err != nil {

@@ -2,6 +2,11 @@ package bedrock_test
 
 import (
 	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,3 +74,48 @@ func BenchmarkProviderConverseStream(b *testing.B) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// BenchmarkProviderConverseStreamBurst streams 50 answers at once through one client, as a
+// burst of people starting to chat does, and reports the connections each burst dials to
+// the endpoint: after the first burst, none while the client keeps its connections idle
+// (awsrt.MaxIdleConns).
+func BenchmarkProviderConverseStreamBurst(b *testing.B) {
+	const streams = 50
+	var dials atomic.Int64
+	ts := httptest.NewUnstartedServer(localaws.New(localaws.Config{}))
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			dials.Add(1)
+		}
+	}
+	ts.Start()
+	b.Cleanup(ts.Close)
+	client := bedrock.New(sdkConfig(ts.URL, "portico-dev-secret"))
+	req := streamReq(ask(haiku, "benchmark prompt"))
+	ctx := context.Background()
+	send := func(*inferencev1.ConverseStreamResponse) error { return nil }
+	burst := func() {
+		var wg sync.WaitGroup
+		errs := make(chan error, streams)
+		for range streams {
+			wg.Go(func() {
+				if _, err := client.ConverseStream(ctx, req, bedrock.Call{Limits: haikuLimits}, send); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			b.Fatal(err)
+		}
+	}
+	burst() // the first burst dials its connections
+	dials.Store(0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		burst()
+	}
+	b.ReportMetric(float64(dials.Load())/float64(b.N), "dials/op")
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/portico-dev/portico/services/attachment"
 	"github.com/portico-dev/portico/services/catalog"
 	"github.com/portico-dev/portico/services/livepolicy"
+	"github.com/portico-dev/portico/services/platform/gcpace"
 	"github.com/portico-dev/portico/services/platform/lambdahttp"
 	"github.com/portico-dev/portico/services/platform/logs"
 	"github.com/portico-dev/portico/services/platform/runmode"
@@ -55,6 +56,9 @@ const (
 	EnvLambdaEvent  = lambdahttp.EventEnv
 	// EnvLambdaFunction is set by Lambda; it names the function in CloudWatch metrics (EMF).
 	EnvLambdaFunction = "AWS_LAMBDA_FUNCTION_NAME"
+	// EnvGCPercent and EnvLambdaMemory pace the garbage collector (package gcpace).
+	EnvGCPercent    = gcpace.EnvPercent
+	EnvLambdaMemory = gcpace.EnvLambdaMemory
 )
 
 // Development defaults; production (PORTICO_ENV=production or Lambda) never uses them.
@@ -135,6 +139,8 @@ type config struct {
 	conversations conversationConfig
 	// accountID is the services' AWS account (empty: no knowledge base is used).
 	accountID string
+	// gc is the garbage collector's pacing, applied before the services are built.
+	gc gcpace.Settings
 }
 
 // needsStore reports whether a mounted service keeps data: inference and admin always, and
@@ -198,6 +204,9 @@ func fromEnv(getenv func(string) string) (*config, error) {
 		errs = append(errs, err)
 	}
 	if c.services, err = parseServices(get(EnvService)); err != nil {
+		errs = append(errs, err)
+	}
+	if c.gc, err = gcpace.FromEnv(getenv); err != nil {
 		errs = append(errs, err)
 	}
 

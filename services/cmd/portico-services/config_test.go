@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico-dev/portico/services/platform/gcpace"
 	"github.com/portico-dev/portico/services/platform/lambdahttp"
 	"github.com/portico-dev/portico/services/platform/logs"
 	"github.com/portico-dev/portico/services/platform/runmode"
@@ -167,6 +168,8 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 		{"unknown token profile", EnvTokenProfile, "okta", EnvTokenProfile},
 		{"entra without tenant or audience", EnvTokenProfile, "entra", EnvEntraTenant},
 		{"Entra tenant with the Cognito profile", EnvEntraTenant, "6f1c3b9e-2d4a-4c8f-9e1b-7a5d3c2e1f00", EnvEntraTenant + " applies to"},
+		{"GC percent not a number", EnvGCPercent, "lots", EnvGCPercent},
+		{"Lambda memory not in MiB", EnvLambdaMemory, "1GB", EnvLambdaMemory},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,6 +210,24 @@ func TestEntraSettings(t *testing.T) {
 	_, err = fromEnv(getenvOf(with(env, EnvIssuer, "https://login.microsoftonline.com/common/v2.0")))
 	if err == nil || !strings.Contains(err.Error(), EnvIssuer) {
 		t.Fatalf("common issuer accepted: %v", err)
+	}
+}
+
+// TestGCSettings: on Lambda the collector gets a soft limit below the function's memory and
+// a higher percent; elsewhere Go's defaults stay unless PORTICO_GC_PERCENT is set.
+func TestGCSettings(t *testing.T) {
+	t.Parallel()
+	dev, err := fromEnv(getenvOf(nil))
+	if err != nil || dev.gc != (gcpace.Settings{}) {
+		t.Errorf("development: %+v, %v", dev.gc, err)
+	}
+	lambda, err := fromEnv(getenvOf(with(prodEnv(), EnvRuntimeAPI, "127.0.0.1:9001", EnvLambdaMemory, "512")))
+	if want := (gcpace.Settings{Percent: gcpace.LambdaPercent, Limit: 512 << 20 * gcpace.LimitPercent / 100}); err != nil || lambda.gc != want {
+		t.Errorf("Lambda: %+v, %v; want %+v", lambda.gc, err, want)
+	}
+	set, err := fromEnv(getenvOf(with(prodEnv(), EnvGCPercent, "200")))
+	if err != nil || set.gc != (gcpace.Settings{Percent: 200}) {
+		t.Errorf("%s=200: %+v, %v", EnvGCPercent, set.gc, err)
 	}
 }
 

@@ -39,6 +39,8 @@
 //	PORTICO_MESSAGES_PER_CONVERSATION, PORTICO_CONVERSATION_MAX_BYTES  retention and limits
 //	AWS_REGION, AWS_ENDPOINT_URL, …  the AWS SDK's own settings (Bedrock, SageMaker, DynamoDB)
 //	PORTICO_LOG_FORMAT     text or json (default text; json on Lambda)
+//	PORTICO_GC_PERCENT     the garbage collector's percent (default: 400 on Lambda, under a soft
+//	                       memory limit of 80 % of AWS_LAMBDA_FUNCTION_MEMORY_SIZE; Go's elsewhere)
 //	OTEL_EXPORTER_OTLP_ENDPOINT, …  OpenTelemetry export over OTLP/HTTP (default: off)
 //
 // In production (PORTICO_ENV=production, or on Lambda) no dev default is used: the process
@@ -91,6 +93,7 @@ func run(ctx context.Context, getenv func(string) string) int {
 		for _, w := range cfg.warnings() {
 			log.Warn(w)
 		}
+		cfg.gc.Apply()
 		app, err = build(ctx, cfg, log)
 	}
 	if err != nil {
@@ -112,7 +115,7 @@ func run(ctx context.Context, getenv func(string) string) int {
 			log.Warn("telemetry shutdown", "err", err)
 		}
 	}()
-	log.Info("starting", "mode", string(cfg.mode), "services", cfg.services)
+	log.Info("starting", "mode", string(cfg.mode), "services", cfg.services, "gc", cfg.gc)
 	if err := app.server.Run(ctx, cfg.addr, cfg.lambda); err != nil {
 		log.Error("serve", "err", err)
 		return 1

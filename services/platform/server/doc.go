@@ -3,7 +3,7 @@
 //
 // The handler tree is
 //
-//	request id + access log + panic recovery → mux
+//	stack growth (gostack) + request id + access log + panic recovery → mux
 //	    GET /healthz                             no authentication
 //	    gRPC reflection v1 and v1alpha          no authentication
 //	    gRPC health (grpc.health.v1.Health)      no authentication

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/portico-dev/portico/services/platform/gostack"
 	"github.com/portico-dev/portico/services/platform/telemetry"
 )
 
@@ -29,10 +30,12 @@ func rpcInfoFrom(ctx context.Context) *rpcInfo {
 	return info
 }
 
-// logAndRecover gives the request its id (assignRequestID), writes one access-log line per
-// request and turns a panic outside the connect handlers (middleware, /healthz) into a 500.
+// logAndRecover grows the request goroutine's stack (gostack.Grow), gives the request its id
+// (assignRequestID), writes one access-log line per request and turns a panic outside the
+// connect handlers (middleware, /healthz) into a 500.
 func (s *Server) logAndRecover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gostack.Grow() // one stack growth here instead of several deep down (package gostack)
 		start := time.Now()
 		info := &rpcInfo{}
 		ctx := context.WithValue(assignRequestID(w, r, info), rpcInfoKey{}, info)
