@@ -2,9 +2,7 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
@@ -44,8 +42,8 @@ func (s *Store) Usage(ctx context.Context, user string, limits []store.Limit) (s
 	for i, l := range limits {
 		key, resets := store.CounterKey(user, l, now)
 		q := store.QuotaStatus{Limit: l, ResetsAt: resets}
-		err := s.db.QueryRowContext(ctx, `SELECT used, reserved FROM counters WHERE key = ?`, key).Scan(&q.Used, &q.Reserved)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		var err error
+		if q.Used, q.Reserved, err = s.readCounter(ctx, key); err != nil {
 			return store.Usage{}, store.Unavailable("usage", err)
 		}
 		if err := store.CheckCounter(key, q.Used, q.Reserved); err != nil {

@@ -50,6 +50,8 @@ type Store struct {
 	closed bool
 	// purged is when (Unix nanos) counters of long-ended windows were last deleted.
 	purged atomic.Int64
+	// counterRead reads one counter (readCounter), prepared once.
+	counterRead *sql.Stmt
 }
 
 // CounterRetention is how long after its window ends a counter row is kept; older ones are
@@ -89,7 +91,13 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 		_ = db.Close()
 		return nil, store.Unavailable("prepare sqlite statements", err)
 	}
-	return &Store{db: db, w: w, ckpt: sqlitedb.StartCheckpointer(db), opts: opts.WithDefaults()}, nil //nolint:contextcheck // the checkpointer outlives Open: Close stops it
+	counterRead, err := db.PrepareContext(ctx, `SELECT used, reserved FROM counters WHERE key = ?`)
+	if err != nil {
+		w.close()
+		_ = db.Close()
+		return nil, store.Unavailable("prepare sqlite statements", err)
+	}
+	return &Store{db: db, w: w, ckpt: sqlitedb.StartCheckpointer(db), opts: opts.WithDefaults(), counterRead: counterRead}, nil //nolint:contextcheck // the checkpointer outlives Open: Close stops it
 }
 
 // uriPath escapes what a SQLite URI filename would otherwise read as the start of its query
@@ -109,7 +117,20 @@ func (s *Store) Close() error {
 	if s.w != nil {
 		s.w.close()
 	}
+	_ = s.counterRead.Close()
 	return s.db.Close()
+}
+
+// readCounter reads one counter's used and reserved figures (zeros when it is absent). It is
+// a lookup by primary key, bounded by the busy timeout, so it runs without the caller's
+// cancellation: a cancellable context costs a read two watcher goroutines (database/sql's
+// and the driver's), more than the read itself. Callers hold s.mu.RLock.
+func (s *Store) readCounter(ctx context.Context, key string) (used, reserved int64, err error) {
+	err = s.counterRead.QueryRowContext(context.WithoutCancel(ctx), key).Scan(&used, &reserved)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	return used, reserved, err
 }
 
 // ready reports ErrUnavailable once the store is closed; callers hold s.mu.RLock.
