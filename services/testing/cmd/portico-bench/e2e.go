@@ -21,6 +21,7 @@ type e2eResult struct {
 	baseline  string // what the unary baseline is
 	unary     []unaryRow
 	maxRate   *maxRateRow
+	cpu       *cpuRow
 	proxies   []proxyRow
 	streams   []streamRow
 	rss       []rssRow
@@ -65,6 +66,49 @@ type unaryRow struct {
 
 type maxRateRow struct {
 	bff, direct []float64
+}
+
+// cpuRow is the CPU time each process spends per request at a steady rate, through the chain
+// and for the direct call, in milliseconds (medians of the runs).
+type cpuRow struct {
+	rate                    float64
+	services, bff, aws, gen []float64 // through the chain
+	directAWS, directGen    []float64 // the direct call
+}
+
+// cpuPerRequest runs call at rate for dur and returns the CPU milliseconds per completed
+// request that each of procs (and the generator, last) spent meanwhile.
+func cpuPerRequest(ctx context.Context, rate float64, dur time.Duration, call bench.Call, procs ...*bench.Proc) ([]float64, error) {
+	read := func() ([]time.Duration, error) {
+		out := make([]time.Duration, 0, len(procs)+1)
+		for _, pr := range procs {
+			d, err := pr.CPUTime()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+		}
+		d, err := bench.SelfCPUTime()
+		return append(out, d), err
+	}
+	before, err := read()
+	if err != nil {
+		return nil, err
+	}
+	r := bench.Constant(ctx, rate, dur, 2000, 10*time.Second, call)
+	after, err := read()
+	if err != nil {
+		return nil, err
+	}
+	n := float64(len(r.Latencies))
+	if n == 0 || !r.OK() {
+		return nil, fmt.Errorf("at %v/s: %d completed, first error %v", rate, len(r.Latencies), r.FirstErr)
+	}
+	ms := make([]float64, len(after))
+	for i := range after {
+		ms[i] = float64((after[i] - before[i]).Microseconds()) / 1000 / n
+	}
+	return ms, nil
 }
 
 type proxyRow struct {
@@ -273,6 +317,30 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 			m.direct = append(m.direct, maxSustainable(ctx, p, directCall))
 		}
 		e.maxRate = m
+	}
+
+	if len(p.maxRateSteps) > 0 {
+		// What each process spends per request, at a rate the chain sustains: what bounds the
+		// highest sustainable rate on two cores.
+		logf("CPU per request")
+		c := &cpuRow{rate: 300}
+		for range p.runs {
+			chain, err := cpuPerRequest(ctx, c.rate, 4*time.Second, bffCall, stack.Services, stack.BFF, stack.AWS)
+			if err != nil {
+				e.note("CPU per request through the chain: %v", err)
+				break
+			}
+			direct, err := cpuPerRequest(ctx, c.rate, 4*time.Second, directCall, stack.AWS)
+			if err != nil {
+				e.note("CPU per request of the direct call: %v", err)
+				break
+			}
+			c.services, c.bff, c.aws, c.gen = append(c.services, chain[0]), append(c.bff, chain[1]), append(c.aws, chain[2]), append(c.gen, chain[3])
+			c.directAWS, c.directGen = append(c.directAWS, direct[0]), append(c.directGen, direct[1])
+		}
+		if len(c.services) > 0 {
+			e.cpu = c
+		}
 	}
 
 	logf("BFF vs a bare reverse proxy")

@@ -119,6 +119,15 @@ func (r *report) writeE2E(w func(string, ...any), e *e2eResult) {
 			w("**Highest sustainable rate** (%s steps of %s req/s; a step passes with no error or dropped request, ≥ 95 %% of the rate achieved and p99 ≤ 100 ms): through the BFF **%s req/s**, baseline %s req/s (medians; per run: BFF %v, baseline %v). The stack and the generator share two cores, so this is the machine's limit for the whole chain, not the BFF's alone.\n\n",
 				e.plan.maxRateDur, rateList(e.plan.maxRateSteps), medf(m.bff, "%.0f"), medf(m.direct, "%.0f"), m.bff, m.direct)
 		}
+		if c := e.cpu; c != nil {
+			chain := bench.Median(c.services) + bench.Median(c.bff) + bench.Median(c.aws) + bench.Median(c.gen)
+			direct := bench.Median(c.directAWS) + bench.Median(c.directGen)
+			w("**CPU per request** at %.0f req/s (user + system time of each process over a 4 s run ÷ the requests completed; medians of %d runs), which bounds the sustainable rate: two cores give at most 2,000 ms of CPU a second.\n\n", c.rate, len(c.services))
+			w("| | services | BFF | local AWS | load generator | total | ceiling on two cores |\n|---|---:|---:|---:|---:|---:|---:|\n")
+			w("| through the BFF | %.3f ms | %.3f ms | %.3f ms | %.3f ms | **%.3f ms** | %.0f req/s |\n", bench.Median(c.services), bench.Median(c.bff), bench.Median(c.aws), bench.Median(c.gen), chain, 2000/chain)
+			w("| direct SDK call | — | — | %.3f ms | %.3f ms | **%.3f ms** | %.0f req/s |\n\n", bench.Median(c.directAWS), bench.Median(c.directGen), direct, 2000/direct)
+			w("Ratio of the ceilings, chain ÷ direct: **%.2f**. A chain ÷ direct rate of 0.75 would need the chain's CPU per request within 1.33× the direct call's, while the chain does the direct call's work and the BFF's and the services' on top (session cookie, token, policy, two SQLite transactions, audit).\n\n", direct/chain)
+		}
 	}
 	w("## BFF vs a bare `httputil.ReverseProxy`\n\n")
 	if len(e.proxies) == 0 {
