@@ -77,12 +77,17 @@ func (j *Jar) ReadSealed(r *http.Request) (string, error) {
 	if n == 1 {
 		return first, nil
 	}
-	var b strings.Builder
-	b.WriteString(first)
+	size := len(first)
 	for i := 1; i < n; i++ {
 		if !seen[i] {
 			return "", ErrInvalid
 		}
+		size += len(parts[i])
+	}
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteString(first)
+	for i := 1; i < n; i++ {
 		b.WriteString(parts[i])
 	}
 	return b.String(), nil

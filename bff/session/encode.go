@@ -28,9 +28,14 @@ var errSessionFormat = errors.New("session: unknown cookie format")
 // opened-session cache can help, so a smaller cookie is cheaper per call: DEFLATE shrinks
 // the JSON of a session with Cognito-like tokens by about a quarter, to a single chunk.
 // JWTs are base64url, so most of the gain is Huffman coding of their 64-symbol alphabet.
+//
+// A compressor holds about 800 KiB of state whatever its level, so the codec keeps one for
+// good (a sync.Pool would lose it at every garbage collection, and the BFF collects every few
+// milliseconds under load); a save that finds it busy uses one of its own.
 type codec struct {
-	writers sync.Pool // *flate.Writer
-	readers sync.Pool // io.ReadCloser that is also a flate.Resetter
+	mu      sync.Mutex    // guards writer
+	writer  *flate.Writer // nil until the first save
+	readers sync.Pool     // io.ReadCloser that is also a flate.Resetter
 }
 
 // encode returns the cookie plaintext of s: formatDeflate and the DEFLATE of its JSON.
@@ -43,23 +48,37 @@ func (c *codec) encode(s *Session) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(1 + len(raw))
 	buf.WriteByte(formatDeflate)
-	w, _ := c.writers.Get().(*flate.Writer)
-	if w == nil {
-		// Level 9 costs nothing noticeable on a few kilobytes written at sign-in, refresh and
-		// touch; flate.NewWriter fails only for an invalid level.
-		w, _ = flate.NewWriter(&buf, flate.BestCompression)
+	if c.mu.TryLock() {
+		defer c.mu.Unlock()
+		if c.writer == nil {
+			c.writer = newWriter(&buf)
+		} else {
+			c.writer.Reset(&buf)
+		}
+		err = compress(c.writer, raw)
 	} else {
-		w.Reset(&buf)
+		err = compress(newWriter(&buf), raw)
 	}
-	_, err = w.Write(raw)
-	if err == nil {
-		err = w.Close()
-	}
-	c.writers.Put(w)
 	if err != nil {
 		return nil, fmt.Errorf("compress session: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// newWriter returns a compressor writing to w. Level 9 costs nothing noticeable on a few
+// kilobytes written at sign-in, refresh and touch; flate.NewWriter fails only for an invalid
+// level.
+func newWriter(w io.Writer) *flate.Writer {
+	fw, _ := flate.NewWriter(w, flate.BestCompression)
+	return fw
+}
+
+// compress writes raw through w and ends the stream.
+func compress(w *flate.Writer, raw []byte) error {
+	if _, err := w.Write(raw); err != nil {
+		return err
+	}
+	return w.Close()
 }
 
 // decode returns the session in a cookie plaintext encode made (or an uncompressed JSON

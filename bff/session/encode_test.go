@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -117,5 +118,41 @@ func TestCookieFormatCompat(t *testing.T) {
 	}
 	if saved[0] != formatDeflate || len(saved) > len(plain)*85/100 {
 		t.Fatalf("Save wrote %d bytes starting %#x; the JSON is %d bytes", len(saved), saved[0], len(plain))
+	}
+}
+
+// TestCookieFormatConcurrentSaves checks that saves at the same time (one with the kept
+// compressor, the others with their own) each write their own session.
+func TestCookieFormatConcurrentSaves(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	m := NewManager(newJar(t), Options{Now: clk.now, OpenedCacheSize: -1})
+	sessions := make([]*Session, 8)
+	requests := make([]*http.Request, len(sessions))
+	var wg sync.WaitGroup
+	for i := range sessions {
+		sessions[i] = newSession(clk.now())
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			if err := m.Save(rec, nil, sessions[i]); err != nil {
+				t.Error(err)
+				return
+			}
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			for _, c := range (&http.Response{Header: rec.Header()}).Cookies() {
+				r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+			}
+			requests[i] = r
+		})
+	}
+	wg.Wait()
+	for i, r := range requests {
+		if r == nil {
+			continue
+		}
+		got, err := m.Load(r)
+		if err != nil || got.ID != sessions[i].ID || got.RefreshToken != sessions[i].RefreshToken {
+			t.Fatalf("session %d: %v", i, err)
+		}
 	}
 }
