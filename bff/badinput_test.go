@@ -219,7 +219,7 @@ func setSession(b *browser, chunks []string) {
 
 func TestSessionCookieTampering(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, stackOptions{})
+	s := newStack(t, stackOptions{chunkSize: 1200})
 	alice, bob := s.browser(), s.browser()
 	alice.signIn("alice", "/")
 	bob.signIn("bob", "/")

@@ -38,6 +38,7 @@ type options struct {
 	now       func() time.Time
 	store     session.Store
 	aws       *aws.Config
+	chunkSize int
 }
 
 // WithLogger sets the structured logger.
@@ -54,6 +55,10 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 
 // WithStore keeps sessions server-side in store (overriding cfg.SessionStore).
 func WithStore(s session.Store) Option { return func(o *options) { o.store = s } }
+
+// WithSessionChunkSize sets the largest session cookie chunk (default
+// cookie.DefaultChunkSize); tests use a small one to exercise chunked sessions.
+func WithSessionChunkSize(n int) Option { return func(o *options) { o.chunkSize = n } }
 
 // BFF is the backend-for-frontend's HTTP handler.
 type BFF struct {
@@ -91,7 +96,7 @@ func New(cfg *config.Config, opts ...Option) (_ *BFF, err error) {
 		}()
 	}
 	sessions := session.NewManager(
-		&cookie.Jar{Codec: codec, Name: SessionCookieName, SameSite: http.SameSiteStrictMode},
+		&cookie.Jar{Codec: codec, Name: SessionCookieName, SameSite: http.SameSiteStrictMode, ChunkSize: o.chunkSize},
 		session.Options{Store: store, IdleTimeout: cfg.SessionIdleTimeout, Now: o.now},
 	)
 	flow, err := oidcflow.New(oidcflow.Config{

@@ -125,7 +125,7 @@ func TestConformanceZitadelOP(t *testing.T) {
 		Scopes:           []string{"openid", "profile", "email", "offline_access"},
 		IdentityProvider: "EntraID", // a Cognito hint, never sent to a standard provider
 	}
-	s := build(t, ts, publicURL, nil, up, keys, cfg.SPADir, cfg, nil)
+	s := build(t, ts, publicURL, nil, up, keys, cfg.SPADir, cfg, nil, 0)
 	b := s.browser()
 
 	// Sign-in.
@@ -221,7 +221,7 @@ func TestStandardProviderWithoutEndSession(t *testing.T) {
 		CookieKeys: keys, ServicesURL: servicesURL, SPADir: t.TempDir(), SessionStore: "cookie",
 		IdentityProvider: "EntraID",
 	}
-	s := build(t, ts, publicURL, nil, up, keys, cfg.SPADir, cfg, nil)
+	s := build(t, ts, publicURL, nil, up, keys, cfg.SPADir, cfg, nil, 0)
 	rw := func(r *http.Request, resp *http.Response) *http.Response {
 		if !strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration") {
 			return resp

@@ -197,6 +197,9 @@ type stack struct {
 	idpRT  *countingTransport
 	keys   []cookie.Key
 	spaDir string
+	// chunkSize is the session cookie's chunk size (bff.WithSessionChunkSize); zero is the
+	// default.
+	chunkSize int
 }
 
 type stackOptions struct {
@@ -213,6 +216,9 @@ type stackOptions struct {
 	scopes       []string
 	breakGlass   string
 	tenants      []string
+	// chunkSize, when set, splits the session cookie into chunks of this size (sessions of
+	// the dev IdP fit one default chunk).
+	chunkSize int
 	// issuer, when set, is the BFF's issuer given the IdP (an Entra multi-tenant alias).
 	issuer func(idp *devidptest.IdP) string
 }
@@ -257,7 +263,7 @@ func newStack(t testing.TB, so stackOptions) *stack {
 	if cfg.SessionStore == "" {
 		cfg.SessionStore = "cookie"
 	}
-	return build(t, ts, publicURL, idp, up, keys, spaDir, cfg, so.store)
+	return build(t, ts, publicURL, idp, up, keys, spaDir, cfg, so.store, so.chunkSize)
 }
 
 // newStackWith returns a second BFF sharing base's IdP and upstream, sealing with keys.
@@ -277,15 +283,18 @@ func newStackWith(t testing.TB, base *stack, keys []cookie.Key) *stack {
 	}
 	// Sign-in names the base's public URL as redirect_uri (the only one the IdP knows); the
 	// browser helper delivers the callback to this server.
-	return build(t, ts, "http://"+ts.Listener.Addr().String(), base.idp, base.up, keys, base.spaDir, cfg, nil)
+	return build(t, ts, "http://"+ts.Listener.Addr().String(), base.idp, base.up, keys, base.spaDir, cfg, nil, base.chunkSize)
 }
 
 func build(t testing.TB, ts *httptest.Server, publicURL string, idp *devidptest.IdP, up *upstream, keys []cookie.Key, spaDir string, cfg *config.Config,
-	openStore func(t testing.TB, now func() time.Time, sealer session.Sealer) session.Store) *stack {
+	openStore func(t testing.TB, now func() time.Time, sealer session.Sealer) session.Store, chunkSize int) *stack {
 	t.Helper()
 	clk := &clock{}
 	rt := &countingTransport{}
 	opts := []bff.Option{bff.WithClock(clk.now), bff.WithIdPClient(&http.Client{Transport: rt, Timeout: 10 * time.Second})}
+	if chunkSize > 0 {
+		opts = append(opts, bff.WithSessionChunkSize(chunkSize))
+	}
 	if openStore != nil {
 		codec, err := cookie.NewCodec(keys...)
 		if err != nil {
@@ -300,7 +309,7 @@ func build(t testing.TB, ts *httptest.Server, publicURL string, idp *devidptest.
 	ts.Config.Handler = b
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &stack{t: t, idp: idp, up: up, bff: ts, url: publicURL, clock: clk, idpRT: rt, keys: keys, spaDir: spaDir}
+	return &stack{t: t, idp: idp, up: up, bff: ts, url: publicURL, clock: clk, idpRT: rt, keys: keys, spaDir: spaDir, chunkSize: chunkSize}
 }
 
 func writeSPA(t testing.TB, dir string) {

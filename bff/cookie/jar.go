@@ -55,14 +55,7 @@ func (j *Jar) Read(r *http.Request) ([]byte, error) {
 // malformed (a bad count, a missing chunk); a well-formed run may still not open.
 func (j *Jar) ReadSealed(r *http.Request) (string, error) {
 	// One pass over the Cookie header: r.Cookie would parse it again for every chunk.
-	var parts [MaxChunks]string
-	var seen [MaxChunks]bool
-	for _, c := range r.Cookies() {
-		i, ok := j.chunkIndex(c.Name)
-		if ok && !seen[i] {
-			parts[i], seen[i] = c.Value, true
-		}
-	}
+	parts, seen := j.lookup(r)
 	if !seen[0] {
 		return "", ErrNoCookie
 	}
@@ -77,12 +70,17 @@ func (j *Jar) ReadSealed(r *http.Request) (string, error) {
 	if n == 1 {
 		return first, nil
 	}
-	var b strings.Builder
-	b.WriteString(first)
+	size := len(first)
 	for i := 1; i < n; i++ {
 		if !seen[i] {
 			return "", ErrInvalid
 		}
+		size += len(parts[i])
+	}
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteString(first)
+	for i := 1; i < n; i++ {
 		b.WriteString(parts[i])
 	}
 	return b.String(), nil

@@ -26,8 +26,16 @@ func TestSecurityHeaders(t *testing.T) {
 		if strings.Contains(csp, "unsafe-eval") || strings.Contains(strings.Split(strings.Split(csp, "script-src")[1], ";")[0], "unsafe-inline") {
 			t.Errorf("CSP allows inline or eval'd script: %q", csp)
 		}
-		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" || h.Get("Permissions-Policy") == "" || h.Get("Cross-Origin-Opener-Policy") != "same-origin" {
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" || h.Get("Permissions-Policy") == "" || h.Get("Cross-Origin-Opener-Policy") != "same-origin" ||
+			h.Get("X-Frame-Options") != "DENY" || h.Get("Cross-Origin-Resource-Policy") != "same-origin" {
 			t.Errorf("missing headers: %v", h)
+		}
+		// A handler adding to one header changes no other (the values share one array).
+		for name := range h {
+			h.Add(name, "added")
+		}
+		if got := h.Values("X-Frame-Options"); len(got) != 2 || got[0] != "DENY" || h.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("adding to the headers changed others: %v", h)
 		}
 		if got := h.Get("Strict-Transport-Security") != ""; got != hsts {
 			t.Errorf("HSTS present = %v, want %v", got, hsts)

@@ -49,32 +49,41 @@ const UserAgent = "portico-bff"
 // agent, the deadline (remaining, in the protocol's header), the request id and a trace
 // context of its own whose trace id is the request id. The caller adds Authorization and the
 // Portico-Client-* headers.
+//
+// Every name here is canonical, so the maps are indexed directly (Header.Get and Set would
+// canonicalize each name again), and the BFF's own values share one array.
 func upstreamHeader(in http.Header, remaining time.Duration, id string) http.Header {
-	out := make(http.Header, len(forwardedHeaders)+6)
+	out := make(http.Header, len(forwardedHeaders)+9)
 	for _, name := range forwardedHeaders {
-		if v := in.Values(name); len(v) > 0 {
+		if v := in[name]; len(v) > 0 {
 			out[name] = append([]string(nil), v...)
 		}
 	}
-	if in.Get("Te") == "trailers" { // gRPC over HTTP/2 requires it; ReverseProxy keeps only this value
-		out.Set("Te", "trailers")
+	own := make([]string, 0, 5)
+	set := func(name, value string) {
+		own = append(own, value)
+		out[name] = own[len(own)-1 : len(own) : len(own)]
 	}
-	out.Set("User-Agent", UserAgent)
+	if v := in["Te"]; len(v) > 0 && v[0] == "trailers" { // gRPC over HTTP/2 requires it; ReverseProxy keeps only this value
+		set("Te", "trailers")
+	}
+	set("User-Agent", UserAgent)
 	remaining = max(remaining, time.Millisecond)
 	if isGRPC(in) {
-		out.Set(headerGRPCTimeout, formatGRPCTimeout(remaining))
+		set(headerGRPCTimeout, formatGRPCTimeout(remaining))
 	} else {
-		out.Set(headerConnectTimeout, strconv.FormatInt(remaining.Milliseconds(), 10))
+		set(headerConnectTimeout, strconv.FormatInt(remaining.Milliseconds(), 10))
 	}
-	out.Set(requestid.Header, id)
-	out.Set("Traceparent", traceparent(id))
+	set(requestid.Header, id)
+	set("Traceparent", traceparent(id))
 	return out
 }
 
 // isGRPC reports whether the request speaks gRPC or gRPC-Web (whose deadline header is
 // Grpc-Timeout) rather than Connect.
 func isGRPC(h http.Header) bool {
-	return strings.HasPrefix(h.Get("Content-Type"), "application/grpc")
+	v := h["Content-Type"]
+	return len(v) > 0 && strings.HasPrefix(v[0], "application/grpc")
 }
 
 // clientTimeout returns the deadline the browser asked for in the protocol's header of h, or

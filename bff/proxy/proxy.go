@@ -126,6 +126,7 @@ func New(cfg Config) (*Proxy, error) {
 	p.rp = &httputil.ReverseProxy{
 		Transport:     cfg.Transport,
 		FlushInterval: -1, // flush after every write: streams pass chunk by chunk
+		BufferPool:    newBufferPool(),
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			out := pr.Out
 			out.URL.Scheme = cfg.Upstream.Scheme

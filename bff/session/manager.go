@@ -1,7 +1,6 @@
 package session
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -36,6 +35,7 @@ type Manager struct {
 	idle   time.Duration
 	now    func() time.Time
 	opened *openedCache // cookie mode only
+	codec  codec        // cookie mode only
 }
 
 // Options configure a Manager.
@@ -99,9 +99,8 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 				return nil, storeError(err)
 			}
 		} else {
-			s = new(Session)
-			if err := json.Unmarshal(raw, s); err != nil || s.ID == "" {
-				return nil, ErrInvalid
+			if s, err = m.codec.decode(raw); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 			}
 			m.opened.put(sealed, s)
 		}
@@ -147,9 +146,8 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 		payload = []byte(s.ID)
 	} else {
 		var err error
-		// The tokens are in the payload on purpose: the jar seals it with AES-256-GCM.
-		if payload, err = json.Marshal(s); err != nil { //nolint:gosec // sealed before it leaves the process
-			return fmt.Errorf("encode session: %w", err)
+		if payload, err = m.codec.encode(s); err != nil {
+			return err
 		}
 	}
 	if err := m.jar.Write(w, r, payload, s.Expires.Sub(now)); err != nil {

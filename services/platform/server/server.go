@@ -136,6 +136,12 @@ func (s *Server) mounted() []string {
 // Handler returns the whole handler tree, for a standalone server, Lambda or tests.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// MaxConcurrentStreams is how many streams one HTTP/2 connection may carry at once (Go's
+// default is 250). The BFF multiplexes every browser's calls over its connections to the
+// services; past the limit its transport dials more connections, and in a burst of 500
+// streams it dialled over a hundred, some requests retrying after a one-second back-off.
+const MaxConcurrentStreams = 1000
+
 // HTTPServer returns an http.Server for the handler tree, speaking HTTP/1.1 and h2c.
 func (s *Server) HTTPServer() *http.Server {
 	var protocols http.Protocols
@@ -144,6 +150,7 @@ func (s *Server) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           s.handler,
 		Protocols:         &protocols,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: MaxConcurrentStreams},
 		ReadHeaderTimeout: s.cfg.readHeaderTimeout,
 		IdleTimeout:       s.cfg.idleTimeout,
 		MaxHeaderBytes:    64 << 10,

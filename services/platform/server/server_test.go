@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -481,5 +482,68 @@ func TestNewRequiresAuth(t *testing.T) {
 	t.Parallel()
 	if _, err := server.New(); err == nil || !strings.Contains(err.Error(), "WithAuth") {
 		t.Errorf("New() = %v, want an error naming WithAuth", err)
+	}
+}
+
+// TestOneConnectionCarriesABurst checks that 500 streams at once, as the BFF forwards a
+// burst of browsers' calls, share one h2c connection instead of the transport dialling more
+// past Go's default limit of 250 streams per connection.
+func TestOneConnectionCarriesABurst(t *testing.T) {
+	t.Parallel()
+	const streams = 500
+	var arrived sync.WaitGroup
+	arrived.Add(streams)
+	release := make(chan struct{})
+	srv, err := server.New(server.WithAuth(requireToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.HandleHTTP("/burst", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Done()
+		<-release // every stream is open at once
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+
+	var dials atomic.Int32
+	tr := &http.Transport{Protocols: new(http.Protocols), DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	url := "http://" + ln.Addr().String() + "/burst"
+	// One call first, so the connection has the server's settings before the burst (a new
+	// connection allows 100 streams until they arrive).
+	go func() { arrived.Wait(); close(release) }()
+	first, err := client.Get("http://" + ln.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Body.Close()
+	var calls sync.WaitGroup
+	for range streams {
+		calls.Go(func() {
+			resp, err := client.Get(url)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_ = resp.Body.Close()
+		})
+	}
+	calls.Wait()
+	if n := dials.Load(); n != 1 {
+		t.Errorf("%d streams at once took %d connections, want 1", streams, n)
 	}
 }
