@@ -80,10 +80,8 @@ func (b *syncBuffer) String() string {
 }
 
 type running struct {
-	url    string
-	logs   *syncBuffer
-	cancel context.CancelFunc
-	done   chan error
+	url  string
+	logs *syncBuffer
 }
 
 // start serves a server with the echo service and an unimplemented IdentityService on a
@@ -101,20 +99,27 @@ func start(t *testing.T, opts ...server.Option) *running {
 	}
 	srv.Mount(servertest.NewHandler(servertest.Options{CountPause: time.Millisecond}, srv.HandlerOptions()...))
 	srv.Mount(identityv1connect.NewIdentityServiceHandler(identityv1connect.UnimplementedIdentityServiceHandler{}, srv.HandlerOptions()...))
+	return &running{url: serve(t, srv), logs: logs}
+}
+
+// serve serves srv on a loopback port until the test ends (then checks Serve returned no
+// error) and returns its base URL.
+func serve(t *testing.T, srv *server.Server) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{url: "http://" + ln.Addr().String(), logs: logs, cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- srv.Serve(ctx, ln) }()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-r.done; err != nil {
+		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return r
+	return "http://" + ln.Addr().String()
 }
 
 // h2cClient speaks HTTP/2 without TLS (prior knowledge), as gRPC clients do.
@@ -502,17 +507,7 @@ func TestOneConnectionCarriesABurst(t *testing.T) {
 		arrived.Done()
 		<-release // every stream is open at once
 	}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	base := serve(t, srv)
 
 	var dials atomic.Int32
 	tr := &http.Transport{Protocols: new(http.Protocols), DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -522,11 +517,11 @@ func TestOneConnectionCarriesABurst(t *testing.T) {
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
-	url := "http://" + ln.Addr().String() + "/burst"
+	url := base + "/burst"
 	// One call first, so the connection has the server's settings before the burst (a new
 	// connection allows 100 streams until they arrive).
 	go func() { arrived.Wait(); close(release) }()
-	first, err := client.Get("http://" + ln.Addr().String() + "/healthz")
+	first, err := client.Get(base + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}

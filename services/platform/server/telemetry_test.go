@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -56,21 +55,9 @@ func TestOpenTelemetryExport(t *testing.T) {
 				t.Fatal(err)
 			}
 			srv.Mount(servertest.NewHandler(servertest.Options{}, srv.HandlerOptions()...))
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- srv.Serve(ctx, ln) }()
-			t.Cleanup(func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Errorf("Serve: %v", err)
-				}
-			})
+			base := serve(t, srv)
 
-			client := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](http.DefaultClient, "http://"+ln.Addr().String()+servertest.EchoProcedure)
+			client := connect.NewClient[wrapperspb.StringValue, wrapperspb.StringValue](http.DefaultClient, base+servertest.EchoProcedure)
 			req := connect.NewRequest(wrapperspb.String("x"))
 			req.Header().Set("Authorization", goodToken)
 			if _, err := client.CallUnary(context.Background(), req); err != nil {
