@@ -101,13 +101,7 @@ func classify(ctx context.Context, err error) (connect.Code, string, bool) {
 	case errors.Is(err, errStreamEnded):
 		return connect.CodeUnavailable, "the answer stream was interrupted; retry", true
 	case errors.As(err, &apiErr):
-		switch code := apiErr.ErrorCode(); {
-		case awsrt.AuthFailure(code):
-			return connect.CodeInternal, "Portico could not authenticate to the model provider", false
-		case awsrt.Throttled(code):
-			return connect.CodeResourceExhausted, "the model provider is throttling requests; retry later", true
-		}
-		return connect.CodeInternal, "the model provider answered with an unexpected error", false
+		return awsrt.ClassifyCode(apiErr.ErrorCode(), "the model provider")
 	case errors.As(err, &deadlineError) && deadlineError.Timeout():
 		return connect.CodeDeadlineExceeded, "the model provider did not answer in time", false
 	}

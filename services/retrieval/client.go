@@ -181,13 +181,7 @@ func classify(ctx context.Context, err error) (connect.Code, string, bool) {
 	case errors.As(err, &conflict):
 		return connect.CodeAborted, "the knowledge base refused the request as conflicting", false
 	case errors.As(err, &apiErr):
-		switch code := apiErr.ErrorCode(); {
-		case awsrt.AuthFailure(code):
-			return connect.CodeInternal, "Portico could not authenticate to the knowledge base service", false
-		case awsrt.Throttled(code):
-			return connect.CodeResourceExhausted, "the knowledge base is throttling requests; retry later", true
-		}
-		return connect.CodeInternal, "the knowledge base answered with an unexpected error", false
+		return awsrt.ClassifyCode(apiErr.ErrorCode(), "the knowledge base")
 	}
 	return connect.CodeUnavailable, "the knowledge base could not be reached; retry later", true
 }

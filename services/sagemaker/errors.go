@@ -77,15 +77,10 @@ func classify(ctx context.Context, err error) (connect.Code, string, bool) {
 	case errors.Is(err, errStreamCut):
 		return connect.CodeUnavailable, "the response stream was interrupted; retry", true
 	case errors.As(err, &apiErr):
-		switch code := apiErr.ErrorCode(); {
-		case awsrt.Throttled(code):
-			return connect.CodeResourceExhausted, "SageMaker is throttling requests; retry later", true
-		case awsrt.AuthFailure(code):
-			return connect.CodeInternal, "Portico could not authenticate to SageMaker", false
-		case code == "AccessDeniedException":
+		if apiErr.ErrorCode() == "AccessDeniedException" {
 			return connect.CodePermissionDenied, "Portico may not invoke this endpoint", false
 		}
-		return connect.CodeInternal, "SageMaker answered with an unexpected error", false
+		return awsrt.ClassifyCode(apiErr.ErrorCode(), "SageMaker")
 	case errors.As(err, &timeoutErr) && timeoutErr.Timeout():
 		return connect.CodeDeadlineExceeded, "the endpoint did not answer in time", false
 	}

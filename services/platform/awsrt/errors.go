@@ -73,3 +73,17 @@ func AuthFailure(code string) bool {
 func Throttled(code string) bool {
 	return code == "ThrottlingException" || code == "TooManyRequestsException"
 }
+
+// ClassifyCode classifies an AWS error by its code when none of the service's own exception
+// types matched it: Portico's own credentials refused (INTERNAL), throttling
+// (RESOURCE_EXHAUSTED, may be retried), anything else unexpected (INTERNAL). subject names
+// the service in the user-safe message ("the model provider", "SageMaker").
+func ClassifyCode(code, subject string) (connect.Code, string, bool) {
+	switch {
+	case AuthFailure(code):
+		return connect.CodeInternal, "Portico could not authenticate to " + subject, false
+	case Throttled(code):
+		return connect.CodeResourceExhausted, subject + " is throttling requests; retry later", true
+	}
+	return connect.CodeInternal, subject + " answered with an unexpected error", false
+}

@@ -94,5 +94,20 @@ func TestErrorCodes(t *testing.T) {
 		if got := awsrt.Throttled(tt.code); got != tt.throttled {
 			t.Errorf("Throttled(%q) = %v, want %v", tt.code, got, tt.throttled)
 		}
+		code, msg, retry := awsrt.ClassifyCode(tt.code, "SageMaker")
+		switch {
+		case tt.auth:
+			if code != connect.CodeInternal || msg != "Portico could not authenticate to SageMaker" || retry {
+				t.Errorf("ClassifyCode(%q) = %v %q %v, want an authentication failure", tt.code, code, msg, retry)
+			}
+		case tt.throttled:
+			if code != connect.CodeResourceExhausted || msg != "SageMaker is throttling requests; retry later" || !retry {
+				t.Errorf("ClassifyCode(%q) = %v %q %v, want throttling", tt.code, code, msg, retry)
+			}
+		default:
+			if code != connect.CodeInternal || msg != "SageMaker answered with an unexpected error" || retry {
+				t.Errorf("ClassifyCode(%q) = %v %q %v, want an unexpected error", tt.code, code, msg, retry)
+			}
+		}
 	}
 }
