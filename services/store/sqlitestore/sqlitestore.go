@@ -15,6 +15,11 @@
 // of the last moments before it (usage and holds of requests then in flight), never corrupt
 // the file. Exactness of the limits does not depend on it: they are checked and raised in
 // one IMMEDIATE transaction either way.
+//
+// Usage reads (Usage's totals, ListUsage) sum usage_daily, one row per day, user, groups,
+// model and department that the settle's transaction keeps beside its ledger row
+// (migration 0007, which also summed the ledger written before it), so their cost does not
+// grow with the number of requests.
 package sqlitestore
 
 import (
