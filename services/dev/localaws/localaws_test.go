@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/portico-dev/portico/services/dev/localaws"
+	"github.com/portico-dev/portico/services/platform/awsrt"
 )
 
 const (
@@ -35,8 +36,14 @@ func newServer(t *testing.T, cfg localaws.Config) (*localaws.Server, aws.Config)
 	return s, awsConfig(ts.URL, "portico-dev", "portico-dev-secret")
 }
 
+// awsConfig is the SDK configuration of a client of the server at url. Its HTTP client is
+// the one the services use (awsrt.GuardHTTPClient): the SDK's own closes the request body
+// as soon as response headers arrive, which on loopback can race net/http still finishing
+// the request write and cut an event stream after a few events (about one stream in 500 of
+// TestMarkerFaultsOnStream failed with "use of closed network connection").
 func awsConfig(url, key, secret string) aws.Config {
 	return aws.Config{
+		HTTPClient:       awsrt.GuardHTTPClient(nil),
 		Region:           "eu-west-1",
 		Credentials:      credentials.NewStaticCredentialsProvider(key, secret, ""),
 		BaseEndpoint:     aws.String(url),
