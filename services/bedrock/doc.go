@@ -18,6 +18,10 @@
 // Result.UpstreamRequestID; on success of a stream, send the metadata event built from
 // Result.Usage. Errors from the SendFunc come back wrapped, so the handler sees its own.
 //
+// A stream's events are read by the SDK with one change: its text deltas, almost all of a
+// streamed answer, are decoded by this package from the same bytes (streamProtocol), which
+// costs a fraction of the SDK's allocation; every other message is the SDK's to decode.
+//
 // The endpoint comes only from the SDK's configuration (AWS_ENDPOINT_URL or
 // aws.Config.BaseEndpoint), so the code that runs against the local stand-in is the code that
 // runs against AWS.

@@ -20,9 +20,10 @@ import (
 // ownCodec gives one call a protocol (and so an event-stream decoder) of its own: the SDK's
 // client-wide protocol shares one decoder and payload buffer between all its streams, so two
 // concurrent streams on one client would race and corrupt each other's events (seen with the
-// race detector on smithy-go v1.28.9).
+// race detector on smithy-go v1.28.9). The protocol decodes text deltas itself
+// (streamProtocol).
 func ownCodec(o *bedrockruntime.Options) {
-	o.Protocol = restjson1.New(schemas.AmazonBedrockFrontendService)
+	o.Protocol = &streamProtocol{ClientProtocol: restjson1.New(schemas.AmazonBedrockFrontendService)}
 }
 
 // SendFunc receives the events of a streamed answer as soon as they arrive: one start (role
