@@ -371,9 +371,19 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 	}
 	for _, rt := range routes {
 		row := proxyRow{route: rt.name}
-		for range p.runs {
-			bare, bareErrs, err1 := bench.Throughput(ctx, p.proxyWorkers, p.proxyDur, 10*time.Second, rt.bare)
-			bff, bffErrs, err2 := bench.Throughput(ctx, p.proxyWorkers, p.proxyDur, 10*time.Second, rt.bff)
+		for i := range p.runs {
+			// The two alternate which goes first, so that a machine warming up or cooling
+			// down during the comparison favours neither.
+			var bare, bff float64
+			var bareErrs, bffErrs int
+			var err1, err2 error
+			if i%2 == 0 {
+				bare, bareErrs, err1 = bench.Throughput(ctx, p.proxyWorkers, p.proxyDur, 10*time.Second, rt.bare)
+				bff, bffErrs, err2 = bench.Throughput(ctx, p.proxyWorkers, p.proxyDur, 10*time.Second, rt.bff)
+			} else {
+				bff, bffErrs, err2 = bench.Throughput(ctx, p.proxyWorkers, p.proxyDur, 10*time.Second, rt.bff)
+				bare, bareErrs, err1 = bench.Throughput(ctx, p.proxyWorkers, p.proxyDur, 10*time.Second, rt.bare)
+			}
 			row.bare, row.bff = append(row.bare, bare), append(row.bff, bff)
 			if bare > 0 {
 				row.ratio = append(row.ratio, bff/bare)

@@ -133,7 +133,7 @@ func (r *report) writeE2E(w func(string, ...any), e *e2eResult) {
 	if len(e.proxies) == 0 {
 		w("Not measured.\n\n")
 	} else {
-		w("Closed loop, %d concurrent callers for %s each, same route, same services process. The bare proxy forwards `/api/X` to the services' `/X` over h2c with a machine token (no cookie, CSRF or allowlist work); the BFF opens the session cookie, checks CSRF and Fetch Metadata, the allowlist and limits, then forwards over h2c.\n\n", e.plan.proxyWorkers, e.plan.proxyDur)
+		w("Closed loop, %d concurrent callers for %s each, same route, same services process, the two taking turns at going first. The bare proxy forwards `/api/X` to the services' `/X` over h2c with a machine token (no cookie, CSRF or allowlist work); the BFF opens the session cookie, checks CSRF and Fetch Metadata, the allowlist and limits, then forwards over h2c.\n\n", e.plan.proxyWorkers, e.plan.proxyDur)
 		w("| route | bare proxy (req/s) | BFF (req/s) | **BFF / bare** | errors (BFF, bare) |\n|---|---:|---:|---:|---|\n")
 		for _, p := range e.proxies {
 			w("| %s | %s | %s | **%s** | %d, %d |\n", p.route, medf(p.bare, "%.0f"), medf(p.bff, "%.0f"), medf(p.ratio, "%.2f"), p.bffErrs, p.bareErrs)
