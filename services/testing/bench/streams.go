@@ -2,8 +2,11 @@ package bench
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,7 +33,86 @@ type StreamResult struct {
 // it runs once every stream has started and while they are all still open, as far as the
 // timing allows (the memory probe of the RSS figures).
 func Streams(ctx context.Context, n int, timeout time.Duration, call StreamCall, during func()) StreamResult {
+	return streams(ctx, n, timeout, call, during, nil, nil)
+}
+
+// BurstCPU is the CPU time processes used from the release of a burst of streams until
+// half of the streams had their first content message: while the burst starts, how busy
+// the machine was.
+type BurstCPU struct {
+	// Window is the time from the release to the median stream's first message.
+	Window time.Duration
+	// CPU is each process's CPU time in the window, in the order given, then this
+	// process's (the load generator's).
+	CPU []time.Duration
+}
+
+// Total returns the CPU time of all the processes in the window.
+func (b BurstCPU) Total() time.Duration {
+	var t time.Duration
+	for _, c := range b.CPU {
+		t += c
+	}
+	return t
+}
+
+// Utilisation returns Total as a share of what cores could give in the window.
+func (b BurstCPU) Utilisation(cores int) float64 {
+	if b.Window <= 0 || cores <= 0 {
+		return 0
+	}
+	return float64(b.Total()) / (float64(b.Window) * float64(cores))
+}
+
+// StreamsCPU is Streams (without during), also measuring BurstCPU over procs. CPU times
+// come from /proc in clock ticks (10 ms each), so a window of a few ticks is coarse.
+func StreamsCPU(ctx context.Context, n int, timeout time.Duration, call StreamCall, procs ...*Proc) (StreamResult, BurstCPU, error) {
+	read := func() ([]time.Duration, error) {
+		out := make([]time.Duration, 0, len(procs)+1)
+		for _, p := range procs {
+			d, err := p.CPUTime()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+		}
+		d, err := SelfCPUTime()
+		return append(out, d), err
+	}
+	var (
+		before, after []time.Duration
+		start, median time.Time
+		errBefore     error
+		errAfter      error
+	)
+	release := func() {
+		before, errBefore = read()
+		start = time.Now()
+	}
+	halfway := func() {
+		median = time.Now()
+		after, errAfter = read()
+	}
+	res := streams(ctx, n, timeout, call, nil, release, halfway)
+	if err := errors.Join(errBefore, errAfter); err != nil {
+		return res, BurstCPU{}, err
+	}
+	if after == nil {
+		return res, BurstCPU{}, fmt.Errorf("fewer than half of %d streams had a first message", n)
+	}
+	b := BurstCPU{Window: median.Sub(start), CPU: make([]time.Duration, len(after))}
+	for i := range after {
+		b.CPU[i] = after[i] - before[i]
+	}
+	return res, b, nil
+}
+
+// streams is Streams with two more hooks: atRelease runs just before the streams are
+// released, atHalf when the ⌈n/2⌉th stream receives its first message (on that stream's
+// goroutine, which waits for it).
+func streams(ctx context.Context, n int, timeout time.Duration, call StreamCall, during, atRelease, atHalf func()) StreamResult {
 	res := StreamResult{Streams: n}
+	var firsts atomic.Int64
 	var (
 		mu      sync.Mutex
 		wg      sync.WaitGroup
@@ -54,6 +136,9 @@ func Streams(ctx context.Context, n int, timeout time.Duration, call StreamCall,
 				now := time.Now()
 				if first {
 					ttft, first = now.Sub(begin), false
+					if firsts.Add(1) == int64((n+1)/2) && atHalf != nil {
+						atHalf()
+					}
 				} else {
 					gaps = append(gaps, now.Sub(last))
 				}
@@ -79,6 +164,9 @@ func Streams(ctx context.Context, n int, timeout time.Duration, call StreamCall,
 			res.TTFT = append(res.TTFT, ttft)
 			res.Gaps = append(res.Gaps, gaps...)
 		})
+	}
+	if atRelease != nil {
+		atRelease()
 	}
 	close(gate)
 	if during != nil {

@@ -134,6 +134,9 @@ type streamRow struct {
 	// The same streams through the OpenAI-compatible endpoint (/v1) of the services.
 	v1TTFT50, v1TTFT99 []time.Duration
 	v1Errs             int
+	// The CPU the processes used from each burst's release to its median first message:
+	// through the BFF (services, BFF, local AWS, generator) and direct (local AWS, generator).
+	bffCPU, directCPU []bench.BurstCPU
 }
 
 type rssRow struct {
@@ -418,12 +421,17 @@ func runEndToEnd(ctx context.Context, root, dir string, opts options) (*e2eResul
 	for _, n := range p.streamSizes {
 		row := streamRow{n: n}
 		for range p.runs {
-			d := bench.Streams(ctx, n, time.Minute, func(ctx context.Context, on func()) error {
+			d, dCPU, dErr := bench.StreamsCPU(ctx, n, time.Minute, func(ctx context.Context, on func()) error {
 				return direct.ConverseStream(ctx, p.streamTokens, on)
-			}, nil)
-			b := bench.Streams(ctx, n, time.Minute, func(ctx context.Context, on func()) error {
+			}, stack.AWS)
+			b, bCPU, bErr := bench.StreamsCPU(ctx, n, time.Minute, func(ctx context.Context, on func()) error {
 				return everyone.next().ConverseStream(ctx, p.streamTokens, on)
-			}, nil)
+			}, stack.Services, stack.BFF, stack.AWS)
+			if err := errors.Join(dErr, bErr); err != nil {
+				e.note("CPU of a burst of %d streams: %v", n, err)
+			} else {
+				row.directCPU, row.bffCPU = append(row.directCPU, dCPU), append(row.bffCPU, bCPU)
+			}
 			sv := bench.Streams(ctx, n, time.Minute, func(ctx context.Context, on func()) error {
 				return svcInf.ConverseStream(ctx, p.streamTokens, on)
 			}, nil)

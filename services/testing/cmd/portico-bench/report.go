@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,6 +85,7 @@ func (r *report) markdown() string {
 	w("CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -tags lambda.norpc -ldflags='-s -w' -o /tmp/x ./services/cmd/portico-services\n```\n\n")
 	w("The tool builds the binaries, starts the dev IdP, the local AWS endpoint, the services (SQLite store, `services/testing/bench/policy.yaml`: the dev entitlements with quotas no run can reach) and the BFF on free loopback ports with their documented environment, and signs every virtual user in through `/auth/login`, the dev IdP's login form and `/auth/callback` (one session cookie per user, all as `alice`). Loads are open-loop at a constant rate (latency counted from each request's scheduled start, so a stalled server is not flattered), or N concurrent streams released together. Model: `%s`.\n\n", bench.Model)
 
+	r.writeTargets(w)
 	if r.instr != nil {
 		r.instr.write(w)
 	}
@@ -157,6 +160,7 @@ func (r *report) writeE2E(w func(string, ...any), e *e2eResult) {
 			w("| %d | %s / %s | %s | %s | %d |\n", s.n, med(s.svcTTFT50), med(s.svcTTFT99),
 				medDiff(s.svcTTFT50, s.directTTFT50), medDiff(s.bffTTFT50, s.svcTTFT50), s.svcErrs)
 		}
+		writeBurstCPU(w, e.streams)
 		w("\nThe OpenAI-compatible endpoint: the same streams as a streamed chat completion through the services' `/v1` (SSE, the same machine token), against Connect's ConverseStream on the services, in the same run.\n\n")
 		w("| streams | TTFT /v1 p50 / p99 | **/v1 − Connect (p50)** | errors (/v1) |\n|---:|---|---:|---:|\n")
 		for _, s := range e.streams {
@@ -311,4 +315,64 @@ func medDiff(a, b []time.Duration) string {
 		d[i] = a[i] - b[i]
 	}
 	return med(d)
+}
+
+// writeBurstCPU reports how busy the machine was while each burst of streams started: the
+// CPU every process used from the release to the median stream's first text, as a share of
+// what the machine's cores could give in that time.
+func writeBurstCPU(w func(string, ...any), rows []streamRow) {
+	cores := runtime.NumCPU()
+	var saturated []string
+	w("\nHow busy the machine was while a burst started: the CPU time each process used from the release of the streams to the median stream's first text delta (`/proc/<pid>/stat`, 10 ms ticks; the load generator by getrusage), and its share of what %d cores give in that window. Medians over runs.\n\n", cores)
+	w("| streams | through the BFF: window | services / BFF / local AWS / generator CPU | **busy** | direct: window | local AWS / generator CPU | **busy** |\n|---:|---:|---|---:|---:|---|---:|\n")
+	for _, s := range rows {
+		if len(s.bffCPU) == 0 || len(s.directCPU) == 0 {
+			continue
+		}
+		chain, direct := medianBurst(s.bffCPU), medianBurst(s.directCPU)
+		busyChain, busyDirect := medianBusy(s.bffCPU, cores), medianBusy(s.directCPU, cores)
+		w("| %d | %s | %s | **%.0f %%** | %s | %s | **%.0f %%** |\n", s.n, msd(chain.Window), cpuList(chain.CPU), 100*busyChain, msd(direct.Window), cpuList(direct.CPU), 100*busyDirect)
+		if busyChain >= 0.9 {
+			saturated = append(saturated, strconv.Itoa(s.n))
+		}
+	}
+	if len(saturated) > 0 {
+		w("\nWith %s streams the cores were at least 90 %% busy until the median stream's first text through the BFF: the added time to first token there is time spent waiting for a core, and it shrinks only with less CPU per stream start (the instruction counts and profiles above) or more cores (in AWS each Lambda environment has its own).\n", strings.Join(saturated, " and "))
+	}
+}
+
+// medianBurst returns the median window and, per process, the median CPU time of bursts.
+func medianBurst(bs []bench.BurstCPU) bench.BurstCPU {
+	var out bench.BurstCPU
+	windows := make([]time.Duration, len(bs))
+	for i, b := range bs {
+		windows[i] = b.Window
+	}
+	out.Window = bench.Median(windows)
+	for p := range bs[0].CPU {
+		cpu := make([]time.Duration, len(bs))
+		for i, b := range bs {
+			cpu[i] = b.CPU[p]
+		}
+		out.CPU = append(out.CPU, bench.Median(cpu))
+	}
+	return out
+}
+
+// medianBusy returns the median over bursts of their utilisation of cores.
+func medianBusy(bs []bench.BurstCPU, cores int) float64 {
+	u := make([]float64, len(bs))
+	for i, b := range bs {
+		u[i] = b.Utilisation(cores)
+	}
+	return bench.Median(u)
+}
+
+// cpuList formats CPU times as "a / b / c" in milliseconds.
+func cpuList(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000)
+	}
+	return strings.Join(parts, " / ")
 }
