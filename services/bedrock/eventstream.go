@@ -3,7 +3,6 @@ package bedrock
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -119,13 +118,6 @@ func (p *streamProtocol) readFrame(r io.Reader) ([]byte, error) {
 	return frame, nil
 }
 
-// textDelta is the payload of a text delta event. Delta stays raw so that a delta with
-// anything but exactly one "text" member goes to the SDK.
-type textDelta struct {
-	ContentBlockIndex *int32                     `json:"contentBlockIndex"`
-	Delta             map[string]json.RawMessage `json:"delta"`
-}
-
 // decodeTextDelta returns the event a well-formed frame holds when it is a
 // contentBlockDelta event with a JSON payload that is exactly a text delta.
 func decodeTextDelta(frame []byte) (smithy.Deserializable, bool) {
@@ -142,22 +134,203 @@ func decodeTextDelta(frame []byte) (smithy.Deserializable, bool) {
 	if !utf8.Valid(payload) || bytes.Contains(payload, []byte(`\u`)) {
 		return nil, false
 	}
-	var v textDelta
-	if err := json.Unmarshal(payload, &v); err != nil || v.ContentBlockIndex == nil || len(v.Delta) != 1 {
-		return nil, false
-	}
-	raw, isText := v.Delta["text"]
-	if !isText {
-		return nil, false
-	}
-	var text string
-	if err := json.Unmarshal(raw, &text); err != nil {
+	index, text, ok := parseTextDelta(payload)
+	if !ok {
 		return nil, false
 	}
 	return &types.ContentBlockDeltaEvent{
-		ContentBlockIndex: aws.Int32(*v.ContentBlockIndex),
+		ContentBlockIndex: aws.Int32(index),
 		Delta:             &types.ContentBlockDeltaMemberText{Value: text},
 	}, true
+}
+
+// parseTextDelta parses a text delta's JSON payload: one object with a "contentBlockIndex"
+// integer, a "delta" object whose only member is a "text" string, and optionally a "p"
+// string (Bedrock's padding), each at most once, in any order, with JSON whitespace around
+// the tokens. Anything else, however valid as JSON, is not ok: the caller then leaves the
+// payload to the SDK. It allocates only the text.
+func parseTextDelta(b []byte) (index int32, text string, ok bool) {
+	p := jsonScanner{b: b}
+	var seenIndex, seenDelta, seenPad bool
+	if !p.byte('{') {
+		return 0, "", false
+	}
+	for first := true; ; first = false {
+		if p.byte('}') {
+			break
+		}
+		if !first && !p.byte(',') {
+			return 0, "", false
+		}
+		key, ok := p.rawString()
+		if !ok || !p.byte(':') {
+			return 0, "", false
+		}
+		switch string(key) {
+		case "contentBlockIndex":
+			if seenIndex {
+				return 0, "", false
+			}
+			if index, ok = p.int32(); !ok {
+				return 0, "", false
+			}
+			seenIndex = true
+		case "delta":
+			if seenDelta || !p.byte('{') {
+				return 0, "", false
+			}
+			if k, ok := p.rawString(); !ok || string(k) != "text" || !p.byte(':') {
+				return 0, "", false
+			}
+			if text, ok = p.string(); !ok || !p.byte('}') {
+				return 0, "", false
+			}
+			seenDelta = true
+		case "p":
+			if seenPad {
+				return 0, "", false
+			}
+			if _, ok := p.rawString(); !ok {
+				return 0, "", false
+			}
+			seenPad = true
+		default:
+			return 0, "", false
+		}
+	}
+	p.space()
+	return index, text, seenIndex && seenDelta && p.i == len(p.b)
+}
+
+// jsonScanner reads the few JSON tokens parseTextDelta accepts.
+type jsonScanner struct {
+	b []byte
+	i int
+}
+
+// space skips JSON whitespace.
+func (s *jsonScanner) space() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// byte consumes c after any whitespace and reports whether it was there.
+func (s *jsonScanner) byte(c byte) bool {
+	s.space()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// rawString consumes a string without escapes and returns its bytes.
+func (s *jsonScanner) rawString() ([]byte, bool) {
+	if !s.byte('"') {
+		return nil, false
+	}
+	start := s.i
+	for s.i < len(s.b) {
+		switch c := s.b[s.i]; {
+		case c == '"':
+			s.i++
+			return s.b[start : s.i-1], true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		}
+		s.i++
+	}
+	return nil, false
+}
+
+// string consumes a string, decoding the escapes \" \\ \/ \b \f \n \r \t (the caller has
+// ruled out \u).
+func (s *jsonScanner) string() (string, bool) {
+	if !s.byte('"') {
+		return "", false
+	}
+	start := s.i
+	for s.i < len(s.b) && s.b[s.i] != '"' && s.b[s.i] != '\\' && s.b[s.i] >= 0x20 {
+		s.i++
+	}
+	if s.i < len(s.b) && s.b[s.i] == '"' { // the common case: nothing to unescape
+		s.i++
+		return string(s.b[start : s.i-1]), true
+	}
+	out := append([]byte(nil), s.b[start:s.i]...)
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			return string(out), true
+		case c < 0x20:
+			return "", false
+		case c != '\\':
+			out = append(out, c)
+			s.i++
+			continue
+		}
+		if s.i+1 >= len(s.b) {
+			return "", false
+		}
+		var r byte
+		switch s.b[s.i+1] {
+		case '"', '\\', '/':
+			r = s.b[s.i+1]
+		case 'b':
+			r = '\b'
+		case 'f':
+			r = '\f'
+		case 'n':
+			r = '\n'
+		case 'r':
+			r = '\r'
+		case 't':
+			r = '\t'
+		default:
+			return "", false
+		}
+		out = append(out, r)
+		s.i += 2
+	}
+	return "", false
+}
+
+// int32 consumes a JSON integer (no fraction or exponent) that fits an int32.
+func (s *jsonScanner) int32() (int32, bool) {
+	s.space()
+	start, neg := s.i, false
+	if s.i < len(s.b) && s.b[s.i] == '-' {
+		neg = true
+		s.i++
+	}
+	digits := s.i
+	var v int64
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		v = v*10 + int64(s.b[s.i]-'0')
+		if v > 1<<31 {
+			return 0, false
+		}
+		s.i++
+	}
+	n := s.i - digits
+	if n == 0 || (n > 1 && s.b[digits] == '0') || (s.i < len(s.b) && (s.b[s.i] == '.' || s.b[s.i] == 'e' || s.b[s.i] == 'E')) {
+		return 0, false
+	}
+	if neg {
+		v = -v
+	}
+	if v < -1<<31 || v > 1<<31-1 || (neg && s.i-start == 1) {
+		return 0, false
+	}
+	return int32(v), true
 }
 
 // eventHeaders reads a message's headers in place and returns its :message-type,
