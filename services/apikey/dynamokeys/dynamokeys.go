@@ -32,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portico-dev/portico/services/apikey"
+	"github.com/portico-dev/portico/services/apikey/internal/unixnano"
 	"github.com/portico-dev/portico/services/platform/dynamotable"
 )
 
@@ -123,20 +124,6 @@ func itemKey(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}}
 }
 
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
 func unavailable(op string, err error) error {
 	return fmt.Errorf("%w: %s: %w", apikey.ErrUnavailable, op, err)
 }
@@ -152,8 +139,8 @@ func (it keyItem) key() apikey.Key {
 		models = nil
 	}
 	return apikey.Key{ID: it.ID, Owner: it.Owner, Name: it.Name, Prefix: it.Prefix, Hash: it.Hash, Models: models,
-		Created: fromNS(it.CreatedNs), Expires: fromNS(it.ExpiresNs), LastUsed: fromNS(it.LastUsedNs),
-		Revoked: fromNS(it.RevokedNs), RevokedBy: it.RevokedBy}
+		Created: unixnano.Time(it.CreatedNs), Expires: unixnano.Time(it.ExpiresNs), LastUsed: unixnano.Time(it.LastUsedNs),
+		Revoked: unixnano.Time(it.RevokedNs), RevokedBy: it.RevokedBy}
 }
 
 // Create adds k: its hash guard, then the key. See apikey.Store.
@@ -174,8 +161,8 @@ func (s *Store) Create(ctx context.Context, k apikey.Key) error {
 		models = []string{}
 	}
 	item, err := attributevalue.MarshalMap(keyItem{PK: ownerPK(k.Owner), SK: keySK(k.ID), ID: k.ID, Owner: k.Owner, Name: k.Name,
-		Prefix: k.Prefix, Hash: k.Hash, Models: models, CreatedNs: ns(k.Created), ExpiresNs: ns(k.Expires),
-		LastUsedNs: ns(k.LastUsed), RevokedNs: ns(k.Revoked), RevokedBy: k.RevokedBy})
+		Prefix: k.Prefix, Hash: k.Hash, Models: models, CreatedNs: unixnano.Of(k.Created), ExpiresNs: unixnano.Of(k.Expires),
+		LastUsedNs: unixnano.Of(k.LastUsed), RevokedNs: unixnano.Of(k.Revoked), RevokedBy: k.RevokedBy})
 	if err != nil {
 		return fmt.Errorf("marshal key: %w", err)
 	}
@@ -285,7 +272,7 @@ func (s *Store) Revoke(ctx context.Context, owner, id, by string, at time.Time) 
 		UpdateExpression:    aws.String("SET revokedNs = :at, revokedBy = :by"),
 		ConditionExpression: aws.String("attribute_exists(pk) AND revokedNs = :zero"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":at": &types.AttributeValueMemberN{Value: fmt.Sprint(ns(at))}, ":by": &types.AttributeValueMemberS{Value: by},
+			":at": &types.AttributeValueMemberN{Value: fmt.Sprint(unixnano.Of(at))}, ":by": &types.AttributeValueMemberS{Value: by},
 			":zero": &types.AttributeValueMemberN{Value: "0"},
 		},
 	})
@@ -302,7 +289,7 @@ func (s *Store) Touch(ctx context.Context, owner, id string, at time.Time) error
 		Key:                       itemKey(ownerPK(owner), keySK(id)),
 		UpdateExpression:          aws.String("SET lastUsedNs = :at"),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND lastUsedNs < :at"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberN{Value: fmt.Sprint(ns(at))}},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberN{Value: fmt.Sprint(unixnano.Of(at))}},
 	})
 	if conditionFailed(err) {
 		if _, gerr := s.get(ctx, owner, id); gerr != nil {
@@ -323,14 +310,14 @@ func (s *Store) PutSeen(ctx context.Context, v apikey.Seen) error {
 		groups = []string{}
 	}
 	item, err := attributevalue.MarshalMap(seenItem{PK: ownerPK(v.Owner), SK: seenSK, Subject: v.Subject, Email: v.Email,
-		DisplayName: v.DisplayName, Department: v.Department, Groups: groups, AtNs: ns(v.At)})
+		DisplayName: v.DisplayName, Department: v.Department, Groups: groups, AtNs: unixnano.Of(v.At)})
 	if err != nil {
 		return fmt.Errorf("marshal sign-in: %w", err)
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: &s.table, Item: item,
 		ConditionExpression:       aws.String("attribute_not_exists(pk) OR atNs <= :at"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberN{Value: fmt.Sprint(ns(v.At))}},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberN{Value: fmt.Sprint(unixnano.Of(v.At))}},
 	})
 	if err != nil && !conditionFailed(err) {
 		return unavailable("record sign-in", err)
@@ -356,5 +343,5 @@ func (s *Store) Seen(ctx context.Context, owner string) (apikey.Seen, error) {
 		groups = nil
 	}
 	return apikey.Seen{Owner: owner, Subject: it.Subject, Email: it.Email, DisplayName: it.DisplayName,
-		Department: it.Department, Groups: groups, At: fromNS(it.AtNs)}, nil
+		Department: it.Department, Groups: groups, At: unixnano.Time(it.AtNs)}, nil
 }
