@@ -124,10 +124,6 @@ func itemKey(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}}
 }
 
-func unavailable(op string, err error) error {
-	return fmt.Errorf("%w: %s: %w", apikey.ErrUnavailable, op, err)
-}
-
 func conditionFailed(err error) bool {
 	var cf *types.ConditionalCheckFailedException
 	return errors.As(err, &cf)
@@ -154,7 +150,7 @@ func (s *Store) Create(ctx context.Context, k apikey.Key) error {
 		if conditionFailed(err) {
 			return fmt.Errorf("%w: hash of key %s", apikey.ErrExists, k.ID)
 		}
-		return unavailable("create key", err)
+		return apikey.Unavailable("create key", err)
 	}
 	models := k.Models
 	if models == nil {
@@ -175,21 +171,21 @@ func (s *Store) Create(ctx context.Context, k apikey.Key) error {
 	if conditionFailed(err) {
 		return errors.Join(fmt.Errorf("%w: key %s of %s", apikey.ErrExists, k.ID, k.Owner), derr)
 	}
-	return errors.Join(unavailable("create key", err), derr)
+	return errors.Join(apikey.Unavailable("create key", err), derr)
 }
 
 // ByHash returns the key of hash. See apikey.Store.
 func (s *Store) ByHash(ctx context.Context, hash string) (apikey.Key, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: itemKey(hashPK(hash), hashSK), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return apikey.Key{}, unavailable("read key", err)
+		return apikey.Key{}, apikey.Unavailable("read key", err)
 	}
 	if out.Item == nil {
 		return apikey.Key{}, apikey.ErrNotFound
 	}
 	var g hashItem
 	if err := attributevalue.UnmarshalMap(out.Item, &g); err != nil {
-		return apikey.Key{}, unavailable("read key", err)
+		return apikey.Key{}, apikey.Unavailable("read key", err)
 	}
 	k, err := s.get(ctx, g.Owner, g.ID)
 	if err == nil && k.Hash != hash {
@@ -201,14 +197,14 @@ func (s *Store) ByHash(ctx context.Context, hash string) (apikey.Key, error) {
 func (s *Store) get(ctx context.Context, owner, id string) (apikey.Key, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: itemKey(ownerPK(owner), keySK(id)), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return apikey.Key{}, unavailable("read key", err)
+		return apikey.Key{}, apikey.Unavailable("read key", err)
 	}
 	if out.Item == nil {
 		return apikey.Key{}, apikey.ErrNotFound
 	}
 	var it keyItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return apikey.Key{}, unavailable("read key", err)
+		return apikey.Key{}, apikey.Unavailable("read key", err)
 	}
 	return it.key(), nil
 }
@@ -229,7 +225,7 @@ func (s *Store) List(ctx context.Context, owner string) ([]apikey.Key, error) {
 				ExclusiveStartKey: start,
 			})
 			if err != nil {
-				return nil, unavailable("list keys", err)
+				return nil, apikey.Unavailable("list keys", err)
 			}
 			items, start = res.Items, res.LastEvaluatedKey
 		} else {
@@ -240,14 +236,14 @@ func (s *Store) List(ctx context.Context, owner string) ([]apikey.Key, error) {
 				ExclusiveStartKey:         start,
 			})
 			if err != nil {
-				return nil, unavailable("list keys", err)
+				return nil, apikey.Unavailable("list keys", err)
 			}
 			items, start = res.Items, res.LastEvaluatedKey
 		}
 		for _, item := range items {
 			var it keyItem
 			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, unavailable("list keys", err)
+				return nil, apikey.Unavailable("list keys", err)
 			}
 			out = append(out, it.key())
 		}
@@ -277,7 +273,7 @@ func (s *Store) Revoke(ctx context.Context, owner, id, by string, at time.Time) 
 		},
 	})
 	if err != nil && !conditionFailed(err) {
-		return apikey.Key{}, unavailable("revoke key", err)
+		return apikey.Key{}, apikey.Unavailable("revoke key", err)
 	}
 	return s.get(ctx, owner, id) // not found, revoked now, or revoked before
 }
@@ -298,7 +294,7 @@ func (s *Store) Touch(ctx context.Context, owner, id string, at time.Time) error
 		return nil // a later use is recorded already
 	}
 	if err != nil {
-		return unavailable("touch key", err)
+		return apikey.Unavailable("touch key", err)
 	}
 	return nil
 }
@@ -320,7 +316,7 @@ func (s *Store) PutSeen(ctx context.Context, v apikey.Seen) error {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberN{Value: fmt.Sprint(unixnano.Of(v.At))}},
 	})
 	if err != nil && !conditionFailed(err) {
-		return unavailable("record sign-in", err)
+		return apikey.Unavailable("record sign-in", err)
 	}
 	return nil
 }
@@ -329,14 +325,14 @@ func (s *Store) PutSeen(ctx context.Context, v apikey.Seen) error {
 func (s *Store) Seen(ctx context.Context, owner string) (apikey.Seen, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: itemKey(ownerPK(owner), seenSK), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return apikey.Seen{}, unavailable("read sign-in", err)
+		return apikey.Seen{}, apikey.Unavailable("read sign-in", err)
 	}
 	if out.Item == nil {
 		return apikey.Seen{}, apikey.ErrNotFound
 	}
 	var it seenItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return apikey.Seen{}, unavailable("read sign-in", err)
+		return apikey.Seen{}, apikey.Unavailable("read sign-in", err)
 	}
 	groups := it.Groups
 	if len(groups) == 0 {

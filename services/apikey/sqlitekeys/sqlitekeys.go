@@ -82,10 +82,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-func unavailable(op string, err error) error {
-	return fmt.Errorf("%w: %s: %w", apikey.ErrUnavailable, op, err)
-}
-
 // Create adds k. See apikey.Store.
 func (s *Store) Create(ctx context.Context, k apikey.Key) error {
 	models, _ := json.Marshal(k.Models)
@@ -100,7 +96,7 @@ func (s *Store) Create(ctx context.Context, k apikey.Key) error {
 		return fmt.Errorf("%w: key %s of %s", apikey.ErrExists, k.ID, k.Owner)
 	}
 	if err != nil {
-		return unavailable("create key", err)
+		return apikey.Unavailable("create key", err)
 	}
 	return nil
 }
@@ -138,7 +134,7 @@ func (s *Store) one(ctx context.Context, q string, args ...any) (apikey.Key, err
 		return apikey.Key{}, apikey.ErrNotFound
 	}
 	if err != nil {
-		return apikey.Key{}, unavailable("read key", err)
+		return apikey.Key{}, apikey.Unavailable("read key", err)
 	}
 	return k, nil
 }
@@ -151,19 +147,19 @@ func (s *Store) List(ctx context.Context, owner string) ([]apikey.Key, error) {
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, unavailable("list keys", err)
+		return nil, apikey.Unavailable("list keys", err)
 	}
 	defer func() { _ = rows.Close() }()
 	var out []apikey.Key
 	for rows.Next() {
 		k, err := scanKey(rows)
 		if err != nil {
-			return nil, unavailable("list keys", err)
+			return nil, apikey.Unavailable("list keys", err)
 		}
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, unavailable("list keys", err)
+		return nil, apikey.Unavailable("list keys", err)
 	}
 	return out, nil
 }
@@ -172,7 +168,7 @@ func (s *Store) List(ctx context.Context, owner string) ([]apikey.Key, error) {
 func (s *Store) Revoke(ctx context.Context, owner, id, by string, at time.Time) (apikey.Key, error) {
 	if _, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_ns = ?, revoked_by = ?
 		WHERE owner = ? AND id = ? AND revoked_ns = 0`, unixnano.Of(at), by, owner, id); err != nil {
-		return apikey.Key{}, unavailable("revoke key", err)
+		return apikey.Key{}, apikey.Unavailable("revoke key", err)
 	}
 	return s.one(ctx, `SELECT `+columns+` FROM api_keys WHERE owner = ? AND id = ?`, owner, id)
 }
@@ -181,7 +177,7 @@ func (s *Store) Revoke(ctx context.Context, owner, id, by string, at time.Time) 
 func (s *Store) Touch(ctx context.Context, owner, id string, at time.Time) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET last_used_ns = max(last_used_ns, ?) WHERE owner = ? AND id = ?`, unixnano.Of(at), owner, id)
 	if err != nil {
-		return unavailable("touch key", err)
+		return apikey.Unavailable("touch key", err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return apikey.ErrNotFound
@@ -203,7 +199,7 @@ func (s *Store) PutSeen(ctx context.Context, v apikey.Seen) error {
 		WHERE excluded.at_ns >= owner_seen.at_ns`,
 		v.Owner, v.Subject, v.Email, v.DisplayName, v.Department, string(groups), unixnano.Of(v.At))
 	if err != nil {
-		return unavailable("record sign-in", err)
+		return apikey.Unavailable("record sign-in", err)
 	}
 	return nil
 }
@@ -219,10 +215,10 @@ func (s *Store) Seen(ctx context.Context, owner string) (apikey.Seen, error) {
 		return apikey.Seen{}, apikey.ErrNotFound
 	}
 	if err != nil {
-		return apikey.Seen{}, unavailable("read sign-in", err)
+		return apikey.Seen{}, apikey.Unavailable("read sign-in", err)
 	}
 	if err := json.Unmarshal([]byte(groups), &v.Groups); err != nil {
-		return apikey.Seen{}, unavailable("read sign-in", err)
+		return apikey.Seen{}, apikey.Unavailable("read sign-in", err)
 	}
 	if len(v.Groups) == 0 {
 		v.Groups = nil
