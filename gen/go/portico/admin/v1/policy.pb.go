@@ -1578,8 +1578,8 @@ type ListNearLimitRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The most entries to return, from 1 to 500; 0 means 50.
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// The next_page_token of a previous response, to continue from it. A token of another
-	// RPC, or one that was altered, is INVALID_ARGUMENT.
+	// The next_page_token of a previous response, to continue from it. A malformed token, or
+	// another RPC's, is INVALID_ARGUMENT.
 	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -841,8 +841,8 @@ export type ListNearLimitRequest = Message<"portico.admin.v1.ListNearLimitReques
   pageSize: number;
 
   /**
-   * The next_page_token of a previous response, to continue from it. A token of another
-   * RPC, or one that was altered, is INVALID_ARGUMENT.
+   * The next_page_token of a previous response, to continue from it. A malformed token, or
+   * another RPC's, is INVALID_ARGUMENT.
    *
    * @generated from field: string page_token = 2;
    */
