@@ -32,7 +32,10 @@
 // counter and threshold. The mark that was put is then copied to its counter's listed item
 // IF that item lists a lower threshold or none (attribute_not_exists(PK) OR threshold < :t),
 // so the listed item ends at the counter's highest threshold whatever the order of racing
-// writers. Listed items are in GSI1 partition ALERTS#<window end> (<window end> as <time>),
+// writers. (The two puts are not one transaction, which dynalite lacks: when the second
+// fails after the SDK's retries, MarkAlert returns the error and the counter is not listed
+// until its next mark. Putting the listed item first would heal that at the next check, at
+// the price of one more write on every check of a counter already marked.) Listed items are in GSI1 partition ALERTS#<window end> (<window end> as <time>),
 // under store.AlertMark.ListKey, whose byte order is the listing order (highest threshold,
 // newest, counter key): ListAlerts queries the partition of each current window (minute,
 // day, month) with GSI1SK > the page token's key and Limit page size + 1, and merges the
