@@ -167,7 +167,7 @@ func TestLedgerGrantsSuffice(t *testing.T) {
 			if _, err := st.ListUsage(ctx, store.UsageFilter{StartDay: day, EndDay: day}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := st.ListAlerts(ctx, time.Now()); err != nil {
+			if _, err := st.ListAlerts(ctx, store.AlertFilter{Now: time.Now(), PageSize: 10}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := st.Counters(ctx, "alice", limits); err != nil {

@@ -299,25 +299,26 @@ func problemsProto(ps []policy.Problem, structured bool) []*adminv1.PolicyProble
 }
 
 // ListNearLimit lists the threshold crossings of the current windows, one per limit (its
-// highest threshold).
-func (s *Service) ListNearLimit(ctx context.Context, _ *adminv1.ListNearLimitRequest) (*adminv1.ListNearLimitResponse, error) {
+// highest threshold), a page at a time in the store's listing order (store.CompareAlerts).
+func (s *Service) ListNearLimit(ctx context.Context, req *adminv1.ListNearLimitRequest) (*adminv1.ListNearLimitResponse, error) {
 	if s.alerts == nil {
 		return nil, connect.NewError(connect.CodeUnimplemented, errors.New("alerts are not served by this instance"))
 	}
 	if _, err := s.reader(ctx); err != nil {
 		return nil, err
 	}
-	marks, err := s.alerts.ListAlerts(ctx, s.now())
+	if n := req.GetPageSize(); n < 0 || n > store.MaxPageSize {
+		return nil, invalid("page_size %d is not from 1 to %d (0 means %d)", n, store.MaxPageSize, store.DefaultPageSize)
+	}
+	page, err := s.alerts.ListAlerts(ctx, store.AlertFilter{Now: s.now(), PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken()})
+	if errors.Is(err, store.ErrInvalid) {
+		return nil, invalid("page_token is not one ListNearLimit made")
+	}
 	if err != nil {
 		return nil, metering.StoreError(ctx, s.log, "list alerts", err, metering.BlameHandler)
 	}
-	out := &adminv1.ListNearLimitResponse{}
-	seen := map[string]bool{}
-	for _, m := range marks { // highest threshold first
-		if seen[m.Key] {
-			continue
-		}
-		seen[m.Key] = true
+	out := &adminv1.ListNearLimitResponse{NextPageToken: page.NextPageToken}
+	for _, m := range page.Marks {
 		e := &adminv1.NearLimit{Alert: m.Status().AlertProto(m.Threshold), CrossedAt: timestamppb.New(m.Time), Department: m.Department}
 		if m.Limit.Subject != typev1.QuotaSubject_QUOTA_SUBJECT_GROUP {
 			e.User = m.User

@@ -2,7 +2,9 @@ package admin_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -340,6 +342,127 @@ func TestListNearLimit(t *testing.T) {
 		es[0].GetAlert().GetStatus().GetUsed() != 1000 || es[1].GetUser() != "" || es[1].GetAlert().GetStatus().GetLimit().GetGroup() != "MLUsers" ||
 		es[1].GetAlert().GetThresholdPercent() != 80 || es[1].GetAlert().GetStatus().GetLimit().GetUnit() != typev1.QuotaUnit_QUOTA_UNIT_COST {
 		t.Errorf("ListNearLimit = %v", es)
+	}
+}
+
+// TestListNearLimitPages walks every page of a long list with several page sizes: each
+// limit comes once, at its highest threshold, highest threshold first, then newest first.
+func TestListNearLimitPages(t *testing.T) {
+	t.Parallel()
+	f := newGovFixture(t, livepolicy.ModeStore)
+	now := time.Now().UTC()
+	day := store.Limit{Subject: typev1.QuotaSubject_QUOTA_SUBJECT_USER, Window: typev1.QuotaWindow_QUOTA_WINDOW_DAY, Unit: typev1.QuotaUnit_QUOTA_UNIT_TOKENS, Max: 1000}
+	const people = 23
+	for i := range people {
+		user := fmt.Sprintf("user-%02d", i)
+		key, resets := store.CounterKey(user, day, now)
+		ths := []int{store.ThresholdNear}
+		if i%3 == 0 {
+			ths = append(ths, store.ThresholdFull)
+		}
+		for _, th := range ths {
+			m := store.AlertMark{Key: key, Threshold: th, User: user, Limit: day, Used: int64(th) * 10, ResetsAt: resets, Time: now.Add(-time.Duration(i) * time.Second)}
+			if _, err := f.st.MarkAlert(t.Context(), m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, size := range []int32{1, 4, 0, 500} {
+		var got []*adminv1.NearLimit
+		req := &adminv1.ListNearLimitRequest{PageSize: size}
+		for pages := 0; pages <= people; pages++ {
+			res, err := f.client("alice").ListNearLimit(t.Context(), req)
+			if err != nil {
+				t.Fatalf("page size %d, page %d: %v", size, pages, err)
+			}
+			if size > 0 && len(res.GetEntries()) > int(size) {
+				t.Fatalf("page size %d: a page of %d", size, len(res.GetEntries()))
+			}
+			got = append(got, res.GetEntries()...)
+			if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
+				break
+			}
+		}
+		var users []string
+		for i, e := range got {
+			users = append(users, e.GetUser())
+			if i > 0 {
+				prev := got[i-1]
+				if pt, et := prev.GetAlert().GetThresholdPercent(), e.GetAlert().GetThresholdPercent(); pt < et ||
+					pt == et && prev.GetCrossedAt().AsTime().Before(e.GetCrossedAt().AsTime()) {
+					t.Errorf("page size %d: %s (%d %%) listed after %s (%d %%)", size, e.GetUser(), et, prev.GetUser(), pt)
+				}
+			}
+			var n int
+			if _, err := fmt.Sscanf(e.GetUser(), "user-%d", &n); err != nil || (n%3 == 0) != (e.GetAlert().GetThresholdPercent() == 100) {
+				t.Errorf("page size %d: %s at %d %%", size, e.GetUser(), e.GetAlert().GetThresholdPercent())
+			}
+		}
+		slices.Sort(users)
+		if len(slices.Compact(users)) != people || len(got) != people {
+			t.Errorf("page size %d: %d entries for %d people: %v", size, len(got), people, users)
+		}
+	}
+}
+
+// TestListNearLimitRefusesBadPages is a table of page sizes and tokens ListNearLimit did
+// not make, each refused INVALID_ARGUMENT.
+func TestListNearLimitRefusesBadPages(t *testing.T) {
+	t.Parallel()
+	f := newGovFixture(t, livepolicy.ModeStore)
+	ctx := t.Context()
+	now := time.Now().UTC()
+	day := store.Limit{Subject: typev1.QuotaSubject_QUOTA_SUBJECT_USER, Window: typev1.QuotaWindow_QUOTA_WINDOW_DAY, Unit: typev1.QuotaUnit_QUOTA_UNIT_TOKENS, Max: 1000}
+	for _, u := range []string{"alice", "carol"} {
+		key, resets := store.CounterKey(u, day, now)
+		if _, err := f.st.MarkAlert(ctx, store.AlertMark{Key: key, Threshold: 80, User: u, Limit: day, ResetsAt: resets, Time: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := f.client("alice").ListNearLimit(ctx, &adminv1.ListNearLimitRequest{PageSize: 1})
+	if err != nil || first.GetNextPageToken() == "" {
+		t.Fatalf("first page = %v, %v; want a next page token", first, err)
+	}
+	// A real token of another listing: two refused edits make two audit records.
+	for range 2 {
+		_, _ = f.client("bob").UpdatePolicy(ctx, &adminv1.UpdatePolicyRequest{Source: &adminv1.UpdatePolicyRequest_Yaml{Yaml: govPolicy}})
+	}
+	audit, err := f.client("alice").ListAuditEvents(ctx, &adminv1.ListAuditEventsRequest{PageSize: 1})
+	if err != nil || audit.GetNextPageToken() == "" {
+		t.Fatalf("audit page = %v, %v; want a next page token", audit, err)
+	}
+	token := func(v string) string { return base64.RawURLEncoding.EncodeToString([]byte(v)) }
+	tests := []struct {
+		name string
+		req  *adminv1.ListNearLimitRequest
+		want string
+	}{
+		{"negative page size", &adminv1.ListNearLimitRequest{PageSize: -1}, "page_size -1"},
+		{"oversized page size", &adminv1.ListNearLimitRequest{PageSize: 501}, "page_size 501"},
+		{"huge page size", &adminv1.ListNearLimitRequest{PageSize: 1 << 30}, "page_size"},
+		{"garbage token", &adminv1.ListNearLimitRequest{PageToken: "not a token!"}, "page_token"},
+		{"empty JSON token", &adminv1.ListNearLimitRequest{PageToken: token("{}")}, "page_token"},
+		{"ListAuditEvents' token", &adminv1.ListNearLimitRequest{PageToken: audit.GetNextPageToken()}, "page_token"},
+		{"ListPolicyVersions' token shape", &adminv1.ListNearLimitRequest{PageToken: token(`{"v":2}`)}, "page_token"},
+		{"ListConversationCounts' token shape", &adminv1.ListNearLimitRequest{PageToken: token(`{"s":"x","p":1}`)}, "page_token"},
+		{"altered list key", &adminv1.ListNearLimitRequest{PageToken: token(`{"alertAfter":"919#1#user/alice"}`)}, "page_token"},
+		{"list key of another type", &adminv1.ListNearLimitRequest{PageToken: token(`{"alertAfter":919}`)}, "page_token"},
+		{"truncated token", &adminv1.ListNearLimitRequest{PageToken: first.GetNextPageToken()[:len(first.GetNextPageToken())-2]}, "page_token"},
+		{"token with a trailing byte", &adminv1.ListNearLimitRequest{PageToken: first.GetNextPageToken() + "QQ"}, "page_token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := f.client("alice").ListNearLimit(ctx, tt.req)
+			if connect.CodeOf(err) != connect.CodeInvalidArgument || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ListNearLimit(%v) = %v; want INVALID_ARGUMENT naming %s", tt.req, err, tt.want)
+			}
+		})
+	}
+	// The real token continues where the first page ended.
+	next, err := f.client("alice").ListNearLimit(ctx, &adminv1.ListNearLimitRequest{PageSize: 1, PageToken: first.GetNextPageToken()})
+	if err != nil || len(next.GetEntries()) != 1 || next.GetEntries()[0].GetUser() == first.GetEntries()[0].GetUser() || next.GetNextPageToken() != "" {
+		t.Errorf("second page = %v, %v; want the other person and no token", next, err)
 	}
 }
 

@@ -171,9 +171,14 @@ func TestJumpEmitsOnlyTheHighest(t *testing.T) {
 	if n := strings.Count(out, "thresholdPercent"); n != 1 || !strings.Contains(out, `\"thresholdPercent\":100`) {
 		t.Errorf("log = %s", out)
 	}
-	marks, err := e.st.ListAlerts(t.Context(), e.now)
-	if err != nil || len(marks) != 2 {
-		t.Errorf("marks = %+v, %v; want 100 and 80", marks, err)
+	page, err := e.st.ListAlerts(t.Context(), store.AlertFilter{Now: e.now})
+	if err != nil || len(page.Marks) != 1 || page.Marks[0].Threshold != store.ThresholdFull {
+		t.Errorf("listed = %+v, %v; want the 100 %% mark", page.Marks, err)
+	}
+	key, resets := store.CounterKey("alice", dayTokens, e.now)
+	near := store.AlertMark{Key: key, Threshold: store.ThresholdNear, User: "alice", Limit: dayTokens, ResetsAt: resets, Time: e.now}
+	if fresh, err := e.st.MarkAlert(t.Context(), near); fresh || err != nil {
+		t.Errorf("80 %% mark = %v, %v; want it marked already", fresh, err)
 	}
 }
 

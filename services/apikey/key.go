@@ -3,6 +3,7 @@ package apikey
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -70,6 +71,12 @@ var (
 	// ErrUnavailable: the store cannot be reached; the request may be retried.
 	ErrUnavailable = errors.New("apikey: store unavailable")
 )
+
+// Unavailable returns the failure err of a Store's backend during operation op, wrapped so
+// that it matches ErrUnavailable and still unwraps to err.
+func Unavailable(op string, err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+}
 
 // Store keeps keys and the owners' last sign-in. Implementations are safe for concurrent use
 // and return errors that wrap ErrNotFound, ErrExists or ErrUnavailable.

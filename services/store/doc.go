@@ -60,7 +60,8 @@
 //
 // Both stores also implement [Governance]: the policy's numbered versions ([PolicyStore];
 // version base+1 is written only if base is the latest, across every instance), threshold
-// marks for quota alerts ([AlertStore]; one per counter and threshold), and a side-effect-free
+// marks for quota alerts ([AlertStore]; one per counter and threshold, listed a page at a
+// time, one per counter at its highest threshold, in [CompareAlerts] order), and a side-effect-free
 // read of counters ([CounterReader]). Records carry the caller's department (chargeback:
 // [UsageFilter.Department], the department dimension) and, for administrative actions, a
 // detail.

@@ -127,11 +127,16 @@ func (m AlertMark) Status() QuotaStatus {
 type AlertStore interface {
 	// MarkAlert records m unless a mark for the same counter key and threshold exists, and
 	// reports whether it did: exactly one of any number of concurrent calls for the same
-	// (key, threshold) gets true, on every instance.
+	// (key, threshold) gets true, on every instance. A mark that is not valid
+	// ([AlertMark.Validate]) is an ErrInvalid error. After an error the mark may or may not
+	// have been recorded.
 	MarkAlert(ctx context.Context, m AlertMark) (bool, error)
-	// ListAlerts returns the marks whose window has not ended at now, highest threshold
-	// first, then newest first.
-	ListAlerts(ctx context.Context, now time.Time) ([]AlertMark, error)
+	// ListAlerts returns a page of the marks of the windows current at f.Now, one per counter
+	// key (the highest threshold marked), in the listing order ([CompareAlerts]: highest
+	// threshold first, then newest first, then by key). It reads about a page per window
+	// kind, however many marks there are. A page token it did not make is an ErrInvalid
+	// error.
+	ListAlerts(ctx context.Context, f AlertFilter) (AlertPage, error)
 }
 
 // CounterReader reads counters without side effects.

@@ -32,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/portico-dev/portico/services/apikey"
+	"github.com/portico-dev/portico/services/apikey/internal/unixnano"
 	"github.com/portico-dev/portico/services/platform/dynamotable"
 )
 
@@ -123,24 +124,6 @@ func itemKey(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}}
 }
 
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-func unavailable(op string, err error) error {
-	return fmt.Errorf("%w: %s: %w", apikey.ErrUnavailable, op, err)
-}
-
 func conditionFailed(err error) bool {
 	var cf *types.ConditionalCheckFailedException
 	return errors.As(err, &cf)
@@ -152,8 +135,8 @@ func (it keyItem) key() apikey.Key {
 		models = nil
 	}
 	return apikey.Key{ID: it.ID, Owner: it.Owner, Name: it.Name, Prefix: it.Prefix, Hash: it.Hash, Models: models,
-		Created: fromNS(it.CreatedNs), Expires: fromNS(it.ExpiresNs), LastUsed: fromNS(it.LastUsedNs),
-		Revoked: fromNS(it.RevokedNs), RevokedBy: it.RevokedBy}
+		Created: unixnano.Time(it.CreatedNs), Expires: unixnano.Time(it.ExpiresNs), LastUsed: unixnano.Time(it.LastUsedNs),
+		Revoked: unixnano.Time(it.RevokedNs), RevokedBy: it.RevokedBy}
 }
 
 // Create adds k: its hash guard, then the key. See apikey.Store.
@@ -167,15 +150,15 @@ func (s *Store) Create(ctx context.Context, k apikey.Key) error {
 		if conditionFailed(err) {
 			return fmt.Errorf("%w: hash of key %s", apikey.ErrExists, k.ID)
 		}
-		return unavailable("create key", err)
+		return apikey.Unavailable("create key", err)
 	}
 	models := k.Models
 	if models == nil {
 		models = []string{}
 	}
 	item, err := attributevalue.MarshalMap(keyItem{PK: ownerPK(k.Owner), SK: keySK(k.ID), ID: k.ID, Owner: k.Owner, Name: k.Name,
-		Prefix: k.Prefix, Hash: k.Hash, Models: models, CreatedNs: ns(k.Created), ExpiresNs: ns(k.Expires),
-		LastUsedNs: ns(k.LastUsed), RevokedNs: ns(k.Revoked), RevokedBy: k.RevokedBy})
+		Prefix: k.Prefix, Hash: k.Hash, Models: models, CreatedNs: unixnano.Of(k.Created), ExpiresNs: unixnano.Of(k.Expires),
+		LastUsedNs: unixnano.Of(k.LastUsed), RevokedNs: unixnano.Of(k.Revoked), RevokedBy: k.RevokedBy})
 	if err != nil {
 		return fmt.Errorf("marshal key: %w", err)
 	}
@@ -188,21 +171,21 @@ func (s *Store) Create(ctx context.Context, k apikey.Key) error {
 	if conditionFailed(err) {
 		return errors.Join(fmt.Errorf("%w: key %s of %s", apikey.ErrExists, k.ID, k.Owner), derr)
 	}
-	return errors.Join(unavailable("create key", err), derr)
+	return errors.Join(apikey.Unavailable("create key", err), derr)
 }
 
 // ByHash returns the key of hash. See apikey.Store.
 func (s *Store) ByHash(ctx context.Context, hash string) (apikey.Key, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: itemKey(hashPK(hash), hashSK), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return apikey.Key{}, unavailable("read key", err)
+		return apikey.Key{}, apikey.Unavailable("read key", err)
 	}
 	if out.Item == nil {
 		return apikey.Key{}, apikey.ErrNotFound
 	}
 	var g hashItem
 	if err := attributevalue.UnmarshalMap(out.Item, &g); err != nil {
-		return apikey.Key{}, unavailable("read key", err)
+		return apikey.Key{}, apikey.Unavailable("read key", err)
 	}
 	k, err := s.get(ctx, g.Owner, g.ID)
 	if err == nil && k.Hash != hash {
@@ -214,14 +197,14 @@ func (s *Store) ByHash(ctx context.Context, hash string) (apikey.Key, error) {
 func (s *Store) get(ctx context.Context, owner, id string) (apikey.Key, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: itemKey(ownerPK(owner), keySK(id)), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return apikey.Key{}, unavailable("read key", err)
+		return apikey.Key{}, apikey.Unavailable("read key", err)
 	}
 	if out.Item == nil {
 		return apikey.Key{}, apikey.ErrNotFound
 	}
 	var it keyItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return apikey.Key{}, unavailable("read key", err)
+		return apikey.Key{}, apikey.Unavailable("read key", err)
 	}
 	return it.key(), nil
 }
@@ -242,7 +225,7 @@ func (s *Store) List(ctx context.Context, owner string) ([]apikey.Key, error) {
 				ExclusiveStartKey: start,
 			})
 			if err != nil {
-				return nil, unavailable("list keys", err)
+				return nil, apikey.Unavailable("list keys", err)
 			}
 			items, start = res.Items, res.LastEvaluatedKey
 		} else {
@@ -253,14 +236,14 @@ func (s *Store) List(ctx context.Context, owner string) ([]apikey.Key, error) {
 				ExclusiveStartKey:         start,
 			})
 			if err != nil {
-				return nil, unavailable("list keys", err)
+				return nil, apikey.Unavailable("list keys", err)
 			}
 			items, start = res.Items, res.LastEvaluatedKey
 		}
 		for _, item := range items {
 			var it keyItem
 			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, unavailable("list keys", err)
+				return nil, apikey.Unavailable("list keys", err)
 			}
 			out = append(out, it.key())
 		}
@@ -285,12 +268,12 @@ func (s *Store) Revoke(ctx context.Context, owner, id, by string, at time.Time) 
 		UpdateExpression:    aws.String("SET revokedNs = :at, revokedBy = :by"),
 		ConditionExpression: aws.String("attribute_exists(pk) AND revokedNs = :zero"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":at": &types.AttributeValueMemberN{Value: fmt.Sprint(ns(at))}, ":by": &types.AttributeValueMemberS{Value: by},
+			":at": &types.AttributeValueMemberN{Value: fmt.Sprint(unixnano.Of(at))}, ":by": &types.AttributeValueMemberS{Value: by},
 			":zero": &types.AttributeValueMemberN{Value: "0"},
 		},
 	})
 	if err != nil && !conditionFailed(err) {
-		return apikey.Key{}, unavailable("revoke key", err)
+		return apikey.Key{}, apikey.Unavailable("revoke key", err)
 	}
 	return s.get(ctx, owner, id) // not found, revoked now, or revoked before
 }
@@ -302,7 +285,7 @@ func (s *Store) Touch(ctx context.Context, owner, id string, at time.Time) error
 		Key:                       itemKey(ownerPK(owner), keySK(id)),
 		UpdateExpression:          aws.String("SET lastUsedNs = :at"),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND lastUsedNs < :at"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberN{Value: fmt.Sprint(ns(at))}},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberN{Value: fmt.Sprint(unixnano.Of(at))}},
 	})
 	if conditionFailed(err) {
 		if _, gerr := s.get(ctx, owner, id); gerr != nil {
@@ -311,7 +294,7 @@ func (s *Store) Touch(ctx context.Context, owner, id string, at time.Time) error
 		return nil // a later use is recorded already
 	}
 	if err != nil {
-		return unavailable("touch key", err)
+		return apikey.Unavailable("touch key", err)
 	}
 	return nil
 }
@@ -323,17 +306,17 @@ func (s *Store) PutSeen(ctx context.Context, v apikey.Seen) error {
 		groups = []string{}
 	}
 	item, err := attributevalue.MarshalMap(seenItem{PK: ownerPK(v.Owner), SK: seenSK, Subject: v.Subject, Email: v.Email,
-		DisplayName: v.DisplayName, Department: v.Department, Groups: groups, AtNs: ns(v.At)})
+		DisplayName: v.DisplayName, Department: v.Department, Groups: groups, AtNs: unixnano.Of(v.At)})
 	if err != nil {
 		return fmt.Errorf("marshal sign-in: %w", err)
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: &s.table, Item: item,
 		ConditionExpression:       aws.String("attribute_not_exists(pk) OR atNs <= :at"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberN{Value: fmt.Sprint(ns(v.At))}},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": &types.AttributeValueMemberN{Value: fmt.Sprint(unixnano.Of(v.At))}},
 	})
 	if err != nil && !conditionFailed(err) {
-		return unavailable("record sign-in", err)
+		return apikey.Unavailable("record sign-in", err)
 	}
 	return nil
 }
@@ -342,19 +325,19 @@ func (s *Store) PutSeen(ctx context.Context, v apikey.Seen) error {
 func (s *Store) Seen(ctx context.Context, owner string) (apikey.Seen, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: itemKey(ownerPK(owner), seenSK), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return apikey.Seen{}, unavailable("read sign-in", err)
+		return apikey.Seen{}, apikey.Unavailable("read sign-in", err)
 	}
 	if out.Item == nil {
 		return apikey.Seen{}, apikey.ErrNotFound
 	}
 	var it seenItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return apikey.Seen{}, unavailable("read sign-in", err)
+		return apikey.Seen{}, apikey.Unavailable("read sign-in", err)
 	}
 	groups := it.Groups
 	if len(groups) == 0 {
 		groups = nil
 	}
 	return apikey.Seen{Owner: owner, Subject: it.Subject, Email: it.Email, DisplayName: it.DisplayName,
-		Department: it.Department, Groups: groups, At: fromNS(it.AtNs)}, nil
+		Department: it.Department, Groups: groups, At: unixnano.Time(it.AtNs)}, nil
 }

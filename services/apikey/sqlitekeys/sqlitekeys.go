@@ -20,6 +20,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
 	"github.com/portico-dev/portico/services/apikey"
+	"github.com/portico-dev/portico/services/apikey/internal/unixnano"
 )
 
 // Store is the SQLite apikey.Store. It is safe for concurrent use.
@@ -81,24 +82,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-func unavailable(op string, err error) error {
-	return fmt.Errorf("%w: %s: %w", apikey.ErrUnavailable, op, err)
-}
-
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
 // Create adds k. See apikey.Store.
 func (s *Store) Create(ctx context.Context, k apikey.Key) error {
 	models, _ := json.Marshal(k.Models)
@@ -107,12 +90,13 @@ func (s *Store) Create(ctx context.Context, k apikey.Key) error {
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (id, owner, name, prefix, hash, models, created_ns, expires_ns,
 		last_used_ns, revoked_ns, revoked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Owner, k.Name, k.Prefix, k.Hash, string(models), ns(k.Created), ns(k.Expires), ns(k.LastUsed), ns(k.Revoked), k.RevokedBy)
+		k.ID, k.Owner, k.Name, k.Prefix, k.Hash, string(models),
+		unixnano.Of(k.Created), unixnano.Of(k.Expires), unixnano.Of(k.LastUsed), unixnano.Of(k.Revoked), k.RevokedBy)
 	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
 		return fmt.Errorf("%w: key %s of %s", apikey.ErrExists, k.ID, k.Owner)
 	}
 	if err != nil {
-		return unavailable("create key", err)
+		return apikey.Unavailable("create key", err)
 	}
 	return nil
 }
@@ -134,7 +118,8 @@ func scanKey(r scanner) (apikey.Key, error) {
 	if len(k.Models) == 0 {
 		k.Models = nil
 	}
-	k.Created, k.Expires, k.LastUsed, k.Revoked = fromNS(created), fromNS(expires), fromNS(used), fromNS(revoked)
+	k.Created, k.Expires = unixnano.Time(created), unixnano.Time(expires)
+	k.LastUsed, k.Revoked = unixnano.Time(used), unixnano.Time(revoked)
 	return k, nil
 }
 
@@ -149,7 +134,7 @@ func (s *Store) one(ctx context.Context, q string, args ...any) (apikey.Key, err
 		return apikey.Key{}, apikey.ErrNotFound
 	}
 	if err != nil {
-		return apikey.Key{}, unavailable("read key", err)
+		return apikey.Key{}, apikey.Unavailable("read key", err)
 	}
 	return k, nil
 }
@@ -162,19 +147,19 @@ func (s *Store) List(ctx context.Context, owner string) ([]apikey.Key, error) {
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, unavailable("list keys", err)
+		return nil, apikey.Unavailable("list keys", err)
 	}
 	defer func() { _ = rows.Close() }()
 	var out []apikey.Key
 	for rows.Next() {
 		k, err := scanKey(rows)
 		if err != nil {
-			return nil, unavailable("list keys", err)
+			return nil, apikey.Unavailable("list keys", err)
 		}
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, unavailable("list keys", err)
+		return nil, apikey.Unavailable("list keys", err)
 	}
 	return out, nil
 }
@@ -182,17 +167,17 @@ func (s *Store) List(ctx context.Context, owner string) ([]apikey.Key, error) {
 // Revoke revokes owner's key id. See apikey.Store.
 func (s *Store) Revoke(ctx context.Context, owner, id, by string, at time.Time) (apikey.Key, error) {
 	if _, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_ns = ?, revoked_by = ?
-		WHERE owner = ? AND id = ? AND revoked_ns = 0`, ns(at), by, owner, id); err != nil {
-		return apikey.Key{}, unavailable("revoke key", err)
+		WHERE owner = ? AND id = ? AND revoked_ns = 0`, unixnano.Of(at), by, owner, id); err != nil {
+		return apikey.Key{}, apikey.Unavailable("revoke key", err)
 	}
 	return s.one(ctx, `SELECT `+columns+` FROM api_keys WHERE owner = ? AND id = ?`, owner, id)
 }
 
 // Touch records a use of owner's key id. See apikey.Store.
 func (s *Store) Touch(ctx context.Context, owner, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET last_used_ns = max(last_used_ns, ?) WHERE owner = ? AND id = ?`, ns(at), owner, id)
+	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET last_used_ns = max(last_used_ns, ?) WHERE owner = ? AND id = ?`, unixnano.Of(at), owner, id)
 	if err != nil {
-		return unavailable("touch key", err)
+		return apikey.Unavailable("touch key", err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return apikey.ErrNotFound
@@ -212,9 +197,9 @@ func (s *Store) PutSeen(ctx context.Context, v apikey.Seen) error {
 			display_name = excluded.display_name, department = excluded.department, groups = excluded.groups,
 			at_ns = excluded.at_ns
 		WHERE excluded.at_ns >= owner_seen.at_ns`,
-		v.Owner, v.Subject, v.Email, v.DisplayName, v.Department, string(groups), ns(v.At))
+		v.Owner, v.Subject, v.Email, v.DisplayName, v.Department, string(groups), unixnano.Of(v.At))
 	if err != nil {
-		return unavailable("record sign-in", err)
+		return apikey.Unavailable("record sign-in", err)
 	}
 	return nil
 }
@@ -230,14 +215,14 @@ func (s *Store) Seen(ctx context.Context, owner string) (apikey.Seen, error) {
 		return apikey.Seen{}, apikey.ErrNotFound
 	}
 	if err != nil {
-		return apikey.Seen{}, unavailable("read sign-in", err)
+		return apikey.Seen{}, apikey.Unavailable("read sign-in", err)
 	}
 	if err := json.Unmarshal([]byte(groups), &v.Groups); err != nil {
-		return apikey.Seen{}, unavailable("read sign-in", err)
+		return apikey.Seen{}, apikey.Unavailable("read sign-in", err)
 	}
 	if len(v.Groups) == 0 {
 		v.Groups = nil
 	}
-	v.At = fromNS(at)
+	v.At = unixnano.Time(at)
 	return v, nil
 }

@@ -44,22 +44,17 @@ import (
 
 func main() {
 	cfg, err := fromEnv(os.Getenv)
-	format := logs.JSON // the authorizer runs on Lambda
+	var format logs.Format // JSON when the configuration cannot be read: the authorizer runs on Lambda
 	if cfg != nil {
 		format = cfg.logFormat
 	}
-	logger := logs.New(os.Stderr, format, slog.LevelInfo)
+	start := lambdahttp.NewStartup("portico-authorizer", os.Stderr, format, os.Getenv)
 	var a *authorizer.Authorizer
 	if err == nil {
-		a, err = build(cfg, logger)
+		a, err = build(cfg, start.Logger)
 	}
 	if err != nil {
-		logger.Error("portico-authorizer: configuration", "err", err)
-		if api := os.Getenv(EnvRuntimeAPI); api != "" {
-			if rerr := lambdahttp.ReportInitError(context.Background(), lambdahttp.Config{RuntimeAPI: api}, err); rerr != nil {
-				logger.Error("reporting the init error to Lambda", "err", rerr)
-			}
-		}
+		start.Fail(context.Background(), err)
 		os.Exit(1)
 	}
 	lambda.Start(a.Handle)

@@ -27,7 +27,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -38,19 +37,14 @@ import (
 
 func main() {
 	cfg, err := fromEnv(os.Getenv)
-	format := logs.JSON // the trigger runs on Lambda
+	var format logs.Format // JSON when the configuration cannot be read: the trigger runs on Lambda
 	if cfg != nil {
 		format = cfg.logFormat
 	}
-	logger := logs.New(os.Stderr, format, slog.LevelInfo)
+	start := lambdahttp.NewStartup("portico-pretoken", os.Stderr, format, os.Getenv)
 	if err != nil {
-		logger.Error("portico-pretoken: configuration", "err", err)
-		if api := os.Getenv(EnvRuntimeAPI); api != "" {
-			if rerr := lambdahttp.ReportInitError(context.Background(), lambdahttp.Config{RuntimeAPI: api}, err); rerr != nil {
-				logger.Error("reporting the init error to Lambda", "err", rerr)
-			}
-		}
+		start.Fail(context.Background(), err)
 		os.Exit(1)
 	}
-	lambda.Start(&trigger{cfg: cfg, logger: logger})
+	lambda.Start(&trigger{cfg: cfg, logger: start.Logger})
 }

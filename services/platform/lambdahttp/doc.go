@@ -32,6 +32,11 @@
 // use gRPC against a standalone server. HTTP trailers set by a handler are sent as headers
 // when the response was not streamed yet, and dropped otherwise.
 //
+// A configuration error on Lambda is the function's init error (ReportInitError), so that
+// Lambda shows it. Commands that run only on Lambda and take their events through
+// aws-lambda-go (the authorizer, the Cognito trigger) start with a Startup: their logger,
+// and Fail, which logs the configuration error and reports it.
+//
 // Mode selection (Config, built by each command's configuration): AWS_LAMBDA_RUNTIME_API
 // unset → not on Lambda; set → Lambda, with PORTICO_LAMBDA_EVENT = "function-url" (default)
 // or "api-gateway" (ParseEvent).

@@ -12,7 +12,8 @@
 //	record        REC#<request id>        REC   AUDIT#<yyyy-mm> / <time>#<id>   AUDITU#<user> / <time>#<id>
 //	policy head   POLICY                  HEAD  -                               -
 //	policy        POLICY                  V#<version, 20 digits>  -             -
-//	alert mark    ALERT#<counter key>#<threshold>  ALERT  ALERTS / <window end>#<counter key>#<threshold>  -
+//	alert mark    ALERT#<counter key>#<threshold>  ALERT  -                 -
+//	listed alert  ALERT#<counter key>     LISTED  ALERTS#<window end> / <list key>  -
 //	usage summary USAGE#<user>            D#<day>#<facet>  USAGEM#<yyyy-mm> / <day>#<user>#<facet>  -
 //	summaries' start  USAGE#              SINCE -                               -
 //
@@ -28,8 +29,20 @@
 // wins), then the head is moved forward with UpdateItem IF version < :v (never backwards; a
 // head left behind by a writer that died is moved by the next writer, whose put then fails
 // as stale). Alert marks (store.AlertStore) are put IF attribute_not_exists(PK), once per
-// counter and threshold; the sparse GSI1 partition ALERTS lists them by window end, and their
-// `ttl` is a week after the window. Records carry `department` and, for administrative actions,
+// counter and threshold. The mark that was put is then copied to its counter's listed item
+// IF that item lists a lower threshold or none (attribute_not_exists(PK) OR threshold < :t),
+// so the listed item ends at the counter's highest threshold whatever the order of racing
+// writers. (The two puts are not one transaction, which dynalite lacks: when the second
+// fails after the SDK's retries, MarkAlert returns the error and the counter is not listed
+// until its next mark. Putting the listed item first would heal that at the next check, at
+// the price of one more write on every check of a counter already marked.) Listed items are in GSI1 partition ALERTS#<window end> (<window end> as <time>),
+// under store.AlertMark.ListKey, whose byte order is the listing order (highest threshold,
+// newest, counter key): ListAlerts queries the partition of each current window (minute,
+// day, month) with GSI1SK > the page token's key and Limit page size + 1, and merges the
+// three, so a page reads at most three pages of items. Marks and listed items have a `ttl`
+// a week after the window. (Marks written before listed items existed are in GSI1
+// partition ALERTS, which nothing reads any more: such a counter is listed from its next
+// mark, its next threshold or its next window.) Records carry `department` and, for administrative actions,
 // `detail` (absent on records written before them: empty).
 //
 // Records (one per request: the ledger entry and the audit record) are listed newest

@@ -3,7 +3,6 @@ package dynamostore
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -21,16 +20,24 @@ var _ store.Governance = (*Store)(nil)
 // Policy versions live in one partition, POLICY: the head item (SK HEAD) holds the number of
 // the version in force, read by LatestPolicyVersion (one strongly consistent GetItem); each
 // version is an item SK V#<version, zero-padded>. Alert marks are items ALERT#<counter
-// key>#<threshold>, listed from GSI1 partition ALERTS by window end.
+// key>#<threshold> / ALERT; each counter with a mark has one listed item ALERT#<counter key>
+// / LISTED, a copy of its highest mark, in GSI1 partition ALERTS#<window end> under the
+// mark's store.AlertMark.ListKey.
 const (
 	policyPartition = "POLICY"
 	policyHeadSK    = "HEAD"
-	alertPartition  = "ALERTS"
+	alertMarkSK     = "ALERT"
+	alertListedSK   = "LISTED"
 )
 
 func policyVersionSK(v int64) string { return fmt.Sprintf("V#%020d", v) }
 
 func alertPK(key string, threshold int) string { return "ALERT#" + key + "#" + strconv.Itoa(threshold) }
+
+func alertListedPK(key string) string { return "ALERT#" + key }
+
+// alertPartition is the GSI1 partition of the listed marks of the windows ending at end.
+func alertPartition(end time.Time) string { return "ALERTS#" + timeKey(end) }
 
 type policyItem struct {
 	PK            string   `dynamodbav:"PK"`
@@ -210,8 +217,8 @@ func (s *Store) ListPolicyVersions(ctx context.Context, f store.PolicyVersionFil
 type alertItem struct {
 	PK         string `dynamodbav:"PK"`
 	SK         string `dynamodbav:"SK"`
-	GSI1PK     string `dynamodbav:"GSI1PK"`
-	GSI1SK     string `dynamodbav:"GSI1SK"`
+	GSI1PK     string `dynamodbav:"GSI1PK,omitempty"`
+	GSI1SK     string `dynamodbav:"GSI1SK,omitempty"`
 	Key        string `dynamodbav:"counterKey"`
 	Threshold  int    `dynamodbav:"threshold"`
 	User       string `dynamodbav:"user"`
@@ -228,22 +235,29 @@ type alertItem struct {
 	TTL        int64  `dynamodbav:"ttl"`
 }
 
-// MarkAlert puts the mark if none exists for its key and threshold. See store.AlertStore.
+func alertItemOf(m store.AlertMark) alertItem {
+	return alertItem{
+		Key: m.Key, Threshold: m.Threshold, User: m.User, Department: m.Department,
+		Subject: int32(m.Limit.Subject), Group: m.Limit.Group, Window: int32(m.Limit.Window), Unit: int32(m.Limit.Unit),
+		Max: m.Limit.Max, Used: m.Used, Reserved: m.Reserved, ResetsAt: m.ResetsAt.UnixNano(), TimeNs: m.Time.UnixNano(),
+		TTL: m.ResetsAt.Add(counterTTL).Unix(),
+	}
+}
+
+// MarkAlert puts the mark if none exists for its key and threshold and, when it did, puts
+// the counter's listed item IF it lists a lower threshold or none: whatever the order in
+// which racing instances mark 80 and 100 %, the listed item ends at the highest. See
+// store.AlertStore.
 func (s *Store) MarkAlert(ctx context.Context, m store.AlertMark) (bool, error) {
-	if err := m.Limit.Validate(); err != nil {
+	if err := m.Validate(); err != nil {
 		return false, err
 	}
 	if err := s.ready("mark alert"); err != nil {
 		return false, err
 	}
-	item, err := attributevalue.MarshalMap(alertItem{
-		PK: alertPK(m.Key, m.Threshold), SK: "ALERT", GSI1PK: alertPartition,
-		GSI1SK: timeKey(m.ResetsAt) + "#" + m.Key + "#" + strconv.Itoa(m.Threshold),
-		Key:    m.Key, Threshold: m.Threshold, User: m.User, Department: m.Department,
-		Subject: int32(m.Limit.Subject), Group: m.Limit.Group, Window: int32(m.Limit.Window), Unit: int32(m.Limit.Unit),
-		Max: m.Limit.Max, Used: m.Used, Reserved: m.Reserved, ResetsAt: m.ResetsAt.UnixNano(), TimeNs: m.Time.UnixNano(),
-		TTL: m.ResetsAt.Add(counterTTL).Unix(),
-	})
+	it := alertItemOf(m)
+	it.PK, it.SK = alertPK(m.Key, m.Threshold), alertMarkSK
+	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return false, store.Unavailable("mark alert", err)
 	}
@@ -256,25 +270,63 @@ func (s *Store) MarkAlert(ctx context.Context, m store.AlertMark) (bool, error) 
 	if err != nil {
 		return false, store.Unavailable("mark alert", err)
 	}
+	it.PK, it.SK, it.GSI1PK, it.GSI1SK = alertListedPK(m.Key), alertListedSK, alertPartition(m.ResetsAt), m.ListKey()
+	if item, err = attributevalue.MarshalMap(it); err != nil {
+		return false, store.Unavailable("list alert", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: s.tableName(), Item: item,
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR #t < :t"),
+		ExpressionAttributeNames:  map[string]string{"#t": "threshold"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": num(int64(m.Threshold))},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return false, store.Unavailable("list alert", err)
+	}
 	return true, nil
 }
 
-// ListAlerts queries GSI1's ALERTS partition for windows ending after now. See
-// store.AlertStore.
-func (s *Store) ListAlerts(ctx context.Context, now time.Time) ([]store.AlertMark, error) {
-	if err := s.ready("list alerts"); err != nil {
-		return nil, err
+// ListAlerts queries, for each current window, GSI1's partition of the window's listed marks
+// for up to a page and one after the page token. See store.AlertStore.
+func (s *Store) ListAlerts(ctx context.Context, f store.AlertFilter) (store.AlertPage, error) {
+	size, err := f.Size()
+	if err != nil {
+		return store.AlertPage{}, err
 	}
+	after, err := f.After()
+	if err != nil {
+		return store.AlertPage{}, err
+	}
+	if err := s.ready("list alerts"); err != nil {
+		return store.AlertPage{}, err
+	}
+	var runs [][]store.AlertMark
+	for _, end := range store.AlertWindowEnds(f.Now) {
+		run, err := s.alertRun(ctx, end, after, size+1)
+		if err != nil {
+			return store.AlertPage{}, err
+		}
+		runs = append(runs, run)
+	}
+	return store.MergeAlertPages(size, runs...), nil
+}
+
+// alertRun returns up to n listed marks of the window ending at end, after the list key
+// after (from the first when it is empty), reading no more items than it returns.
+func (s *Store) alertRun(ctx context.Context, end time.Time, after string, n int) ([]store.AlertMark, error) {
 	in := &dynamodb.QueryInput{
-		TableName:              s.tableName(),
-		IndexName:              aws.String("GSI1"),
-		KeyConditionExpression: aws.String("GSI1PK = :p AND GSI1SK > :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":p": str(alertPartition), ":now": str(timeKey(now) + "$"),
-		},
+		TableName:                 s.tableName(),
+		IndexName:                 aws.String("GSI1"),
+		KeyConditionExpression:    aws.String("GSI1PK = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(alertPartition(end))},
+	}
+	if after != "" {
+		in.KeyConditionExpression = aws.String("GSI1PK = :p AND GSI1SK > :a")
+		in.ExpressionAttributeValues[":a"] = str(after)
 	}
 	var out []store.AlertMark
-	for {
+	for len(out) < n {
+		in.Limit = aws.Int32(int32(n - len(out))) //nolint:gosec // G115: at most MaxPageSize+1
 		page, err := s.db.Query(ctx, in)
 		if err != nil {
 			return nil, store.Unavailable("list alerts", err)
@@ -291,7 +343,6 @@ func (s *Store) ListAlerts(ctx context.Context, now time.Time) ([]store.AlertMar
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
-	slices.SortFunc(out, compareMarks)
 	return out, nil
 }
 
@@ -301,21 +352,6 @@ func (it alertItem) mark() store.AlertMark {
 		Limit: store.Limit{Subject: typeSubject(it.Subject), Group: it.Group, Window: typeWindow(it.Window), Unit: typeUnit(it.Unit), Max: it.Max},
 		Used:  it.Used, Reserved: it.Reserved, ResetsAt: time.Unix(0, it.ResetsAt).UTC(), Time: time.Unix(0, it.TimeNs).UTC(),
 	}
-}
-
-// compareMarks orders marks highest threshold first, then newest first, then by key.
-func compareMarks(a, b store.AlertMark) int {
-	switch {
-	case a.Threshold != b.Threshold:
-		return b.Threshold - a.Threshold
-	case !a.Time.Equal(b.Time):
-		return b.Time.Compare(a.Time)
-	case a.Key < b.Key:
-		return -1
-	case a.Key > b.Key:
-		return 1
-	}
-	return 0
 }
 
 // Counters reads each limit's counter (a strongly consistent GetItem each). See

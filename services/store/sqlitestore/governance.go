@@ -14,8 +14,8 @@ import (
 var _ store.Governance = (*Store)(nil)
 
 // The policy versions and alert marks are rare writes (an edit, a threshold crossed): they
-// run as single statements on the pool, each atomic in SQLite, rather than on the request
-// path's writer.
+// run on the pool, each atomic in SQLite (a single statement, or for an alert mark one
+// IMMEDIATE transaction), rather than on the request path's writer.
 
 // read runs fn with the store open for reading.
 func (s *Store) read(op string, fn func() error) error {
@@ -147,58 +147,103 @@ func (s *Store) ListPolicyVersions(ctx context.Context, f store.PolicyVersionFil
 	return page, nil
 }
 
-// MarkAlert records m once per (key, threshold). See store.AlertStore.
+// MarkAlert records m once per (key, threshold), in one transaction with the listing's
+// bookkeeping: a mark is inserted superseded when its counter has a higher threshold
+// marked, and supersedes the lower ones otherwise. See store.AlertStore.
 func (s *Store) MarkAlert(ctx context.Context, m store.AlertMark) (bool, error) {
-	if err := m.Limit.Validate(); err != nil {
+	if err := m.Validate(); err != nil {
 		return false, err
 	}
 	limit, _ := json.Marshal(m.Limit)
 	var n int64
 	err := s.read("mark alert", func() error {
-		res, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO alert_marks (counter_key, threshold, user, department,
-			limit_json, used, reserved, resets_at, time_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.Key, m.Threshold, m.User, m.Department, string(limit), m.Used, m.Reserved, m.ResetsAt.UnixNano(), m.Time.UnixNano())
+		tx, err := s.db.BeginTx(ctx, nil) // IMMEDIATE (see Open): the write lock first
+		if err != nil {
+			return err
+		}
+		defer func() { _ = tx.Rollback() }()
+		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO alert_marks (counter_key, threshold, user, department,
+			limit_json, used, reserved, resets_at, time_ns, list_key, superseded)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+				EXISTS (SELECT 1 FROM alert_marks WHERE counter_key = ? AND threshold > ?)`,
+			m.Key, m.Threshold, m.User, m.Department, string(limit), m.Used, m.Reserved, m.ResetsAt.UnixNano(), m.Time.UnixNano(),
+			m.ListKey(), m.Key, m.Threshold)
 		if err != nil {
 			return err
 		}
 		if n, err = res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
-		// Marks are written rarely (a threshold crossed): each new one clears the marks of
-		// windows that ended more than CounterRetention ago, as counters are.
-		_, err = s.db.ExecContext(ctx, `DELETE FROM alert_marks WHERE resets_at < ?`, s.opts.Now().Add(-CounterRetention).UnixNano())
-		return err
-	})
-	return n == 1, err
-}
-
-// ListAlerts returns the marks of windows not yet ended. See store.AlertStore.
-func (s *Store) ListAlerts(ctx context.Context, now time.Time) ([]store.AlertMark, error) {
-	var out []store.AlertMark
-	err := s.read("list alerts", func() error {
-		rows, err := s.db.QueryContext(ctx, `SELECT counter_key, threshold, user, department, limit_json, used, reserved,
-			resets_at, time_ns FROM alert_marks WHERE resets_at > ? ORDER BY threshold DESC, time_ns DESC, counter_key`,
-			now.UnixNano())
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE alert_marks SET superseded = 1 WHERE counter_key = ? AND threshold < ?`,
+			m.Key, m.Threshold); err != nil {
 			return err
 		}
-		defer func() { _ = rows.Close() }()
-		for rows.Next() {
-			var m store.AlertMark
-			var limit string
-			var resets, tns int64
-			if err := rows.Scan(&m.Key, &m.Threshold, &m.User, &m.Department, &limit, &m.Used, &m.Reserved, &resets, &tns); err != nil {
+		// Marks are written rarely (a threshold crossed): each new one clears the marks of
+		// windows that ended more than CounterRetention ago, as counters are.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM alert_marks WHERE resets_at < ?`, s.opts.Now().Add(-CounterRetention).UnixNano()); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+	return n == 1 && err == nil, err
+}
+
+// ListAlerts reads, for each current window, up to a page and one of the marks after the
+// page token that no higher threshold supersedes: one range of the alert_marks_listed
+// index each (migration 0009). See store.AlertStore.
+func (s *Store) ListAlerts(ctx context.Context, f store.AlertFilter) (store.AlertPage, error) {
+	size, err := f.Size()
+	if err != nil {
+		return store.AlertPage{}, err
+	}
+	after, err := f.After()
+	if err != nil {
+		return store.AlertPage{}, err
+	}
+	var runs [][]store.AlertMark
+	err = s.read("list alerts", func() error {
+		for _, end := range store.AlertWindowEnds(f.Now) {
+			run, err := s.alertRun(ctx, end, after, size+1)
+			if err != nil {
 				return err
 			}
-			if err := json.Unmarshal([]byte(limit), &m.Limit); err != nil {
-				return fmt.Errorf("alert %s: %w", m.Key, err)
-			}
-			m.ResetsAt, m.Time = time.Unix(0, resets).UTC(), time.Unix(0, tns).UTC()
-			out = append(out, m)
+			runs = append(runs, run)
 		}
-		return rows.Err()
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return store.AlertPage{}, err
+	}
+	return store.MergeAlertPages(size, runs...), nil
+}
+
+// alertListQuery reads one window's listed marks after a list key.
+const alertListQuery = `SELECT counter_key, threshold, user, department, limit_json, used, reserved, resets_at, time_ns
+	FROM alert_marks WHERE resets_at = ? AND superseded = 0 AND list_key > ? ORDER BY list_key LIMIT ?`
+
+// alertRun returns up to n listed marks of the window ending at end, after the list key
+// after.
+func (s *Store) alertRun(ctx context.Context, end time.Time, after string, n int) ([]store.AlertMark, error) {
+	rows, err := s.db.QueryContext(ctx, alertListQuery, end.UnixNano(), after, n)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var out []store.AlertMark
+	for rows.Next() {
+		var m store.AlertMark
+		var limit string
+		var resets, tns int64
+		if err := rows.Scan(&m.Key, &m.Threshold, &m.User, &m.Department, &limit, &m.Used, &m.Reserved, &resets, &tns); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(limit), &m.Limit); err != nil {
+			return nil, fmt.Errorf("alert %s: %w", m.Key, err)
+		}
+		m.ResetsAt, m.Time = time.Unix(0, resets).UTC(), time.Unix(0, tns).UTC()
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 // Counters reads the counters of user's limits. See store.CounterReader.

@@ -1,9 +1,12 @@
 package storetest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,6 +29,8 @@ var governanceCases = []struct {
 	{"PolicyVersions", testPolicyVersions},
 	{"PolicyVersionsConcurrentWritersOneWins", testPolicyVersionRace},
 	{"AlertMarkedOncePerThresholdPerWindow", testAlertMarks},
+	{"AlertPagesListEachCounterOnceInOrder", testAlertPages},
+	{"AlertListingRefusesBadPages", testAlertBadPages},
 	{"CountersMatchUsage", testCounters},
 }
 
@@ -320,14 +325,20 @@ func testAlertMarks(t *testing.T, open Factory) {
 	if ok, err := g.MarkAlert(e.ctx, gmark); !ok || err != nil {
 		t.Errorf("group mark: %v, %v", ok, err)
 	}
-	if _, err := g.MarkAlert(e.ctx, store.AlertMark{Key: "k", Threshold: 80, Limit: store.Limit{}}); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("malformed limit: %v, want ErrInvalid", err)
+	for _, bad := range []store.AlertMark{
+		{Key: "k", Threshold: 80, Limit: store.Limit{}, ResetsAt: resets, Time: t0},              // malformed limit
+		{Threshold: 80, Limit: limit, ResetsAt: resets, Time: t0},                                // no key
+		{Key: key, Threshold: 90, Limit: limit, ResetsAt: resets, Time: t0},                      // not a threshold
+		{Key: key, Threshold: 80, Limit: limit, ResetsAt: resets.Add(time.Hour), Time: t0},       // not a window end
+		{Key: key, Threshold: 80, Limit: limit, ResetsAt: resets, Time: time.Time{}},             // time out of range
+		{Key: key, Threshold: 80, Limit: limit, ResetsAt: resets, Time: time.Unix(0, 0).Add(-1)}, // before 1970
+	} {
+		if ok, err := g.MarkAlert(e.ctx, bad); ok || !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("MarkAlert(%+v) = %v, %v; want ErrInvalid", bad, ok, err)
+		}
 	}
-	list, err := g.ListAlerts(e.ctx, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []store.AlertMark{full, gmark, mark}
+	list := listAlerts(t, g, t0, 0)
+	want := []store.AlertMark{full, gmark} // the 80 % mark of alice's day is superseded by its 100 %
 	if len(list) != len(want) {
 		t.Fatalf("listed %d marks, want %d: %+v", len(list), len(want), list)
 	}
@@ -341,12 +352,174 @@ func testAlertMarks(t *testing.T, open Factory) {
 	// The next day: the day's marks are over, the month's stays; the new day's counter may
 	// alert again.
 	next := t0.AddDate(0, 0, 1)
-	if list, err = g.ListAlerts(e.ctx, next); err != nil || len(list) != 1 || list[0].Key != gkey {
-		t.Errorf("next day: %+v, %v; want the group mark only", list, err)
+	if list = listAlerts(t, g, next, 0); len(list) != 1 || list[0].Key != gkey {
+		t.Errorf("next day: %+v; want the group mark only", list)
 	}
 	nkey, nresets := store.CounterKey("alice", limit, next)
 	if ok, err := g.MarkAlert(e.ctx, store.AlertMark{Key: nkey, Threshold: 80, User: "alice", Limit: limit, ResetsAt: nresets, Time: next}); !ok || err != nil {
 		t.Errorf("new window: %v, %v; want first", ok, err)
+	}
+}
+
+// listAlerts walks every page of the marks current at now, size at a time, and returns them.
+func listAlerts(t *testing.T, g store.Governance, now time.Time, size int) []store.AlertMark {
+	t.Helper()
+	var out []store.AlertMark
+	f := store.AlertFilter{Now: now, PageSize: size}
+	for pages := 0; ; pages++ {
+		page, err := g.ListAlerts(t.Context(), f)
+		if err != nil {
+			t.Fatalf("ListAlerts(%+v): %v", f, err)
+		}
+		if limit := cmp.Or(size, store.DefaultPageSize); len(page.Marks) > limit {
+			t.Fatalf("page of %d marks for page size %d", len(page.Marks), size)
+		}
+		if page.NextPageToken != "" && len(page.Marks) == 0 {
+			t.Fatalf("empty page with a next page token")
+		}
+		out = append(out, page.Marks...)
+		if f.PageToken = page.NextPageToken; f.PageToken == "" {
+			return out
+		}
+		if pages > 1000 {
+			t.Fatal("more than 1000 pages")
+		}
+	}
+}
+
+// listingOrder is the documented order of ListAlerts, written out: highest threshold first,
+// then newest first, then by counter key.
+func listingOrder(a, b store.AlertMark) int {
+	switch {
+	case a.Threshold != b.Threshold:
+		return b.Threshold - a.Threshold
+	case !a.Time.Equal(b.Time):
+		return b.Time.Compare(a.Time)
+	}
+	return strings.Compare(a.Key, b.Key)
+}
+
+// testAlertPages marks many counters of the current minute, day and month (some at 80 %, some
+// at 100 %, some at both in either order, many at the same instant) and of windows that have
+// ended, then walks every page with several page sizes: each current counter comes exactly
+// once, at its highest threshold, in the listing order, and nothing of an ended window.
+func testAlertPages(t *testing.T, open Factory) {
+	e := newEnv(t, open, t0, 0)
+	g := governance(t, e.st)
+	limits := []store.Limit{UserTokens(minute, 100), UserTokens(day, 1000), UserCost(month, 5000), GroupTokens("", month, 9000)}
+	var marks []store.AlertMark
+	want := map[string]store.AlertMark{} // counter key -> its highest mark
+	for i := range 45 {
+		user := fmt.Sprintf("user-%02d", i)
+		l := limits[i%len(limits)]
+		if l.Subject == typev1.QuotaSubject_QUOTA_SUBJECT_GROUP {
+			l.Group = fmt.Sprintf("group-%02d", i) // a group's counter is the same for every member
+		}
+		at := t0
+		if i%3 != 0 {
+			at = t0.Add(-time.Duration(i) * time.Second) // the others cross at the same instant
+		}
+		when := at
+		if i%9 == 4 { // a counter of the day before: its window has ended
+			when = at.AddDate(0, 0, -1)
+		}
+		if l.Window == month && i%9 == 4 {
+			when = at.AddDate(0, -1, 0)
+		}
+		key, resets := store.CounterKey(user, l, when)
+		near := store.AlertMark{Key: key, Threshold: store.ThresholdNear, User: user, Limit: l, Used: 80, ResetsAt: resets, Time: when}
+		full := near
+		full.Threshold, full.Used, full.Time = store.ThresholdFull, 100, when.Add(-time.Duration(i%5)*time.Millisecond)
+		var mine []store.AlertMark
+		switch i % 4 {
+		case 0:
+			mine = []store.AlertMark{near}
+		case 1:
+			mine = []store.AlertMark{full}
+		case 2:
+			mine = []store.AlertMark{near, full} // 80 % first, then 100 %
+		case 3:
+			mine = []store.AlertMark{full, near} // as the watcher marks a jump past 100 %
+		}
+		marks = append(marks, mine...)
+		if resets.After(t0) {
+			want[key] = mine[0]
+			if len(mine) == 2 {
+				want[key] = full
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	var mu sync.Mutex
+	byKey := map[string][]store.AlertMark{}
+	for _, m := range marks {
+		mu.Lock()
+		byKey[m.Key] = append(byKey[m.Key], m)
+		mu.Unlock()
+	}
+	for _, ms := range byKey { // a counter's marks in their order; counters at once
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for _, m := range ms {
+				if ok, err := g.MarkAlert(e.ctx, m); !ok || err != nil {
+					t.Errorf("MarkAlert(%s, %d) = %v, %v; want first", m.Key, m.Threshold, ok, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	expected := slices.Collect(maps.Values(want))
+	slices.SortFunc(expected, listingOrder)
+	if len(expected) < 30 {
+		t.Fatalf("only %d current counters: the case is too small", len(expected))
+	}
+	for _, size := range []int{1, 2, 7, 0, store.MaxPageSize} {
+		got := listAlerts(t, g, t0, size)
+		if len(got) != len(expected) {
+			t.Errorf("page size %d: %d marks, want %d", size, len(got), len(expected))
+		}
+		for i := range min(len(got), len(expected)) {
+			if got[i].Key != expected[i].Key || got[i].Threshold != expected[i].Threshold || !got[i].Time.Equal(expected[i].Time) || got[i].User != expected[i].User {
+				t.Errorf("page size %d: mark %d = %s at %d %% (%v), want %s at %d %% (%v)", size, i,
+					got[i].Key, got[i].Threshold, got[i].Time, expected[i].Key, expected[i].Threshold, expected[i].Time)
+				break
+			}
+		}
+	}
+}
+
+// testAlertBadPages refuses page sizes out of range and page tokens ListAlerts did not make
+// (garbage, another listing's token, an altered one) with ErrInvalid.
+func testAlertBadPages(t *testing.T, open Factory) {
+	e := newEnv(t, open, t0, 0)
+	g := governance(t, e.st)
+	l := UserTokens(day, 1000)
+	for i := range 3 {
+		key, resets := store.CounterKey(fmt.Sprint("u", i), l, t0)
+		if _, err := g.MarkAlert(e.ctx, store.AlertMark{Key: key, Threshold: store.ThresholdNear, User: "u", Limit: l, ResetsAt: resets, Time: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := g.ListAlerts(e.ctx, store.AlertFilter{Now: t0, PageSize: 1})
+	if err != nil || len(page.Marks) != 1 || page.NextPageToken == "" {
+		t.Fatalf("first page = %+v, %v; want one mark and a token", page, err)
+	}
+	for _, f := range []store.AlertFilter{
+		{PageSize: -1}, {PageSize: store.MaxPageSize + 1},
+		{PageToken: "not a token!"},
+		{PageToken: "e30"}, // {}
+		{PageToken: store.EncodePageToken(map[string]any{"t": 1, "id": "req-1"})},          // ListAudit's shape
+		{PageToken: store.EncodePageToken(map[string]any{"v": 3})},                         // ListPolicyVersions' shape
+		{PageToken: store.EncodePageToken(map[string]any{"alertAfter": "919#12#user/u0"})}, // altered
+		{PageToken: store.EncodePageToken(map[string]any{"alertAfter": 7})},                // wrong type
+		{PageToken: page.NextPageToken + "x"},
+	} {
+		f.Now = t0
+		if p, err := g.ListAlerts(e.ctx, f); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("ListAlerts(size %d, token %q) = %+v, %v; want ErrInvalid", f.PageSize, f.PageToken, p, err)
+		}
 	}
 }
 

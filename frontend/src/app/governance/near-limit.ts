@@ -9,6 +9,9 @@ import { Icon } from '../core/icon';
 import { ErrorBanner } from '../errors/error-banner';
 import { formatTime } from '../usage/usage-format';
 
+/** Entries per page of ListNearLimit. */
+export const NEAR_PAGE_SIZE = 100;
+
 /** One row of the near-limit list, ready to show. */
 export interface NearLimitRow {
   who: string;
@@ -40,7 +43,7 @@ export function nearLimitRow(e: NearLimit): NearLimitRow {
   };
 }
 
-/** Who is past 80 % or 100 % of a quota or budget in the current day and month. */
+/** Who is past 80 % or 100 % of a quota or budget in the current day and month, a page at a time. */
 @Component({
   selector: 'app-near-limit',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -48,12 +51,12 @@ export function nearLimitRow(e: NearLimit): NearLimitRow {
   template: `
     <div class="head">
       <p class="muted" i18n="@@near.intro">People and groups past 80 % or 100 % of a quota or budget in its current window, highest first.</p>
-      <button mat-stroked-button type="button" (click)="load()" [disabled]="loading()" data-testid="near-refresh">
+      <button mat-stroked-button type="button" (click)="load(true)" [disabled]="loading()" data-testid="near-refresh">
         <app-icon name="refresh" /> <span i18n="@@near.refresh">Refresh</span>
       </button>
     </div>
     @if (error(); as e) {
-      <app-error-banner [error]="e" (retry)="load()" (dismiss)="error.set(null)" />
+      <app-error-banner [error]="e" (retry)="load(!loaded())" (dismiss)="error.set(null)" />
     }
     @if (loaded()) {
       <div class="table-wrap card">
@@ -87,6 +90,10 @@ export function nearLimitRow(e: NearLimit): NearLimitRow {
           </tbody>
         </table>
       </div>
+      @if (next()) {
+        <button mat-stroked-button type="button" class="more" (click)="load(false)" [disabled]="loading()" data-testid="near-more" i18n="@@near.more">Load more</button>
+      }
+      @if (loading()) { <p class="muted" i18n="@@near.loadingMore">Loading…</p> }
     } @else if (loading()) {
       <p class="muted" i18n="@@near.loading">Loading…</p>
     }
@@ -98,6 +105,7 @@ export function nearLimitRow(e: NearLimit): NearLimitRow {
     .table-wrap { overflow-x: auto; padding: 0; }
     .small { font: var(--mat-sys-body-small); }
     .chip.bad { background: var(--mat-sys-error-container); color: var(--mat-sys-on-error-container); }
+    .more { align-self: center; }
   `,
 })
 export class NearLimitList {
@@ -106,17 +114,21 @@ export class NearLimitList {
   protected readonly rows = computed(() => this.entries().map(nearLimitRow));
   protected readonly loading = signal(false);
   protected readonly loaded = signal(false);
+  protected readonly next = signal('');
   protected readonly error = signal<FriendlyError | null>(null);
 
   constructor() {
-    void this.load();
+    void this.load(true);
   }
 
-  async load(): Promise<void> {
+  /** Loads the first page (fresh) or the next one. */
+  async load(fresh: boolean): Promise<void> {
     this.loading.set(true);
     this.error.set(null);
     try {
-      this.entries.set((await this.api.admin.listNearLimit({})).entries);
+      const res = await this.api.admin.listNearLimit({ pageSize: NEAR_PAGE_SIZE, pageToken: fresh ? '' : this.next() });
+      this.entries.set(fresh ? res.entries : [...this.entries(), ...res.entries]);
+      this.next.set(res.nextPageToken);
       this.loaded.set(true);
     } catch (err) {
       this.error.set(describeError(err));

@@ -1572,9 +1572,15 @@ func (x *RollbackPolicyResponse) GetVersion() *PolicyVersion {
 	return nil
 }
 
-// ListNearLimitRequest asks who is near or at a limit in the current windows.
+// ListNearLimitRequest asks who is near or at a limit in the current windows, a page at a
+// time.
 type ListNearLimitRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most entries to return, from 1 to 500; 0 means 50.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous response, to continue from it. A malformed token, or
+	// another RPC's, is INVALID_ARGUMENT.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1609,12 +1615,32 @@ func (*ListNearLimitRequest) Descriptor() ([]byte, []int) {
 	return file_portico_admin_v1_policy_proto_rawDescGZIP(), []int{19}
 }
 
+func (x *ListNearLimitRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListNearLimitRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 // ListNearLimitResponse lists the people and groups that crossed 80 % or 100 % of a quota or
-// budget in its current window (day or month), highest threshold first.
+// budget in its current window (day or month): one entry per limit, at the highest threshold
+// it crossed.
 type ListNearLimitResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The crossings.
-	Entries       []*NearLimit `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	// The crossings, highest threshold first, then the most recently crossed first, then by
+	// the limit's counter. The order holds across pages: walking every page returns each
+	// entry once. A crossing recorded during the walk sorts among the newest, before the
+	// page reached, and shows in the next walk from the first page.
+	Entries []*NearLimit `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	// Pass as page_token to get the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1654,6 +1680,13 @@ func (x *ListNearLimitResponse) GetEntries() []*NearLimit {
 		return x.Entries
 	}
 	return nil
+}
+
+func (x *ListNearLimitResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 // NearLimit is one person or group past a threshold of one limit in its current window.
@@ -1848,10 +1881,14 @@ const file_portico_admin_v1_policy_proto_rawDesc = "" +
 	"\fbase_version\x18\x02 \x01(\x03R\vbaseVersion\x12\x18\n" +
 	"\acomment\x18\x03 \x01(\tR\acomment\"S\n" +
 	"\x16RollbackPolicyResponse\x129\n" +
-	"\aversion\x18\x01 \x01(\v2\x1f.portico.admin.v1.PolicyVersionR\aversion\"\x16\n" +
-	"\x14ListNearLimitRequest\"N\n" +
+	"\aversion\x18\x01 \x01(\v2\x1f.portico.admin.v1.PolicyVersionR\aversion\"R\n" +
+	"\x14ListNearLimitRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"v\n" +
 	"\x15ListNearLimitResponse\x125\n" +
-	"\aentries\x18\x01 \x03(\v2\x1b.portico.admin.v1.NearLimitR\aentries\"\xad\x01\n" +
+	"\aentries\x18\x01 \x03(\v2\x1b.portico.admin.v1.NearLimitR\aentries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xad\x01\n" +
 	"\tNearLimit\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x121\n" +
 	"\x05alert\x18\x02 \x01(\v2\x1b.portico.type.v1.QuotaAlertR\x05alert\x129\n" +
