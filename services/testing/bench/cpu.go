@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -15,9 +17,50 @@ const clockTick = 10 * time.Millisecond
 // CPUTime returns the CPU time (user and system) the process has used so far.
 func (p *Proc) CPUTime() (time.Duration, error) { return CPUTimeOf(p.Pid()) }
 
-// CPUTimeOf returns the CPU time (user and system) process pid has used so far, from fields
-// 14 and 15 of /proc/<pid>/stat.
+// CPUTimeOf returns the CPU time process pid has used so far: the sum over its threads of
+// the run time the scheduler accounts in nanoseconds (/proc/<pid>/task/*/schedstat), or,
+// on a kernel without scheduler statistics, user and system time from /proc/<pid>/stat in
+// clock ticks (10 ms: too coarse for a window of a few ticks). The process's threads are
+// counted while they live; Go programs keep theirs.
 func CPUTimeOf(pid int) (time.Duration, error) {
+	if d, err := schedTime(pid); err == nil {
+		return d, nil
+	}
+	return statTime(pid)
+}
+
+// schedTime sums the first field of /proc/<pid>/task/<tid>/schedstat, each thread's time on
+// a CPU in nanoseconds.
+func schedTime(pid int) (time.Duration, error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("tasks of %d: %w", pid, err)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // the thread ended since the listing
+		}
+		if err != nil {
+			return 0, fmt.Errorf("schedstat: %w", err)
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 1 {
+			return 0, fmt.Errorf("schedstat of %d/%s: empty", pid, t.Name())
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("schedstat of %d/%s: %w", pid, t.Name(), err)
+		}
+		total += time.Duration(ns)
+	}
+	return total, nil
+}
+
+// statTime returns user and system time from fields 14 and 15 of /proc/<pid>/stat.
+func statTime(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, fmt.Errorf("proc stat: %w", err)

@@ -31,6 +31,9 @@ func TestCPUTimeOf(t *testing.T) {
 	if self, err := SelfCPUTime(); err != nil || self <= 0 {
 		t.Fatalf("SelfCPUTime = %v, %v", self, err)
 	}
+	if ticks, err := statTime(os.Getpid()); err != nil || ticks > after+time.Second {
+		t.Errorf("statTime = %v, %v; schedstat said %v", ticks, err, after)
+	}
 	if _, err := CPUTimeOf(-1); err == nil {
 		t.Error("CPUTimeOf(-1) = nil error")
 	}

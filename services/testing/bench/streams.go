@@ -64,8 +64,8 @@ func (b BurstCPU) Utilisation(cores int) float64 {
 	return float64(b.Total()) / (float64(b.Window) * float64(cores))
 }
 
-// StreamsCPU is Streams (without during), also measuring BurstCPU over procs. CPU times
-// come from /proc in clock ticks (10 ms each), so a window of a few ticks is coarse.
+// StreamsCPU is Streams (without during), also measuring BurstCPU over procs (CPUTimeOf
+// each, and SelfCPUTime).
 func StreamsCPU(ctx context.Context, n int, timeout time.Duration, call StreamCall, procs ...*Proc) (StreamResult, BurstCPU, error) {
 	read := func() ([]time.Duration, error) {
 		out := make([]time.Duration, 0, len(procs)+1)

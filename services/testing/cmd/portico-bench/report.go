@@ -323,7 +323,7 @@ func medDiff(a, b []time.Duration) string {
 func writeBurstCPU(w func(string, ...any), rows []streamRow) {
 	cores := runtime.NumCPU()
 	var saturated []string
-	w("\nHow busy the machine was while a burst started: the CPU time each process used from the release of the streams to the median stream's first text delta (`/proc/<pid>/stat`, 10 ms ticks; the load generator by getrusage), and its share of what %d cores give in that window. Medians over runs.\n\n", cores)
+	w("\nHow busy the machine was while a burst started: the CPU time each process used from the release of the streams to the median stream's first text delta (the scheduler's run time of each thread, `/proc/<pid>/task/*/schedstat`; the load generator's by getrusage), and its share of what %d cores give in that window. Medians over runs; a window under %s is too short for the share to mean much.\n\n", cores, msd(minBusyWindow))
 	w("| streams | through the BFF: window | services / BFF / local AWS / generator CPU | **busy** | direct: window | local AWS / generator CPU | **busy** |\n|---:|---:|---|---:|---:|---|---:|\n")
 	for _, s := range rows {
 		if len(s.bffCPU) == 0 || len(s.directCPU) == 0 {
@@ -332,7 +332,7 @@ func writeBurstCPU(w func(string, ...any), rows []streamRow) {
 		chain, direct := medianBurst(s.bffCPU), medianBurst(s.directCPU)
 		busyChain, busyDirect := medianBusy(s.bffCPU, cores), medianBusy(s.directCPU, cores)
 		w("| %d | %s | %s | **%.0f %%** | %s | %s | **%.0f %%** |\n", s.n, msd(chain.Window), cpuList(chain.CPU), 100*busyChain, msd(direct.Window), cpuList(direct.CPU), 100*busyDirect)
-		if busyChain >= 0.9 {
+		if busyChain >= 0.9 && chain.Window >= minBusyWindow {
 			saturated = append(saturated, strconv.Itoa(s.n))
 		}
 	}
@@ -340,6 +340,11 @@ func writeBurstCPU(w func(string, ...any), rows []streamRow) {
 		w("\nWith %s streams the cores were at least 90 %% busy until the median stream's first text through the BFF: the added time to first token there is time spent waiting for a core, and it shrinks only with less CPU per stream start (the instruction counts and profiles above) or more cores (in AWS each Lambda environment has its own).\n", strings.Join(saturated, " and "))
 	}
 }
+
+// minBusyWindow is the shortest window whose share of the cores the report draws a
+// conclusion from: in shorter ones, reading the processes' CPU times one after another and
+// the scheduler's time slices weigh too much.
+const minBusyWindow = 20 * time.Millisecond
 
 // medianBurst returns the median window and, per process, the median CPU time of bursts.
 func medianBurst(bs []bench.BurstCPU) bench.BurstCPU {
@@ -372,7 +377,7 @@ func medianBusy(bs []bench.BurstCPU, cores int) float64 {
 func cpuList(ds []time.Duration) string {
 	parts := make([]string, len(ds))
 	for i, d := range ds {
-		parts[i] = fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000)
+		parts[i] = fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
 	}
 	return strings.Join(parts, " / ")
 }

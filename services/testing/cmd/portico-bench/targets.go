@@ -35,7 +35,7 @@ func (r *report) targets() []target {
 			}
 			p50, p99 := bench.Median(s.addedTTFT50), bench.Median(s.addedTTFT99)
 			t.measured, t.met = msd(p50)+" / "+msd(p99), p50 <= p50Goal && p99 <= p99Goal
-			if len(s.bffCPU) > 0 {
+			if len(s.bffCPU) > 0 && medianBurst(s.bffCPU).Window >= minBusyWindow {
 				t.bound = fmt.Sprintf("CPU: the machine's %d cores were %.0f %% busy from the release to the median first text through the BFF (%.0f %% for the direct calls)",
 					runtime.NumCPU(), 100*medianBusy(s.bffCPU, runtime.NumCPU()), 100*medianBusy(s.directCPU, runtime.NumCPU()))
 			}
