@@ -21,23 +21,24 @@ type AlertFilter struct {
 	PageToken string
 }
 
-// Size validates the page size and returns it with the default applied.
-func (f AlertFilter) Size() (int, error) { return AuditFilter{PageSize: f.PageSize}.Size() }
-
-// After returns the list key ([AlertMark.ListKey]) the page starts after: "" for the first
-// page, and an ErrInvalid error for a token ListAlerts did not make.
-func (f AlertFilter) After() (string, error) {
+// Page validates the filter's page size and token and returns the size, with the default
+// applied, and the list key ([AlertMark.ListKey]) the page starts after: "" for the first
+// page. A size out of range or a token ListAlerts did not make is an ErrInvalid error.
+func (f AlertFilter) Page() (size int, after string, err error) {
+	if size, err = (AuditFilter{PageSize: f.PageSize}).Size(); err != nil {
+		return 0, "", err
+	}
 	if f.PageToken == "" {
-		return "", nil
+		return size, "", nil
 	}
 	var tok alertToken
 	if err := DecodePageToken(f.PageToken, &tok); err != nil {
-		return "", err
+		return 0, "", err
 	}
 	if !validListKey(tok.After) {
-		return "", Invalid("malformed page token")
+		return 0, "", Invalid("malformed page token")
 	}
-	return tok.After, nil
+	return size, tok.After, nil
 }
 
 // AlertPage is one page of alert marks.

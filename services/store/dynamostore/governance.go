@@ -289,11 +289,7 @@ func (s *Store) MarkAlert(ctx context.Context, m store.AlertMark) (bool, error) 
 // ListAlerts queries, for each current window, GSI1's partition of the window's listed marks
 // for up to a page and one after the page token. See store.AlertStore.
 func (s *Store) ListAlerts(ctx context.Context, f store.AlertFilter) (store.AlertPage, error) {
-	size, err := f.Size()
-	if err != nil {
-		return store.AlertPage{}, err
-	}
-	after, err := f.After()
+	size, after, err := f.Page()
 	if err != nil {
 		return store.AlertPage{}, err
 	}

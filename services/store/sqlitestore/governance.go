@@ -192,11 +192,7 @@ func (s *Store) MarkAlert(ctx context.Context, m store.AlertMark) (bool, error) 
 // page token that no higher threshold supersedes: one range of the alert_marks_listed
 // index each (migration 0009). See store.AlertStore.
 func (s *Store) ListAlerts(ctx context.Context, f store.AlertFilter) (store.AlertPage, error) {
-	size, err := f.Size()
-	if err != nil {
-		return store.AlertPage{}, err
-	}
-	after, err := f.After()
+	size, after, err := f.Page()
 	if err != nil {
 		return store.AlertPage{}, err
 	}

@@ -86,6 +86,21 @@ func statTime(pid int) (time.Duration, error) {
 	return time.Duration(ticks) * clockTick, nil
 }
 
+// CPUTimes returns the CPU time each of procs has used so far, in order, then this
+// process's (SelfCPUTime).
+func CPUTimes(procs ...*Proc) ([]time.Duration, error) {
+	out := make([]time.Duration, 0, len(procs)+1)
+	for _, p := range procs {
+		d, err := p.CPUTime()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	d, err := SelfCPUTime()
+	return append(out, d), err
+}
+
 // SelfCPUTime returns the CPU time this process (the load generator) has used so far.
 func SelfCPUTime() (time.Duration, error) {
 	var ru syscall.Rusage

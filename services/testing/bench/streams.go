@@ -67,18 +67,6 @@ func (b BurstCPU) Utilisation(cores int) float64 {
 // StreamsCPU is Streams (without during), also measuring BurstCPU over procs (CPUTimeOf
 // each, and SelfCPUTime).
 func StreamsCPU(ctx context.Context, n int, timeout time.Duration, call StreamCall, procs ...*Proc) (StreamResult, BurstCPU, error) {
-	read := func() ([]time.Duration, error) {
-		out := make([]time.Duration, 0, len(procs)+1)
-		for _, p := range procs {
-			d, err := p.CPUTime()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, d)
-		}
-		d, err := SelfCPUTime()
-		return append(out, d), err
-	}
 	var (
 		before, after []time.Duration
 		start, median time.Time
@@ -86,12 +74,12 @@ func StreamsCPU(ctx context.Context, n int, timeout time.Duration, call StreamCa
 		errAfter      error
 	)
 	release := func() {
-		before, errBefore = read()
+		before, errBefore = CPUTimes(procs...)
 		start = time.Now()
 	}
 	halfway := func() {
 		median = time.Now()
-		after, errAfter = read()
+		after, errAfter = CPUTimes(procs...)
 	}
 	res := streams(ctx, n, timeout, call, nil, release, halfway)
 	if err := errors.Join(errBefore, errAfter); err != nil {

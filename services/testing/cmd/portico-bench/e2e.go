@@ -79,24 +79,12 @@ type cpuRow struct {
 // cpuPerRequest runs call at rate for dur and returns the CPU milliseconds per completed
 // request that each of procs (and the generator, last) spent meanwhile.
 func cpuPerRequest(ctx context.Context, rate float64, dur time.Duration, call bench.Call, procs ...*bench.Proc) ([]float64, error) {
-	read := func() ([]time.Duration, error) {
-		out := make([]time.Duration, 0, len(procs)+1)
-		for _, pr := range procs {
-			d, err := pr.CPUTime()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, d)
-		}
-		d, err := bench.SelfCPUTime()
-		return append(out, d), err
-	}
-	before, err := read()
+	before, err := bench.CPUTimes(procs...)
 	if err != nil {
 		return nil, err
 	}
 	r := bench.Constant(ctx, rate, dur, 2000, 10*time.Second, call)
-	after, err := read()
+	after, err := bench.CPUTimes(procs...)
 	if err != nil {
 		return nil, err
 	}
