@@ -129,6 +129,8 @@ test('dana governs the policy at run time; alice feels it within seconds', async
   expect(danaMe.policyAdmin, 'dana is a policy admin').toBe(true);
   await dana.getByTestId('nav-policy').click();
   await expect(dana.getByTestId('policy-page')).toBeVisible();
+  // The page shows before the policy has loaded (version 0 until then).
+  await expect(dana.getByTestId('policy-page')).not.toHaveAttribute('data-version', '0');
   const original = Number(await dana.getByTestId('policy-page').getAttribute('data-version'));
   expect(original).toBeGreaterThan(0);
   await expect(dana.locator('[data-testid="group-card"][data-name="MLUsers"]')).toBeVisible();
