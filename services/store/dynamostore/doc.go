@@ -72,6 +72,15 @@
 //	release: ADD reserved -:n, consumed -:n DELETE holds :id              IF contains(holds, :id)
 //	late:    ADD used :a, consumed :a, lateSettled :id                    IF NOT contains(lateSettled, :id)
 //
+// A Settle that failed half-way and was abandoned is released after a second expiry; some of
+// its holds (and its summary) may have been settled already. That release gives back what
+// was still held and marks each counter and summary it gave back with the request id, in
+// the same write (release: … ADD releasedFromSettling :id), and a retried Settle of it then
+// charges exactly those, consuming the mark (ADD used :a, consumed :a DELETE
+// releasedFromSettling :id IF contains(releasedFromSettling, :id)); the reservation's
+// `fromSettling` flag tells a retried release and the late Settle which way to go. Without
+// it, the retried Settle would charge the already settled counters a second time.
+//
 // A usage summary takes the same marks: Reserve adds the request id to its `pending` set
 // (beside the counter holds, in parallel), Settle adds the request's totals and deletes the
 // id IF the set contains it, a release deletes it, and a late settle adds IF NOT

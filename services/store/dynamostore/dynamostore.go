@@ -135,7 +135,8 @@ func (s *Store) tableName() *string { return aws.String(s.table) }
 
 // counterAttrs names the counter attributes in expressions (several are reserved words).
 var counterAttrs = map[string]string{
-	"#u": "used", "#r": "reserved", "#c": "consumed", "#h": "holds", "#l": "lateSettled", "#ra": "resetsAt", "#ttl": attrTTL,
+	"#u": "used", "#r": "reserved", "#c": "consumed", "#h": "holds", "#l": "lateSettled", "#x": "releasedFromSettling",
+	"#ra": "resetsAt", "#ttl": attrTTL,
 }
 
 // names returns the expression attribute names for the placeholders given.

@@ -318,6 +318,27 @@ func BenchmarkReserveSettle(b *testing.B) {
 // A Settle that failed half-way and is never retried is released after a second TTL.
 func TestAbandonedSettleReleased(t *testing.T) {
 	t.Parallel()
+	// Where the release of the abandoned Settle is interrupted once (and retried by the next
+	// sweep): nowhere; at the day counter's release (the counter the first Settle did not
+	// charge); at the summary's release (the summary the first Settle did add); at marking
+	// the reservation released.
+	for _, cut := range []struct{ name, op, expr string }{
+		{"not interrupted", "", ""},
+		{"at the day counter's release", "UpdateItem", "ADD #r :neg, #c :neg, #x :id DELETE #h :id @CTR#user/alice/tokens/day/"},
+		{"at the summary's release", "UpdateItem", "DELETE #p :id ADD #x :id @USAGE#alice"},
+		{"at marking it released", "UpdateItem", "SET #s = :s, #ttl = :ttl REMOVE GSI1PK, GSI1SK @RSV#a"},
+	} {
+		t.Run(cut.name, func(t *testing.T) {
+			t.Parallel()
+			testAbandonedSettleReleased(t, cut.op, cut.expr)
+		})
+	}
+}
+
+// testAbandonedSettleReleased abandons a Settle half-way, lets the reservation's expiry
+// release it, interrupting the release once at the write (op, expr prefix) named, then
+// retries the Settle: each counter and the usage summary must count the request once.
+func testAbandonedSettleReleased(t *testing.T, op, expr string) {
 	db := client(t)
 	f := &faulty{API: db}
 	clock := storetest.NewClock(time.Date(2026, 5, 14, 10, 0, 0, 0, time.UTC))
@@ -335,13 +356,46 @@ func TestAbandonedSettleReleased(t *testing.T) {
 	}
 	f.set(nil)
 	clock.Advance(time.Minute) // expired, but a Settle owns it: left alone
-	u, _ := s.Usage(t.Context(), "alice", limits[:2])
+	u, err := s.Usage(t.Context(), "alice", limits[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := u.Quotas[0].Reserved + u.Quotas[1].Reserved; got != 100 {
 		t.Fatalf("reserved %d before the second TTL, want 100 (one hold settled, one held)", got)
 	}
 	clock.Advance(time.Minute)
-	u, _ = s.Usage(t.Context(), "alice", limits[:2])
+	if op != "" {
+		var once atomic.Bool
+		f.set(func(o, e string) bool {
+			return o == op && strings.HasPrefix(e, expr) && once.CompareAndSwap(false, true)
+		})
+		if _, err := s.Usage(t.Context(), "alice", limits[:2]); !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("Usage with the release interrupted: err = %v", err)
+		}
+		if !once.Load() {
+			t.Fatalf("no write matched %s %q", op, expr)
+		}
+		f.set(nil)
+	}
+	u, err = s.Usage(t.Context(), "alice", limits[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
 	if u.Quotas[0].Reserved != 0 || u.Quotas[1].Reserved != 0 || u.Quotas[0].Used+u.Quotas[1].Used != 20 {
 		t.Fatalf("after the second TTL: %+v", u.Quotas)
+	}
+	// The caller retries its Settle after all: each counter ends charged once (the one the
+	// first attempt settled is not charged again), and the usage summary counts the request
+	// once.
+	if err := s.Settle(t.Context(), tk, store.Outcome{InputTokens: 10, OutputTokens: 10}); err != nil {
+		t.Fatalf("retried Settle: %v", err)
+	}
+	wantHeld(t, s, 20, 0)
+	u, err = s.Usage(t.Context(), "alice", limits[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (store.Totals{Requests: 1, InputTokens: 10, OutputTokens: 10}); u.Today.Requests != want.Requests || u.Today.InputTokens != want.InputTokens || u.Today.OutputTokens != want.OutputTokens {
+		t.Errorf("today's summary %+v, want %+v", u.Today, want)
 	}
 }

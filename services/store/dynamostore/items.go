@@ -57,6 +57,9 @@ type reservationItem struct {
 	// (absent on reservations written before summaries).
 	UsagePK string `dynamodbav:"usagePK,omitempty"`
 	UsageSK string `dynamodbav:"usageSK,omitempty"`
+	// FromSettling marks a reservation whose release began from settling (an abandoned
+	// Settle): see release.
+	FromSettling bool `dynamodbav:"fromSettling,omitempty"`
 }
 
 type recordItem struct {

@@ -167,14 +167,28 @@ func (s *Store) hold(ctx context.Context, id string, h store.Hold, now time.Time
 
 // release claims reservation id (from state `from` to releasing), releases every hold it
 // has on a counter, and marks it released. A reservation in another state is left alone.
+//
+// A reservation released from settling (a Settle that failed half-way and was abandoned)
+// may have had some holds converted into usage already, and its summary added; a later
+// retry of that Settle must charge only what this release gave back, or it would count the
+// rest twice. So such a release leaves the request id in the releasedFromSettling set of
+// each counter and of the summary it gives back, in the same write that gives it back, and
+// its late Settle charges exactly the ones that hold the id, taking it out as it charges
+// (settleFromSettlingCounters). Other releases (an unwound or expired reservation, whose
+// holds were all still held) leave no mark. The reservation remembers how its release began
+// (fromSettling), so a release retried from releasing continues the same way.
 func (s *Store) release(ctx context.Context, id, from string) error {
+	update := "SET #s = :releasing"
+	if from == stateSettling {
+		update += ", #fs = :true"
+	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 s.tableName(),
 		Key:                       key(reservationPK(id), "RSV"),
-		UpdateExpression:          aws.String("SET #s = :releasing"),
+		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("#s IN (:from, :releasing)"),
-		ExpressionAttributeNames:  map[string]string{"#s": "state"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":from": str(from), ":releasing": str(stateReleasing)},
+		ExpressionAttributeNames:  releaseNames(from == stateSettling),
+		ExpressionAttributeValues: releaseValues(from),
 		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if isConditionFailed(err) {
@@ -187,13 +201,19 @@ func (s *Store) release(ctx context.Context, id, from string) error {
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
 		return store.Unavailable("release", err)
 	}
+	give := "ADD #r :neg, #c :neg DELETE #h :id"
+	attrs := names("#r", "#c", "#h")
+	if it.FromSettling {
+		give = "ADD #r :neg, #c :neg, #x :id DELETE #h :id"
+		attrs = names("#r", "#c", "#h", "#x")
+	}
 	for _, h := range it.Holds {
 		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                s.tableName(),
 			Key:                      key(counterPK(h.Key), "CTR"),
-			UpdateExpression:         aws.String("ADD #r :neg, #c :neg DELETE #h :id"),
+			UpdateExpression:         aws.String(give),
 			ConditionExpression:      aws.String("contains(#h, :idv)"),
-			ExpressionAttributeNames: names("#r", "#c", "#h"),
+			ExpressionAttributeNames: attrs,
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":neg": num(-h.Amount), ":id": set(id), ":idv": str(id),
 			},
@@ -203,11 +223,27 @@ func (s *Store) release(ctx context.Context, id, from string) error {
 		}
 	}
 	if it.UsagePK != "" {
-		if err := s.releaseSummary(ctx, id, it.UsagePK, it.UsageSK); err != nil {
+		if err := s.releaseSummary(ctx, id, it.UsagePK, it.UsageSK, it.FromSettling); err != nil {
 			return err
 		}
 	}
 	return s.finish(ctx, id, stateReleased)
+}
+
+func releaseNames(fromSettling bool) map[string]string {
+	n := map[string]string{"#s": "state"}
+	if fromSettling {
+		n["#fs"] = "fromSettling"
+	}
+	return n
+}
+
+func releaseValues(from string) map[string]types.AttributeValue {
+	v := map[string]types.AttributeValue{":from": str(from), ":releasing": str(stateReleasing)}
+	if from == stateSettling {
+		v[":true"] = &types.AttributeValueMemberBOOL{Value: true}
+	}
+	return v
 }
 
 // finish marks reservation id settled or released and takes it out of the EXPIRY index.

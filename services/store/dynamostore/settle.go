@@ -29,18 +29,21 @@ func (s *Store) Settle(ctx context.Context, t store.Ticket, o store.Outcome) err
 	id := rec.RequestID
 	// A release in progress finishes in a few writes: wait for it a little.
 	for attempt, delay := 0, 5*time.Millisecond; ; attempt, delay = attempt+1, 2*delay {
-		state, err := s.claim(ctx, id)
+		state, it, err := s.claim(ctx, id)
 		if err != nil {
 			return err
 		}
 		switch state {
 		case stateSettling:
-			return s.settleWith(ctx, t, rec, s.settleCounters)
+			return s.settleWith(ctx, t, rec, s.settleCounters, false)
 		case stateSettled:
 			return nil
 		case stateLate:
 			rec.Late = true
-			return s.settleWith(ctx, t, rec, s.settleLateCounters)
+			if it.FromSettling {
+				return s.settleWith(ctx, t, rec, s.settleFromSettlingCounters, true)
+			}
+			return s.settleWith(ctx, t, rec, s.settleLateCounters, false)
 		case stateReleasing:
 			if attempt == 6 {
 				return store.Unavailable("settle", context.DeadlineExceeded)
@@ -62,8 +65,9 @@ func (e errUnknownState) Error() string { return "reservation in unknown state "
 
 // claim moves reservation id to the state its Settle continues from: settling (it held),
 // late (it had been released, or never existed), or returns settled, releasing or late
-// when another Settle or a release owns it.
-func (s *Store) claim(ctx context.Context, id string) (string, error) {
+// when another Settle or a release owns it. For late it also returns the reservation's item
+// (zero for one that never existed).
+func (s *Store) claim(ctx context.Context, id string) (string, reservationItem, error) {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 s.tableName(),
 		Key:                       key(reservationPK(id), "RSV"),
@@ -73,37 +77,46 @@ func (s *Store) claim(ctx context.Context, id string) (string, error) {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":holding": str(stateHolding), ":settling": str(stateSettling)},
 	})
 	if err == nil {
-		return stateSettling, nil
+		return stateSettling, reservationItem{}, nil
 	}
 	if !isConditionFailed(err) {
-		return "", store.Unavailable("settle", err)
+		return "", reservationItem{}, store.Unavailable("settle", err)
 	}
 	// Released, settled, being released, or absent: claim a released or absent one for a
 	// late settle, so that only one Settle adds its usage.
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	late, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 s.tableName(),
 		Key:                       key(reservationPK(id), "RSV"),
 		UpdateExpression:          aws.String("SET #s = :late"),
 		ConditionExpression:       aws.String("attribute_not_exists(PK) OR #s = :released"),
 		ExpressionAttributeNames:  map[string]string{"#s": "state"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":late": str(stateLate), ":released": str(stateReleased)},
+		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if err == nil {
-		return stateLate, nil
+		var it reservationItem
+		if err := attributevalue.UnmarshalMap(late.Attributes, &it); err != nil {
+			return "", reservationItem{}, store.Unavailable("settle", err)
+		}
+		return stateLate, it, nil
 	}
 	if !isConditionFailed(err) {
-		return "", store.Unavailable("settle", err)
+		return "", reservationItem{}, store.Unavailable("settle", err)
 	}
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: s.tableName(), Key: key(reservationPK(id), "RSV"), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return "", store.Unavailable("settle", err)
+		return "", reservationItem{}, store.Unavailable("settle", err)
 	}
 	// A late one is continued: its counter writes are marked per request id (lateSettled) and
 	// its record is written once, so finishing another Settle's late settle (or a failed one
 	// of ours) charges nothing twice and loses no record.
-	return getStr(out.Item, "state"), nil
+	var it reservationItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return "", reservationItem{}, store.Unavailable("settle", err)
+	}
+	return getStr(out.Item, "state"), it, nil
 }
 
 // settleWith writes a settle's three independent parts at once (the counters with
@@ -114,10 +127,10 @@ func (s *Store) claim(ctx context.Context, id string) (string, error) {
 // no hold to convert, and each counter remembers the request ids it was charged late
 // (lateSettled, kept as long as the counter), so a retry applies each once.
 func (s *Store) settleWith(ctx context.Context, t store.Ticket, rec store.Record,
-	counters func(context.Context, store.Ticket, store.Record) error) error {
+	counters func(context.Context, store.Ticket, store.Record) error, fromSettling bool) error {
 	err := parallel(
 		func() error { return counters(ctx, t, rec) },
-		func() error { return s.settleSummary(ctx, t, rec) },
+		func() error { return s.settleSummary(ctx, t, rec, fromSettling) },
 		func() error { return s.putRecord(ctx, rec) },
 	)
 	if err != nil {
@@ -200,6 +213,31 @@ func (s *Store) settleLateCounters(ctx context.Context, t store.Ticket, rec stor
 				":a": num(a), ":r": num(h.ResetsAt.UnixNano()), ":ttl": num(h.ResetsAt.Add(counterTTL).Unix()),
 				":id": set(rec.RequestID), ":idv": str(rec.RequestID),
 			},
+		})
+		if err != nil && !isConditionFailed(err) {
+			return store.Unavailable("settle", err)
+		}
+		return nil
+	})
+}
+
+// settleFromSettlingCounters adds rec's usage to each of t's counters whose hold the
+// release of an abandoned Settle gave back: those holding the request id in
+// releasedFromSettling, which each write takes out, so a retry charges nothing twice and a
+// counter the abandoned Settle had already charged is not charged again (see release).
+func (s *Store) settleFromSettlingCounters(ctx context.Context, t store.Ticket, rec store.Record) error {
+	return s.eachHold(t, func(h store.Hold) error {
+		a, err := h.Settlement(rec)
+		if err != nil {
+			return err
+		}
+		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 s.tableName(),
+			Key:                       key(counterPK(h.Key), "CTR"),
+			UpdateExpression:          aws.String("ADD #u :a, #c :a DELETE #x :id"),
+			ConditionExpression:       aws.String("contains(#x, :idv)"),
+			ExpressionAttributeNames:  names("#u", "#c", "#x"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":a": num(a), ":id": set(rec.RequestID), ":idv": str(rec.RequestID)},
 		})
 		if err != nil && !isConditionFailed(err) {
 			return store.Unavailable("settle", err)

@@ -26,7 +26,7 @@ import (
 // summaryAttrs names the summary attributes in expressions.
 var summaryAttrs = map[string]string{
 	"#req": "requests", "#err": "errors", "#in": "inputTokens", "#out": "outputTokens", "#cost": "costNanos",
-	"#p": "pending", "#l": "late", "#day": "day", "#user": "user", "#model": "modelId", "#dept": "department",
+	"#p": "pending", "#l": "late", "#x": "releasedFromSettling", "#day": "day", "#user": "user", "#model": "modelId", "#dept": "department",
 	"#groups": "groups", "#g1pk": "GSI1PK", "#g1sk": "GSI1SK",
 }
 
@@ -92,25 +92,34 @@ func (s *Store) holdSummary(ctx context.Context, id string, sum summaryOf) error
 	return store.Unavailable("reserve", err)
 }
 
-// releaseSummary takes request id off its summary's pending set, adding nothing.
-func (s *Store) releaseSummary(ctx context.Context, id, pk, sk string) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+// releaseSummary takes request id off its summary's pending set, adding nothing. A release
+// from settling (fromSettling) also leaves the id in the summary's releasedFromSettling set,
+// in the same write, so that a late Settle adds the totals only if this release took them
+// back (see release).
+func (s *Store) releaseSummary(ctx context.Context, id, pk, sk string, fromSettling bool) error {
+	in := &dynamodb.UpdateItemInput{
 		TableName:                 s.tableName(),
 		Key:                       key(pk, sk),
 		UpdateExpression:          aws.String("DELETE #p :id"),
-		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ConditionExpression:       aws.String("contains(#p, :idv)"),
 		ExpressionAttributeNames:  summaryNames("#p"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":id": set(id)},
-	})
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": set(id), ":idv": str(id)},
+	}
+	if fromSettling {
+		in.UpdateExpression = aws.String("DELETE #p :id ADD #x :id")
+		in.ExpressionAttributeNames = summaryNames("#p", "#x")
+	}
+	_, err := s.db.UpdateItem(ctx, in)
 	if isConditionFailed(err) {
 		return nil
 	}
 	return store.Unavailable("release", err)
 }
 
-// settleSummary adds rec's totals to its summary once: converting its pending mark, or, for a
-// late settle, marking it late.
-func (s *Store) settleSummary(ctx context.Context, t store.Ticket, rec store.Record) error {
+// settleSummary adds rec's totals to its summary once: converting its pending mark; for a
+// late settle, marking it late; for the late settle of a reservation released from
+// settling, only if that release took the totals back (consuming its mark).
+func (s *Store) settleSummary(ctx context.Context, t store.Ticket, rec store.Record, fromSettling bool) error {
 	if err := s.summariesBegin(ctx); err != nil {
 		return err
 	}
@@ -123,13 +132,18 @@ func (s *Store) settleSummary(ctx context.Context, t store.Ticket, rec store.Rec
 	add := "ADD #req :req, #err :err, #in :in, #out :out, #cost :cost"
 	names := summaryNames("#req", "#err", "#in", "#out", "#cost")
 	in := &dynamodb.UpdateItemInput{TableName: s.tableName(), Key: key(sum.PK, sum.SK), ExpressionAttributeValues: values}
-	if rec.Late {
+	switch {
+	case rec.Late && fromSettling:
+		in.UpdateExpression = aws.String(add + " DELETE #x :id")
+		in.ConditionExpression = aws.String("contains(#x, :idv)")
+		names["#x"] = summaryAttrs["#x"]
+	case rec.Late:
 		in.UpdateExpression = aws.String(sum.describe(values) + " " + add + ", #l :id")
 		in.ConditionExpression = aws.String("NOT contains(#l, :idv)")
 		for k, v := range summaryNames("#l", "#day", "#user", "#model", "#dept", "#groups", "#g1pk", "#g1sk") {
 			names[k] = v
 		}
-	} else {
+	default:
 		in.UpdateExpression = aws.String(add + " DELETE #p :id")
 		in.ConditionExpression = aws.String("contains(#p, :idv)")
 		names["#p"] = summaryAttrs["#p"]
