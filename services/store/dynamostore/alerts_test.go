@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -51,5 +52,48 @@ func TestAlertPageReadsAPage(t *testing.T) {
 	}
 	if listed != 60 {
 		t.Errorf("listed %d counters, want 60 (one per counter, its 100 %% mark)", listed)
+	}
+}
+
+// TestUnlistedMarkListedAtNextCheck: a mark recorded without its listed item (its listing
+// write failed, or it was recorded before listed items existed) is listed at the counter's
+// next check, with the crossing time the mark recorded, and only once per instance.
+func TestUnlistedMarkListedAtNextCheck(t *testing.T) {
+	t.Parallel()
+	db := client(t)
+	f := &faulty{API: db}
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	s := New(f, newTable(t, db), store.Options{Now: func() time.Time { return now }})
+	l := storetest.UserTokens(typev1.QuotaWindow_QUOTA_WINDOW_DAY, 1000)
+	key, resets := store.CounterKey("alice", l, now)
+	crossed := now.Add(-time.Hour)
+	m := store.AlertMark{Key: key, Threshold: store.ThresholdNear, User: "alice", Limit: l, ResetsAt: resets, Time: crossed}
+
+	f.set(func(op, sk string) bool { return op == "PutItem" && sk == alertListedSK })
+	if _, err := s.MarkAlert(t.Context(), m); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("MarkAlert with the listing write lost: err = %v", err)
+	}
+	f.set(nil)
+	page, err := s.ListAlerts(t.Context(), store.AlertFilter{Now: now})
+	if err != nil || len(page.Marks) != 0 {
+		t.Fatalf("before the next check: %+v, %v", page.Marks, err)
+	}
+
+	// The next check finds the mark recorded: not new, but listed now, as it was crossed.
+	later := m
+	later.Time = now
+	if fresh, err := s.MarkAlert(t.Context(), later); err != nil || fresh {
+		t.Fatalf("next check: fresh %v, err %v", fresh, err)
+	}
+	page, err = s.ListAlerts(t.Context(), store.AlertFilter{Now: now})
+	if err != nil || len(page.Marks) != 1 || !page.Marks[0].Time.Equal(crossed) || page.Marks[0].User != "alice" {
+		t.Fatalf("after the next check: %+v, %v", page.Marks, err)
+	}
+
+	// Later checks on this instance neither read nor write the listing again.
+	f.set(func(op, sk string) bool { return op == "PutItem" && sk == alertListedSK })
+	defer f.set(nil)
+	if fresh, err := s.MarkAlert(t.Context(), later); err != nil || fresh {
+		t.Fatalf("third check: fresh %v, err %v", fresh, err)
 	}
 }

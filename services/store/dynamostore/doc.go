@@ -32,17 +32,19 @@
 // counter and threshold. The mark that was put is then copied to its counter's listed item
 // IF that item lists a lower threshold or none (attribute_not_exists(PK) OR threshold < :t),
 // so the listed item ends at the counter's highest threshold whatever the order of racing
-// writers. (The two puts are not one transaction, which dynalite lacks: when the second
-// fails after the SDK's retries, MarkAlert returns the error and the counter is not listed
-// until its next mark. Putting the listed item first would heal that at the next check, at
-// the price of one more write on every check of a counter already marked.) Listed items are in GSI1 partition ALERTS#<window end> (<window end> as <time>),
+// writers. The two puts are not one transaction, which dynalite lacks: when the second
+// fails after the SDK's retries, MarkAlert returns the error, and the counter's next check
+// (whose put of the mark fails its condition) reads the mark and lists it as it was put
+// (relist), once per instance and mark: an instance remembers the marks it knows to be
+// listed, so a counter checked on every request past its threshold costs no more than one
+// read and one write per instance. Listed items are in GSI1 partition ALERTS#<window end> (<window end> as <time>),
 // under store.AlertMark.ListKey, whose byte order is the listing order (highest threshold,
 // newest, counter key): ListAlerts queries the partition of each current window (minute,
 // day, month) with GSI1SK > the page token's key and Limit page size + 1, and merges the
 // three, so a page reads at most three pages of items. Marks and listed items have a `ttl`
 // a week after the window. (Marks written before listed items existed are in GSI1
-// partition ALERTS, which nothing reads any more: such a counter is listed from its next
-// mark, its next threshold or its next window.) Records carry `department` and, for administrative actions,
+// partition ALERTS, which nothing reads any more; such a counter is listed at its next
+// check, as above.) Records carry `department` and, for administrative actions,
 // `detail` (absent on records written before them: empty).
 //
 // Records (one per request: the ledger entry and the audit record) are listed newest

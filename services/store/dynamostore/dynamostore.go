@@ -35,6 +35,8 @@ type Store struct {
 	// serialises this instance's first write of it.
 	since   atomic.Pointer[string]
 	sinceMu sync.Mutex
+	// listed remembers the alert marks this instance knows to be listed (relist).
+	listed keySet
 }
 
 var _ store.Store = (*Store)(nil)

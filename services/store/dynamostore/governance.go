@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -265,14 +266,26 @@ func (s *Store) MarkAlert(ctx context.Context, m store.AlertMark) (bool, error) 
 		TableName: s.tableName(), Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	})
 	if isConditionFailed(err) {
-		return false, nil
+		return false, s.relist(ctx, it.PK)
 	}
 	if err != nil {
 		return false, store.Unavailable("mark alert", err)
 	}
+	if err := s.list(ctx, it); err != nil {
+		return false, err
+	}
+	s.listed.add(it.PK)
+	return true, nil
+}
+
+// list writes the listed item of mark it (ListAlerts reads those): one per counter, at its
+// highest threshold, whatever order marks arrive in.
+func (s *Store) list(ctx context.Context, it alertItem) error {
+	m := it.mark()
 	it.PK, it.SK, it.GSI1PK, it.GSI1SK = alertListedPK(m.Key), alertListedSK, alertPartition(m.ResetsAt), m.ListKey()
-	if item, err = attributevalue.MarshalMap(it); err != nil {
-		return false, store.Unavailable("list alert", err)
+	item, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return store.Unavailable("list alert", err)
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: s.tableName(), Item: item,
@@ -281,9 +294,38 @@ func (s *Store) MarkAlert(ctx context.Context, m store.AlertMark) (bool, error) 
 		ExpressionAttributeValues: map[string]types.AttributeValue{":t": num(int64(m.Threshold))},
 	})
 	if err != nil && !isConditionFailed(err) {
-		return false, store.Unavailable("list alert", err)
+		return store.Unavailable("list alert", err)
 	}
-	return true, nil
+	return nil
+}
+
+// relist makes sure the recorded mark pk has its listed item: a mark recorded before listed
+// items existed, or whose listing write failed, is listed at its counter's next check, from
+// what the mark recorded (its crossing time, not the check's). Each instance does it once per
+// mark (s.listed), so a counter checked on every request past its threshold costs one read
+// and one write here in all, not per request.
+func (s *Store) relist(ctx context.Context, pk string) error {
+	if s.listed.has(pk) {
+		return nil
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: s.tableName(), Key: key(pk, alertMarkSK), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return store.Unavailable("list alert", err)
+	}
+	if out.Item == nil {
+		return nil // expired since the condition saw it
+	}
+	var it alertItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return store.Unavailable("list alert", err)
+	}
+	if err := s.list(ctx, it); err != nil {
+		return err
+	}
+	s.listed.add(pk)
+	return nil
 }
 
 // ListAlerts queries, for each current window, GSI1's partition of the window's listed marks
@@ -384,3 +426,29 @@ func (s *Store) Counters(ctx context.Context, user string, limits []store.Limit)
 func typeSubject(v int32) typev1.QuotaSubject { return typev1.QuotaSubject(v) }
 func typeWindow(v int32) typev1.QuotaWindow   { return typev1.QuotaWindow(v) }
 func typeUnit(v int32) typev1.QuotaUnit       { return typev1.QuotaUnit(v) }
+
+// maxKeySet bounds a keySet: past it, the set starts again empty (its members are only
+// known-done work, so forgetting them costs a repeat, never a mistake).
+const maxKeySet = 10_000
+
+// keySet is a bounded set of strings safe for concurrent use; its zero value is empty.
+type keySet struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+func (k *keySet) has(s string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.m[s]
+	return ok
+}
+
+func (k *keySet) add(s string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= maxKeySet {
+		k.m = make(map[string]struct{})
+	}
+	k.m[s] = struct{}{}
+}
