@@ -178,19 +178,21 @@ func (s *Store) hold(ctx context.Context, id string, h store.Hold, now time.Time
 // holds were all still held) leave no mark. The reservation remembers how its release began
 // (fromSettling), so a release retried from releasing continues the same way.
 func (s *Store) release(ctx context.Context, id, from string) error {
-	update := "SET #s = :releasing"
-	if from == stateSettling {
-		update += ", #fs = :true"
-	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	claim := &dynamodb.UpdateItemInput{
 		TableName:                 s.tableName(),
 		Key:                       key(reservationPK(id), "RSV"),
-		UpdateExpression:          aws.String(update),
+		UpdateExpression:          aws.String("SET #s = :releasing"),
 		ConditionExpression:       aws.String("#s IN (:from, :releasing)"),
-		ExpressionAttributeNames:  releaseNames(from == stateSettling),
-		ExpressionAttributeValues: releaseValues(from),
+		ExpressionAttributeNames:  map[string]string{"#s": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":from": str(from), ":releasing": str(stateReleasing)},
 		ReturnValues:              types.ReturnValueAllNew,
-	})
+	}
+	if from == stateSettling {
+		claim.UpdateExpression = aws.String("SET #s = :releasing, #fs = :true")
+		claim.ExpressionAttributeNames["#fs"] = "fromSettling"
+		claim.ExpressionAttributeValues[":true"] = &types.AttributeValueMemberBOOL{Value: true}
+	}
+	out, err := s.db.UpdateItem(ctx, claim)
 	if isConditionFailed(err) {
 		return nil
 	}
@@ -228,22 +230,6 @@ func (s *Store) release(ctx context.Context, id, from string) error {
 		}
 	}
 	return s.finish(ctx, id, stateReleased)
-}
-
-func releaseNames(fromSettling bool) map[string]string {
-	n := map[string]string{"#s": "state"}
-	if fromSettling {
-		n["#fs"] = "fromSettling"
-	}
-	return n
-}
-
-func releaseValues(from string) map[string]types.AttributeValue {
-	v := map[string]types.AttributeValue{":from": str(from), ":releasing": str(stateReleasing)}
-	if from == stateSettling {
-		v[":true"] = &types.AttributeValueMemberBOOL{Value: true}
-	}
-	return v
 }
 
 // finish marks reservation id settled or released and takes it out of the EXPIRY index.

@@ -162,22 +162,31 @@ func parallel(fns ...func() error) error {
 // settleCounters converts each of t's holds into rec's usage.
 func (s *Store) settleCounters(ctx context.Context, t store.Ticket, rec store.Record) error {
 	id := rec.RequestID
-	return s.eachHold(t, func(h store.Hold) error {
-		a, err := h.Settlement(rec)
-		if err != nil {
-			return err
-		}
-		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                s.tableName(),
-			Key:                      key(counterPK(h.Key), "CTR"),
+	return s.chargeEach(ctx, t, rec, func(h store.Hold, a int64) *dynamodb.UpdateItemInput {
+		return &dynamodb.UpdateItemInput{
 			UpdateExpression:         aws.String("ADD #u :a, #r :negn, #c :delta DELETE #h :id"),
 			ConditionExpression:      aws.String("contains(#h, :idv)"),
 			ExpressionAttributeNames: names("#u", "#r", "#c", "#h"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":a": num(a), ":negn": num(-h.Amount), ":delta": num(a - h.Amount), ":id": set(id), ":idv": str(id),
 			},
-		})
-		if err != nil && !isConditionFailed(err) {
+		}
+	})
+}
+
+// chargeEach writes, to each of t's counters at once, the conditional update charge returns
+// for its hold and the hold's settled amount (the table and the counter's key are filled
+// in). A failed condition means the write was already applied or is not this Settle's to
+// make: it is not an error. It returns the first other error, in t's order.
+func (s *Store) chargeEach(ctx context.Context, t store.Ticket, rec store.Record, charge func(h store.Hold, a int64) *dynamodb.UpdateItemInput) error {
+	return s.eachHold(t, func(h store.Hold) error {
+		a, err := h.Settlement(rec)
+		if err != nil {
+			return err
+		}
+		in := charge(h, a)
+		in.TableName, in.Key = s.tableName(), key(counterPK(h.Key), "CTR")
+		if _, err := s.db.UpdateItem(ctx, in); err != nil && !isConditionFailed(err) {
 			return store.Unavailable("settle", err)
 		}
 		return nil
@@ -198,14 +207,8 @@ func (s *Store) eachHold(t store.Ticket, fn func(store.Hold) error) error {
 
 // settleLateCounters adds rec's usage to each of t's counters once (lateSettled).
 func (s *Store) settleLateCounters(ctx context.Context, t store.Ticket, rec store.Record) error {
-	return s.eachHold(t, func(h store.Hold) error {
-		a, err := h.Settlement(rec)
-		if err != nil {
-			return err
-		}
-		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                s.tableName(),
-			Key:                      key(counterPK(h.Key), "CTR"),
+	return s.chargeEach(ctx, t, rec, func(h store.Hold, a int64) *dynamodb.UpdateItemInput {
+		return &dynamodb.UpdateItemInput{
 			UpdateExpression:         aws.String("ADD #u :a, #c :a, #l :id SET #ra = if_not_exists(#ra, :r), #ttl = if_not_exists(#ttl, :ttl)"),
 			ConditionExpression:      aws.String("NOT contains(#l, :idv)"),
 			ExpressionAttributeNames: names("#u", "#c", "#l", "#ra", "#ttl"),
@@ -213,11 +216,7 @@ func (s *Store) settleLateCounters(ctx context.Context, t store.Ticket, rec stor
 				":a": num(a), ":r": num(h.ResetsAt.UnixNano()), ":ttl": num(h.ResetsAt.Add(counterTTL).Unix()),
 				":id": set(rec.RequestID), ":idv": str(rec.RequestID),
 			},
-		})
-		if err != nil && !isConditionFailed(err) {
-			return store.Unavailable("settle", err)
 		}
-		return nil
 	})
 }
 
@@ -226,23 +225,13 @@ func (s *Store) settleLateCounters(ctx context.Context, t store.Ticket, rec stor
 // releasedFromSettling, which each write takes out, so a retry charges nothing twice and a
 // counter the abandoned Settle had already charged is not charged again (see release).
 func (s *Store) settleFromSettlingCounters(ctx context.Context, t store.Ticket, rec store.Record) error {
-	return s.eachHold(t, func(h store.Hold) error {
-		a, err := h.Settlement(rec)
-		if err != nil {
-			return err
-		}
-		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 s.tableName(),
-			Key:                       key(counterPK(h.Key), "CTR"),
+	return s.chargeEach(ctx, t, rec, func(_ store.Hold, a int64) *dynamodb.UpdateItemInput {
+		return &dynamodb.UpdateItemInput{
 			UpdateExpression:          aws.String("ADD #u :a, #c :a DELETE #x :id"),
 			ConditionExpression:       aws.String("contains(#x, :idv)"),
 			ExpressionAttributeNames:  names("#u", "#c", "#x"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":a": num(a), ":id": set(rec.RequestID), ":idv": str(rec.RequestID)},
-		})
-		if err != nil && !isConditionFailed(err) {
-			return store.Unavailable("settle", err)
 		}
-		return nil
 	})
 }
 
